@@ -1,0 +1,93 @@
+# crm - customer relationship management toolkit
+# make [all|check|bench|fuzz|demo|install|uninstall|clean]
+#      [DEVELOPER=1] [SANITIZE=address,undefined] [PREFIX=...] [DESTDIR=...]
+
+VERSION   = 0.1.0
+PREFIX    = /usr/local
+BINDIR    = $(PREFIX)/bin
+MANPREFIX = $(PREFIX)/share/man
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -DCRM_VERSION='"$(VERSION)"' -Ilibcrm
+LIBS      = -lsqlite3 -lcsv -lutf8proc -lm
+
+WARN = -Wall -Wextra -Wno-unused-parameter
+ifeq ($(DEVELOPER),1)
+WARN += -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wvla -Wwrite-strings -Wold-style-definition \
+	-Wdeclaration-after-statement -Wno-error=deprecated-declarations
+endif
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ALL_CFLAGS = $(CFLAGS) $(WARN)
+
+LIB_SRC  = $(sort $(wildcard libcrm/*.c))
+LIB_OBJ  = $(LIB_SRC:.c=.o)
+LIB_HDR  = $(wildcard libcrm/*.h)
+PROGS    = $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/crm-*.c)))
+UNIT_SRC = $(sort $(wildcard tests/unit/t-*.c))
+UNITS    = $(UNIT_SRC:.c=)
+MAN1     = $(wildcard man/*.1)
+MAN7     = $(wildcard man/*.7)
+
+# Objects are rebuilt when the compiler flags change (SANITIZE=, DEVELOPER=).
+FLAGS_NOW := $(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS)
+
+all: .deps-ok $(PROGS)
+
+.deps-ok: scripts/deps
+	./scripts/deps
+	@touch $@
+
+.build-flags: FORCE
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+
+libcrm/%.o: libcrm/%.c $(LIB_HDR) .build-flags .deps-ok
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+libcrm.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+crm-%: cmd/crm-%.c libcrm.a $(LIB_HDR) .build-flags
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+
+tests/unit/t-%: tests/unit/t-%.c tests/unit/tap.h libcrm.a $(LIB_HDR) .build-flags
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+
+check: all $(UNITS)
+	@chmod +x tests/t[0-9]*.sh
+	prove -j2 --exec '' $(UNITS) tests/t[0-9]*.sh
+
+bench: all
+	./scripts/bench
+
+fuzz:
+	./scripts/fuzz
+
+demo: all
+	./scripts/demo
+
+lint: all
+	@for m in $(MAN1) $(MAN7); do mandoc -Tlint -Wwarning $$m || exit 1; done
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
+	cp -f $(PROGS) $(DESTDIR)$(BINDIR)/
+	cd $(DESTDIR)$(BINDIR) && chmod 755 $(PROGS)
+	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
+
+uninstall:
+	cd $(DESTDIR)$(BINDIR) && rm -f $(PROGS)
+	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(notdir $(MAN1))
+	cd $(DESTDIR)$(MANPREFIX)/man7 && rm -f $(notdir $(MAN7))
+
+clean:
+	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags
+	rm -rf tests/trash.* bench-out
+
+.PHONY: all check bench fuzz demo lint install uninstall clean FORCE

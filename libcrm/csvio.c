@@ -1,0 +1,776 @@
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <csv.h>
+
+#include "buf.h"
+#include "csvio.h"
+#include "norm.h"
+
+#define INBUF (64 * 1024)
+
+struct field {
+	size_t off, len;
+	int missing;
+};
+
+struct crm_csv {
+	FILE *fp;
+	char *name;
+	int tsv;
+	struct csv_parser p;
+
+	char in[INBUF];
+	size_t inpos, inlen;
+	int eof, bom_checked, at_line_start;
+	long line;		/* line being fed (1-based) */
+	long rec_line;		/* line the record being built started on */
+	size_t rec_bytes;	/* bytes fed since the record began */
+
+	/* The record being built by the libcsv callbacks. */
+	struct crm_buf data;
+	struct field *f;
+	size_t nf, af;
+	int ready;		/* a whole record is in data/f */
+	long ready_line;
+	int cberr;		/* a callback failed: err below holds why */
+	struct crm_error cb;
+
+	/* Header. */
+	char **cols;
+	unsigned char *used;
+	size_t ncols;
+	int have_header;
+
+	/* A record finished while another was ready (a lone CR inside a
+	 * line): kept here until the ready one is consumed. */
+	struct crm_buf spill;
+	struct field *sf;
+	size_t snf, saf;
+	long spill_line;
+	int spilled;
+};
+
+static int
+no_space(unsigned char c)
+{
+	return 0;
+}
+
+static int
+add_field(struct crm_buf *data, struct field **f, size_t *nf, size_t *af,
+    const char *s, size_t len, int missing, struct crm_error *err)
+{
+	if (*nf == *af) {
+		size_t n = *af ? *af * 2 : 32;
+		struct field *p = reallocarray(*f, n, sizeof(*p));
+
+		if (p == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		*f = p;
+		*af = n;
+	}
+	(*f)[*nf].off = data->len;
+	(*f)[*nf].len = len;
+	(*f)[*nf].missing = missing;
+	if (crm_buf_add(data, s, len, err) < 0 ||
+	    crm_buf_addc(data, '\0', err) < 0)
+		return -1;
+	(*nf)++;
+	return 0;
+}
+
+/* Decode the TSV escapes \t \n \r \\ in place; returns the new length. */
+static size_t
+tsv_unescape(char *s, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len) {
+			switch (s[i + 1]) {
+			case 't': s[o++] = '\t'; i++; continue;
+			case 'n': s[o++] = '\n'; i++; continue;
+			case 'r': s[o++] = '\r'; i++; continue;
+			case '\\': s[o++] = '\\'; i++; continue;
+			}
+		}
+		s[o++] = s[i];
+	}
+	return o;
+}
+
+static void
+cb_field(void *s, size_t len, void *data)
+{
+	struct crm_csv *r = data;
+	int spill = r->ready;
+	struct crm_buf *b = spill ? &r->spill : &r->data;
+
+	if (r->cberr)
+		return;
+	if (len > CRM_CSV_FIELD_MAX) {
+		crm_error_set(&r->cb, CRM_EDATA,
+		    "%s:%ld: field %zu is longer than %u bytes", r->name,
+		    r->line, (spill ? r->snf : r->nf) + 1, CRM_CSV_FIELD_MAX);
+		r->cberr = 1;
+		return;
+	}
+	if (s != NULL && !crm_utf8_valid(s, len)) {
+		crm_error_set(&r->cb, CRM_EDATA,
+		    "%s:%ld: invalid UTF-8 in field %zu", r->name, r->line,
+		    (spill ? r->snf : r->nf) + 1);
+		r->cberr = 1;
+		return;
+	}
+	if (r->tsv && s != NULL)
+		len = tsv_unescape(s, len);
+	if (add_field(b, spill ? &r->sf : &r->f, spill ? &r->snf : &r->nf,
+	    spill ? &r->saf : &r->af, s ? s : "", s ? len : 0, s == NULL,
+	    &r->cb) < 0)
+		r->cberr = 1;
+}
+
+static void
+cb_record(int c, void *data)
+{
+	struct crm_csv *r = data;
+
+	if (r->cberr)
+		return;
+	if (r->ready) {
+		if (r->spilled) {
+			crm_error_set(&r->cb, CRM_EFAIL,
+			    "%s:%ld: too many records on one line", r->name,
+			    r->line);
+			r->cberr = 1;
+			return;
+		}
+		r->spilled = 1;
+		r->spill_line = r->line;
+	} else {
+		r->ready = 1;
+		r->ready_line = r->rec_line;
+	}
+	r->rec_bytes = 0;
+	r->rec_line = r->line;
+}
+
+struct crm_csv *
+crm_csv_open(const char *path, int flags, struct crm_error *err)
+{
+	struct crm_csv *r;
+	size_t n = strlen(path);
+	unsigned char opts = CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL |
+	    CSV_EMPTY_IS_NULL;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	r->tsv = (flags & CRM_CSV_TSV) ||
+	    (n > 4 && strcasecmp(path + n - 4, ".tsv") == 0);
+	crm_buf_init(&r->data, CRM_CSV_RECORD_MAX + 4096);
+	crm_buf_init(&r->spill, CRM_CSV_RECORD_MAX + 4096);
+	r->line = 1;
+	r->rec_line = 1;
+	r->at_line_start = 1;
+	if (strcmp(path, "-") == 0) {
+		r->fp = stdin;
+		r->name = strdup("<stdin>");
+	} else {
+		r->fp = fopen(path, "rb");
+		r->name = strdup(path);
+		if (r->fp == NULL) {
+			crm_error_set(err, CRM_EFAIL, "%s: %s", path,
+			    strerror(errno));
+			free(r->name);
+			free(r);
+			return NULL;
+		}
+	}
+	if (r->name == NULL || csv_init(&r->p, opts) != 0) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		if (r->fp != stdin)
+			fclose(r->fp);
+		free(r->name);
+		free(r);
+		return NULL;
+	}
+	if (r->tsv) {
+		csv_set_delim(&r->p, '\t');
+		csv_set_quote(&r->p, '\0');	/* NUL never gets this far */
+		csv_set_space_func(&r->p, no_space);
+	}
+	return r;
+}
+
+void
+crm_csv_close(struct crm_csv *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	csv_free(&r->p);
+	if (r->fp != NULL && r->fp != stdin)
+		fclose(r->fp);
+	for (i = 0; i < r->ncols; i++)
+		free(r->cols[i]);
+	free(r->cols);
+	free(r->used);
+	free(r->f);
+	free(r->sf);
+	crm_buf_release(&r->data);
+	crm_buf_release(&r->spill);
+	free(r->name);
+	free(r);
+}
+
+const char *
+crm_csv_name(const struct crm_csv *r)
+{
+	return r->name;
+}
+
+static int
+fill(struct crm_csv *r, struct crm_error *err)
+{
+	size_t n;
+
+	if (r->inpos < r->inlen || r->eof)
+		return 0;
+	n = fread(r->in, 1, sizeof(r->in), r->fp);
+	if (n == 0) {
+		if (ferror(r->fp))
+			return crm_error_set(err, CRM_EFAIL, "%s: read: %s",
+			    r->name, strerror(errno));
+		r->eof = 1;
+	}
+	r->inpos = 0;
+	r->inlen = n;
+	if (!r->bom_checked && n > 0) {
+		/* A BOM split across reads is too unlikely to handle. */
+		r->bom_checked = 1;
+		if (n >= 3 && memcmp(r->in, "\xef\xbb\xbf", 3) == 0)
+			r->inpos = 3;
+	}
+	return 0;
+}
+
+/* Feed input to libcsv a line at a time until a record is ready or EOF. */
+static int
+feed(struct crm_csv *r, struct crm_error *err)
+{
+	while (!r->ready) {
+		char *seg, *nl;
+		size_t len, done;
+
+		if (fill(r, err) < 0)
+			return -1;
+		if (r->inpos >= r->inlen) {
+			/* End of input. */
+			if (csv_fini(&r->p, cb_field, cb_record, r) != 0)
+				return crm_error_set(err, CRM_EDATA,
+				    "%s:%ld: unterminated quoted field",
+				    r->name, r->rec_line);
+			if (r->cberr)
+				goto cberr;
+			return 0;
+		}
+		seg = r->in + r->inpos;
+		nl = memchr(seg, '\n', r->inlen - r->inpos);
+		len = nl ? (size_t)(nl - seg) + 1 : r->inlen - r->inpos;
+		if (r->at_line_start && r->p.pstate == 0 && r->nf == 0) {
+			r->rec_line = r->line;
+			r->rec_bytes = 0;
+		}
+		if (memchr(seg, '\0', len) != NULL)
+			return crm_error_set(err, CRM_EDATA,
+			    "%s:%ld: NUL byte in input", r->name, r->line);
+		r->rec_bytes += len;
+		if (r->rec_bytes > CRM_CSV_RECORD_MAX)
+			return crm_error_set(err, CRM_EDATA,
+			    "%s:%ld: record longer than %u bytes"
+			    " (unterminated quote?)", r->name, r->rec_line,
+			    CRM_CSV_RECORD_MAX);
+		done = csv_parse(&r->p, seg, len, cb_field, cb_record, r);
+		if (r->cberr)
+			goto cberr;
+		if (done != len) {
+			if (csv_error(&r->p) == CSV_EPARSE)
+				return crm_error_set(err, CRM_EDATA,
+				    "%s:%ld: malformed quoting (a quote inside"
+				    " an unquoted field, or text after a"
+				    " closing quote)", r->name, r->line);
+			return crm_error_set(err, CRM_EFAIL, "%s:%ld: %s",
+			    r->name, r->line, csv_strerror(csv_error(&r->p)));
+		}
+		r->inpos += len;
+		r->at_line_start = nl != NULL;
+		if (nl != NULL)
+			r->line++;
+	}
+	return 0;
+cberr:
+	*err = r->cb;
+	return -1;
+}
+
+/* Drop the consumed record; promote a spilled one. */
+static void
+consume(struct crm_csv *r)
+{
+	if (!r->ready)
+		return;
+	r->ready = 0;
+	crm_buf_reset(&r->data);
+	r->nf = 0;
+	if (r->spilled) {
+		struct crm_buf tb = r->data;
+		struct field *tf = r->f;
+		size_t ta = r->af;
+
+		r->data = r->spill;
+		r->f = r->sf;
+		r->nf = r->snf;
+		r->af = r->saf;
+		r->spill = tb;
+		r->sf = tf;
+		r->saf = ta;
+		r->snf = 0;
+		r->spilled = 0;
+		r->ready = 1;
+		r->ready_line = r->spill_line;
+	}
+}
+
+static int
+next_raw(struct crm_csv *r, struct crm_error *err)
+{
+	consume(r);
+	if (feed(r, err) < 0)
+		return -1;
+	return r->ready;
+}
+
+/* Header name as compared: trimmed, lower case, ' ' and '-' as '_'. */
+static void
+colkey(const char *s, char *out, size_t outsz)
+{
+	size_t len, i, o = 0;
+
+	s = crm_trim(s, &len);
+	for (i = 0; i < len && o + 1 < outsz; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[o++] = (c == ' ' || c == '-') ? '_' : (char)tolower(c);
+	}
+	out[o] = '\0';
+}
+
+static int
+colmatch(const char *key, const struct crm_csv_col *c)
+{
+	const char *a, *e;
+	size_t n;
+
+	if (strcmp(key, c->name) == 0)
+		return 1;
+	for (a = c->aliases; a != NULL && *a != '\0'; a = *e ? e + 1 : e) {
+		e = strchr(a, '|');
+		if (e == NULL)
+			e = a + strlen(a);
+		n = (size_t)(e - a);
+		if (strlen(key) == n && strncmp(key, a, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+crm_csv_header(struct crm_csv *r, const struct crm_csv_col *cols,
+    size_t ncols, int *idx, struct crm_error *err)
+{
+	char key[256], q[CRM_QUOTE_MAX];
+	size_t i, j;
+	int rc;
+
+	if ((rc = next_raw(r, err)) < 0)
+		return -1;
+	if (rc == 0)
+		return crm_error_set(err, CRM_EDATA, "%s: empty file, no header",
+		    r->name);
+	r->ncols = r->nf;
+	r->cols = calloc(r->ncols, sizeof(*r->cols));
+	r->used = calloc(r->ncols, 1);
+	if (r->cols == NULL || r->used == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	for (i = 0; i < r->ncols; i++) {
+		if ((r->cols[i] = strdup(crm_csv_field(r, (int)i))) == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		if (crm_blank(r->cols[i]))
+			return crm_error_set(err, CRM_EDATA,
+			    "%s:%ld: header field %zu is empty", r->name,
+			    r->ready_line, i + 1);
+	}
+	for (j = 0; j < ncols; j++)
+		idx[j] = -1;
+	for (i = 0; i < r->ncols; i++) {
+		colkey(r->cols[i], key, sizeof(key));
+		for (j = 0; j < ncols; j++) {
+			if (!colmatch(key, &cols[j]))
+				continue;
+			if (idx[j] >= 0)
+				return crm_error_set(err, CRM_EDATA,
+				    "%s:%ld: column '%s' given twice"
+				    " (as '%s' and '%s')", r->name,
+				    r->ready_line, cols[j].name,
+				    r->cols[idx[j]], crm_quote(q, r->cols[i],
+				    strlen(r->cols[i])));
+			idx[j] = (int)i;
+			r->used[i] = 1;
+			break;
+		}
+	}
+	/* Two unknown columns of the same name would collide as attributes. */
+	for (i = 0; i < r->ncols; i++) {
+		char k2[256];
+
+		if (r->used[i])
+			continue;
+		colkey(r->cols[i], key, sizeof(key));
+		for (j = i + 1; j < r->ncols; j++) {
+			colkey(r->cols[j], k2, sizeof(k2));
+			if (!r->used[j] && strcmp(key, k2) == 0)
+				return crm_error_set(err, CRM_EDATA,
+				    "%s:%ld: column '%s' given twice", r->name,
+				    r->ready_line, crm_quote(q, r->cols[i],
+				    strlen(r->cols[i])));
+		}
+	}
+	r->have_header = 1;
+	return 0;
+}
+
+size_t
+crm_csv_ncols(const struct crm_csv *r)
+{
+	return r->ncols;
+}
+
+const char *
+crm_csv_colname(const struct crm_csv *r, size_t i)
+{
+	return i < r->ncols ? r->cols[i] : "";
+}
+
+int
+crm_csv_extra(const struct crm_csv *r, size_t i)
+{
+	return i < r->ncols && !r->used[i];
+}
+
+int
+crm_csv_next(struct crm_csv *r, struct crm_error *err)
+{
+	int rc;
+
+	if ((rc = next_raw(r, err)) <= 0)
+		return rc;
+	if (r->have_header && r->nf != r->ncols)
+		return crm_error_set(err, CRM_EDATA,
+		    "%s:%ld: expected %zu fields as in the header, found %zu",
+		    r->name, r->ready_line, r->ncols, r->nf);
+	return 1;
+}
+
+size_t
+crm_csv_nfields(const struct crm_csv *r)
+{
+	return r->ready ? r->nf : 0;
+}
+
+const char *
+crm_csv_field(const struct crm_csv *r, int i)
+{
+	if (!r->ready || i < 0 || (size_t)i >= r->nf)
+		return "";
+	return r->data.s + r->f[i].off;
+}
+
+size_t
+crm_csv_fieldlen(const struct crm_csv *r, int i)
+{
+	if (!r->ready || i < 0 || (size_t)i >= r->nf)
+		return 0;
+	return r->f[i].len;
+}
+
+int
+crm_csv_missing(const struct crm_csv *r, int i)
+{
+	if (!r->ready || i < 0 || (size_t)i >= r->nf)
+		return 1;
+	return r->f[i].missing;
+}
+
+long
+crm_csv_line(const struct crm_csv *r)
+{
+	return r->ready_line;
+}
+
+/* Writer. */
+
+struct crm_out {
+	FILE *fp;
+	enum crm_fmt fmt;
+	int excel_safe;
+	size_t n;
+	char **names;
+	enum crm_coltype *types;
+};
+
+int
+crm_fmt_parse(const char *s, enum crm_fmt *fmt, struct crm_error *err)
+{
+	if (strcasecmp(s, "csv") == 0)
+		*fmt = CRM_FMT_CSV;
+	else if (strcasecmp(s, "tsv") == 0)
+		*fmt = CRM_FMT_TSV;
+	else if (strcasecmp(s, "json") == 0 || strcasecmp(s, "jsonl") == 0)
+		*fmt = CRM_FMT_JSON;
+	else
+		return crm_error_set(err, CRM_EUSAGE,
+		    "unknown format '%s' (csv, tsv or json)", s);
+	return 0;
+}
+
+struct crm_out *
+crm_out_new(FILE *fp, enum crm_fmt fmt, int excel_safe, struct crm_error *err)
+{
+	struct crm_out *o = calloc(1, sizeof(*o));
+
+	if (o == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	o->fp = fp;
+	o->fmt = fmt;
+	o->excel_safe = excel_safe;
+	return o;
+}
+
+void
+crm_out_free(struct crm_out *o)
+{
+	size_t i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < o->n; i++)
+		free(o->names[i]);
+	free(o->names);
+	free(o->types);
+	free(o);
+}
+
+static int
+formula_like(const char *s)
+{
+	return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+	    s[0] == '\t' || s[0] == '\r';
+}
+
+static int
+is_number(const char *s)
+{
+	char *end;
+	double v;
+
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	/* strtod takes hex, inf and nan, which JSON does not. */
+	return *end == '\0' && errno == 0 && isfinite(v) &&
+	    strpbrk(s, "xXnNiI") == NULL && !(s[0] == '0' && isdigit(
+	    (unsigned char)s[1])) && s[0] != '+' && s[0] != '.';
+}
+
+static void
+put_csv(FILE *fp, const char *s, int safe)
+{
+	const char *p;
+	size_t len = strlen(s);
+	int q = safe || strpbrk(s, ",\"\r\n") != NULL ||
+	    (len > 0 && (isblank((unsigned char)s[0]) ||
+	    isblank((unsigned char)s[len - 1])));
+
+	if (!q) {
+		fputs(s, fp);
+		return;
+	}
+	putc('"', fp);
+	if (safe)
+		putc('\'', fp);
+	for (p = s; *p; p++) {
+		if (*p == '"')
+			putc('"', fp);
+		putc(*p, fp);
+	}
+	putc('"', fp);
+}
+
+static void
+put_tsv(FILE *fp, const char *s, int safe)
+{
+	if (safe)
+		putc('\'', fp);
+	for (; *s; s++) {
+		switch (*s) {
+		case '\t': fputs("\\t", fp); break;
+		case '\n': fputs("\\n", fp); break;
+		case '\r': fputs("\\r", fp); break;
+		case '\\': fputs("\\\\", fp); break;
+		default: putc(*s, fp);
+		}
+	}
+}
+
+static void
+put_json_str(FILE *fp, const char *s)
+{
+	putc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			putc('\\', fp);
+			putc(c, fp);
+		} else if (c == '\n')
+			fputs("\\n", fp);
+		else if (c == '\t')
+			fputs("\\t", fp);
+		else if (c == '\r')
+			fputs("\\r", fp);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			putc(c, fp);
+	}
+	putc('"', fp);
+}
+
+static int
+check(struct crm_out *o, struct crm_error *err)
+{
+	if (ferror(o->fp))
+		return crm_error_set(err, CRM_EFAIL, "write error: %s",
+		    strerror(errno));
+	return 0;
+}
+
+int
+crm_out_header(struct crm_out *o, const char *const *names,
+    const enum crm_coltype *types, size_t n, struct crm_error *err)
+{
+	size_t i;
+
+	o->names = calloc(n, sizeof(*o->names));
+	o->types = calloc(n, sizeof(*o->types));
+	if (o->names == NULL || o->types == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	o->n = n;
+	for (i = 0; i < n; i++) {
+		if ((o->names[i] = strdup(names[i])) == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		o->types[i] = types ? types[i] : CRM_COL_TEXT;
+	}
+	if (o->fmt == CRM_FMT_JSON)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			putc(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
+		if (o->fmt == CRM_FMT_TSV)
+			put_tsv(o->fp, names[i], 0);
+		else
+			put_csv(o->fp, names[i], 0);
+	}
+	putc('\n', o->fp);
+	return check(o, err);
+}
+
+int
+crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
+{
+	size_t i;
+
+	if (o->fmt == CRM_FMT_JSON) {
+		putc('{', o->fp);
+		for (i = 0; i < o->n; i++) {
+			const char *v = vals[i];
+
+			if (i > 0)
+				putc(',', o->fp);
+			put_json_str(o->fp, o->names[i]);
+			putc(':', o->fp);
+			if (v == NULL)
+				fputs("null", o->fp);
+			else if (o->types[i] == CRM_COL_BOOL &&
+			    (strcmp(v, "1") == 0 || strcmp(v, "0") == 0))
+				fputs(v[0] == '1' ? "true" : "false", o->fp);
+			else if (o->types[i] == CRM_COL_NUM && is_number(v))
+				fputs(v, o->fp);
+			else if (o->types[i] == CRM_COL_JSON)
+				fputs(v, o->fp);
+			else
+				put_json_str(o->fp, v);
+		}
+		fputs("}\n", o->fp);
+		return check(o, err);
+	}
+	for (i = 0; i < o->n; i++) {
+		const char *v = vals[i] ? vals[i] : "";
+		int safe = o->excel_safe && formula_like(v) &&
+		    !(o->types[i] == CRM_COL_NUM && is_number(v));
+
+		if (i > 0)
+			putc(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
+		if (o->fmt == CRM_FMT_TSV)
+			put_tsv(o->fp, v, safe);
+		else
+			put_csv(o->fp, v, safe);
+	}
+	putc('\n', o->fp);
+	return check(o, err);
+}
+
+int
+crm_out_reject(struct crm_out *o, const struct crm_csv *r, const char *reason,
+    struct crm_error *err)
+{
+	const char *stackv[64], **v = stackv;
+	size_t i, n = crm_csv_ncols(r);
+	int rc;
+
+	if (n + 1 != o->n)
+		return crm_error_set(err, CRM_EFAIL, "rejects: column mismatch");
+	if (n + 1 > sizeof(stackv) / sizeof(stackv[0]) &&
+	    (v = calloc(n + 1, sizeof(*v))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	for (i = 0; i < n; i++)
+		v[i] = crm_csv_missing(r, (int)i) ? NULL :
+		    crm_csv_field(r, (int)i);
+	v[n] = reason;
+	rc = crm_out_row(o, v, err);
+	if (v != stackv)
+		free(v);
+	return rc;
+}

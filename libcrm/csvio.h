@@ -1,0 +1,147 @@
+/*
+ * csvio.h - reading and writing CSV, TSV and JSON lines.
+ *
+ * Reader (over libcsv).  CSV per RFC 4180 in strict mode: a quote inside an
+ * unquoted field, text after a closing quote or an unterminated quoted
+ * field is an error, never a silently swallowed file.  Unquoted fields lose
+ * leading and trailing blanks.  Records end in LF, CRLF or CR; blank lines
+ * are skipped.  TSV has no quoting: fields are split on TAB, and the
+ * escapes \t \n \r \\ are decoded.  Either way a UTF-8 byte-order mark at
+ * the start is dropped, and a NUL byte, invalid UTF-8, a field over
+ * CRM_CSV_FIELD_MAX or a record over CRM_CSV_RECORD_MAX bytes is an error
+ * naming file and line (CRM_EDATA).  Every record must have as many fields
+ * as the header.
+ *
+ *	r = crm_csv_open("contacts.csv", 0, err);
+ *	crm_csv_header(r, cols, ncols, idx, err);
+ *	while ((rc = crm_csv_next(r, err)) == 1)
+ *		use crm_csv_field(r, idx[i]) ...
+ *	crm_csv_close(r);
+ *
+ * Writer.  CSV quoted per RFC 4180 where needed (LF line ends), TSV with
+ * the escapes above, or JSON lines (one object per record, columns typed).
+ * With excel_safe, a text cell starting with = + - @ TAB or CR gets a
+ * leading apostrophe so a spreadsheet shows it instead of running it.
+ */
+#ifndef CRM_CSV_H
+#define CRM_CSV_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define CRM_CSV_FIELD_MAX (1u << 20)	/* 1 MiB */
+#define CRM_CSV_RECORD_MAX (16u << 20)	/* 16 MiB */
+
+enum {
+	CRM_CSV_TSV = 1 << 0,	/* tab-separated, no quoting */
+};
+
+struct crm_csv;
+
+/*
+ * A column a program understands: its name as written in output, and other
+ * names accepted in a header, '|'-separated.  Header names are compared
+ * case-insensitively after trimming, with spaces and '-' taken as '_', so
+ * "E-Mail" matches an alias "e_mail".
+ */
+struct crm_csv_col {
+	const char *name;
+	const char *aliases;	/* may be NULL */
+};
+
+/*
+ * Open path ("-" for standard input) for reading.  flags may hold
+ * CRM_CSV_TSV; a name ending in ".tsv" also selects TSV.
+ */
+struct crm_csv *crm_csv_open(const char *path, int flags,
+    struct crm_error *err);
+
+/* Close the file (not standard input) and free r; NULL is a no-op. */
+void crm_csv_close(struct crm_csv *r);
+
+/* The name used in messages: the path, or "<stdin>". */
+const char *crm_csv_name(const struct crm_csv *r);
+
+/*
+ * Read the header record and map it: idx[i] becomes the field index of
+ * cols[i], or -1 if the file lacks it.  A name given twice is an error;
+ * an empty file is an error.  Columns not in cols are left for the caller
+ * (see crm_csv_extra()).
+ */
+int crm_csv_header(struct crm_csv *r, const struct crm_csv_col *cols,
+    size_t ncols, int *idx, struct crm_error *err);
+
+/* Number of header fields, and the name of field i as written. */
+size_t crm_csv_ncols(const struct crm_csv *r);
+const char *crm_csv_colname(const struct crm_csv *r, size_t i);
+
+/* 1 if header field i matched none of the columns given to crm_csv_header. */
+int crm_csv_extra(const struct crm_csv *r, size_t i);
+
+/*
+ * Read the next record: 1 when there is one, 0 at end of input, -1 with err
+ * set.  The fields stay valid until the next call.
+ */
+int crm_csv_next(struct crm_csv *r, struct crm_error *err);
+
+/* The current record: field count, field i ("" if i is out of range). */
+size_t crm_csv_nfields(const struct crm_csv *r);
+const char *crm_csv_field(const struct crm_csv *r, int i);
+size_t crm_csv_fieldlen(const struct crm_csv *r, int i);
+
+/* 1 if field i was empty and unquoted (missing), 0 for "" or a value. */
+int crm_csv_missing(const struct crm_csv *r, int i);
+
+/* The line on which the current record starts. */
+long crm_csv_line(const struct crm_csv *r);
+
+/* Output formats. */
+enum crm_fmt {
+	CRM_FMT_CSV,
+	CRM_FMT_TSV,
+	CRM_FMT_JSON,
+};
+
+/* Column types, which matter only to JSON and to excel_safe. */
+enum crm_coltype {
+	CRM_COL_TEXT,
+	CRM_COL_NUM,	/* written bare in JSON when it parses as a number */
+	CRM_COL_BOOL,	/* 1/0 written true/false in JSON */
+	CRM_COL_JSON,	/* already JSON: written as is in JSON, as text else */
+};
+
+struct crm_out;
+
+/* A writer on fp (not closed by crm_out_free). */
+struct crm_out *crm_out_new(FILE *fp, enum crm_fmt fmt, int excel_safe,
+    struct crm_error *err);
+void crm_out_free(struct crm_out *o);
+
+/*
+ * Set the columns (copied); writes the header line for CSV and TSV.
+ * types may be NULL (all text).
+ */
+int crm_out_header(struct crm_out *o, const char *const *names,
+    const enum crm_coltype *types, size_t n, struct crm_error *err);
+
+/*
+ * Write one record of as many values as the header has; a NULL value is
+ * missing (empty in CSV/TSV, null in JSON).  -1 with err set when the
+ * stream reports an error.
+ */
+int crm_out_row(struct crm_out *o, const char *const *vals,
+    struct crm_error *err);
+
+/*
+ * Write the current record of r to o followed by a reason, as a rejects
+ * file does: o's header must be r's header plus one column ("reason").
+ */
+int crm_out_reject(struct crm_out *o, const struct crm_csv *r,
+    const char *reason, struct crm_error *err);
+
+/* Parse a --format value. */
+int crm_fmt_parse(const char *s, enum crm_fmt *fmt, struct crm_error *err);
+
+#endif

@@ -1,0 +1,514 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "db.h"
+#include "norm.h"
+
+struct stmt_entry {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct crm_db {
+	sqlite3 *h;
+	char *name;
+	int in_tx;
+	int nstmt, astmt;
+	struct stmt_entry *cache;	/* grows; entries live until close */
+};
+
+/*
+ * The schema, one migration per step.  Migration i takes user_version i to
+ * i + 1; all pending ones run in a single transaction with the version bump.
+ * Never edit a migration that has shipped: add a new one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: contacts, consent, audit */
+	"CREATE TABLE contacts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  external_id TEXT UNIQUE,"
+	"  first_name TEXT,"
+	"  last_name TEXT,"
+	"  name_key TEXT,"
+	"  email TEXT,"
+	"  phone TEXT,"
+	"  company TEXT,"
+	"  street TEXT,"
+	"  city TEXT,"
+	"  postcode TEXT,"
+	"  country TEXT,"
+	"  birth_date TEXT,"
+	"  stage TEXT NOT NULL DEFAULT 'lead'"
+	"    CHECK (stage IN ('lead','prospect','customer','former')),"
+	"  owner TEXT,"
+	"  attrs TEXT CHECK (attrs IS NULL OR json_valid(attrs)),"
+	"  email_opt_in INTEGER CHECK (email_opt_in IN (0,1)),"
+	"  phone_opt_in INTEGER CHECK (phone_opt_in IN (0,1)),"
+	"  sms_opt_in INTEGER CHECK (sms_opt_in IN (0,1)),"
+	"  mail_opt_in INTEGER CHECK (mail_opt_in IN (0,1)),"
+	"  do_not_contact INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (do_not_contact IN (0,1)),"
+	"  merged_into INTEGER REFERENCES contacts(id),"
+	"  erased_at INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX contacts_email ON contacts(email) WHERE email IS NOT NULL;"
+	"CREATE INDEX contacts_phone ON contacts(phone) WHERE phone IS NOT NULL;"
+	"CREATE TABLE consent_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL"
+	"    CHECK (channel IN ('email','phone','sms','mail','all')),"
+	"  purpose TEXT NOT NULL DEFAULT 'marketing',"
+	"  granted INTEGER NOT NULL CHECK (granted IN (0,1)),"
+	"  source TEXT"
+	");"
+	"CREATE INDEX consent_events_contact ON consent_events(contact_id);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  program TEXT NOT NULL,"
+	"  args TEXT,"
+	"  counts TEXT CHECK (counts IS NULL OR json_valid(counts))"
+	");",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(NMIGRATIONS == CRM_DB_SCHEMA, "CRM_DB_SCHEMA != migrations");
+
+static int
+dberr(struct crm_db *db, struct crm_error *err, int rc, const char *what)
+{
+	int code = CRM_EFAIL;
+
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		code = CRM_EDATA;
+	return crm_error_set(err, code, "%s: %s: %s", db->name, what,
+	    sqlite3_errmsg(db->h));
+}
+
+const char *
+crm_db_path(const char *opt)
+{
+	const char *p;
+
+	if (opt != NULL && *opt != '\0')
+		return opt;
+	if ((p = getenv("CRM_DB")) != NULL && *p != '\0')
+		return p;
+	return "crm.db";
+}
+
+const char *
+crm_db_name(const struct crm_db *db)
+{
+	return db->name;
+}
+
+sqlite3 *
+crm_db_handle(struct crm_db *db)
+{
+	return db->h;
+}
+
+int
+crm_db_exec(struct crm_db *db, const char *sql, struct crm_error *err)
+{
+	int rc;
+
+	if ((rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return dberr(db, err, rc, "exec");
+	return 0;
+}
+
+int
+crm_db_query_int(struct crm_db *db, const char *sql, int64_t *out,
+    struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL)) != SQLITE_OK)
+		return dberr(db, err, rc, "prepare");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	dberr(db, err, rc, "query");
+	sqlite3_finalize(st);
+	return -1;
+}
+
+sqlite3_stmt *
+crm_db_stmt(struct crm_db *db, const char *sql, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int i, rc;
+
+	for (i = 0; i < db->nstmt; i++) {
+		if (db->cache[i].sql == sql) {
+			st = db->cache[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		dberr(db, err, rc, "prepare");
+		return NULL;
+	}
+	if (db->nstmt == db->astmt) {
+		int n = db->astmt ? db->astmt * 2 : 32;
+		struct stmt_entry *p = reallocarray(db->cache, (size_t)n,
+		    sizeof(*p));
+
+		if (p == NULL) {
+			sqlite3_finalize(st);
+			crm_error_set(err, CRM_EFAIL, "out of memory");
+			return NULL;
+		}
+		db->cache = p;
+		db->astmt = n;
+	}
+	db->cache[db->nstmt].sql = sql;
+	db->cache[db->nstmt].st = st;
+	db->nstmt++;
+	return st;
+}
+
+sqlite3_stmt *
+crm_db_prepare(struct crm_db *db, const char *sql, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL)) != SQLITE_OK) {
+		dberr(db, err, rc, "prepare");
+		return NULL;
+	}
+	return st;
+}
+
+int64_t
+crm_db_last_id(struct crm_db *db)
+{
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+int
+crm_db_step(struct crm_db *db, sqlite3_stmt *st, struct crm_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	dberr(db, err, rc, "step");
+	sqlite3_reset(st);
+	return -1;
+}
+
+static int
+bindrc(struct crm_db *db, int rc, struct crm_error *err)
+{
+	return rc == SQLITE_OK ? 0 : dberr(db, err, rc, "bind");
+}
+
+int
+crm_db_bind_text(struct crm_db *db, sqlite3_stmt *st, int i, const char *s,
+    struct crm_error *err)
+{
+	if (s == NULL)
+		return bindrc(db, sqlite3_bind_null(st, i), err);
+	return bindrc(db, sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT),
+	    err);
+}
+
+int
+crm_db_bind_int(struct crm_db *db, sqlite3_stmt *st, int i, int64_t v,
+    struct crm_error *err)
+{
+	return bindrc(db, sqlite3_bind_int64(st, i, v), err);
+}
+
+int
+crm_db_bind_double(struct crm_db *db, sqlite3_stmt *st, int i, double v,
+    struct crm_error *err)
+{
+	return bindrc(db, sqlite3_bind_double(st, i, v), err);
+}
+
+int
+crm_db_bind_null(struct crm_db *db, sqlite3_stmt *st, int i,
+    struct crm_error *err)
+{
+	return bindrc(db, sqlite3_bind_null(st, i), err);
+}
+
+const char *
+crm_db_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+int
+crm_db_begin(struct crm_db *db, struct crm_error *err)
+{
+	if (crm_db_exec(db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+crm_db_commit(struct crm_db *db, struct crm_error *err)
+{
+	if (crm_db_exec(db, "COMMIT", err) < 0)
+		return -1;
+	db->in_tx = 0;
+	return 0;
+}
+
+void
+crm_db_rollback(struct crm_db *db)
+{
+	if (db != NULL && !sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (db != NULL)
+		db->in_tx = 0;
+}
+
+/*
+ * Bring the schema to CRM_DB_SCHEMA.  Runs under BEGIN IMMEDIATE and reads
+ * the version inside the transaction, so two programs opening a new file at
+ * once cannot both migrate it.
+ */
+static int
+migrate(struct crm_db *db, struct crm_error *err)
+{
+	int64_t appid, ver, nobj;
+	char sql[64];
+	int i;
+
+	if (crm_db_query_int(db, "PRAGMA application_id", &appid, err) < 0 ||
+	    crm_db_query_int(db, "PRAGMA user_version", &ver, err) < 0)
+		return -1;
+	if (appid == CRM_DB_APPLICATION_ID && ver == CRM_DB_SCHEMA)
+		return 0;
+	if (crm_db_begin(db, err) < 0)
+		return -1;
+	if (crm_db_query_int(db, "PRAGMA application_id", &appid, err) < 0 ||
+	    crm_db_query_int(db, "PRAGMA user_version", &ver, err) < 0 ||
+	    crm_db_query_int(db, "SELECT count(*) FROM sqlite_schema", &nobj,
+	    err) < 0)
+		goto fail;
+	if (appid != CRM_DB_APPLICATION_ID) {
+		if (appid != 0 || nobj != 0) {
+			crm_error_set(err, CRM_EFAIL,
+			    "%s: not a crm database (application_id 0x%08llx,"
+			    " %lld schema objects)", db->name,
+			    (unsigned long long)(uint32_t)appid,
+			    (long long)nobj);
+			goto fail;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
+		    CRM_DB_APPLICATION_ID);
+		if (crm_db_exec(db, sql, err) < 0)
+			goto fail;
+		ver = 0;
+	}
+	if (ver > CRM_DB_SCHEMA || ver < 0) {
+		crm_error_set(err, CRM_EFAIL,
+		    "%s: schema version %lld is newer than this crm (%d);"
+		    " upgrade crm", db->name, (long long)ver, CRM_DB_SCHEMA);
+		goto fail;
+	}
+	for (i = (int)ver; i < NMIGRATIONS; i++) {
+		if (crm_db_exec(db, migrations[i], err) < 0) {
+			crm_error_prefix(err, "migration %d", i + 1);
+			goto fail;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", CRM_DB_SCHEMA);
+	if (crm_db_exec(db, sql, err) < 0 || crm_db_commit(db, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	crm_db_rollback(db);
+	return -1;
+}
+
+static int
+busy_timeout_ms(void)
+{
+	const char *s = getenv("CRM_BUSY_TIMEOUT");
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return 600 * 1000;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > 86400)
+		return 600 * 1000;
+	return (int)(v * 1000);
+}
+
+/*
+ * Create a missing database file ourselves, mode 0600 whatever the umask,
+ * so it is never world-readable; SQLite then gives its -wal and -shm files
+ * the same mode as the database file.
+ */
+static int
+create_file(const char *path, int flags, struct crm_error *err)
+{
+	struct stat sb;
+	int fd;
+
+	if (stat(path, &sb) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return crm_error_set(err, CRM_EFAIL, "%s: %s", path,
+		    strerror(errno));
+	if (!(flags & CRM_DB_CREATE))
+		return crm_error_set(err, CRM_EFAIL,
+		    "%s: no such database (crm-add creates one)", path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST)
+		return crm_error_set(err, CRM_EFAIL, "%s: %s", path,
+		    strerror(errno));
+	if (fd >= 0) {
+		(void)fchmod(fd, 0600);
+		close(fd);
+	}
+	return 0;
+}
+
+struct crm_db *
+crm_db_open(const char *path, int flags, struct crm_error *err)
+{
+	struct crm_db *db;
+	char sql[64];
+	const char *mode;
+	int rc, tries;
+
+	if (create_file(path, flags, err) < 0)
+		return NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->name = strdup(path)) == NULL) {
+		free(db);
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		crm_error_set(err, CRM_EFAIL, "%s: %s", path,
+		    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, busy_timeout_ms());
+	if (crm_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
+		goto fail;
+	/*
+	 * Switching to WAL needs an exclusive lock and SQLite does not call
+	 * the busy handler for it, so retry briefly; once a file is in WAL
+	 * mode it stays so and this is a read.
+	 */
+	for (tries = 0;; tries++) {
+		sqlite3_stmt *st;
+
+		rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode = WAL",
+		    -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(st);
+			mode = rc == SQLITE_ROW ?
+			    (const char *)sqlite3_column_text(st, 0) : NULL;
+			if (rc == SQLITE_ROW && mode != NULL &&
+			    strcmp(mode, "wal") != 0)
+				rc = SQLITE_ERROR;
+			sqlite3_finalize(st);
+		}
+		if (rc == SQLITE_ROW)
+			break;
+		if ((rc & 0xff) != SQLITE_BUSY || tries > 6000) {
+			dberr(db, err, rc, "journal_mode");
+			goto fail;
+		}
+		usleep(10000);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", 64 * 1024);
+	if (crm_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 ||
+	    crm_db_exec(db, sql, err) < 0 ||
+	    crm_db_exec(db, "PRAGMA temp_store = MEMORY", err) < 0)
+		goto fail;
+	if (migrate(db, err) < 0)
+		goto fail;
+	return db;
+fail:
+	crm_db_close(db);
+	return NULL;
+}
+
+void
+crm_db_close(struct crm_db *db)
+{
+	int i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->nstmt; i++)
+		sqlite3_finalize(db->cache[i].st);
+	free(db->cache);
+	crm_db_rollback(db);
+	sqlite3_close(db->h);
+	free(db->name);
+	free(db);
+}
+
+int
+crm_db_audit(struct crm_db *db, const char *program, int argc, char **argv,
+    const char *counts_json, struct crm_error *err)
+{
+	struct crm_buf args = CRM_BUF_INIT(64 * 1024);
+	sqlite3_stmt *st;
+	int i, rc = -1;
+
+	for (i = 0; i < argc; i++) {
+		if ((i > 0 && crm_buf_addc(&args, ' ', err) < 0) ||
+		    crm_buf_adds(&args, argv[i], err) < 0) {
+			/* Overlong argument lists are cut, not refused. */
+			break;
+		}
+	}
+	if ((st = crm_db_stmt(db, "INSERT INTO audit (at, program, args, counts)"
+	    " VALUES (?, ?, ?, ?)", err)) == NULL)
+		goto done;
+	if (crm_db_bind_int(db, st, 1, crm_now(), err) < 0 ||
+	    crm_db_bind_text(db, st, 2, program, err) < 0 ||
+	    crm_db_bind_text(db, st, 3, crm_buf_str(&args), err) < 0 ||
+	    crm_db_bind_text(db, st, 4, counts_json, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		goto done;
+	rc = 0;
+done:
+	crm_buf_release(&args);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * db.h - the one SQLite file every crm program shares.
+ *
+ * crm_db_open() opens (and with CRM_DB_CREATE creates, mode 0600) the
+ * database, sets the connection up (WAL, foreign keys, busy timeout) and
+ * brings its schema up to date in one transaction.  A file that belongs to
+ * another application (PRAGMA application_id) or that a newer crm wrote
+ * (PRAGMA user_version above CRM_DB_SCHEMA) is refused with CRM_EFAIL.
+ *
+ * Every SQLite call made by libcrm goes through the wrappers here, so that
+ * each failure reaches the caller with sqlite3_errmsg() in its message.
+ * Statements are prepared once per connection and cached by the address of
+ * their SQL text: pass string literals (or other static strings) to
+ * crm_db_stmt(), never text built at run time.
+ */
+#ifndef CRM_DB_H
+#define CRM_DB_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "error.h"
+
+/* 'crm1': what PRAGMA application_id holds in every crm database. */
+#define CRM_DB_APPLICATION_ID 0x63726d31
+/* The schema version this build writes; see the migrations in db.c. */
+#define CRM_DB_SCHEMA 1
+
+enum {
+	CRM_DB_CREATE = 1 << 0,	/* create the file if it does not exist */
+};
+
+struct crm_db;
+
+/*
+ * Open path (see crm_db_path() for the default).  Without CRM_DB_CREATE a
+ * missing file is an error.  The busy timeout is $CRM_BUSY_TIMEOUT seconds,
+ * default 600: overlapping writers wait for each other instead of failing.
+ * Free with crm_db_close().
+ */
+struct crm_db *crm_db_open(const char *path, int flags, struct crm_error *err);
+
+/* Finalize cached statements and close; NULL is a no-op. */
+void crm_db_close(struct crm_db *db);
+
+/* The path given to -d/--db, else $CRM_DB, else "crm.db". */
+const char *crm_db_path(const char *opt);
+
+/* The file name the database was opened with, for messages. */
+const char *crm_db_name(const struct crm_db *db);
+
+sqlite3 *crm_db_handle(struct crm_db *db);
+
+/*
+ * Transactions.  crm_db_begin() is BEGIN IMMEDIATE: it takes the write lock
+ * at once, waiting up to the busy timeout for another writer, so that a
+ * batch never fails half-way on a lock.  crm_db_rollback() never fails
+ * (it is what error paths call) and is a no-op outside a transaction.
+ */
+int crm_db_begin(struct crm_db *db, struct crm_error *err);
+int crm_db_commit(struct crm_db *db, struct crm_error *err);
+void crm_db_rollback(struct crm_db *db);
+
+/* Run SQL text that takes no parameters and returns no rows. */
+int crm_db_exec(struct crm_db *db, const char *sql, struct crm_error *err);
+
+/*
+ * The cached, reset and cleared statement for sql, prepared on first use.
+ * NULL with err set if it does not prepare.  The statement belongs to db.
+ */
+sqlite3_stmt *crm_db_stmt(struct crm_db *db, const char *sql,
+    struct crm_error *err);
+
+/*
+ * Prepare SQL assembled at run time from fixed fragments (never from user
+ * text: values are bound).  Not cached: the caller finalizes it.
+ */
+sqlite3_stmt *crm_db_prepare(struct crm_db *db, const char *sql,
+    struct crm_error *err);
+
+/* The rowid of the last INSERT. */
+int64_t crm_db_last_id(struct crm_db *db);
+
+/*
+ * Step st: 1 for SQLITE_ROW, 0 for SQLITE_DONE (the statement is then
+ * reset), -1 with err set (CRM_EDATA for a constraint violation, else
+ * CRM_EFAIL) carrying sqlite3_errmsg().
+ */
+int crm_db_step(struct crm_db *db, sqlite3_stmt *st, struct crm_error *err);
+
+/*
+ * Bind helpers: a NULL string (or len 0 for crm_db_bind_text) binds NULL.
+ * They return -1 with err set only on SQLite failure.
+ */
+int crm_db_bind_text(struct crm_db *db, sqlite3_stmt *st, int i,
+    const char *s, struct crm_error *err);
+int crm_db_bind_int(struct crm_db *db, sqlite3_stmt *st, int i, int64_t v,
+    struct crm_error *err);
+int crm_db_bind_double(struct crm_db *db, sqlite3_stmt *st, int i, double v,
+    struct crm_error *err);
+int crm_db_bind_null(struct crm_db *db, sqlite3_stmt *st, int i,
+    struct crm_error *err);
+
+/* Column text or NULL; valid until the next step or reset of st. */
+const char *crm_db_col_text(sqlite3_stmt *st, int i);
+
+/* One integer from a query with no parameters (e.g. a count). */
+int crm_db_query_int(struct crm_db *db, const char *sql, int64_t *out,
+    struct crm_error *err);
+
+/*
+ * Record a write run in the audit table: program, its arguments (argv
+ * joined with spaces, each value as given) and a JSON object of counts.
+ * Call inside the run's transaction so the entry commits with the data.
+ */
+int crm_db_audit(struct crm_db *db, const char *program, int argc,
+    char **argv, const char *counts_json, struct crm_error *err);
+
+#endif

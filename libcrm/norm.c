@@ -1,0 +1,699 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <utf8proc.h>
+
+#include "norm.h"
+
+int
+crm_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+
+	while (p < e) {
+		unsigned c = *p;
+		size_t n;
+		unsigned cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if ((size_t)(e - p) <= n)
+			return 0;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+static int
+blankc(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	    c == '\f';
+}
+
+const char *
+crm_trim(const char *s, size_t *len)
+{
+	size_t n;
+
+	while (blankc((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && blankc((unsigned char)s[n - 1]))
+		n--;
+	*len = n;
+	return s;
+}
+
+int
+crm_blank(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 1;
+	crm_trim(s, &n);
+	return n == 0;
+}
+
+static int
+bad(struct crm_error *err, const char *what, const char *in)
+{
+	char q[CRM_QUOTE_MAX];
+
+	return crm_error_set(err, CRM_EDATA, "invalid %s '%s'", what,
+	    crm_quote(q, in, strlen(in)));
+}
+
+static int
+bad_why(struct crm_error *err, const char *what, const char *in,
+    const char *why)
+{
+	char q[CRM_QUOTE_MAX];
+
+	return crm_error_set(err, CRM_EDATA, "invalid %s '%s': %s", what,
+	    crm_quote(q, in, strlen(in)), why);
+}
+
+/* RFC 5322 atext, plus any UTF-8 byte (RFC 6531). */
+static int
+atext(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80 ||
+	    (c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+}
+
+int
+crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err)
+{
+	const char *s, *at;
+	size_t len, i, local, lab;
+
+	s = crm_trim(in, &len);
+	if (len == 0 || len > 254)
+		return bad(err, "email", in);
+	at = memchr(s, '@', len);
+	if (at == NULL)
+		return bad_why(err, "email", in, "no '@'");
+	local = (size_t)(at - s);
+	if (memchr(at + 1, '@', len - local - 1) != NULL)
+		return bad_why(err, "email", in, "more than one '@'");
+	if (local == 0 || local > 64)
+		return bad_why(err, "email", in, "bad local part");
+	for (i = 0; i < local; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (i == 0 || i == local - 1 || s[i - 1] == '.')
+				return bad_why(err, "email", in,
+				    "misplaced '.'");
+		} else if (!atext(c))
+			return bad_why(err, "email", in,
+			    "bad character in local part");
+	}
+	/* Domain: labels of letters, digits, hyphens; two at least. */
+	lab = 0;
+	{
+		size_t nlabels = 1, alldigit = 1;
+
+		for (i = local + 1; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c == '.') {
+				if (lab == 0 || s[i - 1] == '-')
+					return bad_why(err, "email", in,
+					    "bad domain");
+				nlabels++;
+				lab = 0;
+				alldigit = 1;
+				continue;
+			}
+			if (!(isalnum(c) || c == '-' || c >= 0x80))
+				return bad_why(err, "email", in,
+				    "bad character in domain");
+			if (c == '-' && lab == 0)
+				return bad_why(err, "email", in, "bad domain");
+			if (!isdigit(c))
+				alldigit = 0;
+			if (++lab > 63)
+				return bad_why(err, "email", in, "bad domain");
+		}
+		if (lab == 0 || s[len - 1] == '-' || nlabels < 2 || alldigit)
+			return bad_why(err, "email", in, "bad domain");
+	}
+	if (!crm_utf8_valid(s, len))
+		return bad_why(err, "email", in, "invalid UTF-8");
+	crm_buf_reset(out);
+	if (crm_buf_grow(out, len, err) < 0)
+		return -1;
+	for (i = 0; i < len; i++)
+		out->s[i] = (char)tolower((unsigned char)s[i]);
+	out->len = len;
+	out->s[len] = '\0';
+	return 0;
+}
+
+/*
+ * Calling code and trunk prefix (dropped from national numbers) per region.
+ * Italy and a few others keep their leading 0 in international form.
+ */
+static const struct region {
+	const char *iso, *cc, *trunk;
+} regions[] = {
+	{ "AR", "54", "0" }, { "AT", "43", "0" }, { "AU", "61", "0" },
+	{ "BE", "32", "0" }, { "BR", "55", "0" }, { "CA", "1", "1" },
+	{ "CH", "41", "0" }, { "CN", "86", "0" }, { "CZ", "420", "" },
+	{ "DE", "49", "0" }, { "DK", "45", "" }, { "ES", "34", "" },
+	{ "FI", "358", "0" }, { "FR", "33", "0" }, { "GB", "44", "0" },
+	{ "GR", "30", "" }, { "HK", "852", "" }, { "HU", "36", "06" },
+	{ "IE", "353", "0" }, { "IL", "972", "0" }, { "IN", "91", "0" },
+	{ "IT", "39", "" }, { "JP", "81", "0" }, { "KR", "82", "0" },
+	{ "LU", "352", "" }, { "MX", "52", "" }, { "NL", "31", "0" },
+	{ "NO", "47", "" }, { "NZ", "64", "0" }, { "PL", "48", "" },
+	{ "PT", "351", "" }, { "RO", "40", "0" }, { "SE", "46", "0" },
+	{ "SG", "65", "" }, { "TR", "90", "0" }, { "US", "1", "1" },
+	{ "ZA", "27", "0" },
+};
+
+static const struct region *
+find_region(const char *iso)
+{
+	size_t i;
+
+	if (iso == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(regions) / sizeof(regions[0]); i++)
+		if (strcasecmp(regions[i].iso, iso) == 0)
+			return &regions[i];
+	return NULL;
+}
+
+int
+crm_norm_region_known(const char *region)
+{
+	return find_region(region) != NULL;
+}
+
+static const struct {
+	const char *name, *iso;
+} countries[] = {
+	{ "united kingdom", "GB" }, { "uk", "GB" }, { "great britain", "GB" },
+	{ "england", "GB" }, { "scotland", "GB" }, { "wales", "GB" },
+	{ "united states", "US" }, { "united states of america", "US" },
+	{ "usa", "US" }, { "u.s.a.", "US" }, { "u.s.", "US" },
+	{ "america", "US" }, { "germany", "DE" }, { "deutschland", "DE" },
+	{ "france", "FR" }, { "spain", "ES" }, { "espana", "ES" },
+	{ "españa", "ES" }, { "italy", "IT" }, { "italia", "IT" },
+	{ "netherlands", "NL" }, { "the netherlands", "NL" },
+	{ "holland", "NL" }, { "nederland", "NL" }, { "belgium", "BE" },
+	{ "switzerland", "CH" }, { "schweiz", "CH" }, { "suisse", "CH" },
+	{ "austria", "AT" }, { "österreich", "AT" }, { "ireland", "IE" },
+	{ "sweden", "SE" }, { "norway", "NO" }, { "denmark", "DK" },
+	{ "finland", "FI" }, { "poland", "PL" }, { "portugal", "PT" },
+	{ "canada", "CA" }, { "australia", "AU" }, { "new zealand", "NZ" },
+	{ "japan", "JP" }, { "china", "CN" }, { "india", "IN" },
+	{ "brazil", "BR" }, { "mexico", "MX" }, { "south africa", "ZA" },
+	{ "singapore", "SG" }, { "hong kong", "HK" }, { "greece", "GR" },
+	{ "czechia", "CZ" }, { "czech republic", "CZ" }, { "hungary", "HU" },
+	{ "romania", "RO" }, { "turkey", "TR" }, { "israel", "IL" },
+	{ "south korea", "KR" }, { "korea", "KR" }, { "argentina", "AR" },
+	{ "luxembourg", "LU" },
+};
+
+const char *
+crm_norm_country(const char *in)
+{
+	const struct region *r;
+	const char *s;
+	size_t len, i;
+	char two[3];
+
+	s = crm_trim(in, &len);
+	if (len == 2) {
+		two[0] = (char)toupper((unsigned char)s[0]);
+		two[1] = (char)toupper((unsigned char)s[1]);
+		two[2] = '\0';
+		if ((r = find_region(two)) != NULL)
+			return r->iso;
+		if (strcmp(two, "UK") == 0)
+			return "GB";
+		return NULL;
+	}
+	for (i = 0; i < sizeof(countries) / sizeof(countries[0]); i++)
+		if (strlen(countries[i].name) == len &&
+		    strncasecmp(countries[i].name, s, len) == 0)
+			return countries[i].iso;
+	return NULL;
+}
+
+int
+crm_norm_phone(const char *in, const char *region, struct crm_buf *out,
+    int *e164, struct crm_error *err)
+{
+	const struct region *r = NULL;
+	char d[64];
+	const char *s;
+	size_t len, i, n = 0;
+	int intl = 0;
+
+	s = crm_trim(in, &len);
+	if (len == 0)
+		return bad(err, "phone", in);
+	if (region != NULL && (r = find_region(region)) == NULL)
+		return crm_error_set(err, CRM_EUSAGE,
+		    "unknown phone region '%s'", region);
+	i = 0;
+	if (s[0] == '+') {
+		intl = 1;
+		i = 1;
+	}
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isdigit(c)) {
+			if (n >= sizeof(d) - 1)
+				return bad_why(err, "phone", in, "too long");
+			d[n++] = (char)c;
+		} else if (c == '(' && intl && i + 2 < len && s[i + 1] == '0' &&
+		    s[i + 2] == ')') {
+			i += 2;		/* "+44 (0)20 ..." */
+		} else if (!strchr(" -.()/\t", c))
+			return bad_why(err, "phone", in,
+			    "only digits, spaces and - . ( ) / allowed");
+	}
+	d[n] = '\0';
+	if (!intl && n > 2 && d[0] == '0' && d[1] == '0' &&
+	    (r == NULL || strcmp(r->cc, "1") != 0)) {
+		intl = 1;
+		memmove(d, d + 2, n - 1);
+		n -= 2;
+	} else if (!intl && r != NULL && strcmp(r->cc, "1") == 0 && n > 3 &&
+	    strncmp(d, "011", 3) == 0) {
+		intl = 1;
+		memmove(d, d + 3, n - 2);
+		n -= 3;
+	}
+	crm_buf_reset(out);
+	if (intl) {
+		if (n < 7 || n > 15 || d[0] == '0')
+			return bad_why(err, "phone", in,
+			    "not a valid international number");
+		*e164 = 1;
+		if (crm_buf_addc(out, '+', err) < 0)
+			return -1;
+		return crm_buf_add(out, d, n, err);
+	}
+	if (n < 6)
+		return bad_why(err, "phone", in, "too few digits");
+	if (r == NULL) {
+		*e164 = 0;
+		return crm_buf_add(out, d, n, err);
+	}
+	{
+		const char *nat = d;
+		size_t tl = strlen(r->trunk);
+
+		if (strcmp(r->cc, "1") == 0) {
+			/* NANP: ten digits, optionally after a 1. */
+			if (n == 11 && d[0] == '1')
+				nat++;
+			else if (n != 10)
+				return bad_why(err, "phone", in,
+				    "a North American number has 10 digits");
+		} else if (tl > 0 && strncmp(d, r->trunk, tl) == 0)
+			nat += tl;
+		if (strlen(r->cc) + strlen(nat) > 15 ||
+		    strlen(r->cc) + strlen(nat) < 7)
+			return bad_why(err, "phone", in,
+			    "wrong number of digits");
+		*e164 = 1;
+		return crm_buf_addf(out, err, "+%s%s", r->cc, nat);
+	}
+}
+
+int
+crm_norm_name(const char *in, struct crm_buf *out, struct crm_error *err)
+{
+	utf8proc_uint8_t *nfc;
+	const char *s;
+	size_t len, i;
+	int sp = 0;
+
+	s = crm_trim(in, &len);
+	crm_buf_reset(out);
+	if (!crm_utf8_valid(s, len))
+		return bad_why(err, "name", in, "invalid UTF-8");
+	for (i = 0; i < len; i++) {
+		if (blankc((unsigned char)s[i])) {
+			sp = 1;
+			continue;
+		}
+		if (sp && crm_buf_addc(out, ' ', err) < 0)
+			return -1;
+		sp = 0;
+		if (crm_buf_addc(out, s[i], err) < 0)
+			return -1;
+	}
+	if (out->len == 0)
+		return 0;
+	nfc = utf8proc_NFC((const utf8proc_uint8_t *)out->s);
+	if (nfc == NULL)
+		return bad_why(err, "name", in, "cannot normalise");
+	crm_buf_reset(out);
+	i = (size_t)crm_buf_adds(out, (const char *)nfc, err);
+	free(nfc);
+	return (int)i;
+}
+
+int
+crm_norm_fold(const char *in, struct crm_buf *out, struct crm_error *err)
+{
+	utf8proc_uint8_t *f = NULL;
+	utf8proc_ssize_t n;
+	utf8proc_int32_t cp;
+	const utf8proc_uint8_t *p;
+	int sp = 0, any = 0, rc = -1;
+
+	n = utf8proc_map((const utf8proc_uint8_t *)in, 0, &f,
+	    UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
+	    UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD);
+	if (n < 0)
+		return bad_why(err, "text", in, utf8proc_errmsg(n));
+	for (p = f; *p != '\0';) {
+		utf8proc_ssize_t k = utf8proc_iterate(p, -1, &cp);
+		utf8proc_category_t cat;
+
+		if (k <= 0)
+			break;
+		cat = utf8proc_category(cp);
+		if ((cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+		    (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO)) {
+			if (sp && any && crm_buf_addc(out, ' ', err) < 0)
+				goto done;
+			sp = 0;
+			any = 1;
+			if (crm_buf_add(out, p, (size_t)k, err) < 0)
+				goto done;
+		} else if (cat != UTF8PROC_CATEGORY_MN &&
+		    cat != UTF8PROC_CATEGORY_MC && cat != UTF8PROC_CATEGORY_ME &&
+		    cp != '\'' && cp != 0x2019)
+			sp = 1;	/* apostrophes join: O'Brien -> obrien */
+		p += k;
+	}
+	rc = 0;
+done:
+	free(f);
+	return rc;
+}
+
+int64_t
+crm_days_from_civil(int y, int m, int d)
+{
+	/* Shift the year to start in March so the leap day comes last. */
+	int64_t yy = y - (m <= 2);
+	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t yoe = yy - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int
+mdays(int y, int m)
+{
+	static const int dd[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dd[m - 1];
+}
+
+/* n digits at s as a number, or -1. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Parse the date part; returns bytes used, or -1. */
+static int
+parse_date(const char *s, size_t len, int *y, int *m, int *d)
+{
+	int used;
+
+	if (len >= 10 && s[4] == '-' && s[7] == '-') {
+		*y = digits(s, 4);
+		*m = digits(s + 5, 2);
+		*d = digits(s + 8, 2);
+		used = 10;
+	} else if (len >= 8) {
+		*y = digits(s, 4);
+		*m = digits(s + 4, 2);
+		*d = digits(s + 6, 2);
+		used = 8;
+	} else
+		return -1;
+	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > mdays(*y, *m))
+		return -1;
+	return used;
+}
+
+int
+crm_norm_date(const char *in, char out[11], struct crm_error *err)
+{
+	const char *s;
+	size_t len;
+	int y, m, d, used;
+
+	s = crm_trim(in, &len);
+	used = parse_date(s, len, &y, &m, &d);
+	if (used < 0 || (size_t)used != len)
+		return bad_why(err, "date", in, "expected YYYY-MM-DD");
+	crm_format_date(crm_days_from_civil(y, m, d) * 86400, out);
+	return 0;
+}
+
+int
+crm_norm_datetime(const char *in, int64_t *out, struct crm_error *err)
+{
+	const char *s, *p, *e;
+	size_t len;
+	int y, mo, d, h = 0, mi = 0, sec = 0, used, oh, om = 0, sign;
+	int64_t off = 0;
+
+	s = crm_trim(in, &len);
+	e = s + len;
+	used = parse_date(s, len, &y, &mo, &d);
+	if (used < 0)
+		return bad_why(err, "date", in,
+		    "expected YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM]]");
+	p = s + used;
+	if (p < e) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			goto bad;
+		p++;
+		if (e - p < 5 || p[2] != ':' || (h = digits(p, 2)) < 0 ||
+		    (mi = digits(p + 3, 2)) < 0 || h > 23 || mi > 59)
+			goto bad;
+		p += 5;
+		if (p < e && *p == ':') {
+			if (e - p < 3 || (sec = digits(p + 1, 2)) < 0 ||
+			    sec > 60)
+				goto bad;
+			if (sec == 60)
+				sec = 59;	/* a leap second */
+			p += 3;
+			if (p < e && (*p == '.' || *p == ',')) {
+				p++;
+				if (p == e || !isdigit((unsigned char)*p))
+					goto bad;
+				while (p < e && isdigit((unsigned char)*p))
+					p++;
+			}
+		}
+		if (p < e && (*p == 'Z' || *p == 'z')) {
+			p++;
+		} else if (p < e && (*p == '+' || *p == '-')) {
+			sign = *p == '-' ? -1 : 1;
+			p++;
+			if (e - p < 2 || (oh = digits(p, 2)) < 0)
+				goto badtz;
+			p += 2;
+			if (p < e && *p == ':')
+				p++;
+			if (p < e) {
+				if (e - p < 2 || (om = digits(p, 2)) < 0)
+					goto badtz;
+				p += 2;
+			}
+			if (oh > 14 || om > 59 || (oh == 14 && om > 0))
+				goto badtz;
+			off = sign * (oh * 3600 + om * 60);
+		}
+		if (p != e)
+			goto bad;
+	}
+	*out = crm_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    sec - off;
+	return 0;
+bad:
+	return bad_why(err, "date-time", in,
+	    "expected YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM]]");
+badtz:
+	return bad_why(err, "date-time", in, "bad time zone offset");
+}
+
+void
+crm_format_time(int64_t t, char out[21])
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t rem = t - days * 86400;
+	int y, m, d;
+
+	char tmp[64];
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	    y % 10000, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+	    (int)(rem % 60));
+	memcpy(out, tmp, 20);
+	out[20] = '\0';
+}
+
+void
+crm_format_date(int64_t t, char out[11])
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int y, m, d;
+
+	char tmp[64];
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y % 10000, m, d);
+	memcpy(out, tmp, 10);
+	out[10] = '\0';
+}
+
+int
+crm_norm_bool(const char *in, int *out, struct crm_error *err)
+{
+	static const char *const yes[] = { "yes", "y", "true", "t", "1",
+	    "on" };
+	static const char *const no[] = { "no", "n", "false", "f", "0",
+	    "off" };
+	const char *s;
+	size_t len, i;
+
+	s = crm_trim(in, &len);
+	if (len == 0) {
+		*out = -1;
+		return 0;
+	}
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strlen(yes[i]) == len && strncasecmp(s, yes[i], len) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strlen(no[i]) == len && strncasecmp(s, no[i], len) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return bad_why(err, "yes/no value", in,
+	    "expected yes/no, y/n, true/false or 1/0");
+}
+
+int
+crm_norm_days(const char *in, int64_t *days, struct crm_error *err)
+{
+	const char *s;
+	size_t len, i;
+	int64_t v = 0, mul = 1;
+
+	s = crm_trim(in, &len);
+	if (len == 0)
+		return bad(err, "duration", in);
+	for (i = 0; i < len && isdigit((unsigned char)s[i]); i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > 1000000)
+			return bad_why(err, "duration", in, "too long");
+	}
+	if (i == 0)
+		return bad_why(err, "duration", in, "expected e.g. 90d");
+	if (i < len) {
+		if (i + 1 != len)
+			return bad_why(err, "duration", in, "expected e.g. 90d");
+		switch (s[i]) {
+		case 'd': case 'D': mul = 1; break;
+		case 'w': case 'W': mul = 7; break;
+		case 'm': case 'M': mul = 30; break;
+		case 'y': case 'Y': mul = 365; break;
+		default:
+			return bad_why(err, "duration", in,
+			    "unit must be d, w, m or y");
+		}
+	}
+	*days = v * mul;
+	return 0;
+}
+
+int64_t
+crm_now(void)
+{
+	const char *s = getenv("CRM_NOW");
+	int64_t t;
+
+	if (s != NULL && *s != '\0' && crm_norm_datetime(s, &t, NULL) == 0)
+		return t;
+	return (int64_t)time(NULL);
+}

@@ -1,0 +1,109 @@
+/*
+ * norm.h - normalising what people type: emails, phones, names, dates.
+ *
+ * Every function takes the raw value (NUL-terminated UTF-8), writes the
+ * normalised form and returns 0, or returns -1 with err set to CRM_EDATA
+ * and a message that quotes the value ("invalid email 'bob@'") but has no
+ * file or line: the caller adds those.  Leading and trailing white space is
+ * always ignored.
+ */
+#ifndef CRM_NORM_H
+#define CRM_NORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates), else 0. */
+int crm_utf8_valid(const char *s, size_t len);
+
+/* Pointer to the first non-blank byte of s; *len gets the trimmed length. */
+const char *crm_trim(const char *s, size_t *len);
+
+/* 1 if s holds nothing but white space (or is NULL). */
+int crm_blank(const char *s);
+
+/*
+ * Email: trimmed and lower-cased; checked for one '@', a dot-atom local
+ * part of at most 64 bytes and a domain of at least two labels of letters,
+ * digits and hyphens (UTF-8 letters allowed), at most 254 bytes in all.
+ * Quoted local parts and address literals are refused.
+ */
+int crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err);
+
+/*
+ * Phone: separators (space - . ( ) /) removed; "+CC..." and "00CC..."
+ * (011 in North America) are international; a national number gets the
+ * calling code of region (an ISO 3166 alpha-2 code) with its trunk prefix
+ * dropped.  Writes E.164 ("+442079460958") and sets *e164 to 1; with no
+ * region and no international prefix writes the bare digits and sets
+ * *e164 to 0.  Letters, too few (< 6) or too many (> 15) digits are errors.
+ */
+int crm_norm_phone(const char *in, const char *region, struct crm_buf *out,
+    int *e164, struct crm_error *err);
+
+/*
+ * The ISO 3166 alpha-2 code for a country as people write it ("gb", "UK",
+ * "United Kingdom", "Deutschland"), or NULL if it is not one this table
+ * knows.  The returned string is static.
+ */
+const char *crm_norm_country(const char *in);
+
+/* 1 if region is an alpha-2 code whose calling code the phone table has. */
+int crm_norm_region_known(const char *region);
+
+/* Name: trimmed, runs of white space made one space, Unicode NFC. */
+int crm_norm_name(const char *in, struct crm_buf *out, struct crm_error *err);
+
+/*
+ * A matching key: compatibility-decomposed, accents stripped, case-folded,
+ * anything but letters and digits made a space, spaces collapsed.
+ * "  José  MÜLLER-Lüdenscheidt" -> "jose muller ludenscheidt".
+ * Appends to out.
+ */
+int crm_norm_fold(const char *in, struct crm_buf *out, struct crm_error *err);
+
+/*
+ * Calendar date: "YYYY-MM-DD" or "YYYYMMDD", checked against the calendar,
+ * written as "YYYY-MM-DD" into out[11].
+ */
+int crm_norm_date(const char *in, char out[11], struct crm_error *err);
+
+/*
+ * ISO 8601 date or date-time to UTC seconds since 1970: "YYYY-MM-DD",
+ * "YYYYMMDD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" (T or a space) followed by "Z",
+ * "+HH:MM", "+HHMM", "+HH" or nothing (then UTC is assumed).  A date alone
+ * is midnight UTC.  Offsets beyond +-14:00 are errors.
+ */
+int crm_norm_datetime(const char *in, int64_t *out, struct crm_error *err);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no checking). */
+int64_t crm_days_from_civil(int y, int m, int d);
+
+/* Format UTC seconds as "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
+void crm_format_time(int64_t t, char out[21]);
+
+/* Format UTC seconds as "YYYY-MM-DD" into out[11]. */
+void crm_format_date(int64_t t, char out[11]);
+
+/*
+ * Yes/no: yes y true t 1 on / no n false f 0 off, any case.  *out is 1 or
+ * 0, or -1 for an empty value.
+ */
+int crm_norm_bool(const char *in, int *out, struct crm_error *err);
+
+/*
+ * A duration such as "90d", "12w", "6m" (30-day months), "1y" (365 days)
+ * or a bare number of days, in days.
+ */
+int crm_norm_days(const char *in, int64_t *days, struct crm_error *err);
+
+/*
+ * The current time in UTC seconds: $CRM_NOW (an ISO 8601 date or date-time,
+ * for tests and back-filling) if set and valid, else time(2).
+ */
+int64_t crm_now(void);
+
+#endif
