@@ -1,0 +1,86 @@
+/*
+ * crm-export - write contacts as CSV, TSV or JSON lines.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "contact.h"
+#include "norm.h"
+
+static const char usage[] =
+    "crm-export [-aqtV] [-C channel] [-c columns] [-d db] [-f format]\n"
+    "[-O owner] [-S stage] [--excel-safe] [--since date] [contacts]";
+
+enum { OPT_SINCE = 0x2000 };
+
+static const struct option longopts[] = {
+	CRM_CLI_LONGOPTS,
+	{ "all", no_argument, NULL, 'a' },
+	{ "columns", required_argument, NULL, 'c' },
+	{ "consent", required_argument, NULL, 'C' },
+	{ "owner", required_argument, NULL, 'O' },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "stage", required_argument, NULL, 'S' },
+	{ NULL, 0, NULL, 0 }
+};
+
+int
+main(int argc, char **argv)
+{
+	struct crm_contact_filter f;
+	const char *columns = NULL;
+	struct crm_error err;
+	struct crm_cli cli;
+	struct crm_out *o;
+	struct crm_db *db;
+	int64_t n;
+	int ch;
+
+	crm_cli_init(&cli, "crm-export", usage, argc, argv);
+	crm_error_clear(&err);
+	memset(&f, 0, sizeof(f));
+	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "aC:c:O:S:",
+	    longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			f.include_merged = 1;
+			break;
+		case 'C':
+			f.consent = optarg;
+			break;
+		case 'c':
+			columns = optarg;
+			break;
+		case 'O':
+			f.owner = optarg;
+			break;
+		case 'S':
+			f.stage = optarg;
+			break;
+		case OPT_SINCE:
+			if (crm_norm_datetime(optarg, &f.since, &err) < 0) {
+				err.code = CRM_EUSAGE;
+				crm_error_prefix(&err, "--since");
+				crm_die(&err);
+			}
+			break;
+		default:
+			crm_cli_opt(&cli, ch, optarg) ||
+			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "contacts") != 0))
+		crm_cli_usage(&cli, CRM_EUSAGE);
+
+	db = crm_cli_db(&cli, 0);
+	o = crm_cli_out(&cli);
+	if (crm_contact_export(db, o, columns, &f, &n, &err) < 0)
+		crm_die(&err);
+	crm_out_free(o);
+	crm_db_close(db);
+	return crm_cli_finish(0);
+}

@@ -1,0 +1,214 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char *progname = "crm";
+static double start_time, last_progress;
+static int progress_shown;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+crm_cli_init(struct crm_cli *c, const char *prog, const char *usage, int argc,
+    char **argv)
+{
+	memset(c, 0, sizeof(*c));
+	c->prog = prog;
+	c->usage = usage;
+	c->fmt = CRM_FMT_CSV;
+	c->tty = isatty(STDERR_FILENO);
+	c->argc = argc;
+	c->argv = argv;
+	progname = prog;
+	start_time = now_s();
+	/* Rejects files, exports: personal data is never world-readable. */
+	umask(077);
+}
+
+void
+crm_cli_usage(const struct crm_cli *c, int status)
+{
+	FILE *fp = status == 0 ? stdout : stderr;
+	const char *p = c->usage, *nl;
+	int first = 1;
+
+	/* One "usage:" and the SYNOPSIS lines under it, indented. */
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		fprintf(fp, "%s%.*s\n", first ? "usage: " : "       ",
+		    (int)(nl - p), p);
+		first = 0;
+		p = *nl ? nl + 1 : nl;
+	}
+	if (status == 0)
+		exit(crm_cli_finish(0));
+	exit(status);
+}
+
+void
+crm_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	crm_progress_end(NULL);
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+crm_die(const struct crm_error *err)
+{
+	crm_warn("%s", err->msg[0] ? err->msg : "failed");
+	fflush(stdout);
+	exit(err->code > 0 ? err->code : 1);
+}
+
+void
+crm_die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(CRM_EUSAGE);
+}
+
+int
+crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
+{
+	struct crm_error err;
+
+	switch (opt) {
+	case 'd':
+		c->db_opt = arg;
+		return 1;
+	case 'f':
+		if (crm_fmt_parse(arg, &c->fmt, &err) < 0)
+			crm_die(&err);
+		c->fmt_set = 1;
+		return 1;
+	case 't':
+		c->tsv = 1;
+		if (!c->fmt_set)
+			c->fmt = CRM_FMT_TSV;
+		return 1;
+	case CRM_OPT_EXCEL_SAFE:
+		c->excel_safe = 1;
+		return 1;
+	case 'q':
+		c->quiet = 1;
+		return 1;
+	case 'h':
+		crm_cli_usage(c, 0);
+	case 'V':
+		printf("%s %s (libcrm, sqlite %s)\n", c->prog, CRM_VERSION,
+		    sqlite3_libversion());
+		exit(crm_cli_finish(0));
+	case '?':
+	case ':':
+		crm_cli_usage(c, CRM_EUSAGE);
+	}
+	return 0;
+}
+
+struct crm_db *
+crm_cli_db(const struct crm_cli *c, int flags)
+{
+	struct crm_error err;
+	struct crm_db *db;
+
+	crm_error_clear(&err);
+	if ((db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
+		crm_die(&err);
+	return db;
+}
+
+struct crm_out *
+crm_cli_out(const struct crm_cli *c)
+{
+	struct crm_error err;
+	struct crm_out *o;
+
+	if ((o = crm_out_new(stdout, c->fmt, c->excel_safe, &err)) == NULL)
+		crm_die(&err);
+	return o;
+}
+
+int
+crm_cli_finish(int status)
+{
+	int bad = 0;
+
+	crm_progress_end(NULL);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		bad = errno ? errno : EIO;
+	if (fclose(stdout) != 0 && !bad)
+		bad = errno ? errno : EIO;
+	if (bad) {
+		fprintf(stderr, "%s: write error on standard output: %s\n",
+		    progname, strerror(bad));
+		return status ? status : 1;
+	}
+	return status;
+}
+
+void
+crm_progress(struct crm_cli *c, int64_t n, const char *what)
+{
+	double t;
+
+	if (!c->tty || c->quiet)
+		return;
+	t = now_s();
+	if (t - start_time < 1.0 || t - last_progress < 0.25)
+		return;
+	last_progress = t;
+	progress_shown = 1;
+	fprintf(stderr, "\r%s: %lld %s", progname, (long long)n, what);
+	fflush(stderr);
+}
+
+void
+crm_progress_end(struct crm_cli *c)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+}
+
+int64_t
+crm_cli_num(const char *name, const char *arg, int64_t min, int64_t max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max)
+		crm_die_usage("%s: '%s' is not a number from %lld to %lld",
+		    name, arg, (long long)min, (long long)max);
+	return v;
+}

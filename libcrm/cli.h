@@ -1,0 +1,104 @@
+/*
+ * cli.h - what every crm command shares: the common options, opening the
+ * database and standard output, messages, progress and exit.
+ *
+ * This is the one libcrm module that prints and exits: it is the command
+ * runtime, used only from cmd/.  Everything below it returns errors.
+ *
+ * A command lists CRM_CLI_SHORTOPTS and CRM_CLI_LONGOPTS in its own getopt
+ * tables and hands every option it does not know to crm_cli_opt():
+ *
+ *	-d, --db PATH      database (else $CRM_DB, else ./crm.db)
+ *	-f, --format FMT   csv, tsv or json output
+ *	-t, --tsv          TSV input (and output, unless --format)
+ *	    --excel-safe   neutralise formula-like cells in output
+ *	-q, --quiet        no summary line
+ *	-h, --help         usage on stdout, exit 0
+ *	-V, --version      version on stdout, exit 0
+ */
+#ifndef CRM_CLI_H
+#define CRM_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "csvio.h"
+#include "db.h"
+#include "error.h"
+
+#define CRM_OPT_EXCEL_SAFE 0x1000
+#define CRM_CLI_SHORTOPTS "d:f:hqtV"
+#define CRM_CLI_LONGOPTS \
+	{ "db", required_argument, NULL, 'd' }, \
+	{ "format", required_argument, NULL, 'f' }, \
+	{ "tsv", no_argument, NULL, 't' }, \
+	{ "excel-safe", no_argument, NULL, CRM_OPT_EXCEL_SAFE }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }
+
+struct crm_cli {
+	const char *prog;
+	const char *usage;	/* the SYNOPSIS lines, without "usage: " */
+	const char *db_opt;
+	enum crm_fmt fmt;
+	int fmt_set;
+	int tsv;
+	int excel_safe;
+	int quiet;
+	int tty;		/* stderr is a terminal: progress allowed */
+	int argc;		/* the original command line, for the audit */
+	char **argv;
+};
+
+/* Set defaults, remember argv for the audit, umask 077. */
+void crm_cli_init(struct crm_cli *c, const char *prog, const char *usage,
+    int argc, char **argv);
+
+/*
+ * Handle a common option: 1 if it was one (may exit for -h, -V or a bad
+ * value), 0 if the command must handle it.  '?' from getopt_long prints
+ * usage and exits 2.
+ */
+int crm_cli_opt(struct crm_cli *c, int opt, const char *arg);
+
+/* Usage to stdout with status 0, else to stderr; then exit(status). */
+void crm_cli_usage(const struct crm_cli *c, int status)
+	__attribute__((noreturn));
+
+/* "prog: message" on stderr. */
+void crm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print err and exit with its code (1 if it has none). */
+void crm_die(const struct crm_error *err) __attribute__((noreturn));
+
+/* Print a usage error ("prog: ...") and exit 2. */
+void crm_die_usage(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+
+/* Open the database or die. */
+struct crm_db *crm_cli_db(const struct crm_cli *c, int flags);
+
+/* A writer on stdout in the chosen format, or die. */
+struct crm_out *crm_cli_out(const struct crm_cli *c);
+
+/*
+ * Flush and close stdout; a full disk or closed pipe is reported and
+ * turned into exit status 1.  Returns the status to exit with: status, or
+ * 1 if the close failed.
+ */
+int crm_cli_finish(int status);
+
+/*
+ * Progress on a terminal: crm_progress() prints "\rprog: N what" at most
+ * four times a second, starting one second after crm_cli_init();
+ * crm_progress_end() clears the line.  Silent unless stderr is a tty.
+ */
+void crm_progress(struct crm_cli *c, int64_t n, const char *what);
+void crm_progress_end(struct crm_cli *c);
+
+/* Parse a whole decimal number in [min, max] for option name, or die. */
+int64_t crm_cli_num(const char *name, const char *arg, int64_t min,
+    int64_t max);
+
+#endif

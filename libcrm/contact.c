@@ -1,0 +1,898 @@
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "contact.h"
+#include "norm.h"
+
+/* Columns an import understands; the first NTEXT are stored as text. */
+enum {
+	F_EXTERNAL_ID, F_FIRST_NAME, F_LAST_NAME, F_EMAIL, F_PHONE, F_COMPANY,
+	F_STREET, F_CITY, F_POSTCODE, F_COUNTRY, F_BIRTH_DATE, F_STAGE,
+	F_OWNER,
+	NTEXT,
+	F_EMAIL_OPT = NTEXT, F_PHONE_OPT, F_SMS_OPT, F_MAIL_OPT, F_DNC,
+	F_ATTRS,
+	/* What crm-export writes but an import must not take as data. */
+	F_IGN_ID, F_IGN_NAME_KEY, F_IGN_MERGED, F_IGN_ERASED, F_IGN_CREATED,
+	F_IGN_UPDATED,
+	NCOL
+};
+
+#define NCONSENT 5	/* email, phone, sms, mail opt-ins and DNC */
+
+static const struct crm_csv_col cols[NCOL] = {
+	{ "external_id", "externalid|customer_id|customer_number|ext_id" },
+	{ "first_name", "firstname|given_name|forename|first" },
+	{ "last_name", "lastname|surname|family_name|last" },
+	{ "email", "e_mail|email_address|mail_address" },
+	{ "phone", "phone_number|telephone|tel|mobile" },
+	{ "company", "organisation|organization|company_name" },
+	{ "street", "address|address_1|street_address|address_line_1" },
+	{ "city", "town|suburb" },
+	{ "postcode", "zip|zip_code|zipcode|postal_code|post_code" },
+	{ "country", "country_code" },
+	{ "birth_date", "date_of_birth|dob|birthdate|birthday" },
+	{ "stage", "lifecycle_stage|lifecycle" },
+	{ "owner", "account_owner|rep" },
+	{ "email_opt_in", "email_consent|email_optin" },
+	{ "phone_opt_in", "phone_consent|phone_optin" },
+	{ "sms_opt_in", "sms_consent|sms_optin" },
+	{ "mail_opt_in", "mail_consent|mail_optin|post_opt_in" },
+	{ "do_not_contact", "dnc" },
+	{ "attrs", "attributes" },
+	{ "id", NULL },
+	{ "name_key", NULL },
+	{ "merged_into", NULL },
+	{ "erased_at", NULL },
+	{ "created_at", NULL },
+	{ "updated_at", NULL },
+};
+
+static const char *const consent_channel[NCONSENT] = {
+	"email", "phone", "sms", "mail", "all"
+};
+
+static const char *const stages[] = {
+	"lead", "prospect", "customer", "former"
+};
+
+struct crm_importer {
+	struct crm_db *db;
+	struct crm_contact_opts opts;
+	struct crm_contact_stats st;
+	int64_t now;
+	int idx[NCOL];
+	struct crm_csv *r;
+
+	struct crm_buf nv[NTEXT];	/* normalised values */
+	const char *val[NTEXT];		/* into nv[], or NULL if absent */
+	int consent[NCONSENT];		/* -1 absent, else 0/1 */
+	struct crm_buf namekey, attrs, tmp, old[NTEXT + 1];
+	const char *oldv[NTEXT + 1];	/* stored values, + attrs */
+	int oldc[NCONSENT];
+};
+
+int
+crm_contact_key_parse(const char *s, enum crm_key *key, struct crm_error *err)
+{
+	if (strcmp(s, "auto") == 0)
+		*key = CRM_KEY_AUTO;
+	else if (strcmp(s, "external_id") == 0 || strcmp(s, "external-id") == 0)
+		*key = CRM_KEY_EXTERNAL_ID;
+	else if (strcmp(s, "email") == 0)
+		*key = CRM_KEY_EMAIL;
+	else
+		return crm_error_set(err, CRM_EUSAGE,
+		    "unknown key '%s' (auto, external_id or email)", s);
+	return 0;
+}
+
+struct crm_importer *
+crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
+    struct crm_error *err)
+{
+	struct crm_importer *imp;
+	int i;
+
+	if (opts->region != NULL && !crm_norm_region_known(opts->region)) {
+		crm_error_set(err, CRM_EUSAGE, "unknown phone region '%s'",
+		    opts->region);
+		return NULL;
+	}
+	if ((imp = calloc(1, sizeof(*imp))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	imp->db = db;
+	imp->opts = *opts;
+	imp->now = crm_now();
+	for (i = 0; i < NTEXT; i++)
+		crm_buf_init(&imp->nv[i], CRM_CSV_FIELD_MAX);
+	for (i = 0; i <= NTEXT; i++)
+		crm_buf_init(&imp->old[i], CRM_CSV_RECORD_MAX);
+	crm_buf_init(&imp->namekey, CRM_CSV_FIELD_MAX);
+	crm_buf_init(&imp->attrs, CRM_CSV_RECORD_MAX);
+	crm_buf_init(&imp->tmp, CRM_CSV_RECORD_MAX);
+	return imp;
+}
+
+void
+crm_importer_free(struct crm_importer *imp)
+{
+	int i;
+
+	if (imp == NULL)
+		return;
+	for (i = 0; i < NTEXT; i++)
+		crm_buf_release(&imp->nv[i]);
+	for (i = 0; i <= NTEXT; i++)
+		crm_buf_release(&imp->old[i]);
+	crm_buf_release(&imp->namekey);
+	crm_buf_release(&imp->attrs);
+	crm_buf_release(&imp->tmp);
+	free(imp);
+}
+
+void
+crm_importer_source(struct crm_importer *imp, const char *source)
+{
+	imp->opts.source = source;
+}
+
+const struct crm_contact_stats *
+crm_importer_stats(const struct crm_importer *imp)
+{
+	return &imp->st;
+}
+
+int
+crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
+    struct crm_error *err)
+{
+	imp->r = r;
+	if (crm_csv_header(r, cols, NCOL, imp->idx, err) < 0)
+		return -1;
+	if (imp->opts.key == CRM_KEY_EXTERNAL_ID && imp->idx[F_EXTERNAL_ID] < 0)
+		return crm_error_set(err, CRM_EDATA,
+		    "%s: no external_id column (--key external_id)",
+		    crm_csv_name(r));
+	if (imp->opts.key == CRM_KEY_EMAIL && imp->idx[F_EMAIL] < 0)
+		return crm_error_set(err, CRM_EDATA,
+		    "%s: no email column (--key email)", crm_csv_name(r));
+	if (imp->idx[F_EXTERNAL_ID] < 0 && imp->idx[F_EMAIL] < 0)
+		return crm_error_set(err, CRM_EDATA,
+		    "%s: neither an external_id nor an email column: records"
+		    " could not be matched on a re-import", crm_csv_name(r));
+	return 0;
+}
+
+static int
+json_str(struct crm_buf *b, const char *s, struct crm_error *err)
+{
+	if (crm_buf_addc(b, '"', err) < 0)
+		return -1;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			if (crm_buf_addc(b, '\\', err) < 0 ||
+			    crm_buf_addc(b, c, err) < 0)
+				return -1;
+		} else if (c < 0x20) {
+			if (crm_buf_addf(b, err, "\\u%04x", c) < 0)
+				return -1;
+		} else if (crm_buf_addc(b, c, err) < 0)
+			return -1;
+	}
+	return crm_buf_addc(b, '"', err);
+}
+
+/* Attribute name from a header: trimmed, lower case, blanks and '-' as _. */
+static int
+attr_key(struct crm_buf *b, const char *name, struct crm_error *err)
+{
+	struct crm_buf k = CRM_BUF_INIT(4096);
+	const char *s;
+	size_t len, i;
+	int rc;
+
+	s = crm_trim(name, &len);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (crm_buf_addc(&k, c == ' ' || c == '-' ? '_' : tolower(c),
+		    err) < 0) {
+			crm_buf_release(&k);
+			return -1;
+		}
+	}
+	rc = json_str(b, crm_buf_str(&k), err);
+	crm_buf_release(&k);
+	return rc;
+}
+
+/* One SQL value computed from bound text (json_patch and friends). */
+static int
+sql_text(struct crm_importer *imp, const char *sql, const char *a,
+    const char *b, struct crm_buf *out, int *isnull, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	const char *v;
+	int rc;
+
+	if ((st = crm_db_stmt(imp->db, sql, err)) == NULL ||
+	    crm_db_bind_text(imp->db, st, 1, a, err) < 0 ||
+	    crm_db_bind_text(imp->db, st, 2, b, err) < 0)
+		return -1;
+	if ((rc = crm_db_step(imp->db, st, err)) < 0)
+		return -1;
+	crm_buf_reset(out);
+	v = rc == 1 ? crm_db_col_text(st, 0) : NULL;
+	*isnull = v == NULL;
+	if (v != NULL && crm_buf_adds(out, v, err) < 0)
+		return -1;
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Normalise the current record into imp->val, consent, attrs. */
+static int
+normalise(struct crm_importer *imp, struct crm_error *err)
+{
+	struct crm_csv *r = imp->r;
+	const char *region = imp->opts.region;
+	size_t i;
+	int f, isnull;
+
+	for (f = 0; f < NTEXT; f++) {
+		const char *raw = crm_csv_field(r, imp->idx[f]);
+
+		imp->val[f] = NULL;
+		crm_buf_reset(&imp->nv[f]);
+		if (imp->idx[f] < 0 || crm_blank(raw))
+			continue;
+		switch (f) {
+		case F_EMAIL:
+			if (crm_norm_email(raw, &imp->nv[f], err) < 0)
+				return -1;
+			break;
+		case F_PHONE:
+			continue;	/* after the country */
+		case F_BIRTH_DATE: {
+			char d[11];
+
+			if (crm_norm_date(raw, d, err) < 0 ||
+			    crm_buf_adds(&imp->nv[f], d, err) < 0)
+				return -1;
+			break;
+		}
+		case F_STAGE: {
+			size_t k, len;
+			const char *s = crm_trim(raw, &len);
+
+			for (k = 0; k < 4; k++)
+				if (strlen(stages[k]) == len &&
+				    strncasecmp(stages[k], s, len) == 0)
+					break;
+			if (k == 4) {
+				char q[CRM_QUOTE_MAX];
+
+				return crm_error_set(err, CRM_EDATA,
+				    "invalid stage '%s' (lead, prospect,"
+				    " customer or former)",
+				    crm_quote(q, raw, strlen(raw)));
+			}
+			if (crm_buf_adds(&imp->nv[f], stages[k], err) < 0)
+				return -1;
+			break;
+		}
+		case F_COUNTRY: {
+			const char *iso = crm_norm_country(raw);
+
+			if (iso != NULL) {
+				if (crm_norm_region_known(iso))
+					region = iso;
+				if (crm_buf_adds(&imp->nv[f], iso, err) < 0)
+					return -1;
+				break;
+			}
+		}
+			/* FALLTHROUGH */
+		default:
+			if (crm_norm_name(raw, &imp->nv[f], err) < 0)
+				return -1;
+		}
+		imp->val[f] = crm_buf_str(&imp->nv[f]);
+	}
+	if (imp->idx[F_PHONE] >= 0 &&
+	    !crm_blank(crm_csv_field(r, imp->idx[F_PHONE]))) {
+		int e164;
+
+		if (crm_norm_phone(crm_csv_field(r, imp->idx[F_PHONE]), region,
+		    &imp->nv[F_PHONE], &e164, err) < 0)
+			return -1;
+		imp->val[F_PHONE] = crm_buf_str(&imp->nv[F_PHONE]);
+	}
+	for (f = 0; f < NCONSENT; f++) {
+		imp->consent[f] = -1;
+		if (imp->idx[F_EMAIL_OPT + f] >= 0 &&
+		    crm_norm_bool(crm_csv_field(r, imp->idx[F_EMAIL_OPT + f]),
+		    &imp->consent[f], err) < 0) {
+			crm_error_prefix(err, "%s", cols[F_EMAIL_OPT + f].name);
+			return -1;
+		}
+	}
+	/* Attributes: the unknown columns, over an attrs column if any. */
+	crm_buf_reset(&imp->attrs);
+	for (i = 0; i < crm_csv_ncols(r); i++) {
+		const char *v = crm_csv_field(r, (int)i);
+		size_t len;
+
+		if (!crm_csv_extra(r, i) || crm_blank(v))
+			continue;
+		v = crm_trim(v, &len);
+		if (crm_buf_addc(&imp->attrs, imp->attrs.len ? ',' : '{',
+		    err) < 0 ||
+		    attr_key(&imp->attrs, crm_csv_colname(r, i), err) < 0 ||
+		    crm_buf_addc(&imp->attrs, ':', err) < 0)
+			return -1;
+		crm_buf_reset(&imp->tmp);
+		if (crm_buf_add(&imp->tmp, v, len, err) < 0 ||
+		    json_str(&imp->attrs, crm_buf_str(&imp->tmp), err) < 0)
+			return -1;
+	}
+	if (imp->attrs.len && crm_buf_addc(&imp->attrs, '}', err) < 0)
+		return -1;
+	if (imp->idx[F_ATTRS] >= 0 &&
+	    !crm_blank(crm_csv_field(r, imp->idx[F_ATTRS]))) {
+		const char *a = crm_csv_field(r, imp->idx[F_ATTRS]);
+
+		if (sql_text(imp, "SELECT CASE WHEN json_valid(?1) AND"
+		    " json_type(?1) = 'object' THEN json_patch(?1,"
+		    " coalesce(?2, '{}')) END", a,
+		    imp->attrs.len ? crm_buf_str(&imp->attrs) : NULL,
+		    &imp->tmp, &isnull, err) < 0)
+			return -1;
+		if (isnull) {
+			char q[CRM_QUOTE_MAX];
+
+			return crm_error_set(err, CRM_EDATA,
+			    "attrs is not a JSON object: '%s'",
+			    crm_quote(q, a, strlen(a)));
+		}
+		crm_buf_reset(&imp->attrs);
+		if (crm_buf_add(&imp->attrs, imp->tmp.s, imp->tmp.len, err) < 0)
+			return -1;
+	}
+	if (imp->opts.key == CRM_KEY_EXTERNAL_ID && !imp->val[F_EXTERNAL_ID])
+		return crm_error_set(err, CRM_EDATA,
+		    "no external_id (--key external_id)");
+	if (imp->opts.key == CRM_KEY_EMAIL && !imp->val[F_EMAIL])
+		return crm_error_set(err, CRM_EDATA, "no email (--key email)");
+	if (!imp->val[F_EXTERNAL_ID] && !imp->val[F_EMAIL])
+		return crm_error_set(err, CRM_EDATA,
+		    "neither external_id nor email: the record could not be"
+		    " matched on a re-import");
+	return 0;
+}
+
+#define SELECT_CONTACT \
+	"SELECT id, merged_into, external_id, first_name, last_name, email," \
+	" phone, company, street, city, postcode, country, birth_date, stage," \
+	" owner, attrs, email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in," \
+	" do_not_contact FROM contacts "
+
+static const char sql_by_ext[] = SELECT_CONTACT "WHERE external_id = ?1";
+static const char sql_by_id[] = SELECT_CONTACT "WHERE id = ?1";
+static const char sql_by_email[] = SELECT_CONTACT
+    "WHERE email = ?1 AND merged_into IS NULL AND erased_at IS NULL"
+    " ORDER BY id LIMIT 4";
+static const char sql_adopt[] = SELECT_CONTACT
+    "WHERE email = ?1 AND external_id IS NULL AND merged_into IS NULL"
+    " AND erased_at IS NULL ORDER BY id LIMIT 2";
+
+/* Keep the stored values of the row st is on. */
+static int
+load_old(struct crm_importer *imp, sqlite3_stmt *st, struct crm_error *err)
+{
+	int f;
+
+	for (f = 0; f <= NTEXT; f++) {
+		const char *v = crm_db_col_text(st, 2 + f);
+
+		crm_buf_reset(&imp->old[f]);
+		imp->oldv[f] = NULL;
+		if (v != NULL) {
+			if (crm_buf_adds(&imp->old[f], v, err) < 0)
+				return -1;
+			imp->oldv[f] = crm_buf_str(&imp->old[f]);
+		}
+	}
+	for (f = 0; f < NCONSENT; f++)
+		imp->oldc[f] = sqlite3_column_type(st, 16 + f) == SQLITE_NULL ?
+		    -1 : sqlite3_column_int(st, 16 + f);
+	return 0;
+}
+
+/*
+ * Find the stored contact for the record: its id, 0 for none, -1 on error.
+ * Leaves its values in imp->old.
+ */
+static int64_t
+find(struct crm_importer *imp, struct crm_error *err)
+{
+	const char *ext = imp->val[F_EXTERNAL_ID], *email = imp->val[F_EMAIL];
+	sqlite3_stmt *st;
+	int64_t id = 0, merged;
+	int rc, hops;
+
+	if (ext != NULL && imp->opts.key != CRM_KEY_EMAIL) {
+		if ((st = crm_db_stmt(imp->db, sql_by_ext, err)) == NULL ||
+		    crm_db_bind_text(imp->db, st, 1, ext, err) < 0 ||
+		    (rc = crm_db_step(imp->db, st, err)) < 0)
+			return -1;
+		if (rc == 0 && email != NULL &&
+		    imp->opts.key == CRM_KEY_AUTO) {
+			/* Adopt a lead known only by email, if just one. */
+			if ((st = crm_db_stmt(imp->db, sql_adopt, err)) == NULL ||
+			    crm_db_bind_text(imp->db, st, 1, email, err) < 0 ||
+			    (rc = crm_db_step(imp->db, st, err)) < 0)
+				return -1;
+			if (rc == 1) {
+				id = sqlite3_column_int64(st, 0);
+				if (load_old(imp, st, err) < 0 ||
+				    (rc = crm_db_step(imp->db, st, err)) < 0)
+					return -1;
+				if (rc == 1)
+					id = 0;	/* ambiguous: a new one */
+				sqlite3_reset(st);
+				return id;
+			}
+		}
+	} else {
+		char ids[128] = "";
+		size_t n = 0;
+		int found = 0;
+
+		if ((st = crm_db_stmt(imp->db, sql_by_email, err)) == NULL ||
+		    crm_db_bind_text(imp->db, st, 1, email, err) < 0)
+			return -1;
+		while ((rc = crm_db_step(imp->db, st, err)) == 1) {
+			if (found++ == 0) {
+				id = sqlite3_column_int64(st, 0);
+				if (load_old(imp, st, err) < 0)
+					return -1;
+			}
+			n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%lld",
+			    n ? ", " : "", (long long)sqlite3_column_int64(st,
+			    0));
+			if (n >= sizeof(ids))
+				n = sizeof(ids) - 1;
+		}
+		if (rc < 0)
+			return -1;
+		if (found > 1)
+			return crm_error_set(err, CRM_EDATA,
+			    "email '%s' matches %s contacts (ids %s%s); give an"
+			    " external_id", email, found > 3 ? "several" :
+			    "2", ids, found > 3 ? ", ..." : "");
+		if (found == 1 && ext != NULL && imp->oldv[0] != NULL &&
+		    strcmp(ext, imp->oldv[0]) != 0)
+			return crm_error_set(err, CRM_EDATA,
+			    "email '%s' belongs to contact %lld with"
+			    " external_id '%s', not '%s'", email,
+			    (long long)id, imp->oldv[0], ext);
+		return id;
+	}
+	if (rc == 0)
+		return 0;
+	id = sqlite3_column_int64(st, 0);
+	merged = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, 1);
+	if (load_old(imp, st, err) < 0)
+		return -1;
+	sqlite3_reset(st);
+	/* A merged-away contact stands for its survivor. */
+	for (hops = 0; merged != 0; hops++) {
+		if (hops > 64)
+			return crm_error_set(err, CRM_EFAIL,
+			    "contact %lld: merge chain too long", (long long)id);
+		if ((st = crm_db_stmt(imp->db, sql_by_id, err)) == NULL ||
+		    crm_db_bind_int(imp->db, st, 1, merged, err) < 0 ||
+		    (rc = crm_db_step(imp->db, st, err)) < 0)
+			return -1;
+		if (rc == 0)
+			return crm_error_set(err, CRM_EFAIL,
+			    "contact %lld: merged into missing contact %lld",
+			    (long long)id, (long long)merged);
+		id = merged;
+		merged = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
+		    sqlite3_column_int64(st, 1);
+		if (load_old(imp, st, err) < 0)
+			return -1;
+		sqlite3_reset(st);
+	}
+	return id;
+}
+
+static int
+add_consent(struct crm_importer *imp, int64_t id, int ch, int granted,
+    struct crm_error *err)
+{
+	sqlite3_stmt *st;
+
+	if ((st = crm_db_stmt(imp->db, "INSERT INTO consent_events"
+	    " (contact_id, at, channel, granted, source) VALUES (?,?,?,?,?)",
+	    err)) == NULL ||
+	    crm_db_bind_int(imp->db, st, 1, id, err) < 0 ||
+	    crm_db_bind_int(imp->db, st, 2, imp->now, err) < 0 ||
+	    crm_db_bind_text(imp->db, st, 3, consent_channel[ch], err) < 0 ||
+	    crm_db_bind_int(imp->db, st, 4, granted, err) < 0 ||
+	    crm_db_bind_text(imp->db, st, 5, imp->opts.source, err) < 0 ||
+	    crm_db_step(imp->db, st, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+make_namekey(struct crm_importer *imp, const char *first, const char *last,
+    struct crm_error *err)
+{
+	crm_buf_reset(&imp->namekey);
+	if (first != NULL && crm_norm_fold(first, &imp->namekey, err) < 0)
+		return -1;
+	if (last != NULL) {
+		if (imp->namekey.len && crm_buf_addc(&imp->namekey, ' ', err) < 0)
+			return -1;
+		if (crm_norm_fold(last, &imp->namekey, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Bind the text fields, name key, attrs and consent from 1 on. */
+static int
+bind_contact(struct crm_importer *imp, sqlite3_stmt *st, const char **v,
+    const char *attrs, const int *c, struct crm_error *err)
+{
+	int f;
+
+	for (f = 0; f < NTEXT; f++)
+		if (crm_db_bind_text(imp->db, st, 1 + f, v[f], err) < 0)
+			return -1;
+	if (crm_db_bind_text(imp->db, st, NTEXT + 1, imp->namekey.len ?
+	    crm_buf_str(&imp->namekey) : NULL, err) < 0 ||
+	    crm_db_bind_text(imp->db, st, NTEXT + 2, attrs, err) < 0)
+		return -1;
+	for (f = 0; f < NCONSENT - 1; f++) {
+		if (c[f] < 0) {
+			if (crm_db_bind_null(imp->db, st, NTEXT + 3 + f, err) < 0)
+				return -1;
+		} else if (crm_db_bind_int(imp->db, st, NTEXT + 3 + f, c[f],
+		    err) < 0)
+			return -1;
+	}
+	return crm_db_bind_int(imp->db, st, NTEXT + 3 + NCONSENT - 1,
+	    c[NCONSENT - 1] == 1, err) < 0 ? -1 :
+	    crm_db_bind_int(imp->db, st, NTEXT + 3 + NCONSENT, imp->now, err);
+}
+
+static int
+insert(struct crm_importer *imp, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	int f;
+
+	if (make_namekey(imp, imp->val[F_FIRST_NAME], imp->val[F_LAST_NAME],
+	    err) < 0)
+		return -1;
+	if ((st = crm_db_stmt(imp->db, "INSERT INTO contacts (external_id,"
+	    " first_name, last_name, email, phone, company, street, city,"
+	    " postcode, country, birth_date, stage, owner, name_key, attrs,"
+	    " email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in,"
+	    " do_not_contact, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
+	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(?12, 'lead'), ?13, ?14,"
+	    " CASE WHEN ?15 IS NOT NULL THEN json(?15) END, ?16, ?17, ?18, ?19,"
+	    " ?20, ?21, ?21)", err)) == NULL ||
+	    bind_contact(imp, st, imp->val, imp->attrs.len ?
+	    crm_buf_str(&imp->attrs) : NULL, imp->consent, err) < 0 ||
+	    crm_db_step(imp->db, st, err) < 0)
+		return -1;
+	id = crm_db_last_id(imp->db);
+	for (f = 0; f < NCONSENT; f++) {
+		int g = f == NCONSENT - 1 ? !imp->consent[f] : imp->consent[f];
+
+		if (imp->consent[f] >= 0 && add_consent(imp, id, f, g, err) < 0)
+			return -1;
+	}
+	imp->st.inserted++;
+	return 0;
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+update(struct crm_importer *imp, int64_t id, struct crm_error *err)
+{
+	const char *v[NTEXT], *attrs = imp->oldv[NTEXT];
+	int c[NCONSENT], f, changed = 0, isnull;
+	sqlite3_stmt *st;
+
+	for (f = 0; f < NTEXT; f++) {
+		v[f] = imp->val[f] != NULL ? imp->val[f] : imp->oldv[f];
+		if (!same(v[f], imp->oldv[f]))
+			changed = 1;
+	}
+	if (imp->attrs.len) {
+		if (sql_text(imp, "SELECT json_patch(coalesce(?1, '{}'), ?2)",
+		    imp->oldv[NTEXT], crm_buf_str(&imp->attrs), &imp->tmp,
+		    &isnull, err) < 0)
+			return -1;
+		attrs = crm_buf_str(&imp->tmp);
+		if (!same(attrs, imp->oldv[NTEXT]))
+			changed = 1;
+	}
+	for (f = 0; f < NCONSENT; f++) {
+		int old = imp->oldc[f], in = imp->consent[f];
+		/* DNC is an opt-out when 1; the opt-ins when 0. */
+		int out_val = f == NCONSENT - 1 ? 1 : 0;
+
+		c[f] = old;
+		if (in < 0 || in == old)
+			continue;
+		if (old == out_val && !imp->opts.allow_opt_in) {
+			imp->st.optout_kept++;
+			continue;
+		}
+		c[f] = in;
+		changed = 1;
+	}
+	if (!changed) {
+		imp->st.unchanged++;
+		return 0;
+	}
+	if (make_namekey(imp, v[F_FIRST_NAME], v[F_LAST_NAME], err) < 0)
+		return -1;
+	if ((st = crm_db_stmt(imp->db, "UPDATE contacts SET external_id = ?1,"
+	    " first_name = ?2, last_name = ?3, email = ?4, phone = ?5,"
+	    " company = ?6, street = ?7, city = ?8, postcode = ?9,"
+	    " country = ?10, birth_date = ?11, stage = coalesce(?12, stage),"
+	    " owner = ?13, name_key = ?14, attrs = ?15, email_opt_in = ?16,"
+	    " phone_opt_in = ?17, sms_opt_in = ?18, mail_opt_in = ?19,"
+	    " do_not_contact = ?20, updated_at = ?21 WHERE id = ?22",
+	    err)) == NULL ||
+	    bind_contact(imp, st, v, attrs, c, err) < 0 ||
+	    crm_db_bind_int(imp->db, st, 22, id, err) < 0 ||
+	    crm_db_step(imp->db, st, err) < 0)
+		return -1;
+	for (f = 0; f < NCONSENT; f++) {
+		if (c[f] == imp->oldc[f])
+			continue;
+		if (add_consent(imp, id, f, f == NCONSENT - 1 ? !c[f] : c[f],
+		    err) < 0)
+			return -1;
+	}
+	imp->st.updated++;
+	return 0;
+}
+
+int
+crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
+    struct crm_error *err)
+{
+	int64_t id;
+
+	imp->r = r;
+	imp->st.read++;
+	if (normalise(imp, err) < 0 || (id = find(imp, err)) < 0)
+		goto fail;
+	if ((id == 0 ? insert(imp, err) : update(imp, id, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (err->code == CRM_EDATA) {
+		imp->st.rejected++;
+		if (strncmp(err->msg, crm_csv_name(r), strlen(crm_csv_name(r))))
+			crm_error_prefix(err, "%s:%ld", crm_csv_name(r),
+			    crm_csv_line(r));
+	}
+	return -1;
+}
+
+/* Export. */
+
+static const struct expcol {
+	const char *name, *expr;
+	enum crm_coltype type;
+	int time;	/* integer seconds, written as ISO 8601 */
+} expcols[] = {
+	{ "id", "id", CRM_COL_NUM, 0 },
+	{ "external_id", "external_id", CRM_COL_TEXT, 0 },
+	{ "first_name", "first_name", CRM_COL_TEXT, 0 },
+	{ "last_name", "last_name", CRM_COL_TEXT, 0 },
+	{ "email", "email", CRM_COL_TEXT, 0 },
+	{ "phone", "phone", CRM_COL_TEXT, 0 },
+	{ "company", "company", CRM_COL_TEXT, 0 },
+	{ "street", "street", CRM_COL_TEXT, 0 },
+	{ "city", "city", CRM_COL_TEXT, 0 },
+	{ "postcode", "postcode", CRM_COL_TEXT, 0 },
+	{ "country", "country", CRM_COL_TEXT, 0 },
+	{ "birth_date", "birth_date", CRM_COL_TEXT, 0 },
+	{ "stage", "stage", CRM_COL_TEXT, 0 },
+	{ "owner", "owner", CRM_COL_TEXT, 0 },
+	{ "email_opt_in", "email_opt_in", CRM_COL_BOOL, 0 },
+	{ "phone_opt_in", "phone_opt_in", CRM_COL_BOOL, 0 },
+	{ "sms_opt_in", "sms_opt_in", CRM_COL_BOOL, 0 },
+	{ "mail_opt_in", "mail_opt_in", CRM_COL_BOOL, 0 },
+	{ "do_not_contact", "do_not_contact", CRM_COL_BOOL, 0 },
+	{ "attrs", "attrs", CRM_COL_JSON, 0 },
+	{ "name_key", "name_key", CRM_COL_TEXT, 0 },
+	{ "merged_into", "merged_into", CRM_COL_NUM, 0 },
+	{ "erased_at", "erased_at", CRM_COL_TEXT, 1 },
+	{ "created_at", "created_at", CRM_COL_TEXT, 1 },
+	{ "updated_at", "updated_at", CRM_COL_TEXT, 1 },
+};
+
+#define NEXPCOLS (sizeof(expcols) / sizeof(expcols[0]))
+#define DEFAULT_EXPORT_COLUMNS "id,external_id,first_name,last_name," \
+	"email,phone,company,street,city,postcode,country,birth_date,stage," \
+	"owner,email_opt_in,phone_opt_in,sms_opt_in,mail_opt_in," \
+	"do_not_contact,attrs,created_at,updated_at"
+
+const char crm_contact_columns[] = DEFAULT_EXPORT_COLUMNS
+    ",name_key,merged_into,erased_at";
+
+#define MAXSEL 128
+
+int
+crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
+    const struct crm_contact_filter *f, int64_t *count,
+    struct crm_error *err)
+{
+	struct crm_buf sql = CRM_BUF_INIT(1 << 20);
+	char *list = NULL, *tok, *save = NULL;
+	const char *names[MAXSEL], *vals[MAXSEL];
+	char *attr[MAXSEL];
+	enum crm_coltype types[MAXSEL];
+	int istime[MAXSEL];
+	char tbuf[MAXSEL][21];
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, i, nattr = 0;
+	int rc = -1, p = 0, step;
+
+	*count = 0;
+	memset(attr, 0, sizeof(attr));
+	if ((list = strdup(columns ? columns : DEFAULT_EXPORT_COLUMNS)) ==
+	    NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	if (crm_buf_adds(&sql, "SELECT ", err) < 0)
+		goto done;
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		size_t len;
+		const char *name = crm_trim(tok, &len);
+
+		tok[name - tok + (long)len] = '\0';
+		if (n == MAXSEL) {
+			crm_error_set(err, CRM_EUSAGE, "too many columns");
+			goto done;
+		}
+		if (n > 0 && crm_buf_adds(&sql, ", ", err) < 0)
+			goto done;
+		if (strncmp(name, "attr.", 5) == 0 && name[5] != '\0') {
+			/* One attribute, its name bound as a JSON path. */
+			struct crm_buf path = CRM_BUF_INIT(4096);
+
+			if (crm_buf_adds(&path, "$.", err) < 0 ||
+			    json_str(&path, name + 5, err) < 0) {
+				crm_buf_release(&path);
+				goto done;
+			}
+			attr[nattr++] = crm_buf_detach(&path);
+			if (crm_buf_addf(&sql, err, "json_extract(attrs, ?%zu)",
+			    nattr) < 0)
+				goto done;
+			names[n] = name;
+			types[n] = CRM_COL_TEXT;
+			istime[n] = 0;
+			n++;
+			continue;
+		}
+		for (i = 0; i < NEXPCOLS; i++)
+			if (strcmp(name, expcols[i].name) == 0)
+				break;
+		if (i == NEXPCOLS) {
+			crm_error_set(err, CRM_EUSAGE,
+			    "unknown column '%s' (known: %s, attr.NAME)", name,
+			    crm_contact_columns);
+			goto done;
+		}
+		if (crm_buf_adds(&sql, expcols[i].expr, err) < 0)
+			goto done;
+		names[n] = expcols[i].name;
+		types[n] = expcols[i].type;
+		istime[n] = expcols[i].time;
+		n++;
+	}
+	if (n == 0) {
+		crm_error_set(err, CRM_EUSAGE, "no columns chosen");
+		goto done;
+	}
+	p = (int)nattr;
+	if (crm_buf_adds(&sql, " FROM contacts WHERE 1", err) < 0)
+		goto done;
+	if (!f->include_merged && crm_buf_adds(&sql,
+	    " AND merged_into IS NULL AND erased_at IS NULL", err) < 0)
+		goto done;
+	if (f->stage && crm_buf_addf(&sql, err, " AND stage = ?%d", ++p) < 0)
+		goto done;
+	if (f->owner && crm_buf_addf(&sql, err, " AND owner = ?%d", ++p) < 0)
+		goto done;
+	if (f->since && crm_buf_addf(&sql, err, " AND updated_at >= ?%d",
+	    ++p) < 0)
+		goto done;
+	if (f->consent) {
+		static const char *const ch[] = { "email", "phone", "sms",
+		    "mail" };
+
+		for (i = 0; i < 4; i++)
+			if (strcmp(f->consent, ch[i]) == 0)
+				break;
+		if (i == 4) {
+			crm_error_set(err, CRM_EUSAGE, "unknown consent channel"
+			    " '%s' (email, phone, sms or mail)", f->consent);
+			goto done;
+		}
+		/* The column name comes from the table above, not the user. */
+		if (crm_buf_addf(&sql, err, " AND %s_opt_in = 1 AND"
+		    " do_not_contact = 0", ch[i]) < 0)
+			goto done;
+	}
+	if (crm_buf_adds(&sql, " ORDER BY id", err) < 0 ||
+	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)
+		goto done;
+	for (i = 0; i < nattr; i++)
+		if (crm_db_bind_text(db, st, (int)i + 1, attr[i], err) < 0)
+			goto done;
+	p = (int)nattr;
+	if ((f->stage && crm_db_bind_text(db, st, ++p, f->stage, err) < 0) ||
+	    (f->owner && crm_db_bind_text(db, st, ++p, f->owner, err) < 0) ||
+	    (f->since && crm_db_bind_int(db, st, ++p, f->since, err) < 0))
+		goto done;
+	if (crm_out_header(o, names, types, n, err) < 0)
+		goto done;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < n; i++) {
+			if (sqlite3_column_type(st, (int)i) == SQLITE_NULL)
+				vals[i] = NULL;
+			else if (istime[i]) {
+				crm_format_time(sqlite3_column_int64(st,
+				    (int)i), tbuf[i]);
+				vals[i] = tbuf[i];
+			} else
+				vals[i] = crm_db_col_text(st, (int)i);
+		}
+		if (crm_out_row(o, vals, err) < 0)
+			goto done;
+		(*count)++;
+	}
+	if (step < 0)
+		goto done;
+	rc = 0;
+done:
+	sqlite3_finalize(st);
+	for (i = 0; i < nattr; i++)
+		free(attr[i]);
+	free(list);
+	crm_buf_release(&sql);
+	return rc;
+}

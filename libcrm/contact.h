@@ -1,0 +1,108 @@
+/*
+ * contact.h - customer records: import (upsert) and export.
+ *
+ * Import reads CSV records through a column map and upserts each:
+ *
+ *  - matching (CRM_KEY_AUTO, the default): a record with an external_id
+ *    matches the contact with that external_id; if there is none, it
+ *    adopts the one contact with the same email and no external_id (a lead
+ *    captured before the customer system knew it), else it is new.  A
+ *    record without an external_id matches on normalised email: no match
+ *    is a new contact, several matches are an error naming them.
+ *    CRM_KEY_EXTERNAL_ID requires and matches only external_id;
+ *    CRM_KEY_EMAIL matches only on email.  A contact merged into another
+ *    resolves to the survivor.
+ *  - values: an empty cell leaves the stored value alone; a value replaces
+ *    it.  Emails are lower-cased and checked, phones made E.164 (region
+ *    from the record's country, else the default region), names NFC.
+ *    Columns the schema does not know become attributes (a JSON object,
+ *    merged key by key).
+ *  - consent: *_opt_in and do_not_contact columns change the contact's
+ *    consent and append a consent event, but an opt-out (opt_in 0, or
+ *    do_not_contact 1) is never turned back unless allow_opt_in is set.
+ *  - a record whose values equal the stored ones changes nothing, so
+ *    re-running an import is a no-op.
+ */
+#ifndef CRM_CONTACT_H
+#define CRM_CONTACT_H
+
+#include <stdint.h>
+
+#include "csvio.h"
+#include "db.h"
+#include "error.h"
+
+enum crm_key {
+	CRM_KEY_AUTO,
+	CRM_KEY_EXTERNAL_ID,
+	CRM_KEY_EMAIL,
+};
+
+struct crm_contact_opts {
+	enum crm_key key;
+	int allow_opt_in;	/* an import may turn an opt-out back in */
+	const char *region;	/* default phone region (ISO alpha-2) or NULL */
+	const char *source;	/* recorded on consent events, e.g. a file */
+};
+
+struct crm_contact_stats {
+	int64_t read, inserted, updated, unchanged, rejected;
+	int64_t optout_kept;	/* opt-outs an import tried to reverse */
+};
+
+struct crm_importer;
+
+/* Parse a --key value. */
+int crm_contact_key_parse(const char *s, enum crm_key *key,
+    struct crm_error *err);
+
+/* A new importer on db (inside the caller's transaction). */
+struct crm_importer *crm_importer_new(struct crm_db *db,
+    const struct crm_contact_opts *opts, struct crm_error *err);
+void crm_importer_free(struct crm_importer *imp);
+
+/* Read r's header and map its columns (call once per file). */
+int crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
+    struct crm_error *err);
+
+/* Set the source recorded on consent events (e.g. the file name). */
+void crm_importer_source(struct crm_importer *imp, const char *source);
+
+/*
+ * Upsert r's current record.  -1 with err: CRM_EDATA for a bad record
+ * (nothing written for it; the message has file:line), anything else is a
+ * failure of the whole batch.
+ */
+int crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
+    struct crm_error *err);
+
+/* Counts so far. */
+const struct crm_contact_stats *crm_importer_stats(
+    const struct crm_importer *imp);
+
+/* Export. */
+
+struct crm_contact_filter {
+	const char *stage;	/* lead, prospect, customer, former */
+	const char *owner;
+	int64_t since;		/* updated at or after; 0 for any */
+	const char *consent;	/* email, phone, sms, mail: opted in, no DNC */
+	int include_merged;	/* also merged-away and erased records */
+};
+
+/*
+ * The columns crm_contact_export() knows, comma-separated, for usage text;
+ * "attr.NAME" also selects one attribute.
+ */
+extern const char crm_contact_columns[];
+
+/*
+ * Write contacts matching f to o, columns given as a comma-separated list
+ * (NULL for the default set), ordered by id.  *count gets the number of
+ * records written.
+ */
+int crm_contact_export(struct crm_db *db, struct crm_out *o,
+    const char *columns, const struct crm_contact_filter *f, int64_t *count,
+    struct crm_error *err);
+
+#endif
