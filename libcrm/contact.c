@@ -261,6 +261,11 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 			break;
 		case F_PHONE:
 			continue;	/* after the country */
+		case F_STREET:
+			/* Lines of an address stay lines. */
+			if (crm_norm_text(raw, &imp->nv[f], err) < 0)
+				return -1;
+			break;
 		case F_BIRTH_DATE: {
 			char d[11];
 
@@ -629,6 +634,9 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 
 	for (f = 0; f < NTEXT; f++) {
 		v[f] = imp->val[f] != NULL ? imp->val[f] : imp->oldv[f];
+		/* A contact keeps its key; a merged one's survivor, its own. */
+		if (f == F_EXTERNAL_ID && imp->oldv[f] != NULL)
+			v[f] = imp->oldv[f];
 		if (!same(v[f], imp->oldv[f]))
 			changed = 1;
 	}

@@ -391,6 +391,31 @@ crm_norm_name(const char *in, struct crm_buf *out, struct crm_error *err)
 }
 
 int
+crm_norm_text(const char *in, struct crm_buf *out, struct crm_error *err)
+{
+	utf8proc_uint8_t *nfc;
+	const char *s;
+	size_t len;
+	int rc;
+
+	s = crm_trim(in, &len);
+	crm_buf_reset(out);
+	if (!crm_utf8_valid(s, len))
+		return bad_why(err, "text", in, "invalid UTF-8");
+	if (crm_buf_add(out, s, len, err) < 0)
+		return -1;
+	if (len == 0)
+		return 0;
+	nfc = utf8proc_NFC((const utf8proc_uint8_t *)out->s);
+	if (nfc == NULL)
+		return bad_why(err, "text", in, "cannot normalise");
+	crm_buf_reset(out);
+	rc = crm_buf_adds(out, (const char *)nfc, err);
+	free(nfc);
+	return rc;
+}
+
+int
 crm_norm_fold(const char *in, struct crm_buf *out, struct crm_error *err)
 {
 	utf8proc_uint8_t *f = NULL;

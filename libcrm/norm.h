@@ -57,6 +57,9 @@ int crm_norm_region_known(const char *region);
 /* Name: trimmed, runs of white space made one space, Unicode NFC. */
 int crm_norm_name(const char *in, struct crm_buf *out, struct crm_error *err);
 
+/* Free text: trimmed and NFC, inner white space (newlines too) kept. */
+int crm_norm_text(const char *in, struct crm_buf *out, struct crm_error *err);
+
 /*
  * A matching key: compatibility-decomposed, accents stripped, case-folded,
  * anything but letters and digits made a space, spaces collapsed.

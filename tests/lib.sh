@@ -1,0 +1,85 @@
+# tests/lib.sh - a small TAP test library for the crm test scripts.
+#
+# Each script sources this, then calls test_expect_success with a
+# description and a shell snippet (run with `set -e` semantics by chaining
+# with &&), and ends with test_done.  Each script runs in its own scratch
+# directory tests/trash.NAME with its own CRM_DB, and with the binaries of
+# this checkout first on PATH.
+#
+#	test_expect_success 'what it checks' '
+#		crm-add in.csv &&
+#		crm-export >out &&
+#		test_cmp expect out
+#	'
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$TOP:$PATH
+TEST_NAME=$(basename "$0" .sh)
+TRASH=$TOP/tests/trash.$TEST_NAME
+DATA=$TOP/tests/data
+rm -rf "$TRASH"
+mkdir -p "$TRASH"
+cd "$TRASH" || exit 1
+
+CRM_DB=$TRASH/crm.db
+CRM_NOW=2026-11-01T12:00:00Z
+LC_ALL=C
+TZ=UTC
+export CRM_DB CRM_NOW LC_ALL TZ PATH
+unset CRM_REGION CRM_BUSY_TIMEOUT
+
+test_count=0
+test_failed=0
+
+# test_expect_success DESCRIPTION SCRIPT
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (eval "$2") >"$TRASH/.out" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		sed 's/^/#   /' "$TRASH/.out"
+	fi
+}
+
+# test_must_fail STATUS COMMAND...: COMMAND must exit with STATUS.
+test_must_fail() {
+	want=$1
+	shift
+	"$@"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "expected exit status $want, got $got: $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_cmp EXPECTED ACTUAL: the files are equal (diff shown if not).
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# test_grep PATTERN FILE: FILE has a line matching PATTERN (shown if not).
+test_grep() {
+	if ! grep -q -e "$1" "$2"; then
+		echo "no line matching '$1' in $2:" >&2
+		cat "$2" >&2
+		return 1
+	fi
+}
+
+# sql QUERY: run QUERY on the scratch database, list mode.
+sql() {
+	sqlite3 -batch "$CRM_DB" "$1"
+}
+
+test_done() {
+	echo "1..$test_count"
+	if [ "$test_failed" -eq 0 ]; then
+		cd "$TOP" && rm -rf "$TRASH"
+		exit 0
+	fi
+	exit 1
+}
