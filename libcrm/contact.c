@@ -181,6 +181,10 @@ json_str(struct crm_buf *b, const char *s, struct crm_error *err)
 			if (crm_buf_addc(b, '\\', err) < 0 ||
 			    crm_buf_addc(b, c, err) < 0)
 				return -1;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			if (crm_buf_addc(b, '\\', err) < 0 || crm_buf_addc(b,
+			    c == '\n' ? 'n' : c == '\t' ? 't' : 'r', err) < 0)
+				return -1;
 		} else if (c < 0x20) {
 			if (crm_buf_addf(b, err, "\\u%04x", c) < 0)
 				return -1;

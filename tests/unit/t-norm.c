@@ -1,0 +1,173 @@
+/* Unit tests for libcrm/norm: emails, phones, names, dates. */
+#include <stdlib.h>
+
+#include "norm.h"
+#include "tap.h"
+
+static struct crm_buf b = CRM_BUF_INIT(4096);
+static struct crm_error err;
+
+static void
+email(const char *in, const char *want)
+{
+	int rc = crm_norm_email(in, &b, &err);
+
+	if (want == NULL)
+		ok(rc < 0 && err.code == CRM_EDATA, "email '%s' refused (%s)",
+		    in, err.msg);
+	else
+		is_str(rc == 0 ? crm_buf_str(&b) : err.msg, want, in);
+}
+
+static void
+phone(const char *in, const char *region, const char *want, int want164)
+{
+	int e164 = -1, rc = crm_norm_phone(in, region, &b, &e164, &err);
+
+	if (want == NULL) {
+		ok(rc < 0, "phone '%s' refused (%s)", in, err.msg);
+		return;
+	}
+	is_str(rc == 0 ? crm_buf_str(&b) : err.msg, want, in);
+	ok(e164 == want164, "phone '%s' e164=%d", in, want164);
+}
+
+static void
+dt(const char *in, long long want)
+{
+	int64_t t = 0;
+	int rc = crm_norm_datetime(in, &t, &err);
+
+	if (want == -1)
+		ok(rc < 0, "date-time '%s' refused (%s)", in, err.msg);
+	else
+		ok(rc == 0 && t == want, "date-time '%s' = %lld (got %lld)",
+		    in, want, (long long)t);
+}
+
+int
+main(void)
+{
+	char d[11], ts[21];
+	int64_t days;
+	int v;
+
+	email("  Ann.Lee@Example.COM ", "ann.lee@example.com");
+	email("o'brien+tag@mail.example.co.uk", "o'brien+tag@mail.example.co.uk");
+	email("jörg@bücher.de", "jörg@bücher.de");
+	email("bob@", NULL);
+	email("@example.com", NULL);
+	email("a@@example.com", NULL);
+	email("a@b@example.com", NULL);
+	email("a..b@example.com", NULL);
+	email(".a@example.com", NULL);
+	email("a@example", NULL);
+	email("a@-example.com", NULL);
+	email("a@example-.com", NULL);
+	email("a b@example.com", NULL);
+	email("a@example.123", NULL);
+	email("", NULL);
+
+	phone("+44 20 7946 0958", NULL, "+442079460958", 1);
+	phone("+44 (0)20 7946 0958", NULL, "+442079460958", 1);
+	phone("0044 20 7946 0958", NULL, "+442079460958", 1);
+	phone("020 7946 0958", "GB", "+442079460958", 1);
+	phone("020 7946 0958", NULL, "02079460958", 0);
+	phone("(415) 555-0134", "US", "+14155550134", 1);
+	phone("1-415-555-0134", "US", "+14155550134", 1);
+	phone("011 44 20 7946 0958", "US", "+442079460958", 1);
+	phone("06 1234 5678", "IT", "+390612345678", 1);
+	phone("030 1234567", "DE", "+49301234567", 1);
+	phone("555-0134", "US", NULL, 0);
+	phone("call me", NULL, NULL, 0);
+	phone("+0 123 456 789", NULL, NULL, 0);
+	phone("+1234567890123456", NULL, NULL, 0);
+	phone("12", NULL, NULL, 0);
+	ok(crm_norm_phone("0207", "ZZ", &b, &v, &err) < 0 &&
+	    err.code == CRM_EUSAGE, "unknown region is a usage error");
+
+	is_str(crm_norm_country(" gb "), "GB", "country gb");
+	is_str(crm_norm_country("United Kingdom"), "GB", "country name");
+	is_str(crm_norm_country("UK"), "GB", "country UK");
+	is_str(crm_norm_country("Deutschland"), "DE", "country Deutschland");
+	ok(crm_norm_country("Atlantis") == NULL, "unknown country");
+
+	crm_norm_name("  José \t  María  ", &b, &err);
+	is_str(crm_buf_str(&b), "José María", "name trimmed, spaces collapsed");
+	crm_norm_name("Jose\xcc\x81", &b, &err);	/* e + combining acute */
+	is_str(crm_buf_str(&b), "Jos\xc3\xa9", "name NFC");
+	ok(crm_norm_name("caf\xe9", &b, &err) < 0, "name with invalid UTF-8");
+	crm_buf_reset(&b);
+	crm_norm_fold("  José  MÜLLER-Lüdenscheidt", &b, &err);
+	is_str(crm_buf_str(&b), "jose muller ludenscheidt", "fold");
+	crm_buf_reset(&b);
+	crm_norm_fold("O'Brien, Zoë", &b, &err);
+	is_str(crm_buf_str(&b), "obrien zoe", "fold apostrophe and diaeresis");
+	crm_buf_reset(&b);
+	crm_norm_fold("ﬁnn Straße", &b, &err);
+	is_str(crm_buf_str(&b), "finn strasse", "fold ligature and sharp s");
+
+	ok(crm_norm_date("2024-02-29", d, &err) == 0, "leap day");
+	is_str(d, "2024-02-29", "date kept");
+	ok(crm_norm_date("19800131", d, &err) == 0, "basic format");
+	is_str(d, "1980-01-31", "basic format written extended");
+	ok(crm_norm_date("2023-02-29", d, &err) < 0, "no leap day in 2023");
+	ok(crm_norm_date("1900-02-29", d, &err) < 0, "no leap day in 1900");
+	ok(crm_norm_date("2000-02-29", d, &err) == 0, "leap day in 2000");
+	ok(crm_norm_date("2024-13-01", d, &err) < 0, "month 13");
+	ok(crm_norm_date("2024-04-31", d, &err) < 0, "April 31");
+	ok(crm_norm_date("2024-4-1", d, &err) < 0, "unpadded");
+	ok(crm_norm_date("2024-01-01T00:00", d, &err) < 0,
+	    "date-time is not a date");
+
+	dt("1970-01-01", 0);
+	dt("2026-11-01", 1793491200);
+	dt("2026-11-01T12:00:00Z", 1793534400);
+	dt("2026-11-01 12:00:00z", 1793534400);
+	dt("2026-11-01T13:00:00+01:00", 1793534400);
+	dt("2026-11-01T07:30-0430", 1793534400);
+	dt("2026-11-01T14+02", -1);
+	dt("2026-11-01T14:00+02", 1793534400);
+	dt("2026-11-01T12:00:00.123456Z", 1793534400);
+	dt("2026-11-01T12:00:00", 1793534400);
+	dt("2016-12-31T23:59:60Z", 1483228799);
+	dt("1970-01-01T01:00:00+01:00", 0);
+	dt("2026-11-01T24:00:00Z", -1);
+	dt("2026-11-01T12:60Z", -1);
+	dt("2026-11-01T12:00+15:00", -1);
+	dt("2026-11-01T12:00+01:60", -1);
+	dt("2026-11-01T12:00 +01:00", -1);
+	dt("2026-11-01T12:00:00.Z", -1);
+	dt("2026-11-01X12:00", -1);
+	dt("yesterday", -1);
+
+	crm_format_time(1793534400, ts);
+	is_str(ts, "2026-11-01T12:00:00Z", "format time");
+	crm_format_time(-1, ts);
+	is_str(ts, "1969-12-31T23:59:59Z", "format negative time");
+	crm_format_date(951782400, d);
+	is_str(d, "2000-02-29", "format date");
+	ok(crm_days_from_civil(2000, 3, 1) - crm_days_from_civil(2000, 2, 28)
+	    == 2, "days across a leap day");
+
+	ok(crm_norm_bool(" Yes ", &v, &err) == 0 && v == 1, "yes");
+	ok(crm_norm_bool("F", &v, &err) == 0 && v == 0, "F");
+	ok(crm_norm_bool("", &v, &err) == 0 && v == -1, "empty");
+	ok(crm_norm_bool("maybe", &v, &err) < 0, "maybe refused");
+
+	ok(crm_norm_days("90d", &days, &err) == 0 && days == 90, "90d");
+	ok(crm_norm_days("2w", &days, &err) == 0 && days == 14, "2w");
+	ok(crm_norm_days("1y", &days, &err) == 0 && days == 365, "1y");
+	ok(crm_norm_days("30", &days, &err) == 0 && days == 30, "30");
+	ok(crm_norm_days("3x", &days, &err) < 0, "3x refused");
+	ok(crm_norm_days("d", &days, &err) < 0, "d refused");
+
+	ok(crm_utf8_valid("\xc3\xa9", 2), "valid 2-byte");
+	ok(!crm_utf8_valid("\xc0\xaf", 2), "overlong refused");
+	ok(!crm_utf8_valid("\xed\xa0\x80", 3), "surrogate refused");
+	ok(!crm_utf8_valid("\xe2\x82", 2), "truncated refused");
+	ok(crm_utf8_valid("\xf0\x9f\x98\x80", 4), "4-byte emoji");
+
+	crm_buf_release(&b);
+	return tap_done();
+}
