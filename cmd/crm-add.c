@@ -211,8 +211,9 @@ main(int argc, char **argv)
 		    (long long)s->updated, (long long)s->unchanged,
 		    (long long)s->rejected);
 		if (s->optout_kept)
-			fprintf(stderr, "; %lld opt-outs kept (see"
-			    " --allow-opt-in)", (long long)s->optout_kept);
+			fprintf(stderr, "; kept %lld opt-out%s (see"
+			    " --allow-opt-in)", (long long)s->optout_kept,
+			    s->optout_kept == 1 ? "" : "s");
 		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
 		    "");
 	}
