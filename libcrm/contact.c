@@ -51,9 +51,6 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "updated_at", NULL },
 };
 
-static const char *const consent_channel[NCONSENT] = {
-	"email", "phone", "sms", "mail", "all"
-};
 
 static const char *const stages[] = {
 	"lead", "prospect", "customer", "former"
@@ -64,6 +61,7 @@ struct crm_importer {
 	struct crm_contact_opts opts;
 	struct crm_contact_stats st;
 	int64_t now;
+	int keyless;		/* contacts without external_id may exist */
 	int idx[NCOL];
 	struct crm_csv *r;
 
@@ -109,6 +107,18 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 	imp->db = db;
 	imp->opts = *opts;
 	imp->now = crm_now();
+	/* Without keyless contacts there is no lead to adopt: skip a lookup
+	 * per record (the external_id index answers this at once). */
+	{
+		int64_t v;
+
+		if (crm_db_query_int(db, "SELECT EXISTS (SELECT 1 FROM contacts"
+		    " WHERE external_id IS NULL)", &v, err) < 0) {
+			free(imp);
+			return NULL;
+		}
+		imp->keyless = v != 0;
+	}
 	for (i = 0; i < NTEXT; i++)
 		crm_buf_init(&imp->nv[i], CRM_CSV_FIELD_MAX);
 	for (i = 0; i <= NTEXT; i++)
@@ -443,7 +453,7 @@ find(struct crm_importer *imp, struct crm_error *err)
 		    crm_db_bind_text(imp->db, st, 1, ext, err) < 0 ||
 		    (rc = crm_db_step(imp->db, st, err)) < 0)
 			return -1;
-		if (rc == 0 && email != NULL &&
+		if (rc == 0 && email != NULL && imp->keyless &&
 		    imp->opts.key == CRM_KEY_AUTO) {
 			/* Adopt a lead known only by email, if just one. */
 			if ((st = crm_db_stmt(imp->db, sql_adopt, err)) == NULL ||
@@ -527,22 +537,34 @@ find(struct crm_importer *imp, struct crm_error *err)
 	return id;
 }
 
+/* Append consent events for the channels where c[] (opt-ins, DNC) is set. */
 static int
-add_consent(struct crm_importer *imp, int64_t id, int ch, int granted,
+add_consent(struct crm_importer *imp, int64_t id, const int *c,
     struct crm_error *err)
 {
+	static const char *const channel[NCONSENT] = {
+		"email", "phone", "sms", "mail", "all"
+	};
 	sqlite3_stmt *st;
+	int f;
 
-	if ((st = crm_db_stmt(imp->db, "INSERT INTO consent_events"
-	    " (contact_id, at, channel, granted, source) VALUES (?,?,?,?,?)",
-	    err)) == NULL ||
-	    crm_db_bind_int(imp->db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(imp->db, st, 2, imp->now, err) < 0 ||
-	    crm_db_bind_text(imp->db, st, 3, consent_channel[ch], err) < 0 ||
-	    crm_db_bind_int(imp->db, st, 4, granted, err) < 0 ||
-	    crm_db_bind_text(imp->db, st, 5, imp->opts.source, err) < 0 ||
-	    crm_db_step(imp->db, st, err) < 0)
-		return -1;
+	for (f = 0; f < NCONSENT; f++) {
+		/* DNC 1 is consent withdrawn for every channel. */
+		int g = f == NCONSENT - 1 ? !c[f] : c[f];
+
+		if (c[f] < 0)
+			continue;
+		if ((st = crm_db_stmt(imp->db, "INSERT INTO consent_events"
+		    " (contact_id, at, channel, granted, source)"
+		    " VALUES (?, ?, ?, ?, ?)", err)) == NULL ||
+		    crm_db_bind_int(imp->db, st, 1, id, err) < 0 ||
+		    crm_db_bind_int(imp->db, st, 2, imp->now, err) < 0 ||
+		    crm_db_bind_text(imp->db, st, 3, channel[f], err) < 0 ||
+		    crm_db_bind_int(imp->db, st, 4, g, err) < 0 ||
+		    crm_db_bind_text(imp->db, st, 5, imp->opts.source, err) < 0 ||
+		    crm_db_step(imp->db, st, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -605,19 +627,19 @@ insert(struct crm_importer *imp, struct crm_error *err)
 	    " email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in,"
 	    " do_not_contact, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
 	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(?12, 'lead'), ?13, ?14,"
-	    " CASE WHEN ?15 IS NOT NULL THEN json(?15) END, ?16, ?17, ?18, ?19,"
-	    " ?20, ?21, ?21)", err)) == NULL ||
+	    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21)", err)) == NULL ||
 	    bind_contact(imp, st, imp->val, imp->attrs.len ?
 	    crm_buf_str(&imp->attrs) : NULL, imp->consent, err) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
 	id = crm_db_last_id(imp->db);
-	for (f = 0; f < NCONSENT; f++) {
-		int g = f == NCONSENT - 1 ? !imp->consent[f] : imp->consent[f];
-
-		if (imp->consent[f] >= 0 && add_consent(imp, id, f, g, err) < 0)
-			return -1;
-	}
+	for (f = 0; f < NCONSENT; f++)
+		if (imp->consent[f] >= 0)
+			break;
+	if (f < NCONSENT && add_consent(imp, id, imp->consent, err) < 0)
+		return -1;
+	if (imp->val[F_EXTERNAL_ID] == NULL)
+		imp->keyless = 1;
 	imp->st.inserted++;
 	return 0;
 }
@@ -686,11 +708,14 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	    crm_db_bind_int(imp->db, st, 22, id, err) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
-	for (f = 0; f < NCONSENT; f++) {
-		if (c[f] == imp->oldc[f])
-			continue;
-		if (add_consent(imp, id, f, f == NCONSENT - 1 ? !c[f] : c[f],
-		    err) < 0)
+	{
+		int ev[NCONSENT], any = 0;
+
+		for (f = 0; f < NCONSENT; f++) {
+			ev[f] = c[f] == imp->oldc[f] ? -1 : c[f];
+			any |= ev[f] >= 0;
+		}
+		if (any && add_consent(imp, id, ev, err) < 0)
 			return -1;
 	}
 	imp->st.updated++;

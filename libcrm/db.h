@@ -89,8 +89,9 @@ int64_t crm_db_last_id(struct crm_db *db);
 int crm_db_step(struct crm_db *db, sqlite3_stmt *st, struct crm_error *err);
 
 /*
- * Bind helpers: a NULL string (or len 0 for crm_db_bind_text) binds NULL.
- * They return -1 with err set only on SQLite failure.
+ * Bind helpers: a NULL string binds NULL.  Text is not copied: it must
+ * stay valid and unchanged until the statement is stepped to its end or
+ * reset.  They return -1 with err set only on SQLite failure.
  */
 int crm_db_bind_text(struct crm_db *db, sqlite3_stmt *st, int i,
     const char *s, struct crm_error *err);

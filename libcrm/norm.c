@@ -356,6 +356,17 @@ crm_norm_phone(const char *in, const char *region, struct crm_buf *out,
 	}
 }
 
+static int
+ascii(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
 int
 crm_norm_name(const char *in, struct crm_buf *out, struct crm_error *err)
 {
@@ -379,8 +390,8 @@ crm_norm_name(const char *in, struct crm_buf *out, struct crm_error *err)
 		if (crm_buf_addc(out, s[i], err) < 0)
 			return -1;
 	}
-	if (out->len == 0)
-		return 0;
+	if (out->len == 0 || ascii(out->s, out->len))
+		return 0;	/* ASCII is NFC already */
 	nfc = utf8proc_NFC((const utf8proc_uint8_t *)out->s);
 	if (nfc == NULL)
 		return bad_why(err, "name", in, "cannot normalise");
@@ -404,7 +415,7 @@ crm_norm_text(const char *in, struct crm_buf *out, struct crm_error *err)
 		return bad_why(err, "text", in, "invalid UTF-8");
 	if (crm_buf_add(out, s, len, err) < 0)
 		return -1;
-	if (len == 0)
+	if (len == 0 || ascii(s, len))
 		return 0;
 	nfc = utf8proc_NFC((const utf8proc_uint8_t *)out->s);
 	if (nfc == NULL)
@@ -424,6 +435,24 @@ crm_norm_fold(const char *in, struct crm_buf *out, struct crm_error *err)
 	const utf8proc_uint8_t *p;
 	int sp = 0, any = 0, rc = -1;
 
+	if (ascii(in, strlen(in))) {
+		/* The same rules without utf8proc: letters and digits kept,
+		 * apostrophes dropped, anything else a space. */
+		for (; *in; in++) {
+			unsigned char c = (unsigned char)*in;
+
+			if (isalnum(c)) {
+				if (sp && any && crm_buf_addc(out, ' ', err) < 0)
+					return -1;
+				sp = 0;
+				any = 1;
+				if (crm_buf_addc(out, tolower(c), err) < 0)
+					return -1;
+			} else if (c != '\'')
+				sp = 1;
+		}
+		return 0;
+	}
 	n = utf8proc_map((const utf8proc_uint8_t *)in, 0, &f,
 	    UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
 	    UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD);
