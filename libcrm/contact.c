@@ -69,6 +69,8 @@ struct crm_importer {
 	const char *val[NTEXT];		/* into nv[], or NULL if absent */
 	int consent[NCONSENT];		/* -1 absent, else 0/1 */
 	struct crm_buf namekey, attrs, tmp, old[NTEXT + 1];
+	size_t pair[2 * 64];		/* "key":"value" spans in attrs */
+	int npair;			/* -1: attrs not from extras alone */
 	const char *oldv[NTEXT + 1];	/* stored values, + attrs */
 	int oldc[NCONSENT];
 };
@@ -346,6 +348,7 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 	}
 	/* Attributes: the unknown columns, over an attrs column if any. */
 	crm_buf_reset(&imp->attrs);
+	imp->npair = 0;
 	for (i = 0; i < crm_csv_ncols(r); i++) {
 		const char *v = crm_csv_field(r, (int)i);
 		size_t len;
@@ -354,14 +357,21 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 			continue;
 		v = crm_trim(v, &len);
 		if (crm_buf_addc(&imp->attrs, imp->attrs.len ? ',' : '{',
-		    err) < 0 ||
-		    attr_key(&imp->attrs, crm_csv_colname(r, i), err) < 0 ||
+		    err) < 0)
+			return -1;
+		if (imp->npair >= 0 && imp->npair < 64)
+			imp->pair[2 * imp->npair] = imp->attrs.len;
+		if (attr_key(&imp->attrs, crm_csv_colname(r, i), err) < 0 ||
 		    crm_buf_addc(&imp->attrs, ':', err) < 0)
 			return -1;
 		crm_buf_reset(&imp->tmp);
 		if (crm_buf_add(&imp->tmp, v, len, err) < 0 ||
 		    json_str(&imp->attrs, crm_buf_str(&imp->tmp), err) < 0)
 			return -1;
+		if (imp->npair >= 0 && imp->npair < 64)
+			imp->pair[2 * imp->npair++ + 1] = imp->attrs.len;
+		else
+			imp->npair = -1;
 	}
 	if (imp->attrs.len && crm_buf_addc(&imp->attrs, '}', err) < 0)
 		return -1;
@@ -383,6 +393,7 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 			    crm_quote(q, a, strlen(a)));
 		}
 		crm_buf_reset(&imp->attrs);
+		imp->npair = -1;
 		if (crm_buf_add(&imp->attrs, imp->tmp.s, imp->tmp.len, err) < 0)
 			return -1;
 	}
@@ -651,6 +662,39 @@ same(const char *a, const char *b)
 	    (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/*
+ * 1 if every "key":"value" pair of the record's attributes already stands
+ * at the top level of the stored object, so merging would change nothing.
+ * Exact for flat objects (all crm-add writes unless given an attrs column
+ * with nesting); for anything else it says 0 and SQL does the merge.
+ */
+static int
+attrs_contained(const struct crm_importer *imp, const char *old)
+{
+	const char *p, *q;
+	size_t olen, n;
+	int i;
+
+	if (imp->npair <= 0 || old == NULL || strchr(old, '[') != NULL ||
+	    strchr(old + 1, '{') != NULL)
+		return 0;
+	olen = strlen(old);
+	for (i = 0; i < imp->npair; i++) {
+		const char *pat = imp->attrs.s + imp->pair[2 * i];
+
+		n = imp->pair[2 * i + 1] - imp->pair[2 * i];
+		for (p = old;; p = q + 1) {
+			q = memmem(p, olen - (size_t)(p - old), pat, n);
+			if (q == NULL)
+				return 0;
+			if (q > old && (q[-1] == '{' || q[-1] == ',') &&
+			    (q[n] == ',' || q[n] == '}'))
+				break;
+		}
+	}
+	return 1;
+}
+
 static int
 update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 {
@@ -666,7 +710,7 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 		if (!same(v[f], imp->oldv[f]))
 			changed = 1;
 	}
-	if (imp->attrs.len) {
+	if (imp->attrs.len && !attrs_contained(imp, imp->oldv[NTEXT])) {
 		if (sql_text(imp, "SELECT json_patch(coalesce(?1, '{}'), ?2)",
 		    imp->oldv[NTEXT], crm_buf_str(&imp->attrs), &imp->tmp,
 		    &isnull, err) < 0)

@@ -219,6 +219,8 @@ crm_norm_region_known(const char *region)
 	return find_region(region) != NULL;
 }
 
+static const char *country_lookup(const char *in);
+
 static const struct {
 	const char *name, *iso;
 } countries[] = {
@@ -247,6 +249,26 @@ static const struct {
 
 const char *
 crm_norm_country(const char *in)
+{
+	/* Files repeat the same few countries: remember the last answer. */
+	static char last_in[64];
+	static const char *last_out;
+	const char *res;
+	size_t n = strlen(in);
+
+	if (n < sizeof(last_in) && last_in[0] != '\0' &&
+	    memcmp(last_in, in, n + 1) == 0)
+		return last_out;
+	res = country_lookup(in);
+	if (n < sizeof(last_in)) {
+		memcpy(last_in, in, n + 1);
+		last_out = res;
+	}
+	return res;
+}
+
+static const char *
+country_lookup(const char *in)
 {
 	const struct region *r;
 	const char *s;
@@ -379,17 +401,20 @@ crm_norm_name(const char *in, struct crm_buf *out, struct crm_error *err)
 	crm_buf_reset(out);
 	if (!crm_utf8_valid(s, len))
 		return bad_why(err, "name", in, "invalid UTF-8");
+	if (crm_buf_grow(out, len, err) < 0)
+		return -1;
 	for (i = 0; i < len; i++) {
+		/* len bytes were reserved: the output is never longer. */
 		if (blankc((unsigned char)s[i])) {
 			sp = 1;
 			continue;
 		}
-		if (sp && crm_buf_addc(out, ' ', err) < 0)
-			return -1;
+		if (sp)
+			out->s[out->len++] = ' ';
 		sp = 0;
-		if (crm_buf_addc(out, s[i], err) < 0)
-			return -1;
+		out->s[out->len++] = s[i];
 	}
+	out->s[out->len] = '\0';
 	if (out->len == 0 || ascii(out->s, out->len))
 		return 0;	/* ASCII is NFC already */
 	nfc = utf8proc_NFC((const utf8proc_uint8_t *)out->s);
@@ -670,11 +695,20 @@ crm_format_date(int64_t t, char out[11])
 	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 	int y, m, d;
 
-	char tmp[64];
-
 	civil_from_days(days, &y, &m, &d);
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y % 10000, m, d);
-	memcpy(out, tmp, 10);
+	y %= 10000;
+	if (y < 0)
+		y = 0;
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
 	out[10] = '\0';
 }
 

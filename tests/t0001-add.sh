@@ -45,6 +45,15 @@ test_expect_success 'an update changes only what the file gives' '
 	test "$(sql "select city, phone, email from contacts where external_id = '\''C1'\''")" = "London|+442079460958|ann.lee@example.com"
 '
 
+test_expect_success 'attributes: a changed value updates, an equal one does not' '
+	printf "external_id,tier,since\nC1,gold,2019\nC3,platinum,\n" >attr.csv &&
+	crm-add attr.csv 2>err &&
+	test_grep "0 inserted, 2 updated, 0 unchanged" err &&
+	crm-add attr.csv 2>err &&
+	test_grep "0 inserted, 0 updated, 2 unchanged" err &&
+	test "$(sql "select attrs from contacts where external_id in ('\''C1'\'', '\''C3'\'') order by id")" = "$(printf "{\"tier\":\"gold\",\"since\":\"2019\"}\n{\"tier\":\"platinum\"}")"
+'
+
 test_expect_success 'same email, different external ids: two contacts' '
 	printf "external_id,email\nD1,same@example.com\nD2,same@example.com\n" >same.csv &&
 	crm-add same.csv &&
