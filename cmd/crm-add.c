@@ -28,8 +28,14 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/*
+ * Rejected records go to a temporary file beside the one asked for, which
+ * replaces it only once the good records are committed: a run that fails
+ * leaves no half-written rejects, and a clean run leaves none at all.
+ */
 struct rejects {
 	const char *path;
+	char *tmp;
 	FILE *fp;
 	struct crm_out *out;
 	char *header;	/* the input header the file was started with */
@@ -65,21 +71,30 @@ reject(struct rejects *rj, const struct crm_cli *cli, struct crm_csv *r,
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
 	if (rj->out == NULL) {
 		const char **names = calloc(n + 1, sizeof(*names));
-		int fd = open(rj->path, O_WRONLY | O_CREAT | O_TRUNC |
-		    O_CLOEXEC, 0600);
+		int fd = -1;
 
-		if (names == NULL || fd < 0 ||
+		if (names != NULL && asprintf(&rj->tmp, "%s.tmpXXXXXX",
+		    rj->path) < 0)
+			rj->tmp = NULL;
+		if (names == NULL || rj->tmp == NULL ||
+		    (fd = mkstemp(rj->tmp)) < 0 ||
 		    (rj->fp = fdopen(fd, "w")) == NULL) {
 			crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
 			    strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(rj->tmp);
+			}
+			free(rj->tmp);
+			rj->tmp = NULL;
 			free(names);
 			goto done;
 		}
 		for (i = 0; i < n; i++)
 			names[i] = crm_csv_colname(r, i);
 		names[n] = "reason";
-		rj->out = crm_out_new(rj->fp, cli->tsv ? CRM_FMT_TSV :
-		    CRM_FMT_CSV, 0, err);
+		rj->out = crm_out_new(rj->fp, crm_csv_is_tsv(r) ? CRM_FMT_TSV :
+		    CRM_FMT_CSV, cli->excel_safe, err);
 		if (rj->out == NULL ||
 		    crm_out_header(rj->out, names, NULL, n + 1, err) < 0) {
 			free(names);
@@ -98,6 +113,33 @@ reject(struct rejects *rj, const struct crm_cli *cli, struct crm_csv *r,
 done:
 	free(key);
 	return rc;
+}
+
+/* Drop a rejects file that will not be used. */
+static void
+rejects_discard(struct rejects *rj)
+{
+	if (rj->fp != NULL)
+		fclose(rj->fp);
+	rj->fp = NULL;
+	if (rj->tmp != NULL)
+		unlink(rj->tmp);
+}
+
+/* Close the temporary rejects file: 0, or -1 with err. */
+static int
+rejects_close(struct rejects *rj, struct crm_error *err)
+{
+	FILE *fp = rj->fp;
+
+	rj->fp = NULL;
+	if (fp != NULL && (fflush(fp) != 0 || ferror(fp) || fclose(fp) != 0)) {
+		if (rj->tmp != NULL)
+			unlink(rj->tmp);
+		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
+		    strerror(errno));
+	}
+	return 0;
 }
 
 static void
@@ -128,6 +170,7 @@ import(struct crm_cli *cli, struct crm_importer *imp, const char *path,
 	return;
 fail:
 	crm_db_rollback(db);
+	rejects_discard(rj);
 	crm_die(&err);
 }
 
@@ -136,7 +179,7 @@ main(int argc, char **argv)
 {
 	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL };
 	const struct crm_contact_stats *s;
-	struct rejects rj = { NULL, NULL, NULL, NULL };
+	struct rejects rj = { NULL, NULL, NULL, NULL, NULL };
 	struct crm_importer *imp;
 	struct crm_error err;
 	struct crm_cli cli;
@@ -176,6 +219,13 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
+	/* Refuse a missing input before creating or locking anything. */
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
+			crm_error_set(&err, CRM_EFAIL, "%s: %s", argv[i],
+			    strerror(errno));
+			crm_die(&err);
+		}
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	if ((imp = crm_importer_new(db, &opts, &err)) == NULL ||
 	    crm_db_begin(db, &err) < 0)
@@ -192,17 +242,27 @@ main(int argc, char **argv)
 	    (long long)s->read, (long long)s->inserted,
 	    (long long)s->updated, (long long)s->unchanged,
 	    (long long)s->rejected);
+	if (rejects_close(&rj, &err) < 0) {
+		crm_db_rollback(db);
+		crm_die(&err);
+	}
 	if (dry)
 		crm_db_rollback(db);
 	else if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts,
 	    &err) < 0 || crm_db_commit(db, &err) < 0) {
 		crm_db_rollback(db);
+		rejects_discard(&rj);
 		crm_die(&err);
 	}
-	if (rj.fp != NULL && (fflush(rj.fp) != 0 || ferror(rj.fp) ||
-	    fclose(rj.fp) != 0)) {
-		crm_warn("%s: %s", rj.path, strerror(errno));
-		return crm_cli_finish(CRM_EFAIL);
+	if (rj.path != NULL) {
+		if (rj.tmp != NULL ? rename(rj.tmp, rj.path) != 0 :
+		    unlink(rj.path) != 0 && errno != ENOENT) {
+			crm_warn("%s: %s", rj.path, strerror(errno));
+			return crm_cli_finish(CRM_EFAIL);
+		}
+		if (s->rejected && cli.quiet)
+			crm_warn("%lld records rejected, written to %s",
+			    (long long)s->rejected, rj.path);
 	}
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-add: %lld read, %lld inserted, %lld"
@@ -220,6 +280,7 @@ main(int argc, char **argv)
 	i = s->rejected ? CRM_EDATA : 0;
 	crm_out_free(rj.out);
 	free(rj.header);
+	free(rj.tmp);
 	crm_importer_free(imp);
 	crm_db_close(db);
 	return crm_cli_finish(i);

@@ -78,7 +78,8 @@ main(int argc, char **argv)
 
 	db = crm_cli_db(&cli, 0);
 	o = crm_cli_out(&cli);
-	if (crm_contact_export(db, o, columns, &f, &n, &err) < 0)
+	if (crm_contact_export(db, o, columns, &f, &n, &err) < 0 ||
+	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
 	crm_out_free(o);
 	crm_db_close(db);

@@ -156,6 +156,20 @@ crm_cli_out(const struct crm_cli *c)
 	return o;
 }
 
+struct crm_out *
+crm_cli_out_auto(const struct crm_cli *c)
+{
+	struct crm_error err;
+	struct crm_out *o;
+	enum crm_fmt f = c->fmt;
+
+	if (!c->fmt_set && !c->tsv && isatty(STDOUT_FILENO))
+		f = CRM_FMT_TABLE;
+	if ((o = crm_out_new(stdout, f, c->excel_safe, &err)) == NULL)
+		crm_die(&err);
+	return o;
+}
+
 int
 crm_cli_finish(int status)
 {

@@ -82,6 +82,10 @@ struct crm_db *crm_cli_db(const struct crm_cli *c, int flags);
 /* A writer on stdout in the chosen format, or die. */
 struct crm_out *crm_cli_out(const struct crm_cli *c);
 
+/* The same, but an aligned table when stdout is a terminal and no
+ * --format was given (for reports people read: show, stats). */
+struct crm_out *crm_cli_out_auto(const struct crm_cli *c);
+
 /*
  * Flush and close stdout; a full disk or closed pipe is reported and
  * turned into exit status 1.  Returns the status to exit with: status, or

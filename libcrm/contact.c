@@ -62,6 +62,7 @@ struct crm_importer {
 	struct crm_contact_stats st;
 	int64_t now;
 	int keyless;		/* contacts without external_id may exist */
+	int via_merge;		/* the record named a merged-away contact */
 	int idx[NCOL];
 	struct crm_csv *r;
 
@@ -313,10 +314,23 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 		case F_COUNTRY: {
 			const char *iso = crm_norm_country(raw);
 
+			size_t len;
+			const char *t = crm_trim(raw, &len);
+
 			if (iso != NULL) {
 				if (crm_norm_region_known(iso))
 					region = iso;
 				if (crm_buf_adds(&imp->nv[f], iso, err) < 0)
+					return -1;
+				break;
+			}
+			if (len == 2 && isalpha((unsigned char)t[0]) &&
+			    isalpha((unsigned char)t[1])) {
+				/* Some other ISO 3166 code: upper case. */
+				if (crm_buf_addc(&imp->nv[f], toupper(
+				    (unsigned char)t[0]), err) < 0 ||
+				    crm_buf_addc(&imp->nv[f], toupper(
+				    (unsigned char)t[1]), err) < 0)
 					return -1;
 				break;
 			}
@@ -413,7 +427,7 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 	"SELECT id, merged_into, external_id, first_name, last_name, email," \
 	" phone, company, street, city, postcode, country, birth_date, stage," \
 	" owner, attrs, email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in," \
-	" do_not_contact FROM contacts "
+	" do_not_contact, erased_at FROM contacts "
 
 static const char sql_by_ext[] = SELECT_CONTACT "WHERE external_id = ?1";
 static const char sql_by_id[] = SELECT_CONTACT "WHERE id = ?1";
@@ -522,9 +536,15 @@ find(struct crm_importer *imp, struct crm_error *err)
 	id = sqlite3_column_int64(st, 0);
 	merged = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
 	    sqlite3_column_int64(st, 1);
+	if (sqlite3_column_type(st, 21) != SQLITE_NULL) {
+		sqlite3_reset(st);
+		return crm_error_set(err, CRM_EDATA, "contact %lld was erased;"
+		    " an import does not bring it back", (long long)id);
+	}
 	if (load_old(imp, st, err) < 0)
 		return -1;
 	sqlite3_reset(st);
+	imp->via_merge = merged != 0;
 	/* A merged-away contact stands for its survivor. */
 	for (hops = 0; merged != 0; hops++) {
 		if (hops > 64)
@@ -704,8 +724,13 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 
 	for (f = 0; f < NTEXT; f++) {
 		v[f] = imp->val[f] != NULL ? imp->val[f] : imp->oldv[f];
-		/* A contact keeps its key; a merged one's survivor, its own. */
-		if (f == F_EXTERNAL_ID && imp->oldv[f] != NULL)
+		/*
+		 * A contact keeps its key; a record for a merged-away contact
+		 * only fills gaps in the survivor, whose values the merge
+		 * chose.
+		 */
+		if ((f == F_EXTERNAL_ID || imp->via_merge) &&
+		    imp->oldv[f] != NULL)
 			v[f] = imp->oldv[f];
 		if (!same(v[f], imp->oldv[f]))
 			changed = 1;
@@ -737,6 +762,22 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	if (!changed) {
 		imp->st.unchanged++;
 		return 0;
+	}
+	if (imp->oldv[F_EXTERNAL_ID] == NULL && v[F_EXTERNAL_ID] != NULL) {
+		/* Giving a contact an external_id another one has. */
+		if ((st = crm_db_stmt(imp->db, "SELECT id FROM contacts WHERE"
+		    " external_id = ?", err)) == NULL ||
+		    crm_db_bind_text(imp->db, st, 1, v[F_EXTERNAL_ID], err) < 0 ||
+		    (f = crm_db_step(imp->db, st, err)) < 0)
+			return -1;
+		if (f == 1) {
+			long long other = sqlite3_column_int64(st, 0);
+
+			sqlite3_reset(st);
+			return crm_error_set(err, CRM_EDATA, "external_id '%s'"
+			    " belongs to contact %lld, not to contact %lld",
+			    v[F_EXTERNAL_ID], other, (long long)id);
+		}
 	}
 	if (make_namekey(imp, v[F_FIRST_NAME], v[F_LAST_NAME], err) < 0)
 		return -1;
@@ -773,6 +814,7 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 	int64_t id;
 
 	imp->r = r;
+	imp->via_merge = 0;
 	imp->st.read++;
 	if (normalise(imp, err) < 0 || (id = find(imp, err)) < 0)
 		goto fail;
@@ -847,6 +889,7 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 	int istime[MAXSEL];
 	char tbuf[MAXSEL][21];
 	sqlite3_stmt *st = NULL;
+	const char *stage = NULL;
 	size_t n = 0, i, nattr = 0;
 	int rc = -1, p = 0, step;
 
@@ -889,7 +932,7 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 			continue;
 		}
 		for (i = 0; i < NEXPCOLS; i++)
-			if (strcmp(name, expcols[i].name) == 0)
+			if (strcasecmp(name, expcols[i].name) == 0)
 				break;
 		if (i == NEXPCOLS) {
 			crm_error_set(err, CRM_EUSAGE,
@@ -914,8 +957,19 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 	if (!f->include_merged && crm_buf_adds(&sql,
 	    " AND merged_into IS NULL AND erased_at IS NULL", err) < 0)
 		goto done;
-	if (f->stage && crm_buf_addf(&sql, err, " AND stage = ?%d", ++p) < 0)
-		goto done;
+	if (f->stage) {
+		for (i = 0; i < 4; i++)
+			if (strcasecmp(f->stage, stages[i]) == 0)
+				break;
+		if (i == 4) {
+			crm_error_set(err, CRM_EUSAGE, "unknown stage '%s' (lead,"
+			    " prospect, customer or former)", f->stage);
+			goto done;
+		}
+		stage = stages[i];
+		if (crm_buf_addf(&sql, err, " AND stage = ?%d", ++p) < 0)
+			goto done;
+	}
 	if (f->owner && crm_buf_addf(&sql, err, " AND owner = ?%d", ++p) < 0)
 		goto done;
 	if (f->since && crm_buf_addf(&sql, err, " AND updated_at >= ?%d",
@@ -945,7 +999,7 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		if (crm_db_bind_text(db, st, (int)i + 1, attr[i], err) < 0)
 			goto done;
 	p = (int)nattr;
-	if ((f->stage && crm_db_bind_text(db, st, ++p, f->stage, err) < 0) ||
+	if ((stage && crm_db_bind_text(db, st, ++p, stage, err) < 0) ||
 	    (f->owner && crm_db_bind_text(db, st, ++p, f->owner, err) < 0) ||
 	    (f->since && crm_db_bind_int(db, st, ++p, f->since, err) < 0))
 		goto done;

@@ -520,6 +520,12 @@ crm_csv_missing(const struct crm_csv *r, int i)
 	return r->f[i].missing;
 }
 
+int
+crm_csv_is_tsv(const struct crm_csv *r)
+{
+	return r->tsv;
+}
+
 long
 crm_csv_line(const struct crm_csv *r)
 {
@@ -535,6 +541,8 @@ struct crm_out {
 	size_t n;
 	char **names;
 	enum crm_coltype *types;
+	struct crm_buf cells;	/* table: every cell, NUL-terminated */
+	size_t nrows;
 };
 
 int
@@ -544,11 +552,13 @@ crm_fmt_parse(const char *s, enum crm_fmt *fmt, struct crm_error *err)
 		*fmt = CRM_FMT_CSV;
 	else if (strcasecmp(s, "tsv") == 0)
 		*fmt = CRM_FMT_TSV;
+	else if (strcasecmp(s, "table") == 0)
+		*fmt = CRM_FMT_TABLE;
 	else if (strcasecmp(s, "json") == 0 || strcasecmp(s, "jsonl") == 0)
 		*fmt = CRM_FMT_JSON;
 	else
 		return crm_error_set(err, CRM_EUSAGE,
-		    "unknown format '%s' (csv, tsv or json)", s);
+		    "unknown format '%s' (csv, tsv, json or table)", s);
 	return 0;
 }
 
@@ -564,6 +574,7 @@ crm_out_new(FILE *fp, enum crm_fmt fmt, int excel_safe, struct crm_error *err)
 	o->fp = fp;
 	o->fmt = fmt;
 	o->excel_safe = excel_safe;
+	crm_buf_init(&o->cells, (size_t)1 << 30);
 	return o;
 }
 
@@ -578,6 +589,7 @@ crm_out_free(struct crm_out *o)
 		free(o->names[i]);
 	free(o->names);
 	free(o->types);
+	crm_buf_release(&o->cells);
 	free(o);
 }
 
@@ -693,7 +705,7 @@ crm_out_header(struct crm_out *o, const char *const *names,
 			return crm_error_set(err, CRM_EFAIL, "out of memory");
 		o->types[i] = types ? types[i] : CRM_COL_TEXT;
 	}
-	if (o->fmt == CRM_FMT_JSON)
+	if (o->fmt == CRM_FMT_JSON || o->fmt == CRM_FMT_TABLE)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
@@ -712,6 +724,22 @@ crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 {
 	size_t i;
 
+	if (o->fmt == CRM_FMT_TABLE) {
+		for (i = 0; i < o->n; i++) {
+			const char *v = vals[i] ? vals[i] : "";
+			size_t k, len = strlen(v);
+
+			/* One line per cell: control characters become spaces. */
+			if (crm_buf_grow(&o->cells, len + 1, err) < 0)
+				return -1;
+			for (k = 0; k < len; k++)
+				o->cells.s[o->cells.len++] =
+				    (unsigned char)v[k] < 0x20 ? ' ' : v[k];
+			o->cells.s[o->cells.len++] = '\0';
+		}
+		o->nrows++;
+		return 0;
+	}
 	if (o->fmt == CRM_FMT_JSON) {
 		putc('{', o->fp);
 		for (i = 0; i < o->n; i++) {
@@ -749,6 +777,65 @@ crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 			put_csv(o->fp, v, safe);
 	}
 	putc('\n', o->fp);
+	return check(o, err);
+}
+
+/* Display width, counting code points (no wide-character tables). */
+static size_t
+width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+int
+crm_out_end(struct crm_out *o, struct crm_error *err)
+{
+	size_t *w, r, i, k;
+	const char *p;
+
+	if (o->fmt != CRM_FMT_TABLE)
+		return check(o, err);
+	if ((w = calloc(o->n ? o->n : 1, sizeof(*w))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	for (i = 0; i < o->n; i++)
+		w[i] = width(o->names[i]);
+	for (r = 0, p = o->cells.s; r < o->nrows; r++)
+		for (i = 0; i < o->n; i++, p += strlen(p) + 1)
+			if (width(p) > w[i])
+				w[i] = width(p);
+	for (i = 0; i < o->n; i++)
+		fprintf(o->fp, "%s%-*s", i ? "  " : "", (int)w[i], o->names[i]);
+	putc('\n', o->fp);
+	for (i = 0; i < o->n; i++) {
+		fputs(i ? "  " : "", o->fp);
+		for (k = 0; k < w[i]; k++)
+			putc('-', o->fp);
+	}
+	putc('\n', o->fp);
+	for (r = 0, p = o->cells.s; r < o->nrows; r++) {
+		for (i = 0; i < o->n; i++, p += strlen(p) + 1) {
+			int right = o->types[i] == CRM_COL_NUM;
+			size_t pad = w[i] - width(p);
+
+			fputs(i ? "  " : "", o->fp);
+			if (right)
+				for (k = 0; k < pad; k++)
+					putc(' ', o->fp);
+			fputs(p, o->fp);
+			if (!right && i + 1 < o->n)
+				for (k = 0; k < pad; k++)
+					putc(' ', o->fp);
+		}
+		putc('\n', o->fp);
+	}
+	free(w);
+	crm_buf_release(&o->cells);
+	o->nrows = 0;
 	return check(o, err);
 }
 

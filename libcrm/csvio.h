@@ -94,6 +94,9 @@ size_t crm_csv_fieldlen(const struct crm_csv *r, int i);
 /* 1 if field i was empty and unquoted (missing), 0 for "" or a value. */
 int crm_csv_missing(const struct crm_csv *r, int i);
 
+/* 1 if r reads TSV. */
+int crm_csv_is_tsv(const struct crm_csv *r);
+
 /* The line on which the current record starts. */
 long crm_csv_line(const struct crm_csv *r);
 
@@ -102,6 +105,7 @@ enum crm_fmt {
 	CRM_FMT_CSV,
 	CRM_FMT_TSV,
 	CRM_FMT_JSON,
+	CRM_FMT_TABLE,	/* aligned columns for a terminal; see crm_out_end() */
 };
 
 /* Column types, which matter only to JSON and to excel_safe. */
@@ -133,6 +137,12 @@ int crm_out_header(struct crm_out *o, const char *const *names,
  */
 int crm_out_row(struct crm_out *o, const char *const *vals,
     struct crm_error *err);
+
+/*
+ * Finish the output: a table is held in memory (it needs every width) and
+ * printed here; other formats have nothing left to do.
+ */
+int crm_out_end(struct crm_out *o, struct crm_error *err);
 
 /*
  * Write the current record of r to o followed by a reason, as a rejects

@@ -83,6 +83,39 @@ static const char *const migrations[] = {
 	"  args TEXT,"
 	"  counts TEXT CHECK (counts IS NULL OR json_valid(counts))"
 	");",
+
+	/* 1 -> 2: the interaction history */
+	"CREATE TABLE interactions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+	"  at INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL CHECK (channel = 'email' OR channel = 'phone'"
+	"    OR channel = 'web' OR channel = 'store' OR channel = 'ivr'"
+	"    OR channel = 'chat' OR channel = 'sms' OR channel = 'social'"
+	"    OR channel = 'mail' OR channel = 'other'),"
+	"  kind TEXT NOT NULL,"
+	"  direction TEXT CHECK (direction = 'in' OR direction = 'out'),"
+	"  amount REAL,"
+	"  currency TEXT,"
+	"  product TEXT,"
+	"  category TEXT,"
+	"  quantity REAL,"
+	"  subject TEXT,"
+	"  note TEXT,"
+	"  status TEXT CHECK (status = 'open' OR status = 'closed'),"
+	"  closed_at INTEGER,"
+	"  campaign TEXT,"
+	"  ref TEXT,"
+	"  chash BLOB NOT NULL,"
+	"  source TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX interactions_contact ON interactions(contact_id, at);"
+	"CREATE UNIQUE INDEX interactions_ref ON interactions(ref)"
+	"  WHERE ref IS NOT NULL;"
+	"CREATE UNIQUE INDEX interactions_chash ON interactions(chash)"
+	"  WHERE ref IS NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

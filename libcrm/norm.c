@@ -785,3 +785,128 @@ crm_now(void)
 		return t;
 	return (int64_t)time(NULL);
 }
+
+/* Strip a currency symbol or ISO code at the start (front) or end. */
+static void
+strip_currency(const char **s, const char **e, int front, char currency[4])
+{
+	static const struct {
+		const char *sym, *iso;
+	} syms[] = {
+		{ "$", "USD" }, { "\xe2\x82\xac", "EUR" }, { "\xc2\xa3", "GBP" },
+		{ "\xc2\xa5", "JPY" },
+	};
+	size_t i, sl;
+
+	if (currency[0] != '\0')
+		return;
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		sl = strlen(syms[i].sym);
+		if ((size_t)(*e - *s) <= sl)
+			continue;
+		if (memcmp(front ? *s : *e - sl, syms[i].sym, sl) == 0) {
+			memcpy(currency, syms[i].iso, 4);
+			if (front)
+				*s += sl;
+			else
+				*e -= sl;
+			return;
+		}
+	}
+	if (*e - *s > 3) {
+		const char *c = front ? *s : *e - 3;
+
+		if (isupper((unsigned char)c[0]) &&
+		    isupper((unsigned char)c[1]) &&
+		    isupper((unsigned char)c[2])) {
+			memcpy(currency, c, 3);
+			currency[3] = '\0';
+			if (front)
+				*s += 3;
+			else
+				*e -= 3;
+		}
+	}
+}
+
+int
+crm_norm_amount(const char *in, double *value, char currency[4],
+    struct crm_error *err)
+{
+	char digits[64];
+	const char *s, *e, *p, *dec = NULL, *lastdot = NULL, *lastcomma = NULL;
+	size_t len, n = 0;
+	int neg = 0, seen_digit = 0;
+
+	s = crm_trim(in, &len);
+	e = s + len;
+	currency[0] = '\0';
+	if (s < e && (*s == '-' || *s == '+'))
+		neg = *s++ == '-';
+	strip_currency(&s, &e, 1, currency);
+	while (s < e && *s == ' ')
+		s++;
+	if (!neg && s < e && *s == '-') {
+		neg = 1;
+		s++;
+	}
+	strip_currency(&s, &e, 0, currency);
+	while (s < e && e[-1] == ' ')
+		e--;
+	/* Which separator is the decimal point? */
+	for (p = s; p < e; p++) {
+		if (*p == '.')
+			lastdot = p;
+		else if (*p == ',')
+			lastcomma = p;
+	}
+	if (lastdot && lastcomma)
+		dec = lastdot > lastcomma ? lastdot : lastcomma;
+	else if (lastdot)
+		dec = lastdot;
+	else if (lastcomma && !(e - lastcomma == 4 &&
+	    isdigit((unsigned char)lastcomma[1]) &&
+	    isdigit((unsigned char)lastcomma[2]) &&
+	    isdigit((unsigned char)lastcomma[3])))
+		dec = lastcomma;
+	if (neg)
+		digits[n++] = '-';
+	for (p = s; p < e; p++) {
+		if (isdigit((unsigned char)*p)) {
+			if (n >= sizeof(digits) - 2)
+				return bad_why(err, "amount", in, "too long");
+			digits[n++] = *p;
+			seen_digit = 1;
+		} else if (p == dec) {
+			digits[n++] = '.';
+		} else if (strchr(",. '", *p) == NULL || !seen_digit ||
+		    (dec != NULL && p > dec) || p + 1 == e)
+			return bad(err, "amount", in);
+		/* else a thousands separator */
+	}
+	digits[n] = '\0';
+	if (!seen_digit)
+		return bad(err, "amount", in);
+	*value = strtod(digits, NULL);
+	return 0;
+}
+
+int
+crm_norm_number(const char *in, double *value, struct crm_error *err)
+{
+	const char *s;
+	char *end, tmp[64];
+	size_t len;
+
+	s = crm_trim(in, &len);
+	if (len == 0 || len >= sizeof(tmp))
+		return bad(err, "number", in);
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	if (strpbrk(tmp, "xXnNiIpP") != NULL)
+		return bad(err, "number", in);
+	*value = strtod(tmp, &end);
+	if (*end != '\0' || end == tmp)
+		return bad(err, "number", in);
+	return 0;
+}

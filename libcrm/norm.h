@@ -104,6 +104,22 @@ int crm_norm_bool(const char *in, int *out, struct crm_error *err);
 int crm_norm_days(const char *in, int64_t *days, struct crm_error *err);
 
 /*
+ * Money: an optional sign, an optional currency symbol ($ EUR-sign
+ * pound-sign yen-sign) or ISO code before or after, digits with an
+ * optional decimal part.  When both '.' and ',' appear the last one is
+ * the decimal point and the other groups thousands; a lone ',' followed
+ * by exactly three digits groups thousands ("1,234" is 1234), otherwise
+ * it is a decimal comma ("12,5" is 12.5).  Spaces and apostrophes group
+ * thousands too.  *value gets the amount; currency[4] the ISO code the
+ * symbol or code implied, or "" if none.
+ */
+int crm_norm_amount(const char *in, double *value, char currency[4],
+    struct crm_error *err);
+
+/* A plain decimal number (quantities): no grouping, no currency. */
+int crm_norm_number(const char *in, double *value, struct crm_error *err);
+
+/*
  * The current time in UTC seconds: $CRM_NOW (an ISO 8601 date or date-time,
  * for tests and back-filling) if set and valid, else time(2).
  */

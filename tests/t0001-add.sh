@@ -103,6 +103,24 @@ test_expect_success '--rejects keeps good rows and writes bad ones with a reason
 	test "$(sql "select count(*) from contacts where external_id in ('\''G1'\'','\''G3'\'')")" = 2
 '
 
+test_expect_success '--rejects: a clean run leaves no rejects file, nor a failed one' '
+	echo stale >rej.csv &&
+	crm-add --rejects rej.csv contacts.csv &&
+	test ! -e rej.csv &&
+	printf "external_id,email\nR1,r1@example.com\nR2,bad@\n" >r1.csv &&
+	printf "id,email\n9,bad2@\n" >r2.csv &&
+	test_must_fail 2 crm-add --rejects rej.csv r1.csv r2.csv 2>err &&
+	test_grep "header differs" err &&
+	test ! -e rej.csv &&
+	test -z "$(ls | grep "rej.csv.tmp")" &&
+	test "$(sql "select count(*) from contacts where external_id = '\''R1'\''")" = 0
+'
+
+test_expect_success '--rejects with -q still says that records were rejected' '
+	test_must_fail 3 crm-add -q --rejects rej.csv r1.csv 2>err &&
+	test_grep "1 records rejected, written to rej.csv" err
+'
+
 test_expect_success '--dry-run writes nothing' '
 	printf "external_id,email\nH1,h1@example.com\n" >dry.csv &&
 	crm-add -n dry.csv 2>err &&
@@ -205,6 +223,29 @@ test_expect_success 'a merged contact resolves to its survivor' '
 	crm-add m.csv &&
 	test "$(sql "select city from contacts where external_id = '\''C3'\''")" = Berlin &&
 	test -z "$(sql "select city from contacts where external_id = '\''G1'\''")"
+'
+
+test_expect_success 'a record for a merged-away contact only fills gaps in the survivor' '
+	printf "external_id,city,company\nG1,Paris,Acme\n" >m2.csv &&
+	crm-add m2.csv &&
+	test "$(sql "select city, company from contacts where external_id = '\''C3'\''")" = "Berlin|Acme"
+'
+
+test_expect_success 'an erased contact is not brought back' '
+	sql "update contacts set erased_at = 1, email = NULL where external_id = '\''D1'\''" &&
+	printf "external_id,email\nD1,back@example.com\n" >erased.csv &&
+	test_must_fail 3 crm-add erased.csv 2>err &&
+	test_grep "erased.csv:2: contact 4 was erased" err
+'
+
+test_expect_success '--key email: an external_id another contact has is refused' '
+	printf "external_id,email\nC1,bob@example.org\n" >steal.csv &&
+	test_must_fail 3 crm-add --key email steal.csv 2>err &&
+	test_grep "steal.csv:2: email .bob@example.org. belongs to contact 2 with external_id .C2., not .C1." err &&
+	printf "external_id,email\nC1,lead2@example.com\n" >steal2.csv &&
+	printf "email\nlead2@example.com\n" | crm-add &&
+	test_must_fail 3 crm-add --key email steal2.csv 2>err &&
+	test_grep "external_id .C1. belongs to contact 1, not to contact" err
 '
 
 test_expect_success '--key external_id requires one' '

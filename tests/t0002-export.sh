@@ -61,6 +61,10 @@ test_expect_success 'filters: stage, owner, consent, since' '
 	printf "external_id\nC2\n" >expect && test_cmp expect out &&
 	crm-export -c external_id --consent email -S prospect >out &&
 	printf "external_id\nC3\n" >expect && test_cmp expect out &&
+	crm-export -c EXTERNAL_ID -S Customer >out &&
+	printf "external_id\nC1\n" >expect && test_cmp expect out &&
+	test_must_fail 2 crm-export -S vip 2>err &&
+	test_grep "unknown stage .vip." err &&
 	crm-export -c external_id --since 2026-11-02 >out &&
 	printf "external_id\n" >expect && test_cmp expect out
 '
