@@ -24,6 +24,13 @@ LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
+# make V=1 shows the commands
+ifneq ($(V),1)
+Q = @
+QCC = @echo "  CC      $@";
+QAR = @echo "  AR      $@";
+endif
+
 LIB_SRC  = $(sort $(wildcard libcrm/*.c))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
 LIB_HDR  = $(wildcard libcrm/*.h)
@@ -46,17 +53,17 @@ all: .deps-ok $(PROGS)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
 
 libcrm/%.o: libcrm/%.c $(LIB_HDR) .build-flags .deps-ok
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 libcrm.a: $(LIB_OBJ)
-	rm -f $@
-	$(AR) rcs $@ $(LIB_OBJ)
+	$(Q)rm -f $@
+	$(QAR)$(AR) rcs $@ $(LIB_OBJ)
 
 crm-%: cmd/crm-%.c libcrm.a $(LIB_HDR) .build-flags
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
 
 tests/unit/t-%: tests/unit/t-%.c tests/unit/tap.h libcrm.a $(LIB_HDR) .build-flags
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
 
 check: all $(UNITS)
 	@chmod +x tests/t[0-9]*.sh

@@ -2,7 +2,6 @@
  * crm-add - add or update contacts from CSV or TSV.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,123 +27,9 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/*
- * Rejected records go to a temporary file beside the one asked for, which
- * replaces it only once the good records are committed: a run that fails
- * leaves no half-written rejects, and a clean run leaves none at all.
- */
-struct rejects {
-	const char *path;
-	char *tmp;
-	FILE *fp;
-	struct crm_out *out;
-	char *header;	/* the input header the file was started with */
-};
-
-/* Input header as one string, to check that rejects stay aligned. */
-static char *
-header_key(const struct crm_csv *r)
-{
-	size_t i, len = 1;
-	char *s;
-
-	for (i = 0; i < crm_csv_ncols(r); i++)
-		len += strlen(crm_csv_colname(r, i)) + 1;
-	if ((s = calloc(1, len)) == NULL)
-		return NULL;
-	for (i = 0; i < crm_csv_ncols(r); i++) {
-		strcat(s, crm_csv_colname(r, i));
-		strcat(s, "\t");
-	}
-	return s;
-}
-
-static int
-reject(struct rejects *rj, const struct crm_cli *cli, struct crm_csv *r,
-    const char *reason, struct crm_error *err)
-{
-	char *key = header_key(r);
-	size_t i, n = crm_csv_ncols(r);
-	int rc = -1;
-
-	if (key == NULL)
-		return crm_error_set(err, CRM_EFAIL, "out of memory");
-	if (rj->out == NULL) {
-		const char **names = calloc(n + 1, sizeof(*names));
-		int fd = -1;
-
-		if (names != NULL && asprintf(&rj->tmp, "%s.tmpXXXXXX",
-		    rj->path) < 0)
-			rj->tmp = NULL;
-		if (names == NULL || rj->tmp == NULL ||
-		    (fd = mkstemp(rj->tmp)) < 0 ||
-		    (rj->fp = fdopen(fd, "w")) == NULL) {
-			crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
-			    strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(rj->tmp);
-			}
-			free(rj->tmp);
-			rj->tmp = NULL;
-			free(names);
-			goto done;
-		}
-		for (i = 0; i < n; i++)
-			names[i] = crm_csv_colname(r, i);
-		names[n] = "reason";
-		rj->out = crm_out_new(rj->fp, crm_csv_is_tsv(r) ? CRM_FMT_TSV :
-		    CRM_FMT_CSV, cli->excel_safe, err);
-		if (rj->out == NULL ||
-		    crm_out_header(rj->out, names, NULL, n + 1, err) < 0) {
-			free(names);
-			goto done;
-		}
-		free(names);
-		rj->header = key;
-		key = NULL;
-	} else if (strcmp(key, rj->header) != 0) {
-		crm_error_set(err, CRM_EUSAGE, "%s: its header differs from"
-		    " the first file's: import it separately to use --rejects",
-		    crm_csv_name(r));
-		goto done;
-	}
-	rc = crm_out_reject(rj->out, r, reason, err);
-done:
-	free(key);
-	return rc;
-}
-
-/* Drop a rejects file that will not be used. */
-static void
-rejects_discard(struct rejects *rj)
-{
-	if (rj->fp != NULL)
-		fclose(rj->fp);
-	rj->fp = NULL;
-	if (rj->tmp != NULL)
-		unlink(rj->tmp);
-}
-
-/* Close the temporary rejects file: 0, or -1 with err. */
-static int
-rejects_close(struct rejects *rj, struct crm_error *err)
-{
-	FILE *fp = rj->fp;
-
-	rj->fp = NULL;
-	if (fp != NULL && (fflush(fp) != 0 || ferror(fp) || fclose(fp) != 0)) {
-		if (rj->tmp != NULL)
-			unlink(rj->tmp);
-		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
-		    strerror(errno));
-	}
-	return 0;
-}
-
 static void
 import(struct crm_cli *cli, struct crm_importer *imp, const char *path,
-    struct rejects *rj, struct crm_db *db)
+    struct crm_rejects *rj, struct crm_db *db)
 {
 	struct crm_error err;
 	struct crm_csv *r;
@@ -157,11 +42,10 @@ import(struct crm_cli *cli, struct crm_importer *imp, const char *path,
 	if (crm_importer_header(imp, r, &err) < 0)
 		goto fail;
 	while ((rc = crm_csv_next(r, &err)) == 1) {
-		if (crm_importer_row(imp, r, &err) < 0) {
-			if (err.code != CRM_EDATA || rj->path == NULL ||
-			    reject(rj, cli, r, err.msg, &err) < 0)
-				goto fail;
-		}
+		if (crm_importer_row(imp, r, &err) < 0 &&
+		    (err.code != CRM_EDATA || rj == NULL ||
+		    crm_rejects_add(rj, r, err.msg, &err) < 0))
+			goto fail;
 		crm_progress(cli, crm_importer_stats(imp)->read, "records");
 	}
 	if (rc < 0)
@@ -170,7 +54,7 @@ import(struct crm_cli *cli, struct crm_importer *imp, const char *path,
 	return;
 fail:
 	crm_db_rollback(db);
-	rejects_discard(rj);
+	crm_rejects_discard(rj);
 	crm_die(&err);
 }
 
@@ -179,7 +63,8 @@ main(int argc, char **argv)
 {
 	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL };
 	const struct crm_contact_stats *s;
-	struct rejects rj = { NULL, NULL, NULL, NULL, NULL };
+	struct crm_rejects *rj = NULL;
+	const char *rejects = NULL;
 	struct crm_importer *imp;
 	struct crm_error err;
 	struct crm_cli cli;
@@ -206,7 +91,7 @@ main(int argc, char **argv)
 			opts.region = optarg;
 			break;
 		case 'r':
-			rj.path = optarg;
+			rejects = optarg;
 			break;
 		case OPT_ALLOW_OPT_IN:
 			opts.allow_opt_in = 1;
@@ -228,12 +113,14 @@ main(int argc, char **argv)
 		}
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	if ((imp = crm_importer_new(db, &opts, &err)) == NULL ||
+	    (rejects != NULL && (rj = crm_rejects_new(rejects, cli.excel_safe,
+	    &err)) == NULL) ||
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	if (argc == 0)
-		import(&cli, imp, "-", &rj, db);
+		import(&cli, imp, "-", rj, db);
 	for (i = 0; i < argc; i++)
-		import(&cli, imp, argv[i], &rj, db);
+		import(&cli, imp, argv[i], rj, db);
 	crm_progress_end(&cli);
 
 	s = crm_importer_stats(imp);
@@ -242,7 +129,7 @@ main(int argc, char **argv)
 	    (long long)s->read, (long long)s->inserted,
 	    (long long)s->updated, (long long)s->unchanged,
 	    (long long)s->rejected);
-	if (rejects_close(&rj, &err) < 0) {
+	if (crm_rejects_close(rj, &err) < 0) {
 		crm_db_rollback(db);
 		crm_die(&err);
 	}
@@ -251,19 +138,14 @@ main(int argc, char **argv)
 	else if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts,
 	    &err) < 0 || crm_db_commit(db, &err) < 0) {
 		crm_db_rollback(db);
-		rejects_discard(&rj);
+		crm_rejects_discard(rj);
 		crm_die(&err);
 	}
-	if (rj.path != NULL) {
-		if (rj.tmp != NULL ? rename(rj.tmp, rj.path) != 0 :
-		    unlink(rj.path) != 0 && errno != ENOENT) {
-			crm_warn("%s: %s", rj.path, strerror(errno));
-			return crm_cli_finish(CRM_EFAIL);
-		}
-		if (s->rejected && cli.quiet)
-			crm_warn("%lld records rejected, written to %s",
-			    (long long)s->rejected, rj.path);
-	}
+	if (crm_rejects_commit(rj, &err) < 0)
+		crm_die(&err);
+	if (s->rejected && cli.quiet)
+		crm_warn("%lld records rejected, written to %s",
+		    (long long)s->rejected, rejects);
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-add: %lld read, %lld inserted, %lld"
 		    " updated, %lld unchanged, %lld rejected",
@@ -278,9 +160,7 @@ main(int argc, char **argv)
 		    "");
 	}
 	i = s->rejected ? CRM_EDATA : 0;
-	crm_out_free(rj.out);
-	free(rj.header);
-	free(rj.tmp);
+	crm_rejects_free(rj);
 	crm_importer_free(imp);
 	crm_db_close(db);
 	return crm_cli_finish(i);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 
 static const char *progname = "crm";
@@ -225,4 +227,169 @@ crm_cli_num(const char *name, const char *arg, int64_t min, int64_t max)
 		crm_die_usage("%s: '%s' is not a number from %lld to %lld",
 		    name, arg, (long long)min, (long long)max);
 	return v;
+}
+
+struct crm_rejects {
+	char *path, *tmp, *header;
+	int excel_safe;
+	FILE *fp;
+	struct crm_out *out;
+	int64_t n;
+};
+
+struct crm_rejects *
+crm_rejects_new(const char *path, int excel_safe, struct crm_error *err)
+{
+	struct crm_rejects *rj = calloc(1, sizeof(*rj));
+
+	if (rj == NULL || (rj->path = strdup(path)) == NULL) {
+		free(rj);
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	rj->excel_safe = excel_safe;
+	return rj;
+}
+
+/* The input header as one string, to keep every record aligned. */
+static char *
+header_key(const struct crm_csv *r)
+{
+	struct crm_buf b = CRM_BUF_INIT(1 << 20);
+	size_t i;
+
+	for (i = 0; i < crm_csv_ncols(r); i++)
+		if (crm_buf_adds(&b, crm_csv_colname(r, i), NULL) < 0 ||
+		    crm_buf_addc(&b, '\t', NULL) < 0) {
+			crm_buf_release(&b);
+			return NULL;
+		}
+	return crm_buf_detach(&b);
+}
+
+static int
+rejects_open(struct crm_rejects *rj, const struct crm_csv *r,
+    struct crm_error *err)
+{
+	const char **names;
+	size_t i, n = crm_csv_ncols(r);
+	int fd = -1, rc = -1;
+
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL ||
+	    asprintf(&rj->tmp, "%s.tmpXXXXXX", rj->path) < 0) {
+		rj->tmp = NULL;
+		free(names);
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	}
+	if ((fd = mkstemp(rj->tmp)) < 0 || (rj->fp = fdopen(fd, "w")) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
+		    strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(rj->tmp);
+		}
+		free(rj->tmp);
+		rj->tmp = NULL;
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		names[i] = crm_csv_colname(r, i);
+	names[n] = "reason";
+	if ((rj->out = crm_out_new(rj->fp, crm_csv_is_tsv(r) ? CRM_FMT_TSV :
+	    CRM_FMT_CSV, rj->excel_safe, err)) == NULL ||
+	    crm_out_header(rj->out, names, NULL, n + 1, err) < 0)
+		goto done;
+	if ((rj->header = header_key(r)) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	free(names);
+	return rc;
+}
+
+int
+crm_rejects_add(struct crm_rejects *rj, const struct crm_csv *r,
+    const char *reason, struct crm_error *err)
+{
+	char *key;
+	int same;
+
+	if (rj == NULL)
+		return 0;
+	if (rj->out == NULL)
+		return rejects_open(rj, r, err) < 0 ? -1 :
+		    crm_rejects_add(rj, r, reason, err);
+	if ((key = header_key(r)) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	same = strcmp(key, rj->header) == 0;
+	free(key);
+	if (!same)
+		return crm_error_set(err, CRM_EUSAGE, "%s: its header differs"
+		    " from the first file's: import it separately to use"
+		    " --rejects", crm_csv_name(r));
+	rj->n++;
+	return crm_out_reject(rj->out, r, reason, err);
+}
+
+int
+crm_rejects_close(struct crm_rejects *rj, struct crm_error *err)
+{
+	FILE *fp;
+
+	if (rj == NULL || (fp = rj->fp) == NULL)
+		return 0;
+	rj->fp = NULL;
+	if (fflush(fp) != 0 || ferror(fp) || fclose(fp) != 0) {
+		unlink(rj->tmp);
+		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
+		    strerror(errno));
+	}
+	return 0;
+}
+
+int
+crm_rejects_commit(struct crm_rejects *rj, struct crm_error *err)
+{
+	if (rj == NULL)
+		return 0;
+	if (rj->tmp != NULL ? rename(rj->tmp, rj->path) != 0 :
+	    unlink(rj->path) != 0 && errno != ENOENT)
+		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
+		    strerror(errno));
+	free(rj->tmp);
+	rj->tmp = NULL;
+	return 0;
+}
+
+void
+crm_rejects_discard(struct crm_rejects *rj)
+{
+	if (rj == NULL)
+		return;
+	if (rj->fp != NULL)
+		fclose(rj->fp);
+	rj->fp = NULL;
+	if (rj->tmp != NULL)
+		unlink(rj->tmp);
+}
+
+void
+crm_rejects_free(struct crm_rejects *rj)
+{
+	if (rj == NULL)
+		return;
+	crm_rejects_discard(rj);
+	crm_out_free(rj->out);
+	free(rj->path);
+	free(rj->tmp);
+	free(rj->header);
+	free(rj);
+}
+
+int64_t
+crm_rejects_count(const struct crm_rejects *rj)
+{
+	return rj == NULL ? 0 : rj->n;
 }

@@ -101,6 +101,30 @@ int crm_cli_finish(int status);
 void crm_progress(struct crm_cli *c, int64_t n, const char *what);
 void crm_progress_end(struct crm_cli *c);
 
+/*
+ * A rejects file (--rejects): bad records with a reason column.  Records go
+ * to a temporary file beside path, which replaces path only at commit,
+ * once the good records are committed; a run that fails leaves nothing
+ * half-written, and a clean run removes an old rejects file.  The format
+ * follows the input (CSV or TSV); every function accepts NULL (no
+ * --rejects) and then does nothing.
+ */
+struct crm_rejects;
+
+struct crm_rejects *crm_rejects_new(const char *path, int excel_safe,
+    struct crm_error *err);
+/* Add r's current record; every record must come with the same header. */
+int crm_rejects_add(struct crm_rejects *rj, const struct crm_csv *r,
+    const char *reason, struct crm_error *err);
+/* Flush and close the temporary file (before the database commit). */
+int crm_rejects_close(struct crm_rejects *rj, struct crm_error *err);
+/* Put the file in place, or remove a stale one (after the commit). */
+int crm_rejects_commit(struct crm_rejects *rj, struct crm_error *err);
+/* Throw the temporary file away (the run failed). */
+void crm_rejects_discard(struct crm_rejects *rj);
+void crm_rejects_free(struct crm_rejects *rj);
+int64_t crm_rejects_count(const struct crm_rejects *rj);
+
 /* Parse a whole decimal number in [min, max] for option name, or die. */
 int64_t crm_cli_num(const char *name, const char *arg, int64_t min,
     int64_t max);

@@ -115,7 +115,9 @@ static const char *const migrations[] = {
 	"CREATE UNIQUE INDEX interactions_ref ON interactions(ref)"
 	"  WHERE ref IS NOT NULL;"
 	"CREATE UNIQUE INDEX interactions_chash ON interactions(chash)"
-	"  WHERE ref IS NULL;",
+	"  WHERE ref IS NULL;"
+	"CREATE INDEX contacts_merged ON contacts(merged_into)"
+	"  WHERE merged_into IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

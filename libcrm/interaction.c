@@ -1,0 +1,875 @@
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "interaction.h"
+#include "norm.h"
+
+enum {
+	F_EXTERNAL_ID, F_EMAIL, F_PHONE,
+	F_AT, F_CHANNEL, F_KIND, F_DIRECTION, F_AMOUNT, F_CURRENCY, F_PRODUCT,
+	F_CATEGORY, F_QUANTITY, F_SUBJECT, F_NOTE, F_STATUS, F_CLOSED_AT,
+	F_CAMPAIGN, F_REF,
+	NCOL
+};
+
+static const struct crm_csv_col cols[NCOL] = {
+	{ "external_id", "externalid|customer_id|customer_number|ext_id" },
+	{ "email", "e_mail|email_address|mail_address" },
+	{ "phone", "phone_number|telephone|tel|mobile" },
+	{ "at", "date|time|timestamp|datetime|occurred_at|when" },
+	{ "channel", "medium" },
+	{ "kind", "type|activity|event" },
+	{ "direction", "dir|inbound_outbound" },
+	{ "amount", "value|total|revenue" },
+	{ "currency", "ccy" },
+	{ "product", "sku|item|product_name" },
+	{ "category", "product_category" },
+	{ "quantity", "qty" },
+	{ "subject", "title" },
+	{ "note", "notes|body|text|description" },
+	{ "status", "ticket_status|state" },
+	{ "closed_at", "resolved_at|closed" },
+	{ "campaign", "campaign_name" },
+	{ "ref", "reference|external_ref|order_id|ticket_id" },
+};
+
+static const char *const channels[] = {
+	"email", "phone", "web", "store", "ivr", "chat", "sms", "social",
+	"mail", "other"
+};
+#define NCHANNELS (sizeof(channels) / sizeof(channels[0]))
+
+const char crm_log_channels[] =
+    "email, phone, web, store, ivr, chat, sms, social, mail, other";
+
+/* A bounded cache of contact keys: memory stays flat however long the
+ * input, and skewed logs (a few busy customers) hit it often. */
+#define CACHE_SLOTS 65536
+
+struct cache_slot {
+	uint64_t h;
+	char *key;
+	int64_t id;
+};
+
+struct crm_logger {
+	struct crm_db *db;
+	struct crm_log_opts opts;
+	struct crm_log_stats st;
+	int64_t now;
+	int idx[NCOL];
+	struct crm_buf key, tmp, hashin;
+	struct cache_slot *cache;
+};
+
+const char *
+crm_log_channel(const char *s)
+{
+	size_t i, len;
+	const char *t = crm_trim(s, &len);
+
+	for (i = 0; i < NCHANNELS; i++)
+		if (strlen(channels[i]) == len &&
+		    strncasecmp(t, channels[i], len) == 0)
+			return channels[i];
+	return NULL;
+}
+
+int
+crm_log_alias(struct crm_log_opts *opts, const char *spec,
+    struct crm_error *err)
+{
+	const char *eq = strchr(spec, '='), *to;
+
+	if (eq == NULL || eq == spec || (to = crm_log_channel(eq + 1)) == NULL)
+		return crm_error_set(err, CRM_EUSAGE, "bad channel alias '%s':"
+		    " expected FROM=CHANNEL, CHANNEL one of %s", spec,
+		    crm_log_channels);
+	if (opts->naliases == CRM_LOG_MAX_ALIASES)
+		return crm_error_set(err, CRM_EUSAGE, "too many aliases");
+	opts->alias_from[opts->naliases] = spec;
+	opts->alias_to[opts->naliases] = to;
+	opts->naliases++;
+	return 0;
+}
+
+struct crm_logger *
+crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
+    struct crm_error *err)
+{
+	struct crm_logger *lg;
+
+	if (opts->region != NULL && !crm_norm_region_known(opts->region)) {
+		crm_error_set(err, CRM_EUSAGE, "unknown phone region '%s'",
+		    opts->region);
+		return NULL;
+	}
+	if ((lg = calloc(1, sizeof(*lg))) == NULL ||
+	    (lg->cache = calloc(CACHE_SLOTS, sizeof(*lg->cache))) == NULL) {
+		free(lg);
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	lg->db = db;
+	lg->opts = *opts;
+	lg->now = crm_now();
+	crm_buf_init(&lg->key, CRM_CSV_FIELD_MAX);
+	crm_buf_init(&lg->tmp, CRM_CSV_FIELD_MAX);
+	crm_buf_init(&lg->hashin, CRM_CSV_RECORD_MAX);
+	return lg;
+}
+
+void
+crm_logger_free(struct crm_logger *lg)
+{
+	size_t i;
+
+	if (lg == NULL)
+		return;
+	for (i = 0; i < CACHE_SLOTS; i++)
+		free(lg->cache[i].key);
+	free(lg->cache);
+	crm_buf_release(&lg->key);
+	crm_buf_release(&lg->tmp);
+	crm_buf_release(&lg->hashin);
+	free(lg);
+}
+
+void
+crm_logger_source(struct crm_logger *lg, const char *source)
+{
+	lg->opts.source = source;
+}
+
+const struct crm_log_stats *
+crm_logger_stats(const struct crm_logger *lg)
+{
+	return &lg->st;
+}
+
+int
+crm_logger_header(struct crm_logger *lg, struct crm_csv *r,
+    struct crm_error *err)
+{
+	size_t i;
+
+	if (crm_csv_header(r, cols, NCOL, lg->idx, err) < 0)
+		return -1;
+	for (i = 0; i < crm_csv_ncols(r); i++)
+		if (crm_csv_extra(r, i))
+			return crm_error_set(err, CRM_EDATA,
+			    "%s: unknown column '%s'", crm_csv_name(r),
+			    crm_csv_colname(r, i));
+	if (lg->idx[F_AT] < 0 || lg->idx[F_CHANNEL] < 0 || lg->idx[F_KIND] < 0)
+		return crm_error_set(err, CRM_EDATA,
+		    "%s: the columns at, channel and kind are required",
+		    crm_csv_name(r));
+	if (lg->idx[F_EXTERNAL_ID] < 0 && lg->idx[F_EMAIL] < 0 &&
+	    lg->idx[F_PHONE] < 0)
+		return crm_error_set(err, CRM_EDATA,
+		    "%s: no contact column (external_id, email or phone)",
+		    crm_csv_name(r));
+	return 0;
+}
+
+static uint64_t
+fnv64(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (n--) {
+		h ^= (unsigned char)*s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* FNV-1a, 128 bits: the content key of an interaction without a ref. */
+static void
+fnv128(const char *s, size_t n, unsigned char out[16])
+{
+	unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64) |
+	    0x62b821756295c58dULL;
+	const unsigned __int128 prime = ((unsigned __int128)1 << 88) | 0x13b;
+	int i;
+
+	while (n--) {
+		h ^= (unsigned char)*s++;
+		h *= prime;
+	}
+	for (i = 0; i < 16; i++)
+		out[i] = (unsigned char)(h >> (8 * (15 - i)));
+}
+
+/* Follow merged_into to the survivor; refuse erased contacts. */
+static int
+survivor(struct crm_db *db, int64_t *id, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc, hops;
+
+	for (hops = 0; hops < 64; hops++) {
+		if ((st = crm_db_stmt(db, "SELECT merged_into, erased_at FROM"
+		    " contacts WHERE id = ?", err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, *id, err) < 0 ||
+		    (rc = crm_db_step(db, st, err)) < 0)
+			return -1;
+		if (rc == 0)
+			return crm_error_set(err, CRM_EFAIL,
+			    "contact %lld: no such contact", (long long)*id);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+			sqlite3_reset(st);
+			return crm_error_set(err, CRM_EDATA,
+			    "contact %lld was erased", (long long)*id);
+		}
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+			sqlite3_reset(st);
+			return 0;
+		}
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return crm_error_set(err, CRM_EFAIL, "contact %lld: merge chain too"
+	    " long", (long long)*id);
+}
+
+static const char sql_by_ext[] =
+    "SELECT id FROM contacts WHERE external_id = ?";
+static const char sql_by_email[] = "SELECT id FROM contacts WHERE email = ?"
+    " AND merged_into IS NULL AND erased_at IS NULL ORDER BY id LIMIT 3";
+static const char sql_by_phone[] = "SELECT id FROM contacts WHERE phone = ?"
+    " AND merged_into IS NULL AND erased_at IS NULL ORDER BY id LIMIT 3";
+
+/*
+ * Look a normalised key up: *id > 0 found, 0 not found.  what is
+ * "external_id", "email" or "phone".
+ */
+static int
+lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
+    int64_t *id, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+	int64_t ids[3];
+
+	*id = 0;
+	if ((st = crm_db_stmt(db, sql, err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, v, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	if (rc < 0)
+		return -1;
+	if (n > 1)
+		return crm_error_set(err, CRM_EDATA, "%s '%s' matches %s"
+		    " contacts (ids %lld, %lld%s); use external_id", what, v,
+		    n > 2 ? "several" : "2", (long long)ids[0],
+		    (long long)ids[1], n > 2 ? ", ..." : "");
+	if (n == 1) {
+		*id = ids[0];
+		return survivor(db, id, err);
+	}
+	return 0;
+}
+
+static int
+create_stub(struct crm_logger *lg, const char *col, const char *v,
+    int64_t *id, struct crm_error *err)
+{
+	static const char *const sql[] = {
+		"INSERT INTO contacts (external_id, created_at, updated_at)"
+		" VALUES (?1, ?2, ?2)",
+		"INSERT INTO contacts (email, created_at, updated_at)"
+		" VALUES (?1, ?2, ?2)",
+		"INSERT INTO contacts (phone, created_at, updated_at)"
+		" VALUES (?1, ?2, ?2)",
+	};
+	sqlite3_stmt *st;
+	int k = col[0] == 'x' ? 0 : col[0] == 'e' ? 1 : 2;
+
+	if ((st = crm_db_stmt(lg->db, sql[k], err)) == NULL ||
+	    crm_db_bind_text(lg->db, st, 1, v, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
+	    crm_db_step(lg->db, st, err) < 0)
+		return -1;
+	*id = crm_db_last_id(lg->db);
+	lg->st.created++;
+	return 0;
+}
+
+/* The record's contact: external_id, else email, else phone. */
+static int
+contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
+    struct crm_error *err)
+{
+	static const char *const sqls[] = { sql_by_ext, sql_by_email,
+	    sql_by_phone };
+	static const char *const names[] = { "external_id", "email",
+	    "phone" };
+	struct cache_slot *slot;
+	const char *v = NULL;
+	uint64_t h;
+	int k, e164;
+
+	for (k = 0; k < 3; k++) {
+		const char *raw = crm_csv_field(r, lg->idx[k]);
+		size_t len;
+
+		if (lg->idx[k] < 0 || crm_blank(raw))
+			continue;
+		crm_buf_reset(&lg->key);
+		if (k == 0) {
+			raw = crm_trim(raw, &len);
+			if (crm_buf_add(&lg->key, raw, len, err) < 0)
+				return -1;
+		} else if (k == 1) {
+			if (crm_norm_email(raw, &lg->key, err) < 0)
+				return -1;
+		} else if (crm_norm_phone(raw, lg->opts.region, &lg->key,
+		    &e164, err) < 0)
+			return -1;
+		v = crm_buf_str(&lg->key);
+		break;
+	}
+	if (v == NULL)
+		return crm_error_set(err, CRM_EDATA,
+		    "no contact: external_id, email and phone are all empty");
+	/* The cache key is the column letter and the value. */
+	h = fnv64(v, lg->key.len) ^ (uint64_t)k;
+	slot = &lg->cache[h & (CACHE_SLOTS - 1)];
+	if (slot->key != NULL && slot->h == h && slot->key[0] == "xep"[k] &&
+	    strcmp(slot->key + 1, v) == 0) {
+		*id = slot->id;
+		return 0;
+	}
+	if (lookup(lg->db, names[k], sqls[k], v, id, err) < 0)
+		return -1;
+	if (*id == 0) {
+		if (!lg->opts.create_missing)
+			return crm_error_set(err, CRM_EDATA, "no contact with"
+			    " %s '%s' (crm-add it first, or --create-missing)",
+			    names[k], v);
+		if (create_stub(lg, "xep" + k, v, id, err) < 0)
+			return -1;
+	}
+	free(slot->key);
+	if ((slot->key = malloc(lg->key.len + 2)) != NULL) {
+		slot->key[0] = "xep"[k];
+		memcpy(slot->key + 1, v, lg->key.len + 1);
+		slot->h = h;
+		slot->id = *id;
+	}
+	return 0;
+}
+
+/* The normalised record, ready to bind. */
+struct rec {
+	int64_t contact, at, closed_at;
+	const char *channel, *kind, *direction, *currency, *status;
+	double amount, quantity;
+	int has_amount, has_quantity;
+	const char *text[5];	/* product, category, subject, note, campaign */
+	const char *ref;
+	unsigned char hash[16];
+};
+
+static const int textcol[5] = { F_PRODUCT, F_CATEGORY, F_SUBJECT, F_NOTE,
+    F_CAMPAIGN };
+
+static const char *
+field(struct crm_logger *lg, struct crm_csv *r, int f)
+{
+	const char *v = crm_csv_field(r, lg->idx[f]);
+
+	return lg->idx[f] < 0 || crm_blank(v) ? NULL : v;
+}
+
+static int
+normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
+    char cur[4], char *trimmed[6], struct crm_error *err)
+{
+	char q[CRM_QUOTE_MAX];
+	const char *v;
+	size_t i, len;
+
+	memset(x, 0, sizeof(*x));
+	if ((v = field(lg, r, F_AT)) == NULL)
+		return crm_error_set(err, CRM_EDATA, "no date (at)");
+	if (crm_norm_datetime(v, &x->at, err) < 0)
+		return -1;
+	if ((v = field(lg, r, F_CHANNEL)) == NULL)
+		return crm_error_set(err, CRM_EDATA, "no channel");
+	if ((x->channel = crm_log_channel(v)) == NULL) {
+		for (i = 0; i < lg->opts.naliases; i++) {
+			const char *from = lg->opts.alias_from[i];
+			const char *t = crm_trim(v, &len);
+
+			if ((size_t)(strchr(from, '=') - from) == len &&
+			    strncasecmp(from, t, len) == 0) {
+				x->channel = lg->opts.alias_to[i];
+				break;
+			}
+		}
+		if (x->channel == NULL)
+			return crm_error_set(err, CRM_EDATA, "unknown channel"
+			    " '%s' (%s; or map it with --alias)",
+			    crm_quote(q, v, strlen(v)), crm_log_channels);
+	}
+	if ((v = field(lg, r, F_KIND)) == NULL)
+		return crm_error_set(err, CRM_EDATA, "no kind");
+	v = crm_trim(v, &len);
+	crm_buf_reset(&lg->tmp);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)v[i]);
+
+		if (!(isalnum(c) || c == '_' || c == '-') || len > 32)
+			return crm_error_set(err, CRM_EDATA, "invalid kind '%.*s'"
+			    " (a word of letters, digits, - and _)", (int)len,
+			    v);
+		if (crm_buf_addc(&lg->tmp, c, err) < 0)
+			return -1;
+	}
+	x->kind = crm_buf_str(&lg->tmp);
+	if ((v = field(lg, r, F_DIRECTION)) != NULL) {
+		v = crm_trim(v, &len);
+		if ((len == 2 && strncasecmp(v, "in", 2) == 0) ||
+		    (len == 7 && strncasecmp(v, "inbound", 7) == 0) ||
+		    (len == 1 && (*v == 'i' || *v == 'I')))
+			x->direction = "in";
+		else if ((len == 3 && strncasecmp(v, "out", 3) == 0) ||
+		    (len == 8 && strncasecmp(v, "outbound", 8) == 0) ||
+		    (len == 1 && (*v == 'o' || *v == 'O')))
+			x->direction = "out";
+		else
+			return crm_error_set(err, CRM_EDATA, "invalid direction"
+			    " '%.*s' (in or out)", (int)len, v);
+	}
+	cur[0] = '\0';
+	if ((v = field(lg, r, F_AMOUNT)) != NULL) {
+		if (crm_norm_amount(v, &x->amount, cur, err) < 0)
+			return -1;
+		x->has_amount = 1;
+	}
+	if ((v = field(lg, r, F_CURRENCY)) != NULL) {
+		char c[4];
+
+		v = crm_trim(v, &len);
+		if (len != 3 || !isalpha((unsigned char)v[0]) ||
+		    !isalpha((unsigned char)v[1]) || !isalpha((unsigned char)v[2]))
+			return crm_error_set(err, CRM_EDATA, "invalid currency"
+			    " '%.*s' (an ISO 4217 code such as EUR)", (int)len,
+			    v);
+		for (i = 0; i < 3; i++)
+			c[i] = (char)toupper((unsigned char)v[i]);
+		c[3] = '\0';
+		if (cur[0] != '\0' && strcmp(cur, c) != 0)
+			return crm_error_set(err, CRM_EDATA, "amount in %s but"
+			    " currency %s", cur, c);
+		memcpy(cur, c, 4);
+	}
+	if (cur[0] == '\0' && x->has_amount && lg->opts.currency != NULL)
+		snprintf(cur, 4, "%s", lg->opts.currency);
+	x->currency = cur[0] ? cur : NULL;
+	if ((v = field(lg, r, F_QUANTITY)) != NULL) {
+		if (crm_norm_number(v, &x->quantity, err) < 0)
+			return crm_error_prefix(err, "quantity");
+		x->has_quantity = 1;
+	}
+	if ((v = field(lg, r, F_STATUS)) != NULL) {
+		v = crm_trim(v, &len);
+		if ((len == 4 && strncasecmp(v, "open", 4) == 0) ||
+		    (len == 7 && strncasecmp(v, "pending", 7) == 0))
+			x->status = "open";
+		else if ((len == 6 && strncasecmp(v, "closed", 6) == 0) ||
+		    (len == 8 && strncasecmp(v, "resolved", 8) == 0) ||
+		    (len == 6 && strncasecmp(v, "solved", 6) == 0))
+			x->status = "closed";
+		else
+			return crm_error_set(err, CRM_EDATA, "invalid status"
+			    " '%.*s' (open or closed)", (int)len, v);
+	}
+	if ((v = field(lg, r, F_CLOSED_AT)) != NULL) {
+		if (crm_norm_datetime(v, &x->closed_at, err) < 0)
+			return crm_error_prefix(err, "closed_at");
+		if (x->closed_at < x->at)
+			return crm_error_set(err, CRM_EDATA,
+			    "closed_at is before at");
+		if (x->status == NULL)
+			x->status = "closed";
+	}
+	for (i = 0; i < 5; i++) {
+		trimmed[i] = NULL;
+		if ((v = field(lg, r, textcol[i])) == NULL)
+			continue;
+		v = crm_trim(v, &len);
+		if ((trimmed[i] = strndup(v, len)) == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		x->text[i] = trimmed[i];
+	}
+	if ((v = field(lg, r, F_REF)) != NULL) {
+		v = crm_trim(v, &len);
+		if ((trimmed[5] = strndup(v, len)) == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		x->ref = trimmed[5];
+	}
+	return 0;
+}
+
+/* The content key: every field that makes the interaction what it is. */
+static int
+content_hash(struct crm_logger *lg, struct rec *x, struct crm_error *err)
+{
+	struct crm_buf *b = &lg->hashin;
+	size_t i;
+
+	crm_buf_reset(b);
+	if (crm_buf_addf(b, err, "%lld\037%lld\037%s\037%s\037%s\037",
+	    (long long)x->contact, (long long)x->at, x->channel, x->kind,
+	    x->direction ? x->direction : "") < 0)
+		return -1;
+	if (x->has_amount && crm_buf_addf(b, err, "%.17g", x->amount) < 0)
+		return -1;
+	if (crm_buf_addf(b, err, "\037%s\037", x->currency ? x->currency :
+	    "") < 0)
+		return -1;
+	if (x->has_quantity && crm_buf_addf(b, err, "%.17g", x->quantity) < 0)
+		return -1;
+	if (crm_buf_addf(b, err, "\037%s\037%lld", x->status ? x->status : "",
+	    (long long)x->closed_at) < 0)
+		return -1;
+	for (i = 0; i < 5; i++)
+		if (crm_buf_addc(b, '\037', err) < 0 ||
+		    (x->text[i] && crm_buf_adds(b, x->text[i], err) < 0))
+			return -1;
+	fnv128(b->s, b->len, x->hash);
+	return 0;
+}
+
+static int
+bind_rec(struct crm_logger *lg, sqlite3_stmt *st, const struct rec *x,
+    struct crm_error *err)
+{
+	struct crm_db *db = lg->db;
+	size_t i;
+
+	if (crm_db_bind_int(db, st, 1, x->contact, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, x->at, err) < 0 ||
+	    crm_db_bind_text(db, st, 3, x->channel, err) < 0 ||
+	    crm_db_bind_text(db, st, 4, x->kind, err) < 0 ||
+	    crm_db_bind_text(db, st, 5, x->direction, err) < 0 ||
+	    (x->has_amount ? crm_db_bind_double(db, st, 6, x->amount, err) :
+	    crm_db_bind_null(db, st, 6, err)) < 0 ||
+	    crm_db_bind_text(db, st, 7, x->currency, err) < 0 ||
+	    (x->has_quantity ? crm_db_bind_double(db, st, 8, x->quantity,
+	    err) : crm_db_bind_null(db, st, 8, err)) < 0 ||
+	    crm_db_bind_text(db, st, 9, x->status, err) < 0 ||
+	    (x->closed_at ? crm_db_bind_int(db, st, 10, x->closed_at, err) :
+	    crm_db_bind_null(db, st, 10, err)) < 0 ||
+	    crm_db_bind_text(db, st, 16, x->ref, err) < 0 ||
+	    sqlite3_bind_blob(st, 17, x->hash, 16, SQLITE_STATIC) != SQLITE_OK ||
+	    crm_db_bind_text(db, st, 18, lg->opts.source, err) < 0 ||
+	    crm_db_bind_int(db, st, 19, lg->now, err) < 0)
+		return -1;
+	for (i = 0; i < 5; i++)
+		if (crm_db_bind_text(db, st, 11 + (int)i, x->text[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+static const char sql_insert[] =
+    "INSERT INTO interactions (contact_id, at, channel, kind, direction,"
+    " amount, currency, quantity, status, closed_at, product, category,"
+    " subject, note, campaign, ref, chash, source, created_at, updated_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+    " ?15, ?16, ?17, ?18, ?19, ?19) ON CONFLICT DO NOTHING";
+
+/*
+ * A known ref whose record changed: as in crm-add, an empty field leaves
+ * the stored value alone.  The content key is then that of the last
+ * record seen, so re-importing the same file again changes nothing.
+ */
+static const char sql_update[] =
+    "UPDATE interactions SET contact_id = ?1, at = ?2, channel = ?3,"
+    " kind = ?4, direction = coalesce(?5, direction),"
+    " amount = coalesce(?6, amount), currency = coalesce(?7, currency),"
+    " quantity = coalesce(?8, quantity), status = coalesce(?9, status),"
+    " closed_at = coalesce(?10, closed_at), product = coalesce(?11, product),"
+    " category = coalesce(?12, category), subject = coalesce(?13, subject),"
+    " note = coalesce(?14, note), campaign = coalesce(?15, campaign),"
+    " chash = ?17, source = ?18, updated_at = ?19"
+    " WHERE ref = ?16 AND chash IS NOT ?17";
+
+int
+crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
+    struct crm_error *err)
+{
+	char cur[4], *trimmed[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+	struct rec x;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = -1;
+
+	lg->st.read++;
+	if (normalise(lg, r, &x, cur, trimmed, err) < 0 ||
+	    contact_of(lg, r, &x.contact, err) < 0 ||
+	    content_hash(lg, &x, err) < 0)
+		goto done;
+	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||
+	    bind_rec(lg, st, &x, err) < 0 || crm_db_step(lg->db, st, err) < 0)
+		goto done;
+	if (sqlite3_changes(crm_db_handle(lg->db)) == 1) {
+		lg->st.inserted++;
+	} else if (x.ref == NULL) {
+		lg->st.unchanged++;
+	} else {
+		/* The ref is known: update it if anything changed. */
+		if ((st = crm_db_stmt(lg->db, sql_update, err)) == NULL ||
+		    bind_rec(lg, st, &x, err) < 0 ||
+		    crm_db_step(lg->db, st, err) < 0)
+			goto done;
+		if (sqlite3_changes(crm_db_handle(lg->db)) == 1)
+			lg->st.updated++;
+		else
+			lg->st.unchanged++;
+	}
+	rc = 0;
+done:
+	for (i = 0; i < 6; i++)
+		free(trimmed[i]);
+	if (rc < 0 && err->code == CRM_EDATA) {
+		lg->st.rejected++;
+		if (strncmp(err->msg, crm_csv_name(r), strlen(crm_csv_name(r))))
+			crm_error_prefix(err, "%s:%ld", crm_csv_name(r),
+			    crm_csv_line(r));
+	}
+	return rc;
+}
+
+int
+crm_contact_resolve(struct crm_db *db, const char *key, const char *region,
+    int64_t *id, struct crm_error *err)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	const char *s, *p;
+	size_t len;
+	int rc = -1, e164, phone = 1;
+
+	s = crm_trim(key, &len);
+	if (len == 0)
+		return crm_error_set(err, CRM_EUSAGE, "empty contact key");
+	for (p = s; p < s + len; p++)
+		if (!isdigit((unsigned char)*p) && !strchr(" +-().", *p))
+			phone = 0;
+	if (s[0] == '#' && len > 1) {
+		char *end;
+
+		*id = strtoll(s + 1, &end, 10);
+		if (end != s + len || *id <= 0) {
+			crm_error_set(err, CRM_EUSAGE, "bad contact id '%s'",
+			    key);
+			goto done;
+		}
+		rc = survivor(db, id, err);
+		goto done;
+	}
+	if (memchr(s, '@', len) != NULL) {
+		if (crm_norm_email(s, &b, err) < 0 ||
+		    lookup(db, "email", sql_by_email, crm_buf_str(&b), id,
+		    err) < 0)
+			goto done;
+	} else if (phone && len > 5 && crm_norm_phone(s, region, &b, &e164,
+	    NULL) == 0) {
+		if (lookup(db, "phone", sql_by_phone, crm_buf_str(&b), id,
+		    err) < 0)
+			goto done;
+	} else {
+		if (crm_buf_add(&b, s, len, err) < 0 ||
+		    lookup(db, "external_id", sql_by_ext, crm_buf_str(&b), id,
+		    err) < 0)
+			goto done;
+	}
+	if (*id == 0) {
+		crm_error_set(err, CRM_EDATA, "no contact '%s'", key);
+		goto done;
+	}
+	rc = 0;
+done:
+	crm_buf_release(&b);
+	return rc;
+}
+
+/* Reports. */
+
+/* Write the rows of a prepared query; columns typed by types[]. */
+static int
+emit(struct crm_db *db, sqlite3_stmt *st, struct crm_out *o,
+    const char *const *names, const enum crm_coltype *types,
+    const int *istime, size_t n, struct crm_error *err)
+{
+	const char *vals[32];
+	char tbuf[32][21];
+	size_t i;
+	int rc;
+
+	if (crm_out_header(o, names, types, n, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < n; i++) {
+			if (sqlite3_column_type(st, (int)i) == SQLITE_NULL)
+				vals[i] = NULL;
+			else if (istime != NULL && istime[i]) {
+				crm_format_time(sqlite3_column_int64(st, (int)i),
+				    tbuf[i]);
+				vals[i] = tbuf[i];
+			} else
+				vals[i] = crm_db_col_text(st, (int)i);
+		}
+		if (crm_out_row(o, vals, err) < 0)
+			return -1;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+int
+crm_log_show(struct crm_db *db, int64_t contact,
+    const struct crm_log_filter *f, struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "at", "channel", "kind",
+	    "direction", "amount", "currency", "product", "category",
+	    "quantity", "subject", "note", "status", "closed_at", "campaign",
+	    "ref" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_TEXT };
+	static const int istime[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+	    0 };
+	sqlite3_stmt *st;
+
+	/*
+	 * The filters are bound as NULL when unused, so that one cached
+	 * statement serves every combination; the history of every contact
+	 * merged into this one is shown with it.
+	 */
+	if ((st = crm_db_stmt(db, "SELECT at, channel, kind, direction,"
+	    " CASE WHEN amount IS NOT NULL THEN printf('%.2f', amount) END,"
+	    " currency, product, category, quantity,"
+	    " subject, note, status, closed_at, campaign, ref"
+	    " FROM interactions WHERE contact_id IN (WITH RECURSIVE m(id) AS"
+	    " (VALUES (?1) UNION SELECT c.id FROM contacts c JOIN m ON"
+	    " c.merged_into = m.id) SELECT id FROM m)"
+	    " AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR kind = ?3)"
+	    " AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"
+	    " ORDER BY at DESC, id DESC LIMIT ?6", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, contact, err) < 0 ||
+	    crm_db_bind_text(db, st, 2, f->channel, err) < 0 ||
+	    crm_db_bind_text(db, st, 3, f->kind, err) < 0 ||
+	    (f->since ? crm_db_bind_int(db, st, 4, f->since, err) :
+	    crm_db_bind_null(db, st, 4, err)) < 0 ||
+	    (f->until ? crm_db_bind_int(db, st, 5, f->until, err) :
+	    crm_db_bind_null(db, st, 5, err)) < 0 ||
+	    crm_db_bind_int(db, st, 6, f->limit > 0 ? f->limit : -1, err) < 0)
+		return -1;
+	return emit(db, st, o, names, types, istime, 15, err);
+}
+
+int
+crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
+    size_t nwindows, struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "window_days", "channel", "kind",
+	    "interactions", "inbound", "outbound", "contacts", "amount" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM };
+	const char *vals[8];
+	sqlite3_stmt *st;
+	size_t w, i;
+	int rc;
+
+	if (crm_out_header(o, names, types, 8, err) < 0)
+		return -1;
+	for (w = 0; w < nwindows; w++) {
+		char wbuf[32];
+
+		snprintf(wbuf, sizeof(wbuf), "%lld", (long long)windows[w]);
+		if ((st = crm_db_stmt(db, "SELECT channel, kind, count(*),"
+		    " count(*) FILTER (WHERE direction = 'in'),"
+		    " count(*) FILTER (WHERE direction = 'out'),"
+		    " count(DISTINCT contact_id), printf('%.2f', total(amount))"
+		    " FROM interactions WHERE at >= ?1 AND at < ?2"
+		    " GROUP BY channel, kind ORDER BY channel, kind",
+		    err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, asof - windows[w] * 86400,
+		    err) < 0 ||
+		    crm_db_bind_int(db, st, 2, asof, err) < 0)
+			return -1;
+		while ((rc = crm_db_step(db, st, err)) == 1) {
+			vals[0] = wbuf;
+			for (i = 0; i < 7; i++)
+				vals[i + 1] = crm_db_col_text(st, (int)i);
+			if (crm_out_row(o, vals, err) < 0)
+				return -1;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+crm_log_preferred(struct crm_db *db, struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "id", "external_id", "email",
+	    "preferred_channel", "inbound", "inbound_total" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM };
+	sqlite3_stmt *st;
+
+	if ((st = crm_db_stmt(db, "WITH per AS (SELECT contact_id, channel,"
+	    " count(*) AS n, max(at) AS last FROM interactions"
+	    " WHERE direction = 'in' GROUP BY contact_id, channel),"
+	    " ranked AS (SELECT contact_id, channel, n, sum(n) OVER w AS total,"
+	    " row_number() OVER (w ORDER BY n DESC, last DESC, channel) AS rn"
+	    " FROM per WINDOW w AS (PARTITION BY contact_id))"
+	    " SELECT c.id, c.external_id, c.email, r.channel, r.n, r.total"
+	    " FROM ranked r JOIN contacts c ON c.id = r.contact_id"
+	    " WHERE r.rn = 1 ORDER BY c.id", err)) == NULL)
+		return -1;
+	return emit(db, st, o, names, types, NULL, 6, err);
+}
+
+int
+crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
+    struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "channel", "tickets", "open",
+	    "closed", "resolved", "mean_hours", "median_hours" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+	sqlite3_stmt *st;
+
+	if ((st = crm_db_stmt(db, "WITH t AS (SELECT channel, status,"
+	    " (closed_at - at) / 3600.0 AS h FROM interactions"
+	    " WHERE kind = 'ticket' AND at >= ?1 AND at < ?2),"
+	    " r AS (SELECT channel, h, row_number() OVER (PARTITION BY channel"
+	    " ORDER BY h) AS rn, count(*) OVER (PARTITION BY channel) AS n"
+	    " FROM t WHERE h IS NOT NULL),"
+	    " med AS (SELECT channel, avg(h) AS m FROM r"
+	    " WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY channel)"
+	    " SELECT t.channel, count(*),"
+	    " count(*) FILTER (WHERE coalesce(status, 'open') = 'open'),"
+	    " count(*) FILTER (WHERE status = 'closed'), count(h),"
+	    " CASE WHEN count(h) > 0 THEN printf('%.2f', avg(h)) END,"
+	    " CASE WHEN count(h) > 0 THEN printf('%.2f', med.m) END"
+	    " FROM t LEFT JOIN med USING (channel)"
+	    " GROUP BY t.channel ORDER BY t.channel", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, asof - window * 86400, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, asof, err) < 0)
+		return -1;
+	return emit(db, st, o, names, types, NULL, 7, err);
+}

@@ -1,0 +1,113 @@
+/*
+ * interaction.h - the history of every interaction on every channel.
+ *
+ * Import (crm-log): each record names its contact by external_id, else
+ * email, else phone (normalised as crm-add does; a merged-away contact
+ * resolves to its survivor) and carries when (ISO 8601), channel, kind,
+ * direction, money, product and free text.  A record with a ref (an
+ * external reference: order number, ticket id) is stored once per ref: a
+ * re-import adds nothing, and a record whose fields changed (a ticket now
+ * closed) updates the stored one.  A record without a ref is stored once
+ * per content: the same contact, time, channel, kind, direction, amount,
+ * currency, product, category, quantity, subject, note, status and
+ * campaign.
+ *
+ * Channels: email phone web store ivr chat sms social mail other.  Kinds:
+ * lower-case words (purchase, call, email, visit, ticket, note, ...).
+ * Direction: in or out (inbound/outbound, i/o accepted).  Status: open or
+ * closed (tickets).
+ */
+#ifndef CRM_INTERACTION_H
+#define CRM_INTERACTION_H
+
+#include <stdint.h>
+
+#include "csvio.h"
+#include "db.h"
+#include "error.h"
+
+#define CRM_LOG_MAX_ALIASES 32
+
+struct crm_log_opts {
+	int create_missing;	/* make a stub contact for an unknown key */
+	const char *region;	/* default phone region */
+	const char *currency;	/* default currency for amounts */
+	const char *source;	/* recorded with each interaction */
+	size_t naliases;	/* channel aliases: from -> to */
+	const char *alias_from[CRM_LOG_MAX_ALIASES];
+	const char *alias_to[CRM_LOG_MAX_ALIASES];
+};
+
+struct crm_log_stats {
+	int64_t read, inserted, updated, unchanged, rejected, created;
+};
+
+struct crm_logger;
+
+/* The accepted channels, comma-separated, for messages and usage. */
+extern const char crm_log_channels[];
+
+/* Check a channel name; returns the canonical static string or NULL. */
+const char *crm_log_channel(const char *s);
+
+/*
+ * Add a channel alias "FROM=TO" (TO must be a channel) to opts.
+ * CRM_EUSAGE on a bad one.
+ */
+int crm_log_alias(struct crm_log_opts *opts, const char *spec,
+    struct crm_error *err);
+
+struct crm_logger *crm_logger_new(struct crm_db *db,
+    const struct crm_log_opts *opts, struct crm_error *err);
+void crm_logger_free(struct crm_logger *lg);
+
+/* Map r's header; call once per file. */
+int crm_logger_header(struct crm_logger *lg, struct crm_csv *r,
+    struct crm_error *err);
+void crm_logger_source(struct crm_logger *lg, const char *source);
+
+/* Store r's current record; CRM_EDATA errors concern this record only. */
+int crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
+    struct crm_error *err);
+
+const struct crm_log_stats *crm_logger_stats(const struct crm_logger *lg);
+
+/*
+ * Find a contact by a key as a person types it: "#123" is an id, a value
+ * with '@' an email, one of digits, spaces and + - ( ) a phone (region as
+ * crm-add), anything else an external_id.  Follows merges.  *id gets the
+ * contact; CRM_EDATA if there is none or the key is ambiguous.
+ */
+int crm_contact_resolve(struct crm_db *db, const char *key,
+    const char *region, int64_t *id, struct crm_error *err);
+
+struct crm_log_filter {
+	const char *channel;	/* NULL for all */
+	const char *kind;	/* NULL for all */
+	int64_t since, until;	/* [since, until); 0 for open */
+	int64_t limit;		/* 0 for all */
+};
+
+/* One contact's timeline, newest first. */
+int crm_log_show(struct crm_db *db, int64_t contact, const
+    struct crm_log_filter *f, struct crm_out *o, struct crm_error *err);
+
+/*
+ * Channel statistics as of asof: for each window (days) and each channel
+ * and kind, interactions, inbound, outbound, contacts reached, purchases'
+ * amount.  windows[] is in days.
+ */
+int crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
+    size_t nwindows, struct crm_out *o, struct crm_error *err);
+
+/* Each contact's preferred channel: the one with most inbound interactions
+ * (ties: the most recent), with counts. */
+int crm_log_preferred(struct crm_db *db, struct crm_out *o,
+    struct crm_error *err);
+
+/* Tickets per channel: opened, still open, closed, mean and median hours
+ * to resolution, within the window ending at asof. */
+int crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
+    struct crm_out *o, struct crm_error *err);
+
+#endif
