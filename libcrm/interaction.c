@@ -187,21 +187,50 @@ fnv64(const char *s, size_t n)
 	return h;
 }
 
-/* FNV-1a, 128 bits: the content key of an interaction without a ref. */
+/* FNV-1a, 128 bits, fed piece by piece: the content key of a record. */
+struct fnv128 {
+	unsigned __int128 h;
+};
+
 static void
-fnv128(const char *s, size_t n, unsigned char out[16])
+fnv128_init(struct fnv128 *f)
 {
-	unsigned __int128 h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64) |
+	f->h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64) |
 	    0x62b821756295c58dULL;
+}
+
+static void
+fnv128_add(struct fnv128 *f, const void *p, size_t n)
+{
 	const unsigned __int128 prime = ((unsigned __int128)1 << 88) | 0x13b;
-	int i;
+	const unsigned char *s = p;
 
 	while (n--) {
-		h ^= (unsigned char)*s++;
-		h *= prime;
+		f->h ^= *s++;
+		f->h *= prime;
 	}
+}
+
+/* A string and its terminator, so "ab","c" differs from "a","bc";
+ * NULL hashes as a lone 0xff, which no UTF-8 text contains. */
+static void
+fnv128_str(struct fnv128 *f, const char *s)
+{
+	static const unsigned char null = 0xff;
+
+	if (s == NULL)
+		fnv128_add(f, &null, 1);
+	else
+		fnv128_add(f, s, strlen(s) + 1);
+}
+
+static void
+fnv128_out(const struct fnv128 *f, unsigned char out[16])
+{
+	int i;
+
 	for (i = 0; i < 16; i++)
-		out[i] = (unsigned char)(h >> (8 * (15 - i)));
+		out[i] = (unsigned char)(f->h >> (8 * (15 - i)));
 }
 
 /* Follow merged_into to the survivor; refuse erased contacts. */
@@ -236,12 +265,14 @@ survivor(struct crm_db *db, int64_t *id, struct crm_error *err)
 	    " long", (long long)*id);
 }
 
-static const char sql_by_ext[] =
-    "SELECT id FROM contacts WHERE external_id = ?";
-static const char sql_by_email[] = "SELECT id FROM contacts WHERE email = ?"
-    " AND merged_into IS NULL AND erased_at IS NULL ORDER BY id LIMIT 3";
-static const char sql_by_phone[] = "SELECT id FROM contacts WHERE phone = ?"
-    " AND merged_into IS NULL AND erased_at IS NULL ORDER BY id LIMIT 3";
+static const char sql_by_ext[] = "SELECT id, merged_into, erased_at"
+    " FROM contacts WHERE external_id = ?";
+static const char sql_by_email[] = "SELECT id, merged_into, erased_at"
+    " FROM contacts WHERE email = ? AND merged_into IS NULL"
+    " AND erased_at IS NULL ORDER BY id LIMIT 3";
+static const char sql_by_phone[] = "SELECT id, merged_into, erased_at"
+    " FROM contacts WHERE phone = ? AND merged_into IS NULL"
+    " AND erased_at IS NULL ORDER BY id LIMIT 3";
 
 /*
  * Look a normalised key up: *id > 0 found, 0 not found.  what is
@@ -252,15 +283,18 @@ lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
     int64_t *id, struct crm_error *err)
 {
 	sqlite3_stmt *st;
-	int rc, n = 0;
+	int rc, n = 0, merged = 0, erased = 0;
 	int64_t ids[3];
 
 	*id = 0;
 	if ((st = crm_db_stmt(db, sql, err)) == NULL ||
 	    crm_db_bind_text(db, st, 1, v, err) < 0)
 		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1)
+	while ((rc = crm_db_step(db, st, err)) == 1) {
 		ids[n++] = sqlite3_column_int64(st, 0);
+		merged = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		erased = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	}
 	if (rc < 0)
 		return -1;
 	if (n > 1)
@@ -270,7 +304,10 @@ lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
 		    (long long)ids[1], n > 2 ? ", ..." : "");
 	if (n == 1) {
 		*id = ids[0];
-		return survivor(db, id, err);
+		if (erased)
+			return crm_error_set(err, CRM_EDATA,
+			    "contact %lld was erased", (long long)*id);
+		return merged ? survivor(db, id, err) : 0;
 	}
 	return 0;
 }
@@ -519,33 +556,30 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 }
 
 /* The content key: every field that makes the interaction what it is. */
-static int
-content_hash(struct crm_logger *lg, struct rec *x, struct crm_error *err)
+static void
+content_hash(struct rec *x)
 {
-	struct crm_buf *b = &lg->hashin;
+	struct fnv128 f;
+	double none = 0;
 	size_t i;
 
-	crm_buf_reset(b);
-	if (crm_buf_addf(b, err, "%lld\037%lld\037%s\037%s\037%s\037",
-	    (long long)x->contact, (long long)x->at, x->channel, x->kind,
-	    x->direction ? x->direction : "") < 0)
-		return -1;
-	if (x->has_amount && crm_buf_addf(b, err, "%.17g", x->amount) < 0)
-		return -1;
-	if (crm_buf_addf(b, err, "\037%s\037", x->currency ? x->currency :
-	    "") < 0)
-		return -1;
-	if (x->has_quantity && crm_buf_addf(b, err, "%.17g", x->quantity) < 0)
-		return -1;
-	if (crm_buf_addf(b, err, "\037%s\037%lld", x->status ? x->status : "",
-	    (long long)x->closed_at) < 0)
-		return -1;
+	fnv128_init(&f);
+	fnv128_add(&f, &x->contact, sizeof(x->contact));
+	fnv128_add(&f, &x->at, sizeof(x->at));
+	fnv128_str(&f, x->channel);
+	fnv128_str(&f, x->kind);
+	fnv128_str(&f, x->direction);
+	fnv128_add(&f, &x->has_amount, sizeof(x->has_amount));
+	fnv128_add(&f, x->has_amount ? &x->amount : &none, sizeof(double));
+	fnv128_str(&f, x->currency);
+	fnv128_add(&f, &x->has_quantity, sizeof(x->has_quantity));
+	fnv128_add(&f, x->has_quantity ? &x->quantity : &none,
+	    sizeof(double));
+	fnv128_str(&f, x->status);
+	fnv128_add(&f, &x->closed_at, sizeof(x->closed_at));
 	for (i = 0; i < 5; i++)
-		if (crm_buf_addc(b, '\037', err) < 0 ||
-		    (x->text[i] && crm_buf_adds(b, x->text[i], err) < 0))
-			return -1;
-	fnv128(b->s, b->len, x->hash);
-	return 0;
+		fnv128_str(&f, x->text[i]);
+	fnv128_out(&f, x->hash);
 }
 
 static int
@@ -614,9 +648,9 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 
 	lg->st.read++;
 	if (normalise(lg, r, &x, cur, trimmed, err) < 0 ||
-	    contact_of(lg, r, &x.contact, err) < 0 ||
-	    content_hash(lg, &x, err) < 0)
+	    contact_of(lg, r, &x.contact, err) < 0)
 		goto done;
+	content_hash(&x);
 	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||
 	    bind_rec(lg, st, &x, err) < 0 || crm_db_step(lg->db, st, err) < 0)
 		goto done;
