@@ -1,0 +1,1099 @@
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "norm.h"
+#include "segment.h"
+
+/* RFM */
+
+static struct crm_rfm_rule std_rules[] = {
+	{ 5, 5, 4, 5, "Champions" },
+	{ 4, 4, 5, 5, "Champions" },
+	{ 3, 5, 4, 5, "Loyal" },
+	{ 4, 5, 2, 3, "Potential Loyalist" },
+	{ 5, 5, 1, 1, "New" },
+	{ 4, 4, 1, 1, "Promising" },
+	{ 3, 3, 3, 3, "Need Attention" },
+	{ 3, 3, 1, 2, "About to Sleep" },
+	{ 1, 2, 5, 5, "Can't Lose Them" },
+	{ 1, 2, 3, 4, "At Risk" },
+	{ 2, 2, 1, 2, "Hibernating" },
+	{ 1, 1, 1, 2, "Lost" },
+};
+
+static const struct crm_rfm_map std_map = {
+	sizeof(std_rules) / sizeof(std_rules[0]), std_rules
+};
+
+const struct crm_rfm_map *
+crm_rfm_default_map(void)
+{
+	return &std_map;
+}
+
+static const char *
+map_name(const struct crm_rfm_map *m, int r, int fm)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (r >= m->rules[i].rlo && r <= m->rules[i].rhi &&
+		    fm >= m->rules[i].fmlo && fm <= m->rules[i].fmhi)
+			return m->rules[i].name;
+	return "Unmapped";
+}
+
+void
+crm_rfm_map_free(struct crm_rfm_map *m)
+{
+	size_t i;
+
+	if (m == NULL || m == &std_map)
+		return;
+	for (i = 0; i < m->n; i++)
+		free((char *)m->rules[i].name);
+	free(m->rules);
+	free(m);
+}
+
+/* "3", "4-5" or "*" into lo..hi; -1 if bad. */
+static int
+range(const char *s, int *lo, int *hi)
+{
+	size_t len;
+	const char *t = crm_trim(s, &len);
+
+	if (len == 1 && t[0] == '*') {
+		*lo = 1;
+		*hi = 5;
+		return 0;
+	}
+	if (len == 1 && t[0] >= '1' && t[0] <= '5') {
+		*lo = *hi = t[0] - '0';
+		return 0;
+	}
+	if (len == 3 && t[1] == '-' && t[0] >= '1' && t[0] <= '5' &&
+	    t[2] >= t[0] && t[2] <= '5') {
+		*lo = t[0] - '0';
+		*hi = t[2] - '0';
+		return 0;
+	}
+	return -1;
+}
+
+struct crm_rfm_map *
+crm_rfm_map_read(const char *path, struct crm_error *err)
+{
+	static const struct crm_csv_col mcols[] = {
+		{ "r", "recency" }, { "fm", "frequency_monetary" },
+		{ "segment", "name" },
+	};
+	struct crm_rfm_map *m;
+	struct crm_csv *r;
+	int idx[3], rc, ri, fi;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	if ((r = crm_csv_open(path, 0, err)) == NULL)
+		goto fail;
+	if (crm_csv_header(r, mcols, 3, idx, err) < 0)
+		goto fail;
+	if (idx[0] < 0 || idx[1] < 0 || idx[2] < 0) {
+		crm_error_set(err, CRM_EDATA, "%s: a map needs the columns r,"
+		    " fm and segment", path);
+		goto fail;
+	}
+	while ((rc = crm_csv_next(r, err)) == 1) {
+		struct crm_rfm_rule *q, x;
+		char *name = NULL;
+
+		if (range(crm_csv_field(r, idx[0]), &x.rlo, &x.rhi) < 0 ||
+		    range(crm_csv_field(r, idx[1]), &x.fmlo, &x.fmhi) < 0 ||
+		    crm_blank(crm_csv_field(r, idx[2]))) {
+			crm_error_set(err, CRM_EDATA, "%s:%ld: expected r and fm"
+			    " as 1..5, a range such as 4-5, or *, and a"
+			    " segment name", path, crm_csv_line(r));
+			goto fail;
+		}
+		if ((q = reallocarray(m->rules, m->n + 1, sizeof(*q))) == NULL ||
+		    (name = strdup(crm_csv_field(r, idx[2]))) == NULL) {
+			if (q != NULL)
+				m->rules = q;
+			crm_error_set(err, CRM_EFAIL, "out of memory");
+			goto fail;
+		}
+		m->rules = q;
+		x.name = name;
+		m->rules[m->n++] = x;
+	}
+	if (rc < 0)
+		goto fail;
+	for (ri = 1; ri <= 5; ri++)
+		for (fi = 1; fi <= 5; fi++)
+			if (strcmp(map_name(m, ri, fi), "Unmapped") == 0) {
+				crm_error_set(err, CRM_EDATA, "%s: no segment"
+				    " for r=%d, fm=%d", path, ri, fi);
+				goto fail;
+			}
+	crm_csv_close(r);
+	return m;
+fail:
+	crm_csv_close(r);
+	crm_rfm_map_free(m);
+	return NULL;
+}
+
+struct buyer {
+	int64_t id;
+	double v[3];		/* recency days, frequency, monetary */
+	int s[3];
+	size_t ext, email;	/* offsets in the string arena, or -1 */
+	int buys;
+};
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Number of values in sorted v[0..n) strictly below x. */
+static size_t
+below(const double *v, size_t n, double x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Number of values in sorted v[0..n) strictly above x. */
+static size_t
+above(const double *v, size_t n, double x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return n - lo;
+}
+
+static int
+score(const double *sorted, size_t n, const double *cuts, int dim, double x)
+{
+	int k;
+
+	if (cuts != NULL) {
+		if (dim == 0) {
+			for (k = 0; k < 4; k++)
+				if (x <= cuts[k])
+					return 5 - k;
+			return 1;
+		}
+		for (k = 4; k > 0; k--)
+			if (x >= cuts[k - 1])
+				return k + 1;
+		return 1;
+	}
+	return 1 + (int)((5 * (dim == 0 ? above(sorted, n, x) :
+	    below(sorted, n, x))) / n);
+}
+
+/* Describe the scores' boundaries as the data gave them. */
+static int
+explain_dim(struct crm_buf *ex, const char *name, const double *sorted,
+    size_t n, const double *cuts, int dim, struct crm_error *err)
+{
+	double lo[6], hi[6];
+	int have[6] = { 0 }, k;
+	size_t i;
+
+	if (crm_buf_addf(ex, err, "%s:", name) < 0)
+		return -1;
+	if (cuts != NULL) {
+		if (crm_buf_addf(ex, err, " cut points %g %g %g %g (given)\n",
+		    cuts[0], cuts[1], cuts[2], cuts[3]) < 0)
+			return -1;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		k = score(sorted, n, NULL, dim, sorted[i]);
+		if (!have[k]) {
+			lo[k] = hi[k] = sorted[i];
+			have[k] = 1;
+		}
+		hi[k] = sorted[i];
+	}
+	for (k = 5; k >= 1; k--) {
+		if (!have[k])
+			continue;
+		if (crm_buf_addf(ex, err, " %d=%g..%g", k, lo[k], hi[k]) < 0)
+			return -1;
+	}
+	return crm_buf_addc(ex, '\n', err);
+}
+
+/* Fetch buyers and non-buyers; strings kept in arena. */
+static int
+fetch(struct crm_db *db, const struct crm_rfm_opts *opts, struct buyer **out,
+    size_t *nout, struct crm_buf *arena, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	struct buyer *b = NULL;
+	size_t n = 0, a = 0;
+	int64_t day0 = opts->asof - ((opts->asof % 86400) + 86400) % 86400;
+	int rc;
+
+	if ((st = crm_db_stmt(db, "SELECT c.id, c.external_id, c.email,"
+	    " p.last, p.n, p.total FROM contacts c LEFT JOIN (SELECT"
+	    " contact_id, max(at) AS last, count(*) AS n, total(amount) AS"
+	    " total FROM interactions WHERE kind = ?1 AND at < ?2"
+	    " GROUP BY contact_id) p ON p.contact_id = c.id"
+	    " WHERE c.merged_into IS NULL AND c.erased_at IS NULL"
+	    " ORDER BY c.id", err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, opts->kind ? opts->kind : "purchase",
+	    err) < 0 ||
+	    crm_db_bind_int(db, st, 2, day0 + 86400, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		struct buyer *x;
+		const char *s;
+
+		if (n == a) {
+			size_t na = a ? a * 2 : 1024;
+			struct buyer *q = reallocarray(b, na, sizeof(*q));
+
+			if (q == NULL) {
+				free(b);
+				sqlite3_reset(st);
+				return crm_error_set(err, CRM_EFAIL,
+				    "out of memory");
+			}
+			b = q;
+			a = na;
+		}
+		x = &b[n++];
+		memset(x, 0, sizeof(*x));
+		x->id = sqlite3_column_int64(st, 0);
+		x->ext = x->email = (size_t)-1;
+		if ((s = crm_db_col_text(st, 1)) != NULL) {
+			x->ext = arena->len;
+			if (crm_buf_add(arena, s, strlen(s) + 1, err) < 0)
+				goto fail;
+		}
+		if ((s = crm_db_col_text(st, 2)) != NULL) {
+			x->email = arena->len;
+			if (crm_buf_add(arena, s, strlen(s) + 1, err) < 0)
+				goto fail;
+		}
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			int64_t last = sqlite3_column_int64(st, 3);
+			int64_t lday = last - ((last % 86400) + 86400) % 86400;
+			double cnt = (double)sqlite3_column_int64(st, 4);
+			double tot = sqlite3_column_double(st, 5);
+
+			x->buys = 1;
+			x->v[0] = (double)((day0 - lday) / 86400);
+			x->v[1] = cnt;
+			x->v[2] = opts->monetary_avg ? tot / cnt : tot;
+			/* Two decimals, so that sums that differ only in
+			 * floating-point noise tie. */
+			x->v[2] = round(x->v[2] * 100) / 100;
+		}
+	}
+	if (rc < 0)
+		goto fail;
+	*out = b;
+	*nout = n;
+	return 0;
+fail:
+	sqlite3_reset(st);
+	free(b);
+	return -1;
+}
+
+/* Score everyone in b; explain the boundaries. */
+static int
+score_all(struct buyer *b, size_t n, const struct crm_rfm_opts *opts,
+    struct crm_buf *explain, struct crm_error *err)
+{
+	static const char *const dn[] = { "recency (days)", "frequency",
+	    "monetary" };
+	double *sorted[3] = { NULL, NULL, NULL };
+	size_t nb = 0, i;
+	int d, rc = -1;
+
+	for (i = 0; i < n; i++)
+		nb += (size_t)b[i].buys;
+	for (d = 0; d < 3; d++) {
+		size_t k = 0;
+
+		if ((sorted[d] = malloc((nb ? nb : 1) * sizeof(double))) ==
+		    NULL) {
+			crm_error_set(err, CRM_EFAIL, "out of memory");
+			goto done;
+		}
+		for (i = 0; i < n; i++)
+			if (b[i].buys)
+				sorted[d][k++] = b[i].v[d];
+		qsort(sorted[d], nb, sizeof(double), cmp_double);
+	}
+	for (i = 0; i < n; i++)
+		if (b[i].buys)
+			for (d = 0; d < 3; d++)
+				b[i].s[d] = score(sorted[d], nb, opts->cuts[d],
+				    d, b[i].v[d]);
+	if (explain != NULL) {
+		char day[11];
+
+		crm_format_date(opts->asof, day);
+		if (crm_buf_addf(explain, err, "as of %s: %zu contacts, %zu"
+		    " with purchases\n", day, n, nb) < 0)
+			goto done;
+		for (d = 0; d < 3; d++)
+			if (nb > 0 && explain_dim(explain, dn[d], sorted[d],
+			    nb, opts->cuts[d], d, err) < 0)
+				goto done;
+	}
+	rc = 0;
+done:
+	for (d = 0; d < 3; d++)
+		free(sorted[d]);
+	return rc;
+}
+
+static const char *
+rfm_name(const struct crm_rfm_opts *opts, const struct buyer *x)
+{
+	const struct crm_rfm_map *m = opts->map ? opts->map : &std_map;
+
+	if (!x->buys)
+		return "No purchases";
+	return map_name(m, x->s[0], (x->s[1] + x->s[2] + 1) / 2);
+}
+
+int
+crm_rfm(struct crm_db *db, const struct crm_rfm_opts *opts, struct crm_out *o,
+    struct crm_buf *explain, struct crm_error *err)
+{
+	static const char *const names[] = { "id", "external_id", "email",
+	    "recency", "frequency", "monetary", "r", "f", "m", "rfm",
+	    "segment" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT };
+	struct crm_buf arena = CRM_BUF_INIT((size_t)1 << 34);
+	struct buyer *b = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (fetch(db, opts, &b, &n, &arena, err) < 0 ||
+	    score_all(b, n, opts, explain, err) < 0 ||
+	    crm_out_header(o, names, types, 11, err) < 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		const struct buyer *x = &b[i];
+		char id[24], v[3][32], s[3][4], rfm[4];
+		const char *vals[11];
+		int d;
+
+		snprintf(id, sizeof(id), "%lld", (long long)x->id);
+		vals[0] = id;
+		vals[1] = x->ext == (size_t)-1 ? NULL : arena.s + x->ext;
+		vals[2] = x->email == (size_t)-1 ? NULL : arena.s + x->email;
+		for (d = 0; d < 3; d++) {
+			snprintf(v[d], sizeof(v[d]), d == 2 ? "%.2f" : "%.0f",
+			    x->v[d]);
+			snprintf(s[d], sizeof(s[d]), "%d", x->s[d]);
+			vals[3 + d] = x->buys ? v[d] : d == 1 ? "0" : NULL;
+			vals[6 + d] = x->buys ? s[d] : NULL;
+		}
+		snprintf(rfm, sizeof(rfm), "%d%d%d", x->s[0], x->s[1], x->s[2]);
+		vals[9] = x->buys ? rfm : NULL;
+		vals[10] = rfm_name(opts, x);
+		if (crm_out_row(o, vals, err) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	free(b);
+	crm_buf_release(&arena);
+	return rc;
+}
+
+/* Profitability */
+
+struct group {
+	char *key;
+	int64_t contacts, buyers, orders;
+	double revenue;
+};
+
+static int
+cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->revenue != y->revenue)
+		return x->revenue < y->revenue ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static int
+emit_groups(struct crm_out *o, const char *by, struct group *g, size_t ng,
+    int sort, struct crm_error *err)
+{
+	const char *names[] = { by, "contacts", "buyers", "orders", "revenue",
+	    "share", "cumulative_share", "aov", "revenue_per_contact" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM };
+	double total = 0, cum = 0;
+	size_t i;
+
+	for (i = 0; i < ng; i++)
+		total += g[i].revenue;
+	if (sort)
+		qsort(g, ng, sizeof(*g), cmp_group);
+	if (crm_out_header(o, names, types, 9, err) < 0)
+		return -1;
+	for (i = 0; i < ng; i++) {
+		char v[8][32];
+		const char *vals[9];
+
+		cum += g[i].revenue;
+		snprintf(v[0], 32, "%lld", (long long)g[i].contacts);
+		snprintf(v[1], 32, "%lld", (long long)g[i].buyers);
+		snprintf(v[2], 32, "%lld", (long long)g[i].orders);
+		snprintf(v[3], 32, "%.2f", g[i].revenue);
+		snprintf(v[4], 32, "%.4f", total > 0 ? g[i].revenue / total : 0);
+		snprintf(v[5], 32, "%.4f", total > 0 ? cum / total : 0);
+		snprintf(v[6], 32, "%.2f", g[i].orders ? g[i].revenue /
+		    (double)g[i].orders : 0);
+		snprintf(v[7], 32, "%.2f", g[i].contacts ? g[i].revenue /
+		    (double)g[i].contacts : 0);
+		vals[0] = g[i].key;
+		vals[1] = v[0];
+		vals[2] = v[1];
+		vals[3] = v[2];
+		vals[4] = v[3];
+		vals[5] = v[4];
+		vals[6] = v[5];
+		vals[7] = g[i].orders ? v[6] : NULL;
+		vals[8] = v[7];
+		if (crm_out_row(o, vals, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+add_group(struct group **g, size_t *ng, const char *key,
+    struct crm_error *err)
+{
+	struct group *q = reallocarray(*g, *ng + 1, sizeof(*q));
+
+	if (q == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	*g = q;
+	memset(&q[*ng], 0, sizeof(q[*ng]));
+	if ((q[*ng].key = strdup(key)) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	(*ng)++;
+	return 0;
+}
+
+static void
+free_groups(struct group *g, size_t ng)
+{
+	size_t i;
+
+	for (i = 0; i < ng; i++)
+		free(g[i].key);
+	free(g);
+}
+
+struct contrib {
+	double revenue;
+	int64_t orders;
+};
+
+static int
+cmp_contrib(const void *a, const void *b)
+{
+	const struct contrib *x = a, *y = b;
+
+	return x->revenue < y->revenue ? 1 : x->revenue > y->revenue ? -1 : 0;
+}
+
+/* Revenue deciles of all contacts, best first: the 80/20 view. */
+static int
+profit_decile(struct crm_db *db, const struct crm_rfm_opts *rfm,
+    struct crm_out *o, struct crm_error *err)
+{
+	struct crm_buf arena = CRM_BUF_INIT((size_t)1 << 34);
+	struct buyer *b = NULL;
+	struct contrib *c = NULL;
+	struct group *g = NULL;
+	size_t n = 0, ng = 0, i;
+	int rc = -1, d;
+	struct crm_rfm_opts all = *rfm;
+
+	all.monetary_avg = 0;
+	if (fetch(db, &all, &b, &n, &arena, err) < 0)
+		goto done;
+	if ((c = calloc(n ? n : 1, sizeof(*c))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		c[i].revenue = b[i].buys ? b[i].v[2] : 0;
+		c[i].orders = b[i].buys ? (int64_t)b[i].v[1] : 0;
+	}
+	qsort(c, n, sizeof(*c), cmp_contrib);
+	for (d = 1; d <= 10; d++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "%d", d);
+		if (add_group(&g, &ng, key, err) < 0)
+			goto done;
+	}
+	for (i = 0; i < n; i++) {
+		struct group *x = &g[i * 10 / n];
+
+		x->contacts++;
+		x->buyers += c[i].orders > 0;
+		x->orders += c[i].orders;
+		x->revenue += c[i].revenue;
+	}
+	rc = emit_groups(o, "decile", g, ng, 0, err);
+done:
+	free_groups(g, ng);
+	free(c);
+	free(b);
+	crm_buf_release(&arena);
+	return rc;
+}
+
+/* By RFM segment. */
+static int
+profit_rfm(struct crm_db *db, const struct crm_rfm_opts *rfm,
+    struct crm_out *o, struct crm_error *err)
+{
+	struct crm_buf arena = CRM_BUF_INIT((size_t)1 << 34);
+	struct crm_rfm_opts tot = *rfm;
+	struct buyer *b = NULL, *bt = NULL;
+	struct group *g = NULL;
+	size_t n = 0, nt = 0, ng = 0, i, k;
+	int rc = -1;
+
+	/* Scores on the user's monetary choice; revenue always the total. */
+	tot.monetary_avg = 0;
+	if (fetch(db, rfm, &b, &n, &arena, err) < 0 ||
+	    score_all(b, n, rfm, NULL, err) < 0 ||
+	    fetch(db, &tot, &bt, &nt, &arena, err) < 0)
+		goto done;
+	for (i = 0; i < n && i < nt; i++) {
+		const char *name = rfm_name(rfm, &b[i]);
+
+		for (k = 0; k < ng; k++)
+			if (strcmp(g[k].key, name) == 0)
+				break;
+		if (k == ng && add_group(&g, &ng, name, err) < 0)
+			goto done;
+		g[k].contacts++;
+		g[k].buyers += bt[i].buys;
+		g[k].orders += bt[i].buys ? (int64_t)bt[i].v[1] : 0;
+		g[k].revenue += bt[i].buys ? bt[i].v[2] : 0;
+	}
+	rc = emit_groups(o, "segment", g, ng, 1, err);
+done:
+	free_groups(g, ng);
+	free(b);
+	free(bt);
+	crm_buf_release(&arena);
+	return rc;
+}
+
+int
+crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
+    struct crm_out *o, struct crm_error *err)
+{
+	static const char *const simple[][2] = {
+		{ "stage", "c.stage" }, { "country", "c.country" },
+		{ "city", "c.city" }, { "owner", "c.owner" },
+	};
+	struct crm_buf sql = CRM_BUF_INIT(1 << 16);
+	struct group *g = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t ng = 0, i;
+	int rc = -1, step;
+	int64_t day0 = rfm->asof - ((rfm->asof % 86400) + 86400) % 86400;
+
+	if (by == NULL) {
+		static const char *const names[] = { "id", "external_id",
+		    "email", "orders", "revenue", "aov", "first_purchase",
+		    "last_purchase", "tenure_days" };
+		static const enum crm_coltype types[] = { CRM_COL_NUM,
+		    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM,
+		    CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM };
+
+		if ((st = crm_db_stmt(db, "SELECT c.id, c.external_id, c.email,"
+		    " coalesce(p.n, 0), printf('%.2f', coalesce(p.total, 0)),"
+		    " CASE WHEN p.n > 0 THEN printf('%.2f', p.total / p.n) END,"
+		    " strftime('%Y-%m-%d', p.first, 'unixepoch'),"
+		    " strftime('%Y-%m-%d', p.last, 'unixepoch'),"
+		    " (?2 - min(c.created_at, coalesce(p.first, c.created_at)))"
+		    " / 86400 FROM contacts c LEFT JOIN (SELECT contact_id,"
+		    " count(*) AS n, total(amount) AS total, min(at) AS first,"
+		    " max(at) AS last FROM interactions WHERE kind = ?1 AND"
+		    " at < ?2 GROUP BY contact_id) p ON p.contact_id = c.id"
+		    " WHERE c.merged_into IS NULL AND c.erased_at IS NULL"
+		    " ORDER BY c.id", err)) == NULL ||
+		    crm_db_bind_text(db, st, 1, rfm->kind ? rfm->kind :
+		    "purchase", err) < 0 ||
+		    crm_db_bind_int(db, st, 2, day0 + 86400, err) < 0 ||
+		    crm_out_header(o, names, types, 9, err) < 0)
+			return -1;
+		while ((step = crm_db_step(db, st, err)) == 1) {
+			const char *vals[9];
+
+			for (i = 0; i < 9; i++)
+				vals[i] = crm_db_col_text(st, (int)i);
+			if (crm_out_row(o, vals, err) < 0) {
+				sqlite3_reset(st);
+				return -1;
+			}
+		}
+		return step < 0 ? -1 : 0;
+	}
+	if (strcmp(by, "decile") == 0)
+		return profit_decile(db, rfm, o, err);
+	if (strcmp(by, "rfm") == 0)
+		return profit_rfm(db, rfm, o, err);
+	for (i = 0; i < 4; i++)
+		if (strcmp(by, simple[i][0]) == 0)
+			break;
+	if (i == 4 && strcmp(by, "segment") != 0)
+		return crm_error_set(err, CRM_EUSAGE, "cannot group by '%s'"
+		    " (stage, country, city, owner, segment, rfm or decile)",
+		    by);
+	/* The grouping column comes from the table above, not the user. */
+	if (crm_buf_addf(&sql, err, "SELECT %s, count(*), count(p.n),"
+	    " total(p.n), total(p.total) FROM contacts c %s LEFT JOIN (SELECT"
+	    " contact_id, count(*) AS n, total(amount) AS total FROM"
+	    " interactions WHERE kind = ?1 AND at < ?2 GROUP BY contact_id)"
+	    " p ON p.contact_id = c.id WHERE c.merged_into IS NULL AND"
+	    " c.erased_at IS NULL GROUP BY 1", i < 4 ? simple[i][1] :
+	    "sg.name", i < 4 ? "" : "JOIN segment_members sm ON"
+	    " sm.contact_id = c.id JOIN segments sg ON sg.id = sm.segment_id")
+	    < 0 || (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, rfm->kind ? rfm->kind : "purchase",
+	    err) < 0 || crm_db_bind_int(db, st, 2, day0 + 86400, err) < 0)
+		goto done;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		const char *k = crm_db_col_text(st, 0);
+
+		if (add_group(&g, &ng, k ? k : "(none)", err) < 0)
+			goto done;
+		g[ng - 1].contacts = sqlite3_column_int64(st, 1);
+		g[ng - 1].buyers = sqlite3_column_int64(st, 2);
+		g[ng - 1].orders = sqlite3_column_int64(st, 3);
+		g[ng - 1].revenue = sqlite3_column_double(st, 4);
+	}
+	if (step < 0)
+		goto done;
+	rc = emit_groups(o, by, g, ng, 1, err);
+done:
+	sqlite3_finalize(st);
+	free_groups(g, ng);
+	crm_buf_release(&sql);
+	return rc;
+}
+
+int
+crm_pairs(struct crm_db *db, int by_category, double min_support,
+    struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "a", "b", "contacts", "support",
+	    "confidence", "lift" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+	sqlite3_stmt *st;
+	const char *vals[6];
+	int step, i;
+
+	/*
+	 * A basket is everything one contact bought.  The item column is
+	 * picked from two fixed statements, never from user text.
+	 */
+	st = crm_db_stmt(db, by_category ?
+	    "WITH b AS (SELECT DISTINCT contact_id, category AS item FROM"
+	    " interactions WHERE kind = 'purchase' AND category IS NOT NULL),"
+	    " n AS (SELECT count(DISTINCT contact_id) AS n FROM b),"
+	    " ci AS (SELECT item, count(*) AS k FROM b GROUP BY item)"
+	    " SELECT x.item, y.item, count(*), printf('%.4f', count(*) * 1.0 /"
+	    " n.n), printf('%.4f', count(*) * 1.0 / cx.k), printf('%.4f',"
+	    " count(*) * 1.0 * n.n / (cx.k * cy.k)) FROM b x JOIN b y ON"
+	    " x.contact_id = y.contact_id AND x.item <> y.item JOIN ci cx ON"
+	    " cx.item = x.item JOIN ci cy ON cy.item = y.item, n"
+	    " GROUP BY x.item, y.item HAVING count(*) >= CASE WHEN ?1 < 1"
+	    " THEN ?1 * max(n.n) ELSE ?1 END ORDER BY count(*) DESC, x.item,"
+	    " y.item" :
+	    "WITH b AS (SELECT DISTINCT contact_id, product AS item FROM"
+	    " interactions WHERE kind = 'purchase' AND product IS NOT NULL),"
+	    " n AS (SELECT count(DISTINCT contact_id) AS n FROM b),"
+	    " ci AS (SELECT item, count(*) AS k FROM b GROUP BY item)"
+	    " SELECT x.item, y.item, count(*), printf('%.4f', count(*) * 1.0 /"
+	    " n.n), printf('%.4f', count(*) * 1.0 / cx.k), printf('%.4f',"
+	    " count(*) * 1.0 * n.n / (cx.k * cy.k)) FROM b x JOIN b y ON"
+	    " x.contact_id = y.contact_id AND x.item <> y.item JOIN ci cx ON"
+	    " cx.item = x.item JOIN ci cy ON cy.item = y.item, n"
+	    " GROUP BY x.item, y.item HAVING count(*) >= CASE WHEN ?1 < 1"
+	    " THEN ?1 * max(n.n) ELSE ?1 END ORDER BY count(*) DESC, x.item,"
+	    " y.item", err);
+	if (st == NULL || crm_db_bind_double(db, st, 1, min_support, err) < 0 ||
+	    crm_out_header(o, names, types, 6, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < 6; i++)
+			vals[i] = crm_db_col_text(st, i);
+		if (crm_out_row(o, vals, err) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	return step < 0 ? -1 : 0;
+}
+
+static const char *const member_names[] = { "id", "external_id", "email",
+    "first_name", "last_name" };
+static const enum crm_coltype member_types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT };
+
+static int
+emit_members(struct crm_db *db, sqlite3_stmt *st, struct crm_out *o,
+    int64_t *count, struct crm_error *err)
+{
+	const char *vals[5];
+	int step, i;
+
+	if (count != NULL)
+		*count = 0;
+	if (crm_out_header(o, member_names, member_types, 5, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < 5; i++)
+			vals[i] = crm_db_col_text(st, i);
+		if (crm_out_row(o, vals, err) < 0)
+			return -1;
+		if (count != NULL)
+			(*count)++;
+	}
+	return step < 0 ? -1 : 0;
+}
+
+int
+crm_segment_select(struct crm_db *db, const struct crm_expr *e,
+    struct crm_out *o, int64_t *count, struct crm_error *err)
+{
+	struct crm_buf sql = CRM_BUF_INIT(1 << 20);
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (crm_buf_addf(&sql, err, "SELECT c.id, c.external_id, c.email,"
+	    " c.first_name, c.last_name %s WHERE c.merged_into IS NULL AND"
+	    " c.erased_at IS NULL AND (%s) ORDER BY c.id", crm_expr_from(e),
+	    crm_expr_sql(e)) < 0 ||
+	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)
+		goto done;
+	if (crm_expr_bind(e, st, 1) < 0) {
+		crm_error_set(err, CRM_EFAIL, "bind failed");
+		goto done;
+	}
+	rc = emit_members(db, st, o, count, err);
+done:
+	sqlite3_finalize(st);
+	crm_buf_release(&sql);
+	return rc;
+}
+
+/* The id of segment name, 0 if none. */
+static int
+segment_id(struct crm_db *db, const char *name, int64_t *id, char **rule,
+    struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = 0;
+	if ((st = crm_db_stmt(db, "SELECT id, rule FROM segments WHERE"
+	    " name = ?", err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, name, err) < 0 ||
+	    (rc = crm_db_step(db, st, err)) < 0)
+		return -1;
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		if (rule != NULL) {
+			const char *r = crm_db_col_text(st, 1);
+
+			*rule = r ? strdup(r) : NULL;
+		}
+		sqlite3_reset(st);
+	}
+	return 0;
+}
+
+/* Create or (with replace) empty segment name; *id gets it. */
+static int
+segment_make(struct crm_db *db, const char *name, const char *kind,
+    const char *rule, int replace, int64_t *id, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t now = crm_now();
+
+	if (crm_blank(name))
+		return crm_error_set(err, CRM_EUSAGE, "empty segment name");
+	if (segment_id(db, name, id, NULL, err) < 0)
+		return -1;
+	if (*id != 0 && !replace)
+		return crm_error_set(err, CRM_EUSAGE, "segment '%s' exists"
+		    " (--replace to overwrite it)", name);
+	if (*id != 0) {
+		if ((st = crm_db_stmt(db, "DELETE FROM segment_members WHERE"
+		    " segment_id = ?", err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, *id, err) < 0 ||
+		    crm_db_step(db, st, err) < 0 ||
+		    (st = crm_db_stmt(db, "UPDATE segments SET kind = ?2,"
+		    " rule = ?3, computed_at = ?4, updated_at = ?4 WHERE"
+		    " id = ?1", err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, *id, err) < 0 ||
+		    crm_db_bind_text(db, st, 2, kind, err) < 0 ||
+		    crm_db_bind_text(db, st, 3, rule, err) < 0 ||
+		    crm_db_bind_int(db, st, 4, now, err) < 0 ||
+		    crm_db_step(db, st, err) < 0)
+			return -1;
+		return 0;
+	}
+	if ((st = crm_db_stmt(db, "INSERT INTO segments (name, kind, rule,"
+	    " computed_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4,"
+	    " ?4)", err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, name, err) < 0 ||
+	    crm_db_bind_text(db, st, 2, kind, err) < 0 ||
+	    crm_db_bind_text(db, st, 3, rule, err) < 0 ||
+	    crm_db_bind_int(db, st, 4, now, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		return -1;
+	*id = crm_db_last_id(db);
+	return 0;
+}
+
+/* Fill rule segment id from its expression. */
+static int
+fill_rule(struct crm_db *db, int64_t id, const char *rule, int64_t asof,
+    int64_t *count, int *col, struct crm_error *err)
+{
+	struct crm_buf sql = CRM_BUF_INIT(1 << 20);
+	struct crm_expr *e;
+	sqlite3_stmt *st = NULL;
+	int rc = -1, c;
+
+	if ((e = crm_expr_parse(rule, asof, col ? col : &c, err)) == NULL)
+		return -1;
+	if (crm_buf_addf(&sql, err, "INSERT INTO segment_members (segment_id,"
+	    " contact_id) SELECT ?%d, c.id %s WHERE c.merged_into IS NULL AND"
+	    " c.erased_at IS NULL AND (%s)", crm_expr_nparams(e) + 1,
+	    crm_expr_from(e), crm_expr_sql(e)) < 0 ||
+	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)
+		goto done;
+	if (crm_expr_bind(e, st, 1) < 0 ||
+	    crm_db_bind_int(db, st, crm_expr_nparams(e) + 1, id, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		goto done;
+	*count = sqlite3_changes(crm_db_handle(db));
+	rc = 0;
+done:
+	sqlite3_finalize(st);
+	crm_buf_release(&sql);
+	crm_expr_free(e);
+	return rc;
+}
+
+int
+crm_segment_save_rule(struct crm_db *db, const char *name, const char *rule,
+    int64_t asof, int replace, int64_t *count, int *col,
+    struct crm_error *err)
+{
+	int64_t id;
+
+	if (segment_make(db, name, "rule", rule, replace, &id, err) < 0)
+		return -1;
+	return fill_rule(db, id, rule, asof, count, col, err);
+}
+
+int
+crm_segment_save_list(struct crm_db *db, const char *name, const int64_t *ids,
+    size_t n, int replace, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	size_t i;
+
+	if (segment_make(db, name, "list", NULL, replace, &id, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((st = crm_db_stmt(db, "INSERT OR IGNORE INTO segment_members"
+		    " (segment_id, contact_id) VALUES (?, ?)", err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, id, err) < 0 ||
+		    crm_db_bind_int(db, st, 2, ids[i], err) < 0 ||
+		    crm_db_step(db, st, err) < 0)
+			return -1;
+	return 0;
+}
+
+int
+crm_segment_refresh(struct crm_db *db, const char *name, int64_t asof,
+    int64_t *count, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	char *rule = NULL;
+	int64_t id;
+	int rc;
+
+	if (segment_id(db, name, &id, &rule, err) < 0)
+		return -1;
+	if (id == 0)
+		return crm_error_set(err, CRM_EUSAGE, "no segment '%s'", name);
+	if (rule == NULL)
+		return crm_error_set(err, CRM_EUSAGE, "segment '%s' is a list,"
+		    " not a rule: nothing to refresh", name);
+	if ((st = crm_db_stmt(db, "DELETE FROM segment_members WHERE"
+	    " segment_id = ?", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
+	    crm_db_step(db, st, err) < 0 ||
+	    (st = crm_db_stmt(db, "UPDATE segments SET computed_at = ?2"
+	    " WHERE id = ?1", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, crm_now(), err) < 0 ||
+	    crm_db_step(db, st, err) < 0) {
+		free(rule);
+		return -1;
+	}
+	rc = fill_rule(db, id, rule, asof, count, NULL, err);
+	free(rule);
+	return rc;
+}
+
+int
+crm_segment_drop(struct crm_db *db, const char *name, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+
+	if ((st = crm_db_stmt(db, "DELETE FROM segments WHERE name = ?",
+	    err)) == NULL || crm_db_bind_text(db, st, 1, name, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		return -1;
+	if (sqlite3_changes(crm_db_handle(db)) == 0)
+		return crm_error_set(err, CRM_EUSAGE, "no segment '%s'", name);
+	return 0;
+}
+
+int
+crm_segment_list(struct crm_db *db, struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "name", "kind", "members",
+	    "computed_at", "rule" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT };
+	sqlite3_stmt *st;
+	const char *vals[5];
+	char t[21];
+	int step, i;
+
+	if ((st = crm_db_stmt(db, "SELECT s.name, s.kind, (SELECT count(*)"
+	    " FROM segment_members m WHERE m.segment_id = s.id), s.computed_at,"
+	    " s.rule FROM segments s ORDER BY s.name", err)) == NULL ||
+	    crm_out_header(o, names, types, 5, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < 5; i++)
+			vals[i] = crm_db_col_text(st, i);
+		if (vals[3] != NULL) {
+			crm_format_time(sqlite3_column_int64(st, 3), t);
+			vals[3] = t;
+		}
+		if (crm_out_row(o, vals, err) < 0) {
+			sqlite3_reset(st);
+			return -1;
+		}
+	}
+	return step < 0 ? -1 : 0;
+}
+
+int
+crm_segment_show(struct crm_db *db, const char *name, struct crm_out *o,
+    struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+
+	if (segment_id(db, name, &id, NULL, err) < 0)
+		return -1;
+	if (id == 0)
+		return crm_error_set(err, CRM_EUSAGE, "no segment '%s'", name);
+	if ((st = crm_db_stmt(db, "SELECT c.id, c.external_id, c.email,"
+	    " c.first_name, c.last_name FROM segment_members m JOIN contacts c"
+	    " ON c.id = m.contact_id WHERE m.segment_id = ? ORDER BY c.id",
+	    err)) == NULL || crm_db_bind_int(db, st, 1, id, err) < 0)
+		return -1;
+	return emit_members(db, st, o, NULL, err);
+}
+
+int
+crm_segment_rules(struct crm_db *db, char ***names, size_t *n,
+    struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	char **v = NULL;
+	int step;
+
+	*n = 0;
+	if ((st = crm_db_stmt(db, "SELECT name FROM segments WHERE kind ="
+	    " 'rule' ORDER BY name", err)) == NULL)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		char **q = reallocarray(v, *n + 1, sizeof(*q));
+
+		if (q == NULL || (q[*n] = strdup(crm_db_col_text(st, 0))) ==
+		    NULL) {
+			v = q ? q : v;
+			sqlite3_reset(st);
+			*names = v;
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		}
+		v = q;
+		(*n)++;
+	}
+	*names = v;
+	return step < 0 ? -1 : 0;
+}

@@ -1,0 +1,121 @@
+/*
+ * segment.h - who is which customer: RFM, rules, profitability, baskets,
+ * saved segments.
+ */
+#ifndef CRM_SEGMENT_H
+#define CRM_SEGMENT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "csvio.h"
+#include "db.h"
+#include "error.h"
+#include "expr.h"
+
+/*
+ * RFM.  For each contact (not merged away, not erased): recency in days
+ * from the day of the last purchase to the as-of day, frequency (number of
+ * purchases), monetary (their total, or mean with monetary_avg), counting
+ * purchases up to the end of the as-of day.  Each is scored 1..5:
+ *
+ *  - by quintile (default): a value's score is 1 + floor(5 * k / n), where
+ *    n is the number of buyers and k the number of buyers with a strictly
+ *    worse value (fewer purchases, less money, more days), so equal values
+ *    always get equal scores;
+ *  - or by four cut points per measure, ascending: frequency and monetary
+ *    score k + 1 when at least the k-th cut; recency scores 5 when at most
+ *    the first cut, 4 at most the second, ... 1 above the fourth.
+ *
+ * The segment name comes from a map on (R, FM) where FM = (F + M + 1) / 2
+ * (integer division: the mean, halves rounded up).  Contacts without
+ * purchases get no scores and the segment "No purchases".
+ */
+struct crm_rfm_rule {
+	int rlo, rhi, fmlo, fmhi;
+	const char *name;	/* owned (malloc'd) in a map read from a file */
+};
+
+struct crm_rfm_map {
+	size_t n;
+	struct crm_rfm_rule *rules;	/* the first rule that matches wins */
+};
+
+/* The standard map (static; do not free). */
+const struct crm_rfm_map *crm_rfm_default_map(void);
+
+/*
+ * Read a map: CSV with columns r, fm and segment, where r and fm are a
+ * score, a range "4-5" or "*".  Every (R, FM) pair must be covered.
+ */
+struct crm_rfm_map *crm_rfm_map_read(const char *path, struct crm_error *err);
+void crm_rfm_map_free(struct crm_rfm_map *m);
+
+struct crm_rfm_opts {
+	int64_t asof;		/* UTC seconds; the whole day counts */
+	int monetary_avg;	/* mean spend instead of total */
+	const char *kind;	/* interactions that are purchases */
+	const double *cuts[3];	/* R, F, M: 4 ascending values, or NULL */
+	const struct crm_rfm_map *map;
+};
+
+/*
+ * Compute RFM and write one row per contact to o (id, external_id, email,
+ * recency, frequency, monetary, r, f, m, rfm, segment), ordered by id.
+ * The cut points used are described in explain (lines of text).
+ */
+int crm_rfm(struct crm_db *db, const struct crm_rfm_opts *opts,
+    struct crm_out *o, struct crm_buf *explain, struct crm_error *err);
+
+/*
+ * Profitability per contact (by == NULL): orders, revenue, average order
+ * value, first and last purchase, tenure in days; or per group, by one of
+ * stage, country, city, owner, segment (saved segments), rfm (RFM
+ * segments, with rfm options) or decile (revenue deciles: the 80/20 view):
+ * contacts, buyers, orders, revenue, share and cumulative share of revenue,
+ * average order value, revenue per contact.
+ */
+int crm_profit(struct crm_db *db, const char *by,
+    const struct crm_rfm_opts *rfm, struct crm_out *o,
+    struct crm_error *err);
+
+/*
+ * Items bought together: for every ordered pair (a, b) of products (or
+ * categories, by_category) bought by the same contacts, the number of
+ * contacts who bought both, support (that share of all buyers), confidence
+ * (share of a's buyers who bought b) and lift (confidence over b's
+ * support).  Pairs with support below min_support (a share when below 1,
+ * else a count of contacts) are left out.
+ */
+int crm_pairs(struct crm_db *db, int by_category, double min_support,
+    struct crm_out *o, struct crm_error *err);
+
+/* Contacts matching e (id, external_id, email, first_name, last_name). */
+int crm_segment_select(struct crm_db *db, const struct crm_expr *e,
+    struct crm_out *o, int64_t *count, struct crm_error *err);
+
+/*
+ * Saved segments.  A rule segment stores its expression and is recomputed
+ * by refresh; a list segment stores the contacts it was given.  save
+ * replaces an existing segment of that name only with replace set.
+ */
+int crm_segment_save_rule(struct crm_db *db, const char *name,
+    const char *rule, int64_t asof, int replace, int64_t *count, int *col,
+    struct crm_error *err);
+int crm_segment_save_list(struct crm_db *db, const char *name,
+    const int64_t *ids, size_t n, int replace, struct crm_error *err);
+int crm_segment_refresh(struct crm_db *db, const char *name, int64_t asof,
+    int64_t *count, struct crm_error *err);
+int crm_segment_drop(struct crm_db *db, const char *name,
+    struct crm_error *err);
+int crm_segment_list(struct crm_db *db, struct crm_out *o,
+    struct crm_error *err);
+int crm_segment_show(struct crm_db *db, const char *name, struct crm_out *o,
+    struct crm_error *err);
+
+/* The names of the rule segments, for refresh of all (free each and the
+ * array). */
+int crm_segment_rules(struct crm_db *db, char ***names, size_t *n,
+    struct crm_error *err);
+
+#endif
