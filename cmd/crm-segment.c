@@ -99,6 +99,8 @@ read_ids(struct crm_db *db, const char *region, size_t *n)
 		snprintf(key, sizeof(key), "%s%s", k == 0 ? "#" : "", v);
 		if (crm_contact_resolve(db, key, region, &id, &err) < 0) {
 			crm_error_prefix(&err, "<stdin>:%ld", crm_csv_line(r));
+			free(ids);
+			crm_csv_close(r);
 			crm_die(&err);
 		}
 		if (*n == a) {
