@@ -1,0 +1,1063 @@
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clv.h"
+#include "optim.h"
+#include "stats.h"
+
+#define SUB_MIN		50000	/* distinct summaries before subsampling */
+#define SUB_SIZE	20000	/* about this many in the subsample */
+#define PARETO_MAXN	20000	/* 2F1 terms per evaluation near z = 1 */
+#define GTOL		1e-9	/* on the mean log-likelihood, log-params */
+
+enum { SPEND = 3 };	/* the Gamma-Gamma fit, next to the CRM_CLV_* kinds */
+
+/*
+ * The data as the likelihoods see it: identical summaries grouped with a
+ * weight, those with x = 0 first, each group pointing at its entry in the
+ * table of distinct x values so that terms depending only on x and the
+ * parameters are computed once per evaluation.
+ */
+struct rows {
+	size_t n;		/* groups */
+	size_t nzero;		/* groups [0, nzero) have x = 0 */
+	double *T, *tx, *zb;	/* per group (zb: spend model only) */
+	double *w;		/* customers per group */
+	size_t *xi;		/* per group: index into xs */
+	long *xs;		/* distinct x values */
+	size_t nx;
+	double *wx;		/* customers per distinct x */
+	double wsum;		/* customers */
+	double *tab;		/* scratch, 2 per distinct x */
+	double s_xlnz, s_lnz;	/* spend model: sum w x ln zbar, sum w ln zbar */
+	/*
+	 * Pareto/NBD: its 2F1 depends on x and one time (t_x or T), and
+	 * dates make these repeat, so each distinct (x, t) is a key whose
+	 * terms are computed once per evaluation.
+	 */
+	size_t nkey;
+	long *kx;
+	double *kt;
+	size_t *kT, *ktx;	/* per group: keys of (x, T) and (x, t_x) */
+	double *klf, *kla, *klb; /* per key: ln F, ln(alpha+t), ln(beta+t) */
+};
+
+static void
+rows_free(struct rows *d)
+{
+	free(d->T);
+	free(d->tx);
+	free(d->zb);
+	free(d->w);
+	free(d->xi);
+	free(d->xs);
+	free(d->wx);
+	free(d->tab);
+	free(d->kx);
+	free(d->kt);
+	free(d->kT);
+	free(d->ktx);
+	free(d->klf);
+	free(d->kla);
+	free(d->klb);
+	memset(d, 0, sizeof(*d));
+}
+
+static int
+nomem(struct crm_error *err)
+{
+	return crm_error_set(err, CRM_EFAIL, "out of memory: %s",
+	    strerror(errno));
+}
+
+static int
+check_customer(const struct crm_clv_customer *c, size_t i, int spend,
+    struct crm_error *err)
+{
+	if (c->x < 0)
+		return crm_error_set(err, CRM_EDATA,
+		    "customer %zu: negative x %ld", i + 1, c->x);
+	if (spend) {
+		if (c->x > 0 && !(isfinite(c->zbar) && c->zbar > 0))
+			return crm_error_set(err, CRM_EDATA, "customer %zu: "
+			    "zbar %g must be positive when x > 0", i + 1,
+			    c->zbar);
+		return 0;
+	}
+	if (!isfinite(c->T) || !isfinite(c->t_x))
+		return crm_error_set(err, CRM_EDATA,
+		    "customer %zu: t_x or T not finite", i + 1);
+	if (!(c->T > 0))
+		return crm_error_set(err, CRM_EDATA,
+		    "customer %zu: T %g must be positive", i + 1, c->T);
+	if (!(c->t_x >= 0 && c->t_x <= c->T))
+		return crm_error_set(err, CRM_EDATA,
+		    "customer %zu: t_x %g not in [0, T = %g]", i + 1, c->t_x,
+		    c->T);
+	if (c->x == 0 && c->t_x != 0)
+		return crm_error_set(err, CRM_EDATA,
+		    "customer %zu: t_x %g but no repeat purchase", i + 1,
+		    c->t_x);
+	return 0;
+}
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t
+dbits(double v)
+{
+	uint64_t u;
+
+	v += 0.0;	/* -0 and +0 alike */
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Second half of building rows: given groups (gx their x values) with
+ * the x = 0 ones first, index the distinct x values and total the weights.
+ */
+static int
+rows_finish(struct rows *d, const long *gx, struct crm_error *err)
+{
+	size_t g, *map = NULL;
+	long maxx = 0, *tmp = NULL;
+	int rc = -1;
+
+	d->nzero = 0;
+	while (d->nzero < d->n && gx[d->nzero] == 0)
+		d->nzero++;
+	for (g = 0; g < d->n; g++)
+		if (gx[g] > maxx)
+			maxx = gx[g];
+	if ((d->xi = malloc((d->n + 1) * sizeof(*d->xi))) == NULL)
+		return nomem(err);
+	d->nx = 0;
+	if ((unsigned long)maxx <= 4 * d->n + 1024) {
+		if ((map = calloc((size_t)maxx + 1, sizeof(*map))) == NULL ||
+		    (d->xs = malloc((d->n + 1) * sizeof(*d->xs))) == NULL) {
+			nomem(err);
+			goto done;
+		}
+		for (g = 0; g < d->n; g++) {
+			if (map[gx[g]] == 0) {
+				d->xs[d->nx++] = gx[g];
+				map[gx[g]] = d->nx;
+			}
+			d->xi[g] = map[gx[g]] - 1;
+		}
+	} else {
+		if ((tmp = malloc(d->n * sizeof(*tmp))) == NULL) {
+			nomem(err);
+			goto done;
+		}
+		memcpy(tmp, gx, d->n * sizeof(*tmp));
+		qsort(tmp, d->n, sizeof(*tmp), cmp_long);
+		for (g = 0; g < d->n; g++)
+			if (g == 0 || tmp[g] != tmp[d->nx - 1])
+				tmp[d->nx++] = tmp[g];
+		d->xs = tmp;
+		tmp = NULL;
+		for (g = 0; g < d->n; g++)
+			d->xi[g] = (long *)bsearch(&gx[g], d->xs, d->nx,
+			    sizeof(long), cmp_long) - d->xs;
+	}
+	if ((d->wx = calloc(d->nx, sizeof(*d->wx))) == NULL ||
+	    (d->tab = calloc(2 * d->nx, sizeof(*d->tab))) == NULL) {
+		nomem(err);
+		goto done;
+	}
+	d->wsum = 0;
+	d->s_xlnz = d->s_lnz = 0;
+	for (g = 0; g < d->n; g++) {
+		d->wx[d->xi[g]] += d->w[g];
+		d->wsum += d->w[g];
+		if (d->zb != NULL) {
+			d->s_xlnz += d->w[g] * gx[g] * log(d->zb[g]);
+			d->s_lnz += d->w[g] * log(d->zb[g]);
+		}
+	}
+	rc = 0;
+done:
+	free(map);
+	free(tmp);
+	return rc;
+}
+
+/*
+ * Group the summaries: on (x, t_x, T) for the count models, on (x, zbar)
+ * for the spend model, which uses only customers with x > 0.  An open
+ * addressing hash table keeps it linear.
+ */
+static int
+rows_build(struct rows *d, const struct crm_clv_customer *c, size_t n,
+    int spend, struct crm_error *err)
+{
+	size_t i, g, used = 0, size, *slot = NULL, *order = NULL, nz, at;
+	long *gx = NULL, *gx2 = NULL;
+	double *k1 = NULL, *k2 = NULL, *w = NULL;
+	int rc = -1;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < n; i++) {
+		if (check_customer(&c[i], i, spend, err) < 0)
+			return -1;
+		used += !spend || c[i].x > 0;
+	}
+	if (used == 0)
+		return crm_error_set(err, CRM_EDATA, spend ?
+		    "no repeat customers (x > 0) to fit spend on" :
+		    "no customers");
+	for (size = 16; size < 2 * used; size *= 2)
+		;
+	slot = calloc(size, sizeof(*slot));
+	gx = malloc(used * sizeof(*gx));
+	k1 = malloc(used * sizeof(*k1));
+	k2 = malloc(used * sizeof(*k2));
+	w = malloc(used * sizeof(*w));
+	if (!slot || !gx || !k1 || !k2 || !w) {
+		nomem(err);
+		goto done;
+	}
+	d->n = 0;
+	for (i = 0; i < n; i++) {
+		double a = spend ? c[i].zbar : c[i].t_x;
+		double b = spend ? 0 : c[i].T;
+		size_t h;
+
+		if (spend && c[i].x == 0)
+			continue;
+		h = mix64((uint64_t)c[i].x ^ mix64(dbits(a) ^
+		    mix64(dbits(b)))) & (size - 1);
+		for (;;) {
+			if (slot[h] == 0) {
+				g = d->n++;
+				slot[h] = g + 1;
+				gx[g] = c[i].x;
+				k1[g] = a;
+				k2[g] = b;
+				w[g] = 0;
+				break;
+			}
+			g = slot[h] - 1;
+			if (gx[g] == c[i].x && k1[g] == a && k2[g] == b)
+				break;
+			h = (h + 1) & (size - 1);
+		}
+		w[g] += 1;
+	}
+	free(slot);
+	slot = NULL;
+	/* x = 0 first, otherwise in order of first appearance. */
+	if ((order = malloc(d->n * sizeof(*order))) == NULL ||
+	    (gx2 = malloc(d->n * sizeof(*gx2))) == NULL ||
+	    (d->w = malloc(d->n * sizeof(*d->w))) == NULL ||
+	    (d->T = malloc(d->n * sizeof(*d->T))) == NULL ||
+	    (d->tx = malloc(d->n * sizeof(*d->tx))) == NULL ||
+	    (spend && (d->zb = malloc(d->n * sizeof(*d->zb))) == NULL)) {
+		nomem(err);
+		goto done;
+	}
+	nz = 0;
+	for (g = 0; g < d->n; g++)
+		nz += gx[g] == 0;
+	at = 0;
+	for (g = 0; g < d->n; g++)
+		order[gx[g] == 0 ? at++ : nz++] = g;
+	for (i = 0; i < d->n; i++) {
+		g = order[i];
+		gx2[i] = gx[g];
+		d->w[i] = w[g];
+		if (spend) {
+			d->zb[i] = k1[g];
+			d->T[i] = d->tx[i] = 0;
+		} else {
+			d->tx[i] = k1[g];
+			d->T[i] = k2[g];
+		}
+	}
+	rc = rows_finish(d, gx2, err);
+done:
+	free(slot);
+	free(order);
+	free(gx);
+	free(gx2);
+	free(k1);
+	free(k2);
+	free(w);
+	if (rc < 0)
+		rows_free(d);
+	return rc;
+}
+
+/* Every k-th group of each part (x = 0 and x > 0), weights kept. */
+static int
+rows_sub(struct rows *s, const struct rows *d, size_t k,
+    struct crm_error *err)
+{
+	size_t g, m = 0;
+	long *gx;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((gx = malloc(d->n * sizeof(*gx))) == NULL ||
+	    (s->w = malloc(d->n * sizeof(*s->w))) == NULL ||
+	    (s->T = malloc(d->n * sizeof(*s->T))) == NULL ||
+	    (s->tx = malloc(d->n * sizeof(*s->tx))) == NULL ||
+	    (d->zb && (s->zb = malloc(d->n * sizeof(*s->zb))) == NULL)) {
+		free(gx);
+		rows_free(s);
+		return nomem(err);
+	}
+	for (g = 0; g < d->n; g++) {
+		if ((g < d->nzero ? g : g - d->nzero) % k != 0)
+			continue;
+		gx[m] = d->xs[d->xi[g]];
+		s->w[m] = d->w[g];
+		s->T[m] = d->T[g];
+		s->tx[m] = d->tx[g];
+		if (d->zb)
+			s->zb[m] = d->zb[g];
+		m++;
+	}
+	s->n = m;
+	rc = rows_finish(s, gx, err);
+	free(gx);
+	if (rc < 0)
+		rows_free(s);
+	return rc;
+}
+
+static size_t
+key_find(size_t *slot, size_t size, struct rows *d, long x, double t)
+{
+	size_t h = mix64((uint64_t)x ^ mix64(dbits(t))) & (size - 1), k;
+
+	for (;;) {
+		if (slot[h] == 0) {
+			k = d->nkey++;
+			slot[h] = k + 1;
+			d->kx[k] = x;
+			d->kt[k] = t;
+			return k;
+		}
+		k = slot[h] - 1;
+		if (d->kx[k] == x && d->kt[k] == t)
+			return k;
+		h = (h + 1) & (size - 1);
+	}
+}
+
+/* The distinct (x, t) of the Pareto/NBD likelihood. */
+static int
+rows_keys(struct rows *d, struct crm_error *err)
+{
+	size_t size, *slot, g;
+
+	for (size = 16; size < 4 * d->n; size *= 2)
+		;
+	if ((slot = calloc(size, sizeof(*slot))) == NULL ||
+	    (d->kx = malloc(2 * d->n * sizeof(*d->kx))) == NULL ||
+	    (d->kt = malloc(2 * d->n * sizeof(*d->kt))) == NULL ||
+	    (d->kT = malloc(d->n * sizeof(*d->kT))) == NULL ||
+	    (d->ktx = malloc(d->n * sizeof(*d->ktx))) == NULL) {
+		free(slot);
+		return nomem(err);
+	}
+	d->nkey = 0;
+	for (g = 0; g < d->n; g++) {
+		long x = d->xs[d->xi[g]];
+
+		d->kT[g] = key_find(slot, size, d, x, d->T[g]);
+		d->ktx[g] = key_find(slot, size, d, x, d->tx[g]);
+	}
+	free(slot);
+	if ((d->klf = malloc(d->nkey * sizeof(*d->klf))) == NULL ||
+	    (d->kla = malloc(d->nkey * sizeof(*d->kla))) == NULL ||
+	    (d->klb = malloc(d->nkey * sizeof(*d->klb))) == NULL)
+		return nomem(err);
+	return 0;
+}
+
+/* log(1 + e^u), and the logistic 1/(1 + e^-u) into *sig. */
+static double
+softplus(double u, double *sig)
+{
+	double e = exp(-fabs(u)), q = 1 / (1 + e);
+
+	*sig = u >= 0 ? q : e * q;
+	return (u > 0 ? u : 0) + log(1 + e);	/* 1e-16 absolute is plenty */
+}
+
+/*
+ * BG/NBD log-likelihood summed over the rows, and its gradient with
+ * respect to (r, alpha, a, b) into g when not NULL.  Per customer
+ * (FHL 2005 eq. 6, rearranged):
+ *
+ *	A_x + r ln alpha - (r+x) ln(alpha+T)
+ *	    + [x > 0] ln(1 + a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))
+ *
+ * with A_x = ln G(r+x) - ln G(r) + ln B(a, b+x) - ln B(a, b).
+ */
+static double
+bgnbd_ll(const struct rows *d, const double *p, double *g)
+{
+	double r = p[0], al = p[1], a = p[2], b = p[3];
+	double ll = 0, gr = 0, gal = 0, ga = 0, gb = 0, lal = log(al);
+	double lgr = crm_stats_lgamma(r), lbab = crm_stats_lbeta(a, b);
+	double pr = crm_stats_digamma(r), pab = crm_stats_digamma(a + b);
+	double pb = crm_stats_digamma(b);
+	double *lq = d->tab, *iq = d->tab + d->nx;
+	size_t i, j;
+
+	for (j = 0; j < d->nx; j++) {
+		double x = d->xs[j], wx = d->wx[j], pabx;
+
+		ll += wx * (crm_stats_lgamma(r + x) - lgr +
+		    crm_stats_lbeta(a, b + x) - lbab);
+		if (x > 0) {
+			pabx = crm_stats_digamma(a + b + x);
+			gr += wx * (crm_stats_digamma(r + x) - pr);
+			ga += wx * (pab - pabx);
+			gb += wx * (crm_stats_digamma(b + x) - pabx - pb + pab);
+			lq[j] = log(a / (b + x - 1));
+			iq[j] = 1 / (b + x - 1);
+		}
+	}
+	ll += d->wsum * r * lal;
+	gr += d->wsum * lal;
+	gal += d->wsum * r / al;
+	for (i = 0; i < d->nzero; i++) {
+		double l1 = log(al + d->T[i]);
+
+		ll -= d->w[i] * r * l1;
+		gr -= d->w[i] * l1;
+		gal -= d->w[i] * r / (al + d->T[i]);
+	}
+	for (; i < d->n; i++) {
+		double w = d->w[i], x = d->xs[d->xi[i]], rx = r + x, sig;
+		double l1 = log(al + d->T[i]), l2 = log(al + d->tx[i]);
+		double i1 = 1 / (al + d->T[i]), i2 = 1 / (al + d->tx[i]);
+		double sp = softplus(lq[d->xi[i]] + rx * (l1 - l2), &sig);
+
+		ll += w * (sp - rx * l1);
+		gr += w * (sig * (l1 - l2) - l1);
+		gal += w * rx * (sig * (i1 - i2) - i1);
+		ga += w * sig / a;
+		gb -= w * sig * iq[d->xi[i]];
+	}
+	if (g != NULL) {
+		g[0] = gr;
+		g[1] = gal;
+		g[2] = ga;
+		g[3] = gb;
+	}
+	return ll;
+}
+
+/*
+ * Pareto/NBD: ln of  (alpha+t)^-(r+s+x) 2F1(r+s+x, s+1; r+s+x+1;
+ * (alpha-beta)/(alpha+t)), whose difference between t_x and T is Fader
+ * and Hardie's A0 (their alpha >= beta case; for alpha < beta the argument
+ * is negative and 2F1's Pfaff transformation yields their other case).
+ */
+static int
+pareto_lf(double r, double al, double s, double be, double x, double t,
+    long maxn, double *out)
+{
+	double a = r + s + x, l;
+	int sg;
+
+	if (crm_stats_log2f1_fast(a, s + 1, a + 1, (al - be) / (al + t), maxn,
+	    &l, &sg) < 0 || sg <= 0)
+		return -1;
+	*out = l - a * log(al + t);
+	return 0;
+}
+
+/*
+ * The logs of the two parts of the bracket of the Pareto/NBD likelihood,
+ *	(alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0,
+ * for one customer (P(alive) is 1 / (1 + e^(l2 - l1))).
+ */
+static int
+pareto_terms(double r, double al, double s, double be, double x, double tx,
+    double T, long maxn, double *l1, double *l2)
+{
+	double lftx, lfT;
+
+	*l1 = -(r + x) * log(al + T) - s * log(be + T);
+	*l2 = -INFINITY;
+	if (tx >= T)
+		return 0;
+	if (pareto_lf(r, al, s, be, x, tx, maxn, &lftx) < 0)
+		return -1;
+	if (pareto_lf(r, al, s, be, x, T, maxn, &lfT) < 0)
+		return -1;
+	if (lfT < lftx)
+		*l2 = log(s / (r + s + x)) + lftx + log(-expm1(lfT - lftx));
+	return 0;
+}
+
+/*
+ * Pareto/NBD log-likelihood summed over the rows; per customer
+ *	ln G(r+x) - ln G(r) + r ln alpha + s ln beta + ln[bracket above].
+ * The per-key arrays of d are scratch, filled here.
+ */
+static double
+pareto_ll(const struct rows *d, const double *p)
+{
+	double r = p[0], al = p[1], s = p[2], be = p[3];
+	double ll, lgr = crm_stats_lgamma(r);
+	size_t i, j, k;
+
+	ll = d->wsum * (r * log(al) + s * log(be));
+	for (j = 0; j < d->nx; j++)
+		ll += d->wx[j] * (crm_stats_lgamma(r + d->xs[j]) - lgr);
+	for (k = 0; k < d->nkey; k++) {
+		double a = r + s + d->kx[k], t = d->kt[k], lf;
+		int sg;
+
+		d->kla[k] = log(al + t);
+		d->klb[k] = log(be + t);
+		if (crm_stats_log2f1_fast(a, s + 1, a + 1, (al - be) / (al + t),
+		    PARETO_MAXN, &lf, &sg) < 0 || sg <= 0)
+			return NAN;
+		d->klf[k] = lf - a * d->kla[k];
+	}
+	for (j = 0; j < d->nx; j++)	/* ln s/(r+s+x) */
+		d->tab[j] = log(s / (r + s + d->xs[j]));
+	for (i = 0; i < d->n; i++) {
+		double x = d->xs[d->xi[i]], lftx = d->klf[d->ktx[i]];
+		double lfT = d->klf[d->kT[i]], l1, u1, u2;
+
+		l1 = -(r + x) * d->kla[d->kT[i]] - s * d->klb[d->kT[i]];
+		if (!(d->tx[i] < d->T[i] && lfT < lftx)) {
+			ll += d->w[i] * l1;
+			continue;
+		}
+		/*
+		 * ln(e^l1 + e^ls (F(t_x) - F(T))): relative to e^l1 this is
+		 * 1 + e^u1 - e^u2, with u1 modest unless P(alive) is tiny.
+		 * log rather than log1p: an absolute error of 1e-16 in a
+		 * term of the log-likelihood is no error at all, and log1p
+		 * costs twice as much.
+		 */
+		u1 = d->tab[d->xi[i]] + lftx - l1;
+		u2 = d->tab[d->xi[i]] + lfT - l1;
+		if (u1 < 30)
+			ll += d->w[i] * (l1 + log(1 + (exp(u1) - exp(u2))));
+		else
+			ll += d->w[i] * (l1 + u1 + log(-expm1(u2 - u1) +
+			    exp(-u1)));
+	}
+	return ll;
+}
+
+/*
+ * Gamma-Gamma, per customer (Fader, Hardie & Lee 2005, "RFM and CLV"):
+ *	ln G(px+q) - ln G(px) - ln G(q) + q ln v + (px-1) ln zbar + px ln x
+ *	    - (px+q) ln(v + x zbar)
+ */
+static double
+gg_ll(const struct rows *d, const double *par, double *g)
+{
+	double p = par[0], q = par[1], v = par[2], W = d->wsum;
+	double ll, gp, gq, gv, pq = crm_stats_digamma(q);
+	size_t i, j;
+
+	ll = W * (q * log(v) - crm_stats_lgamma(q)) + p * d->s_xlnz - d->s_lnz;
+	gp = d->s_xlnz;
+	gq = W * (log(v) - pq);
+	gv = W * q / v;
+	for (j = 0; j < d->nx; j++) {
+		double x = d->xs[j], wx = d->wx[j];
+		double pxq = crm_stats_digamma(p * x + q);
+
+		ll += wx * (crm_stats_lgamma(p * x + q) -
+		    crm_stats_lgamma(p * x) + p * x * log(x));
+		gp += wx * x * (pxq - crm_stats_digamma(p * x) + log(x));
+		gq += wx * pxq;
+	}
+	for (i = 0; i < d->n; i++) {
+		double x = d->xs[d->xi[i]], u = v + x * d->zb[i];
+		double lu = log(u), w = d->w[i];
+
+		ll -= w * (p * x + q) * lu;
+		gp -= w * x * lu;
+		gq -= w * lu;
+		gv -= w * (p * x + q) / u;
+	}
+	if (g != NULL) {
+		g[0] = gp;
+		g[1] = gq;
+		g[2] = gv;
+	}
+	return ll;
+}
+
+struct objective {
+	const struct rows *d;
+	int kind;
+};
+
+/* Minus the mean log-likelihood, for the optimiser. */
+static double
+objective(const double *p, double *g, void *arg)
+{
+	const struct objective *o = arg;
+	double ll;
+	size_t i, np = o->kind == SPEND ? 3 : 4;
+
+	switch (o->kind) {
+	case CRM_CLV_BGNBD:
+		ll = bgnbd_ll(o->d, p, g);
+		break;
+	case CRM_CLV_PARETO:
+		ll = pareto_ll(o->d, p);
+		break;
+	default:
+		ll = gg_ll(o->d, p, g);
+		break;
+	}
+	if (!isfinite(ll))
+		return INFINITY;
+	if (g != NULL)
+		for (i = 0; i < np; i++)
+			g[i] = -g[i] / o->d->wsum;
+	return -ll / o->d->wsum;
+}
+
+static const char *const names[3][4] = {
+	{ "r", "alpha", "a", "b" },
+	{ "r", "alpha", "s", "beta" },
+	{ "p", "q", "v", NULL },
+};
+
+static const char *
+kind_name(int kind)
+{
+	return kind == CRM_CLV_BGNBD ? "BG/NBD" : kind == CRM_CLV_PARETO ?
+	    "Pareto/NBD" : "Gamma-Gamma";
+}
+
+/*
+ * Maximise the likelihood from par (all ones), through a subsample first
+ * when the data are large.
+ */
+static int
+fit(const struct rows *d, int kind, double *par,
+    struct crm_clv_fit_info *info, struct crm_error *err)
+{
+	struct crm_optim_opts opts;
+	struct crm_optim_result res;
+	struct objective o;
+	struct rows sub;
+	double hinv[16];
+	size_t i, np = kind == SPEND ? 3 : 4;
+	int iters = 0, evals = 0;
+
+	memset(&opts, 0, sizeof(opts));
+	memset(hinv, 0, sizeof(hinv));
+	opts.positive = 1;
+	opts.gradient = kind != CRM_CLV_PARETO;
+	opts.gtol = GTOL;
+	opts.hinv = hinv;
+	o.kind = kind;
+	if (d->n > SUB_MIN) {
+		if (rows_sub(&sub, d, d->n / SUB_SIZE, err) < 0)
+			return -1;
+		if (kind == CRM_CLV_PARETO && rows_keys(&sub, err) < 0) {
+			rows_free(&sub);
+			return -1;
+		}
+		o.d = &sub;
+		if (crm_optim_minimize(np, par, objective, &o, &opts, &res,
+		    err) < 0) {
+			rows_free(&sub);
+			return crm_error_prefix(err, "%s fit", kind_name(kind));
+		}
+		iters += res.iterations;
+		evals += res.evaluations;
+		rows_free(&sub);
+	}
+	o.d = d;
+	if (crm_optim_minimize(np, par, objective, &o, &opts, &res, err) < 0)
+		return crm_error_prefix(err, "%s fit", kind_name(kind));
+	for (i = 0; i < np; i++)
+		if (!(par[i] > 1e-8 && par[i] < 1e8))
+			return crm_error_set(err, CRM_EDATA, "%s fit: %s = %g: "
+			    "the data do not identify the model",
+			    kind_name(kind), names[kind - 1][i], par[i]);
+	if (info != NULL) {
+		info->loglik = -res.f * d->wsum;
+		info->n = (size_t)d->wsum;
+		info->groups = d->n;
+		info->iterations = iters + res.iterations;
+		info->evaluations = evals + res.evaluations;
+		info->converged = res.converged;
+	}
+	return 0;
+}
+
+static int
+check_model(const struct crm_clv_model *m, struct crm_error *err)
+{
+	if (m->kind != CRM_CLV_BGNBD && m->kind != CRM_CLV_PARETO)
+		return crm_error_set(err, CRM_EUSAGE, "unknown model kind %d",
+		    m->kind);
+	if (!(isfinite(m->r) && m->r > 0 && isfinite(m->alpha) &&
+	    m->alpha > 0 && isfinite(m->a) && m->a > 0 && isfinite(m->b) &&
+	    m->b > 0))
+		return crm_error_set(err, CRM_EUSAGE, "%s parameters must be "
+		    "positive and finite", kind_name(m->kind));
+	return 0;
+}
+
+int
+crm_clv_fit(int kind, const struct crm_clv_customer *c, size_t n,
+    struct crm_clv_model *m, struct crm_clv_fit_info *info,
+    struct crm_error *err)
+{
+	struct rows d;
+	double par[4] = { 1, 1, 1, 1 };
+	int rc;
+
+	if (kind != CRM_CLV_BGNBD && kind != CRM_CLV_PARETO)
+		return crm_error_set(err, CRM_EUSAGE, "unknown model kind %d",
+		    kind);
+	if (rows_build(&d, c, n, 0, err) < 0)
+		return -1;
+	if (d.nzero == d.n) {
+		rows_free(&d);
+		return crm_error_set(err, CRM_EDATA, "%s fit: no customer "
+		    "made a repeat purchase", kind_name(kind));
+	}
+	if (kind == CRM_CLV_PARETO && rows_keys(&d, err) < 0) {
+		rows_free(&d);
+		return -1;
+	}
+	rc = fit(&d, kind, par, info, err);
+	rows_free(&d);
+	if (rc < 0)
+		return -1;
+	m->kind = kind;
+	m->r = par[0];
+	m->alpha = par[1];
+	m->a = par[2];
+	m->b = par[3];
+	return 0;
+}
+
+int
+crm_clv_loglik(const struct crm_clv_model *m,
+    const struct crm_clv_customer *c, size_t n, double *ll,
+    struct crm_error *err)
+{
+	struct rows d;
+	double p[4];
+
+	if (check_model(m, err) < 0 || rows_build(&d, c, n, 0, err) < 0)
+		return -1;
+	if (m->kind == CRM_CLV_PARETO && rows_keys(&d, err) < 0) {
+		rows_free(&d);
+		return -1;
+	}
+	p[0] = m->r;
+	p[1] = m->alpha;
+	p[2] = m->a;
+	p[3] = m->b;
+	*ll = m->kind == CRM_CLV_BGNBD ? bgnbd_ll(&d, p, NULL) :
+	    pareto_ll(&d, p);
+	rows_free(&d);
+	if (!isfinite(*ll))
+		return crm_error_set(err, CRM_EFAIL, "%s log-likelihood "
+		    "cannot be evaluated at these parameters",
+		    kind_name(m->kind));
+	return 0;
+}
+
+static int
+check_one(const struct crm_clv_model *m, const struct crm_clv_customer *c,
+    struct crm_error *err)
+{
+	if (check_model(m, err) < 0)
+		return -1;
+	return check_customer(c, 0, 0, err);
+}
+
+int
+crm_clv_palive(const struct crm_clv_model *m,
+    const struct crm_clv_customer *c, double *p, struct crm_error *err)
+{
+	double x, l1, l2, u, sig;
+
+	if (check_one(m, c, err) < 0)
+		return -1;
+	x = c->x;
+	if (m->kind == CRM_CLV_BGNBD) {
+		if (c->x == 0) {
+			*p = 1;
+			return 0;
+		}
+		u = log(m->a / (m->b + x - 1)) + (m->r + x) *
+		    (log(m->alpha + c->T) - log(m->alpha + c->t_x));
+		softplus(-u, &sig);
+		*p = sig;
+		return 0;
+	}
+	if (pareto_terms(m->r, m->alpha, m->a, m->b, x, c->t_x, c->T,
+	    400000, &l1, &l2) < 0)
+		return crm_error_set(err, CRM_EFAIL, "Pareto/NBD P(alive): "
+		    "hypergeometric function did not converge");
+	softplus(l1 - l2, &sig);	/* 1 / (1 + e^(l2 - l1)) */
+	*p = sig;
+	return 0;
+}
+
+/*
+ * BG/NBD: (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x)
+ * 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))], the conditional expectation
+ * without its P(alive) factor; with x = 0 and T = 0 it is E[X(t)].  At
+ * a = 1 both factors degenerate; there it interpolates between a = 1 -+ h.
+ */
+static int
+bgnbd_cond1(const struct crm_clv_model *m, double a, double x, double T,
+    double t, double *out, struct crm_error *err)
+{
+	double lf, l2, br;
+	int sg;
+
+	if (t == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (crm_stats_log2f1(m->r + x, m->b + x, a + m->b + x - 1,
+	    t / (m->alpha + T + t), &lf, &sg, err) < 0)
+		return crm_error_prefix(err, "BG/NBD expectation");
+	l2 = lf - (m->r + x) * log1p(t / (m->alpha + T));
+	br = sg > 0 ? -expm1(l2) : sg < 0 ? 1 + exp(l2) : 1;
+	*out = (a + m->b + x - 1) / (a - 1) * br;
+	if (!isfinite(*out))
+		return crm_error_set(err, CRM_EFAIL,
+		    "BG/NBD expectation overflowed");
+	return 0;
+}
+
+static int
+bgnbd_cond(const struct crm_clv_model *m, double x, double T, double t,
+    double *out, struct crm_error *err)
+{
+	double lo, hi, h = 1e-5;
+
+	if (fabs(m->a - 1) >= h)
+		return bgnbd_cond1(m, m->a, x, T, t, out, err);
+	if (bgnbd_cond1(m, 1 - h, x, T, t, &lo, err) < 0 ||
+	    bgnbd_cond1(m, 1 + h, x, T, t, &hi, err) < 0)
+		return -1;
+	*out = lo + (hi - lo) * (m->a - (1 - h)) / (2 * h);
+	return 0;
+}
+
+/* [1 - (k/(k+t))^(s-1)] / (s-1), and its limit ln(1 + t/k) at s = 1. */
+static double
+pareto_g(double s, double k, double t)
+{
+	double l = log1p(t / k);
+
+	if (fabs(s - 1) < 1e-12)
+		return l;
+	return -expm1(-(s - 1) * l) / (s - 1);
+}
+
+int
+crm_clv_expected(const struct crm_clv_model *m,
+    const struct crm_clv_customer *c, double t, double *e,
+    struct crm_error *err)
+{
+	double pa, br;
+
+	if (check_one(m, c, err) < 0)
+		return -1;
+	if (!(t >= 0 && isfinite(t)))
+		return crm_error_set(err, CRM_EUSAGE,
+		    "horizon %g must be non-negative", t);
+	if (crm_clv_palive(m, c, &pa, err) < 0)
+		return -1;
+	if (m->kind == CRM_CLV_BGNBD) {
+		if (bgnbd_cond(m, c->x, c->T, t, &br, err) < 0)
+			return -1;
+		*e = br * pa;
+		return 0;
+	}
+	*e = (m->r + c->x) * (m->b + c->T) / (m->alpha + c->T) *
+	    pareto_g(m->a, m->b + c->T, t) * pa;
+	return 0;
+}
+
+int
+crm_clv_expected_new(const struct crm_clv_model *m, double t, double *e,
+    struct crm_error *err)
+{
+	if (check_model(m, err) < 0)
+		return -1;
+	if (!(t >= 0 && isfinite(t)))
+		return crm_error_set(err, CRM_EUSAGE,
+		    "horizon %g must be non-negative", t);
+	if (m->kind == CRM_CLV_BGNBD)
+		return bgnbd_cond(m, 0, 0, t, e, err);
+	*e = m->r * m->b / m->alpha * pareto_g(m->a, m->b, t);
+	return 0;
+}
+
+int
+crm_clv_pmf(const struct crm_clv_model *m, double t, long k, double *p,
+    struct crm_error *err)
+{
+	double r = m->r, al = m->alpha, a = m->a, b = m->b;
+	double lp, lb, q, term, cdf;
+	long j;
+
+	if (check_model(m, err) < 0)
+		return -1;
+	if (m->kind != CRM_CLV_BGNBD)
+		return crm_error_set(err, CRM_EUSAGE,
+		    "P(X(t) = k) is implemented for BG/NBD only");
+	if (!(t >= 0 && isfinite(t)) || k < 0)
+		return crm_error_set(err, CRM_EUSAGE,
+		    "P(X(t) = k) needs t >= 0 and k >= 0");
+	if (t == 0) {
+		*p = k == 0;
+		return 0;
+	}
+	lp = r * log(al / (al + t));
+	q = t / (al + t);
+	lb = crm_stats_lbeta(a, b);
+	*p = exp(crm_stats_lbeta(a, b + k) - lb + crm_stats_lgamma(r + k) -
+	    crm_stats_lgamma(r) - crm_stats_lgamma(k + 1.0) + lp +
+	    k * log(q));
+	if (k > 0) {
+		/* The negative binomial's tail, 1 - P(NB < k). */
+		term = exp(lp);
+		cdf = 0;
+		for (j = 0; j < k; j++) {
+			cdf += term;
+			term *= (r + j) / (j + 1) * q;
+		}
+		*p += exp(crm_stats_lbeta(a + 1, b + k - 1) - lb) *
+		    (cdf < 1 ? 1 - cdf : 0);
+	}
+	return 0;
+}
+
+int
+crm_clv_gg_fit(const struct crm_clv_customer *c, size_t n,
+    struct crm_clv_gg *g, struct crm_clv_fit_info *info,
+    struct crm_error *err)
+{
+	struct rows d;
+	double par[3] = { 1, 1, 1 };
+	int rc;
+
+	if (rows_build(&d, c, n, 1, err) < 0)
+		return -1;
+	rc = fit(&d, SPEND, par, info, err);
+	rows_free(&d);
+	if (rc < 0)
+		return -1;
+	g->p = par[0];
+	g->q = par[1];
+	g->v = par[2];
+	return 0;
+}
+
+static int
+check_gg(const struct crm_clv_gg *g, struct crm_error *err)
+{
+	if (!(isfinite(g->p) && g->p > 0 && isfinite(g->q) && g->q > 0 &&
+	    isfinite(g->v) && g->v > 0))
+		return crm_error_set(err, CRM_EUSAGE,
+		    "Gamma-Gamma parameters must be positive and finite");
+	return 0;
+}
+
+int
+crm_clv_gg_loglik(const struct crm_clv_gg *g,
+    const struct crm_clv_customer *c, size_t n, double *ll,
+    struct crm_error *err)
+{
+	struct rows d;
+	double p[3];
+
+	if (check_gg(g, err) < 0 || rows_build(&d, c, n, 1, err) < 0)
+		return -1;
+	p[0] = g->p;
+	p[1] = g->q;
+	p[2] = g->v;
+	*ll = gg_ll(&d, p, NULL);
+	rows_free(&d);
+	if (!isfinite(*ll))
+		return crm_error_set(err, CRM_EFAIL,
+		    "Gamma-Gamma log-likelihood is not finite");
+	return 0;
+}
+
+int
+crm_clv_gg_spend(const struct crm_clv_gg *g,
+    const struct crm_clv_customer *c, double *spend, struct crm_error *err)
+{
+	double den;
+
+	if (check_gg(g, err) < 0 || check_customer(c, 0, 1, err) < 0)
+		return -1;
+	den = g->p * c->x + g->q - 1;
+	if (!(den > 0))
+		return crm_error_set(err, CRM_EUSAGE, "Gamma-Gamma: expected "
+		    "spend does not exist (p x + q <= 1)");
+	*spend = (g->v + (c->x > 0 ? c->x * c->zbar : 0)) * g->p / den;
+	return 0;
+}
+
+int
+crm_clv_value(const struct crm_clv_model *m,
+    const struct crm_clv_customer *c, double spend, int periods,
+    double period, double d, double *clv, struct crm_error *err)
+{
+	double prev = 0, cur, disc = 1, sum = 0;
+	int k;
+
+	if (periods < 1 || !(period > 0 && isfinite(period)) ||
+	    !(d > -1 && isfinite(d)) || !(spend >= 0 && isfinite(spend)))
+		return crm_error_set(err, CRM_EUSAGE, "CLV needs periods >= 1, "
+		    "a positive period length, a discount rate > -1 and a "
+		    "non-negative spend");
+	for (k = 1; k <= periods; k++) {
+		if (crm_clv_expected(m, c, k * period, &cur, err) < 0)
+			return -1;
+		disc /= 1 + d;
+		sum += (cur - prev) * disc;
+		prev = cur;
+	}
+	*clv = spend * sum;
+	return 0;
+}
