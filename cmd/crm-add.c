@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "crm-add [-nqtV] [-d db] [-k key] [-R region] [-r rejects]\n"
-    "[--allow-opt-in] [file ...]";
+    "[--allow-opt-in] [--excel-safe] [file ...]";
 
 enum { OPT_ALLOW_OPT_IN = 0x2000 };
 

@@ -1,6 +1,8 @@
 /*
  * crm-log - record interactions; show a contact's history; channel stats.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +15,10 @@
 
 static const char usage[] =
     "crm-log [-nqtV] [-a from=channel] [-C currency] [-d db] [-R region]\n"
-    "[-r rejects] [--create-missing] [file ...]\n"
-    "crm-log show [-c channel] [-k kind] [-l limit] [-f format] [--since date]\n"
-    "[--until date] key\n"
-    "crm-log stats [-f format] [--as-of date] [-w days[,days...]]\n"
+    "[-r rejects] [--create-missing] [--excel-safe] [file ...]\n"
+    "crm-log show [-c channel] [-d db] [-f format] [-k kind] [-l limit]\n"
+    "[--since date] [--until date] key\n"
+    "crm-log stats [-d db] [-f format] [--as-of date] [-w days[,days...]]\n"
     "[--preferred | --tickets]";
 
 enum { OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
@@ -100,7 +102,7 @@ main(int argc, char **argv)
 	int64_t asof = 0, wins[16], id;
 	size_t nw = 0;
 	int ch, dry = 0, i, report = 0;
-	char counts[256];
+	char counts[256], currency[4] = "", kind[33];
 
 	crm_cli_init(&cli, "crm-log", usage, argc, argv);
 	crm_error_clear(&err);
@@ -117,10 +119,15 @@ main(int argc, char **argv)
 				crm_die(&err);
 			break;
 		case 'C':
-			if (strlen(optarg) != 3)
+			if (strlen(optarg) != 3 || !isalpha((unsigned char)
+			    optarg[0]) || !isalpha((unsigned char)optarg[1]) ||
+			    !isalpha((unsigned char)optarg[2]))
 				crm_die_usage("--currency: '%s' is not an ISO"
-				    " 4217 code", optarg);
-			opts.currency = optarg;
+				    " 4217 code such as EUR", optarg);
+			for (i = 0; i < 3; i++)
+				currency[i] = (char)toupper((unsigned char)
+				    optarg[i]);
+			opts.currency = currency;
 			break;
 		case 'c':
 			if ((f.channel = crm_log_channel(optarg)) == NULL)
@@ -128,7 +135,11 @@ main(int argc, char **argv)
 				    optarg, crm_log_channels);
 			break;
 		case 'k':
-			f.kind = optarg;
+			for (i = 0; optarg[i] != '\0' && i < 32; i++)
+				kind[i] = (char)tolower((unsigned char)
+				    optarg[i]);
+			kind[i] = '\0';
+			f.kind = kind;
 			break;
 		case 'l':
 			f.limit = crm_cli_num("--limit", optarg, 1, INT64_MAX);
@@ -218,9 +229,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	/* Refuse a missing input before creating or locking anything. */
 	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0)
-			crm_die_usage("%s: cannot read", argv[i]);
+		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
+			crm_error_set(&err, CRM_EFAIL, "%s: %s", argv[i],
+			    strerror(errno));
+			crm_die(&err);
+		}
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	if ((lg = crm_logger_new(db, &opts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects,
@@ -253,7 +268,10 @@ main(int argc, char **argv)
 	}
 	if (crm_rejects_commit(rj, &err) < 0)
 		crm_die(&err);
-	if (!cli.quiet || (s->rejected && rj != NULL)) {
+	if (cli.quiet && s->rejected && rj != NULL)
+		crm_warn("%lld records rejected, written to %s",
+		    (long long)s->rejected, rejects);
+	else if (!cli.quiet) {
 		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
 		    " updated, %lld unchanged, %lld rejected",
 		    (long long)s->read, (long long)s->inserted,

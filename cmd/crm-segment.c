@@ -72,7 +72,7 @@ die_expr(const char *src, int col, const struct crm_error *err)
 
 /* Contact ids from a CSV on stdin: a column id, external_id or email. */
 static int64_t *
-read_ids(struct crm_db *db, const char *region, size_t *n)
+read_ids(struct crm_db *db, const char *region, int tsv, size_t *n)
 {
 	static const struct crm_csv_col cols[] = {
 		{ "id", "contact_id" }, { "external_id", "customer_id" },
@@ -85,7 +85,7 @@ read_ids(struct crm_db *db, const char *region, size_t *n)
 	int idx[3], rc, k;
 
 	*n = 0;
-	if ((r = crm_csv_open("-", 0, &err)) == NULL ||
+	if ((r = crm_csv_open("-", tsv ? CRM_CSV_TSV : 0, &err)) == NULL ||
 	    crm_csv_header(r, cols, 3, idx, &err) < 0)
 		crm_die(&err);
 	for (k = 0; k < 3 && idx[k] < 0; k++)
@@ -130,6 +130,7 @@ main(int argc, char **argv)
 	double rc_[4], fc[4], mc[4], minsup = 0.01;
 	int ch, explain_on = 0, bycat = 0, replace = 0, col;
 	int64_t count = 0;
+	char counts[64];
 
 	crm_cli_init(&cli, "crm-segment", usage, argc, argv);
 	crm_error_clear(&err);
@@ -265,15 +266,15 @@ main(int argc, char **argv)
 			    argv[0], (long long)count);
 	} else if (strcmp(cmd, "save") == 0) {
 		size_t n;
-		int64_t *ids = read_ids(db, getenv("CRM_REGION"), &n);
+		int64_t *ids = read_ids(db, getenv("CRM_REGION"), cli.tsv, &n);
 
-		if (crm_segment_save_list(db, argv[0], ids, n, replace,
+		if (crm_segment_save_list(db, argv[0], ids, n, replace, &count,
 		    &err) < 0)
 			goto fail;
 		free(ids);
 		if (!cli.quiet)
-			fprintf(stderr, "crm-segment: %s: %zu contacts listed\n",
-			    argv[0], n);
+			fprintf(stderr, "crm-segment: %s: %lld members\n",
+			    argv[0], (long long)count);
 	} else if (strcmp(cmd, "drop") == 0) {
 		if (crm_segment_drop(db, argv[0], &err) < 0)
 			goto fail;
@@ -298,7 +299,9 @@ main(int argc, char **argv)
 			free(names[i]);
 		free(names);
 	}
-	if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, NULL, &err) < 0 ||
+	snprintf(counts, sizeof(counts), "{\"members\":%lld}",
+	    (long long)count);
+	if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts, &err) < 0 ||
 	    crm_db_commit(db, &err) < 0)
 		goto fail;
 	crm_db_close(db);

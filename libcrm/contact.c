@@ -207,6 +207,34 @@ json_str(struct crm_buf *b, const char *s, struct crm_error *err)
 	return crm_buf_addc(b, '"', err);
 }
 
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?, at most 15 digits: exact as a double. */
+static int
+plain_number(const char *s)
+{
+	int digits = 0;
+
+	if (*s == '-')
+		s++;
+	if (*s == '0' && isdigit((unsigned char)s[1]))
+		return 0;
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	while (isdigit((unsigned char)*s)) {
+		s++;
+		digits++;
+	}
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return 0;
+		while (isdigit((unsigned char)*s)) {
+			s++;
+			digits++;
+		}
+	}
+	return *s == '\0' && digits <= 15;
+}
+
 /* Attribute name from a header: trimmed, lower case, blanks and '-' as _. */
 static int
 attr_key(struct crm_buf *b, const char *name, struct crm_error *err)
@@ -379,8 +407,14 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 		    crm_buf_addc(&imp->attrs, ':', err) < 0)
 			return -1;
 		crm_buf_reset(&imp->tmp);
-		if (crm_buf_add(&imp->tmp, v, len, err) < 0 ||
-		    json_str(&imp->attrs, crm_buf_str(&imp->tmp), err) < 0)
+		if (crm_buf_add(&imp->tmp, v, len, err) < 0)
+			return -1;
+		/* A plain number is stored as a JSON number, so that
+		 * expressions compare it as one; anything else (007, 1e5,
+		 * +44...) stays text. */
+		if ((plain_number(crm_buf_str(&imp->tmp)) ?
+		    crm_buf_add(&imp->attrs, imp->tmp.s, imp->tmp.len, err) :
+		    json_str(&imp->attrs, crm_buf_str(&imp->tmp), err)) < 0)
 			return -1;
 		if (imp->npair >= 0 && imp->npair < 64)
 			imp->pair[2 * imp->npair++ + 1] = imp->attrs.len;
@@ -652,6 +686,22 @@ insert(struct crm_importer *imp, struct crm_error *err)
 	if (make_namekey(imp, imp->val[F_FIRST_NAME], imp->val[F_LAST_NAME],
 	    err) < 0)
 		return -1;
+	if (imp->opts.key == CRM_KEY_EMAIL && imp->val[F_EXTERNAL_ID] != NULL) {
+		/* Matched on email, the external_id may be someone else's. */
+		if ((st = crm_db_stmt(imp->db, "SELECT id FROM contacts WHERE"
+		    " external_id = ?", err)) == NULL ||
+		    crm_db_bind_text(imp->db, st, 1, imp->val[F_EXTERNAL_ID],
+		    err) < 0 || (f = crm_db_step(imp->db, st, err)) < 0)
+			return -1;
+		if (f == 1) {
+			long long other = sqlite3_column_int64(st, 0);
+
+			sqlite3_reset(st);
+			return crm_error_set(err, CRM_EDATA, "external_id '%s'"
+			    " belongs to contact %lld, whose email differs",
+			    imp->val[F_EXTERNAL_ID], other);
+		}
+	}
 	if ((st = crm_db_stmt(imp->db, "INSERT INTO contacts (external_id,"
 	    " first_name, last_name, email, phone, company, street, city,"
 	    " postcode, country, birth_date, stage, owner, name_key, attrs,"
@@ -732,13 +782,20 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 		if ((f == F_EXTERNAL_ID || imp->via_merge) &&
 		    imp->oldv[f] != NULL)
 			v[f] = imp->oldv[f];
+		/* The merged-away record keeps its own external_id. */
+		if (f == F_EXTERNAL_ID && imp->via_merge)
+			v[f] = imp->oldv[f];
 		if (!same(v[f], imp->oldv[f]))
 			changed = 1;
 	}
 	if (imp->attrs.len && !attrs_contained(imp, imp->oldv[NTEXT])) {
-		if (sql_text(imp, "SELECT json_patch(coalesce(?1, '{}'), ?2)",
+		/* Through a merge, the survivor's attributes win. */
+		if ((imp->via_merge ? sql_text(imp, "SELECT json_patch(?2,"
+		    " coalesce(?1, '{}'))", imp->oldv[NTEXT],
+		    crm_buf_str(&imp->attrs), &imp->tmp, &isnull, err) :
+		    sql_text(imp, "SELECT json_patch(coalesce(?1, '{}'), ?2)",
 		    imp->oldv[NTEXT], crm_buf_str(&imp->attrs), &imp->tmp,
-		    &isnull, err) < 0)
+		    &isnull, err)) < 0)
 			return -1;
 		attrs = crm_buf_str(&imp->tmp);
 		if (!same(attrs, imp->oldv[NTEXT]))
@@ -912,12 +969,20 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		}
 		if (n > 0 && crm_buf_adds(&sql, ", ", err) < 0)
 			goto done;
-		if (strncmp(name, "attr.", 5) == 0 && name[5] != '\0') {
+		if (strncasecmp(name, "attr.", 5) == 0 && name[5] != '\0') {
 			/* One attribute, its name bound as a JSON path. */
 			struct crm_buf path = CRM_BUF_INIT(4096);
 
+			char key[256];
+			size_t k;
+
+			for (k = 0; name[5 + k] != '\0' && k + 1 < sizeof(key);
+			    k++)
+				key[k] = (char)tolower((unsigned char)
+				    name[5 + k]);
+			key[k] = '\0';
 			if (crm_buf_adds(&path, "$.", err) < 0 ||
-			    json_str(&path, name + 5, err) < 0) {
+			    json_str(&path, key, err) < 0) {
 				crm_buf_release(&path);
 				goto done;
 			}

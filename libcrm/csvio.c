@@ -809,7 +809,8 @@ crm_out_end(struct crm_out *o, struct crm_error *err)
 			if (width(p) > w[i])
 				w[i] = width(p);
 	for (i = 0; i < o->n; i++)
-		fprintf(o->fp, "%s%-*s", i ? "  " : "", (int)w[i], o->names[i]);
+		fprintf(o->fp, "%s%-*s", i ? "  " : "", i + 1 < o->n ?
+		    (int)w[i] : 0, o->names[i]);
 	putc('\n', o->fp);
 	for (i = 0; i < o->n; i++) {
 		fputs(i ? "  " : "", o->fp);
@@ -818,18 +819,25 @@ crm_out_end(struct crm_out *o, struct crm_error *err)
 	}
 	putc('\n', o->fp);
 	for (r = 0, p = o->cells.s; r < o->nrows; r++) {
+		size_t spaces = 0;
+
+		/* Blanks are held back until something follows them, so
+		 * that no line ends in blanks. */
 		for (i = 0; i < o->n; i++, p += strlen(p) + 1) {
 			int right = o->types[i] == CRM_COL_NUM;
 			size_t pad = w[i] - width(p);
 
-			fputs(i ? "  " : "", o->fp);
+			spaces += i ? 2 : 0;
 			if (right)
-				for (k = 0; k < pad; k++)
+				spaces += pad;
+			if (*p != '\0') {
+				for (k = 0; k < spaces; k++)
 					putc(' ', o->fp);
-			fputs(p, o->fp);
-			if (!right && i + 1 < o->n)
-				for (k = 0; k < pad; k++)
-					putc(' ', o->fp);
+				spaces = 0;
+				fputs(p, o->fp);
+			}
+			if (!right)
+				spaces += pad;
 		}
 		putc('\n', o->fp);
 	}

@@ -303,12 +303,20 @@ tokstr(struct crm_expr *e, char *buf, size_t sz)
 {
 	if (e->k == K_EOF)
 		return "the end";
-	snprintf(buf, sz, "'%.*s'", (int)(e->len > 40 ? 40 : e->len),
-	    e->src + e->start);
+	/* A string token shows with its own quotes. */
+	snprintf(buf, sz, e->k == K_STR ? "%.*s" : "'%.*s'",
+	    (int)(e->len > 40 ? 40 : e->len), e->src + e->start);
 	return buf;
 }
 
 static int parse_or(struct crm_expr *e, enum ty *t);
+
+/* The end of the as-of day: purchases after it do not count yet. */
+static int64_t
+asof_end(const struct crm_expr *e)
+{
+	return e->asof - ((e->asof % 86400) + 86400) % 86400 + 86400;
+}
 
 /* primary: a value, a field, a function, or a parenthesised expression. */
 static int
@@ -380,12 +388,14 @@ parse_primary(struct crm_expr *e, enum ty *t)
 		if (e->k != K_STR)
 			return fail(e, e->start, "expected a quoted"
 			    " name, found %s", tokstr(e, tb, sizeof(tb)));
-		if (emit(e, bought ? "EXISTS (SELECT 1 FROM interactions i"
-		    " WHERE i.contact_id = c.id AND i.kind = 'purchase' AND"
-		    " (i.product = " : "EXISTS (SELECT 1 FROM segment_members"
-		    " sm JOIN segments sg ON sg.id = sm.segment_id WHERE"
-		    " sm.contact_id = c.id AND sg.name = ") < 0 ||
-		    add_param(e, SQLITE_TEXT, 0, 0, e->str) < 0)
+		/* The as-of bound is a number this module computed. */
+		if ((bought ? crm_buf_addf(&e->sql, e->err, "EXISTS (SELECT 1"
+		    " FROM interactions i WHERE i.contact_id = c.id AND"
+		    " i.kind = 'purchase' AND i.at < %lld AND (i.product = ",
+		    (long long)asof_end(e)) : emit(e, "EXISTS (SELECT 1 FROM"
+		    " segment_members sm JOIN segments sg ON sg.id ="
+		    " sm.segment_id WHERE sm.contact_id = c.id AND sg.name = "))
+		    < 0 || add_param(e, SQLITE_TEXT, 0, 0, e->str) < 0)
 			return -1;
 		if (bought && (emit(e, " OR i.category = ") < 0 ||
 		    crm_buf_addf(&e->sql, e->err, "?%d)", e->np) < 0))
@@ -599,13 +609,31 @@ parse_not(struct crm_expr *e, enum ty *t)
 	return parse_cmp(e, t);
 }
 
+/* Operands of and/or must be conditions (or attributes). */
+static int
+condition(struct crm_expr *e, size_t at, enum ty t, const char *op)
+{
+	if (t == T_BOOL || t == T_ANY)
+		return 0;
+	return fail(e, at, "'%s' needs conditions on both sides, not a %s",
+	    op, tyname(t));
+}
+
 static int
 parse_and(struct crm_expr *e, enum ty *t)
 {
+	size_t at = e->start;
+
 	if (parse_not(e, t) < 0)
 		return -1;
 	while (is_kw(e, "and")) {
-		if (emit(e, " AND ") < 0 || next(e) < 0 || parse_not(e, t) < 0)
+		if (condition(e, at, *t, "and") < 0)
+			return -1;
+		at = e->pos;
+		if (emit(e, " AND ") < 0 || next(e) < 0)
+			return -1;
+		at = e->start;
+		if (parse_not(e, t) < 0 || condition(e, at, *t, "and") < 0)
 			return -1;
 		*t = T_BOOL;
 	}
@@ -615,10 +643,17 @@ parse_and(struct crm_expr *e, enum ty *t)
 static int
 parse_or(struct crm_expr *e, enum ty *t)
 {
+	size_t at = e->start;
+
 	if (parse_and(e, t) < 0)
 		return -1;
 	while (is_kw(e, "or")) {
-		if (emit(e, " OR ") < 0 || next(e) < 0 || parse_and(e, t) < 0)
+		if (condition(e, at, *t, "or") < 0)
+			return -1;
+		if (emit(e, " OR ") < 0 || next(e) < 0)
+			return -1;
+		at = e->start;
+		if (parse_and(e, t) < 0 || condition(e, at, *t, "or") < 0)
 			return -1;
 		*t = T_BOOL;
 	}
@@ -662,11 +697,12 @@ crm_expr_parse(const char *src, int64_t asof, int *col,
 		goto bad;
 	}
 	if (crm_buf_adds(&e->from, "FROM contacts c", err) < 0 ||
-	    ((e->need & NEED_P) && crm_buf_adds(&e->from, " LEFT JOIN (SELECT"
-	    " contact_id, count(*) AS purchases, total(amount) AS revenue,"
-	    " min(at) AS first_purchase, max(at) AS last_purchase"
-	    " FROM interactions WHERE kind = 'purchase' GROUP BY contact_id)"
-	    " p ON p.contact_id = c.id", err) < 0) ||
+	    ((e->need & NEED_P) && crm_buf_addf(&e->from, err, " LEFT JOIN"
+	    " (SELECT contact_id, count(*) AS purchases, total(amount) AS"
+	    " revenue, min(at) AS first_purchase, max(at) AS last_purchase"
+	    " FROM interactions WHERE kind = 'purchase' AND at < %lld"
+	    " GROUP BY contact_id) p ON p.contact_id = c.id",
+	    (long long)asof_end(e)) < 0) ||
 	    ((e->need & NEED_S) && crm_buf_adds(&e->from, " LEFT JOIN scores s"
 	    " ON s.contact_id = c.id", err) < 0) ||
 	    ((e->need & NEED_PC) && crm_buf_adds(&e->from, " LEFT JOIN (SELECT"

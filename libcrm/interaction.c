@@ -247,8 +247,8 @@ survivor(struct crm_db *db, int64_t *id, struct crm_error *err)
 		    (rc = crm_db_step(db, st, err)) < 0)
 			return -1;
 		if (rc == 0)
-			return crm_error_set(err, CRM_EFAIL,
-			    "contact %lld: no such contact", (long long)*id);
+			return crm_error_set(err, CRM_EDATA,
+			    "no contact #%lld", (long long)*id);
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
 			sqlite3_reset(st);
 			return crm_error_set(err, CRM_EDATA,
@@ -268,73 +268,112 @@ survivor(struct crm_db *db, int64_t *id, struct crm_error *err)
 static const char sql_by_ext[] = "SELECT id, merged_into, erased_at"
     " FROM contacts WHERE external_id = ?";
 static const char sql_by_email[] = "SELECT id, merged_into, erased_at"
-    " FROM contacts WHERE email = ? AND merged_into IS NULL"
-    " AND erased_at IS NULL ORDER BY id LIMIT 3";
+    " FROM contacts WHERE email = ? ORDER BY id LIMIT 16";
 static const char sql_by_phone[] = "SELECT id, merged_into, erased_at"
-    " FROM contacts WHERE phone = ? AND merged_into IS NULL"
-    " AND erased_at IS NULL ORDER BY id LIMIT 3";
+    " FROM contacts WHERE phone = ? ORDER BY id LIMIT 16";
 
 /*
  * Look a normalised key up: *id > 0 found, 0 not found.  what is
- * "external_id", "email" or "phone".
+ * "external_id", "email" or "phone".  Emails and phones are not unique:
+ * one active contact is the answer; none active but merged-away ones
+ * means their survivor (if they agree); only erased ones is an error, so
+ * that --create-missing never brings an erased person back.
  */
 static int
 lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
     int64_t *id, struct crm_error *err)
 {
 	sqlite3_stmt *st;
-	int rc, n = 0, merged = 0, erased = 0;
-	int64_t ids[3];
+	int rc, nactive = 0, nmerged = 0, nerased = 0, k;
+	int64_t active[2] = { 0, 0 }, merged[16], erased = 0, s;
 
 	*id = 0;
 	if ((st = crm_db_stmt(db, sql, err)) == NULL ||
 	    crm_db_bind_text(db, st, 1, v, err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		ids[n++] = sqlite3_column_int64(st, 0);
-		merged = sqlite3_column_type(st, 1) != SQLITE_NULL;
-		erased = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		int64_t cid = sqlite3_column_int64(st, 0);
+
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			nerased++;
+			erased = cid;
+		} else if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			merged[nmerged++] = cid;	/* LIMIT 16 */
+		else if (nactive++ < 2)
+			active[nactive - 1] = cid;
 	}
 	if (rc < 0)
 		return -1;
-	if (n > 1)
+	if (nactive > 1)
 		return crm_error_set(err, CRM_EDATA, "%s '%s' matches %s"
 		    " contacts (ids %lld, %lld%s); use external_id", what, v,
-		    n > 2 ? "several" : "2", (long long)ids[0],
-		    (long long)ids[1], n > 2 ? ", ..." : "");
-	if (n == 1) {
-		*id = ids[0];
-		if (erased)
-			return crm_error_set(err, CRM_EDATA,
-			    "contact %lld was erased", (long long)*id);
-		return merged ? survivor(db, id, err) : 0;
+		    nactive > 2 ? "several" : "2", (long long)active[0],
+		    (long long)active[1], nactive > 2 ? ", ..." : "");
+	if (nactive == 1) {
+		*id = active[0];
+		return 0;
 	}
+	/* Only merged-away records: their survivor, if they share one. */
+	for (k = 0; k < nmerged; k++) {
+		s = merged[k];
+		if (survivor(db, &s, err) < 0)
+			return -1;
+		if (k > 0 && s != *id)
+			return crm_error_set(err, CRM_EDATA, "%s '%s' belongs"
+			    " to contacts merged into %lld and %lld; use"
+			    " external_id", what, v, (long long)*id,
+			    (long long)s);
+		*id = s;
+	}
+	if (nmerged > 0)
+		return 0;
+	if (nerased > 0)
+		return crm_error_set(err, CRM_EDATA, "contact %lld was erased",
+		    (long long)erased);
 	return 0;
 }
 
+/* A stub contact with every key the record gives (normalised). */
 static int
-create_stub(struct crm_logger *lg, const char *col, const char *v,
-    int64_t *id, struct crm_error *err)
+create_stub(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
+    struct crm_error *err)
 {
-	static const char *const sql[] = {
-		"INSERT INTO contacts (external_id, created_at, updated_at)"
-		" VALUES (?1, ?2, ?2)",
-		"INSERT INTO contacts (email, created_at, updated_at)"
-		" VALUES (?1, ?2, ?2)",
-		"INSERT INTO contacts (phone, created_at, updated_at)"
-		" VALUES (?1, ?2, ?2)",
-	};
+	struct crm_buf keys[3] = { CRM_BUF_INIT(4096), CRM_BUF_INIT(4096),
+	    CRM_BUF_INIT(4096) };
+	const char *v[3] = { NULL, NULL, NULL };
 	sqlite3_stmt *st;
-	int k = col[0] == 'x' ? 0 : col[0] == 'e' ? 1 : 2;
+	int k, e164, rc = -1;
 
-	if ((st = crm_db_stmt(lg->db, sql[k], err)) == NULL ||
-	    crm_db_bind_text(lg->db, st, 1, v, err) < 0 ||
-	    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
+	for (k = 0; k < 3; k++) {
+		const char *raw = crm_csv_field(r, lg->idx[k]);
+		size_t len;
+
+		if (lg->idx[k] < 0 || crm_blank(raw))
+			continue;
+		if ((k == 0 && (raw = crm_trim(raw, &len), crm_buf_add(&keys[k],
+		    raw, len, err) < 0)) ||
+		    (k == 1 && crm_norm_email(raw, &keys[k], err) < 0) ||
+		    (k == 2 && crm_norm_phone(raw, lg->opts.region, &keys[k],
+		    &e164, err) < 0))
+			goto done;
+		v[k] = crm_buf_str(&keys[k]);
+	}
+	if ((st = crm_db_stmt(lg->db, "INSERT INTO contacts (external_id,"
+	    " email, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
+	    " ?4)", err)) == NULL ||
+	    crm_db_bind_text(lg->db, st, 1, v[0], err) < 0 ||
+	    crm_db_bind_text(lg->db, st, 2, v[1], err) < 0 ||
+	    crm_db_bind_text(lg->db, st, 3, v[2], err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 4, lg->now, err) < 0 ||
 	    crm_db_step(lg->db, st, err) < 0)
-		return -1;
+		goto done;
 	*id = crm_db_last_id(lg->db);
 	lg->st.created++;
-	return 0;
+	rc = 0;
+done:
+	for (k = 0; k < 3; k++)
+		crm_buf_release(&keys[k]);
+	return rc;
 }
 
 /* The record's contact: external_id, else email, else phone. */
@@ -389,7 +428,7 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 			return crm_error_set(err, CRM_EDATA, "no contact with"
 			    " %s '%s' (crm-add it first, or --create-missing)",
 			    names[k], v);
-		if (create_stub(lg, "xep" + k, v, id, err) < 0)
+		if (create_stub(lg, r, id, err) < 0)
 			return -1;
 	}
 	free(slot->key);
@@ -621,20 +660,28 @@ static const char sql_insert[] =
     " ?15, ?16, ?17, ?18, ?19, ?19) ON CONFLICT DO NOTHING";
 
 /*
- * A known ref whose record changed: as in crm-add, an empty field leaves
- * the stored value alone.  The content key is then that of the last
- * record seen, so re-importing the same file again changes nothing.
+ * A known ref: as in crm-add, an empty field leaves the stored value
+ * alone, and a closed ticket stays closed (an older export saying "open"
+ * does not reopen it).  The row changes only when that merge differs from
+ * what is stored, so importing the same records in any order, any number
+ * of times, ends in the same state.  The content key stays that of the
+ * first record.
  */
+#define MERGED_FIELDS \
+	"?1, ?2, ?3, ?4, coalesce(?5, direction), coalesce(?6, amount)," \
+	" coalesce(?7, currency), coalesce(?8, quantity)," \
+	" CASE WHEN status = 'closed' THEN status ELSE coalesce(?9, status) END," \
+	" coalesce(?10, closed_at), coalesce(?11, product)," \
+	" coalesce(?12, category), coalesce(?13, subject), coalesce(?14, note)," \
+	" coalesce(?15, campaign)"
+
 static const char sql_update[] =
-    "UPDATE interactions SET contact_id = ?1, at = ?2, channel = ?3,"
-    " kind = ?4, direction = coalesce(?5, direction),"
-    " amount = coalesce(?6, amount), currency = coalesce(?7, currency),"
-    " quantity = coalesce(?8, quantity), status = coalesce(?9, status),"
-    " closed_at = coalesce(?10, closed_at), product = coalesce(?11, product),"
-    " category = coalesce(?12, category), subject = coalesce(?13, subject),"
-    " note = coalesce(?14, note), campaign = coalesce(?15, campaign),"
-    " chash = ?17, source = ?18, updated_at = ?19"
-    " WHERE ref = ?16 AND chash IS NOT ?17";
+    "UPDATE interactions SET (contact_id, at, channel, kind, direction,"
+    " amount, currency, quantity, status, closed_at, product, category,"
+    " subject, note, campaign) = (" MERGED_FIELDS "), source = ?18,"
+    " updated_at = ?19 WHERE ref = ?16 AND (contact_id, at, channel, kind,"
+    " direction, amount, currency, quantity, status, closed_at, product,"
+    " category, subject, note, campaign) IS NOT (" MERGED_FIELDS ")";
 
 int
 crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
@@ -714,15 +761,15 @@ crm_contact_resolve(struct crm_db *db, const char *key, const char *region,
 		    lookup(db, "email", sql_by_email, crm_buf_str(&b), id,
 		    err) < 0)
 			goto done;
-	} else if (phone && len > 5 && crm_norm_phone(s, region, &b, &e164,
-	    NULL) == 0) {
-		if (lookup(db, "phone", sql_by_phone, crm_buf_str(&b), id,
-		    err) < 0)
-			goto done;
 	} else {
+		/* An external_id first; failing that, digits are a phone. */
 		if (crm_buf_add(&b, s, len, err) < 0 ||
 		    lookup(db, "external_id", sql_by_ext, crm_buf_str(&b), id,
 		    err) < 0)
+			goto done;
+		if (*id == 0 && phone && len > 5 && crm_norm_phone(s, region,
+		    &b, &e164, NULL) == 0 && lookup(db, "phone", sql_by_phone,
+		    crm_buf_str(&b), id, err) < 0)
 			goto done;
 	}
 	if (*id == 0) {
@@ -816,16 +863,17 @@ crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
     size_t nwindows, struct crm_out *o, struct crm_error *err)
 {
 	static const char *const names[] = { "window_days", "channel", "kind",
-	    "interactions", "inbound", "outbound", "contacts", "amount" };
+	    "interactions", "inbound", "outbound", "contacts", "amount",
+	    "currency" };
 	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
 	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_NUM };
-	const char *vals[8];
+	    CRM_COL_NUM, CRM_COL_TEXT };
+	const char *vals[9];
 	sqlite3_stmt *st;
 	size_t w, i;
 	int rc;
 
-	if (crm_out_header(o, names, types, 8, err) < 0)
+	if (crm_out_header(o, names, types, 9, err) < 0)
 		return -1;
 	for (w = 0; w < nwindows; w++) {
 		char wbuf[32];
@@ -834,9 +882,10 @@ crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
 		if ((st = crm_db_stmt(db, "SELECT channel, kind, count(*),"
 		    " count(*) FILTER (WHERE direction = 'in'),"
 		    " count(*) FILTER (WHERE direction = 'out'),"
-		    " count(DISTINCT contact_id), printf('%.2f', total(amount))"
-		    " FROM interactions WHERE at >= ?1 AND at < ?2"
-		    " GROUP BY channel, kind ORDER BY channel, kind",
+		    " count(DISTINCT contact_id), printf('%.2f', total(amount)),"
+		    " currency FROM interactions WHERE at >= ?1 AND at < ?2"
+		    " GROUP BY channel, kind, currency"
+		    " ORDER BY channel, kind, currency",
 		    err)) == NULL ||
 		    crm_db_bind_int(db, st, 1, asof - windows[w] * 86400,
 		    err) < 0 ||
@@ -844,7 +893,7 @@ crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
 			return -1;
 		while ((rc = crm_db_step(db, st, err)) == 1) {
 			vals[0] = wbuf;
-			for (i = 0; i < 7; i++)
+			for (i = 0; i < 8; i++)
 				vals[i + 1] = crm_db_col_text(st, (int)i);
 			if (crm_out_row(o, vals, err) < 0)
 				return -1;

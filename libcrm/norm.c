@@ -862,9 +862,11 @@ crm_norm_amount(const char *in, double *value, char currency[4],
 	}
 	if (lastdot && lastcomma)
 		dec = lastdot > lastcomma ? lastdot : lastcomma;
-	else if (lastdot)
-		dec = lastdot;
-	else if (lastcomma && !(e - lastcomma == 4 &&
+	else if (lastdot && memchr(s, '.', (size_t)(lastdot - s)) == NULL)
+		dec = lastdot;	/* several dots only group: 1.234.567 */
+	else if (lastcomma && !lastdot &&
+	    memchr(s, ',', (size_t)(lastcomma - s)) == NULL &&
+	    !(e - lastcomma == 4 &&
 	    isdigit((unsigned char)lastcomma[1]) &&
 	    isdigit((unsigned char)lastcomma[2]) &&
 	    isdigit((unsigned char)lastcomma[3])))

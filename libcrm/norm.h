@@ -109,7 +109,8 @@ int crm_norm_days(const char *in, int64_t *days, struct crm_error *err);
  * optional decimal part.  When both '.' and ',' appear the last one is
  * the decimal point and the other groups thousands; a lone ',' followed
  * by exactly three digits groups thousands ("1,234" is 1234), otherwise
- * it is a decimal comma ("12,5" is 12.5).  Spaces and apostrophes group
+ * it is a decimal comma ("12,5" is 12.5); a separator that appears more
+ * than once only groups ("1.234.567" is 1234567).  Spaces and apostrophes group
  * thousands too.  *value gets the amount; currency[4] the ISO code the
  * symbol or code implied, or "" if none.
  */

@@ -663,8 +663,10 @@ crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
 		    " CASE WHEN p.n > 0 THEN printf('%.2f', p.total / p.n) END,"
 		    " strftime('%Y-%m-%d', p.first, 'unixepoch'),"
 		    " strftime('%Y-%m-%d', p.last, 'unixepoch'),"
-		    " (?2 - min(c.created_at, coalesce(p.first, c.created_at)))"
-		    " / 86400 FROM contacts c LEFT JOIN (SELECT contact_id,"
+		    " CASE WHEN ?3 >= min(c.created_at, coalesce(p.first,"
+		    " c.created_at)) THEN (?3 - min(c.created_at,"
+		    " coalesce(p.first, c.created_at))) / 86400 END"
+		    " FROM contacts c LEFT JOIN (SELECT contact_id,"
 		    " count(*) AS n, total(amount) AS total, min(at) AS first,"
 		    " max(at) AS last FROM interactions WHERE kind = ?1 AND"
 		    " at < ?2 GROUP BY contact_id) p ON p.contact_id = c.id"
@@ -673,6 +675,7 @@ crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
 		    crm_db_bind_text(db, st, 1, rfm->kind ? rfm->kind :
 		    "purchase", err) < 0 ||
 		    crm_db_bind_int(db, st, 2, day0 + 86400, err) < 0 ||
+		    crm_db_bind_int(db, st, 3, rfm->asof, err) < 0 ||
 		    crm_out_header(o, names, types, 9, err) < 0)
 			return -1;
 		while ((step = crm_db_step(db, st, err)) == 1) {
@@ -953,7 +956,7 @@ crm_segment_save_rule(struct crm_db *db, const char *name, const char *rule,
 
 int
 crm_segment_save_list(struct crm_db *db, const char *name, const int64_t *ids,
-    size_t n, int replace, struct crm_error *err)
+    size_t n, int replace, int64_t *count, struct crm_error *err)
 {
 	sqlite3_stmt *st;
 	int64_t id;
@@ -968,6 +971,13 @@ crm_segment_save_list(struct crm_db *db, const char *name, const int64_t *ids,
 		    crm_db_bind_int(db, st, 2, ids[i], err) < 0 ||
 		    crm_db_step(db, st, err) < 0)
 			return -1;
+	if ((st = crm_db_stmt(db, "SELECT count(*) FROM segment_members WHERE"
+	    " segment_id = ?", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		return -1;
+	*count = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
 	return 0;
 }
 

@@ -103,7 +103,8 @@ int crm_segment_save_rule(struct crm_db *db, const char *name,
     const char *rule, int64_t asof, int replace, int64_t *count, int *col,
     struct crm_error *err);
 int crm_segment_save_list(struct crm_db *db, const char *name,
-    const int64_t *ids, size_t n, int replace, struct crm_error *err);
+    const int64_t *ids, size_t n, int replace, int64_t *count,
+    struct crm_error *err);
 int crm_segment_refresh(struct crm_db *db, const char *name, int64_t asof,
     int64_t *count, struct crm_error *err);
 int crm_segment_drop(struct crm_db *db, const char *name,

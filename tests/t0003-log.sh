@@ -138,23 +138,25 @@ test_expect_success 'show: by email, phone or #id, filters, JSON' '
 test_expect_success 'stats: per window, channel and kind' '
 	crm-log stats --as-of 2026-11-01 -w 30d,1y >out &&
 	cat >expect <<-\EOF &&
-	window_days,channel,kind,interactions,inbound,outbound,contacts,amount
-	30,chat,ticket,1,1,0,1,0.00
-	30,email,email,1,0,1,1,0.00
-	30,other,note,1,0,0,1,0.00
-	30,phone,call,1,1,0,1,0.00
-	30,phone,ticket,1,1,0,1,0.00
-	30,store,purchase,4,0,0,1,1234581.89
-	30,web,purchase,1,1,0,1,19.99
-	30,web,visit,5,0,0,3,0.00
-	365,chat,ticket,1,1,0,1,0.00
-	365,email,email,1,0,1,1,0.00
-	365,other,note,1,0,0,1,0.00
-	365,phone,call,1,1,0,1,0.00
-	365,phone,ticket,1,1,0,1,0.00
-	365,store,purchase,5,1,0,2,1235816.39
-	365,web,purchase,1,1,0,1,19.99
-	365,web,visit,5,0,0,3,0.00
+	window_days,channel,kind,interactions,inbound,outbound,contacts,amount,currency
+	30,chat,ticket,1,1,0,1,0.00,
+	30,email,email,1,0,1,1,0.00,
+	30,other,note,1,0,0,1,0.00,
+	30,phone,call,1,1,0,1,0.00,
+	30,phone,ticket,1,1,0,1,0.00,
+	30,store,purchase,3,0,0,1,1234586.89,EUR
+	30,store,purchase,1,0,0,1,-5.00,GBP
+	30,web,purchase,1,1,0,1,19.99,USD
+	30,web,visit,5,0,0,3,0.00,
+	365,chat,ticket,1,1,0,1,0.00,
+	365,email,email,1,0,1,1,0.00,
+	365,other,note,1,0,0,1,0.00,
+	365,phone,call,1,1,0,1,0.00,
+	365,phone,ticket,1,1,0,1,0.00,
+	365,store,purchase,4,1,0,2,1235821.39,EUR
+	365,store,purchase,1,0,0,1,-5.00,GBP
+	365,web,purchase,1,1,0,1,19.99,USD
+	365,web,visit,5,0,0,3,0.00,
 	EOF
 	test_cmp expect out
 '

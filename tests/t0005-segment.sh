@@ -114,7 +114,7 @@ test_expect_success 'save, list, show, refresh, drop' '
 	crm-segment save lapsed --as-of 2026-11-01 -w "last_purchase < today - 90d" 2>err &&
 	test_grep "lapsed: 2 members" err &&
 	printf "external_id\nA\nE\n" | crm-segment save vip 2>err &&
-	test_grep "vip: 2 contacts listed" err &&
+	test_grep "vip: 2 members" err &&
 	crm-segment list >out &&
 	test_grep "^lapsed,rule,2,.*,last_purchase < today - 90d" out &&
 	test_grep "^vip,list,2,2026-11-01T12:00:00Z,$" out &&

@@ -54,7 +54,8 @@ main(void)
 	good("attr.Tier = 'gold'", "(json_extract(c.attrs, ?1) = ?2)", 2);
 	good("bought('tools')", "(EXISTS (SELECT 1 FROM interactions i"
 	    " WHERE i.contact_id = c.id AND i.kind = 'purchase' AND"
-	    " (i.product = ?1 OR i.category = ?1)))", 1);
+	    " i.at < 1793577600 AND (i.product = ?1 OR i.category = ?1)))",
+	    1);
 	good("email_opt_in = true", "(c.email_opt_in = ?1)", 1);
 	good("STAGE == 'x' AND Owner <> 'y'", "(c.stage = ?1) AND"
 	    " (c.owner <> ?2)", 2);
