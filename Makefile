@@ -69,8 +69,10 @@ check: all $(UNITS)
 	@chmod +x tests/t[0-9]*.sh
 	prove -j2 --exec '' $(UNITS) tests/t[0-9]*.sh
 
+# Every benchmark, each printing its ratios against its peer.
 bench: all
 	./scripts/bench
+	@for b in scripts/bench-*; do [ -x "$$b" ] && echo "== $$b" && ./$$b || exit 1; done
 
 fuzz:
 	./scripts/fuzz
