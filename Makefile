@@ -72,7 +72,9 @@ check: all $(UNITS)
 # Every benchmark, each printing its ratios against its peer.
 bench: all
 	./scripts/bench
-	@for b in scripts/bench-*; do [ -x "$$b" ] && echo "== $$b" && ./$$b || exit 1; done
+	@for b in scripts/bench-*; do \
+		if [ -x "$$b" ]; then echo "== $$b"; ./$$b || exit 1; fi; \
+	done
 
 fuzz:
 	./scripts/fuzz
