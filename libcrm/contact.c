@@ -602,7 +602,11 @@ find(struct crm_importer *imp, struct crm_error *err)
 	return id;
 }
 
-/* Append consent events for the channels where c[] (opt-ins, DNC) is set. */
+/*
+ * Append consent events for the channels where c[] (opt-ins, then DNC) is
+ * set: one statement of as many rows as events, as an import writes up to
+ * five per contact and statements, not rows, are what cost.
+ */
 static int
 add_consent(struct crm_importer *imp, int64_t id, const int *c,
     struct crm_error *err)
@@ -610,27 +614,41 @@ add_consent(struct crm_importer *imp, int64_t id, const int *c,
 	static const char *const channel[NCONSENT] = {
 		"email", "phone", "sms", "mail", "all"
 	};
+#define INS "INSERT INTO consent_events (contact_id, at, source, channel," \
+	" granted) VALUES (?1, ?2, ?3, ?4, ?5)"
+	static const char *const sql[NCONSENT] = {
+		INS,
+		INS ", (?1, ?2, ?3, ?6, ?7)",
+		INS ", (?1, ?2, ?3, ?6, ?7), (?1, ?2, ?3, ?8, ?9)",
+		INS ", (?1, ?2, ?3, ?6, ?7), (?1, ?2, ?3, ?8, ?9),"
+		    " (?1, ?2, ?3, ?10, ?11)",
+		INS ", (?1, ?2, ?3, ?6, ?7), (?1, ?2, ?3, ?8, ?9),"
+		    " (?1, ?2, ?3, ?10, ?11), (?1, ?2, ?3, ?12, ?13)",
+	};
+#undef INS
 	sqlite3_stmt *st;
-	int f;
+	int f, n = 0, p = 4;
 
+	for (f = 0; f < NCONSENT; f++)
+		n += c[f] >= 0;
+	if (n == 0)
+		return 0;
+	if ((st = crm_db_stmt(imp->db, sql[n - 1], err)) == NULL ||
+	    crm_db_bind_int(imp->db, st, 1, id, err) < 0 ||
+	    crm_db_bind_int(imp->db, st, 2, imp->now, err) < 0 ||
+	    crm_db_bind_text(imp->db, st, 3, imp->opts.source, err) < 0)
+		return -1;
 	for (f = 0; f < NCONSENT; f++) {
 		/* DNC 1 is consent withdrawn for every channel. */
 		int g = f == NCONSENT - 1 ? !c[f] : c[f];
 
 		if (c[f] < 0)
 			continue;
-		if ((st = crm_db_stmt(imp->db, "INSERT INTO consent_events"
-		    " (contact_id, at, channel, granted, source)"
-		    " VALUES (?, ?, ?, ?, ?)", err)) == NULL ||
-		    crm_db_bind_int(imp->db, st, 1, id, err) < 0 ||
-		    crm_db_bind_int(imp->db, st, 2, imp->now, err) < 0 ||
-		    crm_db_bind_text(imp->db, st, 3, channel[f], err) < 0 ||
-		    crm_db_bind_int(imp->db, st, 4, g, err) < 0 ||
-		    crm_db_bind_text(imp->db, st, 5, imp->opts.source, err) < 0 ||
-		    crm_db_step(imp->db, st, err) < 0)
+		if (crm_db_bind_text(imp->db, st, p++, channel[f], err) < 0 ||
+		    crm_db_bind_int(imp->db, st, p++, g, err) < 0)
 			return -1;
 	}
-	return 0;
+	return crm_db_step(imp->db, st, err) < 0 ? -1 : 0;
 }
 
 static int
