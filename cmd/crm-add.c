@@ -1,12 +1,10 @@
 /*
  * crm-add - add or update contacts from CSV or TSV.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "contact.h"
@@ -27,35 +25,24 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void
-import(struct crm_cli *cli, struct crm_importer *imp, const char *path,
-    struct crm_rejects *rj, struct crm_db *db)
+/* The importer as a batch: header, record, count. */
+static int
+header(void *ctx, struct crm_csv *r, struct crm_error *err)
 {
-	struct crm_error err;
-	struct crm_csv *r;
-	int rc;
+	crm_importer_source(ctx, crm_csv_name(r));
+	return crm_importer_header(ctx, r, err);
+}
 
-	crm_error_clear(&err);
-	if ((r = crm_csv_open(path, cli->tsv ? CRM_CSV_TSV : 0, &err)) == NULL)
-		goto fail;
-	crm_importer_source(imp, crm_csv_name(r));
-	if (crm_importer_header(imp, r, &err) < 0)
-		goto fail;
-	while ((rc = crm_csv_next(r, &err)) == 1) {
-		if (crm_importer_row(imp, r, &err) < 0 &&
-		    (err.code != CRM_EDATA || rj == NULL ||
-		    crm_rejects_add(rj, r, err.msg, &err) < 0))
-			goto fail;
-		crm_progress(cli, crm_importer_stats(imp)->read, "records");
-	}
-	if (rc < 0)
-		goto fail;
-	crm_csv_close(r);
-	return;
-fail:
-	crm_db_rollback(db);
-	crm_rejects_discard(rj);
-	crm_die(&err);
+static int
+row(void *ctx, struct crm_csv *r, struct crm_error *err)
+{
+	return crm_importer_row(ctx, r, err);
+}
+
+static int64_t
+nread(void *ctx)
+{
+	return crm_importer_stats(ctx)->read;
 }
 
 int
@@ -63,6 +50,7 @@ main(int argc, char **argv)
 {
 	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL };
 	const struct crm_contact_stats *s;
+	struct crm_batch batch = { NULL, header, row, nread };
 	struct crm_rejects *rj = NULL;
 	const char *rejects = NULL;
 	struct crm_importer *imp;
@@ -104,48 +92,25 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	/* Refuse a missing input before creating or locking anything. */
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
-			crm_error_set(&err, CRM_EFAIL, "%s: %s", argv[i],
-			    strerror(errno));
-			crm_die(&err);
-		}
+	crm_batch_check_inputs(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	if ((imp = crm_importer_new(db, &opts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects, cli.excel_safe,
 	    &err)) == NULL) ||
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
+	batch.ctx = imp;
 	if (argc == 0)
-		import(&cli, imp, "-", rj, db);
+		crm_batch_file(&cli, db, &batch, "-", rj);
 	for (i = 0; i < argc; i++)
-		import(&cli, imp, argv[i], rj, db);
-	crm_progress_end(&cli);
-
+		crm_batch_file(&cli, db, &batch, argv[i], rj);
 	s = crm_importer_stats(imp);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld}",
 	    (long long)s->read, (long long)s->inserted,
 	    (long long)s->updated, (long long)s->unchanged,
 	    (long long)s->rejected);
-	if (crm_rejects_close(rj, &err) < 0) {
-		crm_db_rollback(db);
-		crm_die(&err);
-	}
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts,
-	    &err) < 0 || crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
-		crm_rejects_discard(rj);
-		crm_die(&err);
-	}
-	if (crm_rejects_commit(rj, &err) < 0)
-		crm_die(&err);
-	if (s->rejected && cli.quiet)
-		crm_warn("%lld records rejected, written to %s",
-		    (long long)s->rejected, rejects);
+	crm_batch_end(&cli, db, rj, dry, counts);
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-add: %lld read, %lld inserted, %lld"
 		    " updated, %lld unchanged, %lld rejected",

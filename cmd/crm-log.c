@@ -55,35 +55,24 @@ when(const char *opt, const char *arg)
 	return t;
 }
 
-static void
-import(struct crm_cli *cli, struct crm_logger *lg, const char *path,
-    struct crm_rejects *rj, struct crm_db *db)
+/* The logger as a batch: header, record, count. */
+static int
+header(void *ctx, struct crm_csv *r, struct crm_error *err)
 {
-	struct crm_error err;
-	struct crm_csv *r;
-	int rc;
+	crm_logger_source(ctx, crm_csv_name(r));
+	return crm_logger_header(ctx, r, err);
+}
 
-	crm_error_clear(&err);
-	if ((r = crm_csv_open(path, cli->tsv ? CRM_CSV_TSV : 0, &err)) == NULL)
-		goto fail;
-	crm_logger_source(lg, crm_csv_name(r));
-	if (crm_logger_header(lg, r, &err) < 0)
-		goto fail;
-	while ((rc = crm_csv_next(r, &err)) == 1) {
-		if (crm_logger_row(lg, r, &err) < 0 &&
-		    (err.code != CRM_EDATA || rj == NULL ||
-		    crm_rejects_add(rj, r, err.msg, &err) < 0))
-			goto fail;
-		crm_progress(cli, crm_logger_stats(lg)->read, "records");
-	}
-	if (rc < 0)
-		goto fail;
-	crm_csv_close(r);
-	return;
-fail:
-	crm_db_rollback(db);
-	crm_rejects_discard(rj);
-	crm_die(&err);
+static int
+row(void *ctx, struct crm_csv *r, struct crm_error *err)
+{
+	return crm_logger_row(ctx, r, err);
+}
+
+static int64_t
+nread(void *ctx)
+{
+	return crm_logger_stats(ctx)->read;
 }
 
 int
@@ -92,6 +81,7 @@ main(int argc, char **argv)
 	struct crm_log_opts opts;
 	struct crm_log_filter f;
 	const struct crm_log_stats *s;
+	struct crm_batch batch = { NULL, header, row, nread };
 	struct crm_rejects *rj = NULL;
 	struct crm_logger *lg;
 	struct crm_error err;
@@ -229,24 +219,18 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	/* Refuse a missing input before creating or locking anything. */
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
-			crm_error_set(&err, CRM_EFAIL, "%s: %s", argv[i],
-			    strerror(errno));
-			crm_die(&err);
-		}
+	crm_batch_check_inputs(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	if ((lg = crm_logger_new(db, &opts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects,
 	    cli.excel_safe, &err)) == NULL) ||
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
+	batch.ctx = lg;
 	if (argc == 0)
-		import(&cli, lg, "-", rj, db);
+		crm_batch_file(&cli, db, &batch, "-", rj);
 	for (i = 0; i < argc; i++)
-		import(&cli, lg, argv[i], rj, db);
-	crm_progress_end(&cli);
+		crm_batch_file(&cli, db, &batch, argv[i], rj);
 	s = crm_logger_stats(lg);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
@@ -254,24 +238,8 @@ main(int argc, char **argv)
 	    (long long)s->inserted, (long long)s->updated,
 	    (long long)s->unchanged, (long long)s->rejected,
 	    (long long)s->created);
-	if (crm_rejects_close(rj, &err) < 0) {
-		crm_db_rollback(db);
-		crm_die(&err);
-	}
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts,
-	    &err) < 0 || crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
-		crm_rejects_discard(rj);
-		crm_die(&err);
-	}
-	if (crm_rejects_commit(rj, &err) < 0)
-		crm_die(&err);
-	if (cli.quiet && s->rejected && rj != NULL)
-		crm_warn("%lld records rejected, written to %s",
-		    (long long)s->rejected, rejects);
-	else if (!cli.quiet) {
+	crm_batch_end(&cli, db, rj, dry, counts);
+	if (!cli.quiet) {
 		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
 		    " updated, %lld unchanged, %lld rejected",
 		    (long long)s->read, (long long)s->inserted,

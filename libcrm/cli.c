@@ -406,3 +406,74 @@ crm_rejects_count(const struct crm_rejects *rj)
 {
 	return rj == NULL ? 0 : rj->n;
 }
+
+void
+crm_batch_file(struct crm_cli *c, struct crm_db *db, const struct crm_batch *b,
+    const char *path, struct crm_rejects *rj)
+{
+	struct crm_error err;
+	struct crm_csv *r;
+	int rc;
+
+	crm_error_clear(&err);
+	if ((r = crm_csv_open(path, c->tsv ? CRM_CSV_TSV : 0, &err)) == NULL)
+		goto fail;
+	if (b->header(b->ctx, r, &err) < 0)
+		goto fail;
+	while ((rc = crm_csv_next(r, &err)) == 1) {
+		if (b->row(b->ctx, r, &err) < 0 &&
+		    (err.code != CRM_EDATA || rj == NULL ||
+		    crm_rejects_add(rj, r, err.msg, &err) < 0))
+			goto fail;
+		crm_progress(c, b->nread(b->ctx), "records");
+	}
+	if (rc < 0)
+		goto fail;
+	crm_csv_close(r);
+	return;
+fail:
+	crm_db_rollback(db);
+	crm_rejects_discard(rj);
+	crm_die(&err);
+}
+
+void
+crm_batch_check_inputs(int argc, char **argv)
+{
+	struct crm_error err;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
+			crm_error_set(&err, CRM_EFAIL, "%s: %s", argv[i],
+			    strerror(errno));
+			crm_die(&err);
+		}
+}
+
+void
+crm_batch_end(struct crm_cli *c, struct crm_db *db, struct crm_rejects *rj,
+    int dry, const char *counts_json)
+{
+	struct crm_error err;
+
+	crm_error_clear(&err);
+	crm_progress_end(c);
+	if (crm_rejects_close(rj, &err) < 0) {
+		crm_db_rollback(db);
+		crm_die(&err);
+	}
+	if (dry)
+		crm_db_rollback(db);
+	else if (crm_db_audit(db, c->prog, c->argc, c->argv, counts_json,
+	    &err) < 0 || crm_db_commit(db, &err) < 0) {
+		crm_db_rollback(db);
+		crm_rejects_discard(rj);
+		crm_die(&err);
+	}
+	if (crm_rejects_commit(rj, &err) < 0)
+		crm_die(&err);
+	if (c->quiet && crm_rejects_count(rj) > 0)
+		crm_warn("%lld records rejected, written to %s",
+		    (long long)crm_rejects_count(rj), rj->path);
+}

@@ -125,6 +125,42 @@ void crm_rejects_discard(struct crm_rejects *rj);
 void crm_rejects_free(struct crm_rejects *rj);
 int64_t crm_rejects_count(const struct crm_rejects *rj);
 
+/*
+ * A batch import, as crm-add and crm-log run one: every input file read
+ * through the same record handler inside one transaction.
+ */
+struct crm_batch {
+	void *ctx;
+	/* Map a file's header; note its name for the records' source. */
+	int (*header)(void *ctx, struct crm_csv *r, struct crm_error *err);
+	/* Store the current record; CRM_EDATA concerns this record only. */
+	int (*row)(void *ctx, struct crm_csv *r, struct crm_error *err);
+	/* Records read so far, for the progress line. */
+	int64_t (*nread)(void *ctx);
+};
+
+/*
+ * Import path ("-": standard input) with b: a bad record goes to rj when
+ * there is one, else the whole batch is rolled back and the program dies
+ * with the record's error; so does any other failure.
+ */
+void crm_batch_file(struct crm_cli *c, struct crm_db *db,
+    const struct crm_batch *b, const char *path, struct crm_rejects *rj);
+
+/*
+ * Refuse (die, status 1) a missing or unreadable input file before the
+ * database is created or locked.
+ */
+void crm_batch_check_inputs(int argc, char **argv);
+
+/*
+ * End the batch: close the rejects file, then roll back (dry) or audit
+ * with counts_json and commit, then put the rejects file in place; with
+ * -q, still warn when records were rejected.  Dies on failure.
+ */
+void crm_batch_end(struct crm_cli *c, struct crm_db *db,
+    struct crm_rejects *rj, int dry, const char *counts_json);
+
 /* Parse a whole decimal number in [min, max] for option name, or die. */
 int64_t crm_cli_num(const char *name, const char *arg, int64_t min,
     int64_t max);
