@@ -99,6 +99,6 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags
-	rm -rf tests/trash.* bench-out
+	rm -rf tests/trash.* bench-out fuzz-out
 
 .PHONY: all check bench fuzz demo lint install uninstall clean FORCE

@@ -28,6 +28,7 @@ struct crm_csv {
 	char in[INBUF];
 	size_t inpos, inlen;
 	int eof, bom_checked, at_line_start;
+	int cr_counted;		/* the last read ended in a CR, counted */
 	long line;		/* line being fed (1-based) */
 	long rec_line;		/* line the record being built started on */
 	size_t rec_bytes;	/* bytes fed since the record began */
@@ -284,7 +285,14 @@ feed(struct crm_csv *r, struct crm_error *err)
 			return 0;
 		}
 		seg = r->in + r->inpos;
-		nl = memchr(seg, '\n', r->inlen - r->inpos);
+		/* A line ends at LF, or at a CR (files from old Macs end
+		 * their lines with CR alone); CRLF is fed as CR, then LF. */
+		nl = NULL;
+		for (len = 0; len < r->inlen - r->inpos; len++)
+			if (seg[len] == '\n' || seg[len] == '\r') {
+				nl = seg + len;
+				break;
+			}
 		len = nl ? (size_t)(nl - seg) + 1 : r->inlen - r->inpos;
 		if (r->at_line_start && r->p.pstate == 0 && r->nf == 0) {
 			r->rec_line = r->line;
@@ -313,8 +321,21 @@ feed(struct crm_csv *r, struct crm_error *err)
 		}
 		r->inpos += len;
 		r->at_line_start = nl != NULL;
-		if (nl != NULL)
-			r->line++;
+		/*
+		 * Count lines: an LF ends one, and so does a CR that no LF
+		 * follows.  A CR at the very end of a read is counted at once;
+		 * the LF of its CRLF, alone at the start of the next, is not.
+		 */
+		if (nl != NULL && *nl == '\n') {
+			if (!(r->cr_counted && len == 1))
+				r->line++;
+			r->cr_counted = 0;
+		} else if (nl != NULL) {
+			r->cr_counted = r->inpos >= r->inlen;
+			if (r->cr_counted || r->in[r->inpos] != '\n')
+				r->line++;
+		} else
+			r->cr_counted = 0;
 	}
 	return 0;
 cberr:
@@ -762,6 +783,12 @@ crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 				put_json_str(o->fp, v);
 		}
 		fputs("}\n", o->fp);
+		return check(o, err);
+	}
+	if (o->n == 1 && o->fmt == CRM_FMT_CSV &&
+	    (vals[0] == NULL || vals[0][0] == '\0')) {
+		/* A blank line would read back as no record at all. */
+		fputs("\"\"\n", o->fp);
 		return check(o, err);
 	}
 	for (i = 0; i < o->n; i++) {

@@ -404,7 +404,7 @@ crm_db_commit(struct crm_db *db, struct crm_error *err)
 void
 crm_db_rollback(struct crm_db *db)
 {
-	if (db != NULL && !sqlite3_get_autocommit(db->h))
+	if (db != NULL && db->h != NULL && !sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	if (db != NULL)
 		db->in_tx = 0;
@@ -577,7 +577,9 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		usleep(10000);
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", 64 * 1024);
-	if (crm_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 ||
+	/* Deleted personal data is overwritten, not left in free pages. */
+	if (crm_db_exec(db, "PRAGMA secure_delete = ON", err) < 0 ||
+	    crm_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 ||
 	    crm_db_exec(db, sql, err) < 0 ||
 	    crm_db_exec(db, "PRAGMA temp_store = MEMORY", err) < 0)
 		goto fail;

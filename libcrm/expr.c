@@ -187,6 +187,8 @@ next(struct crm_expr *e)
 			for (j++; isdigit((unsigned char)s[j]); j++)
 				;
 		e->num = strtod(s + i, NULL);
+		if (e->num > 1e9)
+			return fail(e, i, "number too large%s", "");
 		if (strchr("dwmyDWMY", s[j]) && s[j] != '\0' &&
 		    !isword((unsigned char)s[j + 1])) {
 			int64_t mul = strchr("dD", s[j]) ? 1 : strchr("wW",

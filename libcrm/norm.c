@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -908,7 +909,7 @@ crm_norm_number(const char *in, double *value, struct crm_error *err)
 	if (strpbrk(tmp, "xXnNiIpP") != NULL)
 		return bad(err, "number", in);
 	*value = strtod(tmp, &end);
-	if (*end != '\0' || end == tmp)
+	if (*end != '\0' || end == tmp || !isfinite(*value))
 		return bad(err, "number", in);
 	return 0;
 }

@@ -160,6 +160,10 @@ main(void)
 	is_str(P("a,b\nc,d\n"), "1:a|b;2:c|d;", "simple");
 	is_str(P("a,b\r\nc,d\r\n"), "1:a|b;2:c|d;", "CRLF");
 	is_str(P("a,b\nc,d"), "1:a|b;2:c|d;", "no final newline");
+	is_str(P("a,b\rc,d\re,f\r"), "1:a|b;2:c|d;3:e|f;",
+	    "CR alone ends lines");
+	is_str(P("a,b\r\n\r\nc,\"x\r\ny\"\r\nd,e\r\n"),
+	    "1:a|b;3:c|x\r\ny;5:d|e;", "CRLF lines counted once");
 	is_str(P("\xef\xbb\xbf" "a,b\n"), "1:a|b;", "BOM dropped");
 	is_str(P("a,\"b,c\"\n"), "1:a|b,c;", "quoted comma");
 	is_str(P("\"say \"\"hi\"\"\",x\n"), "1:say \"hi\"|x;", "doubled quote");

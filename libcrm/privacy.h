@@ -1,0 +1,174 @@
+/*
+ * privacy.h - the rights of the people in the database: erasure
+ * (crm-forget) and access (crm-export --subject).
+ *
+ * A subject is one person: the contact a key names (see
+ * crm_contact_resolve(): "#id", email, phone or external_id; a merged-away
+ * record stands for its survivor) together with every record merged into
+ * it, at any depth.
+ *
+ * Erasure.  Every row of every table with a foreign key to contacts that
+ * names one of the subject's records is deleted (the tables are found in
+ * the schema, so a table added later is covered without a change here),
+ * and each record is reduced to a tombstone: its id, erased_at (also
+ * written to created_at and updated_at), do_not_contact = 1, the stage
+ * back to its default, every other column NULL.  The tombstone keeps the
+ * id from being reused and tells crm-log and crm-export that the contact
+ * was erased.  Audit entries whose arguments hold the subject's email or
+ * phone get "[erased]" in their place.  The statements run with PRAGMA
+ * secure_delete on, so freed space is zeroed; crm_privacy_wipe() then gets
+ * the old pages out of the write-ahead log.
+ *
+ * The erased list.  erased_subjects keeps, for each erased record, an
+ * HMAC-SHA256 (hex) of its external_id, email and phone ("external_id:",
+ * "email:" or "phone:" and the stored value, normalised as crm-add stores
+ * it), keyed with a random salt kept in the same table as a row whose hash
+ * is "salt:" and 64 hex digits.  An email or phone that another contact
+ * still has is not listed: the list would otherwise name that contact too.
+ * The list says nothing readable about anyone, but lets a restored backup
+ * be erased again: crm_erasure_list_row() adds a list (salt rows
+ * included) to a database, and crm_erasure_add_listed() finds every
+ * contact whose keys hash to a listed value under any of the salts.
+ *
+ * Every function that writes runs inside the caller's transaction
+ * (crm_db_begin()); nothing here commits.
+ */
+#ifndef CRM_PRIVACY_H
+#define CRM_PRIVACY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "csvio.h"
+#include "db.h"
+#include "error.h"
+
+struct crm_erasure;
+
+struct crm_erasure_stats {
+	int64_t subjects;	/* people erased (survivors) */
+	int64_t records;	/* contact rows made tombstones */
+	int64_t rows;		/* rows deleted from other tables */
+	int64_t already;	/* keys whose contact was erased before */
+	int64_t read;		/* list entries read */
+	int64_t listed;		/* of those, new to the database */
+	int64_t shared;		/* emails or phones kept off the list */
+};
+
+/*
+ * A new erasure batch on db; also the handle for crm_erasure_listed().
+ * Nothing is done to db until it is used.  Free with crm_erasure_free().
+ */
+struct crm_erasure *crm_erasure_new(struct crm_db *db, struct crm_error *err);
+void crm_erasure_free(struct crm_erasure *er);
+
+/*
+ * Add the subject key names (region: the default phone region, or NULL).
+ * Returns 1 when added (or already added by another key), 0 when the key
+ * names a contact erased before (a tombstone "#id", or a key whose hash is
+ * listed), -1 with err: CRM_EDATA if no contact has the key or several
+ * do, CRM_EUSAGE for an empty or malformed key.
+ */
+int crm_erasure_add(struct crm_erasure *er, const char *key,
+    const char *region, struct crm_error *err);
+
+/*
+ * Read a list as crm_privacy_list() writes it (a "hash" column, an
+ * optional "erased_at") into erased_subjects, salt rows included:
+ * crm_erasure_list_header() once per file, then crm_erasure_list_row() for
+ * each record (as a struct crm_batch reads files).  A malformed hash or
+ * time is CRM_EDATA with file:line.
+ */
+int crm_erasure_list_header(struct crm_erasure *er, struct crm_csv *r,
+    struct crm_error *err);
+int crm_erasure_list_row(struct crm_erasure *er, struct crm_csv *r,
+    struct crm_error *err);
+
+/*
+ * Add every subject with a record whose external_id, email or phone is on
+ * the list.  *n gets how many subjects that added.
+ */
+int crm_erasure_add_listed(struct crm_erasure *er, int64_t *n,
+    struct crm_error *err);
+
+/*
+ * Erase every subject added so far, as described above.  Turns PRAGMA
+ * secure_delete on for the connection (it stays on).
+ */
+int crm_erasure_run(struct crm_erasure *er, struct crm_error *err);
+
+/* The ids of up to max contacts that kept an email or phone of an erased
+ * subject (see shared in the stats); returns how many. */
+size_t crm_erasure_sharers(const struct crm_erasure *er, int64_t *ids,
+    size_t max);
+
+const struct crm_erasure_stats *crm_erasure_stats(
+    const struct crm_erasure *er);
+
+/*
+ * The counts as a JSON object for the audit: the stats above and the rows
+ * deleted per table, e.g. {"subjects":1,...,"interactions":12}.
+ */
+int crm_erasure_counts(const struct crm_erasure *er, struct crm_buf *out,
+    struct crm_error *err);
+
+/*
+ * A tag for key that the audit can keep instead of the key: "key:" and 16
+ * hex digits of its HMAC under the list's salt (creating the salt if
+ * there is none yet), so that whoever knows a key can tell that it was
+ * erased, and nobody can read the key.
+ */
+int crm_erasure_tag(struct crm_erasure *er, const char *key,
+    struct crm_buf *out, struct crm_error *err);
+
+/*
+ * 1 if the normalised value of kind ("external_id", "email" or "phone")
+ * belongs to an erased subject, 0 if not, -1 with err.  For importers that
+ * must not bring an erased person back: one crm_erasure per import, asked
+ * before a record creates a contact.  The salts and whether the list is
+ * empty are read once (then an answer costs nothing); with entries, an
+ * answer is one HMAC and one index lookup per salt.
+ */
+int crm_erasure_listed(struct crm_erasure *er, const char *kind,
+    const char *value, struct crm_error *err);
+
+/*
+ * After the commit: scrub what the erasure left in the files.  With vacuum
+ * the database is first rebuilt with VACUUM, which drops whatever deleted
+ * text earlier writers left in free space when they ran without
+ * secure_delete (see crm_privacy_secure_default()).  Then the write-ahead
+ * log is checkpointed and truncated, waiting for readers up to the busy
+ * timeout; if a reader still holds old pages, CRM_EFAIL says so: the data
+ * is erased, but old copies remain in the files until a later wipe.  Not
+ * inside a transaction.
+ */
+int crm_privacy_wipe(struct crm_db *db, int vacuum, struct crm_error *err);
+
+/* 1 if the connection has secure_delete on (call before erasing). */
+int crm_privacy_secure_default(struct crm_db *db);
+
+/* Write erased_subjects (hash, erased_at), salt rows included, to o. */
+int crm_privacy_list(struct crm_db *db, struct crm_out *o,
+    struct crm_error *err);
+
+/*
+ * Right of access: everything held about the subject whose survivor is id
+ * (see crm_contact_resolve()) as one JSON object on one line of fp:
+ *
+ *	{"contact":{...},"merged_contacts":[...],"consent":[...],
+ *	 "consent_events":[...],"interactions":[...],...,
+ *	 "exported_at":"..."}
+ *
+ * "consent" is the current consent per channel and purpose, the latest
+ * event of each; then one array per table that refers to contacts, its
+ * rows ordered by their first column.  Times are ISO 8601 UTC, JSON
+ * columns nested, yes/no columns true or false, BLOBs hex; a foreign key
+ * to another table brings that row along (segment_id: its "segment").
+ * Read in one transaction, so the parts agree.  CRM_EDATA for an erased
+ * contact.
+ */
+int crm_privacy_export(struct crm_db *db, int64_t id, FILE *fp,
+    struct crm_error *err);
+
+#endif
