@@ -1,0 +1,323 @@
+/*
+ * churn.h - who is leaving, how much they will buy, what they are worth:
+ * the database side of crm-churn.
+ *
+ * Non-contractual customers (clv.h holds the mathematics).  A customer
+ * base is one summary per contact who bought, built from the purchases
+ * in the interaction log (kind 'purchase'):
+ *
+ *	- a purchase's day is its UTC calendar day; all purchases of one
+ *	  contact on one day count as one, their amounts summed (a missing
+ *	  amount counts 0);
+ *	- x    = distinct purchase days up to the calibration end, minus 1
+ *	- t_x  = (last purchase day - first purchase day) / unit
+ *	- T    = (calibration end day - first purchase day) / unit
+ *	- zbar = mean spend of the repeat days (the first day left out);
+ *	  0 when x = 0
+ *
+ * with unit 1 (days) or 7 (weeks), the calibration end day counted in.
+ * A merged-away contact's purchases count for its survivor; erased
+ * contacts are left out.  A contact whose first purchase falls on the
+ * calibration end day (T = 0) is a "new" customer: the fit leaves it out
+ * (the models need T > 0) and scoring gives it the expectations of a
+ * customer who has just made a first purchase.
+ *
+ * Stored models (table models): kind 'bgnbd' or 'pareto' with params
+ * {"r","alpha","a","b"} or {"r","alpha","s","beta"} and, when the spend
+ * model could be fitted, "spend": {"p","q","v","loglik","n",
+ * "iterations","converged","corr"}; kind 'logit' for the classifier.
+ * loglik, iterations, converged and n describe the count model; unit is
+ * 'day' or 'week'; calibration_end is midnight UTC of the last
+ * calibration day.
+ *
+ * Contractual customers: a logistic regression with an L2 penalty on a
+ * CSV of features and a yes/no label (crm_churn_train), saved as a
+ * 'logit' model and applied to another CSV (crm_churn_predict).
+ *
+ * Every function that can fail returns -1 (or NULL) and fills err:
+ * CRM_EDATA for data that cannot be used (a bad row, no repeat buyers,
+ * no model), CRM_EUSAGE for an impossible request, CRM_EFAIL for I/O,
+ * the database or memory.  No value written or stored is NaN or infinite.
+ */
+#ifndef CRM_CHURN_H
+#define CRM_CHURN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clv.h"
+#include "csvio.h"
+#include "db.h"
+#include "error.h"
+
+/* ------------------------------------------------------------------ */
+/* Customer bases */
+
+struct crm_churn_base;
+
+struct crm_churn_base_opts {
+	int64_t cal_end;	/* a moment in the last calibration day, UTC
+				   seconds; 0: the day of the latest purchase */
+	int64_t holdout_end;	/* a moment in the last holdout day, or 0 */
+	int unit_days;		/* 1 or 7 */
+};
+
+/*
+ * Build the base from the database.  With holdout_end, also counts each
+ * customer's purchase days after the calibration end up to and including
+ * that day, and keeps every repeat purchase day for tracking.  CRM_EDATA
+ * when there is no purchase at all up to the calibration end; CRM_EUSAGE
+ * when holdout_end is not after the calibration end day.  Free with
+ * crm_churn_base_free().
+ */
+struct crm_churn_base *crm_churn_base_db(struct crm_db *db,
+    const struct crm_churn_base_opts *opts, struct crm_error *err);
+
+/*
+ * Read summaries from a CSV or TSV file (path "-" for standard input;
+ * flags as crm_csv_open): columns x (alias frequency), t_x (recency), T
+ * (age) and optionally zbar (monetary_value, mean_spend); other columns
+ * are ignored.  Times in any one unit.  A row whose x is empty (a contact
+ * without purchases, as crm-churn score writes it) is skipped; any other
+ * bad value is CRM_EDATA naming the file and line: x not a whole number
+ * >= 0, T not > 0, t_x outside [0, T], t_x not 0 when x is 0, zbar < 0.
+ */
+struct crm_churn_base *crm_churn_base_csv(const char *path, int flags,
+    struct crm_error *err);
+
+void crm_churn_base_free(struct crm_churn_base *b);
+
+/* Customers in b, and rows skipped by crm_churn_base_csv(). */
+size_t crm_churn_base_count(const struct crm_churn_base *b);
+size_t crm_churn_base_skipped(const struct crm_churn_base *b);
+
+/* ------------------------------------------------------------------ */
+/* Count and spend models */
+
+struct crm_churn_model {
+	int64_t id;			/* models.id; 0 when not stored */
+	struct crm_clv_model m;
+	struct crm_clv_fit_info info;
+	int has_spend;			/* the Gamma-Gamma model was fitted */
+	struct crm_clv_gg gg;
+	struct crm_clv_fit_info gg_info;
+	int has_corr;
+	double spend_corr;		/* Pearson r of x and zbar over the
+					   repeat buyers the spend fit used */
+	struct crm_error spend_err;	/* why has_spend is 0 */
+	int unit_days;			/* 1, 7, or 0 if not known */
+	int64_t cal_end;		/* midnight of the last day; 0 if none */
+	size_t customers;		/* customers in the fit */
+	size_t repeaters;		/* of them with x > 0 */
+	size_t new_customers;		/* left out: first purchase on the
+					   calibration end day */
+	long repeat_purchases;		/* sum of x */
+};
+
+/* "bgnbd" or "pareto" to CRM_CLV_*; 0 for anything else. */
+int crm_churn_kind(const char *name);
+const char *crm_churn_kind_name(int kind);
+
+/*
+ * Fit a count model of the given kind (CRM_CLV_BGNBD or CRM_CLV_PARETO)
+ * to b, and the Gamma-Gamma spend model to the repeat buyers with a
+ * positive zbar.  A spend fit that fails or does not converge is not an
+ * error: has_spend is then 0 and spend_err says why.  A count fit that
+ * does not converge returns 0 with cm->info.converged 0: the caller
+ * decides.  CRM_EDATA when no customer made a repeat purchase or the
+ * estimate runs off to 0 or infinity.
+ */
+int crm_churn_fit(const struct crm_churn_base *b, int kind,
+    struct crm_churn_model *cm, struct crm_error *err);
+
+/* Insert cm into models (inside the caller's transaction); sets cm->id. */
+int crm_churn_model_store(struct crm_db *db, struct crm_churn_model *cm,
+    struct crm_error *err);
+
+/*
+ * Load a stored count model: id > 0 that one, else the latest of kind
+ * (0: the latest BG/NBD or Pareto/NBD model).  CRM_EDATA when there is
+ * none or it is not a count model.
+ */
+int crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
+    struct crm_churn_model *cm, struct crm_error *err);
+
+/*
+ * Write cm as one record: model_id, model, unit, calibration_end,
+ * customers, repeaters, repeat_purchases, r, alpha, a, b, s, beta,
+ * loglik, iterations, converged, p, q, v, spend_loglik, spend_corr.
+ */
+int crm_churn_model_write(const struct crm_churn_model *cm,
+    struct crm_out *o, struct crm_error *err);
+
+/* List the stored models: id, kind, fitted_at, calibration_end, unit, n,
+ * loglik, iterations, converged, params. */
+int crm_churn_models(struct crm_db *db, struct crm_out *o,
+    struct crm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Scoring and evaluation */
+
+struct crm_churn_score_opts {
+	int64_t as_of;		/* summaries up to this day; 0: the model's
+				   calibration end */
+	int64_t horizon_days;	/* > 0 */
+	double discount;	/* annual discount rate, >= 0 */
+	int store;		/* replace the scores table */
+};
+
+struct crm_churn_score_stats {
+	int64_t contacts;	/* contacts written */
+	int64_t scored;		/* of them with purchases */
+	int64_t no_spend;	/* scored without an expected spend */
+};
+
+/*
+ * Score every contact (not merged away, not erased), in id order, and
+ * write id, external_id, email, x, t_x, T, zbar, p_alive,
+ * expected_purchases, expected_spend, clv, churn_probability.  A contact
+ * without purchases up to as_of is written with only its id, external_id
+ * and email: the models describe customers after a first purchase and
+ * say nothing of those who never bought.
+ *
+ *	expected_purchases  purchase days expected in the horizon
+ *	expected_spend      Gamma-Gamma mean spend of one purchase day
+ *	clv                 expected_spend times the expected purchases of
+ *	                    each 1/k of the horizon (k = horizon in 30-day
+ *	                    months, rounded, at least 1), discounted at
+ *	                    (1 + discount)^(days / 365)
+ *	churn_probability   1 - p_alive
+ *
+ * With opts->store, the scores table is emptied and holds one row per
+ * scored contact (call inside a transaction).  progress, if not NULL, is
+ * called now and then with the contacts done.
+ */
+int crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
+    const struct crm_churn_score_opts *opts, struct crm_out *o,
+    struct crm_churn_score_stats *stats,
+    void (*progress)(void *, int64_t), void *arg, struct crm_error *err);
+
+enum {
+	CRM_CHURN_BY_TOTAL,
+	CRM_CHURN_BY_CUSTOMER,
+	CRM_CHURN_BY_WEEK,
+	CRM_CHURN_BY_FREQUENCY,
+	CRM_CHURN_BY_DECILE,	/* crm_churn_train only */
+};
+
+/* "total", "customer", ... to CRM_CHURN_BY_*; -1 if unknown. */
+int crm_churn_by(const char *s);
+
+struct crm_churn_eval {
+	size_t customers;
+	int64_t holdout_days;
+	double actual, expected;	/* repeat purchase days in the holdout */
+	int has_corr;
+	double corr;			/* per customer, Pearson */
+	double mae;			/* mean absolute error per customer */
+	double actual_cum, expected_cum;	/* tracking, at the end */
+};
+
+/*
+ * Compare the model's forecasts with what happened in the holdout, the
+ * days after its calibration end up to and including holdout_end.  by:
+ *
+ *   total      one record: model_id, customers, holdout_days, actual,
+ *              expected, error_pct, correlation, mae, weeks,
+ *              actual_cumulative, expected_cumulative,
+ *              cumulative_error_pct
+ *   customer   id, external_id, x, t_x, T, p_alive, expected, actual
+ *   frequency  per calibration x (0 to 6, then 7+): x, customers,
+ *              actual_mean, expected_mean
+ *   week       weekly tracking from the first day any customer bought:
+ *              week, end, actual, expected, actual_cumulative,
+ *              expected_cumulative (repeat purchase days of the whole
+ *              base; expected from the unconditional E[X(t)] of each
+ *              customer since their first purchase)
+ *
+ * "expected" in the holdout is the sum of each customer's conditional
+ * expectation given the calibration summary.  ev (may be NULL) gets the
+ * aggregate.
+ */
+int crm_churn_eval(struct crm_db *db, const struct crm_churn_model *cm,
+    int64_t holdout_end, int by, struct crm_out *o,
+    struct crm_churn_eval *ev, struct crm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Contractual churn: logistic regression on features */
+
+struct crm_churn_logit;
+
+struct crm_churn_train_opts {
+	const char *label;	/* the yes/no column */
+	const char *id;		/* an identifier column, or NULL */
+	const char *const *drop;	/* columns to ignore */
+	size_t ndrop;
+	uint64_t seed;		/* for the hold-out split */
+	double test_share;	/* in [0, 1): rows held out */
+	double lambda;		/* L2 penalty, >= 0 */
+	int flags;		/* for crm_csv_open */
+};
+
+struct crm_churn_train_result {
+	size_t rows, train, test, features;
+	size_t positives;	/* in the training rows */
+	int has_metrics;	/* a hold-out with both classes */
+	double auc, accuracy, baseline, log_loss, brier, ece;
+	int iterations, converged;
+};
+
+/*
+ * Read path (all of it: rows times columns are held in memory, at most
+ * 2^25 cells, and so is the design matrix), split it (a seeded shuffle; the first test_share of the
+ * rows, rounded, are held out), and fit on the rest.
+ *
+ * Features: every column but the label, the id and the dropped ones.  A
+ * column whose values all parse as numbers is numeric: standardised with
+ * the training mean and standard deviation, a missing value counting as
+ * the mean, plus an indicator column when training rows had missing
+ * values.  Any other column is categorical: one indicator per value seen
+ * in training (a missing or unseen value sets none).  A categorical
+ * column with more than 1000 values, or with more than 50 values and
+ * more than half as many as rows, looks like an identifier and is an
+ * error.  Labels: yes/no, y/n, true/false, 1/0 (any case); a missing
+ * or other label is an error naming the line.
+ *
+ * On the hold-out: AUC, accuracy at 0.5, the accuracy of always
+ * predicting the majority class, log loss, Brier score and expected
+ * calibration error over ten bins of equal size.  Free with
+ * crm_churn_logit_free().
+ */
+struct crm_churn_logit *crm_churn_train(const char *path,
+    const struct crm_churn_train_opts *opts,
+    struct crm_churn_train_result *res, struct crm_error *err);
+
+void crm_churn_logit_free(struct crm_churn_logit *lg);
+
+/* Store as a 'logit' model; *id gets models.id. */
+int crm_churn_logit_store(struct crm_db *db, struct crm_churn_logit *lg,
+    int64_t *id, struct crm_error *err);
+
+/* The stored logit model id (> 0), or the latest one (0). */
+struct crm_churn_logit *crm_churn_logit_load(struct crm_db *db, int64_t id,
+    struct crm_error *err);
+
+/*
+ * Training report: CRM_CHURN_BY_TOTAL writes model_id, rows, train, test,
+ * features, positives, auc, accuracy, baseline_accuracy, log_loss, brier,
+ * ece, iterations, converged; CRM_CHURN_BY_DECILE the hold-out's
+ * calibration: decile, rows, predicted, observed.
+ */
+int crm_churn_logit_report(const struct crm_churn_logit *lg, int64_t id,
+    int by, struct crm_out *o, struct crm_error *err);
+
+/*
+ * Score the rows of path: the model's id column (when the model has one
+ * and the file too) or "row" (1-based), and churn_probability.  Every
+ * feature column of the model must be present; extra columns are ignored.
+ * *rows gets the rows written.
+ */
+int crm_churn_predict(const struct crm_churn_logit *lg, const char *path,
+    int flags, struct crm_out *o, int64_t *rows, struct crm_error *err);
+
+#endif
