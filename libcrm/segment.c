@@ -264,10 +264,15 @@ fetch(struct crm_db *db, const struct crm_rfm_opts *opts, struct buyer **out,
 	int64_t day0 = opts->asof - ((opts->asof % 86400) + 86400) % 86400;
 	int rc;
 
+	/*
+	 * NOT INDEXED: walking interactions_contact for the GROUP BY looks
+	 * every row up in the table (50-100 s at 5M rows); a plain scan and a
+	 * sort is several times faster.
+	 */
 	if ((st = crm_db_stmt(db, "SELECT c.id, c.external_id, c.email,"
 	    " p.last, p.n, p.total FROM contacts c LEFT JOIN (SELECT"
 	    " contact_id, max(at) AS last, count(*) AS n, total(amount) AS"
-	    " total FROM interactions WHERE kind = ?1 AND at < ?2"
+	    " total FROM interactions NOT INDEXED WHERE kind = ?1 AND at < ?2"
 	    " GROUP BY contact_id) p ON p.contact_id = c.id"
 	    " WHERE c.merged_into IS NULL AND c.erased_at IS NULL"
 	    " ORDER BY c.id", err)) == NULL ||
