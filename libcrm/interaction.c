@@ -594,31 +594,54 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 	return 0;
 }
 
-/* The content key: every field that makes the interaction what it is. */
-static void
-content_hash(struct rec *x)
+void
+crm_log_content_key(const struct crm_log_content *c, unsigned char out[16])
 {
 	struct fnv128 f;
 	double none = 0;
 	size_t i;
 
 	fnv128_init(&f);
-	fnv128_add(&f, &x->contact, sizeof(x->contact));
-	fnv128_add(&f, &x->at, sizeof(x->at));
-	fnv128_str(&f, x->channel);
-	fnv128_str(&f, x->kind);
-	fnv128_str(&f, x->direction);
-	fnv128_add(&f, &x->has_amount, sizeof(x->has_amount));
-	fnv128_add(&f, x->has_amount ? &x->amount : &none, sizeof(double));
-	fnv128_str(&f, x->currency);
-	fnv128_add(&f, &x->has_quantity, sizeof(x->has_quantity));
-	fnv128_add(&f, x->has_quantity ? &x->quantity : &none,
+	fnv128_add(&f, &c->contact, sizeof(c->contact));
+	fnv128_add(&f, &c->at, sizeof(c->at));
+	fnv128_str(&f, c->channel);
+	fnv128_str(&f, c->kind);
+	fnv128_str(&f, c->direction);
+	fnv128_add(&f, &c->has_amount, sizeof(c->has_amount));
+	fnv128_add(&f, c->has_amount ? &c->amount : &none, sizeof(double));
+	fnv128_str(&f, c->currency);
+	fnv128_add(&f, &c->has_quantity, sizeof(c->has_quantity));
+	fnv128_add(&f, c->has_quantity ? &c->quantity : &none,
 	    sizeof(double));
-	fnv128_str(&f, x->status);
-	fnv128_add(&f, &x->closed_at, sizeof(x->closed_at));
+	fnv128_str(&f, c->status);
+	fnv128_add(&f, &c->closed_at, sizeof(c->closed_at));
 	for (i = 0; i < 5; i++)
-		fnv128_str(&f, x->text[i]);
-	fnv128_out(&f, x->hash);
+		fnv128_str(&f, c->text[i]);
+	fnv128_out(&f, out);
+}
+
+/* The content key of a record about to be stored. */
+static void
+content_hash(struct rec *x)
+{
+	struct crm_log_content c;
+	size_t i;
+
+	c.contact = x->contact;
+	c.at = x->at;
+	c.closed_at = x->closed_at;
+	c.channel = x->channel;
+	c.kind = x->kind;
+	c.direction = x->direction;
+	c.currency = x->currency;
+	c.status = x->status;
+	c.amount = x->amount;
+	c.quantity = x->quantity;
+	c.has_amount = x->has_amount;
+	c.has_quantity = x->has_quantity;
+	for (i = 0; i < 5; i++)
+		c.text[i] = x->text[i];
+	crm_log_content_key(&c, x->hash);
 }
 
 static int

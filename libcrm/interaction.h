@@ -42,6 +42,23 @@ struct crm_log_stats {
 	int64_t read, inserted, updated, unchanged, rejected, created;
 };
 
+/*
+ * What makes an interaction without a ref the same as another: its content
+ * key is a 128-bit FNV-1a hash of these fields (NULL text hashes apart from
+ * every string; closed_at 0 when there is none).  crm-dedupe recomputes it
+ * when an interaction moves to another contact.
+ */
+struct crm_log_content {
+	int64_t contact, at, closed_at;
+	const char *channel, *kind, *direction, *currency, *status;
+	double amount, quantity;
+	int has_amount, has_quantity;
+	const char *text[5];	/* product, category, subject, note, campaign */
+};
+
+void crm_log_content_key(const struct crm_log_content *c,
+    unsigned char out[16]);
+
 struct crm_logger;
 
 /* The accepted channels, comma-separated, for messages and usage. */
