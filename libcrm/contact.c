@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "contact.h"
+#include "hash.h"
 #include "norm.h"
 
 /* Columns an import understands; the first NTEXT are stored as text. */
@@ -69,11 +70,26 @@ struct crm_importer {
 	struct crm_buf nv[NTEXT];	/* normalised values */
 	const char *val[NTEXT];		/* into nv[], or NULL if absent */
 	int consent[NCONSENT];		/* -1 absent, else 0/1 */
-	struct crm_buf namekey, attrs, tmp, old[NTEXT + 1];
+	struct crm_buf namekey, attrs, tmp, extkey, old[NTEXT + 1];
 	size_t pair[2 * 64];		/* "key":"value" spans in attrs */
 	int npair;			/* -1: attrs not from extras alone */
 	const char *oldv[NTEXT + 1];	/* stored values, + attrs */
 	int oldc[NCONSENT];
+
+	/*
+	 * The record's checksum: of the file's columns and the options that
+	 * change what a record means (ctx), then of its fields.  A contact
+	 * keeps the one it was last imported from (row_hash) while nothing
+	 * else changes it, and a record whose checksum is stored on the
+	 * contact its external_id names is unchanged without more work.
+	 */
+	struct crm_h128 ctx;
+	int hashing;			/* keyed by external_id */
+	int have_hash;			/* hash is the current record's */
+	int keep_hash;			/* and may be stored for it */
+	unsigned char hash[16];
+	int old_hash;			/* oldhash holds the stored one */
+	unsigned char oldhash[16];
 };
 
 int
@@ -129,6 +145,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 	crm_buf_init(&imp->namekey, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&imp->attrs, CRM_CSV_RECORD_MAX);
 	crm_buf_init(&imp->tmp, CRM_CSV_RECORD_MAX);
+	crm_buf_init(&imp->extkey, CRM_CSV_FIELD_MAX);
 	return imp;
 }
 
@@ -146,6 +163,7 @@ crm_importer_free(struct crm_importer *imp)
 	crm_buf_release(&imp->namekey);
 	crm_buf_release(&imp->attrs);
 	crm_buf_release(&imp->tmp);
+	crm_buf_release(&imp->extkey);
 	free(imp);
 }
 
@@ -179,6 +197,27 @@ crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
 		return crm_error_set(err, CRM_EDATA,
 		    "%s: neither an external_id nor an email column: records"
 		    " could not be matched on a re-import", crm_csv_name(r));
+	{
+		static const char tag[] = "crm-add record 1";
+		int32_t v[3];
+		size_t i, n = crm_csv_ncols(r);
+		const char *s;
+
+		crm_h128_init(&imp->ctx, 0);
+		crm_h128_add(&imp->ctx, tag, sizeof(tag));
+		v[0] = (int32_t)imp->opts.key;
+		v[1] = imp->opts.allow_opt_in;
+		v[2] = imp->opts.region != NULL;
+		crm_h128_add(&imp->ctx, v, sizeof(v));
+		s = imp->opts.region ? imp->opts.region : "";
+		crm_h128_add(&imp->ctx, s, strlen(s));
+		for (i = 0; i < n; i++) {
+			s = crm_csv_colname(r, i);
+			crm_h128_add(&imp->ctx, s, strlen(s));
+		}
+		imp->hashing = imp->idx[F_EXTERNAL_ID] >= 0 &&
+		    imp->opts.key != CRM_KEY_EMAIL;
+	}
 	return 0;
 }
 
@@ -461,7 +500,7 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 	"SELECT id, merged_into, external_id, first_name, last_name, email," \
 	" phone, company, street, city, postcode, country, birth_date, stage," \
 	" owner, attrs, email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in," \
-	" do_not_contact, erased_at FROM contacts "
+	" do_not_contact, erased_at, row_hash FROM contacts "
 
 static const char sql_by_ext[] = SELECT_CONTACT "WHERE external_id = ?1";
 static const char sql_by_id[] = SELECT_CONTACT "WHERE id = ?1";
@@ -492,6 +531,9 @@ load_old(struct crm_importer *imp, sqlite3_stmt *st, struct crm_error *err)
 	for (f = 0; f < NCONSENT; f++)
 		imp->oldc[f] = sqlite3_column_type(st, 16 + f) == SQLITE_NULL ?
 		    -1 : sqlite3_column_int(st, 16 + f);
+	imp->old_hash = sqlite3_column_bytes(st, 22) == 16;
+	if (imp->old_hash)
+		memcpy(imp->oldhash, sqlite3_column_blob(st, 22), 16);
 	return 0;
 }
 
@@ -694,6 +736,20 @@ bind_contact(struct crm_importer *imp, sqlite3_stmt *st, const char **v,
 	    crm_db_bind_int(imp->db, st, NTEXT + 3 + NCONSENT, imp->now, err);
 }
 
+/* Bind the record's checksum at i, or NULL if it may not be kept. */
+static int
+bind_hash(struct crm_importer *imp, sqlite3_stmt *st, int i,
+    struct crm_error *err)
+{
+	if (!imp->have_hash || !imp->keep_hash || imp->via_merge)
+		return crm_db_bind_null(imp->db, st, i, err);
+	if (sqlite3_bind_blob(st, i, imp->hash, 16, SQLITE_STATIC) !=
+	    SQLITE_OK)
+		return crm_error_set(err, CRM_EFAIL, "%s",
+		    sqlite3_errmsg(sqlite3_db_handle(st)));
+	return 0;
+}
+
 static int
 insert(struct crm_importer *imp, struct crm_error *err)
 {
@@ -724,11 +780,12 @@ insert(struct crm_importer *imp, struct crm_error *err)
 	    " first_name, last_name, email, phone, company, street, city,"
 	    " postcode, country, birth_date, stage, owner, name_key, attrs,"
 	    " email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in,"
-	    " do_not_contact, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
-	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(?12, 'lead'), ?13, ?14,"
-	    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21)", err)) == NULL ||
+	    " do_not_contact, created_at, updated_at, row_hash) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(?12, 'lead'), ?13,"
+	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21, ?22)", err)) == NULL ||
 	    bind_contact(imp, st, imp->val, imp->attrs.len ?
 	    crm_buf_str(&imp->attrs) : NULL, imp->consent, err) < 0 ||
+	    bind_hash(imp, st, 22, err) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
 	id = crm_db_last_id(imp->db);
@@ -829,6 +886,7 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 			continue;
 		if (old == out_val && !imp->opts.allow_opt_in) {
 			imp->st.optout_kept++;
+			imp->keep_hash = 0;	/* counted again next time */
 			continue;
 		}
 		c[f] = in;
@@ -836,6 +894,17 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	}
 	if (!changed) {
 		imp->st.unchanged++;
+		if (imp->have_hash && imp->keep_hash && !imp->via_merge &&
+		    !(imp->old_hash && memcmp(imp->oldhash, imp->hash, 16) ==
+		    0)) {
+			/* Remember it, so that the next run skips the record. */
+			if ((st = crm_db_stmt(imp->db, "UPDATE contacts SET"
+			    " row_hash = ?1 WHERE id = ?2", err)) == NULL ||
+			    bind_hash(imp, st, 1, err) < 0 ||
+			    crm_db_bind_int(imp->db, st, 2, id, err) < 0 ||
+			    crm_db_step(imp->db, st, err) < 0)
+				return -1;
+		}
 		return 0;
 	}
 	if (imp->oldv[F_EXTERNAL_ID] == NULL && v[F_EXTERNAL_ID] != NULL) {
@@ -862,10 +931,11 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	    " country = ?10, birth_date = ?11, stage = coalesce(?12, stage),"
 	    " owner = ?13, name_key = ?14, attrs = ?15, email_opt_in = ?16,"
 	    " phone_opt_in = ?17, sms_opt_in = ?18, mail_opt_in = ?19,"
-	    " do_not_contact = ?20, updated_at = ?21 WHERE id = ?22",
-	    err)) == NULL ||
+	    " do_not_contact = ?20, updated_at = ?21, row_hash = ?23"
+	    " WHERE id = ?22", err)) == NULL ||
 	    bind_contact(imp, st, v, attrs, c, err) < 0 ||
 	    crm_db_bind_int(imp->db, st, 22, id, err) < 0 ||
+	    bind_hash(imp, st, 23, err) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
 	{
@@ -882,6 +952,47 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	return 0;
 }
 
+/*
+ * Checksum the current record; 1 if it is the one the contact its
+ * external_id names was last imported from, and nothing has changed that
+ * contact since: then there is nothing to do.
+ */
+static int
+unchanged(struct crm_importer *imp, struct crm_error *err)
+{
+	struct crm_csv *r = imp->r;
+	struct crm_h128 h = imp->ctx;
+	struct crm_error ignored;
+	sqlite3_stmt *st;
+	const char *ext;
+	uint64_t nf;
+	size_t i, n = crm_csv_nfields(r);
+	int rc, same;
+
+	nf = n;
+	crm_h128_add(&h, &nf, sizeof(nf));
+	for (i = 0; i < n; i++)
+		crm_h128_add(&h, crm_csv_field(r, (int)i),
+		    crm_csv_fieldlen(r, (int)i));
+	crm_h128_out(&h, imp->hash);
+	imp->have_hash = 1;
+	ext = crm_csv_field(r, imp->idx[F_EXTERNAL_ID]);
+	crm_buf_reset(&imp->extkey);
+	/* A bad one is reported by the full path. */
+	if (crm_blank(ext) || crm_norm_name(ext, &imp->extkey, &ignored) < 0)
+		return 0;
+	if ((st = crm_db_stmt(imp->db, "SELECT row_hash FROM contacts"
+	    " WHERE external_id = ?1 AND merged_into IS NULL AND"
+	    " erased_at IS NULL", err)) == NULL ||
+	    crm_db_bind_text(imp->db, st, 1, crm_buf_str(&imp->extkey),
+	    err) < 0 || (rc = crm_db_step(imp->db, st, err)) < 0)
+		return -1;
+	same = rc == 1 && sqlite3_column_bytes(st, 0) == 16 &&
+	    memcmp(sqlite3_column_blob(st, 0), imp->hash, 16) == 0;
+	sqlite3_reset(st);
+	return same;
+}
+
 int
 crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
     struct crm_error *err)
@@ -890,7 +1001,17 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 
 	imp->r = r;
 	imp->via_merge = 0;
+	imp->have_hash = imp->old_hash = 0;
+	imp->keep_hash = 1;
 	imp->st.read++;
+	if (imp->hashing) {
+		if ((id = unchanged(imp, err)) < 0)
+			goto fail;
+		if (id == 1) {
+			imp->st.unchanged++;
+			return 0;
+		}
+	}
 	if (normalise(imp, err) < 0 || (id = find(imp, err)) < 0)
 		goto fail;
 	if ((id == 0 ? insert(imp, err) : update(imp, id, err)) < 0)

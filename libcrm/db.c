@@ -195,6 +195,17 @@ static const char *const migrations[] = {
 	"  hash TEXT PRIMARY KEY,"
 	"  erased_at INTEGER NOT NULL"
 	") WITHOUT ROWID;",
+
+	/*
+	 * 3 -> 4: the checksum of the input record a contact was last
+	 * imported from, so that a re-import skips an unchanged record
+	 * without normalising it again; any other change to the row clears
+	 * it.
+	 */
+	"ALTER TABLE contacts ADD COLUMN row_hash BLOB;"
+	"CREATE TRIGGER contacts_row_hash AFTER UPDATE ON contacts"
+	"  WHEN NEW.row_hash IS NOT NULL AND NEW.row_hash IS OLD.row_hash"
+	"  BEGIN UPDATE contacts SET row_hash = NULL WHERE id = NEW.id; END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

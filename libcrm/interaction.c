@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "interaction.h"
 #include "norm.h"
 
@@ -185,52 +186,6 @@ fnv64(const char *s, size_t n)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
-}
-
-/* FNV-1a, 128 bits, fed piece by piece: the content key of a record. */
-struct fnv128 {
-	unsigned __int128 h;
-};
-
-static void
-fnv128_init(struct fnv128 *f)
-{
-	f->h = ((unsigned __int128)0x6c62272e07bb0142ULL << 64) |
-	    0x62b821756295c58dULL;
-}
-
-static void
-fnv128_add(struct fnv128 *f, const void *p, size_t n)
-{
-	const unsigned __int128 prime = ((unsigned __int128)1 << 88) | 0x13b;
-	const unsigned char *s = p;
-
-	while (n--) {
-		f->h ^= *s++;
-		f->h *= prime;
-	}
-}
-
-/* A string and its terminator, so "ab","c" differs from "a","bc";
- * NULL hashes as a lone 0xff, which no UTF-8 text contains. */
-static void
-fnv128_str(struct fnv128 *f, const char *s)
-{
-	static const unsigned char null = 0xff;
-
-	if (s == NULL)
-		fnv128_add(f, &null, 1);
-	else
-		fnv128_add(f, s, strlen(s) + 1);
-}
-
-static void
-fnv128_out(const struct fnv128 *f, unsigned char out[16])
-{
-	int i;
-
-	for (i = 0; i < 16; i++)
-		out[i] = (unsigned char)(f->h >> (8 * (15 - i)));
 }
 
 /* Follow merged_into to the survivor; refuse erased contacts. */
@@ -597,27 +552,27 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 void
 crm_log_content_key(const struct crm_log_content *c, unsigned char out[16])
 {
-	struct fnv128 f;
+	struct crm_fnv128 f;
 	double none = 0;
 	size_t i;
 
-	fnv128_init(&f);
-	fnv128_add(&f, &c->contact, sizeof(c->contact));
-	fnv128_add(&f, &c->at, sizeof(c->at));
-	fnv128_str(&f, c->channel);
-	fnv128_str(&f, c->kind);
-	fnv128_str(&f, c->direction);
-	fnv128_add(&f, &c->has_amount, sizeof(c->has_amount));
-	fnv128_add(&f, c->has_amount ? &c->amount : &none, sizeof(double));
-	fnv128_str(&f, c->currency);
-	fnv128_add(&f, &c->has_quantity, sizeof(c->has_quantity));
-	fnv128_add(&f, c->has_quantity ? &c->quantity : &none,
+	crm_fnv128_init(&f);
+	crm_fnv128_add(&f, &c->contact, sizeof(c->contact));
+	crm_fnv128_add(&f, &c->at, sizeof(c->at));
+	crm_fnv128_str(&f, c->channel);
+	crm_fnv128_str(&f, c->kind);
+	crm_fnv128_str(&f, c->direction);
+	crm_fnv128_add(&f, &c->has_amount, sizeof(c->has_amount));
+	crm_fnv128_add(&f, c->has_amount ? &c->amount : &none, sizeof(double));
+	crm_fnv128_str(&f, c->currency);
+	crm_fnv128_add(&f, &c->has_quantity, sizeof(c->has_quantity));
+	crm_fnv128_add(&f, c->has_quantity ? &c->quantity : &none,
 	    sizeof(double));
-	fnv128_str(&f, c->status);
-	fnv128_add(&f, &c->closed_at, sizeof(c->closed_at));
+	crm_fnv128_str(&f, c->status);
+	crm_fnv128_add(&f, &c->closed_at, sizeof(c->closed_at));
 	for (i = 0; i < 5; i++)
-		fnv128_str(&f, c->text[i]);
-	fnv128_out(&f, out);
+		crm_fnv128_str(&f, c->text[i]);
+	crm_fnv128_out(&f, out);
 }
 
 /* The content key of a record about to be stored. */

@@ -274,6 +274,52 @@ test_expect_success 'a database from a newer crm is refused' '
 	test_grep "newer.db: schema version 999 is newer" err
 '
 
+# A re-import skips a record whose checksum the contact keeps (row_hash);
+# everything else takes the full path, so the outcome is the same.
+test_expect_success 're-import: an unchanged record is recognised by its checksum' '
+	rm -f rh.db* &&
+	crm-add -q -d rh.db contacts.csv &&
+	test "$(sqlite3 rh.db "select count(*) from contacts where length(row_hash) = 16")" = 3 &&
+	crm-add -d rh.db contacts.csv 2>err &&
+	test_grep "3 read, 0 inserted, 0 updated, 3 unchanged" err
+'
+
+test_expect_success 're-import: a contact changed since is brought back to the file' '
+	sqlite3 rh.db "update contacts set city = '\''Leeds'\'', owner = '\''x'\'' where external_id = '\''C1'\''" &&
+	test "$(sqlite3 rh.db "select row_hash is null from contacts where external_id = '\''C1'\''")" = 1 &&
+	crm-add -d rh.db contacts.csv 2>err &&
+	test_grep "3 read, 0 inserted, 1 updated, 2 unchanged" err &&
+	test "$(sqlite3 rh.db "select owner from contacts where external_id = '\''C1'\''")" = kim &&
+	crm-add -d rh.db contacts.csv 2>err &&
+	test_grep "3 read, 0 inserted, 0 updated, 3 unchanged" err
+'
+
+test_expect_success 're-import: other options or columns mean another checksum' '
+	printf "external_id,phone\nR1,020 7946 0958\n" >r1.csv &&
+	crm-add -q -d rh.db -R GB r1.csv &&
+	test "$(sqlite3 rh.db "select phone from contacts where external_id = '\''R1'\''")" = +442079460958 &&
+	crm-add -d rh.db -R FR r1.csv 2>err &&
+	test_grep "1 read, 0 inserted, 1 updated, 0 unchanged" err &&
+	test "$(sqlite3 rh.db "select phone from contacts where external_id = '\''R1'\''")" = +332079460958 &&
+	h1=$(sqlite3 rh.db "select hex(row_hash) from contacts where external_id = '\''R1'\''") &&
+	printf "external_id,phone,tier\nR1,020 7946 0958,\n" >r2.csv &&
+	crm-add -d rh.db -R FR r2.csv 2>err &&
+	test_grep "1 read, 0 inserted, 0 updated, 1 unchanged" err &&
+	h2=$(sqlite3 rh.db "select hex(row_hash) from contacts where external_id = '\''R1'\''") &&
+	test ${#h1} = 32 && test ${#h2} = 32 && test "$h1" != "$h2"
+'
+
+test_expect_success 're-import: a kept opt-out is reported every time' '
+	printf "external_id,email_opt_in\nK1,no\n" >k0.csv &&
+	printf "external_id,email_opt_in\nK1,yes\n" >k1.csv &&
+	crm-add -q -d rh.db k0.csv &&
+	crm-add -d rh.db k1.csv 2>err &&
+	test_grep "kept 1 opt-out" err &&
+	crm-add -d rh.db k1.csv 2>err &&
+	test_grep "kept 1 opt-out" err &&
+	test "$(sqlite3 rh.db "select email_opt_in from contacts where external_id = '\''K1'\''")" = 0
+'
+
 test_expect_success 'a file that is not a database is refused' '
 	echo "hello" >text.db &&
 	test_must_fail 1 crm-add -d text.db contacts.csv 2>err &&

@@ -163,6 +163,10 @@ test_expect_success 'set up: consent, history, segments, campaigns, scores' '
 	    insert into campaign_members values (1, 1, '\''target'\'', null, null), (1, 2, '\''control'\'', null, null), (1, 4, '\''target'\'', null, 5);
 	    insert into scores (contact_id, churn_probability, scored_at) values (2, 0.25, 0), (3, 0.5, 0), (4, 0.75, 0)" &&
 	crm-export >export-before.csv &&
+	# row_hash is crm-add'\''s checksum of the record a contact was last
+	# imported from, a cache that any other change to the contact clears
+	# (a merge and an unmerge too): compare without it.
+	sql "update contacts set row_hash = null" &&
 	sql ".dump contacts interactions segment_members campaign_members scores" >dump-before.sql
 '
 

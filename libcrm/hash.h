@@ -1,0 +1,38 @@
+/*
+ * hash.h - FNV-1a, 128 bits, fed piece by piece: content keys and
+ * checksums of records (not for anything an adversary chooses to collide
+ * with on purpose).
+ */
+#ifndef CRM_HASH_H
+#define CRM_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct crm_fnv128 {
+	unsigned __int128 h;
+};
+
+void crm_fnv128_init(struct crm_fnv128 *f);
+void crm_fnv128_add(struct crm_fnv128 *f, const void *p, size_t n);
+/* A string and its terminator, so "ab","c" differs from "a","bc"; NULL
+ * hashes as a lone 0xff, which no UTF-8 text contains. */
+void crm_fnv128_str(struct crm_fnv128 *f, const char *s);
+/* The hash, most significant byte first. */
+void crm_fnv128_out(const struct crm_fnv128 *f, unsigned char out[16]);
+
+/*
+ * A faster 128-bit checksum, eight bytes at a time, for data that is
+ * hashed and compared but never stored across versions of the format it
+ * came from (crm-add's record checksums): each add mixes in its length,
+ * so a sequence of adds keeps field boundaries.
+ */
+struct crm_h128 {
+	uint64_t a, b;
+};
+
+void crm_h128_init(struct crm_h128 *h, uint64_t seed);
+void crm_h128_add(struct crm_h128 *h, const void *p, size_t n);
+void crm_h128_out(const struct crm_h128 *h, unsigned char out[16]);
+
+#endif
