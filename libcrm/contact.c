@@ -89,6 +89,7 @@ struct crm_importer {
 	int keep_hash;			/* and may be stored for it */
 	unsigned char hash[16];
 	int old_hash;			/* oldhash holds the stored one */
+	int ext_absent;			/* no contact has the external_id */
 	unsigned char oldhash[16];
 };
 
@@ -550,7 +551,11 @@ find(struct crm_importer *imp, struct crm_error *err)
 	int rc, hops;
 
 	if (ext != NULL && imp->opts.key != CRM_KEY_EMAIL) {
-		if ((st = crm_db_stmt(imp->db, sql_by_ext, err)) == NULL ||
+		/* unchanged() looked it up under the same normalised key. */
+		if (imp->ext_absent && strcmp(ext, crm_buf_str(&imp->extkey)) ==
+		    0)
+			rc = 0;
+		else if ((st = crm_db_stmt(imp->db, sql_by_ext, err)) == NULL ||
 		    crm_db_bind_text(imp->db, st, 1, ext, err) < 0 ||
 		    (rc = crm_db_step(imp->db, st, err)) < 0)
 			return -1;
@@ -981,13 +986,16 @@ unchanged(struct crm_importer *imp, struct crm_error *err)
 	/* A bad one is reported by the full path. */
 	if (crm_blank(ext) || crm_norm_name(ext, &imp->extkey, &ignored) < 0)
 		return 0;
-	if ((st = crm_db_stmt(imp->db, "SELECT row_hash FROM contacts"
-	    " WHERE external_id = ?1 AND merged_into IS NULL AND"
-	    " erased_at IS NULL", err)) == NULL ||
+	if ((st = crm_db_stmt(imp->db, "SELECT row_hash, merged_into IS NULL"
+	    " AND erased_at IS NULL FROM contacts WHERE external_id = ?1",
+	    err)) == NULL ||
 	    crm_db_bind_text(imp->db, st, 1, crm_buf_str(&imp->extkey),
 	    err) < 0 || (rc = crm_db_step(imp->db, st, err)) < 0)
 		return -1;
-	same = rc == 1 && sqlite3_column_bytes(st, 0) == 16 &&
+	/* The full path need not look for it again (a first import). */
+	imp->ext_absent = rc == 0;
+	same = rc == 1 && sqlite3_column_int(st, 1) &&
+	    sqlite3_column_bytes(st, 0) == 16 &&
 	    memcmp(sqlite3_column_blob(st, 0), imp->hash, 16) == 0;
 	sqlite3_reset(st);
 	return same;
@@ -1001,7 +1009,7 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 
 	imp->r = r;
 	imp->via_merge = 0;
-	imp->have_hash = imp->old_hash = 0;
+	imp->have_hash = imp->old_hash = imp->ext_absent = 0;
 	imp->keep_hash = 1;
 	imp->st.read++;
 	if (imp->hashing) {
