@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "interaction.h"
 #include "norm.h"
+#include "privacy.h"
 
 enum {
 	F_EXTERNAL_ID, F_EMAIL, F_PHONE,
@@ -60,6 +61,7 @@ struct crm_logger {
 	struct crm_log_opts opts;
 	struct crm_log_stats st;
 	int64_t now;
+	int64_t horizon;	/* crm-forget --retain: older records stay out */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
 	struct cache_slot *cache;
@@ -119,6 +121,10 @@ crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
 	crm_buf_init(&lg->key, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->tmp, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->hashin, CRM_CSV_RECORD_MAX);
+	if (crm_retention_horizon(db, &lg->horizon, err) < 0) {
+		crm_logger_free(lg);
+		return NULL;
+	}
 	return lg;
 }
 
@@ -717,8 +723,15 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	int rc = -1;
 
 	lg->st.read++;
-	if (normalise(lg, r, &x, cur, trimmed, err) < 0 ||
-	    contact_of(lg, r, &x.contact, err) < 0)
+	if (normalise(lg, r, &x, cur, trimmed, err) < 0)
+		goto done;
+	/* Purged or anonymised by retention: a re-import leaves it so. */
+	if (x.at < lg->horizon) {
+		lg->st.unchanged++;
+		rc = 0;
+		goto done;
+	}
+	if (contact_of(lg, r, &x.contact, err) < 0)
 		goto done;
 	content_hash(&x);
 	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||

@@ -1056,6 +1056,28 @@ crm_privacy_list(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Retention. */
+
+int
+crm_retention_horizon(struct crm_db *db, int64_t *before,
+    struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*before = 0;
+	if ((st = crm_db_stmt(db, "SELECT max(CAST(json_extract(counts,"
+	    " '$.before') AS INTEGER)) FROM audit WHERE program = 'crm-forget'"
+	    " AND counts IS NOT NULL", err)) == NULL ||
+	    (rc = crm_db_step(db, st, err)) < 0)
+		return -1;
+	if (rc == 1) {
+		*before = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return 0;
+}
+
 /* Subject access. */
 
 struct colinfo {

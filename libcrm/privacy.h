@@ -153,6 +153,15 @@ int crm_privacy_list(struct crm_db *db, struct crm_out *o,
     struct crm_error *err);
 
 /*
+ * The retention horizon: interactions before it were purged or anonymised
+ * (crm-forget --retain), so an importer must leave older records out.
+ * *before gets the latest "before" in the counts of crm-forget's audit
+ * entries, 0 if there is none.  One scan of the audit table.
+ */
+int crm_retention_horizon(struct crm_db *db, int64_t *before,
+    struct crm_error *err);
+
+/*
  * Right of access: everything held about the subject whose survivor is id
  * (see crm_contact_resolve()) as one JSON object on one line of fp:
  *
