@@ -957,7 +957,7 @@ crm_log_preferred(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 	    " FROM per WINDOW w AS (PARTITION BY contact_id))"
 	    " SELECT c.id, c.external_id, c.email, r.channel, r.n, r.total"
 	    " FROM ranked r JOIN contacts c ON c.id = r.contact_id"
-	    " WHERE r.rn = 1 ORDER BY c.id", err)) == NULL)
+	    " WHERE r.rn = 1 AND c.erased_at IS NULL ORDER BY c.id", err)) == NULL)
 		return -1;
 	return emit(db, st, o, names, types, NULL, 6, err);
 }

@@ -396,6 +396,14 @@ test_expect_success 'retention: the audit records the run, the placeholder stays
 	test_grep "keep this note" got
 '
 
+test_expect_success 'retention: the placeholder has no preferred channel' '
+	test "$(sql "SELECT count(*) FROM interactions WHERE direction = '\''in'\''
+		AND contact_id = 3")" = 3 &&
+	crm-log stats --preferred -f csv >got &&
+	printf "id,external_id,email,preferred_channel,inbound,inbound_total\n" >expect &&
+	test_cmp expect got
+'
+
 test_expect_success 'retention: running again changes nothing but the audit' '
 	sql "SELECT * FROM interactions ORDER BY id" >before &&
 	crm-forget -a -k 1y 2>err &&
