@@ -1,6 +1,7 @@
 /*
  * crm-forget - erase people on request; erase them again in a restored
- * backup; list the erased (as hashes).
+ * backup; list the erased (as hashes); purge or anonymise old
+ * interactions (retention).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,21 +9,27 @@
 #include <string.h>
 
 #include "cli.h"
+#include "norm.h"
 #include "privacy.h"
 
 static const char usage[] =
     "crm-forget [-nqV] [-d db] [-R region] [--vacuum] key ...\n"
     "crm-forget -r [-nqtV] [-d db] [--vacuum] [file ...]\n"
-    "crm-forget -l [-tV] [-d db] [-f format]";
+    "crm-forget -l [-tV] [-d db] [-f format]\n"
+    "crm-forget -k period | -b date [-anqV] [-d db] [--vacuum]";
 
 enum { OPT_VACUUM = 0x2000 };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
+	{ "anonymise", no_argument, NULL, 'a' },
+	{ "anonymize", no_argument, NULL, 'a' },
+	{ "before", required_argument, NULL, 'b' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "list", no_argument, NULL, 'l' },
 	{ "region", required_argument, NULL, 'R' },
 	{ "replay", no_argument, NULL, 'r' },
+	{ "retain", required_argument, NULL, 'k' },
 	{ "vacuum", no_argument, NULL, OPT_VACUUM },
 	{ NULL, 0, NULL, 0 }
 };
@@ -68,6 +75,45 @@ list_read(void *ctx)
 	return crm_erasure_stats(ctx)->read;
 }
 
+/* --retain or --before: purge or anonymise what happened before. */
+static void
+retain(struct crm_cli *cli, enum crm_retention_mode mode, int64_t before,
+    int dry, int vacuum)
+{
+	struct crm_buf counts = CRM_BUF_INIT(4096);
+	struct crm_retention_stats st;
+	struct crm_error err;
+	struct crm_db *db;
+	char at[21];
+
+	crm_error_clear(&err);
+	db = crm_cli_db(cli, 0);
+	if (!crm_privacy_secure_default(db))
+		vacuum = 1;
+	if (crm_db_begin(db, &err) < 0)
+		crm_die(&err);
+	if (crm_retention_run(db, mode, before, &st, &err) < 0 ||
+	    crm_retention_counts(mode, &st, &counts, &err) < 0)
+		fail(db, &err);
+	if (dry)
+		crm_db_rollback(db);
+	else if (crm_db_audit(db, cli->prog, cli->argc, cli->argv,
+	    crm_buf_str(&counts), &err) < 0 || crm_db_commit(db, &err) < 0 ||
+	    crm_privacy_wipe(db, vacuum, &err) < 0)
+		fail(db, &err);
+	if (!cli->quiet) {
+		crm_format_time(before, at);
+		fprintf(stderr, "crm-forget: %lld interaction%s before %s %s%s\n",
+		    (long long)(st.purged + st.anonymised),
+		    st.purged + st.anonymised == 1 ? "" : "s", at,
+		    mode == CRM_RETAIN_PURGE ? "purged" : "anonymised",
+		    dry ? " (dry run: nothing written)" : "");
+	}
+	crm_buf_release(&counts);
+	crm_db_close(db);
+	exit(crm_cli_finish(0));
+}
+
 /*
  * The audit's arguments: argv as getopt_long left it, options first (kept
  * as given) and then the operands from nopt on, each key as its tag.
@@ -109,13 +155,13 @@ main(int argc, char **argv)
 	struct crm_batch batch = { NULL, list_header, list_row, list_read };
 	const struct crm_erasure_stats *s;
 	int ch, dry = 0, listing = 0, replay = 0, vacuum = 0, nopt, i;
-	int allc = argc;
+	int allc = argc, anon = 0, nretain = 0;
 	const char *region;
 	struct crm_erasure *er;
 	struct crm_error err;
 	struct crm_cli cli;
 	struct crm_db *db;
-	int64_t found = 0, ids[8];
+	int64_t found = 0, ids[8], before = 0, days;
 	size_t nids;
 	char **args, **allv = argv;
 
@@ -124,9 +170,24 @@ main(int argc, char **argv)
 	region = getenv("CRM_REGION");
 	if (region != NULL && *region == '\0')
 		region = NULL;
-	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "lnR:r",
+	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "ab:k:lnR:r",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'a':
+			anon = 1;
+			break;
+		case 'b':
+			if (crm_norm_datetime(optarg, &before, &err) < 0)
+				crm_die_usage("--before: %s", err.msg);
+			nretain++;
+			break;
+		case 'k':
+			if (crm_norm_days(optarg, &days, &err) < 0 || days <= 0)
+				crm_die_usage("--retain: bad period '%s': expected"
+				    " e.g. 90d, 12w, 6m or 2y", optarg);
+			before = crm_now() - days * 86400;
+			nretain++;
+			break;
 		case 'l':
 			listing = 1;
 			break;
@@ -150,6 +211,15 @@ main(int argc, char **argv)
 	nopt = optind;
 	argc -= optind;
 	argv += optind;
+	if (nretain > 0 || anon) {
+		if (nretain != 1)
+			crm_die_usage("give one of --retain and --before");
+		if (listing || replay || argc > 0)
+			crm_die_usage("--retain and --before take no keys, -l"
+			    " or -r");
+		retain(&cli, anon ? CRM_RETAIN_ANONYMISE : CRM_RETAIN_PURGE,
+		    before, dry, vacuum);
+	}
 	if (listing) {
 		if (replay)
 			crm_die_usage("--list and --replay exclude each other");

@@ -7,6 +7,7 @@
 #include "hash.h"
 #include "interaction.h"
 #include "norm.h"
+#include "privacy.h"
 
 enum {
 	F_EXTERNAL_ID, F_EMAIL, F_PHONE,
@@ -61,6 +62,7 @@ struct crm_logger {
 	struct crm_log_opts opts;
 	struct crm_log_stats st;
 	int64_t now;
+	int64_t horizon;	/* crm-forget --retain: older records stay out */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
 	struct cache_slot *cache;
@@ -120,6 +122,10 @@ crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
 	crm_buf_init(&lg->key, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->tmp, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->hashin, CRM_CSV_RECORD_MAX);
+	if (crm_retention_horizon(db, &lg->horizon, err) < 0) {
+		crm_logger_free(lg);
+		return NULL;
+	}
 	return lg;
 }
 
@@ -672,8 +678,15 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	int rc = -1;
 
 	lg->st.read++;
-	if (normalise(lg, r, &x, cur, trimmed, err) < 0 ||
-	    contact_of(lg, r, &x.contact, err) < 0)
+	if (normalise(lg, r, &x, cur, trimmed, err) < 0)
+		goto done;
+	/* Purged or anonymised by retention: a re-import leaves it so. */
+	if (x.at < lg->horizon) {
+		lg->st.unchanged++;
+		rc = 0;
+		goto done;
+	}
+	if (contact_of(lg, r, &x.contact, err) < 0)
 		goto done;
 	content_hash(&x);
 	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||
@@ -899,7 +912,7 @@ crm_log_preferred(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 	    " FROM per WINDOW w AS (PARTITION BY contact_id))"
 	    " SELECT c.id, c.external_id, c.email, r.channel, r.n, r.total"
 	    " FROM ranked r JOIN contacts c ON c.id = r.contact_id"
-	    " WHERE r.rn = 1 ORDER BY c.id", err)) == NULL)
+	    " WHERE r.rn = 1 AND c.erased_at IS NULL ORDER BY c.id", err)) == NULL)
 		return -1;
 	return emit(db, st, o, names, types, NULL, 6, err);
 }

@@ -1,6 +1,7 @@
 /*
  * privacy.h - the rights of the people in the database: erasure
- * (crm-forget) and access (crm-export --subject).
+ * (crm-forget), retention (crm-forget --retain) and access (crm-export
+ * --subject).
  *
  * A subject is one person: the contact a key names (see
  * crm_contact_resolve(): "#id", email, phone or external_id; a merged-away
@@ -150,6 +151,74 @@ int crm_privacy_secure_default(struct crm_db *db);
 
 /* Write erased_subjects (hash, erased_at), salt rows included, to o. */
 int crm_privacy_list(struct crm_db *db, struct crm_out *o,
+    struct crm_error *err);
+
+/*
+ * Retention (crm-forget --retain, run from cron): what happened before a
+ * horizon is purged or anonymised, in the caller's transaction.
+ *
+ * Purge deletes the interactions with at before the horizon, anonymised
+ * ones included, with secure_delete on (crm_privacy_wipe() then empties
+ * the write-ahead log).
+ *
+ * Anonymise keeps them for statistics and cuts every tie to a person:
+ * at, channel, kind, direction, amount, currency, quantity, product,
+ * category, status, closed_at and campaign stay; subject, note, ref and
+ * source become NULL; the contact becomes the placeholder (below); the
+ * content key becomes 16 random bytes (the old one hashed the contact and
+ * the note); and the rows are stored again under new ids, in order of at
+ * and content, with created_at and updated_at the time of the run, so that
+ * neither the ids nor the import times tell which rows came in together.
+ * Rows already on the placeholder are left alone.
+ *
+ * The placeholder is a contact that stands for nobody: a tombstone as an
+ * erasure leaves one (erased_at set, do_not_contact 1, every key NULL)
+ * whose attrs are CRM_RETENTION_PLACEHOLDER.  Being erased, it is left
+ * out of exports, imports refuse it, and the per-contact analyses (RFM,
+ * churn, campaign responses) skip its interactions, while the totals per
+ * channel and period (crm-log stats, crm-report) count them.  It is made
+ * by the first anonymising run that has rows to move.
+ *
+ * The horizon is written to the run's audit entry, "before" in its
+ * counts, and crm_retention_horizon() gives the latest one, so that an
+ * importer can leave older records out instead of bringing back what was
+ * purged or anonymised.
+ */
+#define CRM_RETENTION_PLACEHOLDER "{\"crm\":\"anonymised interactions\"}"
+
+enum crm_retention_mode {
+	CRM_RETAIN_PURGE,
+	CRM_RETAIN_ANONYMISE
+};
+
+struct crm_retention_stats {
+	int64_t before;		/* the horizon */
+	int64_t purged;		/* interactions deleted */
+	int64_t anonymised;	/* interactions detached */
+	int64_t placeholder;	/* anonymise: the placeholder's id, or 0 */
+};
+
+/*
+ * Purge or anonymise (mode) the interactions with at < before, filling
+ * *st.  CRM_EUSAGE if before is after now.  Turns PRAGMA secure_delete on
+ * for the connection.
+ */
+int crm_retention_run(struct crm_db *db, enum crm_retention_mode mode,
+    int64_t before, struct crm_retention_stats *st, struct crm_error *err);
+
+/*
+ * The audit counts of a run, e.g.
+ * {"mode":"purge","before":1700000000,"purged":12,"anonymised":0}.
+ */
+int crm_retention_counts(enum crm_retention_mode mode,
+    const struct crm_retention_stats *st, struct crm_buf *out,
+    struct crm_error *err);
+
+/*
+ * The retention horizon: the latest "before" of crm-forget's audit
+ * entries, 0 if it never ran one.  One scan of the audit table.
+ */
+int crm_retention_horizon(struct crm_db *db, int64_t *before,
     struct crm_error *err);
 
 /*

@@ -260,4 +260,206 @@ test_expect_success '--vacuum rebuilds the file' '
 	grep -E "^crm-forget --vacuum -q key:[0-9a-f]{16}$" args
 '
 
+# Retention, on a database of its own.  CRM_NOW is 2026-11-01T12:00:00Z,
+# so --retain 1y means before 2025-11-01T12:00:00Z.
+CRM_DB=$TRASH/ret.db
+
+cat >people.csv <<'CSV'
+external_id,first_name,email
+P1,Ann,ann@example.com
+P2,Bob,bob@example.org
+CSV
+
+# Old rows: their subjects, notes and refs are the secrets here.
+cat >old.csv <<'CSV'
+external_id,at,channel,kind,direction,amount,currency,product,category,quantity,subject,note,status,closed_at,ref
+P1,2024-03-01T10:00:00Z,store,purchase,in,19.99,EUR,Widget,Tools,2,Xyzzy order,Ophelia paid cash,,,ORD-OLD-4711
+P2,2024-03-01T10:00:00Z,store,purchase,in,19.99,EUR,Widget,Tools,2,,,,,
+P1,2025-06-01T09:00:00Z,phone,ticket,in,,,,,,Xyzzy broken,Ophelia was upset,closed,2025-06-02T09:00:00Z,
+P2,2025-10-30T08:00:00Z,email,email,out,,,,,,,Ophelia newsletter,,,
+CSV
+
+cat >recent.csv <<'CSV'
+external_id,at,channel,kind,amount,currency,product,note
+P1,2026-10-01,web,purchase,5,EUR,Gadget,keep this note
+CSV
+
+printf 'xyzzy\nophelia\nord-old-4711\n' >ret-secrets
+
+# no_old FILE...: none of the old rows' text in the files.
+no_old() {
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		if grep -a -i -F -f ret-secrets "$f" >/dev/null; then
+			echo "old text left in $f:" >&2
+			grep -a -i -o -F -f ret-secrets "$f" | sort | uniq -c >&2
+			return 1
+		fi
+	done
+}
+
+# stats: crm-log stats without the contacts column, for comparison.
+stats() {
+	crm-log stats --as-of 2026-11-01 -w 1000 -f csv | cut -d, -f1-6,8-
+}
+
+test_expect_success 'retention: set up a history over three years' '
+	crm-add -q people.csv &&
+	crm-log -q old.csv recent.csv &&
+	test "$(sql "SELECT count(*) FROM interactions")" = 5 &&
+	cat "$CRM_DB" "$CRM_DB-wal" | grep -a -q Ophelia &&
+	stats >stats.before &&
+	test "$(wc -l <stats.before)" = 5
+'
+
+test_expect_success 'retention: usage errors exit 2 and write nothing' '
+	sql .dump >before.sql &&
+	test_must_fail 2 crm-forget -k 0d 2>err &&
+	test_grep "bad period .0d." err &&
+	test_must_fail 2 crm-forget --retain 3x &&
+	test_must_fail 2 crm-forget -b 2026-13-01 2>err &&
+	test_grep "invalid date" err &&
+	test_must_fail 2 crm-forget -b 2026-11-02 2>err &&
+	test_grep "horizon 2026-11-02T00:00:00Z is in the future" err &&
+	test_must_fail 2 crm-forget -k 1y -b 2025-01-01 &&
+	test_must_fail 2 crm-forget -a &&
+	test_must_fail 2 crm-forget -k 1y P1 &&
+	test_must_fail 2 crm-forget -k 1y -l &&
+	test_must_fail 2 crm-forget -k 1y -r &&
+	sql .dump >after.sql &&
+	test_cmp before.sql after.sql
+'
+
+test_expect_success 'retention: a dry run counts and writes nothing' '
+	crm-forget -n -k 1y 2>err &&
+	test_grep "^crm-forget: 4 interactions before 2025-11-01T12:00:00Z purged (dry run: nothing written)$" err &&
+	crm-forget --dry-run --anonymise --retain 1y 2>err &&
+	test_grep "^crm-forget: 4 interactions before 2025-11-01T12:00:00Z anonymised (dry run" err &&
+	sql .dump >after.sql &&
+	test_cmp before.sql after.sql
+'
+
+test_expect_success 'retention: all or nothing when a statement fails' '
+	sql "CREATE TRIGGER no_delete BEFORE DELETE ON interactions
+		BEGIN INSERT INTO no_such_table VALUES (1); END" &&
+	sql .dump >before.sql &&
+	test_must_fail 1 crm-forget -a -k 1y 2>err &&
+	test_grep "no such table: main.no_such_table" err &&
+	sql .dump >after.sql &&
+	test_cmp before.sql after.sql &&
+	sql "DROP TRIGGER no_delete"
+'
+
+test_expect_success 'retention: anonymise keeps the statistics and nothing personal' '
+	max=$(sql "SELECT max(id) FROM interactions") &&
+	crm-forget -a -k 1y 2>err &&
+	test_grep "^crm-forget: 4 interactions before 2025-11-01T12:00:00Z anonymised$" err &&
+	db_ok &&
+	p=$(sql "SELECT id FROM contacts WHERE attrs = '\''{\"crm\":\"anonymised interactions\"}'\''") &&
+	test "$(sql "SELECT first_name, email, do_not_contact, erased_at IS NOT NULL
+		FROM contacts WHERE id = $p")" = "||1|1" &&
+	sql "SELECT id > $max, contact_id = $p, datetime(at, '\''unixepoch'\''), channel,
+		kind, direction, amount, currency, product, category, quantity,
+		subject, note, status, closed_at IS NOT NULL, ref, source,
+		created_at = updated_at, length(chash)
+		FROM interactions ORDER BY at, id" >rows &&
+	cat >expect <<-\EOF &&
+	1|1|2024-03-01 10:00:00|store|purchase|in|19.99|EUR|Widget|Tools|2.0||||0|||1|16
+	1|1|2024-03-01 10:00:00|store|purchase|in|19.99|EUR|Widget|Tools|2.0||||0|||1|16
+	1|1|2025-06-01 09:00:00|phone|ticket|in||||||||closed|1|||1|16
+	1|1|2025-10-30 08:00:00|email|email|out|||||||||0|||1|16
+	0|0|2026-10-01 00:00:00|web|purchase||5.0|EUR|Gadget||||keep this note||0||recent.csv|1|16
+	EOF
+	test_cmp expect rows &&
+	test "$(sql "SELECT count(DISTINCT chash) FROM interactions")" = 5 &&
+	stats >stats.after &&
+	test_cmp stats.before stats.after
+'
+
+test_expect_success 'retention: the old text is gone from the database and -wal' '
+	no_old "$CRM_DB" "$CRM_DB-wal" "$CRM_DB-shm" &&
+	test ! -s "$CRM_DB-wal" &&
+	grep -a -q "keep this note" "$CRM_DB"
+'
+
+test_expect_success 'retention: the audit records the run, the placeholder stays out' '
+	sql "SELECT program, args, counts FROM audit ORDER BY id DESC LIMIT 1" >got &&
+	echo "crm-forget|crm-forget -a -k 1y|{\"mode\":\"anonymise\",\"before\":1761998400,\"purged\":0,\"anonymised\":4}" >expect &&
+	test_cmp expect got &&
+	crm-export -c external_id >got &&
+	printf "external_id\nP1\nP2\n" >expect &&
+	test_cmp expect got &&
+	crm-export -a -c id,attrs -f json >got &&
+	test "$(sed -n 3p got)" = "{\"id\":3,\"attrs\":{\"crm\":\"anonymised interactions\"}}" &&
+	crm-log show P1 -f csv >got &&
+	test "$(wc -l <got)" = 2 &&
+	test_grep "keep this note" got
+'
+
+test_expect_success 'retention: the placeholder has no preferred channel' '
+	test "$(sql "SELECT count(*) FROM interactions WHERE direction = '\''in'\''
+		AND contact_id = 3")" = 3 &&
+	crm-log stats --preferred -f csv >got &&
+	printf "id,external_id,email,preferred_channel,inbound,inbound_total\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'retention: running again changes nothing but the audit' '
+	sql "SELECT * FROM interactions ORDER BY id" >before &&
+	crm-forget -a -k 1y 2>err &&
+	test_grep "^crm-forget: 0 interactions before" err &&
+	sql "SELECT * FROM interactions ORDER BY id" >after &&
+	test_cmp before after &&
+	test "$(sql "SELECT count(*) FROM contacts")" = 3
+'
+
+test_expect_success 'retention: a re-import leaves the anonymised past alone' '
+	crm-log old.csv recent.csv 2>err &&
+	test_grep "5 read, 0 inserted, 0 updated, 5 unchanged, 0 rejected" err &&
+	sql "SELECT * FROM interactions ORDER BY id" >after &&
+	test_cmp before after &&
+	no_old "$CRM_DB" "$CRM_DB-wal" &&
+	printf "external_id,at,channel,kind\nP2,2025-01-01,web,visit\nP2,2026-01-01,web,visit\n" |
+		crm-log 2>err &&
+	test_grep "2 read, 1 inserted, 0 updated, 1 unchanged" err
+'
+
+test_expect_success 'retention: purge deletes what is older, anonymised or not' '
+	crm-forget --before 2025-01-01 2>err &&
+	test_grep "^crm-forget: 2 interactions before 2025-01-01T00:00:00Z purged$" err &&
+	test "$(sql "SELECT count(*) FROM interactions WHERE at < 1735689600")" = 0 &&
+	test "$(sql "SELECT count(*) FROM interactions")" = 4 &&
+	test ! -s "$CRM_DB-wal" &&
+	db_ok &&
+	test "$(sql "SELECT json_extract(counts, '\''$.purged'\'') FROM audit ORDER BY id DESC LIMIT 1")" = 2
+'
+
+test_expect_success 'retention: an earlier horizon does not let old records back in' '
+	crm-forget -q -b 2024-01-01 &&
+	crm-log -q old.csv &&
+	test "$(sql "SELECT count(*) FROM interactions")" = 4
+'
+
+test_expect_success 'retention: purge removes a note from the database and -wal' '
+	printf "external_id,at,channel,kind,note\nP1,2026-06-01,chat,chat,Ophelia chatted\n" |
+		crm-log -q &&
+	cat "$CRM_DB" "$CRM_DB-wal" | grep -a -q Ophelia &&
+	crm-forget -q -k 90d &&
+	no_old "$CRM_DB" "$CRM_DB-wal" "$CRM_DB-shm" &&
+	test "$(sql "SELECT count(*) FROM interactions")" = 1
+'
+
+test_expect_success 'retention: waits for a concurrent writer, then runs' '
+	rm -f locked &&
+	{ (printf "BEGIN IMMEDIATE;\n.shell touch locked\n"
+	   sleep 2; echo COMMIT) | sqlite3 "$CRM_DB" >/dev/null & } &&
+	i=0 && while [ ! -f locked ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done &&
+	crm-forget -k 1d 2>err &&
+	wait &&
+	test_grep "^crm-forget: 1 interaction before 2026-10-31T12:00:00Z purged$" err &&
+	test "$(sql "SELECT count(*) FROM interactions")" = 0
+'
+
 test_done
