@@ -11,12 +11,13 @@
 
 static const char usage[] =
     "crm-add [-nqtV] [-d db] [-k key] [-R region] [-r rejects]\n"
-    "[--allow-opt-in] [--excel-safe] [file ...]";
+    "[--allow-erased] [--allow-opt-in] [--excel-safe] [file ...]";
 
-enum { OPT_ALLOW_OPT_IN = 0x2000 };
+enum { OPT_ALLOW_OPT_IN = 0x2000, OPT_ALLOW_ERASED };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
+	{ "allow-erased", no_argument, NULL, OPT_ALLOW_ERASED },
 	{ "allow-opt-in", no_argument, NULL, OPT_ALLOW_OPT_IN },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "key", required_argument, NULL, 'k' },
@@ -48,7 +49,7 @@ nread(void *ctx)
 int
 main(int argc, char **argv)
 {
-	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL };
+	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL, 0 };
 	const struct crm_contact_stats *s;
 	struct crm_batch batch = { NULL, header, row, nread };
 	struct crm_rejects *rj = NULL;
@@ -84,6 +85,9 @@ main(int argc, char **argv)
 		case OPT_ALLOW_OPT_IN:
 			opts.allow_opt_in = 1;
 			break;
+		case OPT_ALLOW_ERASED:
+			opts.allow_erased = 1;
+			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||
 			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
@@ -106,10 +110,11 @@ main(int argc, char **argv)
 		crm_batch_file(&cli, db, &batch, argv[i], rj);
 	s = crm_importer_stats(imp);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld}",
+	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
+	    "\"erased\":%lld}",
 	    (long long)s->read, (long long)s->inserted,
 	    (long long)s->updated, (long long)s->unchanged,
-	    (long long)s->rejected);
+	    (long long)s->rejected, (long long)s->erased);
 	crm_batch_end(&cli, db, rj, dry, counts);
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-add: %lld read, %lld inserted, %lld"
@@ -121,6 +126,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "; kept %lld opt-out%s (see"
 			    " --allow-opt-in)", (long long)s->optout_kept,
 			    s->optout_kept == 1 ? "" : "s");
+		if (s->erased)
+			fprintf(stderr, "; skipped %lld record%s of erased"
+			    " people", (long long)s->erased,
+			    s->erased == 1 ? "" : "s");
 		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
 		    "");
 	}

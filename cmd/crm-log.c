@@ -234,10 +234,10 @@ main(int argc, char **argv)
 	s = crm_logger_stats(lg);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
-	    "\"contacts_created\":%lld}", (long long)s->read,
+	    "\"contacts_created\":%lld,\"erased\":%lld}", (long long)s->read,
 	    (long long)s->inserted, (long long)s->updated,
 	    (long long)s->unchanged, (long long)s->rejected,
-	    (long long)s->created);
+	    (long long)s->created, (long long)s->erased);
 	crm_batch_end(&cli, db, rj, dry, counts);
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
@@ -248,6 +248,10 @@ main(int argc, char **argv)
 		if (s->created)
 			fprintf(stderr, "; %lld contacts created",
 			    (long long)s->created);
+		if (s->erased)
+			fprintf(stderr, "; skipped %lld record%s of erased"
+			    " people", (long long)s->erased,
+			    s->erased == 1 ? "" : "s");
 		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
 		    "");
 	}

@@ -7,6 +7,7 @@
 #include "contact.h"
 #include "hash.h"
 #include "norm.h"
+#include "privacy.h"
 
 /* Columns an import understands; the first NTEXT are stored as text. */
 enum {
@@ -90,6 +91,7 @@ struct crm_importer {
 	unsigned char hash[16];
 	int old_hash;			/* oldhash holds the stored one */
 	int ext_absent;			/* no contact has the external_id */
+	struct crm_erasure *erased;	/* asked before a contact is made */
 	unsigned char oldhash[16];
 };
 
@@ -126,6 +128,10 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 	}
 	imp->db = db;
 	imp->opts = *opts;
+	if ((imp->erased = crm_erasure_new(db, err)) == NULL) {
+		free(imp);
+		return NULL;
+	}
 	imp->now = crm_now();
 	/* Without keyless contacts there is no lead to adopt: skip a lookup
 	 * per record (the external_id index answers this at once). */
@@ -134,6 +140,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 
 		if (crm_db_query_int(db, "SELECT EXISTS (SELECT 1 FROM contacts"
 		    " WHERE external_id IS NULL)", &v, err) < 0) {
+			crm_erasure_free(imp->erased);
 			free(imp);
 			return NULL;
 		}
@@ -165,6 +172,7 @@ crm_importer_free(struct crm_importer *imp)
 	crm_buf_release(&imp->attrs);
 	crm_buf_release(&imp->tmp);
 	crm_buf_release(&imp->extkey);
+	crm_erasure_free(imp->erased);
 	free(imp);
 }
 
@@ -755,12 +763,42 @@ bind_hash(struct crm_importer *imp, sqlite3_stmt *st, int i,
 	return 0;
 }
 
+/*
+ * 1 if the record's external_id, email or phone is on the list of erased
+ * subjects: a person erased on request is not made again by an import of
+ * a file (or a source system) that still has them.
+ */
+static int
+erased(struct crm_importer *imp, struct crm_error *err)
+{
+	static const int key[] = { F_EXTERNAL_ID, F_EMAIL, F_PHONE };
+	static const char *const kind[] = { "external_id", "email", "phone" };
+	size_t k;
+	int rc;
+
+	for (k = 0; k < sizeof(key) / sizeof(key[0]); k++) {
+		if (imp->val[key[k]] == NULL)
+			continue;
+		if ((rc = crm_erasure_listed(imp->erased, kind[k],
+		    imp->val[key[k]], err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 insert(struct crm_importer *imp, struct crm_error *err)
 {
 	sqlite3_stmt *st;
 	int64_t id;
 	int f;
+
+	if ((f = imp->opts.allow_erased ? 0 : erased(imp, err)) < 0)
+		return -1;
+	if (f == 1) {
+		imp->st.erased++;
+		return 0;
+	}
 
 	if (make_namekey(imp, imp->val[F_FIRST_NAME], imp->val[F_LAST_NAME],
 	    err) < 0)

@@ -43,11 +43,13 @@ struct crm_contact_opts {
 	int allow_opt_in;	/* an import may turn an opt-out back in */
 	const char *region;	/* default phone region (ISO alpha-2) or NULL */
 	const char *source;	/* recorded on consent events, e.g. a file */
+	int allow_erased;	/* make contacts of people erased before */
 };
 
 struct crm_contact_stats {
 	int64_t read, inserted, updated, unchanged, rejected;
 	int64_t optout_kept;	/* opt-outs an import tried to reverse */
+	int64_t erased;		/* records of erased people, not imported */
 };
 
 struct crm_importer;

@@ -63,6 +63,7 @@ struct crm_logger {
 	struct crm_log_stats st;
 	int64_t now;
 	int64_t horizon;	/* crm-forget --retain: older records stay out */
+	struct crm_erasure *erased;	/* the erased list, when asked */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
 	struct cache_slot *cache;
@@ -142,6 +143,7 @@ crm_logger_free(struct crm_logger *lg)
 	crm_buf_release(&lg->key);
 	crm_buf_release(&lg->tmp);
 	crm_buf_release(&lg->hashin);
+	crm_erasure_free(lg->erased);
 	free(lg);
 }
 
@@ -385,6 +387,15 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	if (lookup(lg->db, names[k], sqls[k], v, id, err) < 0)
 		return -1;
 	if (*id == 0) {
+		int listed;
+
+		/* A person erased on request stays out, history and all. */
+		if (lg->erased == NULL &&
+		    (lg->erased = crm_erasure_new(lg->db, err)) == NULL)
+			return -1;
+		if ((listed = crm_erasure_listed(lg->erased, names[k], v,
+		    err)) != 0)
+			return listed;
 		if (!lg->opts.create_missing)
 			return crm_error_set(err, CRM_EDATA, "no contact with"
 			    " %s '%s' (crm-add it first, or --create-missing)",
@@ -686,8 +697,14 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		rc = 0;
 		goto done;
 	}
-	if (contact_of(lg, r, &x.contact, err) < 0)
+	if ((rc = contact_of(lg, r, &x.contact, err)) != 0) {
+		if (rc == 1) {
+			lg->st.erased++;
+			rc = 0;
+		}
 		goto done;
+	}
+	rc = -1;
 	content_hash(&x);
 	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||
 	    bind_rec(lg, st, &x, err) < 0 || crm_db_step(lg->db, st, err) < 0)

@@ -344,7 +344,7 @@ test_expect_success 'a missing input file fails with exit 1 and writes nothing' 
 
 test_expect_success 'every write run is audited' '
 	crm-add -q m.csv &&
-	test "$(sql "select program, counts from audit order by id desc limit 1")" = "crm-add|{\"read\":1,\"inserted\":0,\"updated\":0,\"unchanged\":1,\"rejected\":0}"
+	test "$(sql "select program, counts from audit order by id desc limit 1")" = "crm-add|{\"read\":1,\"inserted\":0,\"updated\":0,\"unchanged\":1,\"rejected\":0,\"erased\":0}"
 '
 
 test_expect_success 'overlapping runs wait for each other; nothing lost' '

@@ -215,8 +215,25 @@ test_expect_success 'replay: a backup restored after the erasure is erased again
 	test_grep "0 erased (0 records, 0 rows), 0 already erased, 0 listed" err
 '
 
+test_expect_success 'imports leave out the records of erased people' '
+	sql "SELECT count(*) FROM contacts" >n-before &&
+	crm-add -R GB contacts.csv 2>err &&
+	test_grep "4 read, 0 inserted, 0 updated, 2 unchanged, 0 rejected; skipped 2 records of erased people" err &&
+	printf "email\nzq@old.example\n" | crm-add 2>err &&
+	test_grep "1 read, 0 inserted, 0 updated, 0 unchanged, 0 rejected; skipped 1 record of erased" err &&
+	crm-log log.csv 2>err &&
+	test_grep "4 read, 0 inserted, 0 updated, 1 unchanged, 0 rejected; skipped 3 records of erased" err &&
+	printf "phone,at,channel,kind\n+442079460958,2026-11-01,phone,call\n" |
+		crm-log -R GB --create-missing 2>err &&
+	test_grep "1 read, 0 inserted, 0 updated, 0 unchanged, 0 rejected; skipped 1 record of erased" err &&
+	sql "SELECT count(*) FROM contacts" >n-after &&
+	test_cmp n-before n-after &&
+	test "$(sql "SELECT json_extract(counts, '\''$.erased'\'') FROM audit WHERE program = '\''crm-log'\'' ORDER BY id DESC LIMIT 1")" = 1 &&
+	no_trace "$CRM_DB" "$CRM_DB-wal"
+'
+
 test_expect_success 'replay without a file finds a person an import brought back' '
-	crm-add -q -R GB contacts.csv 2>err;
+	crm-add -q -R GB --allow-erased contacts.csv 2>err &&
 	test "$(sql "SELECT count(*) FROM contacts WHERE external_id = '\''C1'\''")" = 1 &&
 	crm-forget -r 2>err &&
 	test_grep "2 erased" err &&
