@@ -158,55 +158,114 @@ struct buyer {
 	int buys;
 };
 
+/* Doubles as unsigned keys in the same order (no NaN here). */
+static uint64_t
+dkey(double x)
+{
+	uint64_t u;
+
+	memcpy(&u, &x, sizeof(u));
+	return u >> 63 ? ~u : u | (uint64_t)1 << 63;
+}
+
+/*
+ * Sort v[0..n) ascending: least significant byte first, counting, skipping
+ * the bytes all keys share (most of them for day counts and purchase
+ * counts).  Several times faster than qsort(3) on a million values.
+ */
 static int
-cmp_double(const void *a, const void *b)
+sort_doubles(double *v, size_t n, struct crm_error *err)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	uint64_t *k, *t;
+	size_t cnt[256], i, pos;
+	int shift;
 
-	return x < y ? -1 : x > y;
-}
+	if (n < 2)
+		return 0;
+	if ((k = reallocarray(NULL, 2 * n, sizeof(*k))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	t = k + n;
+	for (i = 0; i < n; i++)
+		k[i] = dkey(v[i]);
+	for (shift = 0; shift < 64; shift += 8) {
+		uint64_t *x;
 
-/* Number of values in sorted v[0..n) strictly below x. */
-static size_t
-below(const double *v, size_t n, double x)
-{
-	size_t lo = 0, hi = n;
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[(k[i] >> shift) & 0xff]++;
+		if (cnt[(k[0] >> shift) & 0xff] == n)
+			continue;
+		for (i = 0, pos = 0; i < 256; i++) {
+			size_t c = cnt[i];
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
+			cnt[i] = pos;
+			pos += c;
+		}
+		for (i = 0; i < n; i++)
+			t[cnt[(k[i] >> shift) & 0xff]++] = k[i];
+		x = k;
+		k = t;
+		t = x;
 	}
-	return lo;
-}
+	for (i = 0; i < n; i++) {
+		uint64_t u = k[i] >> 63 ? k[i] & ~((uint64_t)1 << 63) : ~k[i];
 
-/* Number of values in sorted v[0..n) strictly above x. */
-static size_t
-above(const double *v, size_t n, double x)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid] <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
+		memcpy(&v[i], &u, sizeof(u));
 	}
-	return n - lo;
+	free(k < t ? k : t);
+	return 0;
 }
 
+/*
+ * Quintile scores.  A value's score only changes where the count of worse
+ * values crosses a fifth of n, so one pass over the sorted values finds,
+ * for each score, the least value that gets it (the greatest for recency,
+ * where fewer days is better); a value is then scored with at most four
+ * comparisons instead of a binary search.  Equal values are one run and
+ * get one score, as the rule requires.
+ */
+struct quint {
+	double lim[6];
+	int have[6];
+	int dim;
+};
+
+static void
+quint_init(struct quint *q, const double *sorted, size_t n, int dim)
+{
+	size_t i, j;
+	int s;
+
+	memset(q, 0, sizeof(*q));
+	q->dim = dim;
+	for (i = 0; i < n; i++) {
+		if (dim == 0) {
+			/* From the top: i values have more days than sorted[j]. */
+			j = n - 1 - i;
+			if (i > 0 && sorted[j] == sorted[j + 1])
+				continue;
+		} else {
+			/* i values are below sorted[i]. */
+			j = i;
+			if (i > 0 && sorted[i] == sorted[i - 1])
+				continue;
+		}
+		s = 1 + (int)(5 * i / n);
+		if (!q->have[s]) {
+			q->lim[s] = sorted[j];
+			q->have[s] = 1;
+		}
+	}
+}
+
+/* The score of x, one of the values q was made from, or by cut points. */
 static int
-score(const double *sorted, size_t n, const double *cuts, int dim, double x)
+score(const struct quint *q, const double *cuts, double x)
 {
 	int k;
 
 	if (cuts != NULL) {
-		if (dim == 0) {
+		if (q->dim == 0) {
 			for (k = 0; k < 4; k++)
 				if (x <= cuts[k])
 					return 5 - k;
@@ -217,14 +276,18 @@ score(const double *sorted, size_t n, const double *cuts, int dim, double x)
 				return k + 1;
 		return 1;
 	}
-	return 1 + (int)((5 * (dim == 0 ? above(sorted, n, x) :
-	    below(sorted, n, x))) / n);
+	for (k = 5; k > 1; k--)
+		if (q->have[k] && (q->dim == 0 ? x <= q->lim[k] :
+		    x >= q->lim[k]))
+			return k;
+	return 1;
 }
 
 /* Describe the scores' boundaries as the data gave them. */
 static int
 explain_dim(struct crm_buf *ex, const char *name, const double *sorted,
-    size_t n, const double *cuts, int dim, struct crm_error *err)
+    size_t n, const double *cuts, const struct quint *q,
+    struct crm_error *err)
 {
 	double lo[6], hi[6];
 	int have[6] = { 0 }, k;
@@ -239,7 +302,7 @@ explain_dim(struct crm_buf *ex, const char *name, const double *sorted,
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		k = score(sorted, n, NULL, dim, sorted[i]);
+		k = score(q, NULL, sorted[i]);
 		if (!have[k]) {
 			lo[k] = hi[k] = sorted[i];
 			have[k] = 1;
@@ -459,6 +522,7 @@ score_all(struct buyer *b, size_t n, const struct crm_rfm_opts *opts,
 	static const char *const dn[] = { "recency (days)", "frequency",
 	    "monetary" };
 	double *sorted[3] = { NULL, NULL, NULL };
+	struct quint q[3];
 	size_t nb = 0, i;
 	int d, rc = -1;
 
@@ -475,13 +539,15 @@ score_all(struct buyer *b, size_t n, const struct crm_rfm_opts *opts,
 		for (i = 0; i < n; i++)
 			if (b[i].buys)
 				sorted[d][k++] = b[i].v[d];
-		qsort(sorted[d], nb, sizeof(double), cmp_double);
+		if (sort_doubles(sorted[d], nb, err) < 0)
+			goto done;
+		quint_init(&q[d], sorted[d], nb, d);
 	}
 	for (i = 0; i < n; i++)
 		if (b[i].buys)
 			for (d = 0; d < 3; d++)
-				b[i].s[d] = score(sorted[d], nb, opts->cuts[d],
-				    d, b[i].v[d]);
+				b[i].s[d] = score(&q[d], opts->cuts[d],
+				    b[i].v[d]);
 	if (explain != NULL) {
 		char day[11];
 
@@ -491,7 +557,7 @@ score_all(struct buyer *b, size_t n, const struct crm_rfm_opts *opts,
 			goto done;
 		for (d = 0; d < 3; d++)
 			if (nb > 0 && explain_dim(explain, dn[d], sorted[d],
-			    nb, opts->cuts[d], d, err) < 0)
+			    nb, opts->cuts[d], &q[d], err) < 0)
 				goto done;
 	}
 	rc = 0;
@@ -509,6 +575,51 @@ rfm_name(const struct crm_rfm_opts *opts, const struct buyer *x)
 	if (!x->buys)
 		return "No purchases";
 	return map_name(m, x->s[0], (x->s[1] + x->s[2] + 1) / 2);
+}
+
+/* v in decimal into out[24]; returns out.  snprintf(3) costs more than
+ * the rest of a row. */
+static char *
+fmt_int(char *out, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		out[i++] = '-';
+	while (n > 0)
+		out[i++] = tmp[--n];
+	out[i] = '\0';
+	return out;
+}
+
+/* A sum already rounded to cents as printf's "%.2f" writes it, into
+ * out[32]; returns out. */
+static char *
+fmt_cents(char *out, double v)
+{
+	long long c;
+	char *p = out;
+
+	if (!(fabs(v) < 1e15)) {
+		snprintf(out, 32, "%.2f", v);
+		return out;
+	}
+	if (signbit(v))
+		*p++ = '-';
+	c = llround(fabs(v) * 100);
+	fmt_int(p, c / 100);
+	p += strlen(p);
+	*p++ = '.';
+	*p++ = (char)('0' + c % 100 / 10);
+	*p++ = (char)('0' + c % 10);
+	*p = '\0';
+	return out;
 }
 
 int
@@ -532,22 +643,23 @@ crm_rfm(struct crm_db *db, const struct crm_rfm_opts *opts, struct crm_out *o,
 		goto done;
 	for (i = 0; i < n; i++) {
 		const struct buyer *x = &b[i];
-		char id[24], v[3][32], s[3][4], rfm[4];
+		char id[24], v[3][32], s[3][2], rfm[4];
 		const char *vals[11];
 		int d;
 
-		snprintf(id, sizeof(id), "%lld", (long long)x->id);
-		vals[0] = id;
+		vals[0] = fmt_int(id, x->id);
 		vals[1] = x->ext == (size_t)-1 ? NULL : arena.s + x->ext;
 		vals[2] = x->email == (size_t)-1 ? NULL : arena.s + x->email;
 		for (d = 0; d < 3; d++) {
-			snprintf(v[d], sizeof(v[d]), d == 2 ? "%.2f" : "%.0f",
-			    x->v[d]);
-			snprintf(s[d], sizeof(s[d]), "%d", x->s[d]);
-			vals[3 + d] = x->buys ? v[d] : d == 1 ? "0" : NULL;
+			vals[3 + d] = !x->buys ? (d == 1 ? "0" : NULL) :
+			    d == 2 ? fmt_cents(v[d], x->v[d]) :
+			    fmt_int(v[d], (int64_t)x->v[d]);
+			rfm[d] = (char)('0' + x->s[d]);
+			s[d][0] = rfm[d];
+			s[d][1] = '\0';
 			vals[6 + d] = x->buys ? s[d] : NULL;
 		}
-		snprintf(rfm, sizeof(rfm), "%d%d%d", x->s[0], x->s[1], x->s[2]);
+		rfm[3] = '\0';
 		vals[9] = x->buys ? rfm : NULL;
 		vals[10] = rfm_name(opts, x);
 		if (crm_out_row(o, vals, err) < 0)
