@@ -622,9 +622,60 @@ fmt_cents(char *out, double v)
 	return out;
 }
 
-int
-crm_rfm(struct crm_db *db, const struct crm_rfm_opts *opts, struct crm_out *o,
-    struct crm_buf *explain, struct crm_error *err)
+/* The row of buyer x. */
+static void
+rfm_row(const struct crm_rfm_opts *opts, const struct buyer *x,
+    const struct crm_buf *arena, struct crm_rfm_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->id = x->id;
+	row->external_id = x->ext == (size_t)-1 ? NULL : arena->s + x->ext;
+	row->email = x->email == (size_t)-1 ? NULL : arena->s + x->email;
+	if (x->buys) {
+		row->recency = (int64_t)x->v[0];
+		row->frequency = (int64_t)x->v[1];
+		row->monetary = x->v[2];
+		row->r = x->s[0];
+		row->f = x->s[1];
+		row->m = x->s[2];
+	}
+	row->segment = rfm_name(opts, x);
+}
+
+static int
+write_rfm(void *arg, const struct crm_rfm_row *x, struct crm_error *err)
+{
+	struct crm_out *o = arg;
+	char id[24], rec[24], freq[24], mon[32], rfm[4], s[3][2];
+	const char *vals[11];
+	int d, buys = x->frequency > 0;
+
+	rfm[0] = (char)('0' + x->r);
+	rfm[1] = (char)('0' + x->f);
+	rfm[2] = (char)('0' + x->m);
+	rfm[3] = '\0';
+	for (d = 0; d < 3; d++) {
+		s[d][0] = rfm[d];
+		s[d][1] = '\0';
+		vals[6 + d] = buys ? s[d] : NULL;
+	}
+	vals[0] = fmt_int(id, x->id);
+	vals[1] = x->external_id;
+	vals[2] = x->email;
+	vals[3] = buys ? fmt_int(rec, x->recency) : NULL;
+	vals[4] = buys ? fmt_int(freq, x->frequency) : "0";
+	vals[5] = buys ? fmt_cents(mon, x->monetary) : NULL;
+	vals[9] = buys ? rfm : NULL;
+	vals[10] = x->segment;
+	return crm_out_row(o, vals, err);
+}
+
+/* Compute, then the header on o if there is one, then fn on each row. */
+static int
+rfm_run(struct crm_db *db, const struct crm_rfm_opts *opts,
+    struct crm_out *o, int (*fn)(void *arg, const struct crm_rfm_row *row,
+    struct crm_error *err), void *arg, struct crm_buf *explain,
+    struct crm_error *err)
 {
 	static const char *const names[] = { "id", "external_id", "email",
 	    "recency", "frequency", "monetary", "r", "f", "m", "rfm",
@@ -639,30 +690,13 @@ crm_rfm(struct crm_db *db, const struct crm_rfm_opts *opts, struct crm_out *o,
 
 	if (fetch(db, opts, &b, &n, &arena, err) < 0 ||
 	    score_all(b, n, opts, explain, err) < 0 ||
-	    crm_out_header(o, names, types, 11, err) < 0)
+	    (o != NULL && crm_out_header(o, names, types, 11, err) < 0))
 		goto done;
 	for (i = 0; i < n; i++) {
-		const struct buyer *x = &b[i];
-		char id[24], v[3][32], s[3][2], rfm[4];
-		const char *vals[11];
-		int d;
+		struct crm_rfm_row row;
 
-		vals[0] = fmt_int(id, x->id);
-		vals[1] = x->ext == (size_t)-1 ? NULL : arena.s + x->ext;
-		vals[2] = x->email == (size_t)-1 ? NULL : arena.s + x->email;
-		for (d = 0; d < 3; d++) {
-			vals[3 + d] = !x->buys ? (d == 1 ? "0" : NULL) :
-			    d == 2 ? fmt_cents(v[d], x->v[d]) :
-			    fmt_int(v[d], (int64_t)x->v[d]);
-			rfm[d] = (char)('0' + x->s[d]);
-			s[d][0] = rfm[d];
-			s[d][1] = '\0';
-			vals[6 + d] = x->buys ? s[d] : NULL;
-		}
-		rfm[3] = '\0';
-		vals[9] = x->buys ? rfm : NULL;
-		vals[10] = rfm_name(opts, x);
-		if (crm_out_row(o, vals, err) < 0)
+		rfm_row(opts, &b[i], &arena, &row);
+		if (fn(arg, &row, err) < 0)
 			goto done;
 	}
 	rc = 0;
@@ -670,6 +704,22 @@ done:
 	free(b);
 	crm_buf_release(&arena);
 	return rc;
+}
+
+int
+crm_rfm(struct crm_db *db, const struct crm_rfm_opts *opts, struct crm_out *o,
+    struct crm_buf *explain, struct crm_error *err)
+{
+	return rfm_run(db, opts, o, write_rfm, o, explain, err);
+}
+
+int
+crm_rfm_each(struct crm_db *db, const struct crm_rfm_opts *opts,
+    int (*fn)(void *arg, const struct crm_rfm_row *row,
+    struct crm_error *err), void *arg, struct crm_buf *explain,
+    struct crm_error *err)
+{
+	return rfm_run(db, opts, NULL, fn, arg, explain, err);
 }
 
 /* Profitability */
