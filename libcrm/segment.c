@@ -240,7 +240,7 @@ quint_init(struct quint *q, const double *sorted, size_t n, int dim)
 	q->dim = dim;
 	for (i = 0; i < n; i++) {
 		if (dim == 0) {
-			/* From the top: i values have more days than sorted[j]. */
+			/* From the top: i values have more days. */
 			j = n - 1 - i;
 			if (i > 0 && sorted[j] == sorted[j + 1])
 				continue;
@@ -485,7 +485,8 @@ fetch(struct crm_db *db, const struct crm_rfm_opts *opts, struct buyer **out,
 
 	for (i = 0; i < n; i++) {
 		struct buyer *x = &b[i];
-		const struct agg *g = &ag[dense ? (size_t)(x->id - b[0].id) : i];
+		const struct agg *g =
+		    &ag[dense ? (size_t)(x->id - b[0].id) : i];
 		int64_t lday;
 
 		if (g->n == 0)
