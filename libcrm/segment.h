@@ -67,6 +67,30 @@ struct crm_rfm_opts {
 int crm_rfm(struct crm_db *db, const struct crm_rfm_opts *opts,
     struct crm_out *o, struct crm_buf *explain, struct crm_error *err);
 
+/* One contact's row of crm_rfm(), as numbers. */
+struct crm_rfm_row {
+	int64_t id;
+	const char *external_id;	/* NULL when there is none */
+	const char *email;		/* NULL when there is none */
+	int64_t recency;		/* days; 0 without purchases */
+	int64_t frequency;		/* purchases; 0 for none */
+	double monetary;		/* to the cent; 0 without purchases */
+	int r, f, m;			/* 1..5; 0 without purchases */
+	const char *segment;		/* the map's name, or "No purchases" */
+};
+
+/*
+ * The rows of crm_rfm(), in the same order, handed to fn instead of
+ * written, for a program that adds them up (crm-report) without
+ * formatting a million rows and parsing them back.  The row and its
+ * strings are valid during the call only.  Stops at the first -1 from fn
+ * (which sets err) and returns -1.
+ */
+int crm_rfm_each(struct crm_db *db, const struct crm_rfm_opts *opts,
+    int (*fn)(void *arg, const struct crm_rfm_row *row,
+    struct crm_error *err), void *arg, struct crm_buf *explain,
+    struct crm_error *err);
+
 /*
  * Profitability per contact (by == NULL): orders, revenue, average order
  * value, first and last purchase, tenure in days; or per group, by one of

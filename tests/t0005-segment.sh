@@ -139,4 +139,61 @@ test_expect_success 'save from a list with an unknown contact fails whole' '
 	test_must_fail 2 crm-segment show bad
 '
 
+# RFM on the CDNOW sample (2357 customers, many ties) against the same
+# definitions written as one SQL query with window functions: recency in
+# whole days to the as-of day, money to the cent, score 1 + 5 * (rank - 1)
+# / n, where rank - 1 counts the buyers with a worse value.
+cat >rfm.sql <<'SQL'
+WITH p AS (SELECT contact_id, max(at) AS last, count(*) AS n,
+    total(amount) AS tot FROM interactions
+    WHERE kind = 'purchase' AND at < unixepoch('1998-06-30', '+1 day')
+    GROUP BY contact_id),
+j AS (SELECT c.id, c.external_id, c.email,
+    (unixepoch('1998-06-30') - (p.last - p.last % 86400)) / 86400 AS rec,
+    p.n, round(p.tot * 100) / 100 AS mon
+    FROM contacts c LEFT JOIN p ON p.contact_id = c.id
+    WHERE c.merged_into IS NULL AND c.erased_at IS NULL)
+SELECT id, external_id, email, rec, coalesce(n, 0),
+    CASE WHEN n IS NOT NULL THEN printf('%.2f', mon) END,
+    CASE WHEN n IS NOT NULL THEN 1 + 5 * (rank() OVER (PARTITION BY
+        n IS NULL ORDER BY rec DESC) - 1) / count(*) OVER b END,
+    CASE WHEN n IS NOT NULL THEN 1 + 5 * (rank() OVER (PARTITION BY
+        n IS NULL ORDER BY n) - 1) / count(*) OVER b END,
+    CASE WHEN n IS NOT NULL THEN 1 + 5 * (rank() OVER (PARTITION BY
+        n IS NULL ORDER BY mon) - 1) / count(*) OVER b END
+FROM j WINDOW b AS (PARTITION BY n IS NULL) ORDER BY id;
+SQL
+
+test_expect_success 'rfm: the CDNOW sample scored as SQL window functions score it' '
+	awk "BEGIN { print \"external_id\" } { sub(/\r\$/, \"\"); if (!seen[\$2]++) print \$2 }" \
+		"$DATA/CDNOW_sample.txt" >customers.csv &&
+	awk "BEGIN { print \"external_id,at,channel,kind,amount,ref\" }
+		{ sub(/\r\$/, \"\"); print \$2 \",\" \$3 \",store,purchase,\" \$5 \",S\" NR }" \
+		"$DATA/CDNOW_sample.txt" >purchases.csv &&
+	CRM_DB=cdnow.db crm-add -q customers.csv &&
+	CRM_DB=cdnow.db crm-log -q purchases.csv &&
+	printf "external_id,at,channel,kind,amount\n0001,1998-05-01,web,visit,\n0002,1998-07-01,web,purchase,99\n" |
+		CRM_DB=cdnow.db crm-log -q &&
+	CRM_DB=cdnow.db crm-segment rfm --as-of 1998-06-30 >out &&
+	test $(wc -l <out) = 2358 &&
+	tail -n +2 out | cut -d, -f1-9 >got &&
+	sqlite3 -batch -csv cdnow.db ".read rfm.sql" >expect &&
+	test_cmp expect got &&
+	test "$(cut -d, -f7-9 got | sort -u | wc -l)" -gt 50
+'
+
+test_expect_success 'rfm: contact ids far apart give the same rows' '
+	cp cdnow.db sparse.db &&
+	sqlite3 sparse.db "UPDATE interactions SET contact_id = contact_id + 40000000 WHERE contact_id > 1000;
+		UPDATE contacts SET id = id + 40000000 WHERE id > 1000" &&
+	test "$(sqlite3 sparse.db "SELECT max(id) FROM contacts")" = 40002357 &&
+	CRM_DB=sparse.db crm-segment rfm --as-of 1998-06-30 >sparse.csv &&
+	cut -d, -f2- out >expect &&
+	cut -d, -f2- sparse.csv >got &&
+	test_cmp expect got &&
+	CRM_DB=sparse.db crm-segment profit -b decile >got &&
+	CRM_DB=cdnow.db crm-segment profit -b decile >expect &&
+	test_cmp expect got
+'
+
 test_done
