@@ -21,6 +21,7 @@ struct crm_churn_base {
 	int64_t cal_day, hold_day;	/* days since 1970 */
 	int unit_days;
 	int holdout;
+	int summaries;			/* read from a file: c only */
 	size_t skipped;
 };
 
@@ -132,12 +133,16 @@ base_grow(struct crm_churn_base *b, struct crm_error *err)
 	size_t na = b->alloc ? b->alloc * 2 : 1024;
 	void *p;
 
-	if ((p = reallocarray(b->id, na, sizeof(*b->id))) == NULL)
-		return oom(err);
-	b->id = p;
 	if ((p = reallocarray(b->c, na, sizeof(*b->c))) == NULL)
 		return oom(err);
 	b->c = p;
+	if (b->summaries) {
+		b->alloc = na;
+		return 0;
+	}
+	if ((p = reallocarray(b->id, na, sizeof(*b->id))) == NULL)
+		return oom(err);
+	b->id = p;
 	if ((p = reallocarray(b->first, na, sizeof(*b->first))) == NULL)
 		return oom(err);
 	b->first = p;
@@ -561,6 +566,7 @@ crm_churn_base_csv(const char *path, int flags, struct crm_error *err)
 		oom(err);
 		return NULL;
 	}
+	b->summaries = 1;
 	if ((r = crm_csv_open(path, flags, err)) == NULL)
 		goto fail;
 	if (crm_csv_header(r, cols, 4, idx, err) < 0)
@@ -617,9 +623,6 @@ crm_churn_base_csv(const char *path, int flags, struct crm_error *err)
 		c->t_x = v[1];
 		c->T = v[2];
 		c->zbar = v[0] > 0 ? v[3] : 0;
-		b->id[b->n] = (int64_t)b->n + 1;
-		b->first[b->n] = 0;
-		b->hold[b->n] = 0;
 		b->n++;
 	}
 	if (rc < 0)
@@ -713,35 +716,40 @@ int
 crm_churn_fit(const struct crm_churn_base *b, int kind,
     struct crm_churn_model *cm, struct crm_error *err)
 {
-	struct crm_clv_customer *c;
+	struct crm_clv_customer *copy = NULL;
 	size_t i, n = 0;
 	int rc;
 
 	memset(cm, 0, sizeof(*cm));
 	cm->unit_days = b->unit_days;
 	cm->cal_end = b->unit_days ? b->cal_day * 86400 : 0;
-	if ((c = calloc(b->n, sizeof(*c))) == NULL)
-		return oom(err);
 	for (i = 0; i < b->n; i++) {
 		if (!(b->c[i].T > 0)) {
 			cm->new_customers++;
 			continue;
 		}
-		c[n++] = b->c[i];
 		if (b->c[i].x > 0) {
 			cm->repeaters++;
 			cm->repeat_purchases += b->c[i].x;
 		}
 	}
+	n = b->n - cm->new_customers;
 	cm->customers = n;
-	if (n == 0 || cm->repeaters == 0) {
-		free(c);
+	if (n == 0 || cm->repeaters == 0)
 		return crm_error_set(err, CRM_EDATA, "%s: none of the %zu"
 		    " customers made a repeat purchase: the model cannot be"
 		    " fitted", kind_title(kind), n);
+	/* A copy without the new customers only when there are some. */
+	if (cm->new_customers > 0) {
+		if ((copy = calloc(n, sizeof(*copy))) == NULL)
+			return oom(err);
+		for (i = 0, n = 0; i < b->n; i++)
+			if (b->c[i].T > 0)
+				copy[n++] = b->c[i];
 	}
-	rc = crm_clv_fit(kind, c, n, &cm->m, &cm->info, err);
-	free(c);
+	rc = crm_clv_fit(kind, copy ? copy : b->c, n, &cm->m, &cm->info,
+	    err);
+	free(copy);
 	if (rc < 0)
 		return -1;
 	fit_spend(b, cm);

@@ -13,6 +13,14 @@
 #define PARETO_MAXN	20000	/* 2F1 terms per evaluation near z = 1 */
 #define GTOL		1e-9	/* on the mean log-likelihood, log-params */
 
+#define AHEAD		16	/* hash slots fetched ahead while grouping */
+
+#if defined(__GNUC__)
+#define PREFETCH(p)	__builtin_prefetch(p)
+#else
+#define PREFETCH(p)	((void)(p))
+#endif
+
 enum { SPEND = 3 };	/* the Gamma-Gamma fit, next to the CRM_CLV_* kinds */
 
 /*
@@ -125,6 +133,15 @@ dbits(double v)
 	return u;
 }
 
+/* The hash of a summary as rows_build groups it. */
+static uint64_t
+key_hash(const struct crm_clv_customer *c, int spend)
+{
+	double a = spend ? c->zbar : c->t_x, b = spend ? 0 : c->T;
+
+	return mix64((uint64_t)c->x ^ mix64(dbits(a) ^ mix64(dbits(b))));
+}
+
 static int
 cmp_long(const void *a, const void *b)
 {
@@ -207,16 +224,21 @@ done:
 /*
  * Group the summaries: on (x, t_x, T) for the count models, on (x, zbar)
  * for the spend model, which uses only customers with x > 0.  An open
- * addressing hash table keeps it linear.
+ * addressing hash table keeps it linear.  Two passes, the x = 0 customers
+ * first, put the groups in their final order as they are found, each in
+ * order of first appearance, so nothing is copied afterwards.  A slot
+ * holds the group's index and 32 more bits of its hash: most probes that
+ * miss are settled without reading the group, which is far away in memory.
  */
 static int
 rows_build(struct rows *d, const struct crm_clv_customer *c, size_t n,
     int spend, struct crm_error *err)
 {
-	size_t i, g, used = 0, size, *slot = NULL, *order = NULL, nz, at;
-	long *gx = NULL, *gx2 = NULL;
-	double *k1 = NULL, *k2 = NULL, *w = NULL;
-	int rc = -1;
+	size_t i, g, used = 0, size;
+	uint64_t *slot = NULL, hs[AHEAD];
+	long *gx = NULL;
+	double *k1;
+	int pass, rc = -1;
 
 	memset(d, 0, sizeof(*d));
 	for (i = 0; i < n; i++) {
@@ -228,83 +250,71 @@ rows_build(struct rows *d, const struct crm_clv_customer *c, size_t n,
 		return crm_error_set(err, CRM_EDATA, spend ?
 		    "no repeat customers (x > 0) to fit spend on" :
 		    "no customers");
+	if (used >= UINT32_MAX)
+		return crm_error_set(err, CRM_EDATA, "%zu customers: too many"
+		    " to fit at once", used);
 	for (size = 16; size < 2 * used; size *= 2)
 		;
 	slot = calloc(size, sizeof(*slot));
 	gx = malloc(used * sizeof(*gx));
-	k1 = malloc(used * sizeof(*k1));
-	k2 = malloc(used * sizeof(*k2));
-	w = malloc(used * sizeof(*w));
-	if (!slot || !gx || !k1 || !k2 || !w) {
+	d->w = malloc(used * sizeof(*d->w));
+	d->T = malloc(used * sizeof(*d->T));
+	d->tx = spend ? calloc(used, sizeof(*d->tx)) :
+	    malloc(used * sizeof(*d->tx));
+	if (spend)
+		d->zb = malloc(used * sizeof(*d->zb));
+	if (!slot || !gx || !d->w || !d->T || !d->tx || (spend && !d->zb)) {
 		nomem(err);
 		goto done;
 	}
+	k1 = spend ? d->zb : d->tx;
 	d->n = 0;
-	for (i = 0; i < n; i++) {
-		double a = spend ? c[i].zbar : c[i].t_x;
-		double b = spend ? 0 : c[i].T;
-		size_t h;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < AHEAD && i < n; i++)
+			hs[i] = key_hash(&c[i], spend);
+		for (i = 0; i < n; i++) {
+			double a = spend ? c[i].zbar : c[i].t_x;
+			double b = spend ? 0 : c[i].T;
+			uint64_t h = hs[i % AHEAD], tag;
+			size_t at;
 
-		if (spend && c[i].x == 0)
-			continue;
-		h = mix64((uint64_t)c[i].x ^ mix64(dbits(a) ^
-		    mix64(dbits(b)))) & (size - 1);
-		for (;;) {
-			if (slot[h] == 0) {
-				g = d->n++;
-				slot[h] = g + 1;
-				gx[g] = c[i].x;
-				k1[g] = a;
-				k2[g] = b;
-				w[g] = 0;
-				break;
+			if (i + AHEAD < n) {
+				/* Start fetching a slot needed shortly. */
+				hs[(i + AHEAD) % AHEAD] = key_hash(&c[i + AHEAD],
+				    spend);
+				PREFETCH(&slot[hs[(i + AHEAD) % AHEAD] &
+				    (size - 1)]);
 			}
-			g = slot[h] - 1;
-			if (gx[g] == c[i].x && k1[g] == a && k2[g] == b)
-				break;
-			h = (h + 1) & (size - 1);
+			if ((c[i].x == 0) != (pass == 0) ||
+			    (spend && c[i].x == 0))
+				continue;
+			tag = h & 0xffffffff00000000ULL;
+			for (at = h & (size - 1); ; at = (at + 1) & (size - 1)) {
+				if (slot[at] == 0) {
+					g = d->n++;
+					slot[at] = tag | (g + 1);
+					gx[g] = c[i].x;
+					k1[g] = a;
+					d->T[g] = b;
+					d->w[g] = 0;
+					break;
+				}
+				if ((slot[at] & 0xffffffff00000000ULL) != tag)
+					continue;
+				g = (slot[at] & 0xffffffffU) - 1;
+				if (gx[g] == c[i].x && k1[g] == a &&
+				    d->T[g] == b)
+					break;
+			}
+			d->w[g] += 1;
 		}
-		w[g] += 1;
 	}
 	free(slot);
 	slot = NULL;
-	/* x = 0 first, otherwise in order of first appearance. */
-	if ((order = malloc(d->n * sizeof(*order))) == NULL ||
-	    (gx2 = malloc(d->n * sizeof(*gx2))) == NULL ||
-	    (d->w = malloc(d->n * sizeof(*d->w))) == NULL ||
-	    (d->T = malloc(d->n * sizeof(*d->T))) == NULL ||
-	    (d->tx = malloc(d->n * sizeof(*d->tx))) == NULL ||
-	    (spend && (d->zb = malloc(d->n * sizeof(*d->zb))) == NULL)) {
-		nomem(err);
-		goto done;
-	}
-	nz = 0;
-	for (g = 0; g < d->n; g++)
-		nz += gx[g] == 0;
-	at = 0;
-	for (g = 0; g < d->n; g++)
-		order[gx[g] == 0 ? at++ : nz++] = g;
-	for (i = 0; i < d->n; i++) {
-		g = order[i];
-		gx2[i] = gx[g];
-		d->w[i] = w[g];
-		if (spend) {
-			d->zb[i] = k1[g];
-			d->T[i] = d->tx[i] = 0;
-		} else {
-			d->tx[i] = k1[g];
-			d->T[i] = k2[g];
-		}
-	}
-	rc = rows_finish(d, gx2, err);
+	rc = rows_finish(d, gx, err);
 done:
 	free(slot);
-	free(order);
 	free(gx);
-	free(gx2);
-	free(k1);
-	free(k2);
-	free(w);
 	if (rc < 0)
 		rows_free(d);
 	return rc;
