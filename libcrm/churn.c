@@ -1016,23 +1016,67 @@ crm_churn_models(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 /* ------------------------------------------------------------------ */
 /* Scoring and evaluation */
 
-struct key {
-	long x;
-	double t_x, T;
-	size_t i;
-};
-
-static int
-key_cmp(const void *pa, const void *pb)
+static uint64_t
+mix64(uint64_t h)
 {
-	const struct key *a = pa, *b = pb;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
 
-	if (a->x != b->x)
-		return a->x < b->x ? -1 : 1;
-	if (a->t_x != b->t_x)
-		return a->t_x < b->t_x ? -1 : 1;
-	if (a->T != b->T)
-		return a->T < b->T ? -1 : 1;
+static uint64_t
+dbits(double v)
+{
+	uint64_t u;
+
+	v += 0.0;	/* -0 and +0 alike */
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
+
+/*
+ * Number the distinct (x, T), or (x, t_x, T) with tx, of the customers
+ * with T > 0 into gid[] (in order of first appearance), and point rep[g]
+ * at the first customer of group g; *ng gets the number of groups.
+ */
+static int
+group(const struct crm_churn_base *b, int tx, size_t *gid, size_t *rep,
+    size_t *ng, struct crm_error *err)
+{
+	size_t i, g, size, *slot;
+
+	for (size = 16; size < 2 * b->n; size *= 2)
+		;
+	if ((slot = calloc(size, sizeof(*slot))) == NULL)
+		return oom(err);
+	*ng = 0;
+	for (i = 0; i < b->n; i++) {
+		const struct crm_clv_customer *c = &b->c[i], *r;
+		size_t h;
+
+		if (!(c->T > 0))
+			continue;
+		h = mix64((uint64_t)c->x ^ mix64(dbits(c->T) ^
+		    (tx ? mix64(dbits(c->t_x)) : 0))) & (size - 1);
+		for (;; h = (h + 1) & (size - 1)) {
+			if (slot[h] == 0) {
+				g = (*ng)++;
+				slot[h] = g + 1;
+				rep[g] = i;
+				break;
+			}
+			g = slot[h] - 1;
+			r = &b->c[rep[g]];
+			if (r->x == c->x && r->T == c->T &&
+			    (!tx || r->t_x == c->t_x))
+				break;
+		}
+		gid[i] = g;
+	}
+	free(slot);
 	return 0;
 }
 
@@ -1040,71 +1084,125 @@ key_cmp(const void *pa, const void *pb)
  * For every customer of b: P(alive), the expected purchases in the next t
  * units and, if vf is not NULL, the discounted sum of the expected
  * purchases of each of `periods` periods of length t / periods at rate d
- * per period (the CLV of a spend of 1).  Identical summaries are computed
- * once.  A customer with T = 0 has just made a first purchase: alive,
- * with the expectations of a new customer.
+ * per period (the CLV of a spend of 1).  A customer with T = 0 has just
+ * made a first purchase: alive, with the expectations of a new customer.
+ *
+ * Each expectation is P(alive) times a factor that depends on x and T
+ * only (crm_clv_expected_alive), the costly part with its hypergeometric
+ * function: it is computed once per distinct (x, T), of which dates give
+ * few, and P(alive) per customer (Pareto/NBD: per distinct (x, t_x, T)).
+ * The arithmetic is that of crm_clv_expected and crm_clv_value, in the
+ * same order, so the values are the same to the last bit.
  */
 static int
 predict_all(const struct crm_churn_model *cm, const struct crm_churn_base *b,
     double t, int periods, double d, double *pa, double *e, double *vf,
     struct crm_error *err)
 {
-	struct key *k;
-	size_t i, j;
-	int rc = -1;
+	const struct crm_clv_model *m = &cm->m;
+	size_t i, g, ng = 0, nk = 0, np = vf ? (size_t)periods + 1 : 1;
+	size_t *gid = NULL, *rep = NULL, *kid = NULL, *krep = NULL;
+	double *cond = NULL, *kpa = NULL, per = t / periods;
+	double new_e = 0, new_v = 0, rate = 1 + d;
+	int k, rc = -1;
 
-	if ((k = calloc(b->n ? b->n : 1, sizeof(*k))) == NULL)
-		return oom(err);
-	for (i = 0; i < b->n; i++) {
-		k[i].x = b->c[i].x;
-		k[i].t_x = b->c[i].t_x;
-		k[i].T = b->c[i].T;
-		k[i].i = i;
+	gid = malloc((b->n + 1) * sizeof(*gid));
+	rep = malloc((b->n + 1) * sizeof(*rep));
+	if (gid == NULL || rep == NULL) {
+		oom(err);
+		goto done;
 	}
-	qsort(k, b->n, sizeof(*k), key_cmp);
-	for (i = 0; i < b->n; i = j) {
-		struct crm_clv_customer c = b->c[k[i].i];
-		double p, ex, v = 0;
+	if (group(b, 0, gid, rep, &ng, err) < 0)
+		goto done;
+	if ((cond = malloc((ng + 1) * np * sizeof(*cond))) == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (g = 0; g < ng; g++) {
+		const struct crm_clv_customer *c = &b->c[rep[g]];
+		double *cg = cond + g * np;
 
-		if (c.T > 0) {
-			c.zbar = 0;
-			if (crm_clv_palive(&cm->m, &c, &p, err) < 0 ||
-			    crm_clv_expected(&cm->m, &c, t, &ex, err) < 0 ||
-			    (vf != NULL && crm_clv_value(&cm->m, &c, 1,
-			    periods, t / periods, d, &v, err) < 0))
+		if (crm_clv_expected_alive(m, c->x, c->T, t, &cg[0], err) < 0)
+			goto done;
+		for (k = 1; k < (int)np; k++)
+			if (crm_clv_expected_alive(m, c->x, c->T, k * per,
+			    &cg[k], err) < 0)
 				goto done;
-		} else {
+	}
+	if (m->kind == CRM_CLV_PARETO) {
+		kid = malloc((b->n + 1) * sizeof(*kid));
+		krep = malloc((b->n + 1) * sizeof(*krep));
+		if (kid == NULL || krep == NULL) {
+			oom(err);
+			goto done;
+		}
+		if (group(b, 1, kid, krep, &nk, err) < 0)
+			goto done;
+		if ((kpa = malloc((nk + 1) * sizeof(*kpa))) == NULL) {
+			oom(err);
+			goto done;
+		}
+		for (g = 0; g < nk; g++)
+			if (crm_clv_palive(m, &b->c[krep[g]], &kpa[g], err) < 0)
+				goto done;
+	}
+	for (i = 0; i < b->n; i++)
+		if (!(b->c[i].T > 0)) {
 			double prev = 0, ek = 0;
 			int q;
 
-			p = 1;
 			for (q = 1; q <= (vf ? periods : 1); q++) {
-				if (crm_clv_expected_new(&cm->m, vf ? t * q /
+				if (crm_clv_expected_new(m, vf ? t * q /
 				    periods : t, &ek, err) < 0)
 					goto done;
-				v += (ek - prev) / pow(1 + d, q);
+				new_v += (ek - prev) / pow(1 + d, q);
 				prev = ek;
 			}
-			ex = ek;
+			new_e = ek;
+			break;
+		}
+	for (i = 0; i < b->n; i++) {
+		const struct crm_clv_customer *c = &b->c[i];
+		double p = 1, ex = new_e, v = new_v;
+
+		if (c->T > 0) {
+			const double *cg = cond + gid[i] * np;
+			double prev = 0, disc = 1;
+
+			if (kpa != NULL)
+				p = kpa[kid[i]];
+			else if (crm_clv_palive(m, c, &p, err) < 0)
+				goto done;
+			ex = cg[0] * p;
+			for (k = 1, v = 0; k < (int)np; k++) {
+				double cur = cg[k] * p;
+
+				disc /= rate;
+				v += (cur - prev) * disc;
+				prev = cur;
+			}
 		}
 		if (!isfinite(p) || !isfinite(ex) || !isfinite(v)) {
 			crm_error_set(err, CRM_EFAIL, "model %lld gives a"
 			    " non-finite value for x %ld, t_x %g, T %g",
-			    (long long)cm->id, c.x, c.t_x, c.T);
+			    (long long)cm->id, c->x, c->t_x, c->T);
 			goto done;
 		}
-		for (j = i; j < b->n && key_cmp(&k[i], &k[j]) == 0; j++) {
-			pa[k[j].i] = p;
-			e[k[j].i] = ex;
-			if (vf != NULL)
-				vf[k[j].i] = v;
-		}
+		pa[i] = p;
+		e[i] = ex;
+		if (vf != NULL)
+			vf[i] = v;
 	}
 	rc = 0;
 done:
 	if (rc < 0)
 		crm_error_prefix(err, "model %lld", (long long)cm->id);
-	free(k);
+	free(gid);
+	free(rep);
+	free(kid);
+	free(krep);
+	free(cond);
+	free(kpa);
 	return rc;
 }
 

@@ -912,16 +912,29 @@ crm_clv_expected(const struct crm_clv_model *m,
 	if (!(t >= 0 && isfinite(t)))
 		return crm_error_set(err, CRM_EUSAGE,
 		    "horizon %g must be non-negative", t);
-	if (crm_clv_palive(m, c, &pa, err) < 0)
+	if (crm_clv_palive(m, c, &pa, err) < 0 ||
+	    crm_clv_expected_alive(m, c->x, c->T, t, &br, err) < 0)
 		return -1;
-	if (m->kind == CRM_CLV_BGNBD) {
-		if (bgnbd_cond(m, c->x, c->T, t, &br, err) < 0)
-			return -1;
-		*e = br * pa;
-		return 0;
-	}
-	*e = (m->r + c->x) * (m->b + c->T) / (m->alpha + c->T) *
-	    pareto_g(m->a, m->b + c->T, t) * pa;
+	*e = br * pa;
+	return 0;
+}
+
+int
+crm_clv_expected_alive(const struct crm_clv_model *m, long x, double T,
+    double t, double *e, struct crm_error *err)
+{
+	if (check_model(m, err) < 0)
+		return -1;
+	if (x < 0 || !(T >= 0 && isfinite(T)))
+		return crm_error_set(err, CRM_EUSAGE, "x %ld and T %g must be"
+		    " non-negative", x, T);
+	if (!(t >= 0 && isfinite(t)))
+		return crm_error_set(err, CRM_EUSAGE,
+		    "horizon %g must be non-negative", t);
+	if (m->kind == CRM_CLV_BGNBD)
+		return bgnbd_cond(m, (double)x, T, t, e, err);
+	*e = (m->r + (double)x) * (m->b + T) / (m->alpha + T) *
+	    pareto_g(m->a, m->b + T, t);
 	return 0;
 }
 
