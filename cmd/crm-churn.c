@@ -2,6 +2,7 @@
  * crm-churn - who is leaving, how much they will buy, what they are worth.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,14 @@ main(int argc, char **argv)
 	size_t i, ndrop = 0, ndropbuf = 0;
 	int ch, kind = 0, unit = 7, dry = 0, by = CRM_CHURN_BY_TOTAL, rc = 0;
 
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Blocks of 1 MiB and up straight from mmap, always: a million
+	 * customers' arrays then grow by mremap instead of being copied, and
+	 * get the huge pages libcrm asks for (see big() in libcrm/churn.c).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 	crm_cli_init(&cli, "crm-churn", usage, argc, argv);
 	crm_error_clear(&err);
 	memset(&to, 0, sizeof(to));
