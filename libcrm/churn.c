@@ -47,16 +47,15 @@ big(void *p, size_t nmemb, size_t size)
 	return p;
 }
 
-/* calloc() on huge pages where it can. */
+/*
+ * calloc() on huge pages where it can: a block mapped on its own is not
+ * cleared by calloc, the kernel's pages being zero, nor touched before
+ * big() asks.
+ */
 static void *
 big_calloc(size_t nmemb, size_t size)
 {
-	void *p = big(reallocarray(NULL, nmemb ? nmemb : 1, size), nmemb,
-	    size);
-
-	if (p != NULL)
-		memset(p, 0, nmemb * size);
-	return p;
+	return big(calloc(nmemb ? nmemb : 1, size), nmemb, size);
 }
 
 struct crm_churn_base {
@@ -819,18 +818,23 @@ fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
 {
 	struct crm_clv_customer *s;
 	double *x, *z;
-	size_t i, n = 0;
+	size_t i, n = 0, m = 0;
 
 	crm_error_clear(&cm->spend_err);
-	if ((s = big_calloc(b->n, sizeof(*s))) == NULL ||
-	    (x = big_calloc(b->n, sizeof(*x))) == NULL) {
-		free(s);
-		oom(&cm->spend_err);
+	for (i = 0; i < b->n; i++)
+		m += b->c[i].x > 0 && b->c[i].T > 0 && b->c[i].zbar > 0;
+	if (m == 0) {
+		crm_error_set(&cm->spend_err, CRM_EDATA, "no repeat buyer with"
+		    " a positive spend");
 		return;
 	}
-	if ((z = big_calloc(b->n, sizeof(*z))) == NULL) {
+	s = big(malloc(m * sizeof(*s)), m, sizeof(*s));
+	x = big(malloc(m * sizeof(*x)), m, sizeof(*x));
+	z = big(malloc(m * sizeof(*z)), m, sizeof(*z));
+	if (s == NULL || x == NULL || z == NULL) {
 		free(s);
 		free(x);
+		free(z);
 		oom(&cm->spend_err);
 		return;
 	}
@@ -841,10 +845,7 @@ fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
 			z[n] = s[n].zbar;
 			n++;
 		}
-	if (n == 0)
-		crm_error_set(&cm->spend_err, CRM_EDATA, "no repeat buyer with"
-		    " a positive spend");
-	else if (crm_clv_gg_fit(s, n, &cm->gg, &cm->gg_info,
+	if (crm_clv_gg_fit(s, n, &cm->gg, &cm->gg_info,
 	    &cm->spend_err) == 0) {
 		if (cm->gg_info.converged)
 			cm->has_spend = 1;

@@ -44,16 +44,15 @@ big(void *p, size_t nmemb, size_t size)
 	return p;
 }
 
-/* calloc() on huge pages where it can. */
+/*
+ * calloc() on huge pages where it can: a block mapped on its own is not
+ * cleared by calloc, the kernel's pages being zero, nor touched before
+ * big() asks.
+ */
 static void *
 big_calloc(size_t nmemb, size_t size)
 {
-	void *p = big(reallocarray(NULL, nmemb ? nmemb : 1, size), nmemb,
-	    size);
-
-	if (p != NULL)
-		memset(p, 0, nmemb * size);
-	return p;
+	return big(calloc(nmemb ? nmemb : 1, size), nmemb, size);
 }
 
 #define SUB_MIN		50000	/* distinct summaries before subsampling */
