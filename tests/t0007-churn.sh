@@ -32,6 +32,7 @@ test_expect_success 'import the CDNOW sample: 2357 contacts, 6919 purchases' '
 test_expect_success 'fit BG/NBD: r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4' '
 	crm-churn fit -m bgnbd -c 1997-09-30 -u week >bg.csv 2>err &&
 	test_grep "BG/NBD: 2357 customers, 946 repeat buyers" err &&
+	test_grep "iterations, [0-9]*\.[0-9][0-9] s of CPU; model 1\$" err &&
 	test "$(field model_id bg.csv)" = 1 &&
 	test "$(field converged bg.csv)" = 1 &&
 	test "$(field repeat_purchases bg.csv)" = 2457 &&
