@@ -63,9 +63,11 @@ struct crm_churn_base_opts {
 };
 
 /*
- * Build the base from the database.  With holdout_end, also counts each
- * customer's purchase days after the calibration end up to and including
- * that day, and keeps every repeat purchase day for tracking.  CRM_EDATA
+ * Build the base from the database, reading the purchases through
+ * memory-mapped I/O (PRAGMA mmap_size, left set on db, as crm-report
+ * does).  With holdout_end, also counts each customer's purchase days
+ * after the calibration end up to and including that day, and keeps
+ * every repeat purchase day for tracking.  CRM_EDATA
  * when there is no purchase at all up to the calibration end; CRM_EUSAGE
  * when holdout_end is not after the calibration end day.  Free with
  * crm_churn_base_free().
