@@ -1382,6 +1382,61 @@ spend_of(const struct crm_churn_model *cm, const struct crm_clv_customer *c)
 	return v;
 }
 
+/*
+ * Delete the rows of scores whose contact was not stored just now
+ * (stored[j] for b->id[j]), nstored of them: usually none, which a count
+ * tells.
+ */
+static int
+prune_scores(struct crm_db *db, const struct crm_churn_base *b,
+    const char *stored, int64_t nstored, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t n, *gone = NULL, id;
+	size_t ngone = 0, agone = 0, i, j = 0;
+	int step, rc = -1;
+
+	if (crm_db_query_int(db, "SELECT count(*) FROM scores", &n, err) < 0)
+		return -1;
+	if (n == nstored)
+		return 0;
+	if ((st = crm_db_stmt(db, "SELECT contact_id FROM scores ORDER BY"
+	    " contact_id", err)) == NULL)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		id = sqlite3_column_int64(st, 0);
+		while (j < b->n && b->id[j] < id)
+			j++;
+		if (j < b->n && b->id[j] == id && stored[j])
+			continue;
+		if (ngone == agone) {
+			int64_t *p;
+
+			agone = agone ? 2 * agone : 256;
+			if ((p = reallocarray(gone, agone, sizeof(*p))) ==
+			    NULL) {
+				sqlite3_reset(st);
+				oom(err);
+				goto done;
+			}
+			gone = p;
+		}
+		gone[ngone++] = id;
+	}
+	if (step < 0)
+		goto done;
+	for (i = 0; i < ngone; i++)
+		if ((st = crm_db_stmt(db, "DELETE FROM scores WHERE"
+		    " contact_id = ?1", err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, gone[i], err) < 0 ||
+		    crm_db_step(db, st, err) < 0)
+			goto done;
+	rc = 0;
+done:
+	free(gone);
+	return rc;
+}
+
 int
 crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
     const struct crm_churn_score_opts *opts, struct crm_out *o,
@@ -1400,6 +1455,7 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	struct crm_churn_base *b = NULL;
 	double *pa = NULL, *e = NULL, *vf = NULL, t, d;
 	sqlite3_stmt *st, *ins = NULL;
+	char *stored = NULL;
 	int64_t now = crm_now();
 	size_t j = 0;
 	int periods, rc = -1, step;
@@ -1432,14 +1488,27 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	    365) - 1;
 	if (predict_all(cm, b, t, periods, d, pa, e, vf, err) < 0)
 		goto done;
-	if (opts->store) {
-		if (crm_db_exec(db, "DELETE FROM scores", err) < 0 ||
-		    (ins = crm_db_stmt(db, "INSERT INTO scores (contact_id,"
-		    " model_id, p_alive, expected_purchases, horizon_days,"
-		    " expected_spend, clv, churn_probability, scored_at)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err)) ==
-		    NULL)
-			goto done;
+	/*
+	 * Each score replaces the contact's row, if any, and rows left over
+	 * are deleted at the end: emptying the table first costs as much as
+	 * filling it, foreign keys and secure_delete making SQLite delete
+	 * (and overwrite) row by row.
+	 */
+	if (opts->store && ((stored = big_calloc(b->n, 1)) == NULL ||
+	    (ins = crm_db_stmt(db, "INSERT INTO scores (contact_id,"
+	    " model_id, p_alive, expected_purchases, horizon_days,"
+	    " expected_spend, clv, churn_probability, scored_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT (contact_id) DO UPDATE SET"
+	    " model_id = excluded.model_id, p_alive = excluded.p_alive,"
+	    " expected_purchases = excluded.expected_purchases,"
+	    " horizon_days = excluded.horizon_days,"
+	    " expected_spend = excluded.expected_spend, clv = excluded.clv,"
+	    " churn_probability = excluded.churn_probability,"
+	    " scored_at = excluded.scored_at", err)) == NULL)) {
+		if (stored == NULL)
+			oom(err);
+		goto done;
 	}
 	if (crm_out_header(o, names, types, N, err) < 0 ||
 	    (st = crm_db_stmt(db, "SELECT id, external_id, email FROM"
@@ -1499,6 +1568,8 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 			    crm_db_bind_int(db, ins, 9, now, err) < 0 ||
 			    crm_db_step(db, ins, err) < 0))
 				goto stepfail;
+			if (ins != NULL)
+				stored[j] = 1;
 		}
 		if (crm_out_row(o, vals, err) < 0)
 			goto stepfail;
@@ -1506,13 +1577,15 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 		if (progress != NULL && stats->contacts % 4096 == 0)
 			progress(arg, stats->contacts);
 	}
-	if (step < 0)
+	if (step < 0 || (ins != NULL && prune_scores(db, b, stored,
+	    stats->scored, err) < 0))
 		goto done;
 	rc = 0;
 	goto done;
 stepfail:
 	sqlite3_reset(st);
 done:
+	free(stored);
 	free(pa);
 	free(e);
 	free(vf);
