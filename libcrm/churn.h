@@ -190,8 +190,9 @@ struct crm_churn_score_stats {
  *	                    (1 + discount)^(days / 365)
  *	churn_probability   1 - p_alive
  *
- * With opts->store, the scores table is emptied and holds one row per
- * scored contact (call inside a transaction).  progress, if not NULL, is
+ * With opts->store, the scores table ends up with one row per scored
+ * contact and no other (each row replaced in place, rows of contacts
+ * no longer scored deleted; call inside a transaction).  progress, if not NULL, is
  * called now and then with the contacts done.
  */
 int crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
