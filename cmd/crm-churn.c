@@ -2,10 +2,12 @@
  * crm-churn - who is leaving, how much they will buy, what they are worth.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "churn.h"
 #include "cli.h"
@@ -125,7 +127,16 @@ main(int argc, char **argv)
 	int64_t hold = 0, calend = 0, modelid = 0, id = 0;
 	size_t i, ndrop = 0, ndropbuf = 0;
 	int ch, kind = 0, unit = 7, dry = 0, by = CRM_CHURN_BY_TOTAL, rc = 0;
+	clock_t fitcpu = 0;
 
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Blocks of 1 MiB and up straight from mmap, always: a million
+	 * customers' arrays then grow by mremap instead of being copied, and
+	 * get the huge pages libcrm asks for (see big() in libcrm/churn.c).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 	crm_cli_init(&cli, "crm-churn", usage, argc, argv);
 	crm_error_clear(&err);
 	memset(&to, 0, sizeof(to));
@@ -261,8 +272,10 @@ main(int argc, char **argv)
 			db = crm_cli_db(&cli, 0);
 		b = summaries ? crm_churn_base_csv(summaries, cli.tsv ?
 		    CRM_CSV_TSV : 0, &err) : crm_churn_base_db(db, &bo, &err);
+		fitcpu = clock();
 		if (b == NULL || crm_churn_fit(b, kind, &cm, &err) < 0)
 			crm_die(&err);
+		fitcpu = clock() - fitcpu;
 		if (summaries != NULL)
 			cm.unit_days = seen['u'] ? unit : 0;
 		if (cm.info.converged && db != NULL && !dry) {
@@ -301,10 +314,11 @@ main(int argc, char **argv)
 				snprintf(counts, sizeof(counts), "%s", dry ?
 				    " (dry run: not stored)" : "");
 			crm_warn("%s: %zu customers, %zu repeat buyers,"
-			    " log-likelihood %.2f, %d iterations%s",
-			    kind == CRM_CLV_BGNBD ? "BG/NBD" : "Pareto/NBD",
-			    cm.customers, cm.repeaters, cm.info.loglik,
-			    cm.info.iterations, counts);
+			    " log-likelihood %.2f, %d iterations, %.2f s of"
+			    " CPU%s", kind == CRM_CLV_BGNBD ? "BG/NBD" :
+			    "Pareto/NBD", cm.customers, cm.repeaters,
+			    cm.info.loglik, cm.info.iterations,
+			    (double)fitcpu / CLOCKS_PER_SEC, counts);
 		}
 		crm_churn_base_free(b);
 	} else if (strcmp(cmd, "score") == 0) {

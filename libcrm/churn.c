@@ -1,6 +1,9 @@
+#include <sys/mman.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,51 @@
 #include "churn.h"
 #include "norm.h"
 #include "stats.h"
+
+/*
+ * Arrays of a million customers or purchases are touched once or twice
+ * each, and in a virtual machine every page fault costs microseconds: a
+ * score took 66,000 of them.  Transparent huge pages, where the system
+ * grants them on request (its "madvise" mode), take one fault per 2 MiB.
+ * big() asks for them on a block of nmemb * size bytes that is not yet
+ * touched (it may have been grown by realloc) and returns p; the hint is
+ * only a hint, and smaller blocks are left alone.
+ */
+#define HUGE_PAGE	((uintptr_t)2 << 20)
+
+static void *
+big(void *p, size_t nmemb, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a, e;
+
+	if (p == NULL || nmemb > SIZE_MAX / size ||
+	    nmemb * size < 2 * HUGE_PAGE)
+		return p;
+	/*
+	 * The whole of the pages it spans, so that a block mapped on its own
+	 * stays one mapping, which realloc can still grow with mremap.
+	 */
+	a = (uintptr_t)p & ~(uintptr_t)4095;
+	e = ((uintptr_t)p + nmemb * size + 4095) & ~(uintptr_t)4095;
+	(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)nmemb;
+	(void)size;
+#endif
+	return p;
+}
+
+/*
+ * calloc() on huge pages where it can: a block mapped on its own is not
+ * cleared by calloc, the kernel's pages being zero, nor touched before
+ * big() asks.
+ */
+static void *
+big_calloc(size_t nmemb, size_t size)
+{
+	return big(calloc(nmemb ? nmemb : 1, size), nmemb, size);
+}
 
 struct crm_churn_base {
 	size_t n, alloc;
@@ -21,6 +69,7 @@ struct crm_churn_base {
 	int64_t cal_day, hold_day;	/* days since 1970 */
 	int unit_days;
 	int holdout;
+	int summaries;			/* read from a file: c only */
 	size_t skipped;
 };
 
@@ -36,6 +85,9 @@ day_of(int64_t t)
 {
 	return (t - ((t % 86400) + 86400) % 86400) / 86400;
 }
+
+/* 10^k for k = -1 .. 5, as pow10_6[k + 1]. */
+static const double pow10_6[] = { 0.1, 1, 10, 100, 1000, 10000, 100000 };
 
 /*
  * v with prec decimals, as snprintf "%.*f" writes it, faster: v 10^prec
@@ -73,6 +125,43 @@ fixed(char *buf, size_t len, int prec, double v)
 }
 
 /*
+ * v as snprintf "%.6g" writes it, faster, for 0 and 0.1 <= |v| < 1e6
+ * (times in days or weeks): fixed() with as many decimals as six
+ * significant digits leave, trailing zeros and point dropped.  A rounding
+ * that carries into a new digit gives the same digits with one decimal
+ * fewer, as %g has it, except at 1e6, where %g turns to an exponent.
+ * 0 if it did, -1 if snprintf has to.
+ */
+static int
+fixed_g6(char *buf, size_t len, double v)
+{
+	double a = fabs(v);
+	size_t n;
+	int e;
+
+	if (v == 0) {
+		snprintf(buf, len, "0");
+		return 0;
+	}
+	if (!(a >= 0.1 && a < 1e6))
+		return -1;
+	for (e = -1; e < 5 && a >= pow10_6[e + 2]; e++)
+		;
+	if (fixed(buf, len, 5 - e, v) < 0)
+		return -1;
+	if (e == 5 && strlen(buf) > 6 + (v < 0))
+		return -1;	/* 999999.5 and up: %g says 1e+06 */
+	if (strchr(buf, '.') != NULL) {
+		n = strlen(buf);
+		while (buf[n - 1] == '0')
+			buf[--n] = '\0';
+		if (buf[n - 1] == '.')
+			buf[--n] = '\0';
+	}
+	return 0;
+}
+
+/*
  * A finite number into buf, with prec significant digits (conv 'g') or
  * decimals ('f'); else an error naming what.  Never "-0".
  */
@@ -84,7 +173,8 @@ num(char *buf, size_t len, int conv, int prec, double v, const char *what,
 
 	if (!isfinite(v))
 		return crm_error_set(err, CRM_EFAIL, "%s is not finite", what);
-	if (conv != 'f' || fixed(buf, len, prec, v) < 0)
+	if (conv == 'f' ? fixed(buf, len, prec, v) < 0 :
+	    prec != 6 || fixed_g6(buf, len, v) < 0)
 		snprintf(buf, len, conv == 'g' ? "%.*g" : "%.*f", prec, v);
 	if (buf[0] == '-') {
 		for (p = buf + 1; *p == '0' || *p == '.'; p++)
@@ -132,18 +222,22 @@ base_grow(struct crm_churn_base *b, struct crm_error *err)
 	size_t na = b->alloc ? b->alloc * 2 : 1024;
 	void *p;
 
-	if ((p = reallocarray(b->id, na, sizeof(*b->id))) == NULL)
-		return oom(err);
-	b->id = p;
 	if ((p = reallocarray(b->c, na, sizeof(*b->c))) == NULL)
 		return oom(err);
-	b->c = p;
+	b->c = big(p, na, sizeof(*b->c));
+	if (b->summaries) {
+		b->alloc = na;
+		return 0;
+	}
+	if ((p = reallocarray(b->id, na, sizeof(*b->id))) == NULL)
+		return oom(err);
+	b->id = big(p, na, sizeof(*b->id));
 	if ((p = reallocarray(b->first, na, sizeof(*b->first))) == NULL)
 		return oom(err);
-	b->first = p;
+	b->first = big(p, na, sizeof(*b->first));
 	if ((p = reallocarray(b->hold, na, sizeof(*b->hold))) == NULL)
 		return oom(err);
-	b->hold = p;
+	b->hold = big(p, na, sizeof(*b->hold));
 	b->alloc = na;
 	return 0;
 }
@@ -232,6 +326,45 @@ struct buy {
 	double amount;
 };
 
+struct idpair {
+	int64_t id, to;
+};
+
+static int
+idpair_cmp(const void *pa, const void *pb)
+{
+	const struct idpair *a = pa, *b = pb;
+
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Sort ids[0..n) and to[0..n) (when not NULL) on the ids. */
+static int
+sort_ids(int64_t *ids, int64_t *to, size_t n, struct crm_error *err)
+{
+	struct idpair *p;
+	size_t i;
+
+	for (i = 1; i < n && ids[i - 1] <= ids[i]; i++)
+		;
+	if (i >= n)
+		return 0;
+	if ((p = malloc(n * sizeof(*p))) == NULL)
+		return oom(err);
+	for (i = 0; i < n; i++) {
+		p[i].id = ids[i];
+		p[i].to = to != NULL ? to[i] : 0;
+	}
+	qsort(p, n, sizeof(*p), idpair_cmp);
+	for (i = 0; i < n; i++) {
+		ids[i] = p[i].id;
+		if (to != NULL)
+			to[i] = p[i].to;
+	}
+	free(p);
+	return 0;
+}
+
 /* Sorted ids (and what they map to) from a query of one or two columns. */
 static int
 load_ids(struct crm_db *db, const char *sql, int64_t **ids, int64_t **to,
@@ -267,7 +400,9 @@ load_ids(struct crm_db *db, const char *sql, int64_t **ids, int64_t **to,
 			(*to)[*n] = sqlite3_column_int64(st, 1);
 		(*n)++;
 	}
-	return rc;
+	if (rc < 0)
+		return -1;
+	return sort_ids(*ids, to != NULL ? *to : NULL, *n, err);
 nomem:
 	sqlite3_reset(st);
 	return oom(err);
@@ -289,44 +424,68 @@ find_id(const int64_t *ids, size_t n, int64_t id)
 	return lo < n && ids[lo] == id ? (long)lo : -1;
 }
 
-/* LSD radix sort on the key, a byte at a time; constant bytes skipped. */
+/*
+ * LSD radix sort on the key, stable, in digits of 11 bits that start at
+ * the lowest bit not yet sorted on that varies between keys: purchases
+ * over a few years of a million contacts take four passes.
+ */
+#define RADIX_BITS 11
+
 static int
 sort_buys(struct buy *v, size_t n, struct crm_error *err)
 {
 	struct buy *tmp, *src = v, *dst;
-	size_t cnt[256], i, sum;
+	size_t *cnt, i, sum;
+	uint64_t diff = 0, mask = ((uint64_t)1 << RADIX_BITS) - 1;
 	int shift, k;
 
 	if (n < 2)
 		return 0;
-	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+	for (i = 1; i < n; i++)
+		diff |= v[i].key ^ v[0].key;
+	if ((tmp = big(malloc(n * sizeof(*tmp)), n, sizeof(*tmp))) == NULL)
 		return oom(err);
+	if ((cnt = malloc((mask + 1) * sizeof(*cnt))) == NULL) {
+		free(tmp);
+		return oom(err);
+	}
 	dst = tmp;
-	for (shift = 0; shift < 64; shift += 8) {
+	for (shift = 0; shift < 64; shift += RADIX_BITS) {
 		struct buy *t;
 
-		memset(cnt, 0, sizeof(cnt));
+		while (shift < 64 && !(diff >> shift & 1))
+			shift++;
+		if (shift == 64)
+			break;
+		memset(cnt, 0, (mask + 1) * sizeof(*cnt));
 		for (i = 0; i < n; i++)
-			cnt[(src[i].key >> shift) & 255]++;
-		if (cnt[(src[0].key >> shift) & 255] == n)
-			continue;
-		for (k = 0, sum = 0; k < 256; k++) {
+			cnt[(src[i].key >> shift) & mask]++;
+		for (k = 0, sum = 0; k <= (int)mask; k++) {
 			size_t c = cnt[k];
 
 			cnt[k] = sum;
 			sum += c;
 		}
 		for (i = 0; i < n; i++)
-			dst[cnt[(src[i].key >> shift) & 255]++] = src[i];
+			dst[cnt[(src[i].key >> shift) & mask]++] = src[i];
 		t = src;
 		src = dst;
 		dst = t;
 	}
 	if (src != v)
 		memcpy(v, src, n * sizeof(*v));
+	free(cnt);
 	free(tmp);
 	return 0;
 }
+
+/*
+ * Memory-mapped reads, as crm-report does: the scan of the purchases reads
+ * most of the database, and through the map it costs no system call and
+ * no page cache copy per page.  SQLite caps the size at its compile-time
+ * maximum.
+ */
+static const char sql_mmap[] = "PRAGMA mmap_size = 2147418112";
 
 /* Every purchase before day end_day + 1, for surviving contacts, sorted. */
 static int
@@ -339,8 +498,9 @@ load_buys(struct crm_db *db, int64_t end_day, struct buy **out, size_t *nout,
 	sqlite3_stmt *st;
 	int rc = -1, step, hop;
 
+	/* No ORDER BY: it would take a scan instead of the partial index. */
 	if (load_ids(db, "SELECT id, merged_into FROM contacts WHERE"
-	    " merged_into IS NOT NULL ORDER BY id", &mid, &mto, &nm, err) < 0 ||
+	    " merged_into IS NOT NULL", &mid, &mto, &nm, err) < 0 ||
 	    load_ids(db, "SELECT id FROM contacts WHERE erased_at IS NOT NULL"
 	    " ORDER BY id", &gone, NULL, &ng, err) < 0)
 		goto done;
@@ -383,7 +543,7 @@ load_buys(struct crm_db *db, int64_t end_day, struct buy **out, size_t *nout,
 				oom(err);
 				goto done;
 			}
-			v = p;
+			v = big(p, a, sizeof(*p));
 		}
 		v[n].key = (uint64_t)cid << DAY_BITS | (uint64_t)(day +
 		    DAY_BIAS);
@@ -451,7 +611,8 @@ crm_churn_base_db(struct crm_db *db, const struct crm_churn_base_opts *opts,
 		}
 		end_day = b->hold_day;
 	}
-	if (load_buys(db, end_day, &v, &nv, err) < 0)
+	if (crm_db_exec(db, sql_mmap, err) < 0 ||
+	    load_buys(db, end_day, &v, &nv, err) < 0)
 		goto fail;
 	memset(&a, 0, sizeof(a));
 	for (i = 0; i < nv; i = j) {
@@ -561,6 +722,7 @@ crm_churn_base_csv(const char *path, int flags, struct crm_error *err)
 		oom(err);
 		return NULL;
 	}
+	b->summaries = 1;
 	if ((r = crm_csv_open(path, flags, err)) == NULL)
 		goto fail;
 	if (crm_csv_header(r, cols, 4, idx, err) < 0)
@@ -617,9 +779,6 @@ crm_churn_base_csv(const char *path, int flags, struct crm_error *err)
 		c->t_x = v[1];
 		c->T = v[2];
 		c->zbar = v[0] > 0 ? v[3] : 0;
-		b->id[b->n] = (int64_t)b->n + 1;
-		b->first[b->n] = 0;
-		b->hold[b->n] = 0;
 		b->n++;
 	}
 	if (rc < 0)
@@ -668,18 +827,23 @@ fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
 {
 	struct crm_clv_customer *s;
 	double *x, *z;
-	size_t i, n = 0;
+	size_t i, n = 0, m = 0;
 
 	crm_error_clear(&cm->spend_err);
-	if ((s = calloc(b->n, sizeof(*s))) == NULL ||
-	    (x = calloc(b->n, sizeof(*x))) == NULL) {
-		free(s);
-		oom(&cm->spend_err);
+	for (i = 0; i < b->n; i++)
+		m += b->c[i].x > 0 && b->c[i].T > 0 && b->c[i].zbar > 0;
+	if (m == 0) {
+		crm_error_set(&cm->spend_err, CRM_EDATA, "no repeat buyer with"
+		    " a positive spend");
 		return;
 	}
-	if ((z = calloc(b->n, sizeof(*z))) == NULL) {
+	s = big(malloc(m * sizeof(*s)), m, sizeof(*s));
+	x = big(malloc(m * sizeof(*x)), m, sizeof(*x));
+	z = big(malloc(m * sizeof(*z)), m, sizeof(*z));
+	if (s == NULL || x == NULL || z == NULL) {
 		free(s);
 		free(x);
+		free(z);
 		oom(&cm->spend_err);
 		return;
 	}
@@ -690,10 +854,7 @@ fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
 			z[n] = s[n].zbar;
 			n++;
 		}
-	if (n == 0)
-		crm_error_set(&cm->spend_err, CRM_EDATA, "no repeat buyer with"
-		    " a positive spend");
-	else if (crm_clv_gg_fit(s, n, &cm->gg, &cm->gg_info,
+	if (crm_clv_gg_fit(s, n, &cm->gg, &cm->gg_info,
 	    &cm->spend_err) == 0) {
 		if (cm->gg_info.converged)
 			cm->has_spend = 1;
@@ -713,35 +874,40 @@ int
 crm_churn_fit(const struct crm_churn_base *b, int kind,
     struct crm_churn_model *cm, struct crm_error *err)
 {
-	struct crm_clv_customer *c;
+	struct crm_clv_customer *copy = NULL;
 	size_t i, n = 0;
 	int rc;
 
 	memset(cm, 0, sizeof(*cm));
 	cm->unit_days = b->unit_days;
 	cm->cal_end = b->unit_days ? b->cal_day * 86400 : 0;
-	if ((c = calloc(b->n, sizeof(*c))) == NULL)
-		return oom(err);
 	for (i = 0; i < b->n; i++) {
 		if (!(b->c[i].T > 0)) {
 			cm->new_customers++;
 			continue;
 		}
-		c[n++] = b->c[i];
 		if (b->c[i].x > 0) {
 			cm->repeaters++;
 			cm->repeat_purchases += b->c[i].x;
 		}
 	}
+	n = b->n - cm->new_customers;
 	cm->customers = n;
-	if (n == 0 || cm->repeaters == 0) {
-		free(c);
+	if (n == 0 || cm->repeaters == 0)
 		return crm_error_set(err, CRM_EDATA, "%s: none of the %zu"
 		    " customers made a repeat purchase: the model cannot be"
 		    " fitted", kind_title(kind), n);
+	/* A copy without the new customers only when there are some. */
+	if (cm->new_customers > 0) {
+		if ((copy = big_calloc(n, sizeof(*copy))) == NULL)
+			return oom(err);
+		for (i = 0, n = 0; i < b->n; i++)
+			if (b->c[i].T > 0)
+				copy[n++] = b->c[i];
 	}
-	rc = crm_clv_fit(kind, c, n, &cm->m, &cm->info, err);
-	free(c);
+	rc = crm_clv_fit(kind, copy ? copy : b->c, n, &cm->m, &cm->info,
+	    err);
+	free(copy);
 	if (rc < 0)
 		return -1;
 	fit_spend(b, cm);
@@ -1008,23 +1174,67 @@ crm_churn_models(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 /* ------------------------------------------------------------------ */
 /* Scoring and evaluation */
 
-struct key {
-	long x;
-	double t_x, T;
-	size_t i;
-};
-
-static int
-key_cmp(const void *pa, const void *pb)
+static uint64_t
+mix64(uint64_t h)
 {
-	const struct key *a = pa, *b = pb;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
 
-	if (a->x != b->x)
-		return a->x < b->x ? -1 : 1;
-	if (a->t_x != b->t_x)
-		return a->t_x < b->t_x ? -1 : 1;
-	if (a->T != b->T)
-		return a->T < b->T ? -1 : 1;
+static uint64_t
+dbits(double v)
+{
+	uint64_t u;
+
+	v += 0.0;	/* -0 and +0 alike */
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
+
+/*
+ * Number the distinct (x, T), or (x, t_x, T) with tx, of the customers
+ * with T > 0 into gid[] (in order of first appearance), and point rep[g]
+ * at the first customer of group g; *ng gets the number of groups.
+ */
+static int
+group(const struct crm_churn_base *b, int tx, size_t *gid, size_t *rep,
+    size_t *ng, struct crm_error *err)
+{
+	size_t i, g, size, *slot;
+
+	for (size = 16; size < 2 * b->n; size *= 2)
+		;
+	if ((slot = big_calloc(size, sizeof(*slot))) == NULL)
+		return oom(err);
+	*ng = 0;
+	for (i = 0; i < b->n; i++) {
+		const struct crm_clv_customer *c = &b->c[i], *r;
+		size_t h;
+
+		if (!(c->T > 0))
+			continue;
+		h = mix64((uint64_t)c->x ^ mix64(dbits(c->T) ^
+		    (tx ? mix64(dbits(c->t_x)) : 0))) & (size - 1);
+		for (;; h = (h + 1) & (size - 1)) {
+			if (slot[h] == 0) {
+				g = (*ng)++;
+				slot[h] = g + 1;
+				rep[g] = i;
+				break;
+			}
+			g = slot[h] - 1;
+			r = &b->c[rep[g]];
+			if (r->x == c->x && r->T == c->T &&
+			    (!tx || r->t_x == c->t_x))
+				break;
+		}
+		gid[i] = g;
+	}
+	free(slot);
 	return 0;
 }
 
@@ -1032,71 +1242,127 @@ key_cmp(const void *pa, const void *pb)
  * For every customer of b: P(alive), the expected purchases in the next t
  * units and, if vf is not NULL, the discounted sum of the expected
  * purchases of each of `periods` periods of length t / periods at rate d
- * per period (the CLV of a spend of 1).  Identical summaries are computed
- * once.  A customer with T = 0 has just made a first purchase: alive,
- * with the expectations of a new customer.
+ * per period (the CLV of a spend of 1).  A customer with T = 0 has just
+ * made a first purchase: alive, with the expectations of a new customer.
+ *
+ * Each expectation is P(alive) times a factor that depends on x and T
+ * only (crm_clv_expected_alive), the costly part with its hypergeometric
+ * function: it is computed once per distinct (x, T), of which dates give
+ * few, and P(alive) per customer (Pareto/NBD: per distinct (x, t_x, T)).
+ * The arithmetic is that of crm_clv_expected and crm_clv_value, in the
+ * same order, so the values are the same to the last bit.
  */
 static int
 predict_all(const struct crm_churn_model *cm, const struct crm_churn_base *b,
     double t, int periods, double d, double *pa, double *e, double *vf,
     struct crm_error *err)
 {
-	struct key *k;
-	size_t i, j;
-	int rc = -1;
+	const struct crm_clv_model *m = &cm->m;
+	size_t i, g, ng = 0, nk = 0, np = vf ? (size_t)periods + 1 : 1;
+	size_t *gid = NULL, *rep = NULL, *kid = NULL, *krep = NULL;
+	double *cond = NULL, *kpa = NULL, per = t / periods;
+	double new_e = 0, new_v = 0, rate = 1 + d;
+	int k, rc = -1;
 
-	if ((k = calloc(b->n ? b->n : 1, sizeof(*k))) == NULL)
-		return oom(err);
-	for (i = 0; i < b->n; i++) {
-		k[i].x = b->c[i].x;
-		k[i].t_x = b->c[i].t_x;
-		k[i].T = b->c[i].T;
-		k[i].i = i;
+	gid = big(malloc((b->n + 1) * sizeof(*gid)), b->n + 1, sizeof(*gid));
+	rep = big(malloc((b->n + 1) * sizeof(*rep)), b->n + 1, sizeof(*rep));
+	if (gid == NULL || rep == NULL) {
+		oom(err);
+		goto done;
 	}
-	qsort(k, b->n, sizeof(*k), key_cmp);
-	for (i = 0; i < b->n; i = j) {
-		struct crm_clv_customer c = b->c[k[i].i];
-		double p, ex, v = 0;
+	if (group(b, 0, gid, rep, &ng, err) < 0)
+		goto done;
+	if ((cond = malloc((ng + 1) * np * sizeof(*cond))) == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (g = 0; g < ng; g++) {
+		const struct crm_clv_customer *c = &b->c[rep[g]];
+		double *cg = cond + g * np;
 
-		if (c.T > 0) {
-			c.zbar = 0;
-			if (crm_clv_palive(&cm->m, &c, &p, err) < 0 ||
-			    crm_clv_expected(&cm->m, &c, t, &ex, err) < 0 ||
-			    (vf != NULL && crm_clv_value(&cm->m, &c, 1,
-			    periods, t / periods, d, &v, err) < 0))
+		if (crm_clv_expected_alive(m, c->x, c->T, t, &cg[0], err) < 0)
+			goto done;
+		for (k = 1; k < (int)np; k++)
+			if (crm_clv_expected_alive(m, c->x, c->T, k * per,
+			    &cg[k], err) < 0)
 				goto done;
-		} else {
+	}
+	if (m->kind == CRM_CLV_PARETO) {
+		kid = big(malloc((b->n + 1) * sizeof(*kid)), b->n + 1,
+		    sizeof(*kid));
+		krep = big(malloc((b->n + 1) * sizeof(*krep)), b->n + 1,
+		    sizeof(*krep));
+		if (kid == NULL || krep == NULL) {
+			oom(err);
+			goto done;
+		}
+		if (group(b, 1, kid, krep, &nk, err) < 0)
+			goto done;
+		if ((kpa = malloc((nk + 1) * sizeof(*kpa))) == NULL) {
+			oom(err);
+			goto done;
+		}
+		for (g = 0; g < nk; g++)
+			if (crm_clv_palive(m, &b->c[krep[g]], &kpa[g], err) < 0)
+				goto done;
+	}
+	for (i = 0; i < b->n; i++)
+		if (!(b->c[i].T > 0)) {
 			double prev = 0, ek = 0;
 			int q;
 
-			p = 1;
 			for (q = 1; q <= (vf ? periods : 1); q++) {
-				if (crm_clv_expected_new(&cm->m, vf ? t * q /
+				if (crm_clv_expected_new(m, vf ? t * q /
 				    periods : t, &ek, err) < 0)
 					goto done;
-				v += (ek - prev) / pow(1 + d, q);
+				new_v += (ek - prev) / pow(1 + d, q);
 				prev = ek;
 			}
-			ex = ek;
+			new_e = ek;
+			break;
+		}
+	for (i = 0; i < b->n; i++) {
+		const struct crm_clv_customer *c = &b->c[i];
+		double p = 1, ex = new_e, v = new_v;
+
+		if (c->T > 0) {
+			const double *cg = cond + gid[i] * np;
+			double prev = 0, disc = 1;
+
+			if (kpa != NULL)
+				p = kpa[kid[i]];
+			else if (crm_clv_palive(m, c, &p, err) < 0)
+				goto done;
+			ex = cg[0] * p;
+			for (k = 1, v = 0; k < (int)np; k++) {
+				double cur = cg[k] * p;
+
+				disc /= rate;
+				v += (cur - prev) * disc;
+				prev = cur;
+			}
 		}
 		if (!isfinite(p) || !isfinite(ex) || !isfinite(v)) {
 			crm_error_set(err, CRM_EFAIL, "model %lld gives a"
 			    " non-finite value for x %ld, t_x %g, T %g",
-			    (long long)cm->id, c.x, c.t_x, c.T);
+			    (long long)cm->id, c->x, c->t_x, c->T);
 			goto done;
 		}
-		for (j = i; j < b->n && key_cmp(&k[i], &k[j]) == 0; j++) {
-			pa[k[j].i] = p;
-			e[k[j].i] = ex;
-			if (vf != NULL)
-				vf[k[j].i] = v;
-		}
+		pa[i] = p;
+		e[i] = ex;
+		if (vf != NULL)
+			vf[i] = v;
 	}
 	rc = 0;
 done:
 	if (rc < 0)
 		crm_error_prefix(err, "model %lld", (long long)cm->id);
-	free(k);
+	free(gid);
+	free(rep);
+	free(kid);
+	free(krep);
+	free(cond);
+	free(kpa);
 	return rc;
 }
 
@@ -1114,6 +1380,61 @@ spend_of(const struct crm_churn_model *cm, const struct crm_clv_customer *c)
 	if (crm_clv_gg_spend(&cm->gg, &s, &v, NULL) < 0 || !isfinite(v))
 		return -1;
 	return v;
+}
+
+/*
+ * Delete the rows of scores whose contact was not stored just now
+ * (stored[j] for b->id[j]), nstored of them: usually none, which a count
+ * tells.
+ */
+static int
+prune_scores(struct crm_db *db, const struct crm_churn_base *b,
+    const char *stored, int64_t nstored, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t n, *gone = NULL, id;
+	size_t ngone = 0, agone = 0, i, j = 0;
+	int step, rc = -1;
+
+	if (crm_db_query_int(db, "SELECT count(*) FROM scores", &n, err) < 0)
+		return -1;
+	if (n == nstored)
+		return 0;
+	if ((st = crm_db_stmt(db, "SELECT contact_id FROM scores ORDER BY"
+	    " contact_id", err)) == NULL)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		id = sqlite3_column_int64(st, 0);
+		while (j < b->n && b->id[j] < id)
+			j++;
+		if (j < b->n && b->id[j] == id && stored[j])
+			continue;
+		if (ngone == agone) {
+			int64_t *p;
+
+			agone = agone ? 2 * agone : 256;
+			if ((p = reallocarray(gone, agone, sizeof(*p))) ==
+			    NULL) {
+				sqlite3_reset(st);
+				oom(err);
+				goto done;
+			}
+			gone = p;
+		}
+		gone[ngone++] = id;
+	}
+	if (step < 0)
+		goto done;
+	for (i = 0; i < ngone; i++)
+		if ((st = crm_db_stmt(db, "DELETE FROM scores WHERE"
+		    " contact_id = ?1", err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, gone[i], err) < 0 ||
+		    crm_db_step(db, st, err) < 0)
+			goto done;
+	rc = 0;
+done:
+	free(gone);
+	return rc;
 }
 
 int
@@ -1134,6 +1455,7 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	struct crm_churn_base *b = NULL;
 	double *pa = NULL, *e = NULL, *vf = NULL, t, d;
 	sqlite3_stmt *st, *ins = NULL;
+	char *stored = NULL;
 	int64_t now = crm_now();
 	size_t j = 0;
 	int periods, rc = -1, step;
@@ -1151,9 +1473,9 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 		    " discount rate");
 	if ((b = crm_churn_base_db(db, &bo, err)) == NULL)
 		return -1;
-	pa = calloc(b->n, sizeof(*pa));
-	e = calloc(b->n, sizeof(*e));
-	vf = calloc(b->n, sizeof(*vf));
+	pa = big_calloc(b->n, sizeof(*pa));
+	e = big_calloc(b->n, sizeof(*e));
+	vf = big_calloc(b->n, sizeof(*vf));
 	if (pa == NULL || e == NULL || vf == NULL) {
 		oom(err);
 		goto done;
@@ -1166,14 +1488,27 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	    365) - 1;
 	if (predict_all(cm, b, t, periods, d, pa, e, vf, err) < 0)
 		goto done;
-	if (opts->store) {
-		if (crm_db_exec(db, "DELETE FROM scores", err) < 0 ||
-		    (ins = crm_db_stmt(db, "INSERT INTO scores (contact_id,"
-		    " model_id, p_alive, expected_purchases, horizon_days,"
-		    " expected_spend, clv, churn_probability, scored_at)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err)) ==
-		    NULL)
-			goto done;
+	/*
+	 * Each score replaces the contact's row, if any, and rows left over
+	 * are deleted at the end: emptying the table first costs as much as
+	 * filling it, foreign keys and secure_delete making SQLite delete
+	 * (and overwrite) row by row.
+	 */
+	if (opts->store && ((stored = big_calloc(b->n, 1)) == NULL ||
+	    (ins = crm_db_stmt(db, "INSERT INTO scores (contact_id,"
+	    " model_id, p_alive, expected_purchases, horizon_days,"
+	    " expected_spend, clv, churn_probability, scored_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT (contact_id) DO UPDATE SET"
+	    " model_id = excluded.model_id, p_alive = excluded.p_alive,"
+	    " expected_purchases = excluded.expected_purchases,"
+	    " horizon_days = excluded.horizon_days,"
+	    " expected_spend = excluded.expected_spend, clv = excluded.clv,"
+	    " churn_probability = excluded.churn_probability,"
+	    " scored_at = excluded.scored_at", err)) == NULL)) {
+		if (stored == NULL)
+			oom(err);
+		goto done;
 	}
 	if (crm_out_header(o, names, types, N, err) < 0 ||
 	    (st = crm_db_stmt(db, "SELECT id, external_id, email FROM"
@@ -1233,6 +1568,8 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 			    crm_db_bind_int(db, ins, 9, now, err) < 0 ||
 			    crm_db_step(db, ins, err) < 0))
 				goto stepfail;
+			if (ins != NULL)
+				stored[j] = 1;
 		}
 		if (crm_out_row(o, vals, err) < 0)
 			goto stepfail;
@@ -1240,13 +1577,15 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 		if (progress != NULL && stats->contacts % 4096 == 0)
 			progress(arg, stats->contacts);
 	}
-	if (step < 0)
+	if (step < 0 || (ins != NULL && prune_scores(db, b, stored,
+	    stats->scored, err) < 0))
 		goto done;
 	rc = 0;
 	goto done;
 stepfail:
 	sqlite3_reset(st);
 done:
+	free(stored);
 	free(pa);
 	free(e);
 	free(vf);

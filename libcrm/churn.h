@@ -63,9 +63,11 @@ struct crm_churn_base_opts {
 };
 
 /*
- * Build the base from the database.  With holdout_end, also counts each
- * customer's purchase days after the calibration end up to and including
- * that day, and keeps every repeat purchase day for tracking.  CRM_EDATA
+ * Build the base from the database, reading the purchases through
+ * memory-mapped I/O (PRAGMA mmap_size, left set on db, as crm-report
+ * does).  With holdout_end, also counts each customer's purchase days
+ * after the calibration end up to and including that day, and keeps
+ * every repeat purchase day for tracking.  CRM_EDATA
  * when there is no purchase at all up to the calibration end; CRM_EUSAGE
  * when holdout_end is not after the calibration end day.  Free with
  * crm_churn_base_free().
@@ -188,8 +190,9 @@ struct crm_churn_score_stats {
  *	                    (1 + discount)^(days / 365)
  *	churn_probability   1 - p_alive
  *
- * With opts->store, the scores table is emptied and holds one row per
- * scored contact (call inside a transaction).  progress, if not NULL, is
+ * With opts->store, the scores table ends up with one row per scored
+ * contact and no other (each row replaced in place, rows of contacts
+ * no longer scored deleted; call inside a transaction).  progress, if not NULL, is
  * called now and then with the contacts done.
  */
 int crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,

@@ -126,6 +126,16 @@ int crm_clv_expected(const struct crm_clv_model *m,
     const struct crm_clv_customer *c, double t, double *e,
     struct crm_error *err);
 
+/*
+ * The same expectation for a customer known to be alive at T: the factor
+ * of crm_clv_expected that depends on x and T only (t_x enters through
+ * P(alive) alone), so that customers who share x and T share it; with
+ * x = 0 and T = 0, E[X(t)] of a new customer.  crm_clv_expected is this
+ * times crm_clv_palive.  CRM_EUSAGE for x < 0, T < 0 or t < 0.
+ */
+int crm_clv_expected_alive(const struct crm_clv_model *m, long x, double T,
+    double t, double *e, struct crm_error *err);
+
 /* Expected transactions E[X(t)] of a new customer in (0, t]. */
 int crm_clv_expected_new(const struct crm_clv_model *m, double t, double *e,
     struct crm_error *err);

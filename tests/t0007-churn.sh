@@ -32,6 +32,7 @@ test_expect_success 'import the CDNOW sample: 2357 contacts, 6919 purchases' '
 test_expect_success 'fit BG/NBD: r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4' '
 	crm-churn fit -m bgnbd -c 1997-09-30 -u week >bg.csv 2>err &&
 	test_grep "BG/NBD: 2357 customers, 946 repeat buyers" err &&
+	test_grep "iterations, [0-9]*\.[0-9][0-9] s of CPU; model 1\$" err &&
 	test "$(field model_id bg.csv)" = 1 &&
 	test "$(field converged bg.csv)" = 1 &&
 	test "$(field repeat_purchases bg.csv)" = 2457 &&
@@ -94,7 +95,7 @@ test_expect_success 'CLV: undiscounted it is spend times purchases; discounting 
 	test_grep "\"p_alive\":0.72" one.json
 '
 
-test_expect_success 'a contact without purchases is listed, unscored; merged purchases count' '
+test_expect_success 'a contact without purchases is listed, unscored; merged purchases count, the merged-away row goes' '
 	printf "external_id\nNEW\n" | crm-add -q &&
 	crm-churn score -q -m 1 >s2.csv &&
 	test "$(grep ",NEW," s2.csv)" = "2358,NEW,,,,,,,,,," &&
@@ -102,6 +103,8 @@ test_expect_success 'a contact without purchases is listed, unscored; merged pur
 	sql "update contacts set merged_into = 2358 where external_id = '\''0001'\''" &&
 	crm-churn score -q -m 1 >s3.csv &&
 	grep "^2358,NEW,,2,30.4286," s3.csv &&
+	test "$(sql "select count(*), sum(contact_id = 1), sum(contact_id = 2358),
+		count(distinct scored_at) from scores")" = "2357|0|1|1" &&
 	sql "update contacts set merged_into = NULL where external_id = '\''0001'\''"
 '
 

@@ -251,6 +251,49 @@ test_gg(const struct crm_clv_customer *c, size_t n)
 	    err.code == CRM_EUSAGE, "no mean spend with q <= 1 (%s)", err.msg);
 }
 
+/*
+ * crm_clv_expected is crm_clv_expected_alive times P(alive) to the last
+ * bit, for every CDNOW customer and both models (scoring relies on it to
+ * compute the costly factor once per distinct x and T), and with x = 0,
+ * T = 0 the factor is E[X(t)] of a new customer.
+ */
+static void
+test_factor(const struct crm_clv_customer *c, size_t n)
+{
+	static const struct crm_clv_model ms[2] = {
+		{ CRM_CLV_BGNBD, 0.243, 4.414, 0.793, 2.426 },
+		{ CRM_CLV_PARETO, 0.553, 10.578, 0.606, 11.669 },
+	};
+	static const double ts[3] = { 1, 13, 39 };
+	size_t i, bad, tried;
+	double dummy;
+	int k, j;
+
+	for (k = 0; k < 2; k++) {
+		double e, f, p, ex;
+
+		bad = tried = 0;
+		for (i = 0; i < n; i++)
+			for (j = 0; j < 3; j++) {
+				if (crm_clv_expected(&ms[k], &c[i], ts[j], &e,
+				    &err) < 0 || crm_clv_palive(&ms[k], &c[i],
+				    &p, &err) < 0 ||
+				    crm_clv_expected_alive(&ms[k], c[i].x,
+				    c[i].T, ts[j], &f, &err) < 0 || e != f * p)
+					bad++;
+				tried++;
+			}
+		ok(bad == 0, "%s: E[Y(t)] = factor * P(alive) exactly, %zu of "
+		    "%zu differ", k ? "Pareto/NBD" : "BG/NBD", bad, tried);
+		crm_clv_expected_new(&ms[k], 39, &ex, &err);
+		crm_clv_expected_alive(&ms[k], 0, 0, 39, &f, &err);
+		ok(f == ex && ex > 0, "%s: the factor at x = 0, T = 0 is "
+		    "E[X(39)] = %g", k ? "Pareto/NBD" : "BG/NBD", ex);
+	}
+	ok(crm_clv_expected_alive(&ms[0], -1, 5, 1, &dummy, &err) < 0 &&
+	    err.code == CRM_EUSAGE, "negative x refused (%s)", err.msg);
+}
+
 static void
 test_errors(void)
 {
@@ -397,6 +440,7 @@ main(int argc, char **argv)
 	test_bgnbd(c, n);
 	test_pareto(c, n);
 	test_gg(c, n);
+	test_factor(c, n);
 	free(c);
 	test_errors();
 	test_simulated();
