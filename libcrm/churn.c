@@ -1,5 +1,3 @@
-#include <sys/mman.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -10,53 +8,9 @@
 
 #include "buf.h"
 #include "churn.h"
+#include "mem.h"
 #include "norm.h"
 #include "stats.h"
-
-/*
- * Arrays of a million customers or purchases are touched once or twice
- * each, and in a virtual machine every page fault costs microseconds: a
- * score took 66,000 of them.  Transparent huge pages, where the system
- * grants them on request (its "madvise" mode), take one fault per 2 MiB.
- * big() asks for them on a block of nmemb * size bytes that is not yet
- * touched (it may have been grown by realloc) and returns p; the hint is
- * only a hint, and smaller blocks are left alone.
- */
-#define HUGE_PAGE	((uintptr_t)2 << 20)
-
-static void *
-big(void *p, size_t nmemb, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t a, e;
-
-	if (p == NULL || nmemb > SIZE_MAX / size ||
-	    nmemb * size < 2 * HUGE_PAGE)
-		return p;
-	/*
-	 * The whole of the pages it spans, so that a block mapped on its own
-	 * stays one mapping, which realloc can still grow with mremap.
-	 */
-	a = (uintptr_t)p & ~(uintptr_t)4095;
-	e = ((uintptr_t)p + nmemb * size + 4095) & ~(uintptr_t)4095;
-	(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-	(void)nmemb;
-	(void)size;
-#endif
-	return p;
-}
-
-/*
- * calloc() on huge pages where it can: a block mapped on its own is not
- * cleared by calloc, the kernel's pages being zero, nor touched before
- * big() asks.
- */
-static void *
-big_calloc(size_t nmemb, size_t size)
-{
-	return big(calloc(nmemb ? nmemb : 1, size), nmemb, size);
-}
 
 struct crm_churn_base {
 	size_t n, alloc;
@@ -224,20 +178,20 @@ base_grow(struct crm_churn_base *b, struct crm_error *err)
 
 	if ((p = reallocarray(b->c, na, sizeof(*b->c))) == NULL)
 		return oom(err);
-	b->c = big(p, na, sizeof(*b->c));
+	b->c = crm_big(p, na, sizeof(*b->c));
 	if (b->summaries) {
 		b->alloc = na;
 		return 0;
 	}
 	if ((p = reallocarray(b->id, na, sizeof(*b->id))) == NULL)
 		return oom(err);
-	b->id = big(p, na, sizeof(*b->id));
+	b->id = crm_big(p, na, sizeof(*b->id));
 	if ((p = reallocarray(b->first, na, sizeof(*b->first))) == NULL)
 		return oom(err);
-	b->first = big(p, na, sizeof(*b->first));
+	b->first = crm_big(p, na, sizeof(*b->first));
 	if ((p = reallocarray(b->hold, na, sizeof(*b->hold))) == NULL)
 		return oom(err);
-	b->hold = big(p, na, sizeof(*b->hold));
+	b->hold = crm_big(p, na, sizeof(*b->hold));
 	b->alloc = na;
 	return 0;
 }
@@ -443,7 +397,7 @@ sort_buys(struct buy *v, size_t n, struct crm_error *err)
 		return 0;
 	for (i = 1; i < n; i++)
 		diff |= v[i].key ^ v[0].key;
-	if ((tmp = big(malloc(n * sizeof(*tmp)), n, sizeof(*tmp))) == NULL)
+	if ((tmp = crm_big(malloc(n * sizeof(*tmp)), n, sizeof(*tmp))) == NULL)
 		return oom(err);
 	if ((cnt = malloc((mask + 1) * sizeof(*cnt))) == NULL) {
 		free(tmp);
@@ -543,7 +497,7 @@ load_buys(struct crm_db *db, int64_t end_day, struct buy **out, size_t *nout,
 				oom(err);
 				goto done;
 			}
-			v = big(p, a, sizeof(*p));
+			v = crm_big(p, a, sizeof(*p));
 		}
 		v[n].key = (uint64_t)cid << DAY_BITS | (uint64_t)(day +
 		    DAY_BIAS);
@@ -837,9 +791,9 @@ fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
 		    " a positive spend");
 		return;
 	}
-	s = big(malloc(m * sizeof(*s)), m, sizeof(*s));
-	x = big(malloc(m * sizeof(*x)), m, sizeof(*x));
-	z = big(malloc(m * sizeof(*z)), m, sizeof(*z));
+	s = crm_big(malloc(m * sizeof(*s)), m, sizeof(*s));
+	x = crm_big(malloc(m * sizeof(*x)), m, sizeof(*x));
+	z = crm_big(malloc(m * sizeof(*z)), m, sizeof(*z));
 	if (s == NULL || x == NULL || z == NULL) {
 		free(s);
 		free(x);
@@ -899,7 +853,7 @@ crm_churn_fit(const struct crm_churn_base *b, int kind,
 		    " fitted", kind_title(kind), n);
 	/* A copy without the new customers only when there are some. */
 	if (cm->new_customers > 0) {
-		if ((copy = big_calloc(n, sizeof(*copy))) == NULL)
+		if ((copy = crm_big_calloc(n, sizeof(*copy))) == NULL)
 			return oom(err);
 		for (i = 0, n = 0; i < b->n; i++)
 			if (b->c[i].T > 0)
@@ -1208,7 +1162,7 @@ group(const struct crm_churn_base *b, int tx, size_t *gid, size_t *rep,
 
 	for (size = 16; size < 2 * b->n; size *= 2)
 		;
-	if ((slot = big_calloc(size, sizeof(*slot))) == NULL)
+	if ((slot = crm_big_calloc(size, sizeof(*slot))) == NULL)
 		return oom(err);
 	*ng = 0;
 	for (i = 0; i < b->n; i++) {
@@ -1264,8 +1218,8 @@ predict_all(const struct crm_churn_model *cm, const struct crm_churn_base *b,
 	double new_e = 0, new_v = 0, rate = 1 + d;
 	int k, rc = -1;
 
-	gid = big(malloc((b->n + 1) * sizeof(*gid)), b->n + 1, sizeof(*gid));
-	rep = big(malloc((b->n + 1) * sizeof(*rep)), b->n + 1, sizeof(*rep));
+	gid = crm_big(malloc((b->n + 1) * sizeof(*gid)), b->n + 1, sizeof(*gid));
+	rep = crm_big(malloc((b->n + 1) * sizeof(*rep)), b->n + 1, sizeof(*rep));
 	if (gid == NULL || rep == NULL) {
 		oom(err);
 		goto done;
@@ -1288,9 +1242,9 @@ predict_all(const struct crm_churn_model *cm, const struct crm_churn_base *b,
 				goto done;
 	}
 	if (m->kind == CRM_CLV_PARETO) {
-		kid = big(malloc((b->n + 1) * sizeof(*kid)), b->n + 1,
+		kid = crm_big(malloc((b->n + 1) * sizeof(*kid)), b->n + 1,
 		    sizeof(*kid));
-		krep = big(malloc((b->n + 1) * sizeof(*krep)), b->n + 1,
+		krep = crm_big(malloc((b->n + 1) * sizeof(*krep)), b->n + 1,
 		    sizeof(*krep));
 		if (kid == NULL || krep == NULL) {
 			oom(err);
@@ -1473,9 +1427,9 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 		    " discount rate");
 	if ((b = crm_churn_base_db(db, &bo, err)) == NULL)
 		return -1;
-	pa = big_calloc(b->n, sizeof(*pa));
-	e = big_calloc(b->n, sizeof(*e));
-	vf = big_calloc(b->n, sizeof(*vf));
+	pa = crm_big_calloc(b->n, sizeof(*pa));
+	e = crm_big_calloc(b->n, sizeof(*e));
+	vf = crm_big_calloc(b->n, sizeof(*vf));
 	if (pa == NULL || e == NULL || vf == NULL) {
 		oom(err);
 		goto done;
@@ -1494,7 +1448,7 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	 * filling it, foreign keys and secure_delete making SQLite delete
 	 * (and overwrite) row by row.
 	 */
-	if (opts->store && ((stored = big_calloc(b->n, 1)) == NULL ||
+	if (opts->store && ((stored = crm_big_calloc(b->n, 1)) == NULL ||
 	    (ins = crm_db_stmt(db, "INSERT INTO scores (contact_id,"
 	    " model_id, p_alive, expected_purchases, horizon_days,"
 	    " expected_spend, clv, churn_probability, scored_at)"

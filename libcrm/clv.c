@@ -1,5 +1,3 @@
-#include <sys/mman.h>
-
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -7,53 +5,9 @@
 #include <string.h>
 
 #include "clv.h"
+#include "mem.h"
 #include "optim.h"
 #include "stats.h"
-
-/*
- * Arrays of a million customers or purchases are touched once or twice
- * each, and in a virtual machine every page fault costs microseconds: a
- * score took 66,000 of them.  Transparent huge pages, where the system
- * grants them on request (its "madvise" mode), take one fault per 2 MiB.
- * big() asks for them on a block of nmemb * size bytes that is not yet
- * touched (it may have been grown by realloc) and returns p; the hint is
- * only a hint, and smaller blocks are left alone.
- */
-#define HUGE_PAGE	((uintptr_t)2 << 20)
-
-static void *
-big(void *p, size_t nmemb, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t a, e;
-
-	if (p == NULL || nmemb > SIZE_MAX / size ||
-	    nmemb * size < 2 * HUGE_PAGE)
-		return p;
-	/*
-	 * The whole of the pages it spans, so that a block mapped on its own
-	 * stays one mapping, which realloc can still grow with mremap.
-	 */
-	a = (uintptr_t)p & ~(uintptr_t)4095;
-	e = ((uintptr_t)p + nmemb * size + 4095) & ~(uintptr_t)4095;
-	(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-	(void)nmemb;
-	(void)size;
-#endif
-	return p;
-}
-
-/*
- * calloc() on huge pages where it can: a block mapped on its own is not
- * cleared by calloc, the kernel's pages being zero, nor touched before
- * big() asks.
- */
-static void *
-big_calloc(size_t nmemb, size_t size)
-{
-	return big(calloc(nmemb ? nmemb : 1, size), nmemb, size);
-}
 
 #define SUB_MIN		50000	/* distinct summaries before subsampling */
 #define SUB_SIZE	20000	/* about this many in the subsample */
@@ -214,7 +168,7 @@ rows_finish(struct rows *d, const long *gx, struct crm_error *err)
 	for (g = 0; g < d->n; g++)
 		if (gx[g] > maxx)
 			maxx = gx[g];
-	if ((d->xi = big(malloc((d->n + 1) * sizeof(*d->xi)), d->n + 1,
+	if ((d->xi = crm_big(malloc((d->n + 1) * sizeof(*d->xi)), d->n + 1,
 	    sizeof(*d->xi))) == NULL)
 		return nomem(err);
 	d->nx = 0;
@@ -303,14 +257,14 @@ rows_build(struct rows *d, const struct crm_clv_customer *c, size_t n,
 		    " to fit at once", used);
 	for (size = 16; size < 2 * used; size *= 2)
 		;
-	slot = big_calloc(size, sizeof(*slot));
-	gx = big(malloc(used * sizeof(*gx)), used, sizeof(*gx));
-	d->w = big(malloc(used * sizeof(*d->w)), used, sizeof(*d->w));
-	d->T = big(malloc(used * sizeof(*d->T)), used, sizeof(*d->T));
-	d->tx = spend ? big_calloc(used, sizeof(*d->tx)) :
-	    big(malloc(used * sizeof(*d->tx)), used, sizeof(*d->tx));
+	slot = crm_big_calloc(size, sizeof(*slot));
+	gx = crm_big(malloc(used * sizeof(*gx)), used, sizeof(*gx));
+	d->w = crm_big(malloc(used * sizeof(*d->w)), used, sizeof(*d->w));
+	d->T = crm_big(malloc(used * sizeof(*d->T)), used, sizeof(*d->T));
+	d->tx = spend ? crm_big_calloc(used, sizeof(*d->tx)) :
+	    crm_big(malloc(used * sizeof(*d->tx)), used, sizeof(*d->tx));
 	if (spend)
-		d->zb = big(malloc(used * sizeof(*d->zb)), used,
+		d->zb = crm_big(malloc(used * sizeof(*d->zb)), used,
 		    sizeof(*d->zb));
 	if (!slot || !gx || !d->w || !d->T || !d->tx || (spend && !d->zb)) {
 		nomem(err);
