@@ -234,10 +234,12 @@ main(int argc, char **argv)
 	s = crm_logger_stats(lg);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
-	    "\"contacts_created\":%lld,\"erased\":%lld}", (long long)s->read,
+	    "\"contacts_created\":%lld,\"erased\":%lld,"
+	    "\"consent_withdrawn\":%lld}", (long long)s->read,
 	    (long long)s->inserted, (long long)s->updated,
 	    (long long)s->unchanged, (long long)s->rejected,
-	    (long long)s->created, (long long)s->erased);
+	    (long long)s->created, (long long)s->erased,
+	    (long long)s->withdrawn);
 	crm_batch_end(&cli, db, rj, dry, counts);
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
@@ -248,6 +250,10 @@ main(int argc, char **argv)
 		if (s->created)
 			fprintf(stderr, "; %lld contacts created",
 			    (long long)s->created);
+		if (s->withdrawn)
+			fprintf(stderr, "; %lld consent%s withdrawn",
+			    (long long)s->withdrawn,
+			    s->withdrawn == 1 ? "" : "s");
 		if (s->erased)
 			fprintf(stderr, "; skipped %lld record%s of erased"
 			    " people", (long long)s->erased,

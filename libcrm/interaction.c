@@ -678,6 +678,72 @@ static const char sql_update[] =
     " direction, amount, currency, quantity, status, closed_at, product,"
     " category, subject, note, campaign) IS NOT (" MERGED_FIELDS ")";
 
+/*
+ * An unsubscribe or a bounce on a channel that has consent withdraws it:
+ * the contact's opt-in for the channel becomes 0 and a consent event at
+ * the interaction's time records it, unless it is withdrawn already.
+ * Called once, when the interaction is first stored; like every opt-out
+ * it wins over the opt-ins an import carries, and only an explicit
+ * opt-in (crm-add --allow-opt-in) gives consent back.
+ */
+static int
+withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
+{
+	static const char *const chan[] = { "email", "phone", "sms", "mail" };
+	static const char *const get[] = {
+		"SELECT email_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
+		"SELECT phone_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
+		"SELECT sms_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
+		"SELECT mail_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
+	};
+	static const char *const set[] = {
+		"UPDATE contacts SET email_opt_in = 0, updated_at = ?2"
+		" WHERE id = ?1",
+		"UPDATE contacts SET phone_opt_in = 0, updated_at = ?2"
+		" WHERE id = ?1",
+		"UPDATE contacts SET sms_opt_in = 0, updated_at = ?2"
+		" WHERE id = ?1",
+		"UPDATE contacts SET mail_opt_in = 0, updated_at = ?2"
+		" WHERE id = ?1",
+	};
+	sqlite3_stmt *st;
+	size_t k;
+	int rc, open;
+
+	if (strcmp(x->kind, "unsubscribe") != 0 &&
+	    strcmp(x->kind, "bounce") != 0)
+		return 0;
+	for (k = 0; k < 4; k++)
+		if (strcmp(x->channel, chan[k]) == 0)
+			break;
+	if (k == 4)
+		return 0;
+	if ((st = crm_db_stmt(lg->db, get[k], err)) == NULL ||
+	    crm_db_bind_int(lg->db, st, 1, x->contact, err) < 0 ||
+	    (rc = crm_db_step(lg->db, st, err)) < 0)
+		return -1;
+	open = rc == 1 && sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (!open)
+		return 0;
+	if ((st = crm_db_stmt(lg->db, set[k], err)) == NULL ||
+	    crm_db_bind_int(lg->db, st, 1, x->contact, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
+	    crm_db_step(lg->db, st, err) < 0 ||
+	    (st = crm_db_stmt(lg->db, "INSERT INTO consent_events"
+	    " (contact_id, at, channel, granted, source) VALUES"
+	    " (?1, ?2, ?3, 0, ?4)", err)) == NULL ||
+	    crm_db_bind_int(lg->db, st, 1, x->contact, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 2, x->at, err) < 0 ||
+	    crm_db_bind_text(lg->db, st, 3, chan[k], err) < 0 ||
+	    crm_db_bind_text(lg->db, st, 4, x->kind[0] == 'u' ?
+	    "crm-log unsubscribe" : "crm-log bounce", err) < 0 ||
+	    crm_db_step(lg->db, st, err) < 0)
+		return -1;
+	lg->st.withdrawn++;
+	return 0;
+}
+
 int
 crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
     struct crm_error *err)
@@ -711,6 +777,8 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		goto done;
 	if (sqlite3_changes(crm_db_handle(lg->db)) == 1) {
 		lg->st.inserted++;
+		if (withdraw(lg, &x, err) < 0)
+			goto done;
 	} else if (x.ref == NULL) {
 		lg->st.unchanged++;
 	} else {

@@ -41,6 +41,7 @@ struct crm_log_opts {
 struct crm_log_stats {
 	int64_t read, inserted, updated, unchanged, rejected, created;
 	int64_t erased;		/* records of erased people, left out */
+	int64_t withdrawn;	/* consents withdrawn by unsubscribes, bounces */
 };
 
 /*

@@ -178,6 +178,35 @@ test_expect_success 'stats: preferred channel and tickets' '
 	test_cmp expect out
 '
 
+test_expect_success 'unsubscribes and bounces withdraw consent, once' '
+	rm -f u.db* &&
+	printf "external_id,email,phone,email_opt_in,sms_opt_in\nU1,u1@x.com,+447700900001,yes,yes\nU2,u2@x.com,+447700900002,yes,yes\nU3,u3@x.com,,yes,\n" >uc.csv &&
+	crm-add -q -d u.db uc.csv &&
+	printf "external_id,at,channel,kind,direction,ref\nU1,2026-11-01T10:00:00Z,email,unsubscribe,in,u1\nU2,2026-11-01T10:00:00Z,sms,bounce,in,b2\nU3,2026-11-01T10:00:00Z,web,unsubscribe,in,\n" >u.csv &&
+	crm-log -d u.db u.csv 2>err &&
+	test_grep "3 read, 3 inserted, 0 updated, 0 unchanged, 0 rejected; 2 consents withdrawn" err &&
+	cat >expect <<-EOF &&
+	U1|0|1
+	U2|1|0
+	U3|1|
+	EOF
+	sqlite3 u.db "select external_id, email_opt_in, sms_opt_in from contacts order by id" >out &&
+	test_cmp expect out &&
+	cat >expect <<-EOF &&
+	1|email|0|crm-log unsubscribe|2026-11-01 10:00:00
+	2|sms|0|crm-log bounce|2026-11-01 10:00:00
+	EOF
+	sqlite3 u.db "select contact_id, channel, granted, source, datetime(at, '\''unixepoch'\'') from consent_events where source like '\''crm-log%'\'' order by id" >out &&
+	test_cmp expect out &&
+	crm-log -d u.db u.csv 2>err &&
+	test_grep "3 read, 0 inserted, 0 updated, 3 unchanged, 0 rejected$" err &&
+	test "$(sqlite3 u.db "select count(*) from consent_events where source like '\''crm-log%'\''")" = 2 &&
+	crm-add -d u.db uc.csv 2>err &&
+	test_grep "kept 2 opt-outs" err &&
+	crm-export -d u.db -C email -c external_id >out &&
+	! grep U1 out && grep -q U3 out
+'
+
 test_expect_success 'usage errors' '
 	test_must_fail 2 crm-log show 2>err &&
 	test_grep "^usage: crm-log" err &&
