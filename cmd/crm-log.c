@@ -220,6 +220,7 @@ main(int argc, char **argv)
 	}
 
 	crm_batch_check_inputs(argc, argv);
+	crm_db_bulk();
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	if ((lg = crm_logger_new(db, &opts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects,

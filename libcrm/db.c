@@ -8,7 +8,10 @@
 
 #include "buf.h"
 #include "db.h"
+#include "mem.h"
 #include "norm.h"
+
+#define CACHE_MB	64	/* the page cache of each connection */
 
 struct stmt_entry {
 	const char *sql;
@@ -531,6 +534,27 @@ create_file(const char *path, int flags, struct crm_error *err)
 	return 0;
 }
 
+void
+crm_db_bulk(void)
+{
+	static void *block;
+	int hdr = 0;
+	size_t sz, n;
+
+	if (block != NULL || sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) !=
+	    SQLITE_OK)
+		return;
+	sz = ((size_t)4096 + (size_t)hdr + 63) & ~(size_t)63;
+	n = (size_t)CACHE_MB * 1024 * 1024 / 4096;
+	if ((block = crm_big(malloc(sz * n), n, sz)) == NULL)
+		return;
+	if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, block, (int)sz, (int)n) !=
+	    SQLITE_OK) {
+		free(block);
+		block = NULL;
+	}
+}
+
 struct crm_db *
 crm_db_open(const char *path, int flags, struct crm_error *err)
 {
@@ -591,7 +615,7 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		}
 		usleep(10000);
 	}
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", 64 * 1024);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", CACHE_MB * 1024);
 	/* Deleted personal data is overwritten, not left in free pages. */
 	if (crm_db_exec(db, "PRAGMA secure_delete = ON", err) < 0 ||
 	    crm_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 ||
