@@ -324,6 +324,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "score") == 0) {
 		struct crm_churn_score_stats st;
 
+		crm_db_bulk();
 		db = crm_cli_db(&cli, 0);
 		so.store = !dry;
 		if (crm_churn_model_load(db, modelid, kind, &cm, &err) < 0 ||
