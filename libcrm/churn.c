@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "churn.h"
+#include "hash.h"
 #include "mem.h"
 #include "norm.h"
 #include "stats.h"
@@ -1128,27 +1129,6 @@ crm_churn_models(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 /* ------------------------------------------------------------------ */
 /* Scoring and evaluation */
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t
-dbits(double v)
-{
-	uint64_t u;
-
-	v += 0.0;	/* -0 and +0 alike */
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
 /*
  * Number the distinct (x, T), or (x, t_x, T) with tx, of the customers
  * with T > 0 into gid[] (in order of first appearance), and point rep[g]
@@ -1171,8 +1151,8 @@ group(const struct crm_churn_base *b, int tx, size_t *gid, size_t *rep,
 
 		if (!(c->T > 0))
 			continue;
-		h = mix64((uint64_t)c->x ^ mix64(dbits(c->T) ^
-		    (tx ? mix64(dbits(c->t_x)) : 0))) & (size - 1);
+		h = crm_mix64((uint64_t)c->x ^ crm_mix64(crm_dbits(c->T) ^
+		    (tx ? crm_mix64(crm_dbits(c->t_x)) : 0))) & (size - 1);
 		for (;; h = (h + 1) & (size - 1)) {
 			if (slot[h] == 0) {
 				g = (*ng)++;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clv.h"
+#include "hash.h"
 #include "mem.h"
 #include "optim.h"
 #include "stats.h"
@@ -113,34 +114,14 @@ check_customer(const struct crm_clv_customer *c, size_t i, int spend,
 	return 0;
 }
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t
-dbits(double v)
-{
-	uint64_t u;
-
-	v += 0.0;	/* -0 and +0 alike */
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
 /* The hash of a summary as rows_build groups it. */
 static uint64_t
 key_hash(const struct crm_clv_customer *c, int spend)
 {
 	double a = spend ? c->zbar : c->t_x, b = spend ? 0 : c->T;
 
-	return mix64((uint64_t)c->x ^ mix64(dbits(a) ^ mix64(dbits(b))));
+	return crm_mix64((uint64_t)c->x ^ crm_mix64(crm_dbits(a) ^
+	    crm_mix64(crm_dbits(b))));
 }
 
 static int
@@ -364,7 +345,7 @@ rows_sub(struct rows *s, const struct rows *d, size_t k,
 static size_t
 key_find(size_t *slot, size_t size, struct rows *d, long x, double t)
 {
-	size_t h = mix64((uint64_t)x ^ mix64(dbits(t))) & (size - 1), k;
+	size_t h = crm_mix64((uint64_t)x ^ crm_mix64(crm_dbits(t))) & (size - 1), k;
 
 	for (;;) {
 		if (slot[h] == 0) {

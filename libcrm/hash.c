@@ -52,18 +52,6 @@ rotl(uint64_t x, int r)
 	return (x << r) | (x >> (64 - r));
 }
 
-/* The 64-bit finaliser of MurmurHash3: every bit reaches every bit. */
-static uint64_t
-fmix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static void
 h128_word(struct crm_h128 *h, uint64_t w)
 {
@@ -75,7 +63,7 @@ void
 crm_h128_init(struct crm_h128 *h, uint64_t seed)
 {
 	h->a = seed ^ H_K3;
-	h->b = fmix(seed + H_K1);
+	h->b = crm_mix64(seed + H_K1);
 }
 
 void
@@ -98,7 +86,7 @@ crm_h128_add(struct crm_h128 *h, const void *p, size_t n)
 void
 crm_h128_out(const struct crm_h128 *h, unsigned char out[16])
 {
-	uint64_t a = fmix(h->a + h->b), b = fmix(h->b ^ rotl(a, 17));
+	uint64_t a = crm_mix64(h->a + h->b), b = crm_mix64(h->b ^ rotl(a, 17));
 	int i;
 
 	for (i = 0; i < 8; i++) {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct crm_fnv128 {
 	unsigned __int128 h;
@@ -34,5 +35,28 @@ struct crm_h128 {
 void crm_h128_init(struct crm_h128 *h, uint64_t seed);
 void crm_h128_add(struct crm_h128 *h, const void *p, size_t n);
 void crm_h128_out(const struct crm_h128 *h, unsigned char out[16]);
+
+/* The 64-bit finaliser of MurmurHash3: every bit reaches every bit. */
+static inline uint64_t
+crm_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The bits of a double to hash, -0 and +0 alike. */
+static inline uint64_t
+crm_dbits(double v)
+{
+	uint64_t u;
+
+	v += 0.0;
+	memcpy(&u, &v, sizeof(u));
+	return u;
+}
 
 #endif
