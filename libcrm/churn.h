@@ -192,8 +192,8 @@ struct crm_churn_score_stats {
  *
  * With opts->store, the scores table ends up with one row per scored
  * contact and no other (each row replaced in place, rows of contacts
- * no longer scored deleted; call inside a transaction).  progress, if not NULL, is
- * called now and then with the contacts done.
+ * no longer scored deleted; call inside a transaction).  progress, if
+ * not NULL, is called now and then with the contacts done.
  */
 int crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
     const struct crm_churn_score_opts *opts, struct crm_out *o,
@@ -272,8 +272,9 @@ struct crm_churn_train_result {
 
 /*
  * Read path (all of it: rows times columns are held in memory, at most
- * 2^25 cells, and so is the design matrix), split it (a seeded shuffle; the first test_share of the
- * rows, rounded, are held out), and fit on the rest.
+ * 2^25 cells, and so is the design matrix), split it (a seeded shuffle;
+ * the first test_share of the rows, rounded, are held out), and fit on
+ * the rest.
  *
  * Features: every column but the label, the id and the dropped ones.  A
  * column whose values all parse as numbers is numeric: standardised with

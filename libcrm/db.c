@@ -29,8 +29,9 @@ struct crm_db {
 /*
  * The schema, one migration per step.  CHECK constraints spell out
  * "x = a OR x = b": an IN list there builds a temporary index on every
- * INSERT, which made bulk imports several times slower.  Migration i takes user_version i to
- * i + 1; all pending ones run in a single transaction with the version bump.
+ * INSERT, which made bulk imports several times slower.  Migration i
+ * takes user_version i to i + 1; all pending ones run in a single
+ * transaction with the version bump.
  * Never edit a migration that has shipped: add a new one.
  */
 static const char *const migrations[] = {
