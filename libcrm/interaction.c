@@ -62,7 +62,7 @@ struct crm_logger {
 	struct crm_log_opts opts;
 	struct crm_log_stats st;
 	int64_t now;
-	int64_t horizon;	/* crm-forget --retain: older records stay out */
+	int64_t horizon;	/* crm-forget --retain: older ones stay out */
 	struct crm_erasure *erased;	/* the erased list, when asked */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
@@ -415,11 +415,7 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 
 /* The normalised record, ready to bind. */
 struct rec {
-	int64_t contact, at, closed_at;
-	const char *channel, *kind, *direction, *currency, *status;
-	double amount, quantity;
-	int has_amount, has_quantity;
-	const char *text[5];	/* product, category, subject, note, campaign */
+	struct crm_log_content c;	/* what its content key covers */
 	const char *ref;
 	unsigned char hash[16];
 };
@@ -446,22 +442,22 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 	memset(x, 0, sizeof(*x));
 	if ((v = field(lg, r, F_AT)) == NULL)
 		return crm_error_set(err, CRM_EDATA, "no date (at)");
-	if (crm_norm_datetime(v, &x->at, err) < 0)
+	if (crm_norm_datetime(v, &x->c.at, err) < 0)
 		return -1;
 	if ((v = field(lg, r, F_CHANNEL)) == NULL)
 		return crm_error_set(err, CRM_EDATA, "no channel");
-	if ((x->channel = crm_log_channel(v)) == NULL) {
+	if ((x->c.channel = crm_log_channel(v)) == NULL) {
 		for (i = 0; i < lg->opts.naliases; i++) {
 			const char *from = lg->opts.alias_from[i];
 			const char *t = crm_trim(v, &len);
 
 			if ((size_t)(strchr(from, '=') - from) == len &&
 			    strncasecmp(from, t, len) == 0) {
-				x->channel = lg->opts.alias_to[i];
+				x->c.channel = lg->opts.alias_to[i];
 				break;
 			}
 		}
-		if (x->channel == NULL)
+		if (x->c.channel == NULL)
 			return crm_error_set(err, CRM_EDATA, "unknown channel"
 			    " '%s' (%s; or map it with --alias)",
 			    crm_quote(q, v, strlen(v)), crm_log_channels);
@@ -480,26 +476,26 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 		if (crm_buf_addc(&lg->tmp, c, err) < 0)
 			return -1;
 	}
-	x->kind = crm_buf_str(&lg->tmp);
+	x->c.kind = crm_buf_str(&lg->tmp);
 	if ((v = field(lg, r, F_DIRECTION)) != NULL) {
 		v = crm_trim(v, &len);
 		if ((len == 2 && strncasecmp(v, "in", 2) == 0) ||
 		    (len == 7 && strncasecmp(v, "inbound", 7) == 0) ||
 		    (len == 1 && (*v == 'i' || *v == 'I')))
-			x->direction = "in";
+			x->c.direction = "in";
 		else if ((len == 3 && strncasecmp(v, "out", 3) == 0) ||
 		    (len == 8 && strncasecmp(v, "outbound", 8) == 0) ||
 		    (len == 1 && (*v == 'o' || *v == 'O')))
-			x->direction = "out";
+			x->c.direction = "out";
 		else
 			return crm_error_set(err, CRM_EDATA, "invalid direction"
 			    " '%.*s' (in or out)", (int)len, v);
 	}
 	cur[0] = '\0';
 	if ((v = field(lg, r, F_AMOUNT)) != NULL) {
-		if (crm_norm_amount(v, &x->amount, cur, err) < 0)
+		if (crm_norm_amount(v, &x->c.amount, cur, err) < 0)
 			return -1;
-		x->has_amount = 1;
+		x->c.has_amount = 1;
 	}
 	if ((v = field(lg, r, F_CURRENCY)) != NULL) {
 		char c[4];
@@ -518,35 +514,35 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 			    " currency %s", cur, c);
 		memcpy(cur, c, 4);
 	}
-	if (cur[0] == '\0' && x->has_amount && lg->opts.currency != NULL)
+	if (cur[0] == '\0' && x->c.has_amount && lg->opts.currency != NULL)
 		snprintf(cur, 4, "%s", lg->opts.currency);
-	x->currency = cur[0] ? cur : NULL;
+	x->c.currency = cur[0] ? cur : NULL;
 	if ((v = field(lg, r, F_QUANTITY)) != NULL) {
-		if (crm_norm_number(v, &x->quantity, err) < 0)
+		if (crm_norm_number(v, &x->c.quantity, err) < 0)
 			return crm_error_prefix(err, "quantity");
-		x->has_quantity = 1;
+		x->c.has_quantity = 1;
 	}
 	if ((v = field(lg, r, F_STATUS)) != NULL) {
 		v = crm_trim(v, &len);
 		if ((len == 4 && strncasecmp(v, "open", 4) == 0) ||
 		    (len == 7 && strncasecmp(v, "pending", 7) == 0))
-			x->status = "open";
+			x->c.status = "open";
 		else if ((len == 6 && strncasecmp(v, "closed", 6) == 0) ||
 		    (len == 8 && strncasecmp(v, "resolved", 8) == 0) ||
 		    (len == 6 && strncasecmp(v, "solved", 6) == 0))
-			x->status = "closed";
+			x->c.status = "closed";
 		else
 			return crm_error_set(err, CRM_EDATA, "invalid status"
 			    " '%.*s' (open or closed)", (int)len, v);
 	}
 	if ((v = field(lg, r, F_CLOSED_AT)) != NULL) {
-		if (crm_norm_datetime(v, &x->closed_at, err) < 0)
+		if (crm_norm_datetime(v, &x->c.closed_at, err) < 0)
 			return crm_error_prefix(err, "closed_at");
-		if (x->closed_at < x->at)
+		if (x->c.closed_at < x->c.at)
 			return crm_error_set(err, CRM_EDATA,
 			    "closed_at is before at");
-		if (x->status == NULL)
-			x->status = "closed";
+		if (x->c.status == NULL)
+			x->c.status = "closed";
 	}
 	for (i = 0; i < 5; i++) {
 		trimmed[i] = NULL;
@@ -555,7 +551,7 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 		v = crm_trim(v, &len);
 		if ((trimmed[i] = strndup(v, len)) == NULL)
 			return crm_error_set(err, CRM_EFAIL, "out of memory");
-		x->text[i] = trimmed[i];
+		x->c.text[i] = trimmed[i];
 	}
 	if ((v = field(lg, r, F_REF)) != NULL) {
 		v = crm_trim(v, &len);
@@ -596,24 +592,7 @@ crm_log_content_key(const struct crm_log_content *c, unsigned char out[16])
 static void
 content_hash(struct rec *x)
 {
-	struct crm_log_content c;
-	size_t i;
-
-	c.contact = x->contact;
-	c.at = x->at;
-	c.closed_at = x->closed_at;
-	c.channel = x->channel;
-	c.kind = x->kind;
-	c.direction = x->direction;
-	c.currency = x->currency;
-	c.status = x->status;
-	c.amount = x->amount;
-	c.quantity = x->quantity;
-	c.has_amount = x->has_amount;
-	c.has_quantity = x->has_quantity;
-	for (i = 0; i < 5; i++)
-		c.text[i] = x->text[i];
-	crm_log_content_key(&c, x->hash);
+	crm_log_content_key(&x->c, x->hash);
 }
 
 static int
@@ -623,18 +602,18 @@ bind_rec(struct crm_logger *lg, sqlite3_stmt *st, const struct rec *x,
 	struct crm_db *db = lg->db;
 	size_t i;
 
-	if (crm_db_bind_int(db, st, 1, x->contact, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, x->at, err) < 0 ||
-	    crm_db_bind_text(db, st, 3, x->channel, err) < 0 ||
-	    crm_db_bind_text(db, st, 4, x->kind, err) < 0 ||
-	    crm_db_bind_text(db, st, 5, x->direction, err) < 0 ||
-	    (x->has_amount ? crm_db_bind_double(db, st, 6, x->amount, err) :
+	if (crm_db_bind_int(db, st, 1, x->c.contact, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, x->c.at, err) < 0 ||
+	    crm_db_bind_text(db, st, 3, x->c.channel, err) < 0 ||
+	    crm_db_bind_text(db, st, 4, x->c.kind, err) < 0 ||
+	    crm_db_bind_text(db, st, 5, x->c.direction, err) < 0 ||
+	    (x->c.has_amount ? crm_db_bind_double(db, st, 6, x->c.amount, err) :
 	    crm_db_bind_null(db, st, 6, err)) < 0 ||
-	    crm_db_bind_text(db, st, 7, x->currency, err) < 0 ||
-	    (x->has_quantity ? crm_db_bind_double(db, st, 8, x->quantity,
+	    crm_db_bind_text(db, st, 7, x->c.currency, err) < 0 ||
+	    (x->c.has_quantity ? crm_db_bind_double(db, st, 8, x->c.quantity,
 	    err) : crm_db_bind_null(db, st, 8, err)) < 0 ||
-	    crm_db_bind_text(db, st, 9, x->status, err) < 0 ||
-	    (x->closed_at ? crm_db_bind_int(db, st, 10, x->closed_at, err) :
+	    crm_db_bind_text(db, st, 9, x->c.status, err) < 0 ||
+	    (x->c.closed_at ? crm_db_bind_int(db, st, 10, x->c.closed_at, err) :
 	    crm_db_bind_null(db, st, 10, err)) < 0 ||
 	    crm_db_bind_text(db, st, 16, x->ref, err) < 0 ||
 	    sqlite3_bind_blob(st, 17, x->hash, 16, SQLITE_STATIC) != SQLITE_OK ||
@@ -642,7 +621,8 @@ bind_rec(struct crm_logger *lg, sqlite3_stmt *st, const struct rec *x,
 	    crm_db_bind_int(db, st, 19, lg->now, err) < 0)
 		return -1;
 	for (i = 0; i < 5; i++)
-		if (crm_db_bind_text(db, st, 11 + (int)i, x->text[i], err) < 0)
+		if (crm_db_bind_text(db, st, 11 + (int)i, x->c.text[i],
+		    err) < 0)
 			return -1;
 	return 0;
 }
@@ -710,16 +690,16 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 	size_t k;
 	int rc, open;
 
-	if (strcmp(x->kind, "unsubscribe") != 0 &&
-	    strcmp(x->kind, "bounce") != 0)
+	if (strcmp(x->c.kind, "unsubscribe") != 0 &&
+	    strcmp(x->c.kind, "bounce") != 0)
 		return 0;
 	for (k = 0; k < 4; k++)
-		if (strcmp(x->channel, chan[k]) == 0)
+		if (strcmp(x->c.channel, chan[k]) == 0)
 			break;
 	if (k == 4)
 		return 0;
 	if ((st = crm_db_stmt(lg->db, get[k], err)) == NULL ||
-	    crm_db_bind_int(lg->db, st, 1, x->contact, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 1, x->c.contact, err) < 0 ||
 	    (rc = crm_db_step(lg->db, st, err)) < 0)
 		return -1;
 	open = rc == 1 && sqlite3_column_int(st, 0);
@@ -727,16 +707,16 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 	if (!open)
 		return 0;
 	if ((st = crm_db_stmt(lg->db, set[k], err)) == NULL ||
-	    crm_db_bind_int(lg->db, st, 1, x->contact, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 1, x->c.contact, err) < 0 ||
 	    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
 	    crm_db_step(lg->db, st, err) < 0 ||
 	    (st = crm_db_stmt(lg->db, "INSERT INTO consent_events"
 	    " (contact_id, at, channel, granted, source) VALUES"
 	    " (?1, ?2, ?3, 0, ?4)", err)) == NULL ||
-	    crm_db_bind_int(lg->db, st, 1, x->contact, err) < 0 ||
-	    crm_db_bind_int(lg->db, st, 2, x->at, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 1, x->c.contact, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 2, x->c.at, err) < 0 ||
 	    crm_db_bind_text(lg->db, st, 3, chan[k], err) < 0 ||
-	    crm_db_bind_text(lg->db, st, 4, x->kind[0] == 'u' ?
+	    crm_db_bind_text(lg->db, st, 4, x->c.kind[0] == 'u' ?
 	    "crm-log unsubscribe" : "crm-log bounce", err) < 0 ||
 	    crm_db_step(lg->db, st, err) < 0)
 		return -1;
@@ -758,12 +738,12 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	if (normalise(lg, r, &x, cur, trimmed, err) < 0)
 		goto done;
 	/* Purged or anonymised by retention: a re-import leaves it so. */
-	if (x.at < lg->horizon) {
+	if (x.c.at < lg->horizon) {
 		lg->st.unchanged++;
 		rc = 0;
 		goto done;
 	}
-	if ((rc = contact_of(lg, r, &x.contact, err)) != 0) {
+	if ((rc = contact_of(lg, r, &x.c.contact, err)) != 0) {
 		if (rc == 1) {
 			lg->st.erased++;
 			rc = 0;
