@@ -85,8 +85,8 @@ struct crm_importer {
 	 * contact its external_id names is unchanged without more work.
 	 */
 	struct crm_h128 ctx;
-	int hashing;			/* keyed by external_id */
-	int have_hash;			/* hash is the current record's */
+	int hashing;			/* keyed by external_id: hash is
+					   the current record's */
 	int keep_hash;			/* and may be stored for it */
 	unsigned char hash[16];
 	int old_hash;			/* oldhash holds the stored one */
@@ -754,7 +754,7 @@ static int
 bind_hash(struct crm_importer *imp, sqlite3_stmt *st, int i,
     struct crm_error *err)
 {
-	if (!imp->have_hash || !imp->keep_hash || imp->via_merge)
+	if (!imp->hashing || !imp->keep_hash || imp->via_merge)
 		return crm_db_bind_null(imp->db, st, i, err);
 	if (sqlite3_bind_blob(st, i, imp->hash, 16, SQLITE_STATIC) !=
 	    SQLITE_OK)
@@ -937,7 +937,7 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	}
 	if (!changed) {
 		imp->st.unchanged++;
-		if (imp->have_hash && imp->keep_hash && !imp->via_merge &&
+		if (imp->hashing && imp->keep_hash && !imp->via_merge &&
 		    !(imp->old_hash && memcmp(imp->oldhash, imp->hash, 16) ==
 		    0)) {
 			/* Remember it, so that the next run skips the record. */
@@ -1018,7 +1018,6 @@ unchanged(struct crm_importer *imp, struct crm_error *err)
 		crm_h128_add(&h, crm_csv_field(r, (int)i),
 		    crm_csv_fieldlen(r, (int)i));
 	crm_h128_out(&h, imp->hash);
-	imp->have_hash = 1;
 	ext = crm_csv_field(r, imp->idx[F_EXTERNAL_ID]);
 	crm_buf_reset(&imp->extkey);
 	/* A bad one is reported by the full path. */
@@ -1044,19 +1043,18 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
     struct crm_error *err)
 {
 	int64_t id;
+	int same;
 
 	imp->r = r;
 	imp->via_merge = 0;
-	imp->have_hash = imp->old_hash = imp->ext_absent = 0;
+	imp->old_hash = imp->ext_absent = 0;
 	imp->keep_hash = 1;
 	imp->st.read++;
-	if (imp->hashing) {
-		if ((id = unchanged(imp, err)) < 0)
+	if (imp->hashing && (same = unchanged(imp, err)) != 0) {
+		if (same < 0)
 			goto fail;
-		if (id == 1) {
-			imp->st.unchanged++;
-			return 0;
-		}
+		imp->st.unchanged++;
+		return 0;
 	}
 	if (normalise(imp, err) < 0 || (id = find(imp, err)) < 0)
 		goto fail;

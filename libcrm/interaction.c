@@ -670,25 +670,19 @@ static int
 withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 {
 	static const char *const chan[] = { "email", "phone", "sms", "mail" };
-	static const char *const get[] = {
-		"SELECT email_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
-		"SELECT phone_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
-		"SELECT sms_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
-		"SELECT mail_opt_in IS NOT 0 FROM contacts WHERE id = ?1",
-	};
+	/* Only where it is not withdrawn already: changes() says. */
 	static const char *const set[] = {
 		"UPDATE contacts SET email_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1",
+		" WHERE id = ?1 AND email_opt_in IS NOT 0",
 		"UPDATE contacts SET phone_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1",
+		" WHERE id = ?1 AND phone_opt_in IS NOT 0",
 		"UPDATE contacts SET sms_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1",
+		" WHERE id = ?1 AND sms_opt_in IS NOT 0",
 		"UPDATE contacts SET mail_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1",
+		" WHERE id = ?1 AND mail_opt_in IS NOT 0",
 	};
 	sqlite3_stmt *st;
 	size_t k;
-	int rc, open;
 
 	if (strcmp(x->c.kind, "unsubscribe") != 0 &&
 	    strcmp(x->c.kind, "bounce") != 0)
@@ -698,19 +692,14 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 			break;
 	if (k == 4)
 		return 0;
-	if ((st = crm_db_stmt(lg->db, get[k], err)) == NULL ||
-	    crm_db_bind_int(lg->db, st, 1, x->c.contact, err) < 0 ||
-	    (rc = crm_db_step(lg->db, st, err)) < 0)
-		return -1;
-	open = rc == 1 && sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	if (!open)
-		return 0;
 	if ((st = crm_db_stmt(lg->db, set[k], err)) == NULL ||
 	    crm_db_bind_int(lg->db, st, 1, x->c.contact, err) < 0 ||
 	    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
-	    crm_db_step(lg->db, st, err) < 0 ||
-	    (st = crm_db_stmt(lg->db, "INSERT INTO consent_events"
+	    crm_db_step(lg->db, st, err) < 0)
+		return -1;
+	if (sqlite3_changes(crm_db_handle(lg->db)) == 0)
+		return 0;
+	if ((st = crm_db_stmt(lg->db, "INSERT INTO consent_events"
 	    " (contact_id, at, channel, granted, source) VALUES"
 	    " (?1, ?2, ?3, 0, ?4)", err)) == NULL ||
 	    crm_db_bind_int(lg->db, st, 1, x->c.contact, err) < 0 ||
