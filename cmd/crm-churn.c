@@ -327,8 +327,17 @@ main(int argc, char **argv)
 		crm_db_bulk();
 		db = crm_cli_db(&cli, 0);
 		so.store = !dry;
-		if (crm_churn_model_load(db, modelid, kind, &cm, &err) < 0 ||
-		    (!dry && crm_db_begin(db, &err) < 0))
+		/*
+		 * Foreign keys are off while the scores are stored: each
+		 * contact_id stored is one that an interaction or a merged
+		 * contact names (foreign keys both), read in the same write
+		 * transaction as the model (nothing deletes a model), so
+		 * SQLite's look-up of both for each of a million rows, half
+		 * the cost of storing them, could find nothing.
+		 */
+		if ((!dry && (crm_db_exec(db, "PRAGMA foreign_keys = OFF",
+		    &err) < 0 || crm_db_begin(db, &err) < 0)) ||
+		    crm_churn_model_load(db, modelid, kind, &cm, &err) < 0)
 			crm_die(&err);
 		o = crm_cli_out(&cli);
 		if (crm_churn_score(db, &cm, &so, o, &st, progress, &cli,
@@ -341,8 +350,12 @@ main(int argc, char **argv)
 		    "\"scored\":%lld,\"model_id\":%lld}",
 		    (long long)st.contacts, (long long)st.scored,
 		    (long long)cm.id);
-		if (!dry)
+		if (!dry) {
 			commit(db, counts);
+			if (crm_db_exec(db, "PRAGMA foreign_keys = ON",
+			    &err) < 0)
+				crm_die(&err);
+		}
 		if (!cli.quiet)
 			crm_warn("%lld contacts, %lld scored with model %lld"
 			    " over %lld days, %lld without purchases%s",

@@ -1,6 +1,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,44 +444,89 @@ sort_buys(struct buy *v, size_t n, struct crm_error *err)
  */
 static const char sql_mmap[] = "PRAGMA mmap_size = 2147418112";
 
-/* Every purchase before day end_day + 1, for surviving contacts, sorted. */
-static int
-load_buys(struct crm_db *db, int64_t end_day, struct buy **out, size_t *nout,
-    struct crm_error *err)
-{
-	int64_t *mid = NULL, *mto = NULL, *gone = NULL;
-	size_t nm, ng, n = 0, a = 0, i;
-	struct buy *v = NULL;
-	sqlite3_stmt *st;
-	int rc = -1, step, hop;
+/* Below this many interactions one thread reads them all. */
+#define SHARE_MIN 1024
 
+/* Merged contacts (with their final survivors) and erased ones. */
+struct idmap {
+	int64_t *mid, *mto, *gone;
+	size_t nm, ng;
+};
+
+static void
+idmap_free(struct idmap *m)
+{
+	free(m->mid);
+	free(m->mto);
+	free(m->gone);
+}
+
+static int
+idmap_load(struct crm_db *db, struct idmap *m, struct crm_error *err)
+{
+	size_t i;
+	int hop;
+
+	memset(m, 0, sizeof(*m));
 	/* No ORDER BY: it would take a scan instead of the partial index. */
 	if (load_ids(db, "SELECT id, merged_into FROM contacts WHERE"
-	    " merged_into IS NOT NULL", &mid, &mto, &nm, err) < 0 ||
+	    " merged_into IS NOT NULL", &m->mid, &m->mto, &m->nm, err) < 0 ||
 	    load_ids(db, "SELECT id FROM contacts WHERE erased_at IS NOT NULL"
-	    " ORDER BY id", &gone, NULL, &ng, err) < 0)
-		goto done;
+	    " ORDER BY id", &m->gone, NULL, &m->ng, err) < 0)
+		return -1;
 	/* Merges may chain: point each at its final survivor. */
-	for (i = 0; i < nm; i++)
+	for (i = 0; i < m->nm; i++)
 		for (hop = 0; hop < 64; hop++) {
-			long j = find_id(mid, nm, mto[i]);
+			long j = find_id(m->mid, m->nm, m->mto[i]);
 
-			if (j < 0 || mid[j] == mid[i])
+			if (j < 0 || m->mid[j] == m->mid[i])
 				break;
-			mto[i] = mto[j];
+			m->mto[i] = m->mto[j];
 		}
-	if ((st = crm_db_stmt(db, "SELECT contact_id, at, amount FROM"
-	    " interactions WHERE kind = 'purchase' AND at < ?1", err)) ==
-	    NULL || crm_db_bind_int(db, st, 1, (end_day + 1) * 86400, err) < 0)
-		goto done;
-	while ((step = crm_db_step(db, st, err)) == 1) {
+	return 0;
+}
+
+/*
+ * One thread's share of the purchases: those of the interactions with
+ * lo <= id < hi before day end_day + 1, of surviving contacts, sorted.
+ */
+struct share {
+	struct crm_db *db;
+	const struct idmap *map;
+	int64_t end_day, lo, hi;
+	struct buy *v;
+	size_t n;
+	int rc;
+	struct crm_error err;
+};
+
+static int
+scan_buys(struct share *s)
+{
+	const struct idmap *m = s->map;
+	struct crm_error *err = &s->err;
+	struct buy *v = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0, a = 0;
+	int step;
+
+	if ((st = crm_db_stmt(s->db, "SELECT contact_id, at, amount FROM"
+	    " interactions WHERE id >= ?2 AND id < ?3 AND kind = 'purchase'"
+	    " AND at < ?1", err)) == NULL ||
+	    crm_db_bind_int(s->db, st, 1, (s->end_day + 1) * 86400, err) < 0 ||
+	    crm_db_bind_int(s->db, st, 2, s->lo, err) < 0 ||
+	    crm_db_bind_int(s->db, st, 3, s->hi, err) < 0)
+		return -1;
+	while ((step = crm_db_step(s->db, st, err)) == 1) {
 		int64_t cid = sqlite3_column_int64(st, 0);
 		int64_t day = day_of(sqlite3_column_int64(st, 1));
 		long j;
 
-		if (nm > 0 && (j = find_id(mid, nm, cid)) >= 0)
-			cid = mto[j];
-		if (ng > 0 && find_id(gone, ng, cid) >= 0)
+		/* A merge cycle or a chain too long leaves it merged. */
+		if (m->nm > 0 && (j = find_id(m->mid, m->nm, cid)) >= 0 &&
+		    find_id(m->mid, m->nm, (cid = m->mto[j])) >= 0)
+			continue;
+		if (m->ng > 0 && find_id(m->gone, m->ng, cid) >= 0)
 			continue;
 		if (cid < 1 || cid > CID_MAX || day < -DAY_BIAS ||
 		    day >= DAY_BIAS) {
@@ -487,7 +534,7 @@ load_buys(struct crm_db *db, int64_t end_day, struct buy **out, size_t *nout,
 			crm_error_set(err, CRM_EDATA, "purchase of contact %lld"
 			    " on day %lld: out of range", (long long)cid,
 			    (long long)day);
-			goto done;
+			goto fail;
 		}
 		if (n == a) {
 			struct buy *p;
@@ -496,7 +543,7 @@ load_buys(struct crm_db *db, int64_t end_day, struct buy **out, size_t *nout,
 			if ((p = reallocarray(v, a, sizeof(*p))) == NULL) {
 				sqlite3_reset(st);
 				oom(err);
-				goto done;
+				goto fail;
 			}
 			v = crm_big(p, a, sizeof(*p));
 		}
@@ -506,29 +553,104 @@ load_buys(struct crm_db *db, int64_t end_day, struct buy **out, size_t *nout,
 		n++;
 	}
 	if (step < 0 || sort_buys(v, n, err) < 0)
-		goto done;
-	*out = v;
-	*nout = n;
-	v = NULL;
-	rc = 0;
-done:
+		goto fail;
+	s->v = v;
+	s->n = n;
+	return 0;
+fail:
 	free(v);
-	free(mid);
-	free(mto);
-	free(gone);
-	return rc;
+	return -1;
 }
 
-struct crm_churn_base *
-crm_churn_base_db(struct crm_db *db, const struct crm_churn_base_opts *opts,
-    struct crm_error *err)
+static void *
+share_job(void *arg)
+{
+	struct share *s = arg;
+
+	s->rc = scan_buys(s);
+	return NULL;
+}
+
+/*
+ * A second connection to db's file for another thread, in a read
+ * transaction that sees what db's does (see crm_db_begin_read()), or NULL:
+ * then one thread does all.
+ */
+static struct crm_db *
+second_db(struct crm_db *db)
+{
+	struct crm_error e;
+	struct crm_db *d;
+
+	if ((d = crm_db_open(crm_db_name(db), 0, &e)) == NULL)
+		return NULL;
+	if (crm_db_exec(d, sql_mmap, &e) < 0 || crm_db_begin_read(d, &e) < 0) {
+		crm_db_close(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void
+second_close(struct crm_db *d)
+{
+	crm_db_rollback(d);
+	crm_db_close(d);
+}
+
+/* The purchases of one contact day after another, from two sorted shares. */
+struct stream {
+	const struct buy *a, *b;
+	size_t na, nb;
+};
+
+static const struct buy *
+stream_peek(const struct stream *s)
+{
+	if (s->na == 0)
+		return s->nb ? s->b : NULL;
+	if (s->nb == 0 || s->a->key <= s->b->key)
+		return s->a;
+	return s->b;
+}
+
+static void
+stream_next(struct stream *s)
+{
+	if (s->na > 0 && (s->nb == 0 || s->a->key <= s->b->key)) {
+		s->a++;
+		s->na--;
+	} else {
+		s->b++;
+		s->nb--;
+	}
+}
+
+/*
+ * The purchases are read in two shares of the interactions by id, by two
+ * threads on two connections when there are enough of them.  If second
+ * is not NULL, the second connection, still in its read transaction, is
+ * handed over there (NULL if there was none).
+ */
+static struct crm_churn_base *
+base_load(struct crm_db *db, const struct crm_churn_base_opts *opts,
+    struct crm_db **second, struct crm_error *err)
 {
 	struct crm_churn_base *b;
-	struct buy *v = NULL;
+	struct share s[2];
+	struct stream in;
+	struct idmap map;
+	const struct buy *p;
+	struct crm_db *db2 = NULL;
 	struct acc a;
-	int64_t end_day, last;
-	size_t nv = 0, i, j;
+	pthread_t tid;
+	int64_t end_day, last, lo, hi;
+	int own_tx = 0, threaded = 0;
 
+	memset(s, 0, sizeof(s));
+	memset(&map, 0, sizeof(map));
+	if (second != NULL)
+		*second = NULL;
 	if (opts->unit_days != 1 && opts->unit_days != 7) {
 		crm_error_set(err, CRM_EUSAGE, "unit must be 1 or 7 days");
 		return NULL;
@@ -538,6 +660,14 @@ crm_churn_base_db(struct crm_db *db, const struct crm_churn_base_opts *opts,
 		return NULL;
 	}
 	b->unit_days = opts->unit_days;
+	if (crm_db_exec(db, sql_mmap, err) < 0)
+		goto fail;
+	/* Both threads see one snapshot, a transaction of db's. */
+	if (sqlite3_get_autocommit(crm_db_handle(db))) {
+		if (crm_db_begin_read(db, err) < 0)
+			goto fail;
+		own_tx = 1;
+	}
 	if (opts->cal_end != 0)
 		b->cal_day = day_of(opts->cal_end);
 	else {
@@ -566,19 +696,54 @@ crm_churn_base_db(struct crm_db *db, const struct crm_churn_base_opts *opts,
 		}
 		end_day = b->hold_day;
 	}
-	if (crm_db_exec(db, sql_mmap, err) < 0 ||
-	    load_buys(db, end_day, &v, &nv, err) < 0)
+	if (idmap_load(db, &map, err) < 0 ||
+	    crm_db_query_int(db, "SELECT coalesce(min(id), 0) FROM"
+	    " interactions", &lo, err) < 0 ||
+	    crm_db_query_int(db, "SELECT coalesce(max(id), -1) + 1 FROM"
+	    " interactions", &hi, err) < 0)
 		goto fail;
+	s[0].db = db;
+	s[0].lo = lo;
+	s[0].hi = s[1].lo = s[1].hi = hi;
+	s[0].map = s[1].map = &map;
+	s[0].end_day = s[1].end_day = end_day;
+	if (hi - lo >= SHARE_MIN && (db2 = second_db(db)) != NULL) {
+		s[1].db = db2;
+		s[0].hi = s[1].lo = lo + (hi - lo) / 2;
+		if (pthread_create(&tid, NULL, share_job, &s[1]) == 0)
+			threaded = 1;
+		else
+			s[0].hi = hi;
+	}
+	s[0].rc = scan_buys(&s[0]);
+	if (threaded) {
+		pthread_join(tid, NULL);
+		if (s[0].rc == 0 && s[1].rc < 0) {
+			*err = s[1].err;
+			goto fail;
+		}
+	}
+	if (s[0].rc < 0) {
+		*err = s[0].err;
+		goto fail;
+	}
+	in.a = s[0].v;
+	in.na = s[0].n;
+	in.b = s[1].v;
+	in.nb = s[1].n;
 	memset(&a, 0, sizeof(a));
-	for (i = 0; i < nv; i = j) {
-		int64_t id = (int64_t)(v[i].key >> DAY_BITS);
-		int64_t day = (int64_t)(v[i].key & (((uint64_t)1 << DAY_BITS) -
+	while ((p = stream_peek(&in)) != NULL) {
+		uint64_t key = p->key;
+		int64_t id = (int64_t)(key >> DAY_BITS);
+		int64_t day = (int64_t)(key & (((uint64_t)1 << DAY_BITS) -
 		    1)) - DAY_BIAS;
 		double amt = 0;
 
 		/* one purchase day: its amounts summed */
-		for (j = i; j < nv && v[j].key == v[i].key; j++)
-			amt += v[j].amount;
+		for (; p != NULL && p->key == key; p = stream_peek(&in)) {
+			amt += p->amount;
+			stream_next(&in);
+		}
 		if (id != a.id) {
 			if (acc_end(b, &a, err) < 0)
 				goto fail;
@@ -603,8 +768,6 @@ crm_churn_base_db(struct crm_db *db, const struct crm_churn_base_opts *opts,
 	}
 	if (acc_end(b, &a, err) < 0)
 		goto fail;
-	free(v);
-	v = NULL;
 	if (b->n == 0) {
 		char d[11];
 
@@ -613,11 +776,30 @@ crm_churn_base_db(struct crm_db *db, const struct crm_churn_base_opts *opts,
 		    " interaction log (kind 'purchase')", d);
 		goto fail;
 	}
-	return b;
+	if (second != NULL) {
+		*second = db2;
+		db2 = NULL;
+	}
+	goto done;
 fail:
-	free(v);
 	crm_churn_base_free(b);
-	return NULL;
+	b = NULL;
+done:
+	free(s[0].v);
+	free(s[1].v);
+	idmap_free(&map);
+	if (db2 != NULL)
+		second_close(db2);
+	if (own_tx)
+		crm_db_rollback(db);
+	return b;
+}
+
+struct crm_churn_base *
+crm_churn_base_db(struct crm_db *db, const struct crm_churn_base_opts *opts,
+    struct crm_error *err)
+{
+	return base_load(db, opts, NULL, err);
 }
 
 static int
@@ -1317,13 +1499,12 @@ spend_of(const struct crm_churn_model *cm, const struct crm_clv_customer *c)
 }
 
 /*
- * Delete the rows of scores whose contact was not stored just now
- * (stored[j] for b->id[j]), nstored of them: usually none, which a count
- * tells.
+ * Delete the rows of scores of contacts other than b's, just stored:
+ * usually none, which a count tells.
  */
 static int
 prune_scores(struct crm_db *db, const struct crm_churn_base *b,
-    const char *stored, int64_t nstored, struct crm_error *err)
+    struct crm_error *err)
 {
 	sqlite3_stmt *st;
 	int64_t n, *gone = NULL, id;
@@ -1332,7 +1513,7 @@ prune_scores(struct crm_db *db, const struct crm_churn_base *b,
 
 	if (crm_db_query_int(db, "SELECT count(*) FROM scores", &n, err) < 0)
 		return -1;
-	if (n == nstored)
+	if (n == (int64_t)b->n)
 		return 0;
 	if ((st = crm_db_stmt(db, "SELECT contact_id FROM scores ORDER BY"
 	    " contact_id", err)) == NULL)
@@ -1341,7 +1522,7 @@ prune_scores(struct crm_db *db, const struct crm_churn_base *b,
 		id = sqlite3_column_int64(st, 0);
 		while (j < b->n && b->id[j] < id)
 			j++;
-		if (j < b->n && b->id[j] == id && stored[j])
+		if (j < b->n && b->id[j] == id)
 			continue;
 		if (ngone == agone) {
 			int64_t *p;
@@ -1371,11 +1552,62 @@ done:
 	return rc;
 }
 
-int
-crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
-    const struct crm_churn_score_opts *opts, struct crm_out *o,
-    struct crm_churn_score_stats *stats,
-    void (*progress)(void *, int64_t), void *arg, struct crm_error *err)
+enum { FAILED_STORE = 1, FAILED_WRITE };
+
+/* What the two halves of crm_churn_score share. */
+struct scoring {
+	const struct crm_churn_model *cm;
+	const struct crm_churn_score_opts *opts;
+	const struct crm_churn_base *b;
+	const double *pa, *e, *vf;
+	_Atomic int failed;		/* FAILED_*: the first half to fail */
+};
+
+/*
+ * The scores of b's contacts into the scores table, replacing any row
+ * there.  Every contact in b is one that crm_churn_score() writes: its
+ * purchases are those of its id and of the contacts merged into it, and
+ * one merged or erased left no purchase there (scan_buys()).
+ */
+static int
+store_scores(struct crm_db *db, struct scoring *sc, struct crm_error *err)
+{
+	const struct crm_churn_base *b = sc->b;
+	sqlite3_stmt *ins;
+	int64_t now = crm_now();
+	size_t j;
+
+	if ((ins = crm_db_stmt(db, "INSERT OR REPLACE INTO scores"
+	    " (contact_id, model_id, p_alive, expected_purchases,"
+	    " horizon_days, expected_spend, clv, churn_probability,"
+	    " scored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    err)) == NULL ||
+	    crm_db_bind_int(db, ins, 2, sc->cm->id, err) < 0 ||
+	    crm_db_bind_int(db, ins, 5, sc->opts->horizon_days, err) < 0 ||
+	    crm_db_bind_int(db, ins, 9, now, err) < 0)
+		return -1;
+	for (j = 0; j < b->n && !sc->failed; j++) {
+		double sp = spend_of(sc->cm, &b->c[j]), pj = sc->pa[j];
+
+		if (crm_db_bind_int(db, ins, 1, b->id[j], err) < 0 ||
+		    crm_db_bind_double(db, ins, 3, pj, err) < 0 ||
+		    crm_db_bind_double(db, ins, 4, sc->e[j], err) < 0 ||
+		    (sp >= 0 ? crm_db_bind_double(db, ins, 6, sp, err) :
+		    crm_db_bind_null(db, ins, 6, err)) < 0 ||
+		    (sp >= 0 ? crm_db_bind_double(db, ins, 7, sp * sc->vf[j],
+		    err) : crm_db_bind_null(db, ins, 7, err)) < 0 ||
+		    crm_db_bind_double(db, ins, 8, 1 - pj, err) < 0 ||
+		    crm_db_step(db, ins, err) < 0)
+			return -1;
+	}
+	return sc->failed ? -1 : 0;
+}
+
+/* Every surviving contact, with its scores if any, to o. */
+static int
+write_scores(struct crm_db *db, struct scoring *sc, struct crm_out *o,
+    struct crm_churn_score_stats *stats, void (*progress)(void *, int64_t),
+    void *arg, struct crm_error *err)
 {
 	static const char *const names[] = { "id", "external_id", "email",
 	    "x", "t_x", "T", "zbar", "p_alive", "expected_purchases",
@@ -1385,14 +1617,110 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
 	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
 	    CRM_COL_NUM };
+	const struct crm_churn_base *b = sc->b;
+	const double *pa = sc->pa, *e = sc->e;
+	sqlite3_stmt *st;
+	size_t j = 0;
+	int step;
+
+	if (crm_out_header(o, names, types, N, err) < 0 ||
+	    (st = crm_db_stmt(db, "SELECT id, external_id, email FROM"
+	    " contacts WHERE merged_into IS NULL AND erased_at IS NULL"
+	    " ORDER BY id", err)) == NULL)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		char buf[N][40];
+		const char *vals[N];
+		const struct crm_clv_customer *c;
+		double sp, clv;
+		int i;
+
+		if (sc->failed)
+			goto fail;
+		vals[0] = crm_db_col_text(st, 0);
+		vals[1] = crm_db_col_text(st, 1);
+		vals[2] = crm_db_col_text(st, 2);
+		for (i = 3; i < N; i++)
+			vals[i] = NULL;
+		while (j < b->n && b->id[j] < id)
+			j++;
+		if (j < b->n && b->id[j] == id) {
+			c = &b->c[j];
+			sp = spend_of(sc->cm, c);
+			clv = sp >= 0 ? sp * sc->vf[j] : -1;
+			snprintf(buf[3], 40, "%ld", c->x);
+			if (num(buf[4], 40, 'g', 6, c->t_x, "t_x", err) < 0 ||
+			    num(buf[5], 40, 'g', 6, c->T, "T", err) < 0 ||
+			    num(buf[6], 40, 'f', 2, c->zbar, "zbar", err) < 0 ||
+			    num(buf[7], 40, 'f', 6, pa[j], "p_alive", err) < 0 ||
+			    num(buf[8], 40, 'f', 4, e[j], "expected purchases",
+			    err) < 0 ||
+			    num(buf[9], 40, 'f', 2, sp, "spend", err) < 0 ||
+			    num(buf[10], 40, 'f', 2, clv, "clv", err) < 0 ||
+			    num(buf[11], 40, 'f', 6, 1 - pa[j], "churn", err)
+			    < 0)
+				goto fail;
+			for (i = 3; i < N; i++)
+				vals[i] = buf[i];
+			if (sp < 0) {
+				vals[9] = vals[10] = NULL;
+				stats->no_spend++;
+			}
+			stats->scored++;
+		}
+		if (crm_out_row(o, vals, err) < 0)
+			goto fail;
+		stats->contacts++;
+		if (progress != NULL && stats->contacts % 4096 == 0)
+			progress(arg, stats->contacts);
+	}
+	return step < 0 ? -1 : 0;
+fail:
+	sqlite3_reset(st);
+	return -1;
+}
+
+/* The second thread of crm_churn_score: the output. */
+struct writer {
+	struct crm_db *db;
+	struct scoring *sc;
+	struct crm_out *o;
+	struct crm_churn_score_stats *stats;
+	void (*progress)(void *, int64_t);
+	void *arg;
+	int rc;
+	struct crm_error err;
+};
+
+static void *
+writer_job(void *arg)
+{
+	struct writer *w = arg;
+
+	int none = 0;
+
+	if ((w->rc = write_scores(w->db, w->sc, w->o, w->stats, w->progress,
+	    w->arg, &w->err)) < 0)
+		atomic_compare_exchange_strong(&w->sc->failed, &none,
+		    FAILED_WRITE);
+	return NULL;
+}
+
+int
+crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
+    const struct crm_churn_score_opts *opts, struct crm_out *o,
+    struct crm_churn_score_stats *stats,
+    void (*progress)(void *, int64_t), void *arg, struct crm_error *err)
+{
 	struct crm_churn_base_opts bo;
 	struct crm_churn_base *b = NULL;
+	struct scoring sc;
+	struct writer w;
+	struct crm_db *db2 = NULL;
 	double *pa = NULL, *e = NULL, *vf = NULL, t, d;
-	sqlite3_stmt *st, *ins = NULL;
-	char *stored = NULL;
-	int64_t now = crm_now();
-	size_t j = 0;
-	int periods, rc = -1, step;
+	pthread_t tid;
+	int periods, rc = -1, threaded = 0, none = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	memset(&bo, 0, sizeof(bo));
@@ -1405,7 +1733,7 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	if (opts->horizon_days <= 0 || !(opts->discount >= 0))
 		return crm_error_set(err, CRM_EUSAGE, "bad horizon or"
 		    " discount rate");
-	if ((b = crm_churn_base_db(db, &bo, err)) == NULL)
+	if ((b = base_load(db, &bo, &db2, err)) == NULL)
 		return -1;
 	pa = crm_big_calloc(b->n, sizeof(*pa));
 	e = crm_big_calloc(b->n, sizeof(*e));
@@ -1422,104 +1750,46 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	    365) - 1;
 	if (predict_all(cm, b, t, periods, d, pa, e, vf, err) < 0)
 		goto done;
+	memset(&sc, 0, sizeof(sc));
+	sc.cm = cm;
+	sc.opts = opts;
+	sc.b = b;
+	sc.pa = pa;
+	sc.e = e;
+	sc.vf = vf;
 	/*
-	 * Each score replaces the contact's row, if any, and rows left over
-	 * are deleted at the end: emptying the table first costs as much as
-	 * filling it, foreign keys and secure_delete making SQLite delete
-	 * (and overwrite) row by row.
+	 * The output, on the second connection and thread, while this one
+	 * stores the scores: each takes about as long.  Each score replaces
+	 * the contact's row, if any, and rows left over are deleted at the
+	 * end: emptying the table first costs as much as filling it, foreign
+	 * keys and secure_delete making SQLite delete (and overwrite) row by
+	 * row.
 	 */
-	if (opts->store && ((stored = crm_big_calloc(b->n, 1)) == NULL ||
-	    (ins = crm_db_stmt(db, "INSERT INTO scores (contact_id,"
-	    " model_id, p_alive, expected_purchases, horizon_days,"
-	    " expected_spend, clv, churn_probability, scored_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-	    " ON CONFLICT (contact_id) DO UPDATE SET"
-	    " model_id = excluded.model_id, p_alive = excluded.p_alive,"
-	    " expected_purchases = excluded.expected_purchases,"
-	    " horizon_days = excluded.horizon_days,"
-	    " expected_spend = excluded.expected_spend, clv = excluded.clv,"
-	    " churn_probability = excluded.churn_probability,"
-	    " scored_at = excluded.scored_at", err)) == NULL)) {
-		if (stored == NULL)
-			oom(err);
-		goto done;
-	}
-	if (crm_out_header(o, names, types, N, err) < 0 ||
-	    (st = crm_db_stmt(db, "SELECT id, external_id, email FROM"
-	    " contacts WHERE merged_into IS NULL AND erased_at IS NULL"
-	    " ORDER BY id", err)) == NULL)
-		goto done;
-	while ((step = crm_db_step(db, st, err)) == 1) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		char buf[N][40];
-		const char *vals[N];
-		const struct crm_clv_customer *c;
-		double sp, clv;
-		int i;
-
-		vals[0] = crm_db_col_text(st, 0);
-		vals[1] = crm_db_col_text(st, 1);
-		vals[2] = crm_db_col_text(st, 2);
-		for (i = 3; i < N; i++)
-			vals[i] = NULL;
-		while (j < b->n && b->id[j] < id)
-			j++;
-		if (j < b->n && b->id[j] == id) {
-			c = &b->c[j];
-			sp = spend_of(cm, c);
-			clv = sp >= 0 ? sp * vf[j] : -1;
-			snprintf(buf[3], 40, "%ld", c->x);
-			if (num(buf[4], 40, 'g', 6, c->t_x, "t_x", err) < 0 ||
-			    num(buf[5], 40, 'g', 6, c->T, "T", err) < 0 ||
-			    num(buf[6], 40, 'f', 2, c->zbar, "zbar", err) < 0 ||
-			    num(buf[7], 40, 'f', 6, pa[j], "p_alive", err) < 0 ||
-			    num(buf[8], 40, 'f', 4, e[j], "expected purchases",
-			    err) < 0 ||
-			    num(buf[9], 40, 'f', 2, sp, "spend", err) < 0 ||
-			    num(buf[10], 40, 'f', 2, clv, "clv", err) < 0 ||
-			    num(buf[11], 40, 'f', 6, 1 - pa[j], "churn", err)
-			    < 0)
-				goto stepfail;
-			for (i = 3; i < N; i++)
-				vals[i] = buf[i];
-			if (sp < 0) {
-				vals[9] = vals[10] = NULL;
-				stats->no_spend++;
-			}
-			stats->scored++;
-			if (ins != NULL && (crm_db_bind_int(db, ins, 1, id,
-			    err) < 0 ||
-			    crm_db_bind_int(db, ins, 2, cm->id, err) < 0 ||
-			    crm_db_bind_double(db, ins, 3, pa[j], err) < 0 ||
-			    crm_db_bind_double(db, ins, 4, e[j], err) < 0 ||
-			    crm_db_bind_int(db, ins, 5, opts->horizon_days,
-			    err) < 0 ||
-			    (sp >= 0 ? crm_db_bind_double(db, ins, 6, sp, err) :
-			    crm_db_bind_null(db, ins, 6, err)) < 0 ||
-			    (sp >= 0 ? crm_db_bind_double(db, ins, 7, clv,
-			    err) : crm_db_bind_null(db, ins, 7, err)) < 0 ||
-			    crm_db_bind_double(db, ins, 8, 1 - pa[j], err) < 0 ||
-			    crm_db_bind_int(db, ins, 9, now, err) < 0 ||
-			    crm_db_step(db, ins, err) < 0))
-				goto stepfail;
-			if (ins != NULL)
-				stored[j] = 1;
-		}
-		if (crm_out_row(o, vals, err) < 0)
-			goto stepfail;
-		stats->contacts++;
-		if (progress != NULL && stats->contacts % 4096 == 0)
-			progress(arg, stats->contacts);
-	}
-	if (step < 0 || (ins != NULL && prune_scores(db, b, stored,
-	    stats->scored, err) < 0))
+	memset(&w, 0, sizeof(w));
+	w.db = db2 != NULL ? db2 : db;
+	w.sc = &sc;
+	w.o = o;
+	w.stats = stats;
+	w.progress = progress;
+	w.arg = arg;
+	if (db2 != NULL && opts->store &&
+	    pthread_create(&tid, NULL, writer_job, &w) == 0)
+		threaded = 1;
+	if (opts->store && store_scores(db, &sc, err) < 0)
+		atomic_compare_exchange_strong(&sc.failed, &none,
+		    FAILED_STORE);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else if (!sc.failed)
+		writer_job(&w);
+	if (sc.failed == FAILED_WRITE)
+		*err = w.err;
+	if (sc.failed || (opts->store && prune_scores(db, b, err) < 0))
 		goto done;
 	rc = 0;
-	goto done;
-stepfail:
-	sqlite3_reset(st);
 done:
-	free(stored);
+	if (db2 != NULL)
+		second_close(db2);
 	free(pa);
 	free(e);
 	free(vf);

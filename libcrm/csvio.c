@@ -641,38 +641,42 @@ static void
 put_csv(FILE *fp, const char *s, int safe)
 {
 	const char *p;
-	size_t len = strlen(s);
-	int q = safe || strpbrk(s, ",\"\r\n") != NULL ||
-	    (len > 0 && (isblank((unsigned char)s[0]) ||
-	    isblank((unsigned char)s[len - 1])));
+	int q = safe;
 
+	/* One pass, not strlen() and strpbrk(): most fields are short. */
+	for (p = s; *p != '\0'; p++)
+		if (*p == ',' || *p == '"' || *p == '\r' || *p == '\n')
+			q = 1;
+	if (p > s && (isblank((unsigned char)s[0]) ||
+	    isblank((unsigned char)p[-1])))
+		q = 1;
 	if (!q) {
-		fputs(s, fp);
+		fwrite_unlocked(s, 1, (size_t)(p - s), fp);
 		return;
 	}
-	putc('"', fp);
+	putc_unlocked('"', fp);
 	if (safe)
-		putc('\'', fp);
+		putc_unlocked('\'', fp);
 	for (p = s; *p; p++) {
 		if (*p == '"')
-			putc('"', fp);
-		putc(*p, fp);
+			putc_unlocked('"', fp);
+		putc_unlocked(*p, fp);
 	}
-	putc('"', fp);
+	putc_unlocked('"', fp);
 }
 
 static void
 put_tsv(FILE *fp, const char *s, int safe)
 {
 	if (safe)
-		putc('\'', fp);
+		putc_unlocked('\'', fp);
 	for (; *s; s++) {
 		switch (*s) {
-		case '\t': fputs("\\t", fp); break;
-		case '\n': fputs("\\n", fp); break;
-		case '\r': fputs("\\r", fp); break;
-		case '\\': fputs("\\\\", fp); break;
-		default: putc(*s, fp);
+		case '\t': fputs_unlocked("\\t", fp); break;
+		case '\n': fputs_unlocked("\\n", fp); break;
+		case '\r': fputs_unlocked("\\r", fp); break;
+		case '\\': fputs_unlocked("\\\\", fp); break;
+		default: putc_unlocked(*s, fp);
 		}
 	}
 }
@@ -680,26 +684,33 @@ put_tsv(FILE *fp, const char *s, int safe)
 static void
 put_json_str(FILE *fp, const char *s)
 {
-	putc('"', fp);
+	putc_unlocked('"', fp);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\') {
-			putc('\\', fp);
-			putc(c, fp);
+			putc_unlocked('\\', fp);
+			putc_unlocked(c, fp);
 		} else if (c == '\n')
-			fputs("\\n", fp);
+			fputs_unlocked("\\n", fp);
 		else if (c == '\t')
-			fputs("\\t", fp);
+			fputs_unlocked("\\t", fp);
 		else if (c == '\r')
-			fputs("\\r", fp);
+			fputs_unlocked("\\r", fp);
 		else if (c < 0x20 || c == 0x7f)
 			fprintf(fp, "\\u%04x", c);
 		else
-			putc(c, fp);
+			putc_unlocked(c, fp);
 	}
-	putc('"', fp);
+	putc_unlocked('"', fp);
 }
+
+/*
+ * A row takes the stream's lock once (flockfile() in crm_out_header(),
+ * crm_out_row() and crm_out_end()) and is written with the unlocked
+ * calls: in a program that has started a thread glibc would otherwise
+ * lock and unlock the stream for each character and field.
+ */
 
 static int
 check(struct crm_out *o, struct crm_error *err)
@@ -710,8 +721,8 @@ check(struct crm_out *o, struct crm_error *err)
 	return 0;
 }
 
-int
-crm_out_header(struct crm_out *o, const char *const *names,
+static int
+out_header(struct crm_out *o, const char *const *names,
     const enum crm_coltype *types, size_t n, struct crm_error *err)
 {
 	size_t i;
@@ -730,18 +741,30 @@ crm_out_header(struct crm_out *o, const char *const *names,
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			putc(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
+			putc_unlocked(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
 		if (o->fmt == CRM_FMT_TSV)
 			put_tsv(o->fp, names[i], 0);
 		else
 			put_csv(o->fp, names[i], 0);
 	}
-	putc('\n', o->fp);
+	putc_unlocked('\n', o->fp);
 	return check(o, err);
 }
 
 int
-crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
+crm_out_header(struct crm_out *o, const char *const *names,
+    const enum crm_coltype *types, size_t n, struct crm_error *err)
+{
+	int rc;
+
+	flockfile(o->fp);
+	rc = out_header(o, names, types, n, err);
+	funlockfile(o->fp);
+	return rc;
+}
+
+static int
+out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 {
 	size_t i;
 
@@ -762,33 +785,33 @@ crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 		return 0;
 	}
 	if (o->fmt == CRM_FMT_JSON) {
-		putc('{', o->fp);
+		putc_unlocked('{', o->fp);
 		for (i = 0; i < o->n; i++) {
 			const char *v = vals[i];
 
 			if (i > 0)
-				putc(',', o->fp);
+				putc_unlocked(',', o->fp);
 			put_json_str(o->fp, o->names[i]);
-			putc(':', o->fp);
+			putc_unlocked(':', o->fp);
 			if (v == NULL)
-				fputs("null", o->fp);
+				fputs_unlocked("null", o->fp);
 			else if (o->types[i] == CRM_COL_BOOL &&
 			    (strcmp(v, "1") == 0 || strcmp(v, "0") == 0))
-				fputs(v[0] == '1' ? "true" : "false", o->fp);
+				fputs_unlocked(v[0] == '1' ? "true" : "false", o->fp);
 			else if (o->types[i] == CRM_COL_NUM && is_number(v))
-				fputs(v, o->fp);
+				fputs_unlocked(v, o->fp);
 			else if (o->types[i] == CRM_COL_JSON)
-				fputs(v, o->fp);
+				fputs_unlocked(v, o->fp);
 			else
 				put_json_str(o->fp, v);
 		}
-		fputs("}\n", o->fp);
+		fputs_unlocked("}\n", o->fp);
 		return check(o, err);
 	}
 	if (o->n == 1 && o->fmt == CRM_FMT_CSV &&
 	    (vals[0] == NULL || vals[0][0] == '\0')) {
 		/* A blank line would read back as no record at all. */
-		fputs("\"\"\n", o->fp);
+		fputs_unlocked("\"\"\n", o->fp);
 		return check(o, err);
 	}
 	for (i = 0; i < o->n; i++) {
@@ -797,14 +820,25 @@ crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 		    !(o->types[i] == CRM_COL_NUM && is_number(v));
 
 		if (i > 0)
-			putc(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
+			putc_unlocked(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
 		if (o->fmt == CRM_FMT_TSV)
 			put_tsv(o->fp, v, safe);
 		else
 			put_csv(o->fp, v, safe);
 	}
-	putc('\n', o->fp);
+	putc_unlocked('\n', o->fp);
 	return check(o, err);
+}
+
+int
+crm_out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
+{
+	int rc;
+
+	flockfile(o->fp);
+	rc = out_row(o, vals, err);
+	funlockfile(o->fp);
+	return rc;
 }
 
 /* Display width, counting code points (no wide-character tables). */
@@ -819,8 +853,8 @@ width(const char *s)
 	return w;
 }
 
-int
-crm_out_end(struct crm_out *o, struct crm_error *err)
+static int
+out_end(struct crm_out *o, struct crm_error *err)
 {
 	size_t *w, r, i, k;
 	const char *p;
@@ -838,13 +872,13 @@ crm_out_end(struct crm_out *o, struct crm_error *err)
 	for (i = 0; i < o->n; i++)
 		fprintf(o->fp, "%s%-*s", i ? "  " : "", i + 1 < o->n ?
 		    (int)w[i] : 0, o->names[i]);
-	putc('\n', o->fp);
+	putc_unlocked('\n', o->fp);
 	for (i = 0; i < o->n; i++) {
-		fputs(i ? "  " : "", o->fp);
+		fputs_unlocked(i ? "  " : "", o->fp);
 		for (k = 0; k < w[i]; k++)
-			putc('-', o->fp);
+			putc_unlocked('-', o->fp);
 	}
-	putc('\n', o->fp);
+	putc_unlocked('\n', o->fp);
 	for (r = 0, p = o->cells.s; r < o->nrows; r++) {
 		size_t spaces = 0;
 
@@ -859,19 +893,30 @@ crm_out_end(struct crm_out *o, struct crm_error *err)
 				spaces += pad;
 			if (*p != '\0') {
 				for (k = 0; k < spaces; k++)
-					putc(' ', o->fp);
+					putc_unlocked(' ', o->fp);
 				spaces = 0;
-				fputs(p, o->fp);
+				fputs_unlocked(p, o->fp);
 			}
 			if (!right)
 				spaces += pad;
 		}
-		putc('\n', o->fp);
+		putc_unlocked('\n', o->fp);
 	}
 	free(w);
 	crm_buf_release(&o->cells);
 	o->nrows = 0;
 	return check(o, err);
+}
+
+int
+crm_out_end(struct crm_out *o, struct crm_error *err)
+{
+	int rc;
+
+	flockfile(o->fp);
+	rc = out_end(o, err);
+	funlockfile(o->fp);
+	return rc;
 }
 
 int

@@ -412,6 +412,23 @@ crm_db_begin(struct crm_db *db, struct crm_error *err)
 }
 
 int
+crm_db_begin_read(struct crm_db *db, struct crm_error *err)
+{
+	int64_t n;
+
+	if (crm_db_exec(db, "BEGIN", err) < 0)
+		return -1;
+	db->in_tx = 1;
+	/* BEGIN is deferred: the snapshot is taken by the first read. */
+	if (crm_db_query_int(db, "SELECT count(*) FROM sqlite_schema", &n,
+	    err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+int
 crm_db_commit(struct crm_db *db, struct crm_error *err)
 {
 	if (crm_db_exec(db, "COMMIT", err) < 0)

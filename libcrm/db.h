@@ -68,6 +68,14 @@ sqlite3 *crm_db_handle(struct crm_db *db);
  * (it is what error paths call) and is a no-op outside a transaction.
  */
 int crm_db_begin(struct crm_db *db, struct crm_error *err);
+/*
+ * A read transaction whose snapshot is taken now, ended by
+ * crm_db_rollback().  A second connection that begins one while a first
+ * holds its write lock sees what the first does until that one writes;
+ * after the first's crm_db_begin_read(), the same unless another
+ * program commits in between.
+ */
+int crm_db_begin_read(struct crm_db *db, struct crm_error *err);
 int crm_db_commit(struct crm_db *db, struct crm_error *err);
 void crm_db_rollback(struct crm_db *db);
 

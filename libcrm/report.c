@@ -1732,22 +1732,6 @@ gather_campaigns(struct crm_report *r, struct crm_db *db,
 
 /* ------------------------------------------------------------------ */
 
-/* Begin a read transaction and take its snapshot now. */
-static int
-begin_read(struct crm_db *db, struct crm_error *err)
-{
-	int64_t n;
-
-	if (crm_db_exec(db, "BEGIN", err) < 0)
-		return -1;
-	if (crm_db_query_int(db, "SELECT count(*) FROM sqlite_schema", &n,
-	    err) < 0) {
-		crm_db_rollback(db);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Memory-mapped reads: the sections read most of the database, and the
  * RFM query reads its table in index order, page by page; through the
@@ -1800,12 +1784,13 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 
 	memset(&w, 0, sizeof(w));
 	w.r = r;
-	if (crm_db_exec(db, sql_mmap, err) < 0 || begin_read(db, err) < 0)
+	if (crm_db_exec(db, sql_mmap, err) < 0 ||
+	    crm_db_begin_read(db, err) < 0)
 		return -1;
 	crm_error_clear(&w.err);
 	if ((w.db = crm_db_open(crm_db_name(db), 0, &w.err)) != NULL &&
 	    crm_db_exec(w.db, sql_mmap, &w.err) == 0 &&
-	    begin_read(w.db, &w.err) == 0 &&
+	    crm_db_begin_read(w.db, &w.err) == 0 &&
 	    pthread_create(&tid, NULL, work, &w) == 0)
 		threaded = 1;
 	if (gather_contacts(r, db, err) == 0 &&

@@ -108,6 +108,30 @@ test_expect_success 'a contact without purchases is listed, unscored; merged pur
 	sql "update contacts set merged_into = NULL where external_id = '\''0001'\''"
 '
 
+test_expect_success 'stored scores keep the foreign keys; a merge cycle scores neither contact' '
+	test -z "$(sql "pragma foreign_key_check")" &&
+	sql "update contacts set merged_into = 2 where id = 1;
+		update contacts set merged_into = 1 where id = 2" &&
+	crm-churn score -q -m 1 >cyc.csv &&
+	test "$(wc -l <cyc.csv)" = 2357 &&
+	! grep -q "^[12]," cyc.csv &&
+	test "$(sql "select count(*), sum(contact_id <= 2) from scores")" = "2355|0" &&
+	sql "update contacts set merged_into = NULL where id <= 2" &&
+	crm-churn score -q -m 1 >/dev/null &&
+	test "$(sql "select count(*) from scores")" = 2357
+'
+
+test_expect_success 'a failed write of the scores stores none of them' '
+	sql "select group_concat(contact_id || p_alive || scored_at) from scores" >before &&
+	n=$(sql "select count(*) from audit") &&
+	test_must_fail 1 crm-churn score -m 1 -H 30d >/dev/full 2>err &&
+	test_grep "write error" err &&
+	sql "select group_concat(contact_id || p_alive || scored_at) from scores" >after &&
+	cmp before after &&
+	test "$(sql "select count(*) from audit")" = "$n" &&
+	test -z "$(sql "pragma foreign_key_check")"
+'
+
 test_expect_success 'eval: 1882 repeat purchases in the holdout, tracking within 5%' '
 	crm-churn eval -m bgnbd -e 1998-06-30 >ev.csv 2>err &&
 	test_grep "273-day holdout: 1882 repeat purchases" err &&
