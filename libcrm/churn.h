@@ -191,9 +191,15 @@ struct crm_churn_score_stats {
  *	churn_probability   1 - p_alive
  *
  * With opts->store, the scores table ends up with one row per scored
- * contact and no other (each row replaced in place, rows of contacts
- * no longer scored deleted; call inside a transaction).  progress, if
- * not NULL, is called now and then with the contacts done.
+ * contact and no other (each row replaced, rows of contacts no longer
+ * scored deleted; call inside a write transaction, in which the contact
+ * ids stored need no foreign key check: they are those of interactions
+ * and merges).  The purchases are read, and the rows written while the
+ * scores are stored, by a second thread on a second connection in a read
+ * transaction that sees what db's does; with few interactions, or if that
+ * connection cannot be opened, one thread does all.  progress, if not
+ * NULL, is called now and then with the contacts done, from either thread
+ * but never from both.
  */
 int crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
     const struct crm_churn_score_opts *opts, struct crm_out *o,
