@@ -41,6 +41,41 @@ static const int sorted_slot[NF] = {
 #define EM_SAMPLE 200000	/* incremental: other pairs used to fit m */
 #define TEXT_MAX ((size_t)UINT32_MAX)
 
+/*
+ * What a file too small to learn from gets: the share of each level
+ * (0 different .. 3 the same) among pairs of two people (u) and among
+ * pairs of one person's records (m), guessed from how common names,
+ * dates and places are and how often people change an address, phone or
+ * employer.  They count as U_PRIOR random pairs and M_PRIOR matches, so
+ * that on any file of some size what it shows outweighs them.
+ */
+static const double u_prior[NF][NLEVELS] = {
+	[F_FIRST] = { 0.955, 0.03, 0.005, 0.01 },
+	[F_LAST] = { 0.972, 0.02, 0.003, 0.005 },
+	[F_EMAIL] = { 0.999898, 1e-4, 1e-6, 1e-6 },
+	[F_PHONE] = { 0.999988, 1e-6, 1e-5, 1e-6 },
+	[F_BIRTH] = { 0.98945, 0.01, 5e-4, 5e-5 },
+	[F_STREET] = { 0.9894, 0.01, 5e-4, 1e-4 },
+	[F_CITY] = { 0.89, 0.05, 0.01, 0.05 },
+	[F_POSTCODE] = { 0.974999, 1e-6, 0.02, 0.005 },
+	[F_COMPANY] = { 0.965, 0.02, 0.005, 0.01 },
+	[F_NATID] = { 0.9999988, 1e-7, 1e-6, 1e-7 },
+};
+static const double m_prior[NF][NLEVELS] = {
+	[F_FIRST] = { 0.03, 0.04, 0.08, 0.85 },
+	[F_LAST] = { 0.03, 0.04, 0.08, 0.85 },
+	[F_EMAIL] = { 0.07, 0.03, 0.05, 0.85 },
+	[F_PHONE] = { 0.15, 1e-6, 0.05, 0.799999 },
+	[F_BIRTH] = { 0.02, 0.03, 0.05, 0.9 },
+	[F_STREET] = { 0.15, 0.1, 0.15, 0.6 },
+	[F_CITY] = { 0.08, 0.04, 0.08, 0.8 },
+	[F_POSTCODE] = { 0.17, 1e-6, 0.08, 0.749999 },
+	[F_COMPANY] = { 0.25, 0.1, 0.15, 0.5 },
+	[F_NATID] = { 0.01, 1e-6, 0.04, 0.949999 },
+};
+#define U_PRIOR 100.0
+#define M_PRIOR 4.0
+
 /* Fields whose exact agreement is weighed by how common the value is. */
 static const int tf_field[] = { F_FIRST, F_LAST, F_CITY, F_POSTCODE };
 #define NTF 4
@@ -1689,17 +1724,22 @@ done:
 /*
  * u: the share of each level among random pairs of records (nearly all
  * of them two different people), with half a pair added to each level so
- * that none is 0.
+ * that none is 0, then weighed against u_prior as the distinct pairs the
+ * sample can have seen: a file of three records has three pairs, one of
+ * which may be the very duplicate to find.
  */
 static int
 measure_u(struct crm_dedupe *d)
 {
 	struct job jobs[MAXTHREADS];
 	uint64_t seed = 0x6372646564757065ULL, *rnd, x, y;
-	double cnt, tot;
+	double cnt, tot, ne, nroot = 0.0, distinct;
 	size_t i, n = 0;
 	int f, l, t, nt;
 
+	for (i = 0; i < d->nrec; i++)
+		nroot += d->rec[i].root == i;
+	distinct = nroot * (nroot - 1.0) / 2.0;
 	if ((rnd = reallocarray(NULL, RANDOM_PAIRS, sizeof(*rnd))) == NULL)
 		return -1;
 	for (i = 0; i < RANDOM_PAIRS; i++) {
@@ -1714,13 +1754,13 @@ measure_u(struct crm_dedupe *d)
 		for (tot = 0.0, t = 0; t < nt; t++)
 			for (l = 0; l < NLEVELS; l++)
 				tot += (double)jobs[t].cnt[f][l];
-		if (tot == 0.0)
-			continue;
+		ne = tot < distinct ? tot : distinct;
 		for (l = 0; l < NLEVELS; l++) {
 			for (cnt = 0.0, t = 0; t < nt; t++)
 				cnt += (double)jobs[t].cnt[f][l];
-			d->fs.u[f * NLEVELS + l] = (cnt + 0.5) /
-			    (tot + 0.5 * NLEVELS);
+			d->fs.u[f * NLEVELS + l] = (ne * (cnt + 0.5) /
+			    (tot + 0.5 * NLEVELS) + U_PRIOR * u_prior[f][l]) /
+			    (ne + U_PRIOR);
 		}
 	}
 	crm_fs_update(&d->fs);
@@ -1888,7 +1928,8 @@ static const unsigned rule_weak = 1u << 5;	/* I */
  * m, as Splink estimates it: for each kind of key, EM over the pairs it
  * brought, with u fixed at the random-pair values and the fields the key
  * biases left out; then each field's m is the average over the kinds that
- * kept it, weighted by the matches each expects.
+ * kept it, weighted by the matches each expects, with m_prior counting as
+ * M_PRIOR of them.
  */
 static int
 fit_m(struct crm_dedupe *d, struct crm_error *err)
@@ -1945,10 +1986,10 @@ fit_m(struct crm_dedupe *d, struct crm_error *err)
 	}
 	for (f = 0; f < NF; f++) {
 		weak = !(wsum[0][f] > 0.0);
-		if (wsum[weak][f] > 0.0)
-			for (l = 0; l < NLEVELS; l++)
-				d->fs.m[f * NLEVELS + l] =
-				    msum[weak][f * NLEVELS + l] / wsum[weak][f];
+		for (l = 0; l < NLEVELS; l++)
+			d->fs.m[f * NLEVELS + l] = (msum[weak][f * NLEVELS +
+			    l] + M_PRIOR * m_prior[f][l]) / (wsum[weak][f] +
+			    M_PRIOR);
 	}
 	crm_fs_update(&d->fs);
 	rc = 0;

@@ -131,6 +131,20 @@ test_expect_success 'file mode: FEBRL subset, pairs F1 at least 0.98' '
 		f = 2 * TP / (T + P); print f; exit !(f >= 0.98) }" febrl.csv
 '
 
+test_expect_success 'file mode: a file of two or five records, too few to learn from' '
+	printf "id,first_name,last_name,email\n1,John,Smith,js@example.com\n2,John,Smith,JS@Example.com\n" >two.csv &&
+	crm-dedupe -q -i two.csv | cut -d, -f1,5 >got &&
+	printf "id,cluster_id\n1,1\n2,1\n" >expect &&
+	test_cmp expect got &&
+	printf "id,first_name,last_name,email,city\n%s\n%s\n%s\n%s\n%s\n" \
+		"1,John,Smith,js@example.com,Boston" "2,John,Smith,john@other.org,Denver" \
+		"3,Anna,Smith,anna@example.com,Boston" "4,Peter,Miller,,Boston" \
+		"5,Petra,Miller,,Boston" >five.csv &&
+	crm-dedupe -i five.csv -p >pairs.csv 2>err &&
+	test "$(wc -l <pairs.csv)" = 1 &&
+	test_grep "5 records, 4 candidate pairs, 0 matching" err
+'
+
 test_expect_success 'file mode: bad input' '
 	printf "id,first_name\n1,Ann\n1,Bob\n" >dup.csv &&
 	test_must_fail 3 crm-dedupe -i dup.csv -I id 2>err &&
