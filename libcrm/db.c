@@ -533,6 +533,9 @@ create_file(const char *path, int flags, struct crm_error *err)
 	struct stat sb;
 	int fd;
 
+	if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+		return crm_error_set(err, CRM_EFAIL, "%s: a symbolic link: crm"
+		    " opens a database only by the file's own name", path);
 	if (stat(path, &sb) == 0)
 		return 0;
 	if (errno != ENOENT)
@@ -541,7 +544,8 @@ create_file(const char *path, int flags, struct crm_error *err)
 	if (!(flags & CRM_DB_CREATE))
 		return crm_error_set(err, CRM_EFAIL,
 		    "%s: no such database (crm-add creates one)", path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
 	if (fd < 0 && errno != EEXIST)
 		return crm_error_set(err, CRM_EFAIL, "%s: %s", path,
 		    strerror(errno));
@@ -550,6 +554,41 @@ create_file(const char *path, int flags, struct crm_error *err)
 		close(fd);
 	}
 	return 0;
+}
+
+/*
+ * path with its directory resolved, so that a database in a directory
+ * reached through a symbolic link opens: SQLITE_OPEN_NOFOLLOW refuses a
+ * link anywhere in the path, where what matters is that the file itself
+ * is none.  path itself when the directory does not resolve (SQLite then
+ * says why).  Free it.
+ */
+static char *
+real_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base;
+	char *dir, *real, *out = NULL;
+
+	base = slash != NULL ? slash + 1 : path;
+	if (*base == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0)
+		return strdup(path);
+	if (slash == path)
+		dir = strdup("/");
+	else if (slash != NULL)
+		dir = strndup(path, (size_t)(slash - path));
+	else
+		dir = strdup(".");
+	if (dir == NULL)
+		return NULL;
+	if ((real = realpath(dir, NULL)) == NULL)
+		out = strdup(path);
+	else if (asprintf(&out, "%s%s%s", real, strcmp(real, "/") == 0 ?
+	    "" : "/", base) < 0)
+		out = NULL;
+	free(dir);
+	free(real);
+	return out;
 }
 
 void
@@ -577,7 +616,7 @@ struct crm_db *
 crm_db_open(const char *path, int flags, struct crm_error *err)
 {
 	struct crm_db *db;
-	char sql[64];
+	char sql[64], *real;
 	const char *mode;
 	int rc, tries;
 
@@ -589,14 +628,18 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 	if (create_file(path, flags, err) < 0)
 		return NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
-	    (db->name = strdup(path)) == NULL) {
+	    (db->name = strdup(path)) == NULL ||
+	    (real = real_dir(path)) == NULL) {
+		if (db != NULL)
+			free(db->name);
 		free(db);
 		crm_error_set(err, CRM_EFAIL, "out of memory");
 		return NULL;
 	}
 	/* One connection per thread: no per-call mutex. */
-	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	rc = sqlite3_open_v2(real, &db->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
+	free(real);
 	if (rc != SQLITE_OK) {
 		crm_error_set(err, CRM_EFAIL, "%s: %s", path,
 		    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));

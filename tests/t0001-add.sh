@@ -19,6 +19,22 @@ test_expect_success 'database is created mode 0600' '
 	test "$(stat -c %a crm.db)" = 600
 '
 
+test_expect_success 'a database in a linked directory opens; a linked database file does not' '
+	mkdir real &&
+	ln -s real linkdir &&
+	printf "external_id\nL1\n" | crm-add -q -d linkdir/l.db &&
+	test "$(stat -c %a real/l.db)" = 600 &&
+	test "$(crm-export -d linkdir/l.db -c external_id | tail -1)" = L1 &&
+	ln -s real/l.db linked.db &&
+	test_must_fail 1 crm-export -d linked.db 2>err &&
+	test_grep "linked.db: a symbolic link" err &&
+	ln -s real/new.db dangling.db &&
+	printf "external_id\nL2\n" >l2.csv &&
+	test_must_fail 1 crm-add -d dangling.db l2.csv 2>err &&
+	test_grep "dangling.db: a symbolic link" err &&
+	test ! -e real/new.db
+'
+
 test_expect_success 'values are normalised' '
 	crm-export -c external_id,email,phone,country,stage,attr.tier >out &&
 	cat >expect <<-EOF &&
