@@ -121,6 +121,17 @@ test_expect_success 'stored scores keep the foreign keys; a merge cycle scores n
 	test "$(sql "select count(*) from scores")" = 2357
 '
 
+test_expect_success 'overlapping scorings (cron) wait for each other and agree' '
+	crm-churn score -q -m 1 >o1.csv & p1=$!
+	crm-churn score -q -m 1 >o2.csv & p2=$!
+	crm-churn score -q -n -m 1 >o3.csv & p3=$!
+	wait $p1 && wait $p2 && wait $p3 &&
+	test_cmp o1.csv o2.csv &&
+	test_cmp o1.csv o3.csv &&
+	test "$(sql "pragma integrity_check")" = ok &&
+	test "$(sql "select count(*) from scores")" = 2357
+'
+
 test_expect_success 'a failed write of the scores stores none of them' '
 	sql "select group_concat(contact_id || p_alive || scored_at) from scores" >before &&
 	n=$(sql "select count(*) from audit") &&
