@@ -1,5 +1,5 @@
 # crm - customer relationship management toolkit
-# make [all|check|bench|fuzz|demo|install|uninstall|clean]
+# make [all|check|bench|fuzz|reliability|demo|install|uninstall|clean]
 #      [DEVELOPER=1] [SANITIZE=address,undefined] [PREFIX=...] [DESTDIR=...]
 
 VERSION   = 0.1.0
@@ -79,6 +79,14 @@ bench: all
 fuzz:
 	./scripts/fuzz
 
+# Longer than make check's short rounds, bounded to about six minutes:
+# imports and scorings killed at random moments, cron jobs piled up,
+# and each fuzz target for FUZZ_SECONDS (20 here).  .ci/run calls it.
+reliability: all
+	./scripts/crash-test -n 30 -t 150
+	./scripts/concurrency-test -r 10 -t 150
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} ./scripts/fuzz
+
 demo: all
 	./scripts/demo
 
@@ -101,4 +109,4 @@ clean:
 	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags
 	rm -rf tests/trash.* bench-out fuzz-out
 
-.PHONY: all check bench fuzz demo lint install uninstall clean FORCE
+.PHONY: all check bench fuzz reliability demo lint install uninstall clean FORCE
