@@ -214,6 +214,27 @@ static const char *const migrations[] = {
 	/* The few erased contacts, found without a scan of them all. */
 	"CREATE INDEX contacts_erased ON contacts(id)"
 	"  WHERE erased_at IS NOT NULL;",
+
+	/*
+	 * 4 -> 5: the retention horizon in a row of its own.  It was read
+	 * from crm-forget's audit entries, which an administrator may well
+	 * prune; then a re-import would have brought back what retention
+	 * purged.  The latest horizon there, if any, carries over.
+	 */
+	"CREATE TABLE retention ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  before INTEGER NOT NULL,"
+	"  mode TEXT NOT NULL CHECK (mode = 'purge' OR mode = 'anonymise'),"
+	"  set_at INTEGER NOT NULL"
+	");"
+	"INSERT INTO retention (id, before, mode, set_at)"
+	"  SELECT 1, CAST(json_extract(counts, '$.before') AS INTEGER),"
+	"    CASE json_extract(counts, '$.mode') WHEN 'anonymise'"
+	"    THEN 'anonymise' ELSE 'purge' END, at"
+	"  FROM audit WHERE program = 'crm-forget' AND json_valid(counts)"
+	"    AND json_extract(counts, '$.before') IS NOT NULL"
+	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
+	"  LIMIT 1;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1150,6 +1150,7 @@ int
 crm_retention_run(struct crm_db *db, enum crm_retention_mode mode,
     int64_t before, struct crm_retention_stats *st, struct crm_error *err)
 {
+	sqlite3_stmt *q;
 	char t[21];
 
 	memset(st, 0, sizeof(*st));
@@ -1161,10 +1162,23 @@ crm_retention_run(struct crm_db *db, enum crm_retention_mode mode,
 	}
 	if (crm_db_exec(db, "PRAGMA secure_delete = ON", err) < 0)
 		return -1;
-	if (mode == CRM_RETAIN_ANONYMISE)
-		return anonymise(db, st, err);
-	return run_sql(db, "DELETE FROM interactions WHERE at < ?1", before,
-	    &st->purged, err);
+	if ((mode == CRM_RETAIN_ANONYMISE ? anonymise(db, st, err) :
+	    run_sql(db, "DELETE FROM interactions WHERE at < ?1", before,
+	    &st->purged, err)) < 0)
+		return -1;
+	/* The horizon only moves forward: see crm_retention_horizon(). */
+	if ((q = crm_db_stmt(db, "INSERT INTO retention (id, before, mode,"
+	    " set_at) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET"
+	    " before = excluded.before, mode = excluded.mode,"
+	    " set_at = excluded.set_at WHERE excluded.before >"
+	    " retention.before", err)) == NULL ||
+	    crm_db_bind_int(db, q, 1, before, err) < 0 ||
+	    crm_db_bind_text(db, q, 2, mode == CRM_RETAIN_ANONYMISE ?
+	    "anonymise" : "purge", err) < 0 ||
+	    crm_db_bind_int(db, q, 3, crm_now(), err) < 0 ||
+	    crm_db_step(db, q, err) < 0)
+		return -1;
+	return 0;
 }
 
 int
@@ -1187,10 +1201,8 @@ crm_retention_horizon(struct crm_db *db, int64_t *before,
 	int rc;
 
 	*before = 0;
-	if ((st = crm_db_stmt(db, "SELECT max(CAST(json_extract(counts,"
-	    " '$.before') AS INTEGER)) FROM audit WHERE program = 'crm-forget'"
-	    " AND counts IS NOT NULL", err)) == NULL ||
-	    (rc = crm_db_step(db, st, err)) < 0)
+	if ((st = crm_db_stmt(db, "SELECT before FROM retention WHERE id = 1",
+	    err)) == NULL || (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	if (rc == 1) {
 		*before = sqlite3_column_int64(st, 0);

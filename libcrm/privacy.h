@@ -179,10 +179,11 @@ int crm_privacy_list(struct crm_db *db, struct crm_out *o,
  * channel and period (crm-log stats, crm-report) count them.  It is made
  * by the first anonymising run that has rows to move.
  *
- * The horizon is written to the run's audit entry, "before" in its
- * counts, and crm_retention_horizon() gives the latest one, so that an
- * importer can leave older records out instead of bringing back what was
- * purged or anonymised.
+ * The horizon is kept in the retention table (and written to the run's
+ * audit entry, "before" in its counts); crm_retention_horizon() gives the
+ * latest, so that an importer can leave older records out instead of
+ * bringing back what was purged or anonymised.  A run with an earlier
+ * horizon than one before it leaves the later one.
  */
 #define CRM_RETENTION_PLACEHOLDER "{\"crm\":\"anonymised interactions\"}"
 
@@ -214,10 +215,7 @@ int crm_retention_counts(enum crm_retention_mode mode,
     const struct crm_retention_stats *st, struct crm_buf *out,
     struct crm_error *err);
 
-/*
- * The retention horizon: the latest "before" of crm-forget's audit
- * entries, 0 if it never ran one.  One scan of the audit table.
- */
+/* The retention horizon, 0 if crm-forget never set one. */
 int crm_retention_horizon(struct crm_db *db, int64_t *before,
     struct crm_error *err);
 

@@ -466,6 +466,26 @@ test_expect_success 'retention: purge removes a note from the database and -wal'
 	test "$(sql "SELECT count(*) FROM interactions")" = 1
 '
 
+test_expect_success 'retention: a database of schema 4 carries its horizon over from the audit' '
+	h=$(sql "SELECT before FROM retention") &&
+	test "$h" = "$(sql "SELECT max(json_extract(counts, '\''$.before'\'')) FROM audit WHERE program = '\''crm-forget'\''")" &&
+	test "$(sql "SELECT mode FROM retention")" = purge &&
+	sql "DROP TABLE retention; PRAGMA user_version = 4" &&
+	crm-log -q old.csv &&
+	test "$(sql "SELECT before || mode FROM retention")" = "${h}purge" &&
+	test "$(sql "PRAGMA user_version")" = 5 &&
+	test "$(sql "SELECT count(*) FROM interactions")" = 1
+'
+
+test_expect_success 'retention: pruning the audit log does not let old records back in' '
+	h=$(sql "SELECT before FROM retention") &&
+	sql "DELETE FROM audit WHERE program = '\''crm-forget'\''" &&
+	crm-log -q old.csv recent.csv &&
+	test "$(sql "SELECT count(*) FROM interactions WHERE at < $(sql "SELECT before FROM retention")")" = 0 &&
+	crm-forget -q -b 2020-01-01 &&
+	test "$(sql "SELECT before FROM retention")" = "$h"
+'
+
 test_expect_success 'retention: waits for a concurrent writer, then runs' '
 	rm -f locked &&
 	{ (printf "BEGIN IMMEDIATE;\n.shell touch locked\n"
