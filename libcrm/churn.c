@@ -1560,7 +1560,7 @@ struct scoring {
 	const struct crm_churn_score_opts *opts;
 	const struct crm_churn_base *b;
 	const double *pa, *e, *vf;
-	_Atomic int failed;		/* FAILED_*: the first half to fail */
+	_Atomic int failed;	/* FAILED_*: the first half to fail */
 };
 
 /*

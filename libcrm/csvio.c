@@ -741,7 +741,8 @@ out_header(struct crm_out *o, const char *const *names,
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			putc_unlocked(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
+			putc_unlocked(o->fmt == CRM_FMT_TSV ? '\t' : ',',
+			    o->fp);
 		if (o->fmt == CRM_FMT_TSV)
 			put_tsv(o->fp, names[i], 0);
 		else
@@ -797,7 +798,8 @@ out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 				fputs_unlocked("null", o->fp);
 			else if (o->types[i] == CRM_COL_BOOL &&
 			    (strcmp(v, "1") == 0 || strcmp(v, "0") == 0))
-				fputs_unlocked(v[0] == '1' ? "true" : "false", o->fp);
+				fputs_unlocked(v[0] == '1' ? "true" : "false",
+				    o->fp);
 			else if (o->types[i] == CRM_COL_NUM && is_number(v))
 				fputs_unlocked(v, o->fp);
 			else if (o->types[i] == CRM_COL_JSON)
@@ -820,7 +822,8 @@ out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 		    !(o->types[i] == CRM_COL_NUM && is_number(v));
 
 		if (i > 0)
-			putc_unlocked(o->fmt == CRM_FMT_TSV ? '\t' : ',', o->fp);
+			putc_unlocked(o->fmt == CRM_FMT_TSV ? '\t' : ',',
+			    o->fp);
 		if (o->fmt == CRM_FMT_TSV)
 			put_tsv(o->fp, v, safe);
 		else
