@@ -660,7 +660,10 @@ base_load(struct crm_db *db, const struct crm_churn_base_opts *opts,
 		return NULL;
 	}
 	b->unit_days = opts->unit_days;
-	/* Before any read transaction, or SQLite goes on with pread(). */
+	/*
+	 * Before the read transaction below: set after it had read, the
+	 * reads went on with pread() (strace shows it).
+	 */
 	if (crm_db_exec(db, sql_mmap, err) < 0)
 		goto fail;
 	/* Both threads see one snapshot, a transaction of db's. */
