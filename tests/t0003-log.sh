@@ -110,6 +110,11 @@ test_expect_success 'an interaction for a merged contact goes to the survivor' '
 	test "$(sql "select c.external_id from interactions i join contacts c on c.id = i.contact_id where ref = '\''M1'\''")" = C1
 '
 
+test_expect_success 'imports leave every foreign key intact (they write with the check off)' '
+	test "$(sql "pragma foreign_key_check")" = "" &&
+	test "$(sql "select count(*) from interactions i left join contacts c on c.id = i.contact_id where c.id is null")" = 0
+'
+
 test_expect_success 'show: a timeline newest first, merged histories included' '
 	crm-log show C1 -c web >out &&
 	cat >expect <<-\EOF &&
