@@ -67,6 +67,9 @@ struct crm_logger {
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
 	struct cache_slot *cache;
+	int64_t *odd;		/* contacts merged away or erased, sorted */
+	size_t nodd;
+	int odd_loaded;
 };
 
 const char *
@@ -140,6 +143,7 @@ crm_logger_free(struct crm_logger *lg)
 	for (i = 0; i < CACHE_SLOTS; i++)
 		free(lg->cache[i].key);
 	free(lg->cache);
+	free(lg->odd);
 	crm_buf_release(&lg->key);
 	crm_buf_release(&lg->tmp);
 	crm_buf_release(&lg->hashin);
@@ -339,6 +343,83 @@ done:
 	return rc;
 }
 
+/*
+ * The contacts merged away or erased, read once in the import's
+ * transaction from their two small partial indexes: any other contact an
+ * external_id names is the answer itself, which its unique index gives
+ * without a read of the contact's row.
+ */
+static int
+load_odd(struct crm_logger *lg, struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	size_t a = 0;
+	int rc;
+
+	lg->odd_loaded = 1;
+	if ((st = crm_db_stmt(lg->db, "SELECT id FROM contacts WHERE"
+	    " merged_into IS NOT NULL UNION SELECT id FROM contacts WHERE"
+	    " erased_at IS NOT NULL ORDER BY 1", err)) == NULL)
+		return -1;
+	while ((rc = crm_db_step(lg->db, st, err)) == 1) {
+		if (lg->nodd == a) {
+			int64_t *p;
+
+			a = a ? 2 * a : 256;
+			if ((p = reallocarray(lg->odd, a, sizeof(*p))) ==
+			    NULL) {
+				sqlite3_reset(st);
+				return crm_error_set(err, CRM_EFAIL,
+				    "out of memory");
+			}
+			lg->odd = p;
+		}
+		lg->odd[lg->nodd++] = sqlite3_column_int64(st, 0);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+is_odd(const struct crm_logger *lg, int64_t id)
+{
+	size_t lo = 0, hi = lg->nodd;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lg->odd[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < lg->nodd && lg->odd[lo] == id;
+}
+
+/*
+ * By external_id: 1 and *id if it names a contact neither merged nor
+ * erased, else 0 (none, or one for lookup() to follow).
+ */
+static int
+plain_ext(struct crm_logger *lg, const char *v, int64_t *id,
+    struct crm_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!lg->odd_loaded && load_odd(lg, err) < 0)
+		return -1;
+	if ((st = crm_db_stmt(lg->db, "SELECT id FROM contacts WHERE"
+	    " external_id = ?", err)) == NULL ||
+	    crm_db_bind_text(lg->db, st, 1, v, err) < 0 ||
+	    (rc = crm_db_step(lg->db, st, err)) < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return !is_odd(lg, *id);
+}
+
 /* The record's contact: external_id, else email, else phone. */
 static int
 contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
@@ -351,7 +432,7 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	struct cache_slot *slot;
 	const char *v = NULL;
 	uint64_t h;
-	int k, e164;
+	int k, e164, rc;
 
 	for (k = 0; k < 3; k++) {
 		const char *raw = crm_csv_field(r, lg->idx[k]);
@@ -384,7 +465,9 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		*id = slot->id;
 		return 0;
 	}
-	if (lookup(lg->db, names[k], sqls[k], v, id, err) < 0)
+	rc = k == 0 ? plain_ext(lg, v, id, err) : 0;
+	if (rc < 0 || (rc == 0 && lookup(lg->db, names[k], sqls[k], v, id,
+	    err) < 0))
 		return -1;
 	if (*id == 0) {
 		int listed;
