@@ -97,7 +97,7 @@ main(int argc, char **argv)
 	argv += optind;
 
 	crm_batch_check_inputs(argc, argv);
-	crm_db_bulk();
+	crm_batch_bulk(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	if ((imp = crm_importer_new(db, &opts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects, cli.excel_safe,

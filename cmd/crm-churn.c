@@ -1,6 +1,8 @@
 /*
  * crm-churn - who is leaving, how much they will buy, what they are worth.
  */
+#include <sys/stat.h>
+
 #include <getopt.h>
 #include <malloc.h>
 #include <math.h>
@@ -323,8 +325,12 @@ main(int argc, char **argv)
 		crm_churn_base_free(b);
 	} else if (strcmp(cmd, "score") == 0) {
 		struct crm_churn_score_stats st;
+		struct stat sb;
 
-		crm_db_bulk();
+		/* The page cache block pays off on a large database only. */
+		if (stat(crm_db_path(cli.db_opt), &sb) == 0 &&
+		    sb.st_size >= (off_t)16 << 20)
+			crm_db_bulk();
 		db = crm_cli_db(&cli, 0);
 		so.store = !dry;
 		/*

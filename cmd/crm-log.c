@@ -220,7 +220,7 @@ main(int argc, char **argv)
 	}
 
 	crm_batch_check_inputs(argc, argv);
-	crm_db_bulk();
+	crm_batch_bulk(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	/*
 	 * Foreign keys are off for the import's transaction: every contact

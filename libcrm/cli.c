@@ -451,6 +451,30 @@ crm_batch_check_inputs(int argc, char **argv)
 		}
 }
 
+#define BULK_MIN ((off_t)1 << 20)
+
+void
+crm_batch_bulk(int argc, char **argv)
+{
+	struct stat sb;
+	off_t total = 0;
+	int i, rc;
+
+	for (i = 0; i < (argc ? argc : 1); i++) {
+		if (argc == 0 || strcmp(argv[i], "-") == 0)
+			rc = fstat(STDIN_FILENO, &sb);
+		else
+			rc = stat(argv[i], &sb);
+		if (rc < 0 || !S_ISREG(sb.st_mode)) {
+			total = BULK_MIN;
+			break;
+		}
+		total += sb.st_size;
+	}
+	if (total >= BULK_MIN)
+		crm_db_bulk();
+}
+
 void
 crm_batch_end(struct crm_cli *c, struct crm_db *db, struct crm_rejects *rj,
     int dry, const char *counts_json)

@@ -154,6 +154,15 @@ void crm_batch_file(struct crm_cli *c, struct crm_db *db,
 void crm_batch_check_inputs(int argc, char **argv);
 
 /*
+ * crm_db_bulk() when the inputs (none: standard input) are big enough to
+ * gain from it: 1 MiB of files or more, or a standard input that is not a
+ * regular file (a pipe may carry anything).  A small import then neither
+ * pays the page cache block's setup (a tenth of a second) nor holds its
+ * 64 MiB.  Call before the database is opened.
+ */
+void crm_batch_bulk(int argc, char **argv);
+
+/*
  * End the batch: close the rejects file, then roll back (dry) or audit
  * with counts_json and commit, then put the rejects file in place; with
  * -q, still warn when records were rejected.  Dies on failure.

@@ -35,6 +35,17 @@ test_expect_success 'a database in a linked directory opens; a linked database f
 	test ! -e real/new.db
 '
 
+test_expect_success 'a small import stays small; a large one gets the page cache block' '
+	printf "external_id\nS1\nS2\n" >small.csv &&
+	/usr/bin/time -f %M -o rss crm-add -q -d small.db small.csv &&
+	{ grep -q fsanitize "$TOP/.build-flags" || test "$(cat rss)" -lt 40000; } &&
+	awk "BEGIN { print \"external_id\"; for (i = 0; i < 120000; i++) printf \"B%07d\n\", i }" >big.csv &&
+	/usr/bin/time -f %M -o rss crm-add -q -d big.db big.csv &&
+	test "$(cat rss)" -gt 65536 &&
+	printf "external_id\nS3\n" | /usr/bin/time -f %M -o rss crm-add -q -d small.db &&
+	test "$(cat rss)" -gt 65536
+'
+
 test_expect_success 'values are normalised' '
 	crm-export -c external_id,email,phone,country,stage,attr.tier >out &&
 	cat >expect <<-EOF &&
