@@ -347,7 +347,8 @@ done:
  * The contacts merged away or erased, read once in the import's
  * transaction from their two small partial indexes: any other contact an
  * external_id names is the answer itself, which its unique index gives
- * without a read of the contact's row.
+ * without a read of the contact's row; so does an email or phone that only
+ * one contact has.
  */
 static int
 load_odd(struct crm_logger *lg, struct crm_error *err)
@@ -395,12 +396,19 @@ is_odd(const struct crm_logger *lg, int64_t id)
 	return lo < lg->nodd && lg->odd[lo] == id;
 }
 
+static const char *const sql_plain[] = {
+	"SELECT id FROM contacts WHERE external_id = ?",
+	"SELECT id FROM contacts WHERE email = ? LIMIT 2",
+	"SELECT id FROM contacts WHERE phone = ? LIMIT 2",
+};
+
 /*
- * By external_id: 1 and *id if it names a contact neither merged nor
- * erased, else 0 (none, or one for lookup() to follow).
+ * By key k (external_id, email, phone): 1 and *id if the key's index
+ * gives one contact and it is neither merged nor erased, else 0 (none,
+ * several, or one for lookup() to follow).
  */
 static int
-plain_ext(struct crm_logger *lg, const char *v, int64_t *id,
+plain_key(struct crm_logger *lg, int k, const char *v, int64_t *id,
     struct crm_error *err)
 {
 	sqlite3_stmt *st;
@@ -408,15 +416,17 @@ plain_ext(struct crm_logger *lg, const char *v, int64_t *id,
 
 	if (!lg->odd_loaded && load_odd(lg, err) < 0)
 		return -1;
-	if ((st = crm_db_stmt(lg->db, "SELECT id FROM contacts WHERE"
-	    " external_id = ?", err)) == NULL ||
+	if ((st = crm_db_stmt(lg->db, sql_plain[k], err)) == NULL ||
 	    crm_db_bind_text(lg->db, st, 1, v, err) < 0 ||
 	    (rc = crm_db_step(lg->db, st, err)) < 0)
 		return -1;
 	if (rc == 0)
 		return 0;
 	*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if ((rc = crm_db_step(lg->db, st, err)) != 0) {
+		sqlite3_reset(st);
+		return rc < 0 ? -1 : 0;
+	}
 	return !is_odd(lg, *id);
 }
 
@@ -465,7 +475,7 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		*id = slot->id;
 		return 0;
 	}
-	rc = k == 0 ? plain_ext(lg, v, id, err) : 0;
+	rc = plain_key(lg, k, v, id, err);
 	if (rc < 0 || (rc == 0 && lookup(lg->db, names[k], sqls[k], v, id,
 	    err) < 0))
 		return -1;
