@@ -327,8 +327,11 @@ main(int argc, char **argv)
 		struct crm_churn_score_stats st;
 		struct stat sb;
 
-		/* The page cache block pays off on a large database only. */
-		if (stat(crm_db_path(cli.db_opt), &sb) == 0 &&
+		/*
+		 * The page cache block pays off when storing the scores of a
+		 * large database only (the reads go through the map).
+		 */
+		if (!dry && stat(crm_db_path(cli.db_opt), &sb) == 0 &&
 		    sb.st_size >= (off_t)16 << 20)
 			crm_db_bulk();
 		db = crm_cli_db(&cli, 0);
