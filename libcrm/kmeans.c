@@ -70,9 +70,8 @@ rowcmp(const void *a, const void *b)
 	return 0;
 }
 
-/* The number of distinct points, or (size_t)-1 on ENOMEM. */
-static size_t
-distinct(const double *x, size_t n, size_t d)
+size_t
+crm_kmeans_distinct(const double *x, size_t n, size_t d)
 {
 	struct rowref *r;
 	size_t i, c = 0;
@@ -361,7 +360,7 @@ crm_kmeans_fit(const double *x, size_t n, size_t d,
 	if (n < k)
 		return crm_error_set(err, CRM_EDATA, "k-means: %zu clusters"
 		    " asked for, but there are only %zu points", k, n);
-	if ((nd = distinct(x, n, d)) == (size_t)-1)
+	if ((nd = crm_kmeans_distinct(x, n, d)) == (size_t)-1)
 		return crm_error_set(err, CRM_EFAIL, "k-means: %s",
 		    strerror(errno));
 	if (nd < k)

@@ -82,6 +82,9 @@ void crm_kmeans_release(struct crm_kmeans *km);
 int crm_kmeans_order(struct crm_kmeans *km, const double *key,
     struct crm_error *err);
 
+/* The number of distinct points among the n; (size_t)-1 on ENOMEM. */
+size_t crm_kmeans_distinct(const double *x, size_t n, size_t d);
+
 /*
  * Standardise the n rows of x in place, column by column, to z-scores:
  * (v - mean) / sd with the population standard deviation (divided by n),
