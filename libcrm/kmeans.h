@@ -19,7 +19,10 @@
  * lower-numbered centre), every centre moves to the mean of its points,
  * until no point changes cluster or max_iter steps were made.  A cluster
  * left empty takes the point farthest from its own centre (a tie to the
- * lower-numbered point), which is never alone in its cluster.
+ * lower-numbered point); should that empty the point's cluster, it is
+ * refilled the same way, which ends since each move puts one more point
+ * on its centre.  Without convergence the centres are still the means of
+ * the clusters returned.
  *
  * n_init runs, one after the other from the same stream, and the one with
  * the lowest inertia (the sum of squared distances of the points to their
