@@ -1,6 +1,6 @@
 /*
- * crm-segment - RFM, rule-based selections, profitability, baskets and
- * saved segments.
+ * crm-segment - RFM, k-means on RFM, rule-based selections, profitability,
+ * baskets and saved segments.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,6 +16,8 @@ static const char usage[] =
     "crm-segment rfm [-d db] [-f format] [--as-of date] [--average]\n"
     "[--explain] [--map file] [--r-cuts a,b,c,d] [--f-cuts a,b,c,d]\n"
     "[--m-cuts a,b,c,d]\n"
+    "crm-segment kmeans [-d db] [-f format] [--as-of date] [--average]\n"
+    "[--explain] [-k clusters] [--seed n]\n"
     "crm-segment select [-d db] [-f format] [--as-of date] -w expr\n"
     "crm-segment profit [-d db] [-f format] [--as-of date] [-b by]\n"
     "crm-segment pairs [-d db] [-f format] [--category] [-s min-support]\n"
@@ -24,7 +26,7 @@ static const char usage[] =
     "crm-segment list | show name | drop name [-d db] [-f format]";
 
 enum { OPT_ASOF = 0x2000, OPT_AVG, OPT_EXPLAIN, OPT_MAP, OPT_RCUTS,
-    OPT_FCUTS, OPT_MCUTS, OPT_CATEGORY, OPT_REPLACE };
+    OPT_FCUTS, OPT_MCUTS, OPT_CATEGORY, OPT_REPLACE, OPT_SEED };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -32,6 +34,7 @@ static const struct option longopts[] = {
 	{ "average", no_argument, NULL, OPT_AVG },
 	{ "by", required_argument, NULL, 'b' },
 	{ "category", no_argument, NULL, OPT_CATEGORY },
+	{ "clusters", required_argument, NULL, 'k' },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "f-cuts", required_argument, NULL, OPT_FCUTS },
 	{ "m-cuts", required_argument, NULL, OPT_MCUTS },
@@ -39,6 +42,7 @@ static const struct option longopts[] = {
 	{ "min-support", required_argument, NULL, 's' },
 	{ "r-cuts", required_argument, NULL, OPT_RCUTS },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "where", required_argument, NULL, 'w' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -120,6 +124,7 @@ int
 main(int argc, char **argv)
 {
 	struct crm_rfm_opts ro;
+	struct crm_kmeans_opts ko;
 	struct crm_rfm_map *map = NULL;
 	struct crm_buf explain = CRM_BUF_INIT(1 << 16);
 	struct crm_error err;
@@ -136,11 +141,17 @@ main(int argc, char **argv)
 	crm_error_clear(&err);
 	memset(&ro, 0, sizeof(ro));
 	ro.kind = "purchase";
-	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "b:s:w:",
+	memset(&ko, 0, sizeof(ko));
+	ko.k = 4;
+	ko.seed = 1;
+	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "b:k:s:w:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			by = optarg;
+			break;
+		case 'k':
+			ko.k = (size_t)crm_cli_num("-k", optarg, 1, 1000);
 			break;
 		case 's': {
 			char *end;
@@ -187,6 +198,10 @@ main(int argc, char **argv)
 		case OPT_REPLACE:
 			replace = 1;
 			break;
+		case OPT_SEED:
+			ko.seed = (uint64_t)crm_cli_num("--seed", optarg, 0,
+			    INT64_MAX);
+			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||
 			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
@@ -201,7 +216,8 @@ main(int argc, char **argv)
 	if (ro.asof == 0)
 		ro.asof = crm_now();
 
-	if (strcmp(cmd, "rfm") == 0 || strcmp(cmd, "select") == 0 ||
+	if (strcmp(cmd, "rfm") == 0 || strcmp(cmd, "kmeans") == 0 ||
+	    strcmp(cmd, "select") == 0 ||
 	    strcmp(cmd, "profit") == 0 || strcmp(cmd, "pairs") == 0 ||
 	    strcmp(cmd, "list") == 0 || strcmp(cmd, "show") == 0) {
 		struct crm_expr *e = NULL;
@@ -224,6 +240,8 @@ main(int argc, char **argv)
 		    crm_cli_out_auto(&cli) : crm_cli_out(&cli);
 		if ((strcmp(cmd, "rfm") == 0 ? crm_rfm(db, &ro, o, explain_on ?
 		    &explain : NULL, &err) :
+		    strcmp(cmd, "kmeans") == 0 ? crm_rfm_kmeans(db, &ro, &ko, o,
+		    explain_on ? &explain : NULL, &err) :
 		    strcmp(cmd, "select") == 0 ? crm_segment_select(db, e, o,
 		    &count, &err) :
 		    strcmp(cmd, "profit") == 0 ? crm_profit(db, by, &ro, o,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kmeans.h"
 #include "norm.h"
 #include "segment.h"
 
@@ -1388,4 +1389,218 @@ crm_segment_rules(struct crm_db *db, char ***names, size_t *n,
 	}
 	*names = v;
 	return step < 0 ? -1 : 0;
+}
+
+/* k-means on RFM */
+
+/* A contact's row kept for crm_rfm_kmeans(); strings in an arena. */
+struct kmrow {
+	int64_t id, recency, frequency;
+	double monetary;
+	size_t ext, email;	/* offsets in the arena, or (size_t)-1 */
+};
+
+struct kmrows {
+	struct kmrow *r;
+	size_t n, alloc, buyers;
+	struct crm_buf arena;
+};
+
+static size_t
+keep_str(struct crm_buf *a, const char *s, struct crm_error *err)
+{
+	size_t off = a->len;
+
+	if (s == NULL)
+		return (size_t)-1;
+	if (crm_buf_add(a, s, strlen(s) + 1, err) < 0)
+		return (size_t)-2;
+	return off;
+}
+
+static int
+keep_row(void *arg, const struct crm_rfm_row *row, struct crm_error *err)
+{
+	struct kmrows *k = arg;
+	struct kmrow *x;
+
+	if (k->n == k->alloc) {
+		size_t a = k->alloc ? k->alloc * 2 : 1024;
+
+		if ((x = reallocarray(k->r, a, sizeof(*x))) == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		k->r = x;
+		k->alloc = a;
+	}
+	x = &k->r[k->n];
+	x->id = row->id;
+	x->recency = row->recency;
+	x->frequency = row->frequency;
+	x->monetary = row->monetary;
+	if ((x->ext = keep_str(&k->arena, row->external_id, err)) ==
+	    (size_t)-2 ||
+	    (x->email = keep_str(&k->arena, row->email, err)) == (size_t)-2)
+		return -1;
+	k->buyers += row->frequency > 0;
+	k->n++;
+	return 0;
+}
+
+/* log(1 + v), mirrored for a negative total (refunds), so that the
+ * transform is defined and keeps the order everywhere. */
+static double
+slog1p(double v)
+{
+	return v < 0 ? -log1p(-v) : log1p(v);
+}
+
+/* Per cluster: size, share and the means of the members, in days and
+ * money, which a reader can act on where z-scores mean little. */
+static int
+explain_kmeans(struct crm_buf *ex, const struct kmrows *k,
+    const struct crm_kmeans *km, const double *mean3,
+    const struct crm_kmeans_opts *ko, int64_t asof, struct crm_error *err)
+{
+	char day[11];
+	size_t c;
+
+	crm_format_date(asof, day);
+	if (crm_buf_addf(ex, err, "as of %s: %zu contacts, %zu with"
+	    " purchases\n", day, k->n, k->buyers) < 0 ||
+	    crm_buf_addf(ex, err, "k = %zu, seed %llu, best of %d runs:"
+	    " inertia %.4f, %d iteration%s%s\n", km->k,
+	    (unsigned long long)ko->seed, ko->n_init > 0 ? ko->n_init :
+	    CRM_KMEANS_N_INIT, km->inertia, km->iterations,
+	    km->iterations == 1 ? "" : "s", km->converged ? "" :
+	    " (stopped before it converged)") < 0)
+		return -1;
+	for (c = 0; c < km->k; c++)
+		if (crm_buf_addf(ex, err, "cluster %zu: %zu buyer%s (%.1f%%):"
+		    " recency %.1f days, frequency %.2f, monetary %.2f\n",
+		    c + 1, km->size[c], km->size[c] == 1 ? "" : "s",
+		    100.0 * (double)km->size[c] / (double)km->n, mean3[c * 3],
+		    mean3[c * 3 + 1], mean3[c * 3 + 2]) < 0)
+			return -1;
+	return 0;
+}
+
+int
+crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
+    const struct crm_kmeans_opts *ko, struct crm_out *o,
+    struct crm_buf *explain, struct crm_error *err)
+{
+	static const char *const names[] = { "id", "external_id", "email",
+	    "recency", "frequency", "monetary", "cluster", "distance" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM };
+	struct kmrows k;
+	struct crm_kmeans km;
+	double *x = NULL, *mean3 = NULL, *key = NULL;
+	size_t i, j, c, nd;
+	int rc = -1;
+
+	memset(&k, 0, sizeof(k));
+	memset(&km, 0, sizeof(km));
+	crm_buf_init(&k.arena, (size_t)1 << 34);
+	if (crm_rfm_each(db, opts, keep_row, &k, NULL, err) < 0)
+		goto done;
+	if (k.buyers == 0) {
+		crm_error_set(err, CRM_EDATA, "no contact has purchases to"
+		    " cluster");
+		goto done;
+	}
+	if ((x = calloc(k.buyers * 3, sizeof(*x))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	for (i = j = 0; i < k.n; i++) {
+		if (k.r[i].frequency == 0)
+			continue;
+		x[j * 3] = log1p((double)k.r[i].recency);
+		x[j * 3 + 1] = log1p((double)k.r[i].frequency);
+		x[j * 3 + 2] = slog1p(k.r[i].monetary);
+		j++;
+	}
+	crm_kmeans_standardise(x, k.buyers, 3, NULL, NULL);
+	/* Checked here to say it in the user's terms: customers, not
+	 * points. */
+	if ((nd = crm_kmeans_distinct(x, k.buyers, 3)) == (size_t)-1) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	if (nd < ko->k) {
+		crm_error_set(err, CRM_EDATA, "%zu clusters asked for, but the"
+		    " %zu contacts with purchases have only %zu distinct"
+		    " recency, frequency and monetary values", ko->k,
+		    k.buyers, nd);
+		goto done;
+	}
+	if (crm_kmeans_fit(x, k.buyers, 3, ko, &km, err) < 0)
+		goto done;
+
+	/* Number the clusters by their members' mean spend, highest
+	 * first: cluster 1 holds the best customers. */
+	mean3 = calloc(km.k * 3, sizeof(*mean3));
+	key = calloc(km.k, sizeof(*key));
+	if (mean3 == NULL || key == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	for (i = j = 0; i < k.n; i++) {
+		if (k.r[i].frequency == 0)
+			continue;
+		key[km.assign[j++]] += k.r[i].monetary;
+	}
+	for (c = 0; c < km.k; c++)
+		key[c] /= (double)km.size[c];
+	if (crm_kmeans_order(&km, key, err) < 0)
+		goto done;
+	for (i = j = 0; i < k.n; i++) {
+		if (k.r[i].frequency == 0)
+			continue;
+		c = km.assign[j++];
+		mean3[c * 3] += (double)k.r[i].recency;
+		mean3[c * 3 + 1] += (double)k.r[i].frequency;
+		mean3[c * 3 + 2] += k.r[i].monetary;
+	}
+	for (c = 0; c < km.k * 3; c++)
+		mean3[c] /= (double)km.size[c / 3];
+
+	if (crm_out_header(o, names, types, 8, err) < 0)
+		goto done;
+	for (i = j = 0; i < k.n; i++) {
+		const struct kmrow *r = &k.r[i];
+		char id[24], rec[24], freq[24], mon[32], cl[24], dist[32];
+		const char *vals[8];
+		int buys = r->frequency > 0;
+
+		vals[0] = fmt_int(id, r->id);
+		vals[1] = r->ext == (size_t)-1 ? NULL : k.arena.s + r->ext;
+		vals[2] = r->email == (size_t)-1 ? NULL : k.arena.s + r->email;
+		vals[3] = buys ? fmt_int(rec, r->recency) : NULL;
+		vals[4] = buys ? fmt_int(freq, r->frequency) : "0";
+		vals[5] = buys ? fmt_cents(mon, r->monetary) : NULL;
+		vals[6] = vals[7] = NULL;
+		if (buys) {
+			vals[6] = fmt_int(cl, (int64_t)km.assign[j] + 1);
+			snprintf(dist, sizeof(dist), "%.4f", km.dist[j]);
+			vals[7] = dist;
+			j++;
+		}
+		if (crm_out_row(o, vals, err) < 0)
+			goto done;
+	}
+	if (explain != NULL && explain_kmeans(explain, &k, &km, mean3, ko,
+	    opts->asof, err) < 0)
+		goto done;
+	rc = 0;
+done:
+	crm_kmeans_release(&km);
+	free(x);
+	free(mean3);
+	free(key);
+	free(k.r);
+	crm_buf_release(&k.arena);
+	return rc;
 }

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "error.h"
 #include "expr.h"
+#include "kmeans.h"
 
 /*
  * RFM.  For each contact (not merged away, not erased): recency in days
@@ -90,6 +91,30 @@ int crm_rfm_each(struct crm_db *db, const struct crm_rfm_opts *opts,
     int (*fn)(void *arg, const struct crm_rfm_row *row,
     struct crm_error *err), void *arg, struct crm_buf *explain,
     struct crm_error *err);
+
+/*
+ * k-means on RFM.  The recency, frequency and monetary value of each
+ * contact with purchases, as crm_rfm_each() gives them with opts, each
+ * taken as log(1 + v) (-log(1 + |v|) for a negative monetary value, from
+ * refunds) to tame the long tail of big spenders and frequent buyers,
+ * then standardised to z-scores so that no measure outweighs the others
+ * by its unit (crm_kmeans_standardise()), and clustered by
+ * crm_kmeans_fit() with ko.  Clusters are numbered from 1 by the mean
+ * monetary value of their members, highest first.
+ *
+ * Writes one row per contact to o, ordered by id: id, external_id, email,
+ * recency, frequency, monetary (as crm_rfm() writes them), cluster and
+ * distance (to the cluster's centre, in z-score units, four decimals);
+ * a contact without purchases has an empty cluster and distance, as it
+ * has empty scores in crm_rfm().  explain, when not NULL, gets lines of
+ * text: the counts, the inertia and iterations of the run kept, and for
+ * each cluster its size, share and the means of its members in days and
+ * money.  Errors: CRM_EDATA when nobody bought or the buyers have fewer
+ * distinct (recency, frequency, monetary) values than ko->k.
+ */
+int crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
+    const struct crm_kmeans_opts *ko, struct crm_out *o,
+    struct crm_buf *explain, struct crm_error *err);
 
 /*
  * Profitability per contact (by == NULL): orders, revenue, average order

@@ -139,6 +139,148 @@ test_expect_success 'save from a list with an unknown contact fails whole' '
 	test_must_fail 2 crm-segment show bad
 '
 
+# k-means checked from outside: the script reads crm-segment kmeans output,
+# takes log(1 + v) of recency, frequency and monetary and z-scores them
+# (population sd) on its own, then checks that each buyer has a cluster,
+# that distance is the distance to the mean of its cluster, and that this
+# centre is the nearest (Lloyd stopped); it prints the number of buyers,
+# the sizes, the inertia and, for k = 2, the least inertia of all 2^n / 2
+# ways to cut the buyers in two.
+cat >kcheck.awk <<'AWK'
+BEGIN { FS = "," }
+NR == 1 { if ($0 != "id,external_id,email,recency,frequency,monetary,cluster,distance") bad = "header"; next }
+$5 == 0 { if ($7 != "" || $8 != "" || $4 != "") bad = "non-buyer " $1; next }
+{
+	if ($7 == "") bad = "no cluster for " $1
+	n++; c[n] = $7; dist[n] = $8; if ($7 > k) k = $7
+	x[n, 1] = log(1 + $4); x[n, 2] = log(1 + $5)
+	x[n, 3] = $6 < 0 ? -log(1 - $6) : log(1 + $6)
+}
+END {
+	for (j = 1; j <= 3; j++) {
+		m = 0; for (i = 1; i <= n; i++) m += x[i, j]; m /= n
+		v = 0; for (i = 1; i <= n; i++) v += (x[i, j] - m) ^ 2
+		sd = sqrt(v / n)
+		for (i = 1; i <= n; i++) z[i, j] = sd > 1e-12 ? (x[i, j] - m) / sd : 0
+	}
+	for (i = 1; i <= n; i++) { size[c[i]]++; for (j = 1; j <= 3; j++) cen[c[i], j] += z[i, j] }
+	for (q = 1; q <= k; q++) { if (!size[q]) bad = "empty cluster " q; for (j = 1; j <= 3; j++) cen[q, j] /= size[q] }
+	for (i = 1; i <= n; i++) {
+		for (q = 1; q <= k; q++) { d[q] = 0; for (j = 1; j <= 3; j++) d[q] += (z[i, j] - cen[q, j]) ^ 2 }
+		if ((sqrt(d[c[i]]) - dist[i]) ^ 2 > 1e-8) bad = "distance of buyer " i
+		for (q = 1; q <= k; q++) if (d[q] < d[c[i]] - 1e-9) bad = "buyer " i " nearer cluster " q
+		inertia += d[c[i]]
+	}
+	if (bad != "") { print "bad: " bad; exit 1 }
+	printf "buyers %d sizes", n; for (q = 1; q <= k; q++) printf " %d", size[q]
+	printf " inertia %.4f", inertia
+	if (k == 2 && n <= 16) {
+		best = -1
+		for (mask = 1; mask < 2 ^ (n - 1); mask++) {
+			delete s; delete cnt; t = 0
+			for (i = 1; i <= n; i++) { g = int(mask / 2 ^ (i - 1)) % 2; cnt[g]++; for (j = 1; j <= 3; j++) s[g, j] += z[i, j] }
+			for (i = 1; i <= n; i++) { g = int(mask / 2 ^ (i - 1)) % 2; for (j = 1; j <= 3; j++) t += (z[i, j] - s[g, j] / cnt[g]) ^ 2 }
+			if (best < 0 || t < best) best = t
+		}
+		printf " best %.4f", best
+	}
+	printf "\n"
+}
+AWK
+
+# As of 2026-11-01 the five buyers are those of the rfm test above.  In
+# log and z-score space the best cut in two, by enumeration, is
+# {A, B, E} (recent) and {D, F} (months ago, little money); the first has
+# the higher mean spend (256.67 against 40.00), so it is cluster 1.
+test_expect_success 'kmeans: two clusters, the best cut, checked from outside' '
+	crm-segment kmeans --as-of 2026-11-01 -k 2 --explain >out 2>err &&
+	cat >expect <<-\EOF &&
+	id,external_id,email,recency,frequency,monetary,cluster,distance
+	1,A,a@x.com,2,3,170.00,1,1.6824
+	2,B,b@x.com,31,1,500.00,1,1.4120
+	3,C,c@x.com,,0,,,
+	4,D,d@x.com,290,2,20.00,2,0.8756
+	5,E,e@x.com,2,1,100.00,1,1.1261
+	6,F,f@x.com,245,1,60.00,2,0.8756
+	EOF
+	test_cmp expect out &&
+	awk -f kcheck.awk out >check &&
+	echo "buyers 5 sizes 3 2 inertia 7.6254 best 7.6254" >expect &&
+	test_cmp expect check &&
+	cat >expect <<-\EOF &&
+	as of 2026-11-01: 6 contacts, 5 with purchases
+	k = 2, seed 1, best of 10 runs: inertia 7.6254, 1 iteration
+	cluster 1: 3 buyers (60.0%): recency 11.7 days, frequency 1.67, monetary 256.67
+	cluster 2: 2 buyers (40.0%): recency 267.5 days, frequency 1.50, monetary 40.00
+	EOF
+	test_cmp expect err
+'
+
+test_expect_success 'kmeans: default k 4, sizes add up, --average as in rfm' '
+	crm-segment kmeans --as-of 2026-11-01 --explain >out 2>err &&
+	awk -f kcheck.awk out >check &&
+	test_grep "^buyers 5 sizes 1 1 1 2 inertia " check &&
+	test_grep "^k = 4, seed 1, " err &&
+	test "$(grep -c "^cluster [1-4]: " err)" = 4 &&
+	test "$(awk "/^cluster [0-9]*: / { n += \$3 } END { print n }" err)" = 5 &&
+	test_grep "^cluster 1: 1 buyer (20.0%): recency 31.0 days, frequency 1.00, monetary 500.00" err &&
+	crm-segment kmeans --as-of 2026-11-01 --average -k 2 >out &&
+	test_grep "^1,A,a@x.com,2,3,56.67,[12]," out &&
+	awk -f kcheck.awk out >check &&
+	test_grep "^buyers 5 sizes" check
+'
+
+test_expect_success 'kmeans: the same seed gives the same bytes, another seed valid rows' '
+	crm-segment kmeans --as-of 2026-11-01 -k 3 --seed 7 >one &&
+	crm-segment kmeans --as-of 2026-11-01 -k 3 --seed 7 >two &&
+	cmp one two &&
+	crm-segment kmeans --as-of 2026-11-01 -k 3 --seed 9223372036854775807 >three &&
+	awk -f kcheck.awk three >check &&
+	test_grep "^buyers 5 sizes [0-9] [0-9] [0-9] inertia" check &&
+	test $(cut -d, -f7 three | grep -c "^[123]$") = 5
+'
+
+test_expect_success 'kmeans: TSV and JSON, a cluster piped to save' '
+	crm-segment kmeans --as-of 2026-11-01 -k 2 -f tsv >out &&
+	test "$(head -1 out)" = "$(printf "id\texternal_id\temail\trecency\tfrequency\tmonetary\tcluster\tdistance")" &&
+	test_grep "^4	D	d@x.com	290	2	20.00	2	0.8756$" out &&
+	crm-segment kmeans --as-of 2026-11-01 -k 2 -f json >out &&
+	test_grep "^{\"id\":3,\"external_id\":\"C\",\"email\":\"c@x.com\",\"recency\":null,\"frequency\":0,\"monetary\":null,\"cluster\":null,\"distance\":null}$" out &&
+	test_grep "^{\"id\":2,.*\"monetary\":500.00,\"cluster\":1,\"distance\":1.4120}$" out &&
+	crm-segment kmeans --as-of 2026-11-01 -k 2 | awk -F, "NR == 1 || \$7 == 1" |
+		crm-segment save recent-buyers 2>err &&
+	test_grep "recent-buyers: 3 members" err &&
+	crm-segment show recent-buyers | cut -d, -f2 | tr "\n" " " >got &&
+	test "$(cat got)" = "external_id A B E " &&
+	crm-segment drop recent-buyers
+'
+
+test_expect_success 'kmeans: bad -k and --seed exit 2, too many clusters or no buyers 3' '
+	test_must_fail 2 crm-segment kmeans -k 0 2>err &&
+	test_grep "^crm-segment: -k: .0. is not a number from 1 to 1000" err &&
+	test_must_fail 2 crm-segment kmeans -k two &&
+	test_must_fail 2 crm-segment kmeans --clusters 1001 &&
+	test_must_fail 2 crm-segment kmeans --seed -1 &&
+	test_must_fail 2 crm-segment kmeans extra &&
+	test_must_fail 3 crm-segment kmeans --as-of 2026-11-01 -k 6 >out 2>err &&
+	test_grep "^crm-segment: 6 clusters asked for, but the 5 contacts with purchases have only 5 distinct recency, frequency and monetary values" err &&
+	test ! -s out &&
+	test_must_fail 3 crm-segment kmeans --as-of 2020-01-01 2>err &&
+	test_grep "^crm-segment: no contact has purchases to cluster" err &&
+	crm-segment kmeans --as-of 2026-11-01 -k 5 >out &&
+	test $(cut -d, -f7 out | sort -u | grep -c "^[1-5]$") = 5
+'
+
+test_expect_success '--help is the SYNOPSIS' '
+	crm-segment --help >out &&
+	test_grep "^       crm-segment kmeans \[-d db\]" out &&
+	sed "s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
+	mandoc -T ascii "$TOP/man/crm-segment.1" | sed "s/.\x08//g" |
+		sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" | sed "1d;\$d" |
+		sed "s/^  *//" | tr -s " \n" "  " >want &&
+	test_cmp want got
+'
+
 # RFM on the CDNOW sample (2357 customers, many ties) against the same
 # definitions written as one SQL query with window functions: recency in
 # whole days to the as-of day, money to the cent, score 1 + 5 * (rank - 1)
@@ -193,6 +335,25 @@ test_expect_success 'rfm: contact ids far apart give the same rows' '
 	test_cmp expect got &&
 	CRM_DB=sparse.db crm-segment profit -b decile >got &&
 	CRM_DB=cdnow.db crm-segment profit -b decile >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'kmeans: the CDNOW sample, every buyer in a nearest cluster' '
+	CRM_DB=cdnow.db crm-segment kmeans --as-of 1998-06-30 --explain >km.csv 2>err &&
+	test $(wc -l <km.csv) = 2358 &&
+	CRM_DB=cdnow.db crm-segment rfm --as-of 1998-06-30 >rfm.csv &&
+	buyers=$(awk -F, "NR > 1 && \$5 > 0" rfm.csv | wc -l) &&
+	test "$buyers" -gt 2000 &&
+	awk -f kcheck.awk km.csv >check &&
+	test_grep "^buyers $buyers sizes [0-9]* [0-9]* [0-9]* [0-9]* inertia" check &&
+	test "$(sed -n "s/.* inertia \([0-9.]*\).*/\1/p" check)" = \
+		"$(sed -n "s/.*: inertia \([0-9.]*\), .*/\1/p" err)" &&
+	test_grep "^as of 1998-06-30: 2357 contacts, $buyers with purchases" err &&
+	cut -d, -f1-6 km.csv >got &&
+	cut -d, -f1-6 rfm.csv >expect &&
+	test_cmp expect got &&
+	CRM_DB=sparse.db crm-segment kmeans --as-of 1998-06-30 | cut -d, -f2- >got &&
+	cut -d, -f2- km.csv >expect &&
 	test_cmp expect got
 '
 
