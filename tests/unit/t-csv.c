@@ -21,7 +21,7 @@ put(const char *data, size_t len)
  * Read data (len bytes) as flags says; the records joined as
  * "a|b;c|d;" with missing fields as "~", or "ERR line-text" on error.
  */
-static char *
+static const char *
 parse(const char *data, size_t len, int flags, int header)
 {
 	static char out[4096];
