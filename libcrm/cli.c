@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -453,11 +455,31 @@ crm_batch_check_inputs(int argc, char **argv)
 
 #define BULK_MIN ((off_t)1 << 20)
 
+/*
+ * The size of what a pipe holds if every writer has closed it already
+ * (`echo ... | crm-log` mostly finds it so), else -1: then it may carry
+ * anything.  Nothing is read.
+ */
+static off_t
+pipe_left(int fd)
+{
+	struct pollfd p;
+	int n;
+
+	p.fd = fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP) ||
+	    ioctl(fd, FIONREAD, &n) < 0)
+		return -1;
+	return n;
+}
+
 void
 crm_batch_bulk(int argc, char **argv)
 {
 	struct stat sb;
-	off_t total = 0;
+	off_t total = 0, n;
 	int i, rc;
 
 	for (i = 0; i < (argc ? argc : 1); i++) {
@@ -465,11 +487,18 @@ crm_batch_bulk(int argc, char **argv)
 			rc = fstat(STDIN_FILENO, &sb);
 		else
 			rc = stat(argv[i], &sb);
-		if (rc < 0 || !S_ISREG(sb.st_mode)) {
+		if (rc == 0 && S_ISREG(sb.st_mode))
+			n = sb.st_size;
+		else if (rc == 0 && S_ISFIFO(sb.st_mode) &&
+		    (argc == 0 || strcmp(argv[i], "-") == 0))
+			n = pipe_left(STDIN_FILENO);
+		else
+			n = -1;
+		if (n < 0) {
 			total = BULK_MIN;
 			break;
 		}
-		total += sb.st_size;
+		total += n;
 	}
 	if (total >= BULK_MIN)
 		crm_db_bulk();

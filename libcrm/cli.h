@@ -155,10 +155,10 @@ void crm_batch_check_inputs(int argc, char **argv);
 
 /*
  * crm_db_bulk() when the inputs (none: standard input) are big enough to
- * gain from it: 1 MiB of files or more, or a standard input that is not a
- * regular file (a pipe may carry anything).  A small import then neither
- * pays the page cache block's setup (a tenth of a second) nor holds its
- * 64 MiB.  Call before the database is opened.
+ * gain from it: 1 MiB or more of files, or of a pipe whose writers are
+ * done, or a pipe still being written (it may carry anything).  A small
+ * import then neither pays the page cache block's setup (a tenth of a
+ * second) nor holds its 64 MiB.  Call before the database is opened.
  */
 void crm_batch_bulk(int argc, char **argv);
 
