@@ -395,7 +395,8 @@ load_odd(struct crm_logger *lg, struct crm_error *err)
 		if (rc < 0)
 			return -1;
 	}
-	qsort(lg->odd, lg->nodd, sizeof(*lg->odd), cmp_id);
+	if (lg->nodd > 1)
+		qsort(lg->odd, lg->nodd, sizeof(*lg->odd), cmp_id);
 	return 0;
 }
 
