@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,15 @@ struct run {
 	int iter, conv, reseeds;
 };
 
+#define GAMMA 0x9e3779b97f4a7c15ULL
+
 /* splitmix64: the next 64 bits of the stream in *s. */
 static uint64_t
 next64(uint64_t *s)
 {
 	uint64_t z;
 
-	*s += 0x9e3779b97f4a7c15ULL;
+	*s += GAMMA;
 	z = *s;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -268,6 +271,7 @@ run_free(struct run *r)
 	free(r->cent);
 	free(r->d2);
 	free(r->size);
+	memset(r, 0, sizeof(*r));
 }
 
 static int
@@ -335,18 +339,62 @@ take(struct run *r, size_t n, size_t d, size_t k, struct crm_kmeans *km,
 	return 0;
 }
 
+/*
+ * One thread's share of the restarts: runs first, first + step, ...  A
+ * run draws exactly k numbers from the stream (seed_pp()), each one step
+ * of splitmix64, so run r starts where r * k draws leave the stream and
+ * the runs can go in any order, or two at once, with the same results.
+ */
+struct share {
+	const double *x;
+	size_t n, d, k;
+	int max_iter, n_init, first, step;
+	uint64_t seed;
+	struct run best, cur;
+	int best_run;		/* -1 while none */
+	int failed;
+};
+
+static void *
+share_runs(void *arg)
+{
+	struct share *s = arg;
+	struct run t;
+	uint64_t rng;
+	int r;
+
+	for (r = s->first; r < s->n_init; r += s->step) {
+		rng = s->seed + (uint64_t)r * (uint64_t)s->k * GAMMA;
+		if (run_once(s->x, s->n, s->d, s->k, s->max_iter, &rng,
+		    &s->cur) < 0) {
+			s->failed = 1;
+			break;
+		}
+		if (s->best_run < 0 || s->cur.inertia < s->best.inertia) {
+			t = s->best;
+			s->best = s->cur;
+			s->cur = t;
+			s->best_run = r;
+		}
+	}
+	return NULL;
+}
+
+/* Below this many point-centre pairs the restarts run in one thread. */
+#define SHARE_MIN 200000
+
 int
 crm_kmeans_fit(const double *x, size_t n, size_t d,
     const struct crm_kmeans_opts *opts, struct crm_kmeans *km,
     struct crm_error *err)
 {
-	struct run best, cur, t;
-	uint64_t rng = opts->seed;
+	struct share sh[2];
+	pthread_t tid;
 	size_t i, k = opts->k, nd;
 	int n_init = opts->n_init > 0 ? opts->n_init : CRM_KMEANS_N_INIT;
 	int max_iter = opts->max_iter > 0 ? opts->max_iter :
 	    CRM_KMEANS_MAX_ITER;
-	int r, have = 0;
+	int j, nsh, threaded = 0, win;
 
 	memset(km, 0, sizeof(*km));
 	if (k == 0 || d == 0)
@@ -367,33 +415,63 @@ crm_kmeans_fit(const double *x, size_t n, size_t d,
 		return crm_error_set(err, CRM_EDATA, "k-means: %zu clusters"
 		    " asked for, but there are only %zu distinct points", k,
 		    nd);
-	if (run_alloc(&best, n, d, k) < 0)
-		return crm_error_set(err, CRM_EFAIL, "k-means: %s",
-		    strerror(errno));
-	if (run_alloc(&cur, n, d, k) < 0) {
-		run_free(&best);
-		return crm_error_set(err, CRM_EFAIL, "k-means: %s",
-		    strerror(errno));
-	}
-	for (r = 0; r < n_init; r++) {
-		if (run_once(x, n, d, k, max_iter, &rng, &cur) < 0) {
-			/* Only squared distances that underflow to 0 get
-			 * here: points distinct, yet too close to tell. */
-			run_free(&best);
-			run_free(&cur);
-			return crm_error_set(err, CRM_EDATA, "k-means: the"
-			    " points are too close together for %zu"
-			    " clusters", k);
-		}
-		if (!have || cur.inertia < best.inertia) {
-			t = best;
-			best = cur;
-			cur = t;
-			have = 1;
+	memset(sh, 0, sizeof(sh));
+	nsh = n_init > 1 && n * k >= SHARE_MIN ? 2 : 1;
+	for (j = 0; j < nsh; j++) {
+		sh[j].x = x;
+		sh[j].n = n;
+		sh[j].d = d;
+		sh[j].k = k;
+		sh[j].max_iter = max_iter;
+		sh[j].n_init = n_init;
+		sh[j].first = j;
+		sh[j].step = nsh;
+		sh[j].seed = opts->seed;
+		sh[j].best_run = -1;
+		if (run_alloc(&sh[j].best, n, d, k) < 0 ||
+		    run_alloc(&sh[j].cur, n, d, k) < 0) {
+			nsh = j + 1;
+			goto nomem;
 		}
 	}
-	run_free(&cur);
-	return take(&best, n, d, k, km, err);
+	if (nsh == 2 && pthread_create(&tid, NULL, share_runs, &sh[1]) == 0)
+		threaded = 1;
+	else if (nsh == 2) {
+		sh[0].step = 1;	/* all the runs here */
+		sh[1].first = n_init;
+	}
+	share_runs(&sh[0]);
+	if (threaded)
+		pthread_join(tid, NULL);
+	if (sh[0].failed || sh[1].failed) {
+		/* Only squared distances that underflow to 0 get here:
+		 * points distinct, yet too close to tell. */
+		for (j = 0; j < nsh; j++) {
+			run_free(&sh[j].best);
+			run_free(&sh[j].cur);
+		}
+		return crm_error_set(err, CRM_EDATA, "k-means: the points are"
+		    " too close together for %zu clusters", k);
+	}
+	/* The lowest inertia; of equal ones the earliest run's. */
+	win = 0;
+	if (nsh == 2 && sh[1].best_run >= 0 && (sh[0].best_run < 0 ||
+	    sh[1].best.inertia < sh[0].best.inertia ||
+	    (sh[1].best.inertia == sh[0].best.inertia &&
+	    sh[1].best_run < sh[0].best_run)))
+		win = 1;
+	for (j = 0; j < nsh; j++) {
+		run_free(&sh[j].cur);
+		if (j != win)
+			run_free(&sh[j].best);
+	}
+	return take(&sh[win].best, n, d, k, km, err);
+nomem:
+	for (j = 0; j < nsh; j++) {
+		run_free(&sh[j].best);
+		run_free(&sh[j].cur);
+	}
+	return crm_error_set(err, CRM_EFAIL, "k-means: %s", strerror(errno));
 }
 
 void

@@ -24,7 +24,8 @@
  * on its centre.  Without convergence the centres are still the means of
  * the clusters returned.
  *
- * n_init runs, one after the other from the same stream, and the one with
+ * n_init runs from the same stream (run r from where r * k draws leave
+ * it; two threads share them when there are many points), and the one with
  * the lowest inertia (the sum of squared distances of the points to their
  * centres) is kept; an equal inertia keeps the earlier run.  Its clusters
  * are then numbered 0..k-1 in the order in which the points first use

@@ -270,6 +270,68 @@ test_standardise(void)
 	    "a constant column becomes 0");
 }
 
+/*
+ * Many points, so the restarts go two at a time: the result is the one
+ * that the runs made one by one give, run r from the seed moved on by r * k
+ * draws of splitmix64 (its step is 0x9e3779b97f4a7c15), the lowest inertia
+ * winning and the earliest of equal ones.
+ */
+static void
+test_restarts(void)
+{
+	enum { N = 60000, K = 5, RUNS = 7 };
+	struct crm_kmeans_opts o = { K, 3, RUNS, 0 };
+	struct crm_kmeans all, one, best;
+	uint64_t s = 12345, z;
+	double *x;
+	int r, bestr = -1, same;
+	size_t i;
+
+	if ((x = malloc(N * 2 * sizeof(*x))) == NULL) {
+		ok(0, "restarts: out of memory");
+		return;
+	}
+	/* Overlapping clouds: restarts that end in different places. */
+	for (i = 0; i < 2 * N; i++) {
+		s += 0x9e3779b97f4a7c15ULL;
+		z = s;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		x[i] = (double)(z >> 11) * 0x1.0p-53 * 10 + (double)(i % 6);
+	}
+	if (!ok(crm_kmeans_fit(x, N, 2, &o, &all, &err) == 0,
+	    "restarts: %d runs over %d points", RUNS, N)) {
+		free(x);
+		return;
+	}
+	memset(&best, 0, sizeof(best));
+	for (r = 0; r < RUNS; r++) {
+		struct crm_kmeans_opts o1 = { K, 3 + (uint64_t)r * K *
+		    0x9e3779b97f4a7c15ULL, 1, 0 };
+
+		if (crm_kmeans_fit(x, N, 2, &o1, &one, &err) < 0)
+			break;
+		if (bestr < 0 || one.inertia < best.inertia) {
+			crm_kmeans_release(&best);
+			best = one;
+			bestr = r;
+		} else
+			crm_kmeans_release(&one);
+	}
+	ok(r == RUNS, "restarts: each run alone");
+	same = bestr >= 0 && best.inertia == all.inertia &&
+	    memcmp(best.assign, all.assign, N * sizeof(*all.assign)) == 0 &&
+	    memcmp(best.centroids, all.centroids, K * 2 *
+	    sizeof(*all.centroids)) == 0;
+	/* Seed 3 makes run 3, one of the second thread's, the best. */
+	ok(same && bestr == 3, "restarts: the same result as run %d alone"
+	    " (inertia %.6f)", bestr, all.inertia);
+	crm_kmeans_release(&best);
+	crm_kmeans_release(&all);
+	free(x);
+}
+
 int
 main(void)
 {
@@ -278,5 +340,6 @@ main(void)
 	test_empty();
 	test_errors();
 	test_standardise();
+	test_restarts();
 	return tap_done();
 }
