@@ -408,13 +408,6 @@ crm_kmeans_fit(const double *x, size_t n, size_t d,
 	if (n < k)
 		return crm_error_set(err, CRM_EDATA, "k-means: %zu clusters"
 		    " asked for, but there are only %zu points", k, n);
-	if ((nd = crm_kmeans_distinct(x, n, d)) == (size_t)-1)
-		return crm_error_set(err, CRM_EFAIL, "k-means: %s",
-		    strerror(errno));
-	if (nd < k)
-		return crm_error_set(err, CRM_EDATA, "k-means: %zu clusters"
-		    " asked for, but there are only %zu distinct points", k,
-		    nd);
 	memset(sh, 0, sizeof(sh));
 	nsh = n_init > 1 && n * k >= SHARE_MIN ? 2 : 1;
 	for (j = 0; j < nsh; j++) {
@@ -444,12 +437,23 @@ crm_kmeans_fit(const double *x, size_t n, size_t d,
 	if (threaded)
 		pthread_join(tid, NULL);
 	if (sh[0].failed || sh[1].failed) {
-		/* Only squared distances that underflow to 0 get here:
-		 * points distinct, yet too close to tell. */
+		/*
+		 * k-means++ found every point on a centre before it had k:
+		 * fewer than k distinct points, counted only now (a sort of
+		 * them all), or, if not, squared distances that underflow to
+		 * 0: points distinct, yet too close to tell.
+		 */
 		for (j = 0; j < nsh; j++) {
 			run_free(&sh[j].best);
 			run_free(&sh[j].cur);
 		}
+		if ((nd = crm_kmeans_distinct(x, n, d)) == (size_t)-1)
+			return crm_error_set(err, CRM_EFAIL, "k-means: %s",
+			    strerror(errno));
+		if (nd < k)
+			return crm_error_set(err, CRM_EDATA, "k-means: %zu"
+			    " clusters asked for, but there are only %zu"
+			    " distinct points", k, nd);
 		return crm_error_set(err, CRM_EDATA, "k-means: the points are"
 		    " too close together for %zu clusters", k);
 	}

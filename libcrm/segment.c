@@ -1523,21 +1523,17 @@ crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
 		j++;
 	}
 	crm_kmeans_standardise(x, k.buyers, 3, NULL, NULL);
-	/* Checked here to say it in the user's terms: customers, not
-	 * points. */
-	if ((nd = crm_kmeans_distinct(x, k.buyers, 3)) == (size_t)-1) {
-		crm_error_set(err, CRM_EFAIL, "out of memory");
+	if (crm_kmeans_fit(x, k.buyers, 3, ko, &km, err) < 0) {
+		/* Too few distinct points, said in the user's terms:
+		 * customers, not points. */
+		if (err->code == CRM_EDATA && (nd = crm_kmeans_distinct(x,
+		    k.buyers, 3)) != (size_t)-1 && nd < ko->k)
+			crm_error_set(err, CRM_EDATA, "%zu clusters asked for,"
+			    " but the %zu contacts with purchases have only"
+			    " %zu distinct recency, frequency and monetary"
+			    " values", ko->k, k.buyers, nd);
 		goto done;
 	}
-	if (nd < ko->k) {
-		crm_error_set(err, CRM_EDATA, "%zu clusters asked for, but the"
-		    " %zu contacts with purchases have only %zu distinct"
-		    " recency, frequency and monetary values", ko->k,
-		    k.buyers, nd);
-		goto done;
-	}
-	if (crm_kmeans_fit(x, k.buyers, 3, ko, &km, err) < 0)
-		goto done;
 
 	/* Number the clusters by their members' mean spend, highest
 	 * first: cluster 1 holds the best customers. */
