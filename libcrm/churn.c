@@ -1701,7 +1701,6 @@ static void *
 writer_job(void *arg)
 {
 	struct writer *w = arg;
-
 	int none = 0;
 
 	if ((w->rc = write_scores(w->db, w->sc, w->o, w->stats, w->progress,

@@ -480,17 +480,14 @@ crm_batch_bulk(int argc, char **argv)
 {
 	struct stat sb;
 	off_t total = 0, n;
-	int i, rc;
+	int i, rc, in;
 
 	for (i = 0; i < (argc ? argc : 1); i++) {
-		if (argc == 0 || strcmp(argv[i], "-") == 0)
-			rc = fstat(STDIN_FILENO, &sb);
-		else
-			rc = stat(argv[i], &sb);
+		in = argc == 0 || strcmp(argv[i], "-") == 0;
+		rc = in ? fstat(STDIN_FILENO, &sb) : stat(argv[i], &sb);
 		if (rc == 0 && S_ISREG(sb.st_mode))
 			n = sb.st_size;
-		else if (rc == 0 && S_ISFIFO(sb.st_mode) &&
-		    (argc == 0 || strcmp(argv[i], "-") == 0))
+		else if (rc == 0 && S_ISFIFO(sb.st_mode) && in)
 			n = pipe_left(STDIN_FILENO);
 		else
 			n = -1;

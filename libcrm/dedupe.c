@@ -1725,21 +1725,19 @@ done:
  * u: the share of each level among random pairs of records (nearly all
  * of them two different people), with half a pair added to each level so
  * that none is 0, then weighed against u_prior as the distinct pairs the
- * sample can have seen: a file of three records has three pairs, one of
- * which may be the very duplicate to find.
+ * sample can have seen (total, the pairs of records that stand for
+ * themselves): a file of three records has three pairs, one of which may
+ * be the very duplicate to find.
  */
 static int
-measure_u(struct crm_dedupe *d)
+measure_u(struct crm_dedupe *d, double total)
 {
 	struct job jobs[MAXTHREADS];
 	uint64_t seed = 0x6372646564757065ULL, *rnd, x, y;
-	double cnt, tot, ne, nroot = 0.0, distinct;
+	double cnt, tot, ne;
 	size_t i, n = 0;
 	int f, l, t, nt;
 
-	for (i = 0; i < d->nrec; i++)
-		nroot += d->rec[i].root == i;
-	distinct = nroot * (nroot - 1.0) / 2.0;
 	if ((rnd = reallocarray(NULL, RANDOM_PAIRS, sizeof(*rnd))) == NULL)
 		return -1;
 	for (i = 0; i < RANDOM_PAIRS; i++) {
@@ -1754,7 +1752,7 @@ measure_u(struct crm_dedupe *d)
 		for (tot = 0.0, t = 0; t < nt; t++)
 			for (l = 0; l < NLEVELS; l++)
 				tot += (double)jobs[t].cnt[f][l];
-		ne = tot < distinct ? tot : distinct;
+		ne = tot < total ? tot : total;
 		for (l = 0; l < NLEVELS; l++) {
 			for (cnt = 0.0, t = 0; t < nt; t++)
 				cnt += (double)jobs[t].cnt[f][l];
@@ -2103,7 +2101,10 @@ crm_dedupe_run(struct crm_dedupe *d, struct crm_error *err)
 	if (crm_fs_init(&d->fs, NF, NLEVELS, err) < 0)
 		goto done;
 	d->fitted = 1;
-	if (measure_u(d) < 0)
+	for (i = 0; i < d->nrec; i++)
+		nroot += d->rec[i].root == i;
+	total = nroot * (nroot - 1.0) / 2.0;
+	if (measure_u(d, total) < 0)
 		goto nomem;
 	if (fit_m(d, err) < 0)
 		goto done;
@@ -2115,9 +2116,6 @@ crm_dedupe_run(struct crm_dedupe *d, struct crm_error *err)
 		pcount[cp->pat] += d->rec[cp->a].isnew || d->rec[cp->b].isnew ?
 		    1.0 : scale;
 	}
-	for (i = 0; i < d->nrec; i++)
-		nroot += d->rec[i].root == i;
-	total = nroot * (nroot - 1.0) / 2.0;
 	fit_lambda(d, pcount, total);
 	d->st.lambda = d->fs.lambda;
 

@@ -343,13 +343,6 @@ done:
 	return rc;
 }
 
-/*
- * The contacts merged away or erased, read once in the import's
- * transaction from their two small partial indexes: any other contact an
- * external_id names is the answer itself, which its unique index gives
- * without a read of the contact's row; so does an email or phone that only
- * one contact has.
- */
 static int
 cmp_id(const void *pa, const void *pb)
 {
@@ -358,6 +351,13 @@ cmp_id(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
+/*
+ * The contacts merged away or erased, read once in the import's
+ * transaction from their two small partial indexes: any other contact an
+ * external_id names is the answer itself, which its unique index gives
+ * without a read of the contact's row; so does an email or phone that only
+ * one contact has.
+ */
 static int
 load_odd(struct crm_logger *lg, struct crm_error *err)
 {
