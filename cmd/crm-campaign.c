@@ -14,6 +14,7 @@
 #include "campaign.h"
 #include "cli.h"
 #include "norm.h"
+#include "outfile.h"
 
 static const char usage[] =
     "crm-campaign create [-nqtV] [-d db] [-f format] [-H share]\n"
@@ -76,9 +77,13 @@ days(const char *opt, const char *arg)
 	return d;
 }
 
+/* --suppressed: written beside its path, renamed into place at commit. */
+static struct crm_outfile *sup;
+
 static void
 fail(void)
 {
+	crm_outfile_discard(sup);
 	crm_db_rollback(db);
 	crm_die(&err);
 }
@@ -94,44 +99,17 @@ finish_write(const char *counts)
 		fail();
 }
 
-/* --suppressed: written beside its path, renamed into place at commit. */
-static char *sup_tmp;
-static FILE *sup_fp;
-
 static void
-suppressed_open(const char *path)
-{
-	int fd;
-
-	if (asprintf(&sup_tmp, "%s.tmpXXXXXX", path) < 0 ||
-	    (fd = mkstemp(sup_tmp)) < 0 || (sup_fp = fdopen(fd, "w")) == NULL) {
-		crm_error_set(&err, CRM_EFAIL, "%s: %s", path, strerror(errno));
-		crm_die(&err);
-	}
-}
-
-static void
-suppressed_write(const char *path, const char *name)
+suppressed_write(const char *name)
 {
 	struct crm_out *o;
 
-	if ((o = crm_out_new(sup_fp, cli.fmt == CRM_FMT_TABLE ? CRM_FMT_CSV :
-	    cli.fmt, cli.excel_safe, &err)) == NULL ||
+	if ((o = crm_out_new(crm_outfile_fp(sup), cli.fmt == CRM_FMT_TABLE ?
+	    CRM_FMT_CSV : cli.fmt, cli.excel_safe, &err)) == NULL ||
 	    crm_campaign_suppressed(db, name, o, &err) < 0 ||
-	    crm_out_end(o, &err) < 0 || fflush(sup_fp) != 0 ||
-	    ferror(sup_fp)) {
-		if (err.code == CRM_EOK)
-			crm_error_set(&err, CRM_EFAIL, "%s: %s", path,
-			    strerror(errno));
-		unlink(sup_tmp);
+	    crm_out_end(o, &err) < 0 || crm_outfile_close(sup, &err) < 0)
 		fail();
-	}
 	crm_out_free(o);
-	if (fclose(sup_fp) != 0) {
-		crm_error_set(&err, CRM_EFAIL, "%s: %s", path, strerror(errno));
-		unlink(sup_tmp);
-		fail();
-	}
 }
 
 static void
@@ -181,17 +159,14 @@ cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
 		if (crm_campaign_targets_end(t, &err) < 0)
 			crm_die(&err);
 	}
-	if (supp != NULL)
-		suppressed_open(supp);
+	if (supp != NULL && (sup = crm_outfile_open(supp, &err)) == NULL)
+		crm_die(&err);
 	o->now = crm_now();
 	if (crm_db_begin(db, &err) < 0 ||
-	    crm_campaign_create(db, o, t, &c, &err) < 0) {
-		if (supp != NULL)
-			unlink(sup_tmp);
+	    crm_campaign_create(db, o, t, &c, &err) < 0)
 		fail();
-	}
-	if (supp != NULL)
-		suppressed_write(supp, o->name);
+	if (sup != NULL)
+		suppressed_write(o->name);
 	/* The counts, for the audit (JSON) and the summary line. */
 	crm_buf_addf(&counts, NULL, "{\"read\":%lld,\"members\":%lld,"
 	    "\"target\":%lld,\"control\":%lld,\"suppressed\":%lld",
@@ -209,9 +184,12 @@ cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
 	if (why.len)
 		crm_buf_addc(&why, ')', NULL);
 	finish_write(crm_buf_str(&counts));
-	if (supp != NULL && rename(sup_tmp, supp) != 0) {
-		crm_error_set(&err, CRM_EFAIL, "%s: %s", supp, strerror(errno));
-		crm_die(&err);
+	if (sup != NULL) {
+		struct crm_outfile *f = sup;
+
+		sup = NULL;
+		if (crm_outfile_commit(f, &err) < 0)
+			crm_die(&err);
 	}
 	if (o->segment != NULL)
 		snprintf(from, sizeof(from), "segment %s", o->segment);

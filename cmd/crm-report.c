@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "norm.h"
+#include "outfile.h"
 #include "report.h"
 
 static const char usage[] =
@@ -42,38 +43,6 @@ when(const char *opt, const char *arg)
 	return t;
 }
 
-/*
- * -o: write beside the file and rename it into place at the end, so that
- * a web server or a mailer never picks up half a report.  Something that
- * is not a regular file (/dev/null, a pipe, a symbolic link) is written
- * to as it is, never replaced: *tmp stays NULL.
- */
-static FILE *
-open_output(const char *path, char **tmp)
-{
-	struct stat sb;
-	FILE *fp;
-	int fd;
-
-	*tmp = NULL;
-	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		if ((fp = fopen(path, "w")) == NULL) {
-			crm_warn("%s: %s", path, strerror(errno));
-			exit(CRM_EFAIL);
-		}
-		return fp;
-	}
-	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
-		crm_warn("out of memory");
-		exit(CRM_EFAIL);
-	}
-	if ((fd = mkstemp(*tmp)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		crm_warn("%s: %s", *tmp, strerror(errno));
-		exit(CRM_EFAIL);
-	}
-	return fp;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -83,7 +52,7 @@ main(int argc, char **argv)
 	struct crm_cli cli;
 	struct crm_db *db;
 	const char *output = NULL;
-	char *tmp = NULL;
+	struct crm_outfile *out = NULL;
 	FILE *fp = stdout;
 	int ch, text = 0, rc;
 
@@ -142,26 +111,20 @@ main(int argc, char **argv)
 	if ((r = crm_report_build(db, &opts, &err)) == NULL)
 		crm_die(&err);
 	crm_db_close(db);
-	if (output != NULL)
-		fp = open_output(output, &tmp);
+	/* -o: written beside the file and renamed into place at the end,
+	 * so that a web server or a mailer never picks up half a report. */
+	if (output != NULL) {
+		if ((out = crm_outfile_open(output, &err)) == NULL)
+			crm_die(&err);
+		fp = crm_outfile_fp(out);
+	}
 	rc = text ? crm_report_text(r, fp, &err) :
 	    crm_report_html(r, fp, &err);
-	if (output != NULL) {
-		const char *name = tmp != NULL ? tmp : output;
-
-		if (rc == 0 && (fflush(fp) != 0 || ferror(fp) ||
-		    (tmp != NULL && fsync(fileno(fp)) != 0)))
-			rc = crm_error_set(&err, CRM_EFAIL, "%s: %s", name,
-			    strerror(errno));
-		if (fclose(fp) != 0 && rc == 0)
-			rc = crm_error_set(&err, CRM_EFAIL, "%s: %s", name,
-			    strerror(errno));
-		if (rc == 0 && tmp != NULL && rename(tmp, output) != 0)
-			rc = crm_error_set(&err, CRM_EFAIL, "%s: %s", output,
-			    strerror(errno));
-		if (rc < 0 && tmp != NULL)
-			unlink(tmp);
-		free(tmp);
+	if (out != NULL) {
+		if (rc < 0)
+			crm_outfile_discard(out);
+		else
+			rc = crm_outfile_commit(out, &err);
 	} else if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))
 		rc = crm_error_set(&err, CRM_EFAIL, "write error on standard"
 		    " output: %s", strerror(errno));

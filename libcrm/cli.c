@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "outfile.h"
 
 static const char *progname = "crm";
 static double start_time, last_progress;
@@ -245,9 +246,9 @@ crm_cli_num(const char *name, const char *arg, int64_t min, int64_t max)
 }
 
 struct crm_rejects {
-	char *path, *tmp, *header;
+	char *path, *header;
 	int excel_safe;
-	FILE *fp;
+	struct crm_outfile *file;	/* from the first bad record on */
 	struct crm_out *out;
 	int64_t n;
 };
@@ -288,30 +289,18 @@ rejects_open(struct crm_rejects *rj, const struct crm_csv *r,
 {
 	const char **names;
 	size_t i, n = crm_csv_ncols(r);
-	int fd = -1, rc = -1;
+	int rc = -1;
 
-	if ((names = calloc(n + 1, sizeof(*names))) == NULL ||
-	    asprintf(&rj->tmp, "%s.tmpXXXXXX", rj->path) < 0) {
-		rj->tmp = NULL;
-		free(names);
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
-	}
-	if ((fd = mkstemp(rj->tmp)) < 0 || (rj->fp = fdopen(fd, "w")) == NULL) {
-		crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
-		    strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(rj->tmp);
-		}
-		free(rj->tmp);
-		rj->tmp = NULL;
+	if ((rj->file = crm_outfile_open(rj->path, err)) == NULL)
 		goto done;
-	}
 	for (i = 0; i < n; i++)
 		names[i] = crm_csv_colname(r, i);
 	names[n] = "reason";
-	if ((rj->out = crm_out_new(rj->fp, crm_csv_is_tsv(r) ? CRM_FMT_TSV :
-	    CRM_FMT_CSV, rj->excel_safe, err)) == NULL ||
+	if ((rj->out = crm_out_new(crm_outfile_fp(rj->file),
+	    crm_csv_is_tsv(r) ? CRM_FMT_TSV : CRM_FMT_CSV, rj->excel_safe,
+	    err)) == NULL ||
 	    crm_out_header(rj->out, names, NULL, n + 1, err) < 0)
 		goto done;
 	if ((rj->header = header_key(r)) == NULL) {
@@ -351,30 +340,28 @@ crm_rejects_add(struct crm_rejects *rj, const struct crm_csv *r,
 int
 crm_rejects_close(struct crm_rejects *rj, struct crm_error *err)
 {
-	FILE *fp;
-
-	if (rj == NULL || (fp = rj->fp) == NULL)
+	if (rj == NULL || rj->file == NULL)
 		return 0;
-	rj->fp = NULL;
-	if (fflush(fp) != 0 || ferror(fp) || fclose(fp) != 0) {
-		unlink(rj->tmp);
-		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
-		    strerror(errno));
-	}
-	return 0;
+	return crm_outfile_close(rj->file, err);
 }
 
 int
 crm_rejects_commit(struct crm_rejects *rj, struct crm_error *err)
 {
+	struct crm_outfile *f;
+	struct stat sb;
+
 	if (rj == NULL)
 		return 0;
-	if (rj->tmp != NULL ? rename(rj->tmp, rj->path) != 0 :
-	    unlink(rj->path) != 0 && errno != ENOENT)
+	if ((f = rj->file) != NULL) {
+		rj->file = NULL;
+		return crm_outfile_commit(f, err);
+	}
+	/* A clean run: an old rejects file would mislead. */
+	if (lstat(rj->path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    unlink(rj->path) != 0)
 		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
 		    strerror(errno));
-	free(rj->tmp);
-	rj->tmp = NULL;
 	return 0;
 }
 
@@ -383,11 +370,8 @@ crm_rejects_discard(struct crm_rejects *rj)
 {
 	if (rj == NULL)
 		return;
-	if (rj->fp != NULL)
-		fclose(rj->fp);
-	rj->fp = NULL;
-	if (rj->tmp != NULL)
-		unlink(rj->tmp);
+	crm_outfile_discard(rj->file);
+	rj->file = NULL;
 }
 
 void
@@ -398,7 +382,6 @@ crm_rejects_free(struct crm_rejects *rj)
 	crm_rejects_discard(rj);
 	crm_out_free(rj->out);
 	free(rj->path);
-	free(rj->tmp);
 	free(rj->header);
 	free(rj);
 }

@@ -13,6 +13,7 @@
 #include "csvio.h"
 #include "interaction.h"
 #include "norm.h"
+#include "outfile.h"
 #include "report.h"
 #include "segment.h"
 #include "svg.h"
@@ -3537,23 +3538,15 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 int
 crm_report_save_state(const struct crm_report *r, struct crm_error *err)
 {
-	const char *path = r->o.state;
-	char *tmp = NULL;
+	struct crm_outfile *f;
 	size_t i, j = 0;
-	FILE *fp = NULL;
-	int fd = -1, rc = -1;
+	FILE *fp;
 
-	if (path == NULL || r->state_status == 3)
+	if (r->o.state == NULL || r->state_status == 3)
 		return 0;
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
-		return crm_error_set(err, CRM_EFAIL, "out of memory");
-	}
-	if ((fd = mkstemp(tmp)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		crm_error_set(err, CRM_EFAIL, "%s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	fd = -1;
+	if ((f = crm_outfile_open(r->o.state, err)) == NULL)
+		return -1;
+	fp = crm_outfile_fp(f);
 	fprintf(fp, "%s %s %s\n", STATE_MAGIC, r->asof_day,
 	    r->state_status == 1 ? r->base_day : "-");
 	for (i = 0; i < r->nwho; i++) {
@@ -3565,30 +3558,7 @@ crm_report_save_state(const struct crm_report *r, struct crm_error *err)
 		    r->segnames[w->seg], j < r->nbase && r->base_id[j] ==
 		    w->id ? r->segnames[r->base_seg[j]] : "");
 	}
-	if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) {
-		crm_error_set(err, CRM_EFAIL, "%s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	if (fclose(fp) != 0) {
-		fp = NULL;
-		crm_error_set(err, CRM_EFAIL, "%s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	fp = NULL;
-	if (rename(tmp, path) != 0) {
-		crm_error_set(err, CRM_EFAIL, "%s: %s", path, strerror(errno));
-		goto done;
-	}
-	rc = 0;
-done:
-	if (fp != NULL)
-		fclose(fp);
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp != NULL)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return crm_outfile_commit(f, err);
 }
 
 const char *
