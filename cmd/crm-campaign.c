@@ -92,10 +92,7 @@ fail(void)
 static void
 finish_write(const char *counts)
 {
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts,
-	    &err) < 0 || crm_db_commit(db, &err) < 0)
+	if (crm_cli_commit(&cli, db, dry, counts, &err) < 0)
 		fail();
 }
 

@@ -70,17 +70,6 @@ optname(int val)
 	return "?";
 }
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
 static double
 real(const char *opt, const char *arg, double min, double max)
 {
@@ -108,11 +97,8 @@ commit(struct crm_db *db, const char *counts)
 {
 	struct crm_error err;
 
-	if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts, &err) < 0 ||
-	    crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
+	if (crm_cli_commit(&cli, db, 0, counts, &err) < 0)
 		crm_die(&err);
-	}
 }
 
 int
@@ -158,13 +144,13 @@ main(int argc, char **argv)
 				    optarg);
 			break;
 		case 'c':
-			calend = when("--calibration-end", optarg);
+			calend = crm_cli_time("--calibration-end", optarg);
 			break;
 		case 'D':
 			so.discount = real("--discount", optarg, 0, 10);
 			break;
 		case 'e':
-			hold = when("--holdout-end", optarg);
+			hold = crm_cli_time("--holdout-end", optarg);
 			break;
 		case 'H':
 			if (crm_norm_days(optarg, &so.horizon_days, &err) < 0 ||
@@ -225,7 +211,7 @@ main(int argc, char **argv)
 			break;
 		}
 		case OPT_ASOF:
-			so.as_of = when("--as-of", optarg);
+			so.as_of = crm_cli_time("--as-of", optarg);
 			seen['A'] = 1;
 			break;
 		default:

@@ -146,10 +146,7 @@ merge(struct crm_cli *cli, const char *cmd, int argc, char **argv,
 	    "\"groups\":%lld,\"merged\":%lld,\"undone\":%lld}",
 	    (long long)st.read, (long long)st.skipped, (long long)st.groups,
 	    (long long)st.merged, (long long)st.undone);
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, cli->prog, cli->argc, cli->argv, counts,
-	    &err) < 0 || crm_db_commit(db, &err) < 0)
+	if (crm_cli_commit(cli, db, dry, counts, &err) < 0)
 		goto fail;
 	if (!cli->quiet && undo)
 		fprintf(stderr, "crm-dedupe: %lld merges undone%s\n",

@@ -44,17 +44,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
 /* The logger as a batch: header, record, count. */
 static int
 header(void *ctx, struct crm_csv *r, struct crm_error *err)
@@ -147,7 +136,7 @@ main(int argc, char **argv)
 			windows = optarg;
 			break;
 		case OPT_ASOF:
-			asof = when("--as-of", optarg);
+			asof = crm_cli_time("--as-of", optarg);
 			break;
 		case OPT_CREATE:
 			opts.create_missing = 1;
@@ -159,10 +148,10 @@ main(int argc, char **argv)
 			report = 2;
 			break;
 		case OPT_SINCE:
-			f.since = when("--since", optarg);
+			f.since = crm_cli_time("--since", optarg);
 			break;
 		case OPT_UNTIL:
-			f.until = when("--until", optarg);
+			f.until = crm_cli_time("--until", optarg);
 			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||
@@ -236,10 +225,10 @@ main(int argc, char **argv)
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	batch.ctx = lg;
-	if (argc == 0)
-		crm_batch_file(&cli, db, &batch, "-", rj);
-	for (i = 0; i < argc; i++)
-		crm_batch_file(&cli, db, &batch, argv[i], rj);
+	for (i = 0; i < (argc ? argc : 1); i++)
+		if (crm_batch_file(&cli, &batch, argc ? argv[i] : "-", rj,
+		    &err) < 0)
+			crm_batch_die(db, rj, &err);
 	s = crm_logger_stats(lg);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"

@@ -32,17 +32,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -91,10 +80,10 @@ main(int argc, char **argv)
 				    " (such as 30d, 4w)", optarg);
 			break;
 		case OPT_ASOF:
-			opts.asof = when("--as-of", optarg);
+			opts.asof = crm_cli_time("--as-of", optarg);
 			break;
 		case OPT_SINCE:
-			opts.since = when("--since", optarg);
+			opts.since = crm_cli_time("--since", optarg);
 			break;
 		default:
 			if (crm_cli_opt(&cli, ch, optarg))

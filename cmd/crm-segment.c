@@ -323,8 +323,7 @@ main(int argc, char **argv)
 	}
 	snprintf(counts, sizeof(counts), "{\"members\":%lld}",
 	    (long long)count);
-	if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts, &err) < 0 ||
-	    crm_db_commit(db, &err) < 0)
+	if (crm_cli_commit(&cli, db, 0, counts, &err) < 0)
 		goto fail;
 	crm_db_close(db);
 	return crm_cli_finish(0);

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "norm.h"
 #include "outfile.h"
 
 static const char *progname = "crm";
@@ -231,6 +232,33 @@ crm_progress_end(struct crm_cli *c)
 	}
 }
 
+int
+crm_cli_commit(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json, struct crm_error *err)
+{
+	if (dry) {
+		crm_db_rollback(db);
+		return 0;
+	}
+	if (crm_db_audit(db, c->prog, c->argc, c->argv, counts_json,
+	    err) < 0 || crm_db_commit(db, err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+crm_cli_time(const char *name, const char *arg)
+{
+	struct crm_error err;
+	int64_t t;
+
+	if (crm_norm_datetime(arg, &t, &err) < 0)
+		crm_die_usage("%s: %s", name, err.msg);
+	return t;
+}
+
 int64_t
 crm_cli_num(const char *name, const char *arg, int64_t min, int64_t max)
 {
@@ -392,34 +420,37 @@ crm_rejects_count(const struct crm_rejects *rj)
 	return rj == NULL ? 0 : rj->n;
 }
 
-void
-crm_batch_file(struct crm_cli *c, struct crm_db *db, const struct crm_batch *b,
-    const char *path, struct crm_rejects *rj)
+int
+crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
+    struct crm_rejects *rj, struct crm_error *err)
 {
-	struct crm_error err;
 	struct crm_csv *r;
 	int rc;
 
-	crm_error_clear(&err);
-	if ((r = crm_csv_open(path, c->tsv ? CRM_CSV_TSV : 0, &err)) == NULL)
-		goto fail;
-	if (b->header(b->ctx, r, &err) < 0)
-		goto fail;
-	while ((rc = crm_csv_next(r, &err)) == 1) {
-		if (b->row(b->ctx, r, &err) < 0 &&
-		    (err.code != CRM_EDATA || rj == NULL ||
-		    crm_rejects_add(rj, r, err.msg, &err) < 0))
-			goto fail;
-		crm_progress(c, b->nread(b->ctx), "records");
+	if ((r = crm_csv_open(path, c->tsv ? CRM_CSV_TSV : 0, err)) == NULL)
+		return -1;
+	if ((rc = b->header(b->ctx, r, err)) == 0) {
+		while ((rc = crm_csv_next(r, err)) == 1) {
+			if (b->row(b->ctx, r, err) < 0 &&
+			    (err->code != CRM_EDATA || rj == NULL ||
+			    crm_rejects_add(rj, r, err->msg, err) < 0)) {
+				rc = -1;
+				break;
+			}
+			crm_progress(c, b->nread(b->ctx), "records");
+		}
 	}
-	if (rc < 0)
-		goto fail;
 	crm_csv_close(r);
-	return;
-fail:
+	return rc < 0 ? -1 : 0;
+}
+
+void
+crm_batch_die(struct crm_db *db, struct crm_rejects *rj,
+    const struct crm_error *err)
+{
 	crm_db_rollback(db);
 	crm_rejects_discard(rj);
-	crm_die(&err);
+	crm_die(err);
 }
 
 void
@@ -496,11 +527,7 @@ crm_batch_end(struct crm_cli *c, struct crm_db *db, struct crm_rejects *rj,
 		crm_db_rollback(db);
 		crm_die(&err);
 	}
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, c->prog, c->argc, c->argv, counts_json,
-	    &err) < 0 || crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
+	if (crm_cli_commit(c, db, dry, counts_json, &err) < 0) {
 		crm_rejects_discard(rj);
 		crm_die(&err);
 	}

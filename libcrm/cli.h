@@ -141,11 +141,16 @@ struct crm_batch {
 
 /*
  * Import path ("-": standard input) with b: a bad record goes to rj when
- * there is one, else the whole batch is rolled back and the program dies
- * with the record's error; so does any other failure.
+ * there is one; without rj it fails the batch with the record's error
+ * (file:line), as does any other failure.  Returns 0, or -1 with err set;
+ * the caller then rolls the batch back (crm_batch_die()).
  */
-void crm_batch_file(struct crm_cli *c, struct crm_db *db,
-    const struct crm_batch *b, const char *path, struct crm_rejects *rj);
+int crm_batch_file(struct crm_cli *c, const struct crm_batch *b,
+    const char *path, struct crm_rejects *rj, struct crm_error *err);
+
+/* A failed batch: roll back, throw the rejects file away, die with err. */
+void crm_batch_die(struct crm_db *db, struct crm_rejects *rj,
+    const struct crm_error *err) __attribute__((noreturn));
 
 /*
  * Refuse (die, status 1) a missing or unreadable input file before the
@@ -169,6 +174,20 @@ void crm_batch_bulk(int argc, char **argv);
  */
 void crm_batch_end(struct crm_cli *c, struct crm_db *db,
     struct crm_rejects *rj, int dry, const char *counts_json);
+
+/*
+ * The end of every write run: roll back when dry, else record the run in
+ * the audit table (c->argc and c->argv, the command line as given, unless
+ * the command put other arguments there; counts_json) and commit.  On
+ * failure the transaction is rolled back and -1 returned with err set:
+ * the command cleans up what it must and dies.
+ */
+int crm_cli_commit(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json, struct crm_error *err);
+
+/* A date or date-time (crm_norm_datetime) for option name, or die with a
+ * usage error. */
+int64_t crm_cli_time(const char *name, const char *arg);
 
 /* Parse a whole decimal number in [min, max] for option name, or die. */
 int64_t crm_cli_num(const char *name, const char *arg, int64_t min,
