@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "campaign.h"
 #include "norm.h"
+#include "num.h"
 #include "stats.h"
 
 const char *const crm_campaign_reasons[CRM_CAMPAIGN_NREASONS] = {
@@ -1396,51 +1397,36 @@ enum { R_GROUP, R_REASON, R_CONTACTS, R_SENT, R_RESPONDERS, R_RATE,
     R_REVENUE, R_RPC, R_UPLIFT, R_RELATIVE, R_CI_LOW, R_CI_HIGH, R_Z,
     R_P, NR };
 
-/* Numbers for output: fixed decimals, or six significant digits. */
-static char *
-fixed(char b[40], int decimals, double v)
-{
-	snprintf(b, 40, "%.*f", decimals, v);
-	return b;
-}
-
-static char *
-general(char b[40], double v)
-{
-	snprintf(b, 40, "%.6g", v);
-	return b;
-}
-
 static int
 report_group(struct crm_out *out, const char *name, const struct group *g,
     const struct crm_stats_prop_test *t, struct crm_error *err)
 {
-	char b[NR][40];
+	char b[NR][CRM_NUM_MAX];
 	const char *v[NR];
 	int i;
 
 	for (i = 0; i < NR; i++)
 		v[i] = NULL;
 	v[R_GROUP] = name;
-	v[R_CONTACTS] = fixed(b[R_CONTACTS], 0, (double)g->n);
-	v[R_SENT] = fixed(b[R_SENT], 0, (double)g->sent);
-	v[R_RESPONDERS] = fixed(b[R_RESPONDERS], 0, (double)g->responders);
-	v[R_REVENUE] = fixed(b[R_REVENUE], 2, g->revenue);
+	v[R_CONTACTS] = crm_num_fixed(b[R_CONTACTS], 0, (double)g->n);
+	v[R_SENT] = crm_num_fixed(b[R_SENT], 0, (double)g->sent);
+	v[R_RESPONDERS] = crm_num_fixed(b[R_RESPONDERS], 0, (double)g->responders);
+	v[R_REVENUE] = crm_num_fixed(b[R_REVENUE], 2, g->revenue);
 	if (g->n > 0) {
-		v[R_RATE] = general(b[R_RATE], (double)g->responders /
+		v[R_RATE] = crm_num_g6(b[R_RATE], (double)g->responders /
 		    (double)g->n);
-		v[R_RPC] = fixed(b[R_RPC], 2, g->revenue /
+		v[R_RPC] = crm_num_fixed(b[R_RPC], 2, g->revenue /
 		    (double)g->n);
 	}
 	if (t != NULL) {
-		v[R_UPLIFT] = general(b[R_UPLIFT], t->diff);
+		v[R_UPLIFT] = crm_num_g6(b[R_UPLIFT], t->diff);
 		if (t->p2 > 0)
-			v[R_RELATIVE] = general(b[R_RELATIVE],
+			v[R_RELATIVE] = crm_num_g6(b[R_RELATIVE],
 			    t->diff / t->p2);
-		v[R_CI_LOW] = general(b[R_CI_LOW], t->ci_low);
-		v[R_CI_HIGH] = general(b[R_CI_HIGH], t->ci_high);
-		v[R_Z] = general(b[R_Z], t->z);
-		v[R_P] = general(b[R_P], t->p_value);
+		v[R_CI_LOW] = crm_num_g6(b[R_CI_LOW], t->ci_low);
+		v[R_CI_HIGH] = crm_num_g6(b[R_CI_HIGH], t->ci_high);
+		v[R_Z] = crm_num_g6(b[R_Z], t->z);
+		v[R_P] = crm_num_g6(b[R_P], t->p_value);
 	}
 	return crm_out_row(out, v, err);
 }
@@ -1461,7 +1447,7 @@ crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
 	sqlite3_stmt *st;
 	struct camp k;
 	const char *v[NR];
-	char b[40];
+	char b[CRM_NUM_MAX];
 	int rc, i;
 
 	memset(g, 0, sizeof(g));
@@ -1506,7 +1492,7 @@ crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
 		memset(v, 0, sizeof(v));
 		v[R_GROUP] = "suppressed";
 		v[R_REASON] = crm_campaign_reasons[i];
-		v[R_CONTACTS] = fixed(b, 0, (double)c.reason[i]);
+		v[R_CONTACTS] = crm_num_fixed(b, 0, (double)c.reason[i]);
 		if (crm_out_row(out, v, err) < 0)
 			return -1;
 	}
@@ -1536,7 +1522,7 @@ crm_campaign_list(struct crm_db *db, struct crm_out *out,
 	    "state", "holdout", "segment", "created_at", "sent_at", "target",
 	    "control", "suppressed", "sent" };
 	enum crm_coltype types[12];
-	char times[2][21], hold[40];
+	char times[2][21], hold[CRM_NUM_MAX];
 	const char *v[12];
 	sqlite3_stmt *st;
 	int rc, i;
@@ -1549,7 +1535,7 @@ crm_campaign_list(struct crm_db *db, struct crm_out *out,
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		for (i = 0; i < 12; i++)
 			v[i] = crm_db_col_text(st, i);
-		v[4] = general(hold, sqlite3_column_double(st, 4));
+		v[4] = crm_num_g6(hold, sqlite3_column_double(st, 4));
 		for (i = 6; i <= 7; i++)
 			if (v[i] != NULL) {
 				crm_format_time(sqlite3_column_int64(st, i),
