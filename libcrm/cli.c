@@ -58,6 +58,82 @@ crm_cli_init(struct crm_cli *c, const char *prog, const char *usage, int argc,
 	umask(077);
 }
 
+const char *
+crm_cmd_usage(const struct crm_cmd *table)
+{
+	static char *text;
+	struct crm_buf b = CRM_BUF_INIT(1 << 16);
+	const char *last = NULL;
+	size_t i;
+
+	if (text != NULL)
+		return text;
+	for (i = 0; table[i].name != NULL; i++) {
+		if (table[i].usage == last)
+			continue;
+		last = table[i].usage;
+		if ((b.len > 0 && crm_buf_addc(&b, '\n', NULL) < 0) ||
+		    crm_buf_adds(&b, last, NULL) < 0)
+			break;
+	}
+	text = crm_buf_detach(&b);
+	return text != NULL ? text : "";
+}
+
+const struct crm_cmd *
+crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
+    const char *dflt)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	size_t i, n;
+
+	for (i = 0; table[i].name != NULL; i++)
+		if (name != NULL && strcmp(table[i].name, name) == 0)
+			break;
+	if (table[i].name == NULL && dflt != NULL)
+		for (i = 0; table[i].name != NULL; i++)
+			if (strcmp(table[i].name, dflt) == 0)
+				break;
+	if (table[i].name != NULL) {
+		c->usage = table[i].usage;
+		return &table[i];
+	}
+	if (name == NULL)
+		crm_cli_usage(c, CRM_EUSAGE);
+	for (n = 0; table[n].name != NULL; n++)
+		;
+	for (i = 0; i < n; i++)
+		crm_buf_addf(&b, NULL, "%s%s", i == 0 ? "" : i + 1 < n ?
+		    ", " : " or ", table[i].name);
+	crm_die_usage("unknown command '%s' (%s)", name, crm_buf_str(&b));
+}
+
+void
+crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
+    const struct option *longopts)
+{
+	size_t i, k;
+
+	if (cmd->opts == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const int *o;
+
+		if (seen[i] == 'd' || seen[i] == 'h' || seen[i] == 'q' ||
+		    seen[i] == 'V')
+			continue;
+		for (o = cmd->opts; *o != 0 && *o != seen[i]; o++)
+			;
+		if (*o != 0)
+			continue;
+		for (k = 0; longopts[k].name != NULL &&
+		    longopts[k].val != seen[i]; k++)
+			;
+		crm_die_usage("%s: --%s does not apply", cmd->name,
+		    longopts[k].name != NULL ? longopts[k].name : "?");
+	}
+}
+
 void
 crm_cli_usage(const struct crm_cli *c, int status)
 {

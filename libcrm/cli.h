@@ -19,6 +19,7 @@
 #ifndef CRM_CLI_H
 #define CRM_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -50,6 +51,49 @@ struct crm_cli {
 	int argc;		/* the original command line, for the audit */
 	char **argv;
 };
+
+/*
+ * A program of subcommands (sigbak's cmd_entry, git's command table): one
+ * entry per subcommand, the table ended by an entry whose name is NULL.
+ * The program parses its options once (getopt_long permutes them, so they
+ * may come before or after the subcommand), then crm_cmd_find() picks the
+ * entry that the first operand names and crm_cmd_check() refuses an
+ * option that entry does not take.
+ */
+struct crm_cmd {
+	const char *name;
+	/* Run with the operands after the name; returns the exit status
+	 * (or exits through crm_die()). */
+	int (*fn)(struct crm_cli *c, int argc, char **argv);
+	/* Its SYNOPSIS lines without "usage: "; entries that share lines
+	 * ("list | show name") point to the same string. */
+	const char *usage;
+	/* The option values (short letters, or the long-only values) it
+	 * takes besides -d -h -q -V, ended by 0; NULL takes every one. */
+	const int *opts;
+};
+
+/*
+ * The program's usage, every entry's lines in table order (each shared
+ * string once).  Static storage, built on the first call.
+ */
+const char *crm_cmd_usage(const struct crm_cmd *table);
+
+/*
+ * The entry called name, or the one called dflt when no entry is (NULL
+ * dflt: a usage error naming the subcommands, exit 2).  From then on a
+ * usage error prints that entry's lines only.
+ */
+const struct crm_cmd *crm_cmd_find(struct crm_cli *c,
+    const struct crm_cmd *table, const char *name, const char *dflt);
+
+/*
+ * Refuse an option the entry does not take: seen[] holds the option
+ * values getopt_long returned (n of them); longopts names them.  Dies
+ * with "NAME: --option does not apply" (exit 2).
+ */
+void crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
+    const struct option *longopts);
 
 /* Set defaults, remember argv for the audit, umask 077. */
 void crm_cli_init(struct crm_cli *c, const char *prog, const char *usage,
