@@ -369,7 +369,8 @@ main(int argc, char **argv)
 			seen[nseen++] = ch;
 		switch (ch) {
 		case 'c':
-			if ((opt.channel = crm_campaign_channel(optarg)) == NULL)
+			opt.channel = crm_campaign_channel(optarg);
+			if (opt.channel == NULL)
 				crm_die_usage("--channel: '%s' is not email,"
 				    " sms, phone or mail", optarg);
 			break;
@@ -396,7 +397,8 @@ main(int argc, char **argv)
 			dry = 1;
 			break;
 		case 'P':
-			if ((opt.purpose = crm_campaign_purpose(optarg)) == NULL)
+			opt.purpose = crm_campaign_purpose(optarg);
+			if (opt.purpose == NULL)
 				crm_die_usage("--purpose: '%s' is not"
 				    " cross-sell, up-sell, retention or"
 				    " acquisition", optarg);
