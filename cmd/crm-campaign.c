@@ -134,7 +134,7 @@ stage(struct crm_campaign_targets *t, const char *path)
 }
 
 static int
-cmd_create(struct crm_cli *cl, int argc, char **argv)
+cmd_create(struct crm_cli *cl, int what, int argc, char **argv)
 {
 	struct crm_campaign_opts *o = &opt;
 	struct crm_campaign_targets *t = NULL;
@@ -216,7 +216,7 @@ cmd_create(struct crm_cli *cl, int argc, char **argv)
 }
 
 static int
-cmd_export(struct crm_cli *cl, int argc, char **argv)
+cmd_export(struct crm_cli *cl, int what, int argc, char **argv)
 {
 	const char *name = name_arg(argc, argv, 1);
 	struct crm_campaign_template *tp = NULL;
@@ -257,7 +257,7 @@ cmd_export(struct crm_cli *cl, int argc, char **argv)
 }
 
 static int
-cmd_send(struct crm_cli *cl, int argc, char **argv)
+cmd_send(struct crm_cli *cl, int what, int argc, char **argv)
 {
 	const char *name = name_arg(argc, argv, 1);
 	struct crm_campaign_send_stats ss;
@@ -280,7 +280,7 @@ cmd_send(struct crm_cli *cl, int argc, char **argv)
 }
 
 static int
-cmd_report(struct crm_cli *cl, int argc, char **argv)
+cmd_report(struct crm_cli *cl, int what, int argc, char **argv)
 {
 	const char *name = name_arg(argc, argv, 1);
 	struct crm_campaign_report_info info;
@@ -308,7 +308,7 @@ cmd_report(struct crm_cli *cl, int argc, char **argv)
 }
 
 static int
-cmd_list(struct crm_cli *cl, int argc, char **argv)
+cmd_list(struct crm_cli *cl, int what, int argc, char **argv)
 {
 	struct crm_out *out;
 
@@ -324,7 +324,7 @@ cmd_list(struct crm_cli *cl, int argc, char **argv)
 }
 
 static int
-cmd_close(struct crm_cli *cl, int argc, char **argv)
+cmd_close(struct crm_cli *cl, int what, int argc, char **argv)
 {
 	const char *name = name_arg(argc, argv, 1), *was;
 
@@ -340,17 +340,17 @@ cmd_close(struct crm_cli *cl, int argc, char **argv)
 }
 
 static const struct crm_cmd cmds[] = {
-	{ "create", cmd_create, u_create, (const int[]){ 'c', 'f', 'H', 'm',
+	{ "create", cmd_create, 0, u_create, (const int[]){ 'c', 'f', 'H', 'm',
 	    'n', 'P', 'p', 'S', 's', 't', OPT_ALLOW, OPT_STRATIFY,
 	    CRM_OPT_EXCEL_SAFE, 0 } },
-	{ "export", cmd_export, u_export, (const int[]){ 'f', 't', 'T',
+	{ "export", cmd_export, 0, u_export, (const int[]){ 'f', 't', 'T',
 	    CRM_OPT_EXCEL_SAFE, 0 } },
-	{ "send", cmd_send, u_send, (const int[]){ 'n', 0 } },
-	{ "report", cmd_report, u_report, (const int[]){ 'f', 'k', 't', 'w',
+	{ "send", cmd_send, 0, u_send, (const int[]){ 'n', 0 } },
+	{ "report", cmd_report, 0, u_report, (const int[]){ 'f', 'k', 't', 'w',
 	    0 } },
-	{ "list", cmd_list, u_list, (const int[]){ 'f', 't', 0 } },
-	{ "close", cmd_close, u_close, (const int[]){ 0 } },
-	{ NULL, NULL, NULL, NULL }
+	{ "list", cmd_list, 0, u_list, (const int[]){ 'f', 't', 0 } },
+	{ "close", cmd_close, 0, u_close, (const int[]){ 0 } },
+	{ NULL, NULL, 0, NULL, NULL }
 };
 
 int
@@ -436,7 +436,7 @@ main(int argc, char **argv)
 	crm_cmd_check(cmd, seen, nseen, longopts);
 	if (per_set && opt.max_contacts == 0)
 		crm_die_usage("create: --per needs --max-contacts");
-	cmd->fn(&cli, argc - 1, argv + 1);
+	cmd->fn(&cli, cmd->what, argc - 1, argv + 1);
 	crm_db_close(db);
 	return crm_cli_finish(0);
 }

@@ -62,9 +62,10 @@ struct crm_cli {
  */
 struct crm_cmd {
 	const char *name;
-	/* Run with the operands after the name; returns the exit status
-	 * (or exits through crm_die()). */
-	int (*fn)(struct crm_cli *c, int argc, char **argv);
+	/* Run with the operands after the name and the entry's what;
+	 * returns the exit status (or exits through crm_die()). */
+	int (*fn)(struct crm_cli *c, int what, int argc, char **argv);
+	int what;		/* for a function that serves several entries */
 	/* Its SYNOPSIS lines without "usage: "; entries that share lines
 	 * ("list | show name") point to the same string. */
 	const char *usage;
