@@ -159,7 +159,7 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 	db = crm_cli_db(&cli, 0);
 	/* These read whole tables: through a memory map a page costs no
 	 * read(2), as in crm-report. */
-	if (crm_db_exec(db, "PRAGMA mmap_size = 2147418112", &err) < 0)
+	if (crm_db_map_reads(db, &err) < 0)
 		crm_die(&err);
 	o = what == READ_LIST || what == READ_PROFIT ? crm_cli_out_auto(&cli) :
 	    crm_cli_out(&cli);
