@@ -283,21 +283,22 @@ static int
 cmd_report(struct crm_cli *cl, int what, int argc, char **argv)
 {
 	const char *name = name_arg(argc, argv, 1);
-	struct crm_campaign_report_info info;
+	struct crm_campaign_result res;
 	struct crm_out *o;
 	char t0[21], t1[21];
 
 	db = crm_cli_db(&cli, 0);
 	o = crm_cli_out_auto(&cli);
-	if (crm_campaign_report(db, name, window, kind, o, &info, &err) < 0 ||
+	if (crm_campaign_measure(db, name, window, kind, &res, &err) < 0 ||
+	    crm_campaign_report_write(o, &res, &err) < 0 ||
 	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
-	crm_format_time(info.sent_at, t0);
-	crm_format_time(info.window_end, t1);
-	if (info.window_end > crm_now())
+	crm_format_time(res.sent_at, t0);
+	crm_format_time(res.window_end, t1);
+	if (res.window_end > crm_now())
 		crm_warn("%s: the window runs until %s: responses are still"
 		    " coming in", name, t1);
-	if (info.control == 0)
+	if (res.control.contacts == 0)
 		crm_warn("%s: no control group: the uplift cannot be"
 		    " measured", name);
 	if (!cli.quiet)

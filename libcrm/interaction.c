@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,6 +8,7 @@
 #include "hash.h"
 #include "interaction.h"
 #include "norm.h"
+#include "num.h"
 #include "privacy.h"
 
 enum {
@@ -1017,30 +1019,20 @@ crm_log_show(struct crm_db *db, int64_t contact,
 }
 
 int
-crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
-    size_t nwindows, struct crm_out *o, struct crm_error *err)
+crm_log_stats_each(struct crm_db *db, int64_t asof, const int64_t *windows,
+    size_t nwindows, int (*fn)(void *arg, const struct crm_log_stats_row *row,
+    struct crm_error *err), void *arg, struct crm_error *err)
 {
-	static const char *const names[] = { "window_days", "channel", "kind",
-	    "interactions", "inbound", "outbound", "contacts", "amount",
-	    "currency" };
-	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_TEXT };
-	const char *vals[9];
+	struct crm_log_stats_row x;
 	struct crm_stmt *st;
-	size_t w, i;
+	size_t w;
 	int rc;
 
-	if (crm_out_header(o, names, types, 9, err) < 0)
-		return -1;
 	for (w = 0; w < nwindows; w++) {
-		char wbuf[32];
-
-		snprintf(wbuf, sizeof(wbuf), "%lld", (long long)windows[w]);
 		if ((st = crm_db_stmt(db, "SELECT channel, kind, count(*),"
 		    " count(*) FILTER (WHERE direction = 'in'),"
 		    " count(*) FILTER (WHERE direction = 'out'),"
-		    " count(DISTINCT contact_id), printf('%.2f', total(amount)),"
+		    " count(DISTINCT contact_id), total(amount),"
 		    " currency FROM interactions WHERE at >= ?1 AND at < ?2"
 		    " GROUP BY channel, kind, currency"
 		    " ORDER BY channel, kind, currency",
@@ -1050,16 +1042,59 @@ crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
 		    crm_db_bind_int(db, st, 2, asof, err) < 0)
 			return -1;
 		while ((rc = crm_db_step(db, st, err)) == 1) {
-			vals[0] = wbuf;
-			for (i = 0; i < 8; i++)
-				vals[i + 1] = crm_db_col_text(st, (int)i);
-			if (crm_out_row(o, vals, err) < 0)
+			x.window_days = windows[w];
+			x.channel = crm_db_col_text(st, 0);
+			x.kind = crm_db_col_text(st, 1);
+			x.interactions = crm_db_col_int(st, 2);
+			x.inbound = crm_db_col_int(st, 3);
+			x.outbound = crm_db_col_int(st, 4);
+			x.contacts = crm_db_col_int(st, 5);
+			x.amount = crm_db_col_double(st, 6);
+			x.currency = crm_db_col_text(st, 7);
+			if (fn(arg, &x, err) < 0) {
+				crm_db_reset(st);
 				return -1;
+			}
 		}
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+stats_row(void *arg, const struct crm_log_stats_row *x, struct crm_error *err)
+{
+	char b[6][CRM_NUM_MAX];
+	const char *v[9];
+
+	v[0] = crm_num_int(b[0], x->window_days);
+	v[1] = x->channel;
+	v[2] = x->kind;
+	v[3] = crm_num_int(b[1], x->interactions);
+	v[4] = crm_num_int(b[2], x->inbound);
+	v[5] = crm_num_int(b[3], x->outbound);
+	v[6] = crm_num_int(b[4], x->contacts);
+	v[7] = crm_num_fixed(b[5], 2, x->amount);
+	v[8] = x->currency;
+	return crm_out_row(arg, v, err);
+}
+
+int
+crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
+    size_t nwindows, struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "window_days", "channel", "kind",
+	    "interactions", "inbound", "outbound", "contacts", "amount",
+	    "currency" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_TEXT };
+
+	if (crm_out_header(o, names, types, 9, err) < 0)
+		return -1;
+	return crm_log_stats_each(db, asof, windows, nwindows, stats_row, o,
+	    err);
 }
 
 int
@@ -1085,14 +1120,13 @@ crm_log_preferred(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 }
 
 int
-crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
-    struct crm_out *o, struct crm_error *err)
+crm_log_tickets_each(struct crm_db *db, int64_t asof, int64_t window,
+    int (*fn)(void *arg, const struct crm_log_tickets_row *row,
+    struct crm_error *err), void *arg, struct crm_error *err)
 {
-	static const char *const names[] = { "channel", "tickets", "open",
-	    "closed", "resolved", "mean_hours", "median_hours" };
-	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+	struct crm_log_tickets_row x;
 	struct crm_stmt *st;
+	int rc;
 
 	if ((st = crm_db_stmt(db, "WITH t AS (SELECT channel, status,"
 	    " (closed_at - at) / 3600.0 AS h FROM interactions"
@@ -1105,12 +1139,58 @@ crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
 	    " SELECT t.channel, count(*),"
 	    " count(*) FILTER (WHERE coalesce(status, 'open') = 'open'),"
 	    " count(*) FILTER (WHERE status = 'closed'), count(h),"
-	    " CASE WHEN count(h) > 0 THEN printf('%.2f', avg(h)) END,"
-	    " CASE WHEN count(h) > 0 THEN printf('%.2f', med.m) END"
+	    " avg(h), med.m"
 	    " FROM t LEFT JOIN med USING (channel)"
 	    " GROUP BY t.channel ORDER BY t.channel", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, asof - window * 86400, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, asof, err) < 0)
 		return -1;
-	return emit(db, st, o, names, types, NULL, 7, err);
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		x.channel = crm_db_col_text(st, 0);
+		x.tickets = crm_db_col_int(st, 1);
+		x.open = crm_db_col_int(st, 2);
+		x.closed = crm_db_col_int(st, 3);
+		x.resolved = crm_db_col_int(st, 4);
+		x.mean_hours = x.resolved > 0 ? crm_db_col_double(st, 5) : NAN;
+		x.median_hours = x.resolved > 0 ? crm_db_col_double(st, 6) :
+		    NAN;
+		if (fn(arg, &x, err) < 0) {
+			crm_db_reset(st);
+			return -1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+tickets_row(void *arg, const struct crm_log_tickets_row *x,
+    struct crm_error *err)
+{
+	char b[6][CRM_NUM_MAX];
+	const char *v[7];
+
+	v[0] = x->channel;
+	v[1] = crm_num_int(b[0], x->tickets);
+	v[2] = crm_num_int(b[1], x->open);
+	v[3] = crm_num_int(b[2], x->closed);
+	v[4] = crm_num_int(b[3], x->resolved);
+	v[5] = isnan(x->mean_hours) ? NULL : crm_num_fixed(b[4], 2,
+	    x->mean_hours);
+	v[6] = isnan(x->median_hours) ? NULL : crm_num_fixed(b[5], 2,
+	    x->median_hours);
+	return crm_out_row(arg, v, err);
+}
+
+int
+crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
+    struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "channel", "tickets", "open",
+	    "closed", "resolved", "mean_hours", "median_hours" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+
+	if (crm_out_header(o, names, types, 7, err) < 0)
+		return -1;
+	return crm_log_tickets_each(db, asof, window, tickets_row, o, err);
 }

@@ -44,10 +44,21 @@ struct named {			/* a labelled count */
 	int64_t n;
 };
 
-struct table {			/* a library report read back */
-	size_t ncol, nrow, arow;
-	char **names;
-	char **cells;		/* nrow * ncol; NULL for an empty cell */
+struct run {			/* the audit's runs of one program */
+	const char *program;
+	int64_t runs, read, rejected;
+};
+
+struct chan_stat {		/* a row of crm_log_stats_each() */
+	const char *channel, *kind, *currency;
+	int64_t interactions, inbound, outbound, contacts;
+	double amount;
+};
+
+struct ticket_stat {		/* a row of crm_log_tickets_each() */
+	const char *channel;
+	int64_t tickets, open, closed, resolved;
+	double mean_hours, median_hours;	/* NAN: none resolved */
 };
 
 struct seg {
@@ -118,7 +129,8 @@ struct crm_report {
 	const char *month[12];
 	int64_t month_n[12];
 	int64_t merges_period, merges_total, merges_undone;
-	struct table audit;
+	struct run *runs;	/* the audit, by program */
+	size_t nruns;
 
 	/* interactions */
 	int64_t inter_total, purchases_total, tickets_opened;
@@ -131,8 +143,10 @@ struct crm_report {
 	const char **curr;	/* "(none)" for NULL */
 	double **revenue;	/* [ncurr][nb] */
 	double *curr_total;
-	struct table stats;	/* crm_log_stats over the period */
-	struct table tickets;	/* crm_log_tickets over the period */
+	struct chan_stat *stats;	/* crm_log_stats over the period */
+	size_t nstats;
+	struct ticket_stat *tickets;	/* crm_log_tickets over the period */
+	size_t ntickets;
 	struct named *backlog;	/* open tickets at the end, per channel */
 	size_t nbacklog;
 	int64_t backlog_total, backlog_oldest;
@@ -224,219 +238,27 @@ day0(int64_t t)
 	return t - ((t % DAY) + DAY) % DAY;
 }
 
-/* ------------------------------------------------------------------ */
-/* Reading back what a library function writes to a struct crm_out, as
- * TSV through a stream whose writes are parsed line by line, so that a
- * report of a million rows never sits in memory. */
-
-typedef int (*row_fn)(void *arg, char **f, size_t n, struct crm_error *err);
-
-struct sink {
-	row_fn fn;
-	void *arg;
-	struct crm_buf line;
-	struct crm_error err;
-	int failed;
-};
-
-static size_t
-tsv_unescape(char *s)
-{
-	char *w = s, *p;
-
-	for (p = s; *p; p++) {
-		if (*p == '\\' && p[1] != '\0') {
-			p++;
-			*w++ = *p == 't' ? '\t' : *p == 'n' ? '\n' :
-			    *p == 'r' ? '\r' : *p;
-		} else
-			*w++ = *p;
-	}
-	*w = '\0';
-	return (size_t)(w - s);
-}
-
+/*
+ * A growing array in the pool: room for one more element of size bytes
+ * at *v, which holds *n of *alloc.  The old array stays in the pool.
+ */
 static int
-sink_line(struct sink *s)
-{
-	char *f[MAXCOLS], *p = s->line.s;
-	size_t n = 0, i;
-
-	for (;;) {
-		char *tab = strchr(p, '\t');
-
-		if (n == MAXCOLS)
-			return crm_error_set(&s->err, CRM_EFAIL, "report: more"
-			    " than %d columns", MAXCOLS);
-		f[n++] = p;
-		if (tab == NULL)
-			break;
-		*tab = '\0';
-		p = tab + 1;
-	}
-	for (i = 0; i < n; i++)
-		tsv_unescape(f[i]);
-	return s->fn(s->arg, f, n, &s->err);
-}
-
-static ssize_t
-sink_write(void *cookie, const char *buf, size_t size)
-{
-	struct sink *s = cookie;
-	const char *p = buf, *end = buf + size, *nl;
-
-	if (s->failed)
-		return 0;
-	while (p < end) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
-			if (crm_buf_add(&s->line, p, (size_t)(end - p),
-			    &s->err) < 0)
-				goto fail;
-			break;
-		}
-		if (crm_buf_add(&s->line, p, (size_t)(nl - p), &s->err) < 0 ||
-		    crm_buf_addc(&s->line, '\0', &s->err) < 0 ||
-		    sink_line(s) < 0)
-			goto fail;
-		crm_buf_reset(&s->line);
-		p = nl + 1;
-	}
-	return (ssize_t)size;
-fail:
-	s->failed = 1;
-	return 0;
-}
-
-typedef int (*call_fn)(void *ctx, struct crm_out *o, struct crm_error *err);
-
-/* Run call with a TSV writer whose rows (the header first) go to fn. */
-static int
-capture(call_fn call, void *ctx, row_fn fn, void *arg,
+pgrow(struct crm_report *r, void **v, size_t n, size_t *alloc, size_t size,
     struct crm_error *err)
 {
-	cookie_io_functions_t io = { NULL, sink_write, NULL, NULL };
-	struct sink s;
-	struct crm_out *o = NULL;
-	FILE *fp;
-	int rc = -1;
+	size_t na;
+	void *q;
 
-	memset(&s, 0, sizeof(s));
-	s.fn = fn;
-	s.arg = arg;
-	crm_buf_init(&s.line, CRM_CSV_RECORD_MAX);
-	if ((fp = fopencookie(&s, "w", io)) == NULL) {
-		crm_error_set(err, CRM_EFAIL, "fopencookie: %s",
-		    strerror(errno));
-		goto done;
-	}
-	if ((o = crm_out_new(fp, CRM_FMT_TSV, 0, err)) != NULL &&
-	    call(ctx, o, err) == 0 && crm_out_end(o, err) == 0)
-		rc = 0;
-	crm_out_free(o);
-	if (fclose(fp) != 0 && rc == 0)
-		rc = crm_error_set(err, CRM_EFAIL, "report: write error");
-	if (s.failed) {
-		*err = s.err;
-		rc = -1;
-	}
-done:
-	crm_buf_release(&s.line);
-	return rc;
-}
-
-struct table_arg {
-	struct crm_report *r;
-	struct table *t;
-};
-
-static int
-table_row(void *arg, char **f, size_t n, struct crm_error *err)
-{
-	struct table_arg *a = arg;
-	struct table *t = a->t;
-	size_t i;
-
-	if (t->names == NULL) {
-		if ((t->names = parray(a->r, n, sizeof(char *), err)) == NULL)
-			return -1;
-		for (i = 0; i < n; i++)
-			if ((t->names[i] = pdup(a->r, f[i], err)) == NULL)
-				return -1;
-		t->ncol = n;
+	if (n < *alloc)
 		return 0;
-	}
-	if (n != t->ncol)
-		return crm_error_set(err, CRM_EFAIL, "report: a row of %zu"
-		    " fields under %zu columns", n, t->ncol);
-	if (t->nrow == t->arow) {
-		size_t na = t->arow ? t->arow * 2 : 16;
-		char **q = parray(a->r, na * t->ncol, sizeof(char *), err);
-
-		if (q == NULL)
-			return -1;
-		if (t->nrow > 0)
-			memcpy(q, t->cells, t->nrow * t->ncol * sizeof(char *));
-		t->cells = q;	/* the old array stays in the pool */
-		t->arow = na;
-	}
-	for (i = 0; i < n; i++) {
-		char **c = &t->cells[t->nrow * t->ncol + i];
-
-		*c = NULL;
-		if (*f[i] != '\0' && (*c = pdup(a->r, f[i], err)) == NULL)
-			return -1;
-	}
-	t->nrow++;
+	na = *alloc ? *alloc * 2 : 16;
+	if ((q = parray(r, na, size, err)) == NULL)
+		return -1;
+	if (n > 0)
+		memcpy(q, *v, n * size);
+	*v = q;
+	*alloc = na;
 	return 0;
-}
-
-static int
-capture_table(struct crm_report *r, call_fn call, void *ctx, struct table *t,
-    struct crm_error *err)
-{
-	struct table_arg a = { r, t };
-
-	memset(t, 0, sizeof(*t));
-	return capture(call, ctx, table_row, &a, err);
-}
-
-/* The column called name, or -1. */
-static int
-tcol(const struct table *t, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < t->ncol; i++)
-		if (strcmp(t->names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* Cell (row, column name): NULL when empty or there is no such column. */
-static const char *
-tget(const struct table *t, size_t row, const char *name)
-{
-	int c = tcol(t, name);
-
-	return c < 0 || row >= t->nrow ? NULL : t->cells[row * t->ncol +
-	    (size_t)c];
-}
-
-static double
-tnum(const struct table *t, size_t row, const char *name)
-{
-	const char *s = tget(t, row, name);
-
-	return s == NULL ? NAN : strtod(s, NULL);
-}
-
-/* A whole number from a cell; 0 for an empty one. */
-static int64_t
-tint(const struct table *t, size_t row, const char *name)
-{
-	const char *s = tget(t, row, name);
-
-	return s == NULL ? 0 : strtoll(s, NULL, 10);
 }
 
 /* ------------------------------------------------------------------ */
@@ -560,8 +382,8 @@ static const char sql_merges[] =
 
 static const char sql_audit[] =
     "SELECT program, count(*),"
-    " printf('%d', total(json_extract(counts, '$.read'))),"
-    " printf('%d', total(json_extract(counts, '$.rejected')))"
+    " CAST(total(json_extract(counts, '$.read')) AS INTEGER),"
+    " CAST(total(json_extract(counts, '$.rejected')) AS INTEGER)"
     " FROM audit WHERE at >= ?1 AND at < ?2 GROUP BY program"
     " ORDER BY program";
 
@@ -683,33 +505,35 @@ tally(struct crm_report *r, struct named **list, size_t *n, size_t *alloc,
 }
 
 static int
-step_table(struct crm_report *r, struct crm_db *db, struct crm_stmt *st,
-    struct table *t, struct crm_error *err)
+gather_runs(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 {
-	struct table_arg a = { r, t };
-	char *f[MAXCOLS];
-	int n = crm_db_col_count(st), i, rc;
+	struct crm_stmt *st;
+	size_t alloc = 0;
+	int rc;
 
-	memset(t, 0, sizeof(*t));
-	if (n > MAXCOLS)
-		return crm_error_set(err, CRM_EFAIL, "too many columns");
-	for (i = 0; i < n; i++)
-		f[i] = (char *)crm_db_col_name(st, i);
-	if (table_row(&a, f, (size_t)n, err) < 0)
-		goto fail;
+	if ((st = crm_db_stmt(db, sql_audit, err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, r->start, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, r->end, err) < 0)
+		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		for (i = 0; i < n; i++) {
-			const char *v = crm_db_col_text(st, i);
+		struct run *x;
 
-			f[i] = (char *)(v ? v : "");
+		if (pgrow(r, (void **)&r->runs, r->nruns, &alloc,
+		    sizeof(*r->runs), err) < 0) {
+			crm_db_reset(st);
+			return -1;
 		}
-		if (table_row(&a, f, (size_t)n, err) < 0)
-			goto fail;
+		x = &r->runs[r->nruns++];
+		if ((x->program = pdup(r, crm_db_col_text(st, 0) ?
+		    crm_db_col_text(st, 0) : "", err)) == NULL) {
+			crm_db_reset(st);
+			return -1;
+		}
+		x->runs = crm_db_col_int(st, 1);
+		x->read = crm_db_col_int(st, 2);
+		x->rejected = crm_db_col_int(st, 3);
 	}
-	return rc;
-fail:
-	crm_db_reset(st);
-	return -1;
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -808,10 +632,7 @@ gather_contacts(struct crm_report *r, struct crm_db *db,
 		r->merges_undone = crm_db_col_int(st, 2);
 		crm_db_reset(st);
 	}
-	if ((st = crm_db_stmt(db, sql_audit, err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, r->start, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, r->end, err) < 0 ||
-	    step_table(r, db, st, &r->audit, err) < 0)
+	if (gather_runs(r, db, err) < 0)
 		goto done;
 	rc = 0;
 done:
@@ -837,25 +658,62 @@ static const char sql_backlog[] =
     " AND (coalesce(status, 'open') = 'open' OR closed_at >= ?1)"
     " GROUP BY channel ORDER BY count(*) DESC, channel";
 
-struct stats_ctx {
-	struct crm_db *db;
-	int64_t end, days;
+struct each_arg {
+	struct crm_report *r;
+	size_t alloc;
 };
 
+/* Keep a row of crm_log_stats_each(). */
 static int
-call_stats(void *ctx, struct crm_out *o, struct crm_error *err)
+stats_row(void *arg, const struct crm_log_stats_row *x, struct crm_error *err)
 {
-	struct stats_ctx *c = ctx;
+	struct each_arg *a = arg;
+	struct crm_report *r = a->r;
+	struct chan_stat *y;
 
-	return crm_log_stats(c->db, c->end, &c->days, 1, o, err);
+	if (pgrow(r, (void **)&r->stats, r->nstats, &a->alloc,
+	    sizeof(*r->stats), err) < 0)
+		return -1;
+	y = &r->stats[r->nstats];
+	if ((y->channel = pdup(r, x->channel, err)) == NULL ||
+	    (y->kind = pdup(r, x->kind, err)) == NULL ||
+	    (x->currency != NULL && (y->currency = pdup(r, x->currency,
+	    err)) == NULL))
+		return -1;
+	if (x->currency == NULL)
+		y->currency = NULL;
+	y->interactions = x->interactions;
+	y->inbound = x->inbound;
+	y->outbound = x->outbound;
+	y->contacts = x->contacts;
+	y->amount = x->amount;
+	r->nstats++;
+	return 0;
 }
 
+/* Keep a row of crm_log_tickets_each(). */
 static int
-call_tickets(void *ctx, struct crm_out *o, struct crm_error *err)
+tickets_row(void *arg, const struct crm_log_tickets_row *x,
+    struct crm_error *err)
 {
-	struct stats_ctx *c = ctx;
+	struct each_arg *a = arg;
+	struct crm_report *r = a->r;
+	struct ticket_stat *y;
 
-	return crm_log_tickets(c->db, c->end, c->days, o, err);
+	if (pgrow(r, (void **)&r->tickets, r->ntickets, &a->alloc,
+	    sizeof(*r->tickets), err) < 0)
+		return -1;
+	y = &r->tickets[r->ntickets];
+	if ((y->channel = pdup(r, x->channel, err)) == NULL)
+		return -1;
+	y->tickets = x->tickets;
+	y->open = x->open;
+	y->closed = x->closed;
+	y->resolved = x->resolved;
+	y->mean_hours = x->mean_hours;
+	y->median_hours = x->median_hours;
+	r->ntickets++;
+	return 0;
 }
 
 /* A time series per name (channel, currency), found by a linear search:
@@ -912,7 +770,7 @@ static int
 gather_interactions(struct crm_report *r, struct crm_db *db,
     struct crm_error *err)
 {
-	struct stats_ctx ctx = { db, r->end, r->days };
+	struct each_arg ea = { r, 0 };
 	struct accs chan = { NULL, 0, 0 }, curr = { NULL, 0, 0 };
 	size_t k, b, abl = 0, last = SIZE_MAX;
 	struct crm_stmt *st;
@@ -996,7 +854,8 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 		r->curr_total[k] = curr.a[k].total;
 	}
 
-	if (capture_table(r, call_stats, &ctx, &r->stats, err) < 0)
+	if (crm_log_stats_each(db, r->end, &r->days, 1, stats_row, &ea,
+	    err) < 0)
 		return -1;
 
 	if ((st = crm_db_stmt(db, sql_backlog, err)) == NULL ||
@@ -1022,9 +881,9 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 static int
 gather_tickets(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 {
-	struct stats_ctx ctx = { db, r->end, r->days };
+	struct each_arg ea = { r, 0 };
 
-	return capture_table(r, call_tickets, &ctx, &r->tickets, err);
+	return crm_log_tickets_each(db, r->end, r->days, tickets_row, &ea, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1621,29 +1480,13 @@ static const char sql_campaigns[] =
     " campaigns) FROM campaigns WHERE sent_at >= ?1 AND sent_at < ?2"
     " ORDER BY sent_at DESC, name LIMIT ?3";
 
-struct camp_ctx {
-	struct crm_db *db;
-	const char *name;
-	int64_t window;
-	struct crm_campaign_report_info info;
-};
-
-static int
-call_campaign(void *ctx, struct crm_out *o, struct crm_error *err)
-{
-	struct camp_ctx *c = ctx;
-
-	return crm_campaign_report(c->db, c->name, c->window, "purchase", o,
-	    &c->info, err);
-}
-
 static int
 gather_campaigns(struct crm_report *r, struct crm_db *db,
     struct crm_error *err)
 {
 	struct crm_stmt *st;
 	int64_t all = 0;
-	size_t i, row;
+	size_t i;
 	int step, k;
 
 	if ((r->camps = parray(r, MAXCAMPAIGNS, sizeof(*r->camps),
@@ -1680,52 +1523,33 @@ gather_campaigns(struct crm_report *r, struct crm_db *db,
 	r->camps_other = all - (int64_t)r->ncamps;
 	for (i = 0; i < r->ncamps; i++) {
 		struct campaign *c = &r->camps[i];
-		struct camp_ctx ctx;
-		struct table t;
+		struct crm_campaign_result res;
+		const struct crm_campaign_group *g[2];
 
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.db = db;
-		ctx.name = c->name;
-		ctx.window = r->o.campaign_window;
-		if (capture_table(r, call_campaign, &ctx, &t, err) < 0) {
+		if (crm_campaign_measure(db, c->name, r->o.campaign_window,
+		    "purchase", &res, err) < 0) {
 			crm_error_prefix(err, "campaign %s", c->name);
 			return -1;
 		}
-		c->window_end = ctx.info.window_end;
-		for (row = 0; row < t.nrow; row++) {
-			const char *g = tget(&t, row, "group");
-			const char *why = tget(&t, row, "reason");
-			int x;
-
-			if (g == NULL)
-				continue;
-			if (strcmp(g, "suppressed") == 0) {
-				for (k = 0; why != NULL &&
-				    k < CRM_CAMPAIGN_NREASONS; k++)
-					if (strcmp(why,
-					    crm_campaign_reasons[k]) == 0)
-						c->suppressed[k] = tint(&t,
-						    row, "contacts");
-				continue;
-			}
-			x = strcmp(g, "target") == 0 ? 0 :
-			    strcmp(g, "control") == 0 ? 1 : -1;
-			if (x < 0)
-				continue;
-			c->n[x] = tint(&t, row, "contacts");
-			c->responders[x] = tint(&t, row,
-			    "responders");
-			c->rate[x] = tnum(&t, row, "response_rate");
-			c->revenue[x] = tnum(&t, row, "revenue");
-			if (x == 1)
-				c->has_control = c->n[1] > 0;
-			if (x == 0 && tget(&t, row, "uplift") != NULL) {
-				c->has_uplift = 1;
-				c->uplift = tnum(&t, row, "uplift");
-				c->lo = tnum(&t, row, "ci_low");
-				c->hi = tnum(&t, row, "ci_high");
-				c->p_value = tnum(&t, row, "p_value");
-			}
+		c->window_end = res.window_end;
+		memcpy(c->suppressed, res.suppressed, sizeof(c->suppressed));
+		g[0] = &res.target;
+		g[1] = &res.control;
+		for (k = 0; k < 2; k++) {
+			c->n[k] = g[k]->contacts;
+			c->responders[k] = g[k]->responders;
+			c->rate[k] = g[k]->contacts > 0 ?
+			    (double)g[k]->responders / (double)g[k]->contacts :
+			    NAN;
+			c->revenue[k] = g[k]->revenue;
+		}
+		c->has_control = c->n[1] > 0;
+		if (res.tested) {
+			c->has_uplift = 1;
+			c->uplift = res.test.diff;
+			c->lo = res.test.ci_low;
+			c->hi = res.test.ci_high;
+			c->p_value = res.test.p_value;
 		}
 	}
 	return 0;
@@ -2326,23 +2150,18 @@ html_contacts(struct html *h)
 
 	/* Imports in the period, from the audit table. */
 	hp(h, "<figure>\n");
-	if (r->audit.nrow == 0)
+	if (r->nruns == 0)
 		nodata(h, "No program wrote to the database in the period.");
 	else {
 		static const char *const nm[] = { "program", "#runs",
 		    "#rows read", "#rows rejected" };
 
 		thead(h, "t-runs", nm, 4);
-		for (i = 0; i < r->audit.nrow; i++) {
-			char **row = &r->audit.cells[i * r->audit.ncol];
-
-			cells[0] = fint(a, strtoll(row[1] ? row[1] : "0", NULL,
-			    10));
-			cells[1] = fint(b, strtoll(row[2] ? row[2] : "0", NULL,
-			    10));
-			cells[2] = fint(c, strtoll(row[3] ? row[3] : "0", NULL,
-			    10));
-			trow(h, row[0] ? row[0] : "", cells, 3);
+		for (i = 0; i < r->nruns; i++) {
+			cells[0] = fint(a, r->runs[i].runs);
+			cells[1] = fint(b, r->runs[i].read);
+			cells[2] = fint(c, r->runs[i].rejected);
+			trow(h, r->runs[i].program, cells, 3);
 		}
 		tend(h);
 	}
@@ -2499,21 +2318,21 @@ html_interactions(struct html *h)
 
 	/* Tickets. */
 	hp(h, "<figure>\n");
-	if (r->tickets.nrow == 0)
+	if (r->ntickets == 0)
 		nodata(h, "No tickets were opened in the period.");
 	else {
-		double *open = calloc(r->tickets.nrow, sizeof(double));
-		double *closed = calloc(r->tickets.nrow, sizeof(double));
-		const char **cats = calloc(r->tickets.nrow, sizeof(char *));
+		double *open = calloc(r->ntickets, sizeof(double));
+		double *closed = calloc(r->ntickets, sizeof(double));
+		const char **cats = calloc(r->ntickets, sizeof(char *));
 
 		if (open == NULL || closed == NULL || cats == NULL) {
 			crm_error_set(h->err, CRM_EFAIL, "out of memory");
 			h->failed = 1;
 		} else {
-			for (i = 0; i < r->tickets.nrow; i++) {
-				cats[i] = tget(&r->tickets, i, "channel");
-				open[i] = tnum(&r->tickets, i, "open");
-				closed[i] = tnum(&r->tickets, i, "closed");
+			for (i = 0; i < r->ntickets; i++) {
+				cats[i] = r->tickets[i].channel;
+				open[i] = (double)r->tickets[i].open;
+				closed[i] = (double)r->tickets[i].closed;
 			}
 			memset(&ch, 0, sizeof(ch));
 			memset(s, 0, sizeof(s));
@@ -2527,7 +2346,7 @@ html_interactions(struct html *h)
 			ch.cat_label = "channel";
 			ch.value_label = "tickets";
 			ch.kind = CRM_CHART_STACKED;
-			ch.ncat = r->tickets.nrow;
+			ch.ncat = r->ntickets;
 			ch.cats = cats;
 			ch.nser = 2;
 			ch.ser = s;
@@ -2540,21 +2359,18 @@ html_interactions(struct html *h)
 			static const char *const th[] = { "channel",
 			    "#tickets", "#still open", "#closed", "#resolved",
 			    "#mean hours", "#median hours" };
-			static const char *const col[] = { "tickets", "open",
-			    "closed", "resolved", "mean_hours",
-			    "median_hours" };
-
 			thead(h, "t-tickets", th, 7);
-			for (i = 0; i < r->tickets.nrow; i++) {
+			for (i = 0; i < r->ntickets; i++) {
+				const struct ticket_stat *x = &r->tickets[i];
 				char buf[6][48];
 
-				for (k = 0; k < 6; k++)
-					cells[k] = k < 4 ? fint(buf[k],
-					    tint(&r->tickets, i,
-					    col[k])) : fnum(buf[k],
-					    tnum(&r->tickets, i, col[k]), 2);
-				trow(h, tget(&r->tickets, i, "channel"), cells,
-				    6);
+				cells[0] = fint(buf[0], x->tickets);
+				cells[1] = fint(buf[1], x->open);
+				cells[2] = fint(buf[2], x->closed);
+				cells[3] = fint(buf[3], x->resolved);
+				cells[4] = fnum(buf[4], x->mean_hours, 2);
+				cells[5] = fnum(buf[5], x->median_hours, 2);
+				trow(h, x->channel, cells, 6);
 			}
 			tend(h);
 		}
@@ -2585,7 +2401,7 @@ html_interactions(struct html *h)
 	hp(h, "</figure>\n</div>\n");
 
 	/* The channel statistics as crm-log prints them. */
-	if (r->stats.nrow > 0) {
+	if (r->nstats > 0) {
 		static const char *const th[] = { "channel", "kind",
 		    "#interactions", "#inbound", "#outbound", "#contacts",
 		    "#amount", "currency" };
@@ -2596,23 +2412,22 @@ html_interactions(struct html *h)
 		esc(h, text);
 		hp(h, "</h3>\n");
 		thead(h, "t-stats", th, 8);
-		for (i = 0; i < r->stats.nrow; i++) {
+		for (i = 0; i < r->nstats; i++) {
+			const struct chan_stat *x = &r->stats[i];
 			char buf[5][48];
 
 			hp(h, "<tr><th scope=\"row\">");
-			esc(h, tget(&r->stats, i, "channel"));
+			esc(h, x->channel);
 			hp(h, "</th><td>");
-			esc(h, tget(&r->stats, i, "kind"));
+			esc(h, x->kind);
 			hp(h, "</td><td class=\"n\">%s</td><td class=\"n\">%s"
 			    "</td><td class=\"n\">%s</td><td class=\"n\">%s"
 			    "</td><td class=\"n\">%s</td><td>",
-			    fint(buf[0], tint(&r->stats, i,
-			    "interactions")), fint(buf[1], tint(
-			    &r->stats, i, "inbound")), fint(buf[2], tint(
-			    &r->stats, i, "outbound")), fint(buf[3],
-			    tint(&r->stats, i, "contacts")),
-			    fmoney(buf[4], tnum(&r->stats, i, "amount")));
-			esc(h, tget(&r->stats, i, "currency"));
+			    fint(buf[0], x->interactions), fint(buf[1],
+			    x->inbound), fint(buf[2], x->outbound),
+			    fint(buf[3], x->contacts), fmoney(buf[4],
+			    x->amount));
+			esc(h, x->currency);
 			hp(h, "</td></tr>\n");
 		}
 		tend(h);
@@ -3369,15 +3184,12 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		fprintf(fp, "  duplicates merged: %s in the period, %s in"
 		    " all\n", fint(a, r->merges_period),
 		    fint(b, r->merges_total));
-		for (i = 0; i < r->audit.nrow; i++) {
-			char **row = &r->audit.cells[i * r->audit.ncol];
-
+		for (i = 0; i < r->nruns; i++) {
 			fprintf(fp, "  ");
-			tput(fp, row[0], 14);
+			tput(fp, r->runs[i].program, 14);
 			fprintf(fp, ": %s runs, %s rows read, %s rejected\n",
-			    fint(a, strtoll(row[1] ? row[1] : "0", NULL, 10)),
-			    fint(b, strtoll(row[2] ? row[2] : "0", NULL, 10)),
-			    fint(c, strtoll(row[3] ? row[3] : "0", NULL, 10)));
+			    fint(a, r->runs[i].runs), fint(b, r->runs[i].read),
+			    fint(c, r->runs[i].rejected));
 		}
 	}
 
@@ -3413,20 +3225,20 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		int64_t opened = 0, still = 0;
 		double median = NAN;
 
-		for (i = 0; i < r->tickets.nrow; i++) {
-			opened += tint(&r->tickets, i, "tickets");
-			still += tint(&r->tickets, i, "open");
+		for (i = 0; i < r->ntickets; i++) {
+			opened += r->tickets[i].tickets;
+			still += r->tickets[i].open;
 		}
 		fprintf(fp, "  tickets: %s opened in the period, %s of them"
 		    " still open\n  open tickets at the end: %s\n",
 		    fint(a, opened), fint(b, still),
 		    fint(c, r->backlog_total));
-		for (i = 0; i < r->tickets.nrow; i++) {
-			median = tnum(&r->tickets, i, "median_hours");
+		for (i = 0; i < r->ntickets; i++) {
+			median = r->tickets[i].median_hours;
 			if (isnan(median))
 				continue;
 			fprintf(fp, "    ");
-			tput(fp, tget(&r->tickets, i, "channel"), 16);
+			tput(fp, r->tickets[i].channel, 16);
 			fprintf(fp, ": median resolution %s hours\n",
 			    fnum(a, median, 1));
 		}
