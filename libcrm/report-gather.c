@@ -1,7 +1,7 @@
 /*
- * report-gather.c - crm-report's numbers: the pool everything lives in,
- * the period and its buckets, and each section gathered from the
- * database (read only; the RFM segments in a second thread).
+ * report-gather.c - crm-report's numbers: the period and its buckets,
+ * and each section gathered from the database (read only; the RFM
+ * segments in a second thread).
  */
 #include <errno.h>
 #include <math.h>
@@ -17,75 +17,11 @@
 #include "report-int.h"
 #include "segment.h"
 
-void *
-report_palloc(struct crm_report *r, size_t n, struct crm_error *err)
-{
-	struct chunk *c;
-
-	if (n > SIZE_MAX - sizeof(*c) ||
-	    (c = calloc(1, sizeof(*c) + n)) == NULL) {
-		crm_error_set(err, CRM_EFAIL, "out of memory");
-		return NULL;
-	}
-	pthread_mutex_lock(&r->lock);
-	c->next = r->pool;
-	r->pool = c;
-	pthread_mutex_unlock(&r->lock);
-	return c + 1;
-}
-
-void *
-report_parray(struct crm_report *r, size_t n, size_t size,
-    struct crm_error *err)
-{
-	if (size != 0 && n > SIZE_MAX / size) {
-		crm_error_set(err, CRM_EFAIL, "out of memory");
-		return NULL;
-	}
-	return report_palloc(r, n * size, err);
-}
-
-/* A copy of s in the pool; NULL for NULL (and on ENOMEM, err set). */
-char *
-report_pdup(struct crm_report *r, const char *s, struct crm_error *err)
-{
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = report_palloc(r, strlen(s) + 1, err)) != NULL)
-		memcpy(p, s, strlen(s) + 1);
-	return p;
-}
-
-int64_t
-report_day0(int64_t t)
+/* The start of the UTC day of t. */
+static int64_t
+day0(int64_t t)
 {
 	return t - ((t % DAY) + DAY) % DAY;
-}
-
-/*
- * A growing array in the pool: room for one more element of size bytes
- * at *v, which holds *n of *alloc.  The old array stays in the pool.
- */
-int
-report_pgrow(struct crm_report *r, void **v, size_t n, size_t *alloc,
-    size_t size,
-    struct crm_error *err)
-{
-	size_t na;
-	void *q;
-
-	if (n < *alloc)
-		return 0;
-	na = *alloc ? *alloc * 2 : 16;
-	if ((q = report_parray(r, na, size, err)) == NULL)
-		return -1;
-	if (n > 0)
-		memcpy(q, *v, n * size);
-	*v = q;
-	*alloc = na;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1271,8 +1207,8 @@ crm_report_build(struct crm_db *db, const struct crm_report_opts *opts,
 	if (r->o.campaign_window <= 0)
 		r->o.campaign_window = 30;
 	r->at_risk = r->o.at_risk > 0 ? r->o.at_risk : 0.5;
-	r->end = report_day0(r->o.asof) + DAY;
-	r->start = r->o.since ? report_day0(r->o.since) : r->end - 91 * DAY;
+	r->end = day0(r->o.asof) + DAY;
+	r->start = r->o.since ? day0(r->o.since) : r->end - 91 * DAY;
 	if (r->start >= r->end) {
 		crm_error_set(err, CRM_EUSAGE, "the period starts after it"
 		    " ends (--since after --as-of)");
@@ -1292,24 +1228,6 @@ crm_report_build(struct crm_db *db, const struct crm_report_opts *opts,
 fail:
 	crm_report_free(r);
 	return NULL;
-}
-
-void
-crm_report_free(struct crm_report *r)
-{
-	struct chunk *c, *next;
-
-	if (r == NULL)
-		return;
-	for (c = r->pool; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
-	free(r->who);
-	free(r->base_id);
-	free(r->base_seg);
-	pthread_mutex_destroy(&r->lock);
-	free(r);
 }
 
 const char *

@@ -3,10 +3,12 @@
  * includes: the report as gathered (struct crm_report and its parts),
  * the pool it lives in, and the number formats of both renderings.
  *
- *	report-gather.c   the pool, the period, each section's numbers
+ *	report-pool.c     the pool it lives in; freeing it
+ *	report-gather.c   the period, each section's numbers
  *	report-state.c    the segment snapshot: read, movement, save
  *	report-fmt.c      numbers as people read them
- *	report-html.c     the HTML page
+ *	report-html.c     the HTML page, its parts, contacts, interactions
+ *	report-html-value.c  segments, movement, churn, campaigns in HTML
  *	report-text.c     the plain-text summary
  *
  * The gatherer fills struct crm_report with numbers and names only; the
@@ -192,7 +194,7 @@ struct crm_report {
 	int64_t camps_other;	/* sent before the period or not sent */
 };
 
-/* The pool (report-gather.c): zeroed memory that lives as long as r;
+/* The pool (report-pool.c): zeroed memory that lives as long as r;
  * NULL and err set on ENOMEM.  report_pdup(NULL) is NULL. */
 void *report_palloc(struct crm_report *r, size_t n, struct crm_error *err);
 void *report_parray(struct crm_report *r, size_t n, size_t size,
@@ -200,9 +202,6 @@ void *report_parray(struct crm_report *r, size_t n, size_t size,
 char *report_pdup(struct crm_report *r, const char *s, struct crm_error *err);
 int report_pgrow(struct crm_report *r, void **v, size_t n, size_t *alloc,
     size_t size, struct crm_error *err);
-
-/* The start of the UTC day of t. */
-int64_t report_day0(int64_t t);
 
 /* The index of segment name in r->segnames, added if new (report-gather.c). */
 int report_seg_index(struct crm_report *r, const char *name,
@@ -223,5 +222,42 @@ const char *report_fpct(char out[48], double share);
 double report_ratio(int64_t a, int64_t b);
 const char *report_unit_name(const struct crm_report *r);
 const char *report_flow_name(const struct crm_report *r, int i);
+
+/* The HTML page being written (report-html.c); a write error is noted
+ * in failed and err, and the rest is skipped. */
+struct report_html {
+	FILE *fp;
+	const struct crm_report *r;
+	struct crm_error *err;
+	int failed;
+};
+
+struct crm_chart;
+
+/* Text, escaped for HTML. */
+void report_html_esc(struct report_html *h, const char *s);
+/* printf to the page; the arguments must not need escaping. */
+void report_html_hp(struct report_html *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A sentence where a section has no data. */
+void report_html_nodata(struct report_html *h, const char *text);
+void report_html_chart(struct report_html *h, const struct crm_chart *c);
+void report_html_caption(struct report_html *h, const char *text);
+/* A table head: names starting with '#' are numeric columns. */
+void report_html_thead(struct report_html *h, const char *id,
+    const char *const *names, size_t n);
+void report_html_tend(struct report_html *h);
+/* A row: the first cell a header of the row, the others numbers. */
+void report_html_trow(struct report_html *h, const char *label,
+    const char *const *cells, size_t n);
+/* A headline card: a value and what it counts. */
+void report_html_kpi(struct report_html *h, const char *value,
+    const char *what);
+
+/* The sections of report-html-value.c. */
+void report_html_movement(struct report_html *h);
+void report_html_segments(struct report_html *h);
+void report_html_churn(struct report_html *h);
+void report_html_campaigns(struct report_html *h);
 
 #endif
