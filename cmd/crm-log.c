@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "interaction.h"
 #include "norm.h"
+#include "resolve.h"
 
 static const char usage[] =
     "crm-log [-nqtV] [-a from=channel] [-C currency] [-d db] [-R region]\n"

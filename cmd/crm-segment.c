@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "interaction.h"
 #include "norm.h"
+#include "resolve.h"
 #include "segment.h"
 
 static const char u_rfm[] =

@@ -14,6 +14,7 @@
 #include "interaction.h"
 #include "match.h"
 #include "norm.h"
+#include "resolve.h"
 
 /* ------------------------------------------------------------ records */
 

@@ -91,15 +91,6 @@ int crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 
 const struct crm_log_stats *crm_logger_stats(const struct crm_logger *lg);
 
-/*
- * Find a contact by a key as a person types it: "#123" is an id, a value
- * with '@' an email, one of digits, spaces and + - ( ) a phone (region as
- * crm-add), anything else an external_id.  Follows merges.  *id gets the
- * contact; CRM_EDATA if there is none or the key is ambiguous.
- */
-int crm_contact_resolve(struct crm_db *db, const char *key,
-    const char *region, int64_t *id, struct crm_error *err);
-
 struct crm_log_filter {
 	const char *channel;	/* NULL for all */
 	const char *kind;	/* NULL for all */
