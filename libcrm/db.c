@@ -12,6 +12,8 @@
 #include "db.h"
 #include "mem.h"
 #include "norm.h"
+#include "service.h"
+#include "task.h"
 
 #define CACHE_MB	64	/* the page cache of each connection */
 
@@ -241,6 +243,12 @@ static const char *const migrations[] = {
 	"    AND json_extract(counts, '$.before') IS NOT NULL"
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
+
+	/* 5 -> 6: the service desk (service.c) */
+	crm_service_schema,
+
+	/* 6 -> 7: tasks (task.c) */
+	crm_task_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
