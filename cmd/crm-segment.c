@@ -89,52 +89,6 @@ die_expr(const char *src, int col, const struct crm_error *err)
 	exit(err->code);
 }
 
-/* Contact ids from a CSV on stdin: a column id, external_id or email. */
-static int64_t *
-read_ids(struct crm_db *db, const char *region, int tsv, size_t *n)
-{
-	static const struct crm_csv_col cols[] = {
-		{ "id", "contact_id" }, { "external_id", "customer_id" },
-		{ "email", "e_mail" },
-	};
-	struct crm_error err;
-	struct crm_csv *r;
-	int64_t *ids = NULL, id;
-	size_t a = 0;
-	int idx[3], rc, k;
-
-	*n = 0;
-	if ((r = crm_csv_open("-", tsv ? CRM_CSV_TSV : 0, &err)) == NULL ||
-	    crm_csv_header(r, cols, 3, idx, &err) < 0)
-		crm_die(&err);
-	for (k = 0; k < 3 && idx[k] < 0; k++)
-		;
-	if (k == 3)
-		crm_die_usage("<stdin>: no id, external_id or email column");
-	while ((rc = crm_csv_next(r, &err)) == 1) {
-		char key[512];
-		const char *v = crm_csv_field(r, idx[k]);
-
-		snprintf(key, sizeof(key), "%s%s", k == 0 ? "#" : "", v);
-		if (crm_contact_resolve(db, key, region, &id, &err) < 0) {
-			crm_error_prefix(&err, "<stdin>:%ld", crm_csv_line(r));
-			free(ids);
-			crm_csv_close(r);
-			crm_die(&err);
-		}
-		if (*n == a) {
-			a = a ? a * 2 : 256;
-			if ((ids = reallocarray(ids, a, sizeof(*ids))) == NULL)
-				crm_die_usage("out of memory");
-		}
-		ids[(*n)++] = id;
-	}
-	if (rc < 0)
-		crm_die(&err);
-	crm_csv_close(r);
-	return ids;
-}
-
 enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
     READ_LIST, READ_SHOW };
 
@@ -228,12 +182,15 @@ writer(struct crm_cli *c, int what, int argc, char **argv)
 			fprintf(stderr, "crm-segment: %s: %lld members\n",
 			    argv[0], (long long)count);
 	} else if (what == WRITE_SAVE) {
+		int64_t *ids = NULL;
 		size_t n;
-		int64_t *ids = read_ids(db, getenv("CRM_REGION"), cli.tsv, &n);
 
-		if (crm_segment_save_list(db, argv[0], ids, n, replace, &count,
-		    &err) < 0)
+		if (crm_contact_read_ids(db, "-", cli.tsv, getenv("CRM_REGION"),
+		    &ids, &n, &err) < 0 || crm_segment_save_list(db, argv[0],
+		    ids, n, replace, &count, &err) < 0) {
+			free(ids);
 			goto fail;
+		}
 		free(ids);
 		if (!cli.quiet)
 			fprintf(stderr, "crm-segment: %s: %lld members\n",

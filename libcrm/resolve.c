@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "csvio.h"
 #include "norm.h"
 #include "resolve.h"
 
@@ -158,4 +159,63 @@ crm_contact_resolve(struct crm_db *db, const char *key, const char *region,
 done:
 	crm_buf_release(&b);
 	return rc;
+}
+
+int
+crm_contact_read_ids(struct crm_db *db, const char *path, int tsv,
+    const char *region, int64_t **ids, size_t *n, struct crm_error *err)
+{
+	static const struct crm_csv_col cols[] = {
+		{ "id", "contact_id" }, { "external_id", "customer_id" },
+		{ "email", "e_mail" },
+	};
+	struct crm_csv *r;
+	int64_t id, *q;
+	size_t a = 0;
+	int idx[3], rc = -1, k;
+
+	*ids = NULL;
+	*n = 0;
+	if ((r = crm_csv_open(path, tsv ? CRM_CSV_TSV : 0, err)) == NULL)
+		return -1;
+	if (crm_csv_header(r, cols, 3, idx, err) < 0)
+		goto done;
+	for (k = 0; k < 3 && idx[k] < 0; k++)
+		;
+	if (k == 3) {
+		crm_error_set(err, CRM_EUSAGE, "%s: no id, external_id or"
+		    " email column", crm_csv_name(r));
+		goto done;
+	}
+	while ((rc = crm_csv_next(r, err)) == 1) {
+		char key[512];
+
+		snprintf(key, sizeof(key), "%s%s", k == 0 ? "#" : "",
+		    crm_csv_field(r, idx[k]));
+		if (crm_contact_resolve(db, key, region, &id, err) < 0) {
+			crm_error_prefix(err, "%s:%ld", crm_csv_name(r),
+			    crm_csv_line(r));
+			rc = -1;
+			break;
+		}
+		if (*n == a) {
+			a = a ? a * 2 : 256;
+			if ((q = reallocarray(*ids, a, sizeof(*q))) == NULL) {
+				rc = crm_error_set(err, CRM_EFAIL,
+				    "out of memory");
+				break;
+			}
+			*ids = q;
+		}
+		(*ids)[(*n)++] = id;
+	}
+done:
+	crm_csv_close(r);
+	if (rc < 0) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
 }

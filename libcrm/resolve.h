@@ -36,4 +36,14 @@ int crm_contact_lookup(struct crm_db *db, const char *what, const char *v,
 int crm_contact_survivor(struct crm_db *db, int64_t *id,
     struct crm_error *err);
 
+/*
+ * The contacts a CSV file names (path, "-" for standard input; TSV with
+ * tsv), by a column id, external_id or email (the first of those
+ * present), each resolved as above.  *ids (free(3) it) gets them in file
+ * order, *n how many.  CRM_EUSAGE without such a column; a key that
+ * names no contact is CRM_EDATA with file:line.
+ */
+int crm_contact_read_ids(struct crm_db *db, const char *path, int tsv,
+    const char *region, int64_t **ids, size_t *n, struct crm_error *err);
+
 #endif
