@@ -54,6 +54,8 @@ static const char css[] =
     "svg{max-width:100%;height:auto}\n"
     "footer{margin-top:40px;color:#555;font-size:13px;"
     "border-top:1px solid #ccc}\n"
+    "details summary{cursor:pointer;color:#555;font-size:13px;"
+    "margin:4px 0}\n"
     "@media print{nav{display:none}figure{break-inside:avoid}}\n";
 
 void
@@ -75,6 +77,7 @@ report_html_hp(struct report_html *h, const char *fmt, ...)
 void
 report_html_nodata(struct report_html *h, const char *text)
 {
+	h->charted = 0;
 	report_html_hp(h, "<p class=\"nodata\">");
 	report_html_esc(h, text);
 	report_html_hp(h, "</p>\n");
@@ -83,13 +86,29 @@ report_html_nodata(struct report_html *h, const char *text)
 void
 report_html_chart(struct report_html *h, const struct crm_chart *c)
 {
+	char text[200];
+	size_t i, k;
+
+	/* A chart of nothing (every value zero or missing) says so instead
+	 * of drawing empty axes. */
+	for (k = 0; k < c->nser; k++)
+		for (i = 0; i < c->ncat; i++)
+			if (!isnan(c->ser[k].v[i]) && c->ser[k].v[i] != 0)
+				goto draw;
+	snprintf(text, sizeof(text), "%s: nothing to draw, every value is"
+	    " zero or missing.", c->title);
+	report_html_nodata(h, text);
+	return;
+draw:
 	if (!h->failed && crm_svg_chart(h->fp, c, h->err) < 0)
 		h->failed = 1;
+	h->charted = 1;
 }
 
 void
 report_html_caption(struct report_html *h, const char *text)
 {
+	h->charted = 0;
 	report_html_hp(h, "<figcaption>");
 	report_html_esc(h, text);
 	report_html_hp(h, "</figcaption>\n");
@@ -102,6 +121,13 @@ report_html_thead(struct report_html *h, const char *id,
 {
 	size_t i;
 
+	/* Under a chart, its table is folded: the page reads as charts,
+	 * the numbers one click away (no script: <details>). */
+	if (h->charted) {
+		report_html_hp(h, "<details><summary>The numbers</summary>\n");
+		h->folded = 1;
+		h->charted = 0;
+	}
 	report_html_hp(h, "<div class=\"scroll\"><table id=\"%s\"><thead><tr>",
 	    id);
 	for (i = 0; i < n; i++) {
@@ -118,6 +144,9 @@ void
 report_html_tend(struct report_html *h)
 {
 	report_html_hp(h, "</tbody></table></div>\n");
+	if (h->folded)
+		report_html_hp(h, "</details>\n");
+	h->folded = 0;
 }
 
 /* A row: the first cell a header of the row, the others numbers. */
@@ -443,6 +472,25 @@ html_contacts(struct report_html *h)
 	report_html_hp(h, "</figure>\n</div>\n</section>\n");
 }
 
+/*
+ * A channel's colour, the same in every report (assigned by rank, e-mail
+ * was one colour in one report and another in the next): the Okabe-Ito
+ * colours in crm-log's order of channels, wine (Paul Tol's #882255) for
+ * the ninth, grey for "other" and the folded rest.
+ */
+static const char *
+channel_colour(const char *name)
+{
+	static const char *const names[] = { "email", "phone", "web",
+	    "store", "ivr", "chat", "sms", "social", "mail" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return i < 8 ? crm_svg_colour(i) : "#882255";
+	return "#999999";
+}
+
 static void
 html_interactions(struct report_html *h)
 {
@@ -471,8 +519,7 @@ html_interactions(struct report_html *h)
 	for (k = 0; k < r->nchan; k++) {
 		s[k].name = r->chan[k];
 		s[k].v = r->chan_n[k];
-		if (strcmp(r->chan[k], "other channels") == 0)
-			s[k].colour = "#999999";
+		s[k].colour = channel_colour(r->chan[k]);
 	}
 	snprintf(title, sizeof(title), "Interactions per %s by channel",
 	    report_unit_name(r));
@@ -714,7 +761,7 @@ html_interactions(struct report_html *h)
 int
 crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 {
-	struct report_html h = { fp, r, err, 0 };
+	struct report_html h = { fp, r, err, 0, 0, 0 };
 	char a[48], now[21], text[400];
 	const char *top = r->ncurr > 0 ? r->curr[0] : NULL;
 

@@ -230,6 +230,8 @@ struct report_html {
 	const struct crm_report *r;
 	struct crm_error *err;
 	int failed;
+	int charted;		/* a chart came last: fold the next table */
+	int folded;		/* a table is open inside <details> */
 };
 
 struct crm_chart;

@@ -200,10 +200,15 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		for (i = 0; i < 10; i++)
 			clv += r->vdec[i].clv;
 		fprintf(fp, "  %s customers scored, %s at risk (P(alive) <"
-		    " %.2f)\n  total CLV %s over %lld days\n",
-		    report_fint(a, r->scored), report_fint(b, r->at_risk_n),
-		    r->at_risk,
-		    report_fmoney(c, clv), (long long)r->horizon);
+		    " %.2f)\n", report_fint(a, r->scored),
+		    report_fint(b, r->at_risk_n), r->at_risk);
+		/* No lifetime value stored is not a value of 0. */
+		if (r->vdec[0].n == 0)
+			fprintf(fp, "  total CLV not available (no spend"
+			    " model)\n");
+		else
+			fprintf(fp, "  total CLV %s over %lld days\n",
+			    report_fmoney(c, clv), (long long)r->horizon);
 		if (r->nrisky > 0)
 			fprintf(fp, "  the most valuable at risk (revenue,"
 			    " P(alive)):\n");
