@@ -414,8 +414,8 @@ done:
 /* The period's interactions, added up here as the contacts are. */
 static const char sql_period[] =
     "SELECT at, channel, CASE kind WHEN 'purchase' THEN 1"
-    " WHEN 'ticket' THEN 2 ELSE 0 END, coalesce(currency, ''), amount"
-    " FROM interactions WHERE at >= ?1 AND at < ?2";
+    " WHEN 'ticket' THEN 2 ELSE 0 END, coalesce(currency, ''), amount,"
+    " direction IS 'out' FROM interactions WHERE at >= ?1 AND at < ?2";
 
 static const char sql_backlog[] =
     "SELECT channel, count(*), min(at) FROM interactions"
@@ -542,6 +542,7 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 	int rc;
 
 	if ((r->purchases = zeros(r, r->nb, err)) == NULL ||
+	    (r->outbound = zeros(r, r->nb, err)) == NULL ||
 	    (st = crm_db_stmt(db, sql_period, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, r->start, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, r->end, err) < 0)
@@ -552,18 +553,26 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 		struct acc *c;
 
 		b = bucket(r, crm_db_col_int(st, 0));
-		/* The array may move as it grows: keep an index. */
-		if (last == SIZE_MAX || strcmp(chan.a[last].name, ch) != 0) {
-			if ((c = acc_of(r, &chan, ch, err)) == NULL) {
-				crm_db_reset(st);
-				return -1;
-			}
-			last = (size_t)(c - chan.a);
-		}
-		c = &chan.a[last];
-		c->v[b]++;
-		c->n++;
 		r->inter_total++;
+		/* Sends (campaign e-mails, calls made) are not the customers'
+		 * activity: counted apart. */
+		if (crm_db_col_int(st, 5)) {
+			r->outbound[b]++;
+			r->out_total++;
+		} else {
+			/* The array may move as it grows: keep an index. */
+			if (last == SIZE_MAX ||
+			    strcmp(chan.a[last].name, ch) != 0) {
+				if ((c = acc_of(r, &chan, ch, err)) == NULL) {
+					crm_db_reset(st);
+					return -1;
+				}
+				last = (size_t)(c - chan.a);
+			}
+			c = &chan.a[last];
+			c->v[b]++;
+			c->n++;
+		}
 		if (kind == 2)
 			r->tickets_opened++;
 		if (kind != 1)

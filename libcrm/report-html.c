@@ -98,6 +98,7 @@ report_html_chart(struct report_html *h, const struct crm_chart *c)
 	snprintf(text, sizeof(text), "%s: nothing to draw, every value is"
 	    " zero or missing.", c->title);
 	report_html_nodata(h, text);
+	h->charted = 1;		/* its table of zeros folds all the same */
 	return;
 draw:
 	if (!h->failed && crm_svg_chart(h->fp, c, h->err) < 0)
@@ -559,9 +560,43 @@ html_interactions(struct report_html *h)
 	report_html_tend(h);
 	snprintf(text, sizeof(text), "%s interactions from %s to %s on every"
 	    " channel and of every kind (calls, emails, visits, purchases,"
-	    " tickets, ...).", report_fint(a, r->inter_total), r->start_day,
-	    r->asof_day);
+	    " tickets, ...); the %s outbound ones (sends: campaign e-mails,"
+	    " calls made) are charted apart.", report_fint(a, r->inter_total),
+	    r->start_day, r->asof_day, report_fint(title, r->out_total));
 	report_html_caption(h, text);
+	report_html_hp(h, "</figure>\n");
+
+	/* Outbound sends: what the business did, not what customers did. */
+	report_html_hp(h, "<figure>\n");
+	if (r->out_total == 0)
+		report_html_nodata(h, "No outbound interactions (sends) in the"
+		    " period.");
+	else {
+		memset(&ch, 0, sizeof(ch));
+		memset(s, 0, sizeof(s));
+		s[0].name = "outbound";
+		s[0].v = r->outbound;
+		s[0].colour = "#999999";
+		snprintf(title, sizeof(title), "Outbound sends per %s",
+		    report_unit_name(r));
+		ch.title = title;
+		ch.cat_label = r->monthly ? "month (UTC)" :
+		    "week starting (UTC)";
+		snprintf(text, sizeof(text), "sends per %s",
+		    report_unit_name(r));
+		ch.value_label = text;
+		ch.kind = CRM_CHART_BARS;
+		ch.ncat = r->nb;
+		ch.cats = r->blabel;
+		ch.nser = 1;
+		ch.ser = s;
+		report_html_chart(h, &ch);
+		snprintf(text, sizeof(text), "%s interactions with direction"
+		    " out (crm-campaign send, calls and messages made), not"
+		    " counted in the customers' activity above.",
+		    report_fint(a, r->out_total));
+		report_html_caption(h, text);
+	}
 	report_html_hp(h, "</figure>\n");
 
 	/* Purchases and revenue. */

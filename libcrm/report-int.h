@@ -141,6 +141,9 @@ struct crm_report {
 	double **chan_n;	/* [nchan][nb] */
 	int64_t *chan_total;
 	double *purchases;	/* per bucket */
+	double *outbound;	/* sends (direction out), per bucket; not in
+				   chan_n */
+	int64_t out_total;
 	size_t ncurr;
 	const char **curr;	/* "(none)" for NULL */
 	double **revenue;	/* [ncurr][nb] */

@@ -101,23 +101,32 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		fprintf(fp, "  No interactions in the period.\n");
 	else {
 		double last = 0;
+		int col;
 
 		for (k = 0; k < r->nchan; k++)
 			last += r->chan_n[k][r->nb - 1];
+		last += r->outbound[r->nb - 1];
 		fprintf(fp, "  %s in the period (%s in the last %s)\n",
 		    report_fint(a, r->inter_total), report_fint(b,
 		    (int64_t)last),
 		    report_unit_name(r));
-		fprintf(fp, "  by channel:");
-		for (k = 0; k < r->nchan; k++) {
-			if (k > 0 && k % 4 == 0)
-				fprintf(fp, "\n   ");
-			fprintf(fp, " ");
-			tput(fp, r->chan[k], 16);
-			fprintf(fp, " %s%s", report_fpct(a,
-			    report_ratio(r->chan_total[k],
-			    r->inter_total)), k + 1 < r->nchan ? "," : "\n");
+		/* Items "name share," filled up to 78 columns. */
+		col = fprintf(fp, "  by channel:");
+		for (k = 0; k <= r->nchan; k++) {
+			char item[64];
+			int n;
+
+			n = snprintf(item, sizeof(item), " %.16s %s%s",
+			    k < r->nchan ? r->chan[k] : "outbound sends",
+			    report_fpct(a, report_ratio(k < r->nchan ?
+			    r->chan_total[k] : r->out_total, r->inter_total)),
+			    k < r->nchan ? "," : "");
+			if (col + n > 78)
+				col = fprintf(fp, "\n   ");
+			col += n;
+			tput(fp, item, 64);
 		}
+		fputc('\n', fp);
 		fprintf(fp, "  purchases: %s\n", report_fint(a,
 		    r->purchases_total));
 		for (k = 0; k < r->ncurr && k < MAXCURR; k++) {
