@@ -432,6 +432,7 @@ main(int argc, char **argv)
 	o.name = argv[1];
 	if (crm_campaign_check_name(o.name, &err) < 0)
 		crm_die(&err);
+	crm_cli_output(&cli, "--suppressed", supp);
 	if (strcmp(cmd, "create") == 0)
 		cmd_create(&o, supp, argc - 2, argv + 2);
 	else if (strcmp(cmd, "export") == 0)

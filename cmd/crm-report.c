@@ -136,6 +136,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		crm_cli_usage(&cli, CRM_EUSAGE);
 
+	crm_cli_output(&cli, "--output", output);
+	crm_cli_output(&cli, "--state", opts.state);
 	opts.now = crm_now();
 	opts.db_name = crm_db_path(cli.db_opt);
 	db = crm_cli_db(&cli, 0);

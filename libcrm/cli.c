@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "guard.h"
 
 static const char *progname = "crm";
 static double start_time, last_progress;
@@ -157,9 +158,21 @@ crm_cli_db(const struct crm_cli *c, int flags)
 	struct crm_db *db;
 
 	crm_error_clear(&err);
-	if ((db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
+	if (crm_guard_fd(crm_db_path(c->db_opt), "standard output",
+	    STDOUT_FILENO, &err) < 0 ||
+	    (db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
 		crm_die(&err);
 	return db;
+}
+
+void
+crm_cli_output(const struct crm_cli *c, const char *what, const char *path)
+{
+	struct crm_error err;
+
+	crm_error_clear(&err);
+	if (crm_guard_output(crm_db_path(c->db_opt), what, path, &err) < 0)
+		crm_die(&err);
 }
 
 struct crm_out *
