@@ -133,19 +133,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 		return NULL;
 	}
 	imp->now = crm_now();
-	/* Without keyless contacts there is no lead to adopt: skip a lookup
-	 * per record (the external_id index answers this at once). */
-	{
-		int64_t v;
-
-		if (crm_db_query_int(db, "SELECT EXISTS (SELECT 1 FROM contacts"
-		    " WHERE external_id IS NULL)", &v, err) < 0) {
-			crm_erasure_free(imp->erased);
-			free(imp);
-			return NULL;
-		}
-		imp->keyless = v != 0;
-	}
+	imp->keyless = -1;	/* read at the first record */
 	for (i = 0; i < NTEXT; i++)
 		crm_buf_init(&imp->nv[i], CRM_CSV_FIELD_MAX);
 	for (i = 0; i <= NTEXT; i++)
@@ -1050,6 +1038,21 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 	imp->old_hash = imp->ext_absent = 0;
 	imp->keep_hash = 1;
 	imp->st.read++;
+	/*
+	 * Without keyless contacts there is no lead to adopt: skip a lookup
+	 * per record (the external_id index answers this at once).  Read
+	 * inside the write transaction, so that a lead another writer
+	 * committed while this run waited for the lock is adopted, not
+	 * duplicated.
+	 */
+	if (imp->keyless < 0) {
+		int64_t v;
+
+		if (crm_db_query_int(imp->db, "SELECT EXISTS (SELECT 1 FROM"
+		    " contacts WHERE external_id IS NULL)", &v, err) < 0)
+			goto fail;
+		imp->keyless = v != 0;
+	}
 	if (imp->hashing && (same = unchanged(imp, err)) != 0) {
 		if (same < 0)
 			goto fail;

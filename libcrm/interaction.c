@@ -63,6 +63,7 @@ struct crm_logger {
 	struct crm_log_stats st;
 	int64_t now;
 	int64_t horizon;	/* crm-forget --retain: older ones stay out */
+	int horizon_loaded;	/* read at the first record, in the batch */
 	struct crm_erasure *erased;	/* the erased list, when asked */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
@@ -126,10 +127,6 @@ crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
 	crm_buf_init(&lg->key, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->tmp, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->hashin, CRM_CSV_RECORD_MAX);
-	if (crm_retention_horizon(db, &lg->horizon, err) < 0) {
-		crm_logger_free(lg);
-		return NULL;
-	}
 	return lg;
 }
 
@@ -837,6 +834,20 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	int rc = -1;
 
 	lg->st.read++;
+	/*
+	 * The horizon is read here, inside the batch's write transaction,
+	 * never before it: a crm-forget --retain that commits while this
+	 * run waits for the lock would otherwise see its purge undone.
+	 */
+	if (!lg->horizon_loaded) {
+		int64_t h;
+		int has;
+
+		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0)
+			goto done;
+		lg->horizon = has ? h : INT64_MIN;
+		lg->horizon_loaded = 1;
+	}
 	if (normalise(lg, r, &x, cur, trimmed, err) < 0)
 		goto done;
 	/* Purged or anonymised by retention: a re-import leaves it so. */

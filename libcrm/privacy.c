@@ -1208,7 +1208,7 @@ crm_retention_horizon(struct crm_db *db, int64_t *before,
 		*before = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 	}
-	return 0;
+	return rc;
 }
 
 /* Subject access. */

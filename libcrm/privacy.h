@@ -215,7 +215,11 @@ int crm_retention_counts(enum crm_retention_mode mode,
     const struct crm_retention_stats *st, struct crm_buf *out,
     struct crm_error *err);
 
-/* The retention horizon, 0 if crm-forget never set one. */
+/*
+ * The retention horizon: 1 with *before set, or 0 (and *before 0) if
+ * crm-forget never set one; -1 on failure.  A writer that acts on it
+ * reads it inside its own write transaction (crm_db_begin()).
+ */
 int crm_retention_horizon(struct crm_db *db, int64_t *before,
     struct crm_error *err);
 

@@ -80,4 +80,61 @@ test_expect_success 'other outputs still work' '
 	test -s report.txt && test -s report.state
 '
 
+# --- 2. writers decide inside their write transaction ----------------
+
+cat >old.csv <<'CSV'
+external_id,at,channel,kind,ref
+G1,2020-01-05,store,purchase,OLD1
+G1,2020-02-05,store,purchase,OLD2
+G2,2026-10-05,store,purchase,NEW1
+CSV
+
+# hold_purge SECONDS: as crm-forget --before 2026-01-01 would, but holding
+# the write lock SECONDS before it commits; touches "locked" once it holds
+# it.  Background it.
+hold_purge() {
+	sqlite3 -batch "$CRM_DB" "BEGIN IMMEDIATE;
+		DELETE FROM interactions WHERE at < 1767225600;
+		INSERT INTO retention (id, before, mode, set_at)
+		VALUES (1, 1767225600, 'purge', 1767225600);" \
+	    ".shell touch locked" ".shell sleep $1" "COMMIT;" >/dev/null
+}
+
+test_expect_success 'crm-log waiting for the lock honours the purge committed meanwhile' '
+	crm-log -q old.csv &&
+	test "$(sql "SELECT count(*) FROM interactions")" = 3 &&
+	rm -f locked && { hold_purge 2 & } &&
+	while ! test -e locked; do sleep 0.1; done &&
+	crm-log old.csv 2>err &&
+	wait &&
+	test "$(sql "SELECT group_concat(ref) FROM interactions")" = NEW1
+'
+
+test_expect_success 'crm-add waiting for the lock adopts a lead committed meanwhile' '
+	rm -f locked &&
+	{ sqlite3 -batch "$CRM_DB" "BEGIN IMMEDIATE;
+		INSERT INTO contacts (email, created_at, updated_at)
+		VALUES ('\''lead@example.com'\'', 0, 0);" \
+	    ".shell touch locked" ".shell sleep 2" "COMMIT;" >/dev/null & } &&
+	while ! test -e locked; do sleep 0.1; done &&
+	printf "external_id,email\nL1,lead@example.com\n" >lead.csv &&
+	crm-add -q lead.csv &&
+	wait &&
+	test "$(sql "SELECT count(*) FROM contacts WHERE email = '\''lead@example.com'\''")" = 1 &&
+	test "$(sql "SELECT external_id FROM contacts WHERE email = '\''lead@example.com'\''")" = L1
+'
+
+# --- 6. interactions before 1970 -------------------------------------
+
+test_expect_success 'interactions before 1970 are stored, not dropped as unchanged' '
+	crm-add -q -d old.db good.csv &&
+	printf "external_id,at,channel,kind,ref\nG1,1969-07-20T20:17:40Z,other,note,MOON\nG1,1900-01-01,other,note,Y1900\n" >moon.csv &&
+	crm-log -d old.db moon.csv 2>err &&
+	test_grep "2 read, 2 inserted, 0 updated, 0 unchanged" err &&
+	test "$(sqlite3 old.db "SELECT group_concat(at, \" \") FROM
+		(SELECT at FROM interactions ORDER BY at)")" = "-2208988800 -14182940" &&
+	crm-log -d old.db show G1 >show.csv &&
+	test_grep "^1969-07-20T20:17:40Z,other,note" show.csv
+'
+
 test_done
