@@ -837,7 +837,8 @@ crm_norm_amount(const char *in, double *value, char currency[4],
 	char digits[64];
 	const char *s, *e, *p, *dec = NULL, *lastdot = NULL, *lastcomma = NULL;
 	size_t len, n = 0;
-	int neg = 0, seen_digit = 0;
+	int neg = 0, seen_digit = 0, after_dec = 0, group = 0;
+	char gsep = 0;
 
 	s = crm_trim(in, &len);
 	e = s + len;
@@ -874,22 +875,55 @@ crm_norm_amount(const char *in, double *value, char currency[4],
 		dec = lastcomma;
 	if (neg)
 		digits[n++] = '-';
+	/*
+	 * Grouping must be what a person writes, never guessed at: one
+	 * separator character throughout, a first group of one to three
+	 * digits and every later one of exactly three, nothing after the
+	 * decimal point but digits.  "1,234,5", "1.2.3", "1..2" and
+	 * "1,234.5.6" are errors, not 12345, 123, 12 and 12345.6.
+	 */
 	for (p = s; p < e; p++) {
 		if (isdigit((unsigned char)*p)) {
 			if (n >= sizeof(digits) - 2)
 				return bad_why(err, "amount", in, "too long");
 			digits[n++] = *p;
 			seen_digit = 1;
+			group++;
 		} else if (p == dec) {
+			if (gsep && group != 3)
+				return bad_why(err, "amount", in, "digits"
+				    " grouped other than by three");
+			if (p + 1 == e)
+				return bad_why(err, "amount", in, "no digits"
+				    " after the decimal point");
 			digits[n++] = '.';
-		} else if (strchr(",. '", *p) == NULL || !seen_digit ||
-		    (dec != NULL && p > dec) || p + 1 == e)
+			after_dec = 1;
+		} else if (strchr(",. '", *p) == NULL)
 			return bad(err, "amount", in);
-		/* else a thousands separator */
+		else if (after_dec)
+			return bad_why(err, "amount", in, "a separator after"
+			    " the decimal point");
+		else if (!seen_digit || p + 1 == e ||
+		    !isdigit((unsigned char)p[1]))
+			return bad_why(err, "amount", in, "a separator not"
+			    " between digits");
+		else if (gsep && *p != gsep)
+			return bad_why(err, "amount", in, "two different"
+			    " grouping separators");
+		else if ((gsep ? group != 3 : group > 3))
+			return bad_why(err, "amount", in, "digits grouped"
+			    " other than by three");
+		else {
+			gsep = *p;	/* a thousands separator */
+			group = 0;
+		}
 	}
 	digits[n] = '\0';
 	if (!seen_digit)
 		return bad(err, "amount", in);
+	if (gsep && !after_dec && group != 3)
+		return bad_why(err, "amount", in, "digits grouped other than"
+		    " by three");
 	*value = strtod(digits, NULL);
 	return 0;
 }

@@ -110,8 +110,11 @@ int crm_norm_days(const char *in, int64_t *days, struct crm_error *err);
  * the decimal point and the other groups thousands; a lone ',' followed
  * by exactly three digits groups thousands ("1,234" is 1234), otherwise
  * it is a decimal comma ("12,5" is 12.5); a separator that appears more
- * than once only groups ("1.234.567" is 1234567).  Spaces and apostrophes group
- * thousands too.  *value gets the amount; currency[4] the ISO code the
+ * than once only groups ("1.234.567" is 1234567).  Spaces and apostrophes
+ * group thousands too.  Grouping is checked: one grouping character, a
+ * first group of 1 to 3 digits and later ones of exactly 3, separators
+ * between digits, a digit after the decimal point; else CRM_EDATA
+ * ("1,234,5", "1.2.3", "1..2", "1,,234" and "1,234.5.6" are errors).  *value gets the amount; currency[4] the ISO code the
  * symbol or code implied, or "" if none.
  */
 int crm_norm_amount(const char *in, double *value, char currency[4],

@@ -137,4 +137,22 @@ test_expect_success 'interactions before 1970 are stored, not dropped as unchang
 	test_grep "^1969-07-20T20:17:40Z,other,note" show.csv
 '
 
+# --- 5. malformed amounts --------------------------------------------
+
+test_expect_success 'malformed amounts are errors with file:line:value, exit 3' '
+	for a in "1,234,5" "1.2.3" "1..2" "1,,234" "1,234.5.6"; do
+		printf "external_id,at,channel,kind,amount\nG1,2026-03-01,store,purchase,\"%s\"\n" "$a" >amt.csv &&
+		test_must_fail 3 crm-log -d old.db amt.csv 2>err &&
+		test_grep "^crm-log: amt.csv:2: invalid amount '\''$a'\''" err || return 1
+	done &&
+	test "$(sqlite3 old.db "SELECT count(*) FROM interactions")" = 2
+'
+
+test_expect_success 'well-formed grouping still reads' '
+	printf "external_id,at,channel,kind,amount,ref\nG1,2026-03-01,store,purchase,\"1,234,567.89\",A1\nG1,2026-03-02,store,purchase,\"1.234,5\",A2\n" >amt.csv &&
+	crm-log -q -d old.db amt.csv &&
+	test "$(sqlite3 old.db "SELECT group_concat(amount, \" \") FROM
+		(SELECT amount FROM interactions WHERE ref LIKE '\''A%'\'' ORDER BY ref)")" = "1234567.89 1234.5"
+'
+
 test_done

@@ -1,5 +1,6 @@
 /* Unit tests for libcrm/norm: emails, phones, names, dates. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "norm.h"
 #include "tap.h"
@@ -43,6 +44,23 @@ dt(const char *in, long long want)
 	else
 		ok(rc == 0 && t == want, "date-time '%s' = %lld (got %lld)",
 		    in, want, (long long)t);
+}
+
+/* want_cur NULL: the amount must be refused (CRM_EDATA). */
+static void
+amount(const char *in, double want, const char *want_cur)
+{
+	char cur[4];
+	double v = -1;
+	int rc = crm_norm_amount(in, &v, cur, &err);
+
+	if (want_cur == NULL)
+		ok(rc < 0 && err.code == CRM_EDATA, "amount '%s' refused (%s)",
+		    in, rc < 0 ? err.msg : "accepted");
+	else
+		ok(rc == 0 && v == want && strcmp(cur, want_cur) == 0,
+		    "amount '%s' = %g %s (got %g %s)", in, want, want_cur, v,
+		    rc == 0 ? cur : err.msg);
 }
 
 int
@@ -161,6 +179,34 @@ main(void)
 	ok(crm_norm_days("30", &days, &err) == 0 && days == 30, "30");
 	ok(crm_norm_days("3x", &days, &err) < 0, "3x refused");
 	ok(crm_norm_days("d", &days, &err) < 0, "d refused");
+
+	/* crm-log(1)'s table of examples. */
+	amount("\xe2\x82\xac" "1.234,50", 1234.5, "EUR");
+	amount("19.99 GBP", 19.99, "GBP");
+	amount("-$5", -5, "USD");
+	amount("CHF 1'234.50", 1234.5, "CHF");
+	amount("12,5", 12.5, "");
+	amount("1,234", 1234, "");
+	amount("1,234,567", 1234567, "");
+	amount("1.234", 1.234, "");
+	amount("1.234.567", 1234567, "");
+	amount("1 234,50", 1234.5, "");
+	amount("1,234,567.89", 1234567.89, "");
+	amount("0.5", 0.5, "");
+	/* Issue 14: each of these was silently rescaled. */
+	amount("1,234,5", 0, NULL);
+	amount("1.2.3", 0, NULL);
+	amount("1..2", 0, NULL);
+	amount("1,,234", 0, NULL);
+	amount("1,234.5.6", 0, NULL);
+	/* Grouping in threes, one separator throughout. */
+	amount("1234,567", 0, NULL);
+	amount("1,23,456", 0, NULL);
+	amount("1,234 567", 0, NULL);
+	amount("1.234,5,6", 0, NULL);
+	amount(",5", 0.5, "");
+	amount("5,", 0, NULL);
+	amount("1,234.", 0, NULL);
 
 	ok(crm_utf8_valid("\xc3\xa9", 2), "valid 2-byte");
 	ok(!crm_utf8_valid("\xc0\xaf", 2), "overlong refused");
