@@ -155,4 +155,26 @@ test_expect_success 'well-formed grouping still reads' '
 		(SELECT amount FROM interactions WHERE ref LIKE '\''A%'\'' ORDER BY ref)")" = "1234567.89 1234.5"
 '
 
+# --- 9. the uplift's interval and test at small counts ---------------
+
+test_expect_success 'campaign report: 5 of 275 against 0 of 25, Newcombe and Fisher' '
+	awk "BEGIN { print \"external_id,email,email_opt_in\";
+		for (i = 1; i <= 300; i++) printf \"K%03d,k%03d@example.com,yes\n\", i, i }" >k.csv &&
+	crm-add -q -d camp.db k.csv &&
+	{ echo external_id,segment; sed "1d; s/,.*/,all/" k.csv; } >kt.csv &&
+	crm-campaign create -q -d camp.db small -c email -H 0.0833334 --stratify kt.csv &&
+	test "$(sqlite3 camp.db "SELECT count(*) FROM campaign_members WHERE grp = '\''control'\''")" = 25 &&
+	CRM_NOW=2026-11-02 crm-campaign send -q -d camp.db small &&
+	sqlite3 camp.db "SELECT c.external_id FROM campaign_members m JOIN contacts c
+		ON c.id = m.contact_id WHERE grp = '\''target'\'' ORDER BY c.id LIMIT 5" >buyers &&
+	{ echo external_id,at,channel,kind,amount,ref;
+	  awk "{ print \$1 \",2026-11-05,web,purchase,10.00,S\" NR }" buyers; } >buys.csv &&
+	crm-log -q -d camp.db buys.csv &&
+	CRM_NOW=2027-01-01 crm-campaign report -q -d camp.db small >rep.csv &&
+	sed -n 2p rep.csv >target.csv &&
+	IFS=, read -r g r n s resp rate rev rpc up rel lo hi z p iv tst <target.csv &&
+	test "$n,$resp,$iv,$tst,$p" = "275,5,newcombe,fisher,1" &&
+	awk -v lo="$lo" -v hi="$hi" "BEGIN { exit !(lo < 0 && hi > 0) }"
+'
+
 test_done
