@@ -763,8 +763,9 @@ erased(struct crm_importer *imp, struct crm_error *err)
 	for (k = 0; k < sizeof(key) / sizeof(key[0]); k++) {
 		if (imp->val[key[k]] == NULL)
 			continue;
-		if ((rc = crm_erasure_listed(imp->erased, kind[k],
-		    imp->val[key[k]], err)) != 0)
+		if ((rc = crm_erasure_listed_raw(imp->erased, kind[k],
+		    imp->val[key[k]], crm_csv_field(imp->r, imp->idx[key[k]]),
+		    err)) != 0)
 			return rc;
 	}
 	return 0;

@@ -241,6 +241,30 @@ static const char *const migrations[] = {
 	"    AND json_extract(counts, '$.before') IS NOT NULL"
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
+
+	/*
+	 * 5 -> 6: Unicode email keys (crm_norm_email(): NFC and case
+	 * folding).  Stored addresses are re-keyed with crm_email_key(),
+	 * which migrate() registers.  Two contacts whose addresses now fold
+	 * to one key are not merged: both keep it, an import that names it
+	 * without an external_id is refused as ambiguous, and the audit
+	 * entry of the migration lists the pairs for crm-dedupe.
+	 */
+	"CREATE TEMP TABLE crm_rekey AS SELECT id, k FROM"
+	"  (SELECT id, email, crm_email_key(email) AS k FROM contacts"
+	"   WHERE email IS NOT NULL) WHERE k IS NOT email;"
+	"UPDATE contacts SET email = (SELECT k FROM temp.crm_rekey r"
+	"  WHERE r.id = contacts.id) WHERE id IN (SELECT id FROM temp.crm_rekey);"
+	"INSERT INTO audit (at, program, args, counts)"
+	"  SELECT CAST(strftime('%s', 'now') AS INTEGER), 'crm',"
+	"    'schema 6: email keys in Unicode NFC, case-folded',"
+	"    json_object('rekeyed', (SELECT count(*) FROM temp.crm_rekey),"
+	"      'collisions', (SELECT json_group_array(json_array(r.id, c.id))"
+	"        FROM temp.crm_rekey r JOIN contacts c ON c.email = r.k"
+	"        AND c.id <> r.id AND (c.id > r.id OR c.id NOT IN"
+	"        (SELECT id FROM temp.crm_rekey))))"
+	"  WHERE EXISTS (SELECT 1 FROM temp.crm_rekey);"
+	"DROP TABLE temp.crm_rekey;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -725,6 +749,25 @@ crm_db_rollback(struct crm_db *db)
 		db->in_tx = 0;
 }
 
+/* crm_email_key(text): crm_norm_email_rekey(), for migration 6. */
+static void
+email_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *s = sqlite3_value_text(argv[0]);
+	char *k;
+
+	(void)argc;
+	if (s == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if ((k = crm_norm_email_rekey((const char *)s)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, k, -1, free);
+}
+
 /*
  * Bring the schema to CRM_DB_SCHEMA.  Runs under BEGIN IMMEDIATE and reads
  * the version inside the transaction, so two programs opening a new file at
@@ -764,10 +807,24 @@ migrate(struct crm_db *db, struct crm_error *err)
 			goto fail;
 		ver = 0;
 	}
-	if (ver > CRM_DB_SCHEMA || ver < 0) {
+	if (ver < 0) {
+		crm_error_set(err, CRM_EFAIL,
+		    "%s: schema version %lld is not one crm writes: the"
+		    " file is damaged or was changed by hand", db->name,
+		    (long long)ver);
+		goto fail;
+	}
+	if (ver > CRM_DB_SCHEMA) {
 		crm_error_set(err, CRM_EFAIL,
 		    "%s: schema version %lld is newer than this crm (%d);"
 		    " upgrade crm", db->name, (long long)ver, CRM_DB_SCHEMA);
+		goto fail;
+	}
+	/* What the migrations call on the rows they move. */
+	if (sqlite3_create_function(db->h, "crm_email_key", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, email_key_fn, NULL, NULL) !=
+	    SQLITE_OK) {
+		dberr(db, err, SQLITE_ERROR, "crm_email_key");
 		goto fail;
 	}
 	for (i = (int)ver; i < NMIGRATIONS; i++) {

@@ -457,14 +457,14 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	static const char *const names[] = { "external_id", "email",
 	    "phone" };
 	struct cache_slot *slot;
-	const char *v = NULL;
+	const char *v = NULL, *raw = NULL;
 	uint64_t h;
 	int k, e164, rc;
 
 	for (k = 0; k < 3; k++) {
-		const char *raw = crm_csv_field(r, lg->idx[k]);
 		size_t len;
 
+		raw = crm_csv_field(r, lg->idx[k]);
 		if (lg->idx[k] < 0 || crm_blank(raw))
 			continue;
 		crm_buf_reset(&lg->key);
@@ -503,8 +503,8 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		if (lg->erased == NULL &&
 		    (lg->erased = crm_erasure_new(lg->db, err)) == NULL)
 			return -1;
-		if ((listed = crm_erasure_listed(lg->erased, names[k], v,
-		    err)) != 0)
+		if ((listed = crm_erasure_listed_raw(lg->erased, names[k], v,
+		    raw, err)) != 0)
 			return listed;
 		if (!lg->opts.create_missing)
 			return crm_error_set(err, CRM_EDATA, "no contact with"

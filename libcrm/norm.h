@@ -26,12 +26,36 @@ const char *crm_trim(const char *s, size_t *len);
 int crm_blank(const char *s);
 
 /*
- * Email: trimmed and lower-cased; checked for one '@', a dot-atom local
- * part of at most 64 bytes and a domain of at least two labels of letters,
- * digits and hyphens (UTF-8 letters allowed), at most 254 bytes in all.
- * Quoted local parts and address literals are refused.
+ * Email, as the key a contact is found by: trimmed, in Unicode NFC and
+ * fully case-folded (utf8proc), local part and domain alike, so that
+ * "ELODIE@EXAMPLE.COM" with U+00C9, with "E" and U+0301, and in lower
+ * case are one address ("STRASSE" and "straße" fold alike too).  A
+ * domain in Unicode (IDN U-labels) is folded the same way and kept in
+ * Unicode; its ASCII form (xn--...) is another key.  Checked after
+ * folding for one '@', a dot-atom local part of at most 64 bytes and a
+ * domain of at least two labels of letters, digits and hyphens (UTF-8
+ * letters allowed), at most 254 bytes in all.  Quoted local parts,
+ * address literals and invisible characters (controls, zero-width
+ * spaces and joiners, bidirectional marks, embeddings, overrides and
+ * isolates, non-ASCII spaces, private-use and unassigned code points)
+ * are refused.
  */
 int crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err);
+
+/*
+ * The key crm before schema 6 made of an email: trimmed, ASCII letters
+ * lower-cased, nothing else changed and nothing checked.  Only for
+ * finding what was recorded under it (the erased list's hashes).
+ */
+int crm_norm_email_legacy(const char *in, struct crm_buf *out,
+    struct crm_error *err);
+
+/*
+ * The key of a stored email for the schema 6 migration: crm_norm_email()
+ * of it, or a copy of it unchanged when that refuses it (the stored value
+ * was accepted by an older crm).  A new string to free, or NULL on ENOMEM.
+ */
+char *crm_norm_email_rekey(const char *stored);
 
 /*
  * Phone: separators (space - . ( ) /) removed; "+CC..." and "00CC..."

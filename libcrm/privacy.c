@@ -512,6 +512,23 @@ crm_erasure_listed(struct crm_erasure *er, const char *kind,
 	return 0;
 }
 
+int
+crm_erasure_listed_raw(struct crm_erasure *er, const char *kind,
+    const char *value, const char *raw, struct crm_error *err)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	int rc;
+
+	if ((rc = crm_erasure_listed(er, kind, value, err)) != 0 ||
+	    raw == NULL || strcmp(kind, "email") != 0)
+		return rc;
+	if (crm_norm_email_legacy(raw, &b, NULL) == 0 && value != NULL &&
+	    strcmp(crm_buf_str(&b), value) != 0)
+		rc = crm_erasure_listed(er, kind, crm_buf_str(&b), err);
+	crm_buf_release(&b);
+	return rc;
+}
+
 /* Put kind:value on the list. */
 static int
 list_add(struct crm_erasure *er, const char *kind, const char *value,
@@ -594,9 +611,17 @@ erased_before(struct crm_erasure *er, const char *key, const char *region,
 	    err)) < 0)
 		goto done;
 	crm_buf_reset(&b);
-	if (!hit && crm_norm_email(key, &b, NULL) == 0 &&
-	    (hit = crm_erasure_listed(er, "email", crm_buf_str(&b), err)) < 0)
-		goto done;
+	if (!hit && crm_norm_email(key, &b, NULL) == 0) {
+		if ((hit = crm_erasure_listed_raw(er, "email", crm_buf_str(&b),
+		    key, err)) < 0)
+			goto done;
+		/*
+		 * Listed under the key of an older crm: list the Unicode key
+		 * too, so that every spelling of the address stays out.
+		 */
+		if (hit && list_add(er, "email", crm_buf_str(&b), err) < 0)
+			goto done;
+	}
 	crm_buf_reset(&b);
 	if (!hit && crm_norm_phone(key, region, &b, &e164, NULL) == 0 &&
 	    (hit = crm_erasure_listed(er, "phone", crm_buf_str(&b), err)) < 0)
