@@ -120,6 +120,9 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 
 	switch (opt) {
 	case 'd':
+		if (*arg == '\0')
+			crm_die_usage("--db: an empty path (the database is"
+			    " -d PATH, else $CRM_DB, else ./crm.db)");
 		c->db_opt = arg;
 		return 1;
 	case 'f':

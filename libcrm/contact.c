@@ -1153,9 +1153,12 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		if (n > 0 && crm_buf_adds(&sql, ", ", err) < 0)
 			goto done;
 		if (strncasecmp(name, "attr.", 5) == 0 && name[5] != '\0') {
-			/* One attribute, its name bound as a JSON path. */
-			struct crm_buf path = CRM_BUF_INIT(4096);
-
+			/*
+			 * One attribute, its name bound as the key itself:
+			 * a JSON path cannot spell every key (SQLite reads
+			 * no escape in a quoted label, so a key with '"'
+			 * in it would come out empty).
+			 */
 			char key[256];
 			size_t k;
 
@@ -1164,14 +1167,12 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 				key[k] = (char)tolower((unsigned char)
 				    name[5 + k]);
 			key[k] = '\0';
-			if (crm_buf_adds(&path, "$.", err) < 0 ||
-			    json_str(&path, key, err) < 0) {
-				crm_buf_release(&path);
+			if ((attr[nattr++] = strdup(key)) == NULL) {
+				crm_error_set(err, CRM_EFAIL, "out of memory");
 				goto done;
 			}
-			attr[nattr++] = crm_buf_detach(&path);
-			if (crm_buf_addf(&sql, err, "json_extract(attrs, ?%zu)",
-			    nattr) < 0)
+			if (crm_buf_addf(&sql, err, "(SELECT value FROM"
+			    " json_each(attrs) WHERE key = ?%zu)", nattr) < 0)
 				goto done;
 			names[n] = name;
 			types[n] = CRM_COL_TEXT;

@@ -241,4 +241,56 @@ test_expect_success 'people erased before the migration stay erased' '
 	test_grep "0 inserted.*skipped 5 records of erased people" err
 '
 
+# --- 10. messages ----------------------------------------------------
+
+test_expect_success 'a field over the limit names its column' '
+	awk "BEGIN { printf \"external_id,email,note\nL2,l2@example.com,\";
+		for (i = 0; i < 1100000; i++) printf \"x\"; print \"\" }" >big.csv &&
+	test_must_fail 3 crm-add -d msg.db big.csv 2>err &&
+	test_grep "big.csv:2: field 3 (note) is longer than 1048576 bytes" err
+'
+
+test_expect_success 'a write error names the file and errno, never the temporary name' '
+	crm-add -q -d msg.db good.csv &&
+	test_must_fail 1 crm-report -d msg.db -o /nonexistent/dir/r.html 2>err &&
+	test_grep "^crm-report: /nonexistent/dir/r.html: No such file or directory$" err &&
+	test_must_fail 1 crm-report -d msg.db -o /dev/full 2>err &&
+	test_grep "^crm-report: /dev/full: write error: No space left on device$" err &&
+	test_must_fail 1 crm-report -d msg.db -f text -o /dev/full 2>err &&
+	test_grep "^crm-report: /dev/full: .*No space left on device$" err
+'
+
+test_expect_success '-d with an empty path is a usage error' '
+	for p in crm-add crm-log crm-export crm-report crm-forget; do
+		test_must_fail 2 $p -d "" </dev/null 2>err &&
+		test_grep "^$p: --db: an empty path" err || return 1
+	done
+'
+
+test_expect_success 'a negative schema version is not called newer' '
+	cp msg.db neg.db && sqlite3 neg.db "PRAGMA user_version = -1" &&
+	test_must_fail 1 crm-export -d neg.db 2>err &&
+	test_grep "schema version -1 is not one crm writes" err &&
+	! grep -q newer err
+'
+
+test_expect_success 'an attribute key with a double quote exports' '
+	printf "external_id,\"we\"\"ird\"\nQ1,val\n" >q.csv &&
+	crm-add -q -d msg.db q.csv &&
+	crm-export -d msg.db -c "external_id,attr.we\"ird" >out.csv &&
+	printf "external_id,\"attr.we\"\"ird\"\nG1,\nG2,\nQ1,val\n" >expect &&
+	test_cmp expect out.csv
+'
+
+test_expect_success 'a missing input file: exit 1 in every program' '
+	test_must_fail 1 crm-add -d msg.db nofile.csv &&
+	test_must_fail 1 crm-log -d msg.db nofile.csv &&
+	test_must_fail 1 crm-forget -d msg.db -r nofile.csv &&
+	test_must_fail 1 crm-campaign -d msg.db create x -c email nofile.csv &&
+	test_must_fail 1 crm-dedupe -d msg.db merge nofile.csv &&
+	test_must_fail 1 crm-dedupe --input nofile.csv &&
+	test_must_fail 1 crm-churn fit -m bgnbd --summaries nofile.csv &&
+	test_must_fail 1 crm-segment -d msg.db rfm --map nofile.csv
+'
+
 test_done
