@@ -94,10 +94,24 @@ int crm_erasure_add_listed(struct crm_erasure *er, int64_t *n,
     struct crm_error *err);
 
 /*
- * Erase every subject added so far, as described above.  Turns PRAGMA
- * secure_delete on for the connection (it stays on).
+ * Erase every subject added so far, as described above.  The audit
+ * entries' arguments lose every value of the person (external_id, email,
+ * phone, names, street, birth date, postcode, company, wherever one
+ * stands as a word of its own, in any ASCII case: "[erased]" instead);
+ * saved segment rules that name one are kept and listed (see
+ * crm_erasure_rules()).  Turns PRAGMA secure_delete on for the
+ * connection (it stays on).
  */
 int crm_erasure_run(struct crm_erasure *er, struct crm_error *err);
+
+/*
+ * The names of up to max saved segments whose rule names a value of an
+ * erased person (an external_id, email, phone, name, street, birth date,
+ * postcode or company, as a word of its own): the rule is the user's
+ * text and is kept, but should be edited.  The names live as long as er.
+ */
+size_t crm_erasure_rules(const struct crm_erasure *er, const char **names,
+    size_t max);
 
 /* The ids of up to max contacts that kept an email or phone of an erased
  * subject (see shared in the stats); returns how many. */

@@ -293,4 +293,25 @@ test_expect_success 'a missing input file: exit 1 in every program' '
 	test_must_fail 1 crm-segment -d msg.db rfm --map nofile.csv
 '
 
+# --- 4. erasure and the audit ----------------------------------------
+
+test_expect_success 'erasure scrubs every value of the person from the audit, lists the rules' '
+	printf "external_id,first_name,last_name,email,phone,street,country\nZQX9917,Quentin,Vorpalstein,qv@example.com,+442079460999,9 Jabber Lane,GB\nK2,Ann,Lee,ann@example.com,,,\n" >v.csv &&
+	crm-add -q -d v.db v.csv &&
+	crm-segment -q -d v.db save vorp -w "last_name = '\''Vorpalstein'\''" &&
+	crm-segment -q -d v.db save zq -w "external_id = '\''ZQX9917'\'' or street = '\''9 Jabber Lane'\''" &&
+	crm-segment -q -d v.db save anns -w "first_name = '\''Ann'\''" &&
+	crm-segment -q -d v.db save quentinx -w "first_name = '\''Quentinx'\''" &&
+	crm-forget -q -d v.db qv@example.com 2>err &&
+	test_grep "segment vorp: its rule names an erased person" err &&
+	test_grep "segment zq: its rule names an erased person" err &&
+	! grep -q "segment anns" err && ! grep -q "segment quentinx" err &&
+	sqlite3 v.db "SELECT args FROM audit" >audit &&
+	! grep -i -e vorpalstein -e zqx9917 -e "jabber lane" -e qv@example -e 2079460999 audit &&
+	test_grep "save vorp -w last_name = '\''\[erased\]'\''" audit &&
+	test_grep "first_name = '\''Ann'\''" audit &&
+	test_grep "first_name = '\''Quentinx'\''" audit &&
+	test "$(sqlite3 v.db "SELECT rule FROM segments WHERE name = '\''vorp'\''")" = "last_name = '\''Vorpalstein'\''"
+'
+
 test_done
