@@ -12,6 +12,8 @@
 #include "db.h"
 #include "mem.h"
 #include "norm.h"
+#include "service.h"
+#include "task.h"
 
 #define CACHE_MB	64	/* the page cache of each connection */
 
@@ -242,8 +244,14 @@ static const char *const migrations[] = {
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
 
+	/* 5 -> 6: the service desk (service.c) */
+	crm_service_schema,
+
+	/* 6 -> 7: tasks (task.c) */
+	crm_task_schema,
+
 	/*
-	 * 5 -> 6: Unicode email keys (crm_norm_email(): NFC and case
+	 * 7 -> 8: Unicode email keys (crm_norm_email(): NFC and case
 	 * folding).  Stored addresses are re-keyed with crm_email_key(),
 	 * which migrate() registers.  Two contacts whose addresses now fold
 	 * to one key are not merged: both keep it, an import that names it
@@ -257,7 +265,7 @@ static const char *const migrations[] = {
 	"  WHERE r.id = contacts.id) WHERE id IN (SELECT id FROM temp.crm_rekey);"
 	"INSERT INTO audit (at, program, args, counts)"
 	"  SELECT CAST(strftime('%s', 'now') AS INTEGER), 'crm',"
-	"    'schema 6: email keys in Unicode NFC, case-folded',"
+	"    'schema 8: email keys in Unicode NFC, case-folded',"
 	"    json_object('rekeyed', (SELECT count(*) FROM temp.crm_rekey),"
 	"      'collisions', (SELECT json_group_array(json_array(r.id, c.id))"
 	"        FROM temp.crm_rekey r JOIN contacts c ON c.email = r.k"
@@ -749,7 +757,7 @@ crm_db_rollback(struct crm_db *db)
 		db->in_tx = 0;
 }
 
-/* crm_email_key(text): crm_norm_email_rekey(), for migration 6. */
+/* crm_email_key(text): crm_norm_email_rekey(), for migration 8. */
 static void
 email_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {

@@ -43,17 +43,19 @@ int crm_blank(const char *s);
 int crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err);
 
 /*
- * The key crm before schema 6 made of an email: trimmed, ASCII letters
- * lower-cased, nothing else changed and nothing checked.  Only for
- * finding what was recorded under it (the erased list's hashes).
+ * The key an older crm (before Unicode keys, schema 8) made of an email:
+ * trimmed, ASCII letters lower-cased, nothing else changed and nothing
+ * checked.  Only for finding what was recorded under it (the erased
+ * list's hashes).
  */
 int crm_norm_email_legacy(const char *in, struct crm_buf *out,
     struct crm_error *err);
 
 /*
- * The key of a stored email for the schema 6 migration: crm_norm_email()
- * of it, or a copy of it unchanged when that refuses it (the stored value
- * was accepted by an older crm).  A new string to free, or NULL on ENOMEM.
+ * The key of a stored email for the migration to Unicode keys:
+ * crm_norm_email() of it, or a copy of it unchanged when that refuses it
+ * (the stored value was accepted by an older crm).  A new string to free,
+ * or NULL on ENOMEM.
  */
 char *crm_norm_email_rekey(const char *stored);
 

@@ -149,8 +149,8 @@ int crm_erasure_listed(struct crm_erasure *er, const char *kind,
     const char *value, struct crm_error *err);
 
 /*
- * The same, and for an email also under the key crm gave it before schema
- * 6 (crm_norm_email_legacy() of raw, the value as the input has it), so
+ * The same, and for an email also under the key crm gave it before Unicode
+ * keys (crm_norm_email_legacy() of raw, the value as the input has it), so
  * that a person erased before the upgrade to Unicode keys, whose entry was
  * hashed under the old key, stays erased.  raw may be NULL.
  */

@@ -228,8 +228,8 @@ test_expect_success 'the migration re-keys stored addresses and merges nothing' 
 '
 
 # A1: the spelling erased before the upgrade; A2: upper case, whose key
-# before schema 6 was the same; A3, A4: lower case and decomposed, which
-# crm before schema 6 did not match either (the list holds only hashes).
+# before Unicode keys was the same; A3, A4: lower case and decomposed, which
+# crm before Unicode keys did not match either (the list holds only hashes).
 test_expect_success 'people erased before the migration stay erased' '
 	printf "external_id,email\nA1,\303\205sa@example.se\nA2,\303\205SA@EXAMPLE.SE\nA3,\303\245sa@example.se\nA4,A\314\212sa@example.se\nZ1,ZO\303\213@EXAMPLE.COM\n" >a.csv &&
 	cp s5.db s5b.db &&

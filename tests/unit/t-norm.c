@@ -108,7 +108,7 @@ main(void)
 	email("ann\xc2\x85@example.com", NULL);
 	email("ann\xee\x80\x80@example.com", NULL);
 	email("ann\xff@example.com", NULL);
-	/* The key before schema 6, for the erased list's old hashes. */
+	/* The key before Unicode keys, for the erased list's old hashes. */
 	ok(crm_norm_email_legacy(" \xc3\x89LODIE@EXAMPLE.COM ", &b, &err) == 0 &&
 	    strcmp(crm_buf_str(&b), "\xc3\x89lodie@example.com") == 0,
 	    "legacy key: ASCII lower-cased only");
