@@ -46,6 +46,10 @@ test_expect_success 'another spelling, a hard link, a symbolic link, the -wal an
 	done &&
 	test_must_fail 2 crm-log -r ./crm.db-wal bad.csv 2>err &&
 	test_grep "write-ahead log $CRM_DB-wal" err &&
+	test_must_fail 2 crm-ticket -r ./crm.db bad.csv 2>err &&
+	test_grep "that is the database" err &&
+	test_must_fail 2 crm-task -r hard.db bad.csv 2>err &&
+	test_grep "that is the database" err &&
 	intact
 '
 
