@@ -165,6 +165,10 @@ crm_cli_db(const struct crm_cli *c, int flags)
 	    STDOUT_FILENO, &err) < 0 ||
 	    (db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
 		crm_die(&err);
+	/* Personal data: say so when anyone may read it, even with -q. */
+	if (crm_db_file_mode(db) & 004)
+		crm_warn("warning: %s is readable by others (mode %04o);"
+		    " chmod 600 it", crm_db_name(db), crm_db_file_mode(db));
 	return db;
 }
 

@@ -318,4 +318,87 @@ test_expect_success 'erasure scrubs every value of the person from the audit, li
 	test "$(sqlite3 v.db "SELECT rule FROM segments WHERE name = '\''vorp'\''")" = "last_name = '\''Vorpalstein'\''"
 '
 
+# --- 7. modes --------------------------------------------------------
+
+test_expect_success '-wal and -shm are 0600 on a database restored 0644, with a warning' '
+	crm-add -q -d src.db good.csv &&
+	(umask 022 && sqlite3 src.db ".backup bk.db") &&
+	test "$(stat -c %a bk.db)" = 644 &&
+	rm -f fifo && mkfifo fifo &&
+	{ (umask 022 && exec crm-add -d bk.db fifo 2>bk.err) & } &&
+	exec 7>fifo &&
+	sleep 1 &&
+	stat -c "%n %a" bk.db-wal bk.db-shm >modes &&
+	printf "external_id,email\nG9,g9@example.com\n" >&7 && exec 7>&- &&
+	wait &&
+	printf "bk.db-wal 600\nbk.db-shm 600\n" >expect &&
+	test_cmp expect modes &&
+	test_grep "warning: bk.db is readable by others (mode 0644); chmod 600 it" bk.err &&
+	crm-add -q -d src.db good.csv 2>err && ! test -s err
+'
+
+# --- 8. a read-only database in a read-only directory ----------------
+
+# as_reader CMD...: run CMD as a user without write access (nobody when
+# the tests run as root, who may write anywhere).
+as_reader() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+
+test_expect_success 'readers work on a read-only database in a read-only directory' '
+	if [ "$(id -u)" = 0 ] && ! setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups true 2>/dev/null; then
+		echo "# skipped: cannot drop root privileges"; exit 0
+	fi &&
+	mkdir -p rodir && crm-add -q -d rodir/ro.db good.csv &&
+	printf "external_id,at,channel,kind,ref\nG1,2026-10-01,web,visit,RO1\n" >ro.csv &&
+	crm-log -q -d rodir/ro.db ro.csv &&
+	! test -e rodir/ro.db-wal &&
+	chmod 444 rodir/ro.db && chmod 555 rodir &&
+	as_reader crm-export -q -d rodir/ro.db -c external_id >out.csv 2>err &&
+	printf "external_id\nG1\nG2\n" >expect && test_cmp expect out.csv &&
+	as_reader crm-log -q -d rodir/ro.db show G1 >show.csv 2>err &&
+	test_grep "^2026-10-01T00:00:00Z,web,visit" show.csv &&
+	as_reader crm-report -q -f text -d rodir/ro.db >report.txt 2>err &&
+	test -s report.txt &&
+	{ as_reader crm-add -q -d rodir/ro.db good.csv 2>err; test $? = 1; } &&
+	test_grep "readonly database" err &&
+	! test -e rodir/ro.db-wal && ! test -e rodir/ro.db-shm &&
+	chmod 755 rodir && chmod 600 rodir/ro.db
+'
+
+# --- 11. the log after a failure -------------------------------------
+
+test_expect_success 'a failed import leaves no log behind' '
+	crm-add -q -d fail.db good.csv &&
+	test_must_fail 3 crm-add -d fail.db bad.csv 2>err &&
+	! test -e fail.db-wal && ! test -e fail.db-shm
+'
+
+test_expect_success 'an import that fills the disk empties its log again' '
+	if ! unshare -m --propagation private true 2>/dev/null; then
+		echo "# skipped: no private mount namespace"; exit 0
+	fi &&
+	awk "BEGIN { print \"external_id,first_name,last_name,email,note\";
+		for (i = 0; i < 30000; i++)
+		printf \"X%d,First%d,Last%d,u%d@example.com,a longer note to make the rows bigger %d\n\", i, i, i, i, i }" >full.csv &&
+	mkdir -p small &&
+	cat >full.sh <<-\EOF &&
+	mount -t tmpfs -o size=3m tmpfs small || exit 77
+	crm-add -q -d small/f.db good.csv || exit 1
+	crm-add -q -d small/f.db full.csv 2>full.err
+	echo "status $?"
+	ls small
+	df -k small | awk "NR == 2 { print (\$4 > 2500 ? \"space back\" : \"disk full\") }"
+	EOF
+	unshare -m --propagation private sh full.sh >full.out; rc=$? &&
+	if [ $rc = 77 ]; then echo "# skipped: cannot mount"; exit 0; fi &&
+	printf "status 1\nf.db\nspace back\n" >expect &&
+	test_cmp expect full.out
+'
+
 test_done
