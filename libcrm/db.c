@@ -936,8 +936,10 @@ dir_writable(const char *path)
  * the umask, and forces it again on any it opens while empty: a database
  * restored with sqlite3's .backup under umask 022 is 0644, and its log
  * would be readable by everyone.  So once the connection has opened them
- * (it keeps them open), take the group and other bits off.  Best effort:
- * a file another user owns is left alone.
+ * (it keeps them open), take the group and other bits off.  By name,
+ * never through a descriptor of our own: closing one would drop the POSIX
+ * locks SQLite holds on the file.  Best effort: a file another user owns,
+ * or a symbolic link, is left alone.
  */
 static void
 sidecars_private(const char *path)
@@ -946,19 +948,14 @@ sidecars_private(const char *path)
 	struct stat sb;
 	char name[4096];
 	size_t i;
-	int fd;
 
 	for (i = 0; i < 2; i++) {
 		if (snprintf(name, sizeof(name), "%s%s", path, sfx[i]) >=
 		    (int)sizeof(name))
 			continue;
-		fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		if (lstat(name, &sb) == 0 && S_ISREG(sb.st_mode) &&
 		    (sb.st_mode & 077) != 0 && sb.st_uid == geteuid())
-			(void)fchmod(fd, sb.st_mode & 0700);
-		close(fd);
+			(void)chmod(name, sb.st_mode & 0700);
 	}
 }
 
