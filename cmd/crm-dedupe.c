@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "dedupe.h"
+#include "merge.h"
 #include "norm.h"
 
 static const char usage[] =

@@ -1,0 +1,208 @@
+/*
+ * dedupe-write.c - what crm-dedupe finds, written: pairs, clusters, the
+ * file with a cluster_id, the model.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedupe-int.h"
+
+/* A record's id as text, in buf[24] for a contact id. */
+static const char *
+rec_id(const struct crm_dedupe *d, uint32_t i, char buf[24])
+{
+	if (d->dbmode) {
+		snprintf(buf, 24, "%lld", (long long)d->rec[i].cid);
+		return buf;
+	}
+	return txt(d, d->rec[i].id);
+}
+
+int
+crm_dedupe_write_pairs(struct crm_dedupe *d, struct crm_out *o,
+    struct crm_error *err)
+{
+	const char *names[6 + NF], *vals[6 + NF];
+	enum crm_coltype types[6 + NF];
+	char ida[24], idb[24], score[32], prob[32], lv[NF][8];
+	size_t i, n = 0;
+	int f, fields[NF], nf = 0;
+
+	names[n] = "id_a";
+	types[n++] = d->dbmode ? CRM_COL_NUM : CRM_COL_TEXT;
+	names[n] = "id_b";
+	types[n++] = d->dbmode ? CRM_COL_NUM : CRM_COL_TEXT;
+	names[n] = "name_a";
+	types[n++] = CRM_COL_TEXT;
+	names[n] = "name_b";
+	types[n++] = CRM_COL_TEXT;
+	names[n] = "score";
+	types[n++] = CRM_COL_NUM;
+	names[n] = "probability";
+	types[n++] = CRM_COL_NUM;
+	for (f = 0; f < NF; f++)
+		if (d->present[f]) {
+			fields[nf++] = f;
+			names[n] = dedupe_fname[f];
+			types[n++] = CRM_COL_NUM;
+		}
+	if (crm_out_header(o, names, types, n, err) < 0)
+		return -1;
+	for (i = 0; i < d->nmatch; i++) {
+		const struct match *m = &d->match[i];
+
+		vals[0] = rec_id(d, m->a, ida);
+		vals[1] = rec_id(d, m->b, idb);
+		vals[2] = txt(d, d->rec[m->a].name);
+		vals[3] = txt(d, d->rec[m->b].name);
+		snprintf(score, sizeof(score), "%.2f", m->weight);
+		snprintf(prob, sizeof(prob), "%.4f", m->prob);
+		vals[4] = score;
+		vals[5] = prob;
+		for (f = 0; f < nf; f++) {
+			snprintf(lv[f], sizeof(lv[f]), "%d", m->g[fields[f]]);
+			vals[6 + f] = m->g[fields[f]] < 0 ? NULL : lv[f];
+		}
+		if (crm_out_row(o, vals, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+crm_dedupe_write_clusters(struct crm_dedupe *d, struct crm_out *o,
+    struct crm_error *err)
+{
+	static const char *const names[3] = { "cluster_id", "id", "name" };
+	enum crm_coltype types[3];
+	const char *vals[3];
+	char cid[24], id[24];
+	uint32_t *next = NULL, *head = NULL, *tail = NULL, i, k;
+	int rc = -1;
+
+	types[0] = types[1] = d->dbmode ? CRM_COL_NUM : CRM_COL_TEXT;
+	types[2] = CRM_COL_TEXT;
+	if (crm_out_header(o, names, types, 3, err) < 0)
+		return -1;
+	if (d->cluster == NULL)
+		return 0;
+	/* Members listed under their cluster, both in record order. */
+	next = calloc(d->nrec + 1, sizeof(*next));
+	head = calloc(d->nrec + 1, sizeof(*head));
+	tail = calloc(d->nrec + 1, sizeof(*tail));
+	if (next == NULL || head == NULL || tail == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < d->nrec; i++) {
+		if (d->rec[i].root != i)
+			continue;
+		k = d->cluster[i];
+		if (head[k] == 0)
+			head[k] = i + 1;
+		else
+			next[tail[k] - 1] = i + 1;
+		tail[k] = i + 1;
+	}
+	for (k = 0; k < d->nrec; k++) {
+		if (head[k] == 0 || next[head[k] - 1] == 0)
+			continue;
+		vals[0] = rec_id(d, k, cid);
+		for (i = head[k]; i != 0; i = next[i - 1]) {
+			vals[1] = rec_id(d, i - 1, id);
+			vals[2] = txt(d, d->rec[i - 1].name);
+			if (crm_out_row(o, vals, err) < 0)
+				goto done;
+		}
+	}
+	rc = 0;
+done:
+	free(next);
+	free(head);
+	free(tail);
+	return rc;
+}
+
+int
+crm_dedupe_write_file(struct crm_dedupe *d, struct crm_out *o,
+    struct crm_error *err)
+{
+	const char **names, **vals;
+	size_t i, c, n = d->ncols;
+	const char *p;
+	int rc = -1;
+
+	names = calloc(n + 1, sizeof(*names));
+	vals = calloc(n + 1, sizeof(*vals));
+	if (names == NULL || vals == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	for (c = 0; c < n; c++)
+		names[c] = d->colnames[c];
+	if (d->cluster_col < 0)
+		names[n++] = "cluster_id";
+	if (crm_out_header(o, names, NULL, n, err) < 0)
+		goto done;
+	for (i = 0; i < d->nrec; i++) {
+		p = d->rows.s + d->rowoff[i];
+		for (c = 0; c < d->ncols; c++) {
+			vals[c] = *p ? p : NULL;
+			p += strlen(p) + 1;
+		}
+		vals[d->cluster_col < 0 ? d->ncols : (size_t)d->cluster_col] =
+		    txt(d, d->rec[d->cluster ? d->cluster[i] : i].id);
+		if (crm_out_row(o, vals, err) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	free(names);
+	free(vals);
+	return rc;
+}
+
+int
+crm_dedupe_write_model(struct crm_dedupe *d, struct crm_out *o,
+    struct crm_error *err)
+{
+	static const char *const names[5] = { "field", "level", "m", "u",
+	    "weight" };
+	static const enum crm_coltype types[5] = { CRM_COL_TEXT, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+	const char *vals[5];
+	char lv[8], m[32], u[32], w[32];
+	int f, l;
+
+	if (crm_out_header(o, names, types, 5, err) < 0)
+		return -1;
+	if (!d->fitted)
+		return 0;
+	vals[0] = "lambda";
+	vals[1] = NULL;
+	snprintf(m, sizeof(m), "%.6g", d->fs.lambda);
+	vals[2] = m;
+	vals[3] = vals[4] = NULL;
+	if (crm_out_row(o, vals, err) < 0)
+		return -1;
+	for (f = 0; f < NF; f++) {
+		if (!d->present[f])
+			continue;
+		for (l = 0; l < NLEVELS; l++) {
+			snprintf(lv, sizeof(lv), "%d", l);
+			snprintf(m, sizeof(m), "%.6g", d->fs.m[f * NLEVELS + l]);
+			snprintf(u, sizeof(u), "%.6g", d->fs.u[f * NLEVELS + l]);
+			snprintf(w, sizeof(w), "%.2f", d->fs.w[f * NLEVELS + l]);
+			vals[0] = dedupe_fname[f];
+			vals[1] = lv;
+			vals[2] = m;
+			vals[3] = u;
+			vals[4] = w;
+			if (crm_out_row(o, vals, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
