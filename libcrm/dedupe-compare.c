@@ -215,9 +215,15 @@ dedupe_compare(const struct crm_dedupe *d, const struct rec *x,
 		cl = name_level(val(d, x, F_LAST), x->len[F_LAST], dx + 2,
 		    val(d, y, F_FIRST), y->len[F_FIRST], dy,
 		    (x->nick & 2) | (y->nick & 1));
+		/*
+		 * Crossed, a level takes the role of y's name: x's given
+		 * name against y's family name is the family name's level,
+		 * so that Jones Freya and Carol Jones share a family name
+		 * (a household, perhaps), not a given name.
+		 */
 		if (cf + cl > g[F_FIRST] + g[F_LAST]) {
-			g[F_FIRST] = (signed char)cf;
-			g[F_LAST] = (signed char)cl;
+			g[F_FIRST] = (signed char)cl;
+			g[F_LAST] = (signed char)cf;
 		}
 	}
 	for (f = F_EMAIL; f < NF; f++) {

@@ -95,6 +95,8 @@ struct crm_dedupe {
 	int fitted;
 	struct crm_fs_model fs;
 	struct patset pats;
+	double *pwh;		/* each pattern's household weight */
+	double lambda_h;	/* the share of pairs in one household */
 
 	struct cand *cand;
 	size_t ncand;

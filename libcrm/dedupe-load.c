@@ -86,6 +86,7 @@ crm_dedupe_free(struct crm_dedupe *d)
 	if (d->fitted)
 		crm_fs_release(&d->fs);
 	dedupe_patset_release(&d->pats);
+	free(d->pwh);
 	free(d->cand);
 	free(d->match);
 	free(d->cluster);

@@ -319,15 +319,27 @@ measure_u(struct crm_dedupe *d, double total)
 	return 0;
 }
 
-/* The score of candidate c: its pattern's weight, adjusted for names. */
+/*
+ * The fields a household shares: its members agree on them as one
+ * person's records do, so that agreement on all of them is one piece of
+ * evidence (the pair lives together), not five independent ones.
+ */
+static const unsigned household_fields = 1u << F_LAST | 1u << F_PHONE |
+    1u << F_STREET | 1u << F_CITY | 1u << F_POSTCODE;
+
+/*
+ * The score of candidate c: its pattern's weight, adjusted for names;
+ * *wh gets the part of it that the household fields make.
+ */
 static double
-cand_weight(const struct crm_dedupe *d, const struct cand *c)
+cand_weight(const struct crm_dedupe *d, const struct cand *c, double *wh)
 {
 	const signed char *g = d->pats.pat + (size_t)c->pat * NF;
 	const struct rec *a = &d->rec[c->a];
-	double w = crm_fs_weight(&d->fs, g), tf, u;
+	double w = crm_fs_weight(&d->fs, g), tf, u, adj;
 	int f, t;
 
+	*wh = d->pwh[c->pat];
 	if (d->opts.no_tf)
 		return w;
 	for (t = 0; t < NTF; t++) {
@@ -340,9 +352,50 @@ cand_weight(const struct crm_dedupe *d, const struct cand *c)
 		if (tf < d->fs.floor)
 			tf = d->fs.floor;
 		u = d->urand[f * NLEVELS + NLEVELS - 1];
-		w += log2(u / tf);
+		adj = log2(u / tf);
+		w += adj;
+		if (household_fields & 1u << f)
+			*wh += adj;
 	}
 	return w;
+}
+
+/*
+ * The probability that a pair of weight w, wh of it from the household
+ * fields, is one person: the three classes (one person, one household,
+ * unrelated) weighed by their shares, in the log domain.
+ */
+static double
+cand_prob(const struct crm_dedupe *d, double w, double wh)
+{
+	double a = log2(d->fs.lambda) + w, b, c, top;
+
+	b = d->lambda_h > 0.0 ? log2(d->lambda_h) + wh : -INFINITY;
+	c = log2(1.0 - d->fs.lambda - d->lambda_h);
+	top = a > b ? a : b;
+	if (c > top)
+		top = c;
+	return exp2(a - top) / (exp2(a - top) + exp2(b - top) +
+	    exp2(c - top));
+}
+
+/* Each pattern's household weight, in d->pwh. */
+static int
+pattern_wh(struct crm_dedupe *d)
+{
+	const signed char *g;
+	size_t p;
+	int f;
+
+	if ((d->pwh = calloc(d->pats.n + 1, sizeof(*d->pwh))) == NULL)
+		return -1;
+	for (p = 0; p < d->pats.n; p++) {
+		g = d->pats.pat + p * NF;
+		for (f = 0; f < NF; f++)
+			if ((household_fields & 1u << f) && g[f] >= 0)
+				d->pwh[p] += d->fs.w[f * NLEVELS + g[f]];
+	}
+	return 0;
 }
 
 /* Union-find with the lowest record as the representative. */
@@ -440,6 +493,21 @@ _Static_assert(NRULES == sizeof(DEDUPE_KEY_KINDS) - 1, "a rule for each key");
 static const unsigned rule_weak = 1u << 5;	/* I */
 
 /*
+ * Kinds of key that bring the members of a household (a shared phone; a
+ * postcode with the sound of the shared family name) as readily as a
+ * person's duplicates, and the fields that tell a person from the others
+ * of the household.  Over such keys' pairs EM takes a household for a
+ * match and learns that one person's records often differ in given name
+ * and birth date (m near 0.4); so these fields' m comes from the other
+ * kinds of key (a shared email, birth date or national id), and from
+ * these only where no other kind covers the field.  Not the email: one
+ * person's records do differ in it (work and home, a new provider).
+ */
+static const unsigned rule_household = 1u << 1 | 1u << 4;	/* P, Z */
+static const unsigned person_fields = 1u << F_FIRST | 1u << F_BIRTH |
+    1u << F_NATID;
+
+/*
  * m, as Splink estimates it: for each kind of key, EM over the pairs it
  * brought, with u fixed at the random-pair values and the fields the key
  * biases left out; then each field's m is the average over the kinds that
@@ -488,10 +556,12 @@ fit_m(struct crm_dedupe *d, struct crm_error *err)
 			goto done;
 		}
 		wk = fk.lambda * (double)n;
-		weak = (rule_weak & 1u << k) != 0;
 		for (f = 0; f < NF; f++) {
 			if (rule_excludes[k] & 1u << f)
 				continue;
+			weak = (rule_weak & 1u << k) != 0 ||
+			    ((rule_household & 1u << k) &&
+			    (person_fields & 1u << f));
 			for (l = 0; l < NLEVELS; l++)
 				msum[weak][f * NLEVELS + l] += wk *
 				    fk.m[f * NLEVELS + l];
@@ -515,38 +585,52 @@ done:
 }
 
 /*
- * lambda, the chance that two records picked at random match: the share
- * of all pairs that the candidates are expected to match, by EM on lambda
- * alone (every pair that is not a candidate taken as a non-match).  Each
- * candidate counts as the pairs it stands for (more than one when
- * sampled).
+ * lambda, the chance that two records picked at random match, and
+ * lambda_h, that they are two people of one household: the shares of all
+ * pairs that the candidates are expected to be, by EM on the two shares
+ * alone (every pair that is not a candidate taken as unrelated).  A
+ * pattern is as likely among a household's pairs as its household fields'
+ * agreement is among matches, and its other fields' among unrelated
+ * pairs (bfh below).  Each candidate counts as the pairs it stands for
+ * (more than one when sampled).
  */
 static void
 fit_lambda(struct crm_dedupe *d, const double *pcount, double total)
 {
-	double lam = 1e-6, next, bf, sum;
+	double lam = 1e-6, lh = 1e-6, next, nexth, bf, bfh, sum, sumh, den;
 	size_t p;
 	int it;
 
 	for (it = 0; it < 500; it++) {
-		for (sum = 0.0, p = 0; p < d->pats.n; p++) {
+		sum = sumh = 0.0;
+		for (p = 0; p < d->pats.n; p++) {
 			if (pcount[p] == 0.0)
 				continue;
 			bf = exp2(crm_fs_weight(&d->fs, d->pats.pat + p * NF));
-			sum += pcount[p] * lam * bf / (lam * bf + 1.0 - lam);
+			bfh = exp2(d->pwh[p]);
+			den = lam * bf + lh * bfh + 1.0 - lam - lh;
+			sum += pcount[p] * lam * bf / den;
+			sumh += pcount[p] * lh * bfh / den;
 		}
 		next = sum / total;
+		nexth = sumh / total;
 		if (next < 1e-12)
 			next = 1e-12;
 		if (next > 0.5)
 			next = 0.5;
-		if (fabs(next - lam) <= 1e-6 * lam) {
+		if (nexth > 0.4)
+			nexth = 0.4;
+		if (fabs(next - lam) <= 1e-6 * lam &&
+		    fabs(nexth - lh) <= 1e-6 * lh + 1e-15) {
 			lam = next;
+			lh = nexth;
 			break;
 		}
 		lam = next;
+		lh = nexth;
 	}
 	d->fs.lambda = lam;
+	d->lambda_h = lh;
 }
 
 int
@@ -633,18 +717,21 @@ crm_dedupe_run(struct crm_dedupe *d, struct crm_error *err)
 		pcount[cp->pat] += d->rec[cp->a].isnew || d->rec[cp->b].isnew ?
 		    1.0 : scale;
 	}
+	if (pattern_wh(d) < 0)
+		goto nomem;
 	fit_lambda(d, pcount, total);
 	d->st.lambda = d->fs.lambda;
 
 	/* The matches, between survivors; the best pair of records each. */
 	for (i = 0; i < d->ncand; i++) {
 		struct match m;
+		double wh;
 		const struct cand *cp = &d->cand[i];
 
 		if (!d->rec[cp->a].isnew && !d->rec[cp->b].isnew)
 			continue;
-		m.weight = cand_weight(d, cp);
-		m.prob = crm_fs_prob(&d->fs, m.weight);
+		m.weight = cand_weight(d, cp, &wh);
+		m.prob = cand_prob(d, m.weight, wh);
 		if (!(m.prob >= d->opts.threshold))
 			continue;
 		m.a = d->rec[cp->a].root;

@@ -187,6 +187,10 @@ crm_dedupe_write_model(struct crm_dedupe *d, struct crm_out *o,
 	vals[3] = vals[4] = NULL;
 	if (crm_out_row(o, vals, err) < 0)
 		return -1;
+	vals[0] = "lambda_household";
+	snprintf(m, sizeof(m), "%.6g", d->lambda_h);
+	if (crm_out_row(o, vals, err) < 0)
+		return -1;
 	for (f = 0; f < NF; f++) {
 		if (!d->present[f])
 			continue;

@@ -70,7 +70,8 @@ test_expect_success 'find: clusters with the lowest contact id as cluster id' '
 test_expect_success 'find: the model, m and u for every field and level' '
 	crm-dedupe -q --model >model.csv &&
 	test_grep "^field,level,m,u,weight$" model.csv &&
-	test_grep "^lambda,,0\.[0-9]*,,$" model.csv &&
+	test_grep "^lambda,,[0-9.e+-]*,,$" model.csv &&
+	test_grep "^lambda_household,,[0-9.e+-]*,,$" model.csv &&
 	test "$(grep -c "^email," model.csv)" = 4 &&
 	! grep -q national_id model.csv
 '
