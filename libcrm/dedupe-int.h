@@ -64,8 +64,16 @@ struct cand {
 /* A match between two records (in the database: between survivors). */
 struct match {
 	uint32_t a, b;		/* a < b */
+	uint32_t ra, rb;	/* the records compared (of a and of b) */
 	double weight, prob;
 	signed char g[NF];
+};
+
+/* File mode: the columns joined into each field. */
+#define MAXJOIN 4
+struct fmap {
+	int col[NF][MAXJOIN];	/* columns joined into each field, -1 */
+	int ncol[NF];
 };
 
 /* A set of distinct comparison patterns, numbered as they come. */
@@ -82,6 +90,8 @@ struct crm_dedupe {
 	struct rec *rec;
 	size_t nrec, arec;
 	int dbmode;
+	struct crm_db *db;	/* db mode: for the values as written */
+	struct fmap fmap;	/* file mode: the columns of each field */
 	int present[NF];	/* some record has the field */
 
 	/* File mode: the records as read. */
@@ -145,6 +155,14 @@ val(const struct crm_dedupe *d, const struct rec *r, int f)
 void *dedupe_grow(void *p, size_t *alloc, size_t need, size_t size);
 /* The caller's progress callback, if any. */
 void dedupe_progress(struct crm_dedupe *d, int64_t n, const char *what);
+
+/*
+ * The values of record i as written (not folded), v[f] for each field or
+ * NULL; buf holds them until the next call.  CRM_EFAIL on a database
+ * error or ENOMEM.
+ */
+int dedupe_rec_values(struct crm_dedupe *d, uint32_t i, const char *v[NF],
+    struct crm_buf *buf, struct crm_error *err);
 
 /* dedupe-compare.c */
 

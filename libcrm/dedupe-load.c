@@ -343,6 +343,7 @@ crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 	int rc, f, ret = -1;
 
 	d->dbmode = 1;
+	d->db = db;
 	if ((st = crm_db_stmt(db, sql, err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
@@ -419,12 +420,6 @@ static const struct crm_csv_col street_extra[2] = {
 	{ "address_2", "address2|address_line_2|addr2|street2" },
 };
 
-#define MAXJOIN 4
-
-struct fmap {
-	int col[NF][MAXJOIN];	/* columns joined into each field, -1 */
-	int ncol[NF];
-};
 
 /* Header name compared as crm_csv does: case, blanks, '-' and ' '. */
 static int
@@ -592,6 +587,7 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 		goto done;
 	for (f = 0; f < NF; f++)
 		any |= m.ncol[f] > 0;
+	d->fmap = m;
 	if (!any) {
 		crm_error_set(err, CRM_EDATA, "%s: no column to compare (%s)",
 		    crm_csv_name(r), crm_dedupe_fields);
@@ -674,4 +670,69 @@ done:
 	crm_buf_release(&name);
 	free(order);
 	return ret;
+}
+
+/* Field c of file record i as read. */
+static const char *
+row_field(const struct crm_dedupe *d, uint32_t i, size_t c)
+{
+	const char *p = d->rows.s + d->rowoff[i];
+
+	while (c-- > 0)
+		p += strlen(p) + 1;
+	return p;
+}
+
+int
+dedupe_rec_values(struct crm_dedupe *d, uint32_t i, const char *v[NF],
+    struct crm_buf *buf, struct crm_error *err)
+{
+	static const char sql[] = "SELECT first_name, last_name, email,"
+	    " phone, birth_date, street, city, postcode, company FROM contacts"
+	    " WHERE id = ?1";
+	size_t off[NF], start, k;
+	const char *p;
+	sqlite3_stmt *st;
+	int f, rc;
+
+	crm_buf_reset(buf);
+	for (f = 0; f < NF; f++)
+		off[f] = SIZE_MAX;
+	if (d->dbmode) {
+		if ((st = crm_db_stmt(d->db, sql, err)) == NULL ||
+		    crm_db_bind_int(d->db, st, 1, d->rec[i].cid, err) < 0 ||
+		    (rc = crm_db_step(d->db, st, err)) < 0)
+			return -1;
+		for (f = 0; rc == 1 && f <= F_COMPANY; f++) {
+			if ((p = crm_db_col_text(st, f)) == NULL)
+				continue;
+			off[f] = buf->len;
+			if (crm_buf_add(buf, p, strlen(p) + 1, err) < 0) {
+				sqlite3_reset(st);
+				return -1;
+			}
+		}
+		if (rc == 1)
+			sqlite3_reset(st);
+	} else {
+		for (f = 0; f < NF; f++) {
+			start = buf->len;
+			for (k = 0; k < (size_t)d->fmap.ncol[f]; k++) {
+				p = row_field(d, i, (size_t)d->fmap.col[f][k]);
+				if (crm_blank(p))
+					continue;
+				if ((buf->len > start && crm_buf_addc(buf, ' ',
+				    err) < 0) || crm_buf_adds(buf, p, err) < 0)
+					return -1;
+			}
+			if (buf->len > start) {
+				if (crm_buf_addc(buf, '\0', err) < 0)
+					return -1;
+				off[f] = start;
+			}
+		}
+	}
+	for (f = 0; f < NF; f++)
+		v[f] = off[f] == SIZE_MAX ? NULL : buf->s + off[f];
+	return 0;
 }

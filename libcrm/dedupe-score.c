@@ -736,12 +736,17 @@ crm_dedupe_run(struct crm_dedupe *d, struct crm_error *err)
 			continue;
 		m.a = d->rec[cp->a].root;
 		m.b = d->rec[cp->b].root;
+		m.ra = cp->a;
+		m.rb = cp->b;
 		memcpy(m.g, d->pats.pat + (size_t)cp->pat * NF, NF);
 		if (m.a > m.b) {
 			uint32_t t = m.a;
 
 			m.a = m.b;
 			m.b = t;
+			t = m.ra;
+			m.ra = m.rb;
+			m.rb = t;
 		}
 		if (d->nmatch % 1024 == 0) {
 			void *p = reallocarray(d->match, d->nmatch + 1024,

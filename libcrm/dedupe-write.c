@@ -20,16 +20,32 @@ rec_id(const struct crm_dedupe *d, uint32_t i, char buf[24])
 	return txt(d, d->rec[i].id);
 }
 
+/* Column names f_a and f_b of the values compared. */
+static void
+value_names(char vn[NF][2][24])
+{
+	int f;
+
+	for (f = 0; f < NF; f++) {
+		snprintf(vn[f][0], sizeof(vn[f][0]), "%s_a", dedupe_fname[f]);
+		snprintf(vn[f][1], sizeof(vn[f][1]), "%s_b", dedupe_fname[f]);
+	}
+}
+
+#define PAIR_COLS (6 + 3 * NF)
+
 int
 crm_dedupe_write_pairs(struct crm_dedupe *d, struct crm_out *o,
     struct crm_error *err)
 {
-	const char *names[6 + NF], *vals[6 + NF];
-	enum crm_coltype types[6 + NF];
-	char ida[24], idb[24], score[32], prob[32], lv[NF][8];
+	struct crm_buf ba = CRM_BUF_INIT(1 << 20), bb = CRM_BUF_INIT(1 << 20);
+	const char *names[PAIR_COLS], *vals[PAIR_COLS], *va[NF], *vb[NF];
+	enum crm_coltype types[PAIR_COLS];
+	char ida[24], idb[24], score[32], prob[32], lv[NF][8], vn[NF][2][24];
 	size_t i, n = 0;
-	int f, fields[NF], nf = 0;
+	int f, fields[NF], nf = 0, rc = -1;
 
+	value_names(vn);
 	names[n] = "id_a";
 	types[n++] = d->dbmode ? CRM_COL_NUM : CRM_COL_TEXT;
 	names[n] = "id_b";
@@ -48,11 +64,20 @@ crm_dedupe_write_pairs(struct crm_dedupe *d, struct crm_out *o,
 			names[n] = dedupe_fname[f];
 			types[n++] = CRM_COL_NUM;
 		}
+	for (f = 0; f < nf; f++) {
+		names[n] = vn[fields[f]][0];
+		types[n++] = CRM_COL_TEXT;
+		names[n] = vn[fields[f]][1];
+		types[n++] = CRM_COL_TEXT;
+	}
 	if (crm_out_header(o, names, types, n, err) < 0)
-		return -1;
+		goto done;
 	for (i = 0; i < d->nmatch; i++) {
 		const struct match *m = &d->match[i];
 
+		if (dedupe_rec_values(d, m->ra, va, &ba, err) < 0 ||
+		    dedupe_rec_values(d, m->rb, vb, &bb, err) < 0)
+			goto done;
 		vals[0] = rec_id(d, m->a, ida);
 		vals[1] = rec_id(d, m->b, idb);
 		vals[2] = txt(d, d->rec[m->a].name);
@@ -64,27 +89,58 @@ crm_dedupe_write_pairs(struct crm_dedupe *d, struct crm_out *o,
 		for (f = 0; f < nf; f++) {
 			snprintf(lv[f], sizeof(lv[f]), "%d", m->g[fields[f]]);
 			vals[6 + f] = m->g[fields[f]] < 0 ? NULL : lv[f];
+			vals[6 + nf + 2 * f] = va[fields[f]];
+			vals[7 + nf + 2 * f] = vb[fields[f]];
 		}
 		if (crm_out_row(o, vals, err) < 0)
-			return -1;
+			goto done;
 	}
-	return 0;
+	rc = 0;
+done:
+	crm_buf_release(&ba);
+	crm_buf_release(&bb);
+	return rc;
 }
 
+#define CLUSTER_COLS (3 + 2 * NF)
+
+/*
+ * Clusters, each record with its values and its levels against the
+ * cluster's first record (empty for that one).
+ */
 int
 crm_dedupe_write_clusters(struct crm_dedupe *d, struct crm_out *o,
     struct crm_error *err)
 {
-	static const char *const names[3] = { "cluster_id", "id", "name" };
-	enum crm_coltype types[3];
-	const char *vals[3];
-	char cid[24], id[24];
+	struct crm_buf b = CRM_BUF_INIT(1 << 20);
+	const char *names[CLUSTER_COLS], *vals[CLUSTER_COLS], *v[NF];
+	enum crm_coltype types[CLUSTER_COLS];
+	char cid[24], id[24], lv[NF][8], ln[NF][24];
 	uint32_t *next = NULL, *head = NULL, *tail = NULL, i, k;
-	int rc = -1;
+	signed char g[NF];
+	size_t n = 0;
+	int f, fields[NF], nf = 0, rc = -1;
 
-	types[0] = types[1] = d->dbmode ? CRM_COL_NUM : CRM_COL_TEXT;
-	types[2] = CRM_COL_TEXT;
-	if (crm_out_header(o, names, types, 3, err) < 0)
+	names[n] = "cluster_id";
+	types[n++] = d->dbmode ? CRM_COL_NUM : CRM_COL_TEXT;
+	names[n] = "id";
+	types[n++] = d->dbmode ? CRM_COL_NUM : CRM_COL_TEXT;
+	names[n] = "name";
+	types[n++] = CRM_COL_TEXT;
+	for (f = 0; f < NF; f++)
+		if (d->present[f])
+			fields[nf++] = f;
+	for (f = 0; f < nf; f++) {
+		names[n] = dedupe_fname[fields[f]];
+		types[n++] = CRM_COL_TEXT;
+	}
+	for (f = 0; f < nf; f++) {
+		snprintf(ln[f], sizeof(ln[f]), "%s_level",
+		    dedupe_fname[fields[f]]);
+		names[n] = ln[f];
+		types[n++] = CRM_COL_NUM;
+	}
+	if (crm_out_header(o, names, types, n, err) < 0)
 		return -1;
 	if (d->cluster == NULL)
 		return 0;
@@ -111,14 +167,27 @@ crm_dedupe_write_clusters(struct crm_dedupe *d, struct crm_out *o,
 			continue;
 		vals[0] = rec_id(d, k, cid);
 		for (i = head[k]; i != 0; i = next[i - 1]) {
+			if (dedupe_rec_values(d, i - 1, v, &b, err) < 0)
+				goto done;
+			if (i != head[k])
+				dedupe_compare(d, &d->rec[head[k] - 1],
+				    &d->rec[i - 1], g);
 			vals[1] = rec_id(d, i - 1, id);
 			vals[2] = txt(d, d->rec[i - 1].name);
+			for (f = 0; f < nf; f++) {
+				vals[3 + f] = v[fields[f]];
+				snprintf(lv[f], sizeof(lv[f]), "%d",
+				    g[fields[f]]);
+				vals[3 + nf + f] = i == head[k] ||
+				    g[fields[f]] < 0 ? NULL : lv[f];
+			}
 			if (crm_out_row(o, vals, err) < 0)
 				goto done;
 		}
 	}
 	rc = 0;
 done:
+	crm_buf_release(&b);
 	free(next);
 	free(head);
 	free(tail);
