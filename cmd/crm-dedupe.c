@@ -55,6 +55,7 @@ find(struct crm_cli *cli, struct crm_dedupe_opts *opts, const char *input,
 {
 	const struct crm_dedupe_stats *s;
 	struct crm_dedupe *d;
+	char rep[64] = "";
 	struct crm_error err;
 	struct crm_csv *r = NULL;
 	struct crm_db *db = NULL;
@@ -89,10 +90,13 @@ find(struct crm_cli *cli, struct crm_dedupe_opts *opts, const char *input,
 	    crm_dedupe_write_file(d, o, &err)) < 0 || crm_out_end(o, &err) < 0)
 		crm_die(&err);
 	s = crm_dedupe_stats(d);
+	if (s->repeated)
+		snprintf(rep, sizeof(rep), " (%lld repeating an id, taken as"
+		    " one)", (long long)s->repeated);
 	if (!cli->quiet)
-		fprintf(stderr, "crm-dedupe: %lld records, %lld candidate"
+		fprintf(stderr, "crm-dedupe: %lld records%s, %lld candidate"
 		    " pairs, %lld matching, %lld clusters of %lld records\n",
-		    (long long)s->records, (long long)s->candidates,
+		    (long long)s->records, rep, (long long)s->candidates,
 		    (long long)s->matches, (long long)s->clusters,
 		    (long long)s->in_clusters);
 	crm_out_free(o);

@@ -543,7 +543,7 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	struct crm_buf joined[NF], name = CRM_BUF_INIT(1 << 20);
 	struct fmap m;
 	const char *v[NF];
-	char num[24], q[CRM_QUOTE_MAX];
+	char num[24];
 	uint32_t *order = NULL;
 	size_t i, k;
 	void *p;
@@ -640,7 +640,11 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	}
 	if (rc < 0)
 		goto done;
-	/* Ids must be unique. */
+	/*
+	 * Records that repeat an id are one entity: each stands for the
+	 * first record with its id, as a merged-away contact for its
+	 * survivor (alternative values, never paired with each other).
+	 */
 	if (idx >= 0 && d->nrec > 1) {
 		if ((order = reallocarray(NULL, d->nrec, sizeof(*order))) ==
 		    NULL)
@@ -648,16 +652,15 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 		for (i = 0; i < d->nrec; i++)
 			order[i] = (uint32_t)i;
 		qsort_r(order, d->nrec, sizeof(*order), cmp_id, d);
-		for (i = 1; i < d->nrec; i++) {
-			const char *a = txt(d, d->rec[order[i - 1]].id);
+		for (i = 1, k = 0; i < d->nrec; i++) {
+			const char *a = txt(d, d->rec[order[k]].id);
 
-			if (strcmp(a, txt(d, d->rec[order[i]].id)) != 0)
+			if (strcmp(a, txt(d, d->rec[order[i]].id)) != 0) {
+				k = i;
 				continue;
-			crm_error_set(err, CRM_EDATA, "%s: id '%s' given to"
-			    " records %u and %u", crm_csv_name(r),
-			    crm_quote(q, a, strlen(a)), order[i - 1] + 1,
-			    order[i] + 1);
-			goto done;
+			}
+			d->rec[order[i]].root = order[k];
+			d->st.repeated++;
 		}
 	}
 	ret = 0;

@@ -442,7 +442,7 @@ link_clusters(struct crm_dedupe *d, struct crm_error *err)
 	for (i = 0; i < d->nmatch; i++)
 		uf_union(d->cluster, d->match[i].a, d->match[i].b);
 	for (i = 0; i < d->nrec; i++)
-		d->cluster[i] = uf_find(d->cluster, (uint32_t)i);
+		d->cluster[i] = uf_find(d->cluster, d->rec[i].root);
 	for (i = 0; i < d->nrec; i++)
 		if (d->rec[i].root == i)
 			size[d->cluster[i]]++;

@@ -82,6 +82,7 @@ struct crm_dedupe_stats {
 	int64_t clusters;	/* clusters of two or more */
 	int64_t in_clusters;	/* records in them */
 	double lambda;		/* the chance that two random records match */
+	int64_t repeated;	/* file: records repeating an earlier id */
 };
 
 /* A new, empty record set; free with crm_dedupe_free(). */
@@ -98,9 +99,12 @@ int crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 
 /*
  * Load every record of r (header not yet read).  idcol names the column
- * that identifies a record (its values must be unique and not empty), or
- * is NULL: then the record number (1 for the first record after the
- * header) is the id.  map is NULL or a comma-separated list of
+ * that identifies a record (not empty; records that repeat an id are
+ * taken as one, each standing for the first with that id, the way a
+ * merged-away contact stands for its survivor: counted in the stats'
+ * repeated, never paired with each other, one cluster), or is NULL:
+ * then the record number (1 for the first record after the header) is
+ * the id.  map is NULL or a comma-separated list of
  * FIELD=COLUMN[+COLUMN...] (fields: see crm_dedupe_fields) that overrides
  * the columns found by name; several columns are joined with a space, as
  * a house number and a street.  Without a map a field takes the column of
@@ -108,8 +112,8 @@ int crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
  * ssn, ...), and the street also takes house-number and second
  * address-line columns.  The records are kept, so that
  * crm_dedupe_write_file() can write them back.  CRM_EUSAGE for a bad map
- * or a missing id column, CRM_EDATA (with file:line) for an empty or
- * repeated id or a bad file, CRM_EDATA when no column maps to a field.
+ * or a missing id column, CRM_EDATA (with file:line) for an empty id or
+ * a bad file, CRM_EDATA when no column maps to a field.
  */
 int crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
     const char *idcol, const char *map, struct crm_error *err);
