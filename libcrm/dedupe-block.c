@@ -273,7 +273,10 @@ dedupe_block(struct crm_dedupe *d, const uint32_t *order, struct pairs *ps,
 			}
 			for (i = s; i < e; i++)
 				for (j = i + 1; j < e && j <= i + w; j++) {
-					if (k[i].pad == k[j].pad)
+					if (k[i].pad == k[j].pad ||
+					    (d->linking &&
+					    d->rec[k[i].rec].src ==
+					    d->rec[k[j].rec].src))
 						continue;
 					x = k[i].rec;
 					y = k[j].rec;

@@ -52,6 +52,7 @@ struct rec {
 	char dm[4][5];		/* Double Metaphone: given 1/2, family 1/2 */
 	unsigned char isnew;	/* incremental: created or updated since */
 	unsigned char nick;	/* 1 << f: name f is a known nickname */
+	unsigned char src;	/* linking: 0 the reference, 1 the subject */
 };
 
 /* A candidate pair, its comparison pattern and its kinds of key. */
@@ -90,6 +91,8 @@ struct crm_dedupe {
 	struct rec *rec;
 	size_t nrec, arec;
 	int dbmode;
+	int linking;		/* records from nref on are the subject */
+	size_t nref;
 	struct crm_db *db;	/* db mode: for the values as written */
 	struct fmap fmap;	/* file mode: the columns of each field */
 	int present[NF];	/* some record has the field */

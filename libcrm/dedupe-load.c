@@ -226,6 +226,7 @@ rec_add(struct crm_dedupe *d, const char *const v[NF], const char *name,
 	r = &d->rec[d->nrec];
 	memset(r, 0, sizeof(*r));
 	r->cid = cid;
+	r->src = (unsigned char)d->linking;
 	r->root = (uint32_t)d->nrec;
 	r->isnew = 1;
 	for (f = 0; f < NF; f++) {
@@ -547,6 +548,7 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	uint32_t *order = NULL;
 	size_t i, k;
 	void *p;
+	size_t first = d->nrec, n;
 	int f, c, idx = -1, rc, any = 0, ret = -1;
 
 	for (f = 0; f < NF; f++)
@@ -554,6 +556,12 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	/* The header: crm_csv_header() with no columns reads and checks it. */
 	if (crm_csv_header(r, NULL, 0, NULL, err) < 0)
 		goto done;
+	/* Linking two files: the subject's columns are the ones kept. */
+	for (i = 0; i < d->ncols; i++)
+		free(d->colnames[i]);
+	free(d->colnames);
+	d->colnames = NULL;
+	d->cluster_col = -1;
 	d->ncols = crm_csv_ncols(r);
 	if ((d->colnames = calloc(d->ncols, sizeof(char *))) == NULL)
 		goto nomem;
@@ -619,7 +627,7 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 				goto done;
 			}
 		} else {
-			snprintf(num, sizeof(num), "%zu", d->nrec + 1);
+			snprintf(num, sizeof(num), "%zu", d->nrec - first + 1);
 			id = num;
 		}
 		if (rec_add(d, v, show_name(&name, v[F_FIRST], v[F_LAST]), id,
@@ -645,14 +653,14 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	 * first record with its id, as a merged-away contact for its
 	 * survivor (alternative values, never paired with each other).
 	 */
-	if (idx >= 0 && d->nrec > 1) {
-		if ((order = reallocarray(NULL, d->nrec, sizeof(*order))) ==
-		    NULL)
+	if (idx >= 0 && d->nrec - first > 1) {
+		n = d->nrec - first;
+		if ((order = reallocarray(NULL, n, sizeof(*order))) == NULL)
 			goto nomem;
-		for (i = 0; i < d->nrec; i++)
-			order[i] = (uint32_t)i;
-		qsort_r(order, d->nrec, sizeof(*order), cmp_id, d);
-		for (i = 1, k = 0; i < d->nrec; i++) {
+		for (i = 0; i < n; i++)
+			order[i] = (uint32_t)(first + i);
+		qsort_r(order, n, sizeof(*order), cmp_id, d);
+		for (i = 1, k = 0; i < n; i++) {
 			const char *a = txt(d, d->rec[order[k]].id);
 
 			if (strcmp(a, txt(d, d->rec[order[i]].id)) != 0) {
@@ -701,7 +709,7 @@ dedupe_rec_values(struct crm_dedupe *d, uint32_t i, const char *v[NF],
 	crm_buf_reset(buf);
 	for (f = 0; f < NF; f++)
 		off[f] = SIZE_MAX;
-	if (d->dbmode) {
+	if (d->rec[i].cid != 0) {
 		if ((st = crm_db_stmt(d->db, sql, err)) == NULL ||
 		    crm_db_bind_int(d->db, st, 1, d->rec[i].cid, err) < 0 ||
 		    (rc = crm_db_step(d->db, st, err)) < 0)
@@ -738,4 +746,11 @@ dedupe_rec_values(struct crm_dedupe *d, uint32_t i, const char *v[NF],
 	for (f = 0; f < NF; f++)
 		v[f] = off[f] == SIZE_MAX ? NULL : buf->s + off[f];
 	return 0;
+}
+
+void
+crm_dedupe_link_subject(struct crm_dedupe *d)
+{
+	d->linking = 1;
+	d->nref = d->nrec;
 }

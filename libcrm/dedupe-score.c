@@ -294,8 +294,13 @@ measure_u(struct crm_dedupe *d, double total)
 	if ((rnd = reallocarray(NULL, RANDOM_PAIRS, sizeof(*rnd))) == NULL)
 		return -1;
 	for (i = 0; i < RANDOM_PAIRS; i++) {
-		x = splitmix(&seed) % d->nrec;
-		y = splitmix(&seed) % d->nrec;
+		if (d->linking) {
+			x = splitmix(&seed) % d->nref;
+			y = d->nref + splitmix(&seed) % (d->nrec - d->nref);
+		} else {
+			x = splitmix(&seed) % d->nrec;
+			y = splitmix(&seed) % d->nrec;
+		}
 		if (d->rec[x].root != d->rec[y].root)
 			rnd[n++] = x << 32 | y;
 	}
@@ -638,7 +643,7 @@ crm_dedupe_run(struct crm_dedupe *d, struct crm_error *err)
 {
 	struct pairs ps = { NULL, 0, 0 };
 	uint32_t *order = NULL;
-	double *pcount = NULL, total, nroot = 0.0, scale = 1.0;
+	double *pcount = NULL, total, nroot = 0.0, nref, scale = 1.0;
 	struct cand c;
 	size_t i, j;
 	uint64_t keep = UINT64_MAX, pr;
@@ -705,6 +710,11 @@ crm_dedupe_run(struct crm_dedupe *d, struct crm_error *err)
 	for (i = 0; i < d->nrec; i++)
 		nroot += d->rec[i].root == i;
 	total = nroot * (nroot - 1.0) / 2.0;
+	if (d->linking) {
+		for (nref = 0.0, i = 0; i < d->nref; i++)
+			nref += d->rec[i].root == i;
+		total = nref * (nroot - nref);
+	}
 	if (measure_u(d, total) < 0)
 		goto nomem;
 	if (fit_m(d, err) < 0)

@@ -13,7 +13,7 @@
 static const char *
 rec_id(const struct crm_dedupe *d, uint32_t i, char buf[24])
 {
-	if (d->dbmode) {
+	if (d->rec[i].cid != 0) {
 		snprintf(buf, 24, "%lld", (long long)d->rec[i].cid);
 		return buf;
 	}
@@ -278,4 +278,69 @@ crm_dedupe_write_model(struct crm_dedupe *d, struct crm_out *o,
 		}
 	}
 	return 0;
+}
+
+int
+crm_dedupe_write_links(struct crm_dedupe *d, struct crm_out *o,
+    struct crm_error *err)
+{
+	const char **names, **vals;
+	const struct match *m;
+	uint32_t *best = NULL, sub, ref;
+	size_t i, c, n = d->ncols;
+	char id[24], prob[32], score[32];
+	const char *p;
+	int rc = -1;
+
+	names = calloc(n + 3, sizeof(*names));
+	vals = calloc(n + 3, sizeof(*vals));
+	best = calloc(d->nrec + 1, sizeof(*best));
+	if (names == NULL || vals == NULL || best == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	/* Each subject record's best match (its number + 1). */
+	for (i = 0; i < d->nmatch; i++) {
+		m = &d->match[i];
+		sub = d->rec[m->a].src ? m->a : m->b;
+		if (d->rec[m->a].src == d->rec[m->b].src)
+			continue;
+		if (best[sub] == 0 || m->prob > d->match[best[sub] - 1].prob ||
+		    (m->prob == d->match[best[sub] - 1].prob &&
+		    m->weight > d->match[best[sub] - 1].weight))
+			best[sub] = (uint32_t)i + 1;
+	}
+	for (c = 0; c < d->ncols; c++)
+		names[c] = d->colnames[c];
+	names[n] = "matched_id";
+	names[n + 1] = "probability";
+	names[n + 2] = "score";
+	if (crm_out_header(o, names, NULL, n + 3, err) < 0)
+		goto done;
+	for (i = d->nref; i < d->nrec; i++) {
+		p = d->rows.s + d->rowoff[i];
+		for (c = 0; c < d->ncols; c++) {
+			vals[c] = *p ? p : NULL;
+			p += strlen(p) + 1;
+		}
+		vals[n] = vals[n + 1] = vals[n + 2] = NULL;
+		if (best[d->rec[i].root] != 0) {
+			m = &d->match[best[d->rec[i].root] - 1];
+			ref = d->rec[m->a].src ? m->b : m->a;
+			snprintf(prob, sizeof(prob), "%.4f", m->prob);
+			snprintf(score, sizeof(score), "%.2f", m->weight);
+			vals[n] = rec_id(d, ref, id);
+			vals[n + 1] = prob;
+			vals[n + 2] = score;
+			d->st.linked++;
+		}
+		if (crm_out_row(o, vals, err) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	free(names);
+	free(vals);
+	free(best);
+	return rc;
 }

@@ -83,6 +83,7 @@ struct crm_dedupe_stats {
 	int64_t in_clusters;	/* records in them */
 	double lambda;		/* the chance that two random records match */
 	int64_t repeated;	/* file: records repeating an earlier id */
+	int64_t linked;		/* linking: subject records with a match */
 };
 
 /* A new, empty record set; free with crm_dedupe_free(). */
@@ -118,6 +119,16 @@ int crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 int crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
     const char *idcol, const char *map, struct crm_error *err);
 
+/*
+ * Linking: the records loaded before this call are the reference (the
+ * database's contacts, or a file), those loaded after it the subject
+ * (load the database, if any, first).  crm_dedupe_run() then pairs only
+ * records of different sides, fits the model on such pairs (u on random
+ * pairs across, lambda over all of them) and matches as usual;
+ * crm_dedupe_write_links() writes the subject.
+ */
+void crm_dedupe_link_subject(struct crm_dedupe *d);
+
 /* The fields compared, comma-separated, for messages and usage. */
 extern const char crm_dedupe_fields[];
 
@@ -152,6 +163,15 @@ int crm_dedupe_write_clusters(struct crm_dedupe *d, struct crm_out *o,
  * cluster_id column in the input is replaced.
  */
 int crm_dedupe_write_file(struct crm_dedupe *d, struct crm_out *o,
+    struct crm_error *err);
+
+/*
+ * Linking: every subject record back as read, in order, with matched_id
+ * (the contact id or the reference record's id of its best match at or
+ * above the threshold, empty for none), its probability and score.
+ * Records of the subject that repeat an id share their first's match.
+ */
+int crm_dedupe_write_links(struct crm_dedupe *d, struct crm_out *o,
     struct crm_error *err);
 
 /*
