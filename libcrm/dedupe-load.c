@@ -336,7 +336,7 @@ crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 	    " company, created_at, updated_at FROM contacts"
 	    " WHERE erased_at IS NULL ORDER BY id";
 	struct crm_buf name = CRM_BUF_INIT(1 << 20);
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t *ids = NULL, *into = NULL, *hit;
 	size_t a1 = 0, a2 = 0, i, hops;
 	const char *v[NF];
@@ -355,21 +355,21 @@ crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 		if ((p = dedupe_grow(ids, &a1, d->nrec + 1,
 		    sizeof(*ids))) == NULL || (ids = p, (p = dedupe_grow(into,
 		    &a2, d->nrec + 1, sizeof(*into))) == NULL)) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			crm_error_set(err, CRM_EFAIL, "out of memory");
 			goto done;
 		}
 		into = p;
-		ids[d->nrec] = sqlite3_column_int64(st, 0);
-		into[d->nrec] = sqlite3_column_int64(st, 1);
+		ids[d->nrec] = crm_db_col_int(st, 0);
+		into[d->nrec] = crm_db_col_int(st, 1);
 		if (rec_add(d, v, show_name(&name, v[F_FIRST], v[F_LAST]), NULL,
 		    ids[d->nrec], err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 		d->rec[d->nrec - 1].isnew = d->opts.since == 0 ||
-		    sqlite3_column_int64(st, 11) >= d->opts.since ||
-		    sqlite3_column_int64(st, 12) >= d->opts.since;
+		    crm_db_col_int(st, 11) >= d->opts.since ||
+		    crm_db_col_int(st, 12) >= d->opts.since;
 		if ((d->nrec & 0xffff) == 0)
 			dedupe_progress(d, (int64_t)d->nrec, "contacts read");
 	}
@@ -703,7 +703,7 @@ dedupe_rec_values(struct crm_dedupe *d, uint32_t i, const char *v[NF],
 	    " WHERE id = ?1";
 	size_t off[NF], start, k;
 	const char *p;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int f, rc;
 
 	crm_buf_reset(buf);
@@ -719,12 +719,12 @@ dedupe_rec_values(struct crm_dedupe *d, uint32_t i, const char *v[NF],
 				continue;
 			off[f] = buf->len;
 			if (crm_buf_add(buf, p, strlen(p) + 1, err) < 0) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				return -1;
 			}
 		}
 		if (rc == 1)
-			sqlite3_reset(st);
+			crm_db_reset(st);
 	} else {
 		for (f = 0; f < NF; f++) {
 			start = buf->len;

@@ -124,7 +124,7 @@ static const char sql[] = "SELECT id, first_name, last_name, phone, street,"
 
 /* The key of the row st (see household.h); 0 without a street. */
 static int
-row_key(sqlite3_stmt *st, unsigned flags, struct crm_buf *b, uint64_t *key,
+row_key(struct crm_stmt *st, unsigned flags, struct crm_buf *b, uint64_t *key,
     struct crm_error *err)
 {
 	const char *street = crm_db_col_text(st, 4);
@@ -170,7 +170,7 @@ crm_household_each(struct crm_db *db, unsigned flags,
 	struct crm_household_row row;
 	struct member *m = NULL, *hit, key;
 	size_t n = 0, a = 0, i, j;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *first, *last;
 	void *p;
 	int rc, ret = -1;
@@ -181,14 +181,14 @@ crm_household_each(struct crm_db *db, unsigned flags,
 		if (n == a) {
 			a = a ? 2 * a : 1024;
 			if ((p = reallocarray(m, a, sizeof(*m))) == NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				goto nomem;
 			}
 			m = p;
 		}
-		m[n].id = sqlite3_column_int64(st, 0);
+		m[n].id = crm_db_col_int(st, 0);
 		if (row_key(st, flags, &b, &m[n].key, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 		n++;
@@ -212,7 +212,7 @@ crm_household_each(struct crm_db *db, unsigned flags,
 	if ((st = crm_db_stmt(db, sql, err)) == NULL)
 		goto done;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		key.id = sqlite3_column_int64(st, 0);
+		key.id = crm_db_col_int(st, 0);
 		if ((hit = bsearch(&key, m, n, sizeof(*m), cmp_id)) == NULL)
 			continue;	/* added since the first pass */
 		first = crm_db_col_text(st, 1);
@@ -222,7 +222,7 @@ crm_household_each(struct crm_db *db, unsigned flags,
 		    (first != NULL && *first && last != NULL && *last &&
 		    crm_buf_addc(&name, ' ', err) < 0) ||
 		    (last != NULL && crm_buf_adds(&name, last, err) < 0)) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 		row.id = hit->id;
@@ -233,7 +233,7 @@ crm_household_each(struct crm_db *db, unsigned flags,
 		row.city = crm_db_col_text(st, 5);
 		row.postcode = crm_db_col_text(st, 6);
 		if (fn(arg, &row, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 	}
