@@ -53,7 +53,8 @@ struct args {
 	struct crm_cli cli;
 	struct crm_dedupe_opts opts;
 	struct crm_merge_opts mo;
-	const char *input, *idcol, *map;
+	const char *input, *map;
+	char *idcol;
 	unsigned hkey;
 	int what, dry, all;
 };
@@ -64,16 +65,20 @@ progress(void *arg, int64_t n, const char *what)
 	crm_progress(arg, n, what);
 }
 
-/* A file's records into d; the file's format becomes the output's. */
+/*
+ * A file's records into d, the id from column idcol; the file's format
+ * becomes the output's.
+ */
 static void
-load_file(struct args *a, struct crm_dedupe *d, const char *path)
+load_file(struct args *a, struct crm_dedupe *d, const char *path,
+    const char *idcol)
 {
 	struct crm_error err;
 	struct crm_csv *r;
 
 	crm_error_clear(&err);
 	if ((r = crm_csv_open(path, a->cli.tsv ? CRM_CSV_TSV : 0,
-	    &err)) == NULL || crm_dedupe_load_csv(d, r, a->idcol, a->map,
+	    &err)) == NULL || crm_dedupe_load_csv(d, r, idcol, a->map,
 	    &err) < 0)
 		crm_die(&err);
 	if (!a->cli.fmt_set && crm_csv_is_tsv(r))
@@ -93,18 +98,21 @@ find(struct args *a, int argc, char **argv)
 	struct crm_error err;
 	struct crm_db *db = NULL;
 	struct crm_out *o;
-	char rep[64] = "";
+	char rep[64] = "", *refid = NULL;
 	int rc, link = a->what == 'L';
 
 	crm_error_clear(&err);
 	if ((link && (argc < 1 || argc > 2)) || (!link && argc != 0))
 		crm_cli_usage(&a->cli, CRM_EUSAGE);
+	/* -I FILE_ID,REFERENCE_ID */
+	if (link && a->idcol != NULL && (refid = strchr(a->idcol, ',')) != NULL)
+		*refid = '\0';
 	a->opts.progress = progress;
 	a->opts.progress_arg = &a->cli;
 	if ((d = crm_dedupe_new(&a->opts, &err)) == NULL)
 		crm_die(&err);
 	if (link && argc == 2)
-		load_file(a, d, argv[1]);
+		load_file(a, d, argv[1], refid != NULL ? refid + 1 : a->idcol);
 	else if (link || a->input == NULL) {
 		db = crm_cli_db(&a->cli, 0);
 		if (crm_dedupe_load_db(d, db, &err) < 0)
@@ -112,9 +120,9 @@ find(struct args *a, int argc, char **argv)
 	}
 	if (link) {
 		crm_dedupe_link_subject(d);
-		load_file(a, d, argv[0]);
+		load_file(a, d, argv[0], a->idcol);
 	} else if (a->input != NULL)
-		load_file(a, d, a->input);
+		load_file(a, d, a->input, a->idcol);
 	if (crm_dedupe_run(d, &err) < 0)
 		crm_die(&err);
 	crm_progress_end(&a->cli);
