@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "interaction.h"
 #include "merge.h"
+#include "mergeref.h"
 #include "norm.h"
 
 static void *
@@ -29,201 +30,6 @@ grow(void *p, size_t *alloc, size_t need, size_t size)
 		return NULL;
 	*alloc = a;
 	return q;
-}
-
-/*
- * Tables that refer to contacts beyond those merging knows by name (the
- * ones added later: deals, accounts, tasks, tickets, ...), found as
- * privacy.c finds them, from their foreign keys.  A merge moves their rows
- * from the merged contact to the survivor (a row that would break a
- * unique constraint stays where it was) and lists the rows it moved in the
- * before-image, so that unmerge moves exactly those back.
- */
-struct reftab {
-	char *table, *col;	/* as named in the schema */
-};
-
-struct reftabs {
-	struct reftab *t;
-	size_t n;
-};
-
-static void
-reftabs_release(struct reftabs *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++) {
-		free(r->t[i].table);
-		free(r->t[i].col);
-	}
-	free(r->t);
-	r->t = NULL;
-	r->n = 0;
-}
-
-static int
-reftabs_load(struct crm_db *db, struct reftabs *r, struct crm_error *err)
-{
-	struct crm_stmt *st;
-	size_t a = 0;
-	void *p;
-	int rc;
-
-	r->t = NULL;
-	r->n = 0;
-	if ((st = crm_db_stmt(db, "SELECT m.name, f.\"from\","
-	    " m.sql LIKE '%WITHOUT ROWID%' FROM sqlite_schema m,"
-	    " pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND"
-	    " f.\"table\" = 'contacts' COLLATE NOCASE AND m.name NOT IN"
-	    " ('contacts', 'consent_events', 'interactions', 'segment_members',"
-	    " 'campaign_members', 'scores', 'merges') ORDER BY m.name, f.id,"
-	    " f.seq", err)) == NULL)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		if (crm_db_col_int(st, 2)) {
-			crm_error_set(err, CRM_EFAIL, "%s: table %s refers to"
-			    " contacts and has no rowid; this crm-dedupe does"
-			    " not know how to merge it", crm_db_name(db),
-			    crm_db_col_text(st, 0));
-			goto fail;
-		}
-		if ((p = grow(r->t, &a, r->n + 1, sizeof(*r->t))) == NULL)
-			goto nomem;
-		r->t = p;
-		r->t[r->n].table = strdup(crm_db_col_text(st, 0));
-		r->t[r->n].col = strdup(crm_db_col_text(st, 1));
-		r->n++;
-		if (r->t[r->n - 1].table == NULL || r->t[r->n - 1].col == NULL)
-			goto nomem;
-	}
-	if (rc < 0) {
-		reftabs_release(r);
-		return -1;
-	}
-	return 0;
-nomem:
-	crm_error_set(err, CRM_EFAIL, "out of memory");
-fail:
-	crm_db_reset(st);
-	reftabs_release(r);
-	return -1;
-}
-
-/*
- * Prepare tmpl with %T and %C replaced by t's table and column, quoted as
- * identifiers (names from the schema, never from input).
- */
-static struct crm_stmt *
-ref_prepare(struct crm_db *db, const struct reftab *t, const char *tmpl,
-    struct crm_error *err)
-{
-	struct crm_buf sql = CRM_BUF_INIT(1 << 16);
-	struct crm_stmt *st = NULL;
-	const char *p, *name;
-
-	for (p = tmpl; *p; p++) {
-		if (p[0] != '%' || (p[1] != 'T' && p[1] != 'C')) {
-			if (crm_buf_addc(&sql, *p, err) < 0)
-				goto done;
-			continue;
-		}
-		if (crm_buf_addc(&sql, '"', err) < 0)
-			goto done;
-		for (name = *++p == 'T' ? t->table : t->col; *name; name++)
-			if ((*name == '"' && crm_buf_addc(&sql, '"', err) < 0) ||
-			    crm_buf_addc(&sql, *name, err) < 0)
-				goto done;
-		if (crm_buf_addc(&sql, '"', err) < 0)
-			goto done;
-	}
-	st = crm_db_prepare(db, crm_buf_str(&sql), err);
-done:
-	crm_buf_release(&sql);
-	return st;
-}
-
-/*
- * Merge m (b into s): list b's rows of each table in the before-image,
- * then move them to s.
- */
-static int
-move_refs(struct crm_db *db, const struct reftabs *r, int64_t m, int64_t s,
-    int64_t b, struct crm_error *err)
-{
-	struct crm_stmt *st;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < r->n; i++) {
-		if ((st = ref_prepare(db, &r->t[i], "UPDATE merges SET before ="
-		    " json_insert(before, '$.moved[#]', json_array(?3, ?4,"
-		    " (SELECT json_group_array(rowid) FROM %T WHERE %C = ?2)))"
-		    " WHERE id = ?1", err)) == NULL)
-			return -1;
-		rc = crm_db_bind_int(db, st, 1, m, err) < 0 ||
-		    crm_db_bind_int(db, st, 2, b, err) < 0 ||
-		    crm_db_bind_text(db, st, 3, r->t[i].table, err) < 0 ||
-		    crm_db_bind_text(db, st, 4, r->t[i].col, err) < 0 ||
-		    crm_db_step(db, st, err) < 0 ? -1 : 0;
-		crm_db_finalize(st);
-		if (rc < 0 || (st = ref_prepare(db, &r->t[i], "UPDATE OR IGNORE"
-		    " %T SET %C = ?1 WHERE %C = ?2", err)) == NULL)
-			return -1;
-		rc = crm_db_bind_int(db, st, 1, s, err) < 0 ||
-		    crm_db_bind_int(db, st, 2, b, err) < 0 ||
-		    crm_db_step(db, st, err) < 0 ? -1 : 0;
-		crm_db_finalize(st);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * Unmerge u: the rows merge u moved, and that still belong to its
- * survivor, back to the merged contact.  A table gone since is skipped.
- */
-static int
-unmove_refs(struct crm_db *db, const struct reftabs *r, int64_t m,
-    int64_t survivor, int64_t merged, struct crm_error *err)
-{
-	struct crm_stmt *st, *up;
-	const char *table, *col;
-	size_t i;
-	int rc, bad;
-
-	if ((st = crm_db_stmt(db, "SELECT json_extract(j.value, '$[0]'),"
-	    " json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]')"
-	    " FROM merges m, json_each(m.before, '$.moved') j WHERE m.id = ?1",
-	    err)) == NULL || crm_db_bind_int(db, st, 1, m, err) < 0)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		table = crm_db_col_text(st, 0);
-		col = crm_db_col_text(st, 1);
-		for (i = 0; table != NULL && col != NULL && i < r->n; i++)
-			if (strcmp(r->t[i].table, table) == 0 &&
-			    strcmp(r->t[i].col, col) == 0)
-				break;
-		if (table == NULL || col == NULL || i == r->n)
-			continue;
-		if ((up = ref_prepare(db, &r->t[i], "UPDATE %T SET %C = ?1"
-		    " WHERE %C = ?2 AND rowid IN (SELECT value FROM"
-		    " json_each(?3))", err)) == NULL) {
-			crm_db_reset(st);
-			return -1;
-		}
-		bad = crm_db_bind_int(db, up, 1, merged, err) < 0 ||
-		    crm_db_bind_int(db, up, 2, survivor, err) < 0 ||
-		    crm_db_bind_text(db, up, 3, crm_db_col_text(st, 2),
-		    err) < 0 || crm_db_step(db, up, err) < 0;
-		crm_db_finalize(up);
-		if (bad) {
-			crm_db_reset(st);
-			return -1;
-		}
-	}
-	return rc < 0 ? -1 : 0;
 }
 
 /* A contact row as merging sees it. */
@@ -666,9 +472,9 @@ write_survivor(struct crm_db *db, const struct crow *old,
  * what b has, mark b merged, write s.
  */
 static int
-merge_one(struct crm_db *db, const struct reftabs *refs, struct crow *s,
-    const struct crow *b, int64_t now, struct crm_out *o,
-    struct crm_merge_stats *stats, struct crm_error *err)
+merge_one(struct crm_db *db, struct crow *s, const struct crow *b,
+    int64_t now, struct crm_out *o, struct crm_merge_stats *stats,
+    struct crm_error *err)
 {
 	struct crm_buf changed = CRM_BUF_INIT(1024);
 	struct crow old;
@@ -708,7 +514,7 @@ merge_one(struct crm_db *db, const struct reftabs *refs, struct crow *s,
 	    " 'score', EXISTS (SELECT 1 FROM scores WHERE contact_id = ?2)"
 	    "  AND NOT EXISTS (SELECT 1 FROM scores WHERE contact_id = ?1),"
 	    " 'consent_seq', (SELECT coalesce(max(id), 0) FROM"
-	    "  consent_events), 'moved', json_array()))",
+	    "  consent_events)))",
 	    err)) == NULL || crm_db_bind_int(db, st, 1, s->id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, b->id, err) < 0 ||
 	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
@@ -717,8 +523,8 @@ merge_one(struct crm_db *db, const struct reftabs *refs, struct crow *s,
 	    crm_db_step(db, st, err) < 0)
 		goto done;
 	merge_id = crm_db_last_id(db);
-	if (move_refs(db, refs, merge_id, s->id, b->id, err) < 0 ||
-	    move_interactions(db, s->id, b->id, err) < 0 ||
+	if (move_interactions(db, s->id, b->id, err) < 0 ||
+	    crm_mergeref_move(db, merge_id, s->id, b->id, err) < 0 ||
 	    exec2(db, "DELETE FROM segment_members WHERE contact_id = ?2 AND"
 	    " segment_id IN (SELECT segment_id FROM segment_members"
 	    " WHERE contact_id = ?1)", s->id, b->id, err) < 0 ||
@@ -1036,7 +842,6 @@ crm_merge_run(struct crm_db *db, struct crm_csv *r,
     const struct crm_merge_opts *opts, struct crm_out *o,
     struct crm_merge_stats *stats, struct crm_error *err)
 {
-	struct reftabs refs = { NULL, 0 };
 	struct link *l = NULL;
 	struct member *m = NULL, *order = NULL;
 	struct crow *g = NULL;
@@ -1045,8 +850,7 @@ crm_merge_run(struct crm_db *db, struct crm_csv *r,
 	int64_t now = crm_now();
 	int rc = -1;
 
-	if (reftabs_load(db, &refs, err) < 0 ||
-	    read_links(r, &l, &nl, stats, err) < 0)
+	if (read_links(r, &l, &nl, stats, err) < 0)
 		goto done;
 	/* Every contact as its survivor now; links between survivors. */
 	for (i = 0; i < nl; i++)
@@ -1119,7 +923,7 @@ crm_merge_run(struct crm_db *db, struct crm_csv *r,
 		rule = opts->rule;
 		qsort_r(g, ng, sizeof(*g), cmp_crow, &rule);
 		for (j = 1; j < ng; j++)
-			if (merge_one(db, &refs, &g[0], &g[j], now, o, stats,
+			if (merge_one(db, &g[0], &g[j], now, o, stats,
 			    err) < 0)
 				break;
 		while (ng > 0)
@@ -1132,7 +936,6 @@ crm_merge_run(struct crm_db *db, struct crm_csv *r,
 nomem:
 	crm_error_set(err, CRM_EFAIL, "out of memory");
 done:
-	reftabs_release(&refs);
 	free(l);
 	free(m);
 	free(order);
@@ -1289,8 +1092,8 @@ unhex(const char *h, unsigned char *out, size_t n)
 
 /* Undo merge u: see crm_merge_undo(). */
 static int
-undo_one(struct crm_db *db, const struct reftabs *refs, const struct undo *u,
-    int64_t now, struct crm_error *err)
+undo_one(struct crm_db *db, const struct undo *u, int64_t now,
+    struct crm_error *err)
 {
 	struct crow cur, back;
 	struct crm_stmt *st, *up;
@@ -1302,6 +1105,8 @@ undo_one(struct crm_db *db, const struct reftabs *refs, const struct undo *u,
 	if (crow_load(db, u->survivor, &cur, NULL, err) < 0)
 		return -1;
 	/* What moved goes back. */
+	if (crm_mergeref_undo(db, u->id, u->merged, err) < 0)
+		goto done;
 	if ((st = crm_db_stmt(db, "SELECT json_extract(j.value, '$[0]'),"
 	    " json_extract(j.value, '$[1]') FROM merges m,"
 	    " json_each(m.before, '$.interactions') j WHERE m.id = ?1",
@@ -1382,8 +1187,6 @@ undo_one(struct crm_db *db, const struct reftabs *refs, const struct undo *u,
 		}
 	}
 	if (rc < 0)
-		goto done;
-	if (unmove_refs(db, refs, u->id, u->survivor, u->merged, err) < 0)
 		goto done;
 	/* The two rows as they were. */
 	if ((st = crm_db_stmt(db, "SELECT json_extract(before, '$.score'),"
@@ -1475,7 +1278,6 @@ crm_merge_undo(struct crm_db *db, char *const *keys, int nkeys,
 	    "merged_id" };
 	static const enum crm_coltype types[3] = { CRM_COL_NUM, CRM_COL_NUM,
 	    CRM_COL_NUM };
-	struct reftabs refs = { NULL, 0 };
 	struct undo *u = NULL;
 	struct involve *by = NULL;
 	const char *vals[3];
@@ -1484,8 +1286,7 @@ crm_merge_undo(struct crm_db *db, char *const *keys, int nkeys,
 	int64_t now = crm_now(), *later = NULL;
 	int ret = -1;
 
-	if (reftabs_load(db, &refs, err) < 0 ||
-	    crm_out_header(o, names, types, 3, err) < 0 ||
+	if (crm_out_header(o, names, types, 3, err) < 0 ||
 	    load_undo(db, &u, &n, err) < 0)
 		goto done;
 	if ((by = calloc(2 * n + 1, sizeof(*by))) == NULL ||
@@ -1539,7 +1340,7 @@ crm_merge_undo(struct crm_db *db, char *const *keys, int nkeys,
 	for (i = 0; i < n; i++) {
 		if (!u[i].chosen)
 			continue;
-		if (undo_one(db, &refs, &u[i], now, err) < 0)
+		if (undo_one(db, &u[i], now, err) < 0)
 			goto done;
 		snprintf(a, sizeof(a), "%lld", (long long)u[i].id);
 		snprintf(b, sizeof(b), "%lld", (long long)u[i].survivor);
@@ -1556,7 +1357,6 @@ crm_merge_undo(struct crm_db *db, char *const *keys, int nkeys,
 nomem:
 	crm_error_set(err, CRM_EFAIL, "out of memory");
 done:
-	reftabs_release(&refs);
 	free(u);
 	free(by);
 	free(later);
