@@ -14,7 +14,7 @@
 
 /* Street types written out and abbreviated: the short form stands. */
 static const char *const abbrev[][2] = {
-	{ "avenue", "ave" }, { "boulevard", "blvd" }, { "close", "cl" },
+	{ "av", "ave" }, { "avenue", "ave" }, { "boulevard", "blvd" }, { "close", "cl" },
 	{ "court", "ct" }, { "crescent", "cres" }, { "drive", "dr" },
 	{ "gardens", "gdns" }, { "lane", "ln" }, { "place", "pl" },
 	{ "road", "rd" }, { "square", "sq" }, { "street", "st" },
