@@ -53,10 +53,10 @@ test_expect_success 'households: --key surname, --all, stable when people move i
 	1,1,4
 	1,2,4
 	1,3,4
-	1,308,4
 	4,4,2
 	4,5,2
 	6,6,2
+	1,308,4
 	6,309,2
 	EOF
 	test_cmp expect got &&
