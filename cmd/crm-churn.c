@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "churn.h"
+#include "logistic.h"
 #include "cli.h"
 #include "norm.h"
 
