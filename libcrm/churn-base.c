@@ -441,6 +441,7 @@ idmap_load(struct crm_db *db, struct idmap *m, struct crm_error *err)
  * lo <= id < hi before day end_day + 1, of surviving contacts, sorted.
  */
 struct share {
+	const char *currency;
 	struct crm_db *db;
 	const struct idmap *map;
 	int64_t end_day, lo, hi;
@@ -462,7 +463,9 @@ scan_buys(struct share *s)
 
 	if ((st = crm_db_stmt(s->db, "SELECT contact_id, at, amount FROM"
 	    " interactions WHERE id >= ?2 AND id < ?3 AND kind = 'purchase'"
-	    " AND at < ?1", err)) == NULL ||
+	    " AND at < ?1 AND (?4 IS NULL OR currency IS NULL OR"
+	    " currency = ?4)", err)) == NULL ||
+	    crm_db_bind_text(s->db, st, 4, s->currency, err) < 0 ||
 	    crm_db_bind_int(s->db, st, 1, (s->end_day + 1) * 86400, err) < 0 ||
 	    crm_db_bind_int(s->db, st, 2, s->lo, err) < 0 ||
 	    crm_db_bind_int(s->db, st, 3, s->hi, err) < 0)
@@ -519,6 +522,48 @@ share_job(void *arg)
 
 	s->rc = scan_buys(s);
 	return NULL;
+}
+
+/*
+ * Purchases in several currencies up to the end of day end_day, without
+ * opts' currency, or none in it: an error listing them.
+ */
+static int
+check_currency(struct crm_db *db, const char *want, int64_t end_day,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+	char list[200] = "";
+	size_t len = 0;
+	int step, n = 0, found = 0;
+
+	if ((st = crm_db_stmt(db, "SELECT DISTINCT currency FROM interactions"
+	    " WHERE kind = 'purchase' AND currency IS NOT NULL AND at < ?1"
+	    " ORDER BY 1 LIMIT 21", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, (end_day + 1) * 86400, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		const char *c = crm_db_col_text(st, 0);
+
+		if (c == NULL)
+			continue;
+		found |= want != NULL && strcmp(c, want) == 0;
+		if (++n <= 20 && len + 8 < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			    "%s%s", n > 1 ? ", " : "", c);
+	}
+	if (step < 0)
+		return -1;
+	if (want != NULL && !found)
+		return crm_error_set(err, CRM_EDATA, "no purchase in %s (the "
+		    "purchases are in %s)", want, n ? list : "no currency");
+	if (want == NULL && n > 1)
+		return crm_error_set(err, CRM_EDATA, "purchases in %s%d "
+		    "currencies (%s%s): their amounts cannot be added up; fit "
+		    "one currency at a time (--currency %.3s)", n > 20 ?
+		    "more than " : "", n > 20 ? 20 : n, list, n > 20 ? ", ..." :
+		    "", list);
+	return 0;
 }
 
 /*
@@ -657,6 +702,12 @@ churn_base_load(struct crm_db *db,
 	    crm_db_query_int(db, "SELECT coalesce(max(id), -1) + 1 FROM"
 	    " interactions", &hi, err) < 0)
 		goto fail;
+	if (check_currency(db, opts->currency, end_day, err) < 0)
+		goto fail;
+	s[0].currency = s[1].currency = opts->currency;
+	if (opts->currency != NULL)
+		snprintf(b->currency, sizeof(b->currency), "%s",
+		    opts->currency);
 	s[0].db = db;
 	s[0].lo = lo;
 	s[0].hi = s[1].lo = s[1].hi = hi;

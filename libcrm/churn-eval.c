@@ -234,6 +234,7 @@ crm_churn_eval(struct crm_db *db, const struct crm_churn_model *cm,
 	bo.cal_end = cm->cal_end;
 	bo.holdout_end = holdout_end;
 	bo.unit_days = cm->unit_days;
+	bo.currency = cm->currency[0] ? cm->currency : NULL;
 	if (cm->cal_end == 0)
 		return crm_error_set(err, CRM_EDATA, "model %lld has no"
 		    " calibration end", (long long)cm->id);

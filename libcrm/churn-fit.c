@@ -42,7 +42,8 @@ kind_title(int kind)
 }
 
 static void
-fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
+fit_spend(const struct crm_churn_base *b, const struct crm_clv_fit_opts *fo,
+    struct crm_churn_model *cm)
 {
 	struct crm_clv_customer *s;
 	double *x, *z;
@@ -73,7 +74,7 @@ fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
 			z[n] = s[n].zbar;
 			n++;
 		}
-	if (crm_clv_gg_fit(s, n, &cm->gg, &cm->gg_info,
+	if (crm_clv_gg_fit_with(s, n, fo, &cm->gg, &cm->gg_info,
 	    &cm->spend_err) == 0) {
 		if (cm->gg_info.converged)
 			cm->has_spend = 1;
@@ -91,13 +92,15 @@ fit_spend(const struct crm_churn_base *b, struct crm_churn_model *cm)
 
 int
 crm_churn_fit(const struct crm_churn_base *b, int kind,
-    struct crm_churn_model *cm, struct crm_error *err)
+    const struct crm_clv_fit_opts *fo, struct crm_churn_model *cm,
+    struct crm_error *err)
 {
 	struct crm_clv_customer *copy = NULL;
 	size_t i, n = 0;
 	int rc;
 
 	memset(cm, 0, sizeof(*cm));
+	memcpy(cm->currency, b->currency, sizeof(cm->currency));
 	cm->unit_days = b->unit_days;
 	cm->cal_end = b->unit_days ? b->cal_day * 86400 : 0;
 	for (i = 0; i < b->n; i++) {
@@ -114,8 +117,9 @@ crm_churn_fit(const struct crm_churn_base *b, int kind,
 	cm->customers = n;
 	if (n == 0 || cm->repeaters == 0)
 		return crm_error_set(err, CRM_EDATA, "%s: none of the %zu"
-		    " customers made a repeat purchase: the model cannot be"
-		    " fitted", kind_title(kind), n);
+		    " customers made a repeat purchase (%zu more bought first"
+		    " on the last day): the model cannot be fitted",
+		    kind_title(kind), n, cm->new_customers);
 	/* A copy without the new customers only when there are some. */
 	if (cm->new_customers > 0) {
 		if ((copy = crm_big_calloc(n, sizeof(*copy))) == NULL)
@@ -124,13 +128,24 @@ crm_churn_fit(const struct crm_churn_base *b, int kind,
 			if (b->c[i].T > 0)
 				copy[n++] = b->c[i];
 	}
-	rc = crm_clv_fit(kind, copy ? copy : b->c, n, &cm->m, &cm->info,
-	    err);
+	rc = crm_clv_fit_with(kind, copy ? copy : b->c, n, fo, &cm->m,
+	    &cm->info, err);
 	free(copy);
 	if (rc < 0)
-		return -1;
-	fit_spend(b, cm);
+		return crm_error_prefix(err, "%zu customers, %zu repeat buyers,"
+		    " %ld repeat purchases", cm->customers, cm->repeaters,
+		    cm->repeat_purchases);
+	fit_spend(b, fo, cm);
 	return 0;
+}
+
+/* ,"key":v when v is finite. */
+static int
+jll(struct crm_buf *p, const char *key, double v, struct crm_error *err)
+{
+	if (!isfinite(v))
+		return 0;
+	return crm_buf_addf(p, err, ",\"%s\":%.17g", key, v);
 }
 
 int
@@ -141,19 +156,31 @@ crm_churn_model_store(struct crm_db *db, struct crm_churn_model *cm,
 	struct crm_stmt *st;
 	int bg = cm->m.kind == CRM_CLV_BGNBD, rc = -1;
 
-	if (crm_buf_addf(&p, err, "{\"r\":%.17g,\"alpha\":%.17g,\"%s\":%.17g,"
-	    "\"%s\":%.17g,\"repeaters\":%zu,\"repeat_purchases\":%ld,"
-	    "\"new_customers\":%zu,\"evaluations\":%d", cm->m.r, cm->m.alpha,
-	    bg ? "a" : "s", cm->m.a, bg ? "b" : "beta", cm->m.b,
-	    cm->repeaters, cm->repeat_purchases, cm->new_customers,
-	    cm->info.evaluations) < 0)
+	if (cm->m.limit ? crm_buf_addf(&p, err, "{\"r\":%.17g,\"alpha\":%.17g,"
+	    "\"%s\":%.17g,\"limit\":true", cm->m.r, cm->m.alpha,
+	    bg ? "p" : "mu", cm->m.a) < 0 : crm_buf_addf(&p, err, "{\"r\":%.17g,"
+	    "\"alpha\":%.17g,\"%s\":%.17g,\"%s\":%.17g", cm->m.r, cm->m.alpha,
+	    bg ? "a" : "s", cm->m.a, bg ? "b" : "beta", cm->m.b) < 0)
 		goto done;
-	if (cm->has_spend && crm_buf_addf(&p, err, ",\"spend\":{\"p\":%.17g,"
-	    "\"q\":%.17g,\"v\":%.17g,\"loglik\":%.17g,\"n\":%zu,"
-	    "\"iterations\":%d,\"converged\":%s", cm->gg.p, cm->gg.q,
-	    cm->gg.v, cm->gg_info.loglik, cm->gg_info.n,
+	if (crm_buf_addf(&p, err, ",\"repeaters\":%zu,\"repeat_purchases\":%ld,"
+	    "\"new_customers\":%zu,\"evaluations\":%d", cm->repeaters,
+	    cm->repeat_purchases, cm->new_customers,
+	    cm->info.evaluations) < 0 ||
+	    jll(&p, "full_loglik", cm->info.full_loglik, err) < 0 ||
+	    jll(&p, "limit_loglik", cm->info.limit_loglik, err) < 0 ||
+	    (cm->currency[0] && crm_buf_addf(&p, err, ",\"currency\":\"%s\"",
+	    cm->currency) < 0))
+		goto done;
+	if (cm->has_spend && (crm_buf_addf(&p, err, ",\"spend\":{\"p\":%.17g,"
+	    "\"%s\":%.17g,\"%s\":%.17g,\"loglik\":%.17g,\"n\":%zu,"
+	    "\"iterations\":%d,\"converged\":%s", cm->gg.p,
+	    cm->gg.limit ? "nu" : "q", cm->gg.limit ? cm->gg.v : cm->gg.q,
+	    cm->gg.limit ? "limit" : "v", cm->gg.limit ? 1.0 : cm->gg.v,
+	    cm->gg_info.loglik, cm->gg_info.n,
 	    cm->gg_info.iterations, cm->gg_info.converged ? "true" :
-	    "false") < 0)
+	    "false") < 0 ||
+	    jll(&p, "full_loglik", cm->gg_info.full_loglik, err) < 0 ||
+	    jll(&p, "limit_loglik", cm->gg_info.limit_loglik, err) < 0))
 		goto done;
 	if (cm->has_spend && cm->has_corr && crm_buf_addf(&p, err,
 	    ",\"corr\":%.17g", cm->spend_corr) < 0)
@@ -199,7 +226,7 @@ crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 {
 	struct crm_stmt *st;
 	const char *k, *unit;
-	int rc, nul = 0, snul = 0, cnul = 0;
+	int rc, nul = 0, snul = 0, cnul = 0, lnul = 0;
 
 	memset(cm, 0, sizeof(*cm));
 	if ((st = crm_db_stmt(db, "SELECT id, kind, loglik, iterations,"
@@ -219,7 +246,16 @@ crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 	    " json_extract(params, '$.spend.n'),"
 	    " json_extract(params, '$.spend.iterations'),"
 	    " json_extract(params, '$.spend.converged'),"
-	    " json_extract(params, '$.spend.corr')"
+	    " json_extract(params, '$.spend.corr'),"
+	    " json_extract(params, '$.limit'),"
+	    " coalesce(json_extract(params, '$.p'),"
+	    "  json_extract(params, '$.mu')),"
+	    " json_extract(params, '$.spend.nu'),"
+	    " json_extract(params, '$.full_loglik'),"
+	    " json_extract(params, '$.limit_loglik'),"
+	    " json_extract(params, '$.spend.full_loglik'),"
+	    " json_extract(params, '$.spend.limit_loglik'),"
+	    " json_extract(params, '$.currency')"
 	    " FROM models WHERE CASE WHEN ?1 > 0 THEN id = ?1"
 	    " WHEN ?2 IS NOT NULL THEN kind = ?2"
 	    " ELSE kind = 'bgnbd' OR kind = 'pareto' END"
@@ -270,18 +306,62 @@ crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 	cm->gg_info.iterations = crm_db_col_int(st, 20);
 	cm->gg_info.converged = crm_db_col_int(st, 21);
 	cm->spend_corr = churn_coldbl(st, 22, &cnul);
+	cm->info.full_loglik = churn_coldbl(st, 26, &lnul);
+	if (lnul)
+		cm->info.full_loglik = NAN;
+	lnul = 0;
+	cm->info.limit_loglik = churn_coldbl(st, 27, &lnul);
+	if (lnul)
+		cm->info.limit_loglik = NAN;
+	lnul = 0;
+	cm->gg_info.full_loglik = churn_coldbl(st, 28, &lnul);
+	if (lnul)
+		cm->gg_info.full_loglik = NAN;
+	lnul = 0;
+	cm->gg_info.limit_loglik = churn_coldbl(st, 29, &lnul);
+	if (lnul)
+		cm->gg_info.limit_loglik = NAN;
+	if ((k = crm_db_col_text(st, 30)) != NULL)
+		snprintf(cm->currency, sizeof(cm->currency), "%s", k);
+	if (crm_db_col_int(st, 23)) {
+		lnul = 0;
+		cm->m.limit = cm->info.limit = 1;
+		cm->m.a = churn_coldbl(st, 24, &nul);
+		cm->m.b = 0;
+	}
+	if (!crm_db_col_isnull(st, 25)) {
+		lnul = 0;
+		cm->gg.limit = cm->gg_info.limit = 1;
+		cm->gg.v = churn_coldbl(st, 25, &lnul);
+		cm->gg.q = 0;
+		snul |= lnul;
+	}
 	crm_db_reset(st);
-	cm->has_spend = !snul && cm->gg.p > 0 && cm->gg.q > 0 &&
-	    cm->gg.v > 0 && isfinite(cm->gg.p + cm->gg.q + cm->gg.v);
+	cm->has_spend = !snul && cm->gg.p > 0 && (cm->gg.q > 0 ||
+	    cm->gg.limit) && cm->gg.v > 0 &&
+	    isfinite(cm->gg.p + cm->gg.q + cm->gg.v);
 	cm->has_corr = cm->has_spend && !cnul;
 	if (!cm->has_spend)
 		crm_error_set(&cm->spend_err, CRM_EDATA, "model %lld has no"
 		    " spend model", (long long)cm->id);
-	if (nul || !(cm->m.r > 0 && cm->m.alpha > 0 && cm->m.a > 0 &&
-	    cm->m.b > 0) || !isfinite(cm->m.r + cm->m.alpha + cm->m.a +
+	if (nul || !(cm->m.r > 0 && cm->m.alpha > 0 && (cm->m.limit ?
+	    cm->m.a >= 0 : cm->m.a > 0 && cm->m.b > 0)) ||
+	    !isfinite(cm->m.r + cm->m.alpha + cm->m.a +
 	    cm->m.b) || cm->unit_days == 0)
 		return crm_error_set(err, CRM_EDATA, "model %lld: parameters"
 		    " or unit missing or invalid", (long long)cm->id);
+	return 0;
+}
+
+/* A log-likelihood with 4 decimals into buf and *val, if finite. */
+static int
+optll(char *buf, double v, const char **val, struct crm_error *err)
+{
+	if (!isfinite(v))
+		return 0;
+	if (churn_num(buf, 40, 'f', 4, v, "log-likelihood", err) < 0)
+		return -1;
+	*val = buf;
 	return 0;
 }
 
@@ -292,7 +372,9 @@ crm_churn_model_write(const struct crm_churn_model *cm, struct crm_out *o,
 	static const char *const names[] = { "model_id", "model", "unit",
 	    "calibration_end", "customers", "repeaters", "repeat_purchases",
 	    "r", "alpha", "a", "b", "s", "beta", "loglik", "iterations",
-	    "converged", "p", "q", "v", "spend_loglik", "spend_corr" };
+	    "converged", "p", "q", "v", "spend_loglik", "spend_corr",
+	    "limit", "dropout", "full_loglik", "limit_loglik", "spend_limit",
+	    "nu", "spend_full_loglik", "spend_limit_loglik", "currency" };
 	enum { N = sizeof(names) / sizeof(names[0]) };
 	enum crm_coltype types[N];
 	char buf[N][40];
@@ -303,7 +385,8 @@ crm_churn_model_write(const struct crm_churn_model *cm, struct crm_out *o,
 		types[i] = CRM_COL_NUM;
 		vals[i] = NULL;
 	}
-	types[1] = types[2] = types[3] = CRM_COL_TEXT;
+	types[1] = types[2] = types[3] = types[21] = types[25] = CRM_COL_TEXT;
+	types[29] = CRM_COL_TEXT;
 	types[15] = CRM_COL_BOOL;
 	if (crm_out_header(o, names, types, N, err) < 0)
 		return -1;
@@ -326,28 +409,58 @@ crm_churn_model_write(const struct crm_churn_model *cm, struct crm_out *o,
 	vals[6] = buf[6];
 	if (churn_num(buf[7], 40, 'g', 6, cm->m.r, "r", err) < 0 ||
 	    churn_num(buf[8], 40, 'g', 6, cm->m.alpha, "alpha", err) < 0 ||
-	    churn_num(buf[bg ? 9 : 11], 40, 'g', 6, cm->m.a, "a", err) < 0 ||
-	    churn_num(buf[bg ? 10 : 12], 40, 'g', 6, cm->m.b, "b", err) < 0 ||
 	    churn_num(buf[13], 40, 'f', 4, cm->info.loglik, "log-likelihood",
 	    err) < 0)
 		return -1;
 	vals[7] = buf[7];
 	vals[8] = buf[8];
-	vals[bg ? 9 : 11] = buf[bg ? 9 : 11];
-	vals[bg ? 10 : 12] = buf[bg ? 10 : 12];
 	vals[13] = buf[13];
+	if (cm->m.limit) {
+		vals[21] = bg ? "common drop-out probability" :
+		    "common drop-out rate";
+		if (churn_num(buf[22], 40, 'g', 6, cm->m.a, "drop-out", err) < 0)
+			return -1;
+		vals[22] = buf[22];
+	} else {
+		if (churn_num(buf[bg ? 9 : 11], 40, 'g', 6, cm->m.a, "a",
+		    err) < 0 || churn_num(buf[bg ? 10 : 12], 40, 'g', 6,
+		    cm->m.b, "b", err) < 0)
+			return -1;
+		vals[bg ? 9 : 11] = buf[bg ? 9 : 11];
+		vals[bg ? 10 : 12] = buf[bg ? 10 : 12];
+	}
+	if (optll(buf[23], cm->info.full_loglik, &vals[23], err) < 0 ||
+	    optll(buf[24], cm->info.limit_loglik, &vals[24], err) < 0)
+		return -1;
+	if (cm->currency[0])
+		vals[29] = cm->currency;
 	snprintf(buf[14], 40, "%d", cm->info.iterations);
 	vals[14] = buf[14];
 	vals[15] = cm->info.converged ? "1" : "0";
 	if (cm->has_spend) {
 		if (churn_num(buf[16], 40, 'g', 6, cm->gg.p, "p", err) < 0 ||
-		    churn_num(buf[17], 40, 'g', 6, cm->gg.q, "q", err) < 0 ||
-		    churn_num(buf[18], 40, 'g', 6, cm->gg.v, "v", err) < 0 ||
 		    churn_num(buf[19], 40, 'f', 4, cm->gg_info.loglik,
-		    "spend log-likelihood", err) < 0)
+		    "spend log-likelihood", err) < 0 ||
+		    optll(buf[27], cm->gg_info.full_loglik, &vals[27],
+		    err) < 0 || optll(buf[28], cm->gg_info.limit_loglik,
+		    &vals[28], err) < 0)
 			return -1;
-		for (i = 16; i < 20; i++)
-			vals[i] = buf[i];
+		vals[16] = buf[16];
+		vals[19] = buf[19];
+		if (cm->gg.limit) {
+			vals[25] = "common mean spend";
+			if (churn_num(buf[26], 40, 'g', 6, cm->gg.v, "nu",
+			    err) < 0)
+				return -1;
+			vals[26] = buf[26];
+		} else {
+			if (churn_num(buf[17], 40, 'g', 6, cm->gg.q, "q",
+			    err) < 0 || churn_num(buf[18], 40, 'g', 6,
+			    cm->gg.v, "v", err) < 0)
+				return -1;
+			vals[17] = buf[17];
+			vals[18] = buf[18];
+		}
 	}
 	if (cm->has_corr) {
 		if (churn_num(buf[20], 40, 'f', 4, cm->spend_corr, "correlation",

@@ -25,6 +25,7 @@ struct crm_churn_base {
 	int unit_days;
 	int holdout;
 	int summaries;			/* read from a file: c only */
+	char currency[4];		/* opts->currency, or "" */
 	size_t skipped;
 };
 

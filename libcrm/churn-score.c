@@ -432,6 +432,7 @@ crm_churn_score(struct crm_db *db, const struct crm_churn_model *cm,
 	memset(&bo, 0, sizeof(bo));
 	bo.cal_end = opts->as_of ? opts->as_of : cm->cal_end;
 	bo.unit_days = cm->unit_days;
+	bo.currency = cm->currency[0] ? cm->currency : NULL;
 	if (bo.cal_end == 0)
 		return crm_error_set(err, CRM_EUSAGE, "model %lld has no"
 		    " calibration end: give a date to score as of",

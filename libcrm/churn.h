@@ -58,6 +58,7 @@ struct crm_churn_base_opts {
 				   seconds; 0: the day of the latest purchase */
 	int64_t holdout_end;	/* a moment in the last holdout day, or 0 */
 	int unit_days;		/* 1 or 7 */
+	const char *currency;	/* only purchases in it, or NULL */
 };
 
 /*
@@ -67,7 +68,12 @@ struct crm_churn_base_opts {
  * after the calibration end up to and including that day, and keeps
  * every repeat purchase day for tracking.  CRM_EDATA
  * when there is no purchase at all up to the calibration end; CRM_EUSAGE
- * when holdout_end is not after the calibration end day.  Free with
+ * when holdout_end is not after the calibration end day.  Amounts in
+ * different currencies are never added up: when the purchases up to the
+ * end name more than one currency and opts->currency is NULL, CRM_EDATA
+ * lists them (up to 20) and says to fit one currency at a time; with
+ * opts->currency only its purchases count (CRM_EDATA if there are none).
+ * Purchases without a currency count in every case.  Free with
  * crm_churn_base_free().
  */
 struct crm_churn_base *crm_churn_base_db(struct crm_db *db,
@@ -112,6 +118,7 @@ struct crm_churn_model {
 	size_t new_customers;		/* left out: first purchase on the
 					   calibration end day */
 	long repeat_purchases;		/* sum of x */
+	char currency[4];		/* the purchases' currency, or "" */
 };
 
 /* "bgnbd" or "pareto" to CRM_CLV_*; 0 for anything else. */
@@ -121,14 +128,22 @@ const char *crm_churn_kind_name(int kind);
 /*
  * Fit a count model of the given kind (CRM_CLV_BGNBD or CRM_CLV_PARETO)
  * to b, and the Gamma-Gamma spend model to the repeat buyers with a
- * positive zbar.  A spend fit that fails or does not converge is not an
- * error: has_spend is then 0 and spend_err says why.  A count fit that
- * does not converge returns 0 with cm->info.converged 0: the caller
- * decides.  CRM_EDATA when no customer made a repeat purchase or the
- * estimate runs off to 0 or infinity.
+ * positive zbar, each with its limit model (clv.h: crm_clv_fit_with):
+ * when the likelihood's supremum lies on the boundary, cm->m.limit
+ * (cm->gg.limit) is set and the model is BG/NBD with a common drop-out
+ * probability, Pareto/NBD with a common drop-out rate, Gamma-Gamma with
+ * a common mean spend; cm->info (gg_info) holds both log-likelihoods.
+ * A spend fit that fails or does not converge is not an error: has_spend
+ * is then 0 and spend_err says why.  A count fit that does not converge
+ * returns 0 with cm->info.converged 0: the caller decides.  CRM_EDATA
+ * when neither the model nor its limit can be estimated (no repeat
+ * purchase; too few for the purchase rates to be identified), the
+ * message giving the customers, repeat buyers and repeat purchases.
+ * fo (may be NULL) gets the optimisers' progress.
  */
 int crm_churn_fit(const struct crm_churn_base *b, int kind,
-    struct crm_churn_model *cm, struct crm_error *err);
+    const struct crm_clv_fit_opts *fo, struct crm_churn_model *cm,
+    struct crm_error *err);
 
 /* Insert cm into models (inside the caller's transaction); sets cm->id. */
 int crm_churn_model_store(struct crm_db *db, struct crm_churn_model *cm,
@@ -145,7 +160,12 @@ int crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 /*
  * Write cm as one record: model_id, model, unit, calibration_end,
  * customers, repeaters, repeat_purchases, r, alpha, a, b, s, beta,
- * loglik, iterations, converged, p, q, v, spend_loglik, spend_corr.
+ * loglik, iterations, converged, p, q, v, spend_loglik, spend_corr,
+ * then limit (empty for the full model, else "common drop-out
+ * probability" or "common drop-out rate"), dropout (the limit's p or
+ * mu), full_loglik, limit_loglik, spend_limit ("common mean spend" or
+ * empty), nu, spend_full_loglik, spend_limit_loglik, currency.  A limit
+ * model leaves a and b (s and beta) empty; a spend limit q and v.
  */
 int crm_churn_model_write(const struct crm_churn_model *cm,
     struct crm_out *o, struct crm_error *err);
