@@ -324,7 +324,7 @@ crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 	if ((k = crm_db_col_text(st, 30)) != NULL)
 		snprintf(cm->currency, sizeof(cm->currency), "%s", k);
 	if (crm_db_col_int(st, 23)) {
-		lnul = 0;
+		nul = 0;	/* no a and b: p or mu instead */
 		cm->m.limit = cm->info.limit = 1;
 		cm->m.a = churn_coldbl(st, 24, &nul);
 		cm->m.b = 0;

@@ -39,6 +39,11 @@ enum { SPEND = 3, BG_LIM = 4, PA_LIM = 5, GG_LIM = 6 };
 #define CONC_MAX	1e6
 #define PARETO_CONC_MAX	1e4
 #define RUN_OFF		1e8	/* any parameter beyond (or below 1/RUN_OFF) */
+/*
+ * r past this: every customer buys at the same rate, a limit no model
+ * here takes; the data are too few to tell, and the fit says so.
+ */
+#define RATE_MAX	1e3
 
 /*
  * The data as the likelihoods see it: identical summaries grouped with a
@@ -947,6 +952,8 @@ may_vanish(int kind, size_t i)
 static int
 leaving(int kind, const double *x)
 {
+	if (kind != SPEND && kind != GG_LIM && x[0] > RATE_MAX)
+		return 1;
 	switch (kind) {
 	case CRM_CLV_BGNBD:
 		return x[2] > CONC_MAX || x[3] > CONC_MAX || x[2] < 1 / CONC_MAX;
@@ -1040,6 +1047,9 @@ fit(const struct rows *d, int kind, double *par,
 		if (!may_vanish(kind, i) && !(par[i] > 1 / RUN_OFF &&
 		    par[i] < RUN_OFF) && fr->bad < 0)
 			fr->bad = (int)i;
+	if (kind != SPEND && kind != GG_LIM && par[0] > RATE_MAX &&
+	    fr->bad < 0)
+		fr->bad = 0;
 	memset(info, 0, sizeof(*info));
 	info->loglik = -res.f * d->wsum;
 	info->n = (size_t)d->wsum;
@@ -1049,6 +1059,19 @@ fit(const struct rows *d, int kind, double *par,
 	info->converged = res.converged && !fr->stopped;
 	info->full_loglik = info->limit_loglik = NAN;
 	return 0;
+}
+
+/* The parameter furthest from 1 in ratio: the one running off. */
+static int
+off_param(int kind, const double *par)
+{
+	size_t i, np = nparams(kind);
+	int k = 0;
+
+	for (i = 1; i < np; i++)
+		if (fabs(log(par[i])) > fabs(log(par[k])))
+			k = (int)i;
+	return k;
 }
 
 /* The message for a parameter out of range. */
@@ -1121,6 +1144,20 @@ fit_both(const struct rows *d, int kind, int limkind,
 	 */
 	*use_limit = lim_ok && (!full_ok || li.loglik > fi.loglik + 1e-6 ||
 	    ((ran_off || !fi.converged) && li.loglik >= fi.loglik - 1e-6));
+	/*
+	 * Run off, and better than the limit: the supremum lies on another
+	 * edge (a spend with no spread within a customer, ...), where no
+	 * model here goes.
+	 */
+	if (frc == 0 && ran_off && fi.loglik > (lim_ok ? li.loglik : -HUGE_VAL)
+	    + 1e-6) {
+		int k = fr.bad >= 0 ? fr.bad : off_param(kind, par);
+
+		return crm_error_set(err, CRM_EDATA, "%s fit: %s = %g runs off"
+		    " and its limit (%s) fits %s: the data do not identify"
+		    " the model", kind_name(kind), names[kind - 1][k], par[k],
+		    kind_name(limkind), lim_ok ? "worse" : "no better");
+	}
 	if (!*use_limit && !full_ok) {
 		char first[CRM_ERRMSG_MAX];
 
