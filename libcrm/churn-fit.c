@@ -332,9 +332,10 @@ crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 	if (!crm_db_col_isnull(st, 25)) {
 		lnul = 0;
 		cm->gg.limit = cm->gg_info.limit = 1;
-		cm->gg.v = churn_coldbl(st, 25, &lnul);
+		snul = 0;	/* no q and v: nu instead */
+		cm->gg.p = churn_coldbl(st, 15, &snul);
+		cm->gg.v = churn_coldbl(st, 25, &snul);
 		cm->gg.q = 0;
-		snul |= lnul;
 	}
 	crm_db_reset(st);
 	cm->has_spend = !snul && cm->gg.p > 0 && (cm->gg.q > 0 ||
@@ -353,13 +354,16 @@ crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 	return 0;
 }
 
-/* A log-likelihood with 4 decimals into buf and *val, if finite. */
+/*
+ * A log-likelihood into buf and *val, if finite, with 9 decimals: enough
+ * to compare the two models, or with another program.
+ */
 static int
 optll(char *buf, double v, const char **val, struct crm_error *err)
 {
 	if (!isfinite(v))
 		return 0;
-	if (churn_num(buf, 40, 'f', 4, v, "log-likelihood", err) < 0)
+	if (churn_num(buf, 40, 'f', 9, v, "log-likelihood", err) < 0)
 		return -1;
 	*val = buf;
 	return 0;

@@ -946,8 +946,10 @@ may_vanish(int kind, size_t i)
 
 /*
  * Has the full model's estimate x left for its limit, or for no drop-out
- * at all (BG/NBD: p ~ beta(a, b) piling up at 0; Pareto/NBD: mu ~
- * gamma(s, beta) at 0)?  Both are limit models (p or mu = 0).
+ * at all (BG/NBD's b or Pareto/NBD's beta growing alone: p ~ beta(a, b)
+ * or mu ~ gamma(s, beta) piling up at 0, the limit model with p or mu 0),
+ * or for a purchase rate the same for all (r growing)?  a or s going to 0
+ * is left to run: the optimum may lie close to 0 but inside.
  */
 static int
 leaving(int kind, const double *x)
@@ -956,10 +958,9 @@ leaving(int kind, const double *x)
 		return 1;
 	switch (kind) {
 	case CRM_CLV_BGNBD:
-		return x[2] > CONC_MAX || x[3] > CONC_MAX || x[2] < 1 / CONC_MAX;
+		return x[2] > CONC_MAX || x[3] > CONC_MAX;
 	case CRM_CLV_PARETO:
-		return x[2] > PARETO_CONC_MAX || x[2] < 1 / CONC_MAX ||
-		    x[3] > RUN_OFF / 10;
+		return x[2] > PARETO_CONC_MAX || x[3] > RUN_OFF / 10;
 	case SPEND:
 		return x[1] > CONC_MAX;
 	default:
@@ -1106,8 +1107,6 @@ fit_both(const struct rows *d, int kind, int limkind,
 	crm_error_clear(&ferr);
 	crm_error_clear(&lerr);
 	frc = fit(d, kind, par, &fi, &fr, &ferr);
-	if (frc < 0 && ferr.code == CRM_EFAIL)
-		return crm_error_set(err, ferr.code, "%s", ferr.msg);
 	full_ok = frc == 0 && fr.bad < 0;
 	ran_off = frc == 0 && (fr.stopped || fr.bad >= 0);
 	if (opts != NULL && opts->full_only) {
@@ -1136,6 +1135,40 @@ fit_both(const struct rows *d, int kind, int limkind,
 			lim[i] = lim_default[i];
 	lrc = fit(d, limkind, lim, &li, &lr, &lerr);
 	lim_ok = lrc == 0 && lr.bad < 0;
+	/*
+	 * BG/NBD's likelihood can have another maximum inside, with a
+	 * U-shaped beta (a and b below 1: a few leave at once, the rest
+	 * hardly ever), that a start at a = b = 1 misses for the boundary.
+	 * Before settling for the limit, start there too.
+	 */
+	if (kind == CRM_CLV_BGNBD && lim_ok && (!full_ok || ran_off ||
+	    li.loglik >= fi.loglik - 1e-6))
+		for (i = 0; i < 2; i++) {
+			double p = lim[2] / (1 + lim[2]), k = i ? 1 : 0.1;
+			double p2[4];
+			struct crm_clv_fit_info f2;
+			struct fitrun r2;
+
+			p = p < 1e-3 ? 1e-3 : p > 0.5 ? 0.5 : p;
+			p2[0] = lim[0];
+			p2[1] = lim[1];
+			p2[2] = p * k;
+			p2[3] = (1 - p) * k;
+			memset(&r2, 0, sizeof(r2));
+			r2.opts = opts;
+			if (fit(d, kind, p2, &f2, &r2, &ferr) == 0 &&
+			    r2.bad < 0 && !r2.stopped && f2.converged &&
+			    f2.loglik > li.loglik + 1e-6 &&
+			    (frc < 0 || f2.loglik > fi.loglik)) {
+				f2.iterations += frc == 0 ? fi.iterations : 0;
+				fi = f2;
+				fr = r2;
+				frc = 0;
+				memcpy(par, p2, sizeof(p2));
+				full_ok = 1;
+				ran_off = 0;
+			}
+		}
 	/*
 	 * The limit when the full fit left for it and the limit does as
 	 * well, or when it does better: the full estimate stays when it
