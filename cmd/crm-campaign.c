@@ -152,9 +152,7 @@ cmd_create(struct crm_cli *cl, int what, int argc, char **argv)
 	if (o->segment != NULL && argc > 0)
 		crm_die_usage("create: --segment and input files exclude each"
 		    " other");
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0)
-			crm_die_usage("%s: %s", argv[i], strerror(errno));
+	crm_batch_check_inputs(argc, argv);
 	db = crm_cli_db(&cli, 0);
 	if (o->segment == NULL) {
 		if ((t = crm_campaign_targets_new(db, &err)) == NULL)
@@ -437,6 +435,7 @@ main(int argc, char **argv)
 	crm_cmd_check(cmd, seen, nseen, longopts);
 	if (per_set && opt.max_contacts == 0)
 		crm_die_usage("create: --per needs --max-contacts");
+	crm_cli_output(&cli, "--suppressed", supp);
 	cmd->fn(&cli, cmd->what, argc - 1, argv + 1);
 	crm_db_close(db);
 	return crm_cli_finish(0);

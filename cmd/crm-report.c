@@ -94,6 +94,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		crm_cli_usage(&cli, CRM_EUSAGE);
 
+	crm_cli_output(&cli, "--output", output);
+	crm_cli_output(&cli, "--state", opts.state);
 	opts.now = crm_now();
 	opts.db_name = crm_db_path(cli.db_opt);
 	db = crm_cli_db(&cli, 0);
@@ -109,6 +111,10 @@ main(int argc, char **argv)
 	}
 	rc = text ? crm_report_text(r, fp, &err) :
 	    crm_report_html(r, fp, &err);
+	/* A write error names the file ("write error: ENOSPC" alone not). */
+	if (rc < 0 && strncmp(err.msg, "write error", 11) == 0)
+		crm_error_prefix(&err, "%s", output != NULL ? output :
+		    "standard output");
 	if (out != NULL) {
 		if (rc < 0)
 			crm_outfile_discard(out);

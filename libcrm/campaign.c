@@ -1382,7 +1382,7 @@ static const char sql_report[] =
 
 enum { R_GROUP, R_REASON, R_CONTACTS, R_SENT, R_RESPONDERS, R_RATE,
     R_REVENUE, R_RPC, R_UPLIFT, R_RELATIVE, R_CI_LOW, R_CI_HIGH, R_Z,
-    R_P, NR };
+    R_P, R_INTERVAL, R_TEST, NR };
 
 int
 crm_campaign_measure(struct crm_db *db, const char *name,
@@ -1463,6 +1463,8 @@ report_group(struct crm_out *out, const char *name,
 		v[R_CI_HIGH] = crm_num_g6(b[R_CI_HIGH], t->ci_high);
 		v[R_Z] = crm_num_g6(b[R_Z], t->z);
 		v[R_P] = crm_num_g6(b[R_P], t->p_value);
+		v[R_INTERVAL] = t->interval;
+		v[R_TEST] = t->test;
 	}
 	return crm_out_row(out, v, err);
 }
@@ -1474,14 +1476,15 @@ crm_campaign_report_write(struct crm_out *out,
 	static const char *const names[NR] = { "group", "reason", "contacts",
 	    "sent", "responders", "response_rate", "revenue",
 	    "revenue_per_contact", "uplift", "uplift_relative", "ci_low",
-	    "ci_high", "z", "p_value" };
+	    "ci_high", "z", "p_value", "interval", "test" };
 	enum crm_coltype types[NR];
 	const char *v[NR];
 	char b[CRM_NUM_MAX];
 	int i;
 
 	for (i = 0; i < NR; i++)
-		types[i] = i < R_CONTACTS ? CRM_COL_TEXT : CRM_COL_NUM;
+		types[i] = i < R_CONTACTS || i >= R_INTERVAL ? CRM_COL_TEXT :
+		    CRM_COL_NUM;
 	if (crm_out_header(out, names, types, NR, err) < 0 ||
 	    report_group(out, "target", &res->target, res->tested ?
 	    &res->test : NULL, err) < 0 ||

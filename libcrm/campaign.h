@@ -283,11 +283,12 @@ int crm_campaign_measure(struct crm_db *db, const char *name,
 /*
  * crm-campaign report's rows for res (columns group, reason, contacts,
  * sent, responders, response_rate, revenue, revenue_per_contact, uplift,
- * uplift_relative, ci_low, ci_high, z, p_value):
+ * uplift_relative, ci_low, ci_high, z, p_value, interval, test):
  *
  *	target      the target group, with the uplift against control: rate
- *	            difference, relative difference, 95% Wald interval, z
- *	            and two-sided p-value, when there is a control group
+ *	            difference, relative difference, its 95% interval, z,
+ *	            two-sided p-value and the methods used (res->test.interval
+ *	            and .test), when there is a control group
  *	control     the control group
  *	suppressed  one row per reason (all reasons, zeros too)
  *
