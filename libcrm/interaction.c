@@ -65,6 +65,7 @@ struct crm_logger {
 	struct crm_log_opts opts;
 	struct crm_log_stats st;
 	int64_t now;
+	int64_t last_id;	/* max(id) before this run: newer rows are its */
 	int64_t horizon;	/* crm-forget --retain: older ones stay out */
 	int horizon_loaded;	/* read at the first record, in the batch */
 	struct crm_erasure *erased;	/* the erased list, when asked */
@@ -745,7 +746,9 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		int64_t h;
 		int has;
 
-		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0)
+		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0 ||
+		    crm_db_query_int(lg->db, "SELECT coalesce(max(id), 0)"
+		    " FROM interactions", &lg->last_id, err) < 0)
 			goto done;
 		lg->horizon = has ? h : INT64_MIN;
 		lg->horizon_loaded = 1;
@@ -782,18 +785,17 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		int64_t same = 0;
 
 		if ((st = crm_db_stmt(lg->db, "SELECT count(*) FROM"
-		    " interactions WHERE chash = ?1 AND created_at = ?2", err))
+		    " interactions WHERE chash = ?1 AND id > ?2", err))
 		    == NULL ||
 		    crm_db_bind_blob(lg->db, st, 1, x.hash, 16, err) < 0 ||
-		    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
+		    crm_db_bind_int(lg->db, st, 2, lg->last_id, err) < 0 ||
 		    crm_db_step(lg->db, st, err) < 0)
 			goto done;
 		same = crm_db_col_int(st, 0);
 		crm_db_reset(st);
+		lg->st.unchanged++;
 		if (same > 0)
 			lg->st.collapsed++;
-		else
-			lg->st.unchanged++;
 	} else {
 		/* The ref is known: update it if anything changed. */
 		if ((st = crm_db_stmt(lg->db, sql_update, err)) == NULL ||
