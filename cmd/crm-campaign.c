@@ -72,13 +72,13 @@ name_arg(int argc, char **argv, int max)
 }
 
 static int64_t
-days(const char *opt, const char *arg)
+days(const char *name, const char *arg)
 {
 	int64_t d;
 
 	if (crm_norm_days(arg, &d, &err) < 0 || d <= 0)
 		crm_die_usage("%s: bad duration '%s' (such as 30d, 12w, 6m)",
-		    opt, arg);
+		    name, arg);
 	return d;
 }
 
