@@ -81,12 +81,12 @@ cuts(const char *opt, const char *arg, double out[4])
 
 /* A syntax error in --where: the message, the expression, a caret. */
 static void
-die_expr(const char *src, int col, const struct crm_error *err)
+die_expr(const char *src, int col, const struct crm_error *e)
 {
-	crm_warn("--where: %s", err->msg);
+	crm_warn("--where: %s", e->msg);
 	if (col > 0)
 		fprintf(stderr, "  %s\n  %*s^\n", src, col - 1, "");
-	exit(err->code);
+	exit(e->code);
 }
 
 enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
