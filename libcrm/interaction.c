@@ -873,7 +873,25 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		if (withdraw(lg, &x, err) < 0)
 			goto done;
 	} else if (x.ref == NULL) {
-		lg->st.unchanged++;
+		/*
+		 * The same content as a record inserted by this run: two
+		 * identical purchases in one input, counted once.
+		 */
+		int64_t same = 0;
+
+		if ((st = crm_db_stmt(lg->db, "SELECT count(*) FROM"
+		    " interactions WHERE chash = ?1 AND created_at = ?2", err))
+		    == NULL ||
+		    crm_db_bind_blob(lg->db, st, 1, x.hash, 16, err) < 0 ||
+		    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
+		    crm_db_step(lg->db, st, err) < 0)
+			goto done;
+		same = crm_db_col_int(st, 0);
+		crm_db_reset(st);
+		if (same > 0)
+			lg->st.collapsed++;
+		else
+			lg->st.unchanged++;
 	} else {
 		/* The ref is known: update it if anything changed. */
 		if ((st = crm_db_stmt(lg->db, sql_update, err)) == NULL ||

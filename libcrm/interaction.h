@@ -42,6 +42,9 @@ struct crm_log_stats {
 	int64_t read, inserted, updated, unchanged, rejected, created;
 	int64_t erased;		/* records of erased people, left out */
 	int64_t withdrawn;	/* consents withdrawn by unsubscribes, bounces */
+	int64_t collapsed;	/* records without a ref identical to one this
+				   run inserted (same content key): stored
+				   once; not counted as unchanged */
 };
 
 /*
