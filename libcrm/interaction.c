@@ -64,6 +64,7 @@ struct crm_logger {
 	int64_t now;
 	int64_t horizon;	/* crm-forget --retain: older ones stay out */
 	int horizon_loaded;	/* read at the first record, in the batch */
+	int64_t first_id;	/* rows above it were inserted by this run */
 	struct crm_erasure *erased;	/* the erased list, when asked */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
@@ -843,7 +844,9 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		int64_t h;
 		int has;
 
-		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0)
+		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0 ||
+		    crm_db_query_int(lg->db, "SELECT coalesce(max(id), 0) FROM"
+		    " interactions", &lg->first_id, err) < 0)
 			goto done;
 		lg->horizon = has ? h : INT64_MIN;
 		lg->horizon_loaded = 1;
@@ -879,11 +882,17 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		 */
 		int64_t same = 0;
 
+		/*
+		 * By id, not by created_at: two runs in the same second
+		 * (or under a fixed CRM_NOW) would take a re-import for a
+		 * duplicate.  The rows above first_id are this run's.
+		 */
 		if ((st = crm_db_stmt(lg->db, "SELECT count(*) FROM"
-		    " interactions WHERE chash = ?1 AND created_at = ?2", err))
+		    " interactions WHERE chash = ?1 AND ref IS NULL AND id > ?2",
+		    err))
 		    == NULL ||
 		    crm_db_bind_blob(lg->db, st, 1, x.hash, 16, err) < 0 ||
-		    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
+		    crm_db_bind_int(lg->db, st, 2, lg->first_id, err) < 0 ||
 		    crm_db_step(lg->db, st, err) < 0)
 			goto done;
 		same = crm_db_col_int(st, 0);
