@@ -39,6 +39,7 @@ struct crm_db {
 
 /* Every open connection, so that an exit on an error path tidies up. */
 static struct crm_db *open_dbs;
+static int close_all_set;
 
 /*
  * The schema, one migration per step.  CHECK constraints spell out
@@ -1166,8 +1167,8 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		goto fail;
 	if (!db->readonly)
 		sidecars_private(path);
-	if (open_dbs == NULL)
-		atexit(close_all);
+	if (!close_all_set)
+		close_all_set = atexit(close_all) == 0;
 	db->next = open_dbs;
 	open_dbs = db;
 	return db;

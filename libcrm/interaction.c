@@ -784,9 +784,14 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		 */
 		int64_t same = 0;
 
+		/*
+		 * By id, not by created_at: two runs in the same second
+		 * (or under a fixed CRM_NOW) would take a re-import for a
+		 * duplicate.  The rows above last_id are this run's.
+		 */
 		if ((st = crm_db_stmt(lg->db, "SELECT count(*) FROM"
-		    " interactions WHERE chash = ?1 AND id > ?2", err))
-		    == NULL ||
+		    " interactions WHERE chash = ?1 AND ref IS NULL AND id > ?2",
+		    err)) == NULL ||
 		    crm_db_bind_blob(lg->db, st, 1, x.hash, 16, err) < 0 ||
 		    crm_db_bind_int(lg->db, st, 2, lg->last_id, err) < 0 ||
 		    crm_db_step(lg->db, st, err) < 0)

@@ -38,7 +38,11 @@ test_expect_success 're-importing the same file adds nothing' '
 test_expect_success 'rows without a ref are kept once per content' '
 	printf "external_id,at,channel,kind,subject\nC3,2026-10-02,web,visit,Home\nC3,2026-10-02,web,visit,Home\nC3,2026-10-02,web,visit,Pricing\n" >visits.csv &&
 	crm-log visits.csv 2>err &&
-	test_grep "3 read, 2 inserted, 0 updated, 1 unchanged" err
+	test_grep "3 read, 2 inserted, 0 updated, 1 unchanged" err &&
+	test_grep "warning: 1 record without a ref identical to another of this input" err &&
+	crm-log visits.csv 2>err &&
+	test_grep "3 read, 0 inserted, 0 updated, 3 unchanged" err &&
+	! grep -q "identical to another" err
 '
 
 test_expect_success 'a known ref with new fields updates it; empty cells keep values' '
