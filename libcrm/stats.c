@@ -595,6 +595,28 @@ crm_stats_prop_test(unsigned long x1, unsigned long n1, unsigned long x2,
 	return 0;
 }
 
+int
+crm_stats_wilson(unsigned long x, unsigned long n, double conf, double *low,
+    double *high, struct crm_error *err)
+{
+	double z, z2, p, centre, half;
+
+	if (n == 0 || x > n)
+		return crm_error_set(err, CRM_EUSAGE, "Wilson interval: %lu"
+		    " successes in %lu trials", x, n);
+	if (!(conf > 0 && conf < 1))
+		return crm_error_set(err, CRM_EUSAGE, "Wilson interval:"
+		    " confidence level %g not in (0, 1)", conf);
+	z = crm_stats_norm_quantile((1 + conf) / 2);
+	z2 = z * z;
+	p = (double)x / n;
+	centre = (p + z2 / (2.0 * n)) / (1 + z2 / n);
+	half = z / (1 + z2 / n) * sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
+	*low = fmax(0, centre - half);
+	*high = fmin(1, centre + half);
+	return 0;
+}
+
 double
 crm_stats_logistic(double t)
 {

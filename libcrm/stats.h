@@ -119,6 +119,21 @@ int crm_stats_prop_test(unsigned long x1, unsigned long n1, unsigned long x2,
     unsigned long n2, double conf, struct crm_stats_prop_test *out,
     struct crm_error *err);
 
+/*
+ * Wilson score interval for a proportion: x successes in n trials at
+ * confidence conf (Wilson 1927; Newcombe 1998, method 3):
+ *
+ *	z = Phi^-1((1 + conf) / 2), p = x / n
+ *	centre = (p + z^2 / 2n) / (1 + z^2 / n)
+ *	half = z / (1 + z^2 / n) sqrt(p (1 - p) / n + z^2 / 4n^2)
+ *
+ * *low = centre - half, *high = centre + half, always within [0, 1] and
+ * sensible at x = 0 or x = n.  CRM_EUSAGE when n is 0, x > n or conf is
+ * not in (0, 1).
+ */
+int crm_stats_wilson(unsigned long x, unsigned long n, double conf,
+    double *low, double *high, struct crm_error *err);
+
 /* 1 / (1 + exp(-t)), without overflow. */
 double crm_stats_logistic(double t);
 

@@ -169,6 +169,31 @@ test_prop(void)
 	    "confidence 1 refused");
 }
 
+/* Newcombe (1998), Statistics in Medicine 17:857-872, Table I, method 3. */
+static void
+test_wilson(void)
+{
+	static const struct { unsigned long x, n; double lo, hi; } t[] = {
+		{ 81, 263, 0.2553, 0.3662 },
+		{ 15, 148, 0.0624, 0.1605 },
+		{ 0, 20, 0.0000, 0.1611 },
+		{ 1, 29, 0.0061, 0.1718 },
+	};
+	double lo, hi;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ok(crm_stats_wilson(t[i].x, t[i].n, 0.95, &lo, &hi, &err) == 0,
+		    "Wilson %lu/%lu", t[i].x, t[i].n);
+		is_num(lo, t[i].lo, 5e-5, "low");
+		is_num(hi, t[i].hi, 5e-5, "high");
+	}
+	ok(crm_stats_wilson(3, 3, 0.95, &lo, &hi, &err) == 0 && hi == 1 &&
+	    lo > 0.43 && lo < 0.44, "3/3: (0.4385, 1)");
+	ok(crm_stats_wilson(1, 0, 0.95, &lo, &hi, &err) < 0 &&
+	    err.code == CRM_EUSAGE, "no trials refused (%s)", err.msg);
+}
+
 /* A deterministic generator for the synthetic sets. */
 static uint64_t rng = 88172645463325252ULL;
 
@@ -347,6 +372,7 @@ main(void)
 	test_normal();
 	test_auc_pearson();
 	test_prop();
+	test_wilson();
 	test_logit();
 	test_optim();
 	return tap_done();
