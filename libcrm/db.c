@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "deal.h"
 #include "mem.h"
 #include "norm.h"
 
@@ -235,6 +236,9 @@ static const char *const migrations[] = {
 	"    AND json_extract(counts, '$.before') IS NOT NULL"
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
+
+	/* 5 -> 6: deals, their stages and history (deal.c) */
+	crm_deal_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
