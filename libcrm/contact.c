@@ -1280,7 +1280,7 @@ int
 crm_contact_set_stage(struct crm_db *db, int64_t id, const char *stage,
     int64_t now, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	if ((st = crm_db_stmt(db, "UPDATE contacts SET stage = ?2,"
 	    " updated_at = ?3 WHERE id = ?1 AND stage IS NOT ?2", err)) == NULL ||

@@ -893,7 +893,7 @@ crm_log_put(struct crm_db *db, const struct crm_log_content *c,
 {
 	struct crm_logger lg;
 	struct rec x;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	/* What bind_rec reads of a logger. */
 	memset(&lg, 0, sizeof(lg));
@@ -907,12 +907,12 @@ crm_log_put(struct crm_db *db, const struct crm_log_content *c,
 	if ((st = crm_db_stmt(db, sql_insert, err)) == NULL ||
 	    bind_rec(&lg, st, &x, err) < 0 || crm_db_step(db, st, err) < 0)
 		return -1;
-	if (sqlite3_changes(crm_db_handle(db)) == 1)
+	if (crm_db_changes(db) == 1)
 		return 1;
 	if ((st = crm_db_stmt(db, sql_update, err)) == NULL ||
 	    bind_rec(&lg, st, &x, err) < 0 || crm_db_step(db, st, err) < 0)
 		return -1;
-	return sqlite3_changes(crm_db_handle(db)) == 1 ? 2 : 0;
+	return crm_db_changes(db) == 1 ? 2 : 0;
 }
 
 int
