@@ -57,6 +57,8 @@ struct deal_strtab {
 
 int deal_intern(struct deal_strtab *t, const char *s, struct crm_error *err);
 const char *deal_str(const struct deal_strtab *t, int id);
+/* 1 if s was interned. */
+int deal_strtab_has(const struct deal_strtab *t, const char *s);
 void deal_strtab_release(struct deal_strtab *t);
 
 /* A deal as the analyses see it, as of a date. */

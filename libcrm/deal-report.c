@@ -89,6 +89,20 @@ deal_intern(struct deal_strtab *t, const char *s, struct crm_error *err)
 	return (int)++t->n;
 }
 
+int
+deal_strtab_has(const struct deal_strtab *t, const char *s)
+{
+	size_t k;
+
+	if (t->nslot == 0)
+		return 0;
+	for (k = strhash(s) & (t->nslot - 1); t->slot[k] >= 0; k = (k + 1) &
+	    (t->nslot - 1))
+		if (strcmp(t->s[t->slot[k]], s) == 0)
+			return 1;
+	return 0;
+}
+
 const char *
 deal_str(const struct deal_strtab *t, int id)
 {

@@ -21,14 +21,16 @@
  * crm-forget deletes the rows that refer to an erased person: it cuts the
  * tie (contact_id, and the title that may name the person) and skips the
  * delete.  A deal whose contact_id is already NULL deletes as usual.
+ * Every statement may run again on a database that has the tables (a
+ * test that winds user_version back replays the later migrations).
  */
 const char crm_deal_schema[] =
-    "CREATE TABLE pipelines ("
+    "CREATE TABLE IF NOT EXISTS pipelines ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
     "  created_at INTEGER NOT NULL"
     ");"
-    "CREATE TABLE deal_stages ("
+    "CREATE TABLE IF NOT EXISTS deal_stages ("
     "  id INTEGER PRIMARY KEY,"
     "  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),"
     "  name TEXT NOT NULL,"
@@ -39,7 +41,7 @@ const char crm_deal_schema[] =
     "    CHECK (outcome = 'open' OR outcome = 'won' OR outcome = 'lost'),"
     "  UNIQUE (pipeline_id, name)"
     ");"
-    "CREATE TABLE deals ("
+    "CREATE TABLE IF NOT EXISTS deals ("
     "  id INTEGER PRIMARY KEY,"
     "  ref TEXT NOT NULL UNIQUE,"
     "  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id),"
@@ -63,9 +65,9 @@ const char crm_deal_schema[] =
     "  changed_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL"
     ");"
-    "CREATE INDEX deals_contact ON deals(contact_id)"
+    "CREATE INDEX IF NOT EXISTS deals_contact ON deals(contact_id)"
     "  WHERE contact_id IS NOT NULL;"
-    "CREATE TABLE deal_history ("
+    "CREATE TABLE IF NOT EXISTS deal_history ("
     "  id INTEGER PRIMARY KEY,"
     "  deal_id INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,"
     "  at INTEGER NOT NULL,"
@@ -77,16 +79,17 @@ const char crm_deal_schema[] =
     "  close_from INTEGER,"
     "  close_to INTEGER"
     ");"
-    "CREATE INDEX deal_history_deal ON deal_history(deal_id, at);"
-    "CREATE TRIGGER deals_keep_company BEFORE DELETE ON deals"
+    "CREATE INDEX IF NOT EXISTS deal_history_deal ON deal_history(deal_id, at);"
+    "CREATE TRIGGER IF NOT EXISTS deals_keep_company BEFORE DELETE ON deals"
     "  WHEN OLD.company IS NOT NULL AND OLD.contact_id IS NOT NULL"
     "  BEGIN"
     "    UPDATE deals SET contact_id = NULL, title = NULL WHERE id = OLD.id;"
     "    SELECT RAISE(IGNORE);"
     "  END;"
-    "INSERT INTO pipelines (id, name, created_at)"
+    "INSERT OR IGNORE INTO pipelines (id, name, created_at)"
     "  VALUES (1, 'sales', CAST(strftime('%s', 'now') AS INTEGER));"
-    "INSERT INTO deal_stages (pipeline_id, name, position, probability,"
+    "INSERT OR IGNORE INTO deal_stages (pipeline_id, name, position,"
+    "  probability,"
     "  outcome) VALUES"
     "  (1, 'qualification', 1, 0.20, 'open'),"
     "  (1, 'needs analysis', 2, 0.25, 'open'),"
@@ -535,6 +538,7 @@ struct crm_deal_importer {
 	struct crm_deal_import_stats st;
 	struct deal_stages stages;
 	struct crm_erasure *erased;
+	struct deal_strtab erased_refs;	/* deals of erased people, this run */
 	int64_t now, default_pipeline;
 	int idx[NCOL];
 	struct dstate old, cur;
@@ -627,6 +631,7 @@ crm_deal_importer_free(struct crm_deal_importer *im)
 		return;
 	deal_stages_release(&im->stages);
 	crm_erasure_free(im->erased);
+	deal_strtab_release(&im->erased_refs);
 	dstate_release(&im->old);
 	dstate_release(&im->cur);
 	crm_buf_release(&im->ref);
@@ -1082,6 +1087,13 @@ crm_deal_importer_row(struct crm_deal_importer *im, struct crm_csv *r,
 	    (rc = load_old(im, crm_buf_str(&im->ref), err)) < 0)
 		goto done;
 	isnew = rc == 0;
+	/* Later records of a deal left out as an erased person's. */
+	if (isnew && deal_strtab_has(&im->erased_refs,
+	    crm_buf_str(&im->ref))) {
+		im->st.erased++;
+		rc = 0;
+		goto done;
+	}
 	if ((rc = parse(im, r, isnew, &at, err)) < 0)
 		goto done;
 	if (!isnew && at < o->changed_at) {
@@ -1094,7 +1106,8 @@ crm_deal_importer_row(struct crm_deal_importer *im, struct crm_csv *r,
 		goto done;
 	if (rc == 2) {
 		im->st.erased++;
-		rc = 0;
+		rc = isnew && deal_intern(&im->erased_refs,
+		    crm_buf_str(&im->ref), err) < 0 ? -1 : 0;
 		goto done;
 	}
 	if (rc == 1)

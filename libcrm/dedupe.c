@@ -2852,6 +2852,8 @@ merge_one(struct crm_db *db, struct crow *s, const struct crow *b,
 	    "  m.sent_at, 'kept', EXISTS (SELECT 1 FROM campaign_members k"
 	    "  WHERE k.campaign_id = m.campaign_id AND k.contact_id = ?1)))"
 	    "  FROM campaign_members m WHERE m.contact_id = ?2),"
+	    " 'deals', (SELECT json_group_array(id) FROM deals"
+	    "  WHERE contact_id = ?2),"
 	    " 'score', EXISTS (SELECT 1 FROM scores WHERE contact_id = ?2)"
 	    "  AND NOT EXISTS (SELECT 1 FROM scores WHERE contact_id = ?1),"
 	    " 'consent_seq', (SELECT coalesce(max(id), 0) FROM"
@@ -2877,6 +2879,8 @@ merge_one(struct crm_db *db, struct crow *s, const struct crow *b,
 	    " WHERE contact_id = ?2", s->id, b->id, err) < 0 ||
 	    exec2(db, "UPDATE scores SET contact_id = ?1 WHERE contact_id = ?2"
 	    " AND NOT EXISTS (SELECT 1 FROM scores WHERE contact_id = ?1)",
+	    s->id, b->id, err) < 0 ||
+	    exec2(db, "UPDATE deals SET contact_id = ?1 WHERE contact_id = ?2",
 	    s->id, b->id, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE contacts SET merged_into = ?1,"
 	    " updated_at = ?3 WHERE id = ?2", err)) == NULL ||
@@ -2938,7 +2942,8 @@ known_tables(struct crm_db *db, struct crm_error *err)
 	    " pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND"
 	    " f.\"table\" = 'contacts' AND m.name NOT IN ('contacts',"
 	    " 'consent_events', 'interactions', 'segment_members',"
-	    " 'campaign_members', 'scores', 'merges') LIMIT 1", err)) == NULL ||
+	    " 'campaign_members', 'scores', 'merges', 'deals') LIMIT 1",
+	    err)) == NULL ||
 	    (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	if (rc == 1) {
@@ -3553,6 +3558,15 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 		}
 	}
 	if (rc < 0)
+		goto done;
+	/* The deals that moved go back (a merge before deals had none). */
+	if ((up = crm_db_stmt(db, "UPDATE deals SET contact_id = ?2"
+	    " WHERE contact_id = ?3 AND id IN (SELECT j.value FROM merges m,"
+	    " json_each(m.before, '$.deals') j WHERE m.id = ?1)",
+	    err)) == NULL || crm_db_bind_int(db, up, 1, u->id, err) < 0 ||
+	    crm_db_bind_int(db, up, 2, u->merged, err) < 0 ||
+	    crm_db_bind_int(db, up, 3, u->survivor, err) < 0 ||
+	    crm_db_step(db, up, err) < 0)
 		goto done;
 	/* The two rows as they were. */
 	if ((st = crm_db_stmt(db, "SELECT json_extract(before, '$.score'),"
