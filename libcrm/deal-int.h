@@ -41,6 +41,16 @@ const struct deal_stage *deal_stage_by_id(const struct deal_stages *s,
 /* Fold a stage name for matching: lower case, '-' '_' and runs of
  * blanks as one space, trimmed; into out (size n). */
 void deal_fold(const char *in, size_t len, char *out, size_t n);
+/* "open", "won", "lost" by OUT_*. */
+extern const char *const deal_outcomes[];
+/* The stage of pipeline that a name as a person writes it means, or NULL
+ * ("Closed Won" and "closedwon" mean the won stage). */
+const struct deal_stage *deal_stage_named(const struct deal_stages *s,
+    int64_t pipeline, const char *name, size_t len);
+/* The name of pipeline id ("?" if none). */
+const char *deal_pipeline_name(const struct deal_stages *s, int64_t id);
+/* A probability: "0.65", "65%" or "65" (above 1: a percentage). */
+int deal_parse_prob(const char *v, double *p, struct crm_error *err);
 /* The pipeline's id by name; 0 if none. */
 int64_t deal_pipeline_id(const struct deal_stages *s, const char *name);
 

@@ -19,11 +19,11 @@ struct w {
 };
 
 static const char *
-num(struct w *w, int i, const char *fmt, double v)
+num(struct w *w, int i, int prec, double v)
 {
 	if (isnan(v))
 		return NULL;
-	snprintf(w->buf[i], sizeof(w->buf[i]), fmt, v);
+	snprintf(w->buf[i], sizeof(w->buf[i]), "%.*f", prec, v);
 	return w->buf[i];
 }
 
@@ -58,9 +58,9 @@ pipeline_row(void *arg, const struct crm_deal_pipeline_row *r)
 	w->vals[i++] = r->key;
 	w->vals[i++] = r->currency;
 	w->vals[i] = inum(w, i, r->count), i++;
-	w->vals[i] = num(w, i, "%.2f", r->amount), i++;
-	w->vals[i] = num(w, i, "%.2f", r->weighted), i++;
-	w->vals[i] = num(w, i, "%.1f", r->age_days), i++;
+	w->vals[i] = num(w, i, 2, r->amount), i++;
+	w->vals[i] = num(w, i, 2, r->weighted), i++;
+	w->vals[i] = num(w, i, 1, r->age_days), i++;
 	w->vals[i] = inum(w, i, r->stale), i++;
 	w->vals[i] = inum(w, i, r->overdue), i++;
 	return crm_out_row(w->o, w->vals, w->err);
@@ -104,19 +104,19 @@ forecast_row(void *arg, const struct crm_deal_forecast_row *r)
 	w->vals[i++] = r->currency;
 	w->vals[i] = inum(w, i, r->open), i++;
 	if (!o->backtest)
-		w->vals[i] = num(w, i, "%.2f", r->won), i++;
-	w->vals[i] = num(w, i, "%.2f", r->committed), i++;
-	w->vals[i] = num(w, i, "%.2f", r->best_case), i++;
-	w->vals[i] = num(w, i, "%.2f", r->weighted), i++;
-	w->vals[i] = num(w, i, "%.2f", r->weighted_low), i++;
-	w->vals[i] = num(w, i, "%.2f", r->weighted_high), i++;
+		w->vals[i] = num(w, i, 2, r->won), i++;
+	w->vals[i] = num(w, i, 2, r->committed), i++;
+	w->vals[i] = num(w, i, 2, r->best_case), i++;
+	w->vals[i] = num(w, i, 2, r->weighted), i++;
+	w->vals[i] = num(w, i, 2, r->weighted_low), i++;
+	w->vals[i] = num(w, i, 2, r->weighted_high), i++;
 	if (o->with_customers) {
-		w->vals[i] = num(w, i, "%.2f", r->customers), i++;
-		w->vals[i] = num(w, i, "%.2f", r->total), i++;
+		w->vals[i] = num(w, i, 2, r->customers), i++;
+		w->vals[i] = num(w, i, 2, r->total), i++;
 	}
 	if (o->backtest) {
-		w->vals[i] = num(w, i, "%.2f", r->actual), i++;
-		w->vals[i] = num(w, i, "%.4f", r->weighted > 0 ?
+		w->vals[i] = num(w, i, 2, r->actual), i++;
+		w->vals[i] = num(w, i, 4, r->weighted > 0 ?
 		    (r->actual - r->weighted) / r->weighted : NAN), i++;
 	}
 	return crm_out_row(w->o, w->vals, w->err);
@@ -170,10 +170,10 @@ prob_row(void *arg, const struct crm_deal_stage_prob *p)
 	w->vals[1] = p->stage;
 	w->vals[2] = inum(w, 2, p->n);
 	w->vals[3] = inum(w, 3, p->won);
-	w->vals[4] = num(w, 4, "%.4f", p->configured);
-	w->vals[5] = p->n ? num(w, 5, "%.4f", p->learnt) : NULL;
-	w->vals[6] = p->n ? num(w, 6, "%.4f", p->low) : NULL;
-	w->vals[7] = p->n ? num(w, 7, "%.4f", p->high) : NULL;
+	w->vals[4] = num(w, 4, 4, p->configured);
+	w->vals[5] = p->n ? num(w, 5, 4, p->learnt) : NULL;
+	w->vals[6] = p->n ? num(w, 6, 4, p->low) : NULL;
+	w->vals[7] = p->n ? num(w, 7, 4, p->high) : NULL;
 	return crm_out_row(w->o, w->vals, w->err);
 }
 
@@ -206,12 +206,12 @@ stats_row(void *arg, const struct crm_deal_stats_row *r)
 	w->vals[i++] = r->currency;
 	w->vals[i] = inum(w, i, r->won), i++;
 	w->vals[i] = inum(w, i, r->lost), i++;
-	w->vals[i] = num(w, i, "%.4f", r->win_rate), i++;
-	w->vals[i] = num(w, i, "%.2f", r->won_amount), i++;
-	w->vals[i] = num(w, i, "%.2f", r->lost_amount), i++;
-	w->vals[i] = num(w, i, "%.4f", r->value_win_rate), i++;
-	w->vals[i] = num(w, i, "%.2f", r->avg_won), i++;
-	w->vals[i] = num(w, i, "%.1f", r->cycle_days), i++;
+	w->vals[i] = num(w, i, 4, r->win_rate), i++;
+	w->vals[i] = num(w, i, 2, r->won_amount), i++;
+	w->vals[i] = num(w, i, 2, r->lost_amount), i++;
+	w->vals[i] = num(w, i, 4, r->value_win_rate), i++;
+	w->vals[i] = num(w, i, 2, r->avg_won), i++;
+	w->vals[i] = num(w, i, 1, r->cycle_days), i++;
 	return crm_out_row(w->o, w->vals, w->err);
 }
 
@@ -250,9 +250,9 @@ funnel_row(void *arg, const struct crm_deal_funnel_row *r)
 	w->vals[i] = inum(w, i, r->position), i++;
 	w->vals[i++] = r->stage;
 	w->vals[i] = inum(w, i, r->reached), i++;
-	w->vals[i] = num(w, i, "%.4f", r->conversion), i++;
+	w->vals[i] = num(w, i, 4, r->conversion), i++;
 	w->vals[i] = inum(w, i, r->left), i++;
-	w->vals[i] = num(w, i, "%.1f", r->days_in_stage), i++;
+	w->vals[i] = num(w, i, 1, r->days_in_stage), i++;
 	return crm_out_row(w->o, w->vals, w->err);
 }
 
@@ -313,7 +313,7 @@ crm_deal_stale_write(struct crm_db *db,
 		for (k = 0; k < 5; k++)
 			w.vals[k] = crm_db_col_text(st, k);
 		w.vals[5] = crm_db_col_isnull(st, 5) ? NULL :
-		    num(&w, 5, "%.2f", crm_db_col_double(st, 5));
+		    num(&w, 5, 2, crm_db_col_double(st, 5));
 		w.vals[6] = crm_db_col_text(st, 6);
 		w.vals[7] = NULL;
 		if (!crm_db_col_isnull(st, 7)) {
