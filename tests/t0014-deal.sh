@@ -258,4 +258,27 @@ test_expect_success 'subject export holds the deals; erasure keeps a company'\''
 	test "$(sql "SELECT count(*) FROM deals WHERE ref IN ('\''D03'\'', '\''D08'\'')")" = 0
 '
 
+# The CDNOW sample (as t0007 imports it) and a BG/NBD model: what the
+# existing customers are expected to spend in Q4 1997 is the sum over them
+# of crm-churn score's expected purchase days in the 92 days after 30
+# September times their expected spend (rounded there, so within 0.5).
+test_expect_success 'forecast --with-customers: the churn model'\''s revenue' '
+	awk "BEGIN { print \"external_id\" } { sub(/\r\$/, \"\"); if (!seen[\$2]++) print \$2 }" \
+		"$DATA/CDNOW_sample.txt" >cdnow-customers.csv &&
+	awk "BEGIN { print \"external_id,at,channel,kind,amount,ref\" }
+		{ sub(/\r\$/, \"\"); print \$2 \",\" \$3 \",store,purchase,\" \$5 \",S\" NR }" \
+		"$DATA/CDNOW_sample.txt" >cdnow-purchases.csv &&
+	CRM_DB=cdnow.db crm-add -q cdnow-customers.csv &&
+	CRM_DB=cdnow.db crm-log -q -C USD cdnow-purchases.csv &&
+	CRM_DB=cdnow.db crm-churn fit -q -m bgnbd -c 1997-09-30 -u week >/dev/null &&
+	CRM_DB=cdnow.db crm-churn score -q -n --as-of 1997-09-30 -H 92d >sc.csv &&
+	want=$(awk -F, "NR > 1 && \$9 != \"\" { s += \$9 * \$10 } END { printf \"%.2f\", s }" sc.csv) &&
+	CRM_DB=cdnow.db crm-deal forecast --with-customers --as-of 1997-09-30 \
+		--by quarter -p 2 >fc.csv &&
+	test_grep "^1997-Q3,1997-07-01,USD,0,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00$" fc.csv &&
+	got=$(awk -F, "\$1 == \"1997-Q4\" { print \$11 }" fc.csv) &&
+	awk -v a="$got" -v b="$want" "BEGIN { d = a - b; exit !(d < 0.5 && d > -0.5 && b > 20000) }" &&
+	test_must_fail 2 crm-deal forecast --with-customers --backtest
+'
+
 test_done
