@@ -121,9 +121,15 @@ import(int argc, char **argv)
 	crm_batch_bulk(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
 	iopts.pipeline = pipeline;
+	/*
+	 * Foreign keys off for the import's transaction, as crm-log does:
+	 * every pipeline, stage and contact id it writes is one it has just
+	 * read, and every deal id one it has just made.
+	 */
 	if ((im = crm_deal_importer_new(db, &iopts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects,
-	    cli.excel_safe, &err)) == NULL) || crm_db_begin(db, &err) < 0)
+	    cli.excel_safe, &err)) == NULL) ||
+	    crm_db_foreign_keys(db, 0, &err) < 0 || crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	batch.ctx = im;
 	if (argc == 0)

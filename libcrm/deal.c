@@ -196,6 +196,10 @@ struct crm_deal_importer {
 	struct dstate old, cur;
 	struct crm_buf ref, key, by;
 	const char *source;
+	/* Contact keys seen in this run (nothing merges meanwhile). */
+	struct deal_strtab ckeys;
+	int64_t *cids;
+	size_t ncids;
 };
 
 static void
@@ -284,6 +288,8 @@ crm_deal_importer_free(struct crm_deal_importer *im)
 	deal_stages_release(&im->stages);
 	crm_erasure_free(im->erased);
 	deal_strtab_release(&im->erased_refs);
+	deal_strtab_release(&im->ckeys);
+	free(im->cids);
 	dstate_release(&im->old);
 	dstate_release(&im->cur);
 	crm_buf_release(&im->ref);
@@ -362,8 +368,32 @@ contact_of(struct crm_deal_importer *im, struct crm_csv *r, int64_t *id,
 	if (crm_buf_add(&im->key, v, len, err) < 0)
 		return -1;
 	v = crm_buf_str(&im->key);
-	if (crm_contact_resolve(im->db, v, im->opts.region, id, err) == 0)
+	if (deal_strtab_has(&im->ckeys, v)) {
+		*id = im->cids[deal_intern(&im->ckeys, v, err) - 1];
 		return 1;
+	}
+	if (crm_contact_resolve(im->db, v, im->opts.region, id, err) == 0) {
+		int k = 0;
+
+		/* Remember the key; a full cache simply stops growing. */
+		if (im->ckeys.n < 65536 && (k = deal_intern(&im->ckeys, v,
+		    err)) > 0) {
+			if ((size_t)k > im->ncids) {
+				size_t na = im->ncids ? 2 * im->ncids : 1024;
+				int64_t *p = reallocarray(im->cids, na,
+				    sizeof(*p));
+
+				if (p == NULL)
+					return crm_error_set(err, CRM_EFAIL,
+					    "out of memory");
+				im->cids = p;
+				im->ncids = na;
+			}
+			im->cids[k - 1] = *id;
+		} else if (k < 0)
+			return -1;
+		return 1;
+	}
 	if (err->code != CRM_EDATA)
 		return -1;
 	/* A person erased on request stays out, deals and all. */
