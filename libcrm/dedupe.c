@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "dedupe.h"
+#include "mergeref.h"
 #include "fs.h"
 #include "interaction.h"
 #include "match.h"
@@ -2808,109 +2809,6 @@ write_survivor(struct crm_db *db, const struct crow *old,
 }
 
 /*
- * The tables that refer to contacts other than those merge_one() handles
- * row by row (deals, tickets, tasks, and any table added later): their
- * rows simply move to the survivor, and the merge's before-image keeps
- * their rowids under "moved:TABLE.COLUMN", so that unmerge moves exactly
- * those back.  Tables and columns come from the schema, never from input.
- * undo 0: rows of from move to to and are listed in merge merge_id's
- * before-image; undo 1: the rows listed there and still on from go back
- * to to.
- */
-static int
-move_other(struct crm_db *db, int64_t merge_id, int64_t to, int64_t from,
-    int undo, struct crm_error *err)
-{
-	struct crm_buf sql = CRM_BUF_INIT(4096), path = CRM_BUF_INIT(4096);
-	struct crm_stmt *st, *q = NULL;
-	char **names = NULL, **p;
-	size_t n = 0, i, k;
-	int rc, ret = -1;
-
-	if ((st = crm_db_stmt(db, "SELECT m.name, f.\"from\" FROM"
-	    " sqlite_schema m, pragma_foreign_key_list(m.name) f"
-	    " WHERE m.type = 'table' AND f.\"table\" = 'contacts' COLLATE NOCASE"
-	    " AND m.name NOT IN ('contacts', 'consent_events', 'interactions',"
-	    " 'segment_members', 'campaign_members', 'scores', 'merges')"
-	    " ORDER BY m.name, f.id, f.seq", err)) == NULL)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		if ((p = reallocarray(names, 2 * n + 2, sizeof(*p))) == NULL) {
-			crm_db_reset(st);
-			crm_error_set(err, CRM_EFAIL, "out of memory");
-			goto done;
-		}
-		names = p;
-		names[2 * n] = strdup(crm_db_col_text(st, 0));
-		names[2 * n + 1] = strdup(crm_db_col_text(st, 1));
-		n++;
-		if (names[2 * n - 2] == NULL || names[2 * n - 1] == NULL) {
-			crm_db_reset(st);
-			crm_error_set(err, CRM_EFAIL, "out of memory");
-			goto done;
-		}
-	}
-	if (rc < 0)
-		goto done;
-	for (i = 0; i < n; i++) {
-		const char *id[2] = { names[2 * i], names[2 * i + 1] };
-		int s;
-
-		crm_buf_reset(&path);
-		if (crm_buf_addf(&path, err, "$.\"moved:%s.%s\"", id[0],
-		    id[1]) < 0)
-			goto done;
-		/* Statement s: 0 lists the rows, 1 moves them (undo: 1 only). */
-		for (s = undo; s < 2; s++) {
-			crm_buf_reset(&sql);
-			if (crm_buf_adds(&sql, s == 0 ? "UPDATE merges SET before"
-			    " = json_set(before, ?4, (SELECT json_group_array("
-			    "rowid) FROM \"" : "UPDATE \"", err) < 0)
-				goto done;
-			for (k = 0; id[0][k] != '\0'; k++)
-				if (crm_buf_add(&sql, id[0] + k, id[0][k] == '"'
-				    ? 0 : 1, err) < 0 || (id[0][k] == '"' &&
-				    crm_buf_adds(&sql, "\"\"", err) < 0))
-					goto done;
-			if (crm_buf_adds(&sql, s == 0 ? "\" WHERE \"" :
-			    "\" SET \"", err) < 0 ||
-			    crm_buf_adds(&sql, id[1], err) < 0 ||
-			    crm_buf_adds(&sql, s == 0 ? "\" = ?3)) WHERE id = ?1" :
-			    "\" = ?2 WHERE \"", err) < 0 ||
-			    (s == 1 && (crm_buf_adds(&sql, id[1], err) < 0 ||
-			    crm_buf_adds(&sql, "\" = ?3", err) < 0 ||
-			    (undo && crm_buf_adds(&sql, " AND rowid IN (SELECT"
-			    " j.value FROM merges m, json_each(m.before, ?4) j"
-			    " WHERE m.id = ?1)", err) < 0))))
-				goto done;
-			if ((q = crm_db_prepare(db, crm_buf_str(&sql),
-			    err)) == NULL)
-				goto done;
-			if ((crm_db_bind_count(q) >= 1 &&
-			    crm_db_bind_int(db, q, 1, merge_id, err) < 0) ||
-			    (crm_db_bind_count(q) >= 2 &&
-			    crm_db_bind_int(db, q, 2, to, err) < 0) ||
-			    crm_db_bind_int(db, q, 3, from, err) < 0 ||
-			    (crm_db_bind_count(q) >= 4 && crm_db_bind_text(db, q,
-			    4, crm_buf_str(&path), err) < 0) ||
-			    crm_db_step(db, q, err) < 0)
-				goto done;
-			crm_db_finalize(q);
-			q = NULL;
-		}
-	}
-	ret = 0;
-done:
-	crm_db_finalize(q);
-	for (i = 0; i < 2 * n; i++)
-		free(names[i]);
-	free(names);
-	crm_buf_release(&sql);
-	crm_buf_release(&path);
-	return ret;
-}
-
-/*
  * Merge b into s (both survivors, s already holding the merged values of
  * the records before b): log the merge with both rows as they are, move
  * what b has, mark b merged, write s.
@@ -2967,8 +2865,8 @@ merge_one(struct crm_db *db, struct crow *s, const struct crow *b,
 	    crm_db_step(db, st, err) < 0)
 		goto done;
 	merge_id = crm_db_last_id(db);
-	if (move_other(db, merge_id, s->id, b->id, 0, err) < 0 ||
-	    move_interactions(db, s->id, b->id, err) < 0 ||
+	if (move_interactions(db, s->id, b->id, err) < 0 ||
+	    crm_mergeref_move(db, merge_id, s->id, b->id, err) < 0 ||
 	    exec2(db, "DELETE FROM segment_members WHERE contact_id = ?2 AND"
 	    " segment_id IN (SELECT segment_id FROM segment_members"
 	    " WHERE contact_id = ?1)", s->id, b->id, err) < 0 ||
@@ -3549,6 +3447,8 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 	if (crow_load(db, u->survivor, &cur, NULL, err) < 0)
 		return -1;
 	/* What moved goes back. */
+	if (crm_mergeref_undo(db, u->id, u->merged, err) < 0)
+		goto done;
 	if ((st = crm_db_stmt(db, "SELECT json_extract(j.value, '$[0]'),"
 	    " json_extract(j.value, '$[1]') FROM merges m,"
 	    " json_each(m.before, '$.interactions') j WHERE m.id = ?1",
@@ -3629,9 +3529,6 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 		}
 	}
 	if (rc < 0)
-		goto done;
-	/* The rows of the other tables that moved go back. */
-	if (move_other(db, u->id, u->merged, u->survivor, 1, err) < 0)
 		goto done;
 	/* The two rows as they were. */
 	if ((st = crm_db_stmt(db, "SELECT json_extract(before, '$.score'),"
