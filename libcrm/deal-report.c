@@ -179,7 +179,9 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	size_t i;
 
 	ds->as_of = as_of;
-	if (deal_stages_load(db, &ds->stages, err) < 0)
+	/* Read through a memory map: no copy of each page into the cache. */
+	if (crm_db_map_reads(db, err) < 0 ||
+	    deal_stages_load(db, &ds->stages, err) < 0)
 		return -1;
 	if (pipeline != NULL &&
 	    (pid = deal_pipeline_id(&ds->stages, pipeline)) == 0)
