@@ -296,11 +296,11 @@ crm_deal_stale_write(struct crm_db *db,
 
 	if (header(&w, names, types, 10) < 0 ||
 	    (st = crm_db_stmt(db, "SELECT d.ref, d.title, d.owner, p.name,"
-	    " s.name, d.amount, d.currency, d.close_date, d.changed_at"
+	    " s.name, d.amount, d.currency, d.close_at, d.changed_at"
 	    " FROM deals d JOIN deal_stages s ON s.id = d.stage_id"
 	    " JOIN pipelines p ON p.id = d.pipeline_id"
 	    " WHERE s.outcome = 'open' AND (?3 IS NULL OR p.name = ?3)"
-	    " AND (d.changed_at <= ?1 - ?2 * 86400 OR d.close_date < ?4)"
+	    " AND (d.changed_at <= ?1 - ?2 * 86400 OR d.close_at < ?4)"
 	    " ORDER BY d.owner, d.changed_at, d.ref", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, now, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, stale, err) < 0 ||

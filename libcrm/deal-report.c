@@ -188,7 +188,7 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 		return crm_error_set(err, CRM_EUSAGE, "no pipeline '%s'",
 		    pipeline);
 	if ((st = crm_db_stmt(db, "SELECT id, pipeline_id, stage_id, amount,"
-	    " currency, probability, close_date, owner, source, created_at,"
+	    " currency, probability, close_at, owner, source, created_at,"
 	    " stage_at, closed_at, changed_at FROM deals", err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {

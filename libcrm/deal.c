@@ -53,7 +53,7 @@ const char crm_deal_schema[] =
     "  probability REAL"
     "    CHECK (probability IS NULL OR (probability >= 0"
     "      AND probability <= 1)),"
-    "  close_date INTEGER,"
+    "  close_at INTEGER,"
     "  owner TEXT,"
     "  source TEXT,"
     "  product TEXT,"
@@ -154,7 +154,7 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "pipeline", "deal_pipeline" },
 	{ "probability", "prob|probability_(%)|win_probability" },
 	{ "close_date", "expected_close|expected_close_date|closedate"
-	    "|expected_close_date" },
+	    "" },
 	{ "owner", "deal_owner|opportunity_owner|assigned_to|salesperson" },
 	{ "source", "lead_source|deal_source|original_source" },
 	{ "product", "sku|item|product_name" },
@@ -427,7 +427,7 @@ contact_of(struct crm_deal_importer *im, struct crm_csv *r, int64_t *id,
 }
 
 static const char sql_find[] = "SELECT id, pipeline_id, stage_id,"
-    " contact_id, amount, probability, close_date, created_at, stage_at,"
+    " contact_id, amount, probability, close_at, created_at, stage_at,"
     " closed_at, changed_at, company, title, currency, owner, source,"
     " product, lost_reason FROM deals WHERE ref = ?1";
 
@@ -503,14 +503,14 @@ bind_opt_int(struct crm_db *db, struct crm_stmt *st, int i, int has,
 }
 
 static const char sql_insert[] = "INSERT INTO deals (ref, pipeline_id,"
-    " stage_id, contact_id, amount, probability, close_date, created_at,"
+    " stage_id, contact_id, amount, probability, close_at, created_at,"
     " stage_at, closed_at, changed_at, company, title, currency, owner,"
     " source, product, lost_reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5,"
     " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
 static const char sql_update[] = "UPDATE deals SET pipeline_id = ?2,"
     " stage_id = ?3, contact_id = ?4, amount = ?5, probability = ?6,"
-    " close_date = ?7, created_at = ?8, stage_at = ?9, closed_at = ?10,"
+    " close_at = ?7, created_at = ?8, stage_at = ?9, closed_at = ?10,"
     " changed_at = ?11, company = ?12, title = ?13, currency = ?14,"
     " owner = ?15, source = ?16, product = ?17, lost_reason = ?18,"
     " updated_at = ?19 WHERE id = ?1";

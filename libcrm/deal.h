@@ -10,8 +10,8 @@
  *   deals         id, ref (unique), pipeline_id, stage_id, contact_id
  *                 (NULL for a company's deal with no person), company,
  *                 title, amount, currency, probability (NULL: the
- *                 stage's), close_date (expected, or actual once closed:
- *                 midnight UTC), owner, source, product, lost_reason,
+ *                 stage's), close_at (the expected close date: midnight
+ *                 UTC), owner, source, product, lost_reason,
  *                 created_at, stage_at (entered its stage), closed_at
  *                 (entered won or lost), updated_at
  *   deal_history  one row per change of stage, amount or close date:
