@@ -379,6 +379,13 @@ crm_deal_show(struct crm_db *db, const char *ref, struct crm_out *o,
 	char at[21], amount[40], close[11], detail[512];
 	int rc, first = 1;
 
+	if ((st = crm_db_stmt(db, "SELECT 1 FROM deals WHERE ref = ?1",
+	    err)) == NULL || crm_db_bind_text(db, st, 1, ref, err) < 0 ||
+	    (rc = crm_db_step(db, st, err)) < 0)
+		return -1;
+	crm_db_reset(st);
+	if (rc == 0)
+		return crm_error_set(err, CRM_EDATA, "no deal '%s'", ref);
 	if ((st = crm_db_stmt(db, "SELECT h.at, h.changed_by, s.name,"
 	    " h.amount_to, d.currency, h.close_to, fs.name, h.amount_from,"
 	    " h.close_from, h.stage_from FROM deals d"
