@@ -94,6 +94,7 @@ struct deal_set {
 	struct deal_strtab str;
 	struct deal_stages stages;
 	int64_t as_of;
+	int owners;		/* set before loading: read owner and source */
 	/* Called from the history pass at each stay that ends. */
 	void (*on_stay)(void *arg, const struct deal_row *r);
 	void *stay_arg;

@@ -210,14 +210,16 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 		    err)) < 0)
 			goto fail;
 		r->currency = c;
-		if ((c = deal_intern(&ds->str, crm_db_col_text(st, 7),
-		    err)) < 0)
-			goto fail;
-		r->owner = c;
-		if ((c = deal_intern(&ds->str, crm_db_col_text(st, 8),
-		    err)) < 0)
-			goto fail;
-		r->source = c;
+		if (ds->owners) {
+			if ((c = deal_intern(&ds->str, crm_db_col_text(st, 7),
+			    err)) < 0)
+				goto fail;
+			r->owner = c;
+			if ((c = deal_intern(&ds->str, crm_db_col_text(st, 8),
+			    err)) < 0)
+				goto fail;
+			r->source = c;
+		}
 		r->created_at = crm_db_col_int(st, 9);
 		r->stage_at = crm_db_col_int(st, 10);
 		r->closed_at = crm_db_col_int(st, 11);
@@ -239,15 +241,18 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 		ds->index[ds->d[i].id] = (int)i;
 		ds->d[i].stage = -1;	/* rebuilt from the history */
 	}
+	/* Later rows are left out by SQLite, before their columns are read. */
 	if ((st = crm_db_stmt(db, "SELECT deal_id, at, stage_from, stage_to,"
-	    " amount_to, close_to FROM deal_history ORDER BY id", err)) == NULL)
+	    " amount_to, close_to FROM deal_history WHERE at <= ?1"
+	    " ORDER BY id", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, as_of != 0 ? as_of : INT64_MAX,
+	    err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		int64_t at = crm_db_col_int(st, 1);
 
 		id = crm_db_col_int(st, 0);
-		if ((as_of != 0 && at > as_of) || id > maxid ||
-		    ds->index[id] < 0)
+		if (id > maxid || ds->index[id] < 0)
 			continue;
 		apply(ds, &ds->d[ds->index[id]], at, crm_db_col_int(st, 2),
 		    crm_db_col_isnull(st, 2), crm_db_col_int(st, 3),
@@ -491,6 +496,7 @@ crm_deal_pipeline_each(struct crm_db *db,
 		    " or month");
 		goto done;
 	}
+	ds.owners = opts->by == CRM_DEAL_BY_OWNER;
 	if (deal_set_load(db, &ds, opts->as_of, 0, opts->pipeline, err) < 0)
 		goto done;
 	today = deal_day(asof);
@@ -685,6 +691,7 @@ crm_deal_stats_each(struct crm_db *db, const struct crm_deal_stats_opts *opts,
 		    " or source");
 		goto done;
 	}
+	ds.owners = 1;
 	if (deal_set_load(db, &ds, 0, 0, opts->pipeline, err) < 0)
 		goto done;
 	for (i = 0; i < ds.n; i++) {
@@ -794,6 +801,7 @@ crm_deal_funnel_each(struct crm_db *db,
 		    " or source");
 		goto done;
 	}
+	ds.owners = 1;
 	if (deal_set_load(db, &ds, 0, 1, opts->pipeline, err) < 0 || f.failed)
 		goto done;
 	/* Reached: a deal reached every stage up to the furthest it got. */
