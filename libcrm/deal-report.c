@@ -187,6 +187,15 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	    (pid = deal_pipeline_id(&ds->stages, pipeline)) == 0)
 		return crm_error_set(err, CRM_EUSAGE, "no pipeline '%s'",
 		    pipeline);
+	/* Room for every deal at once: ids are dense, max(id) is a lookup. */
+	if (crm_db_query_int(db, "SELECT coalesce(max(id), 0) FROM deals",
+	    &maxid, err) < 0)
+		return -1;
+	if (maxid > 0 && (ds->d = reallocarray(NULL, (size_t)maxid,
+	    sizeof(*ds->d))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	ds->a = (size_t)maxid;
+	maxid = 0;
 	if ((st = crm_db_stmt(db, "SELECT id, pipeline_id, stage_id, amount,"
 	    " currency, probability, close_at, owner, source, created_at,"
 	    " stage_at, closed_at, changed_at FROM deals", err)) == NULL)
