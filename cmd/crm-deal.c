@@ -132,10 +132,10 @@ import(int argc, char **argv)
 	    crm_db_foreign_keys(db, 0, &err) < 0 || crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	batch.ctx = im;
-	if (argc == 0)
-		crm_batch_file(&cli, db, &batch, "-", rj);
-	for (i = 0; i < argc; i++)
-		crm_batch_file(&cli, db, &batch, argv[i], rj);
+	for (i = 0; i < (argc ? argc : 1); i++)
+		if (crm_batch_file(&cli, &batch, argc ? argv[i] : "-", rj,
+		    &err) < 0)
+			crm_batch_die(db, rj, &err);
 	s = crm_deal_importer_stats(im);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"

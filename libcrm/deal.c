@@ -16,6 +16,7 @@
 #include "interaction.h"
 #include "norm.h"
 #include "privacy.h"
+#include "resolve.h"
 
 /*
  * The schema (migration in db.c).  The trigger keeps a company's deal when
