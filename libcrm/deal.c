@@ -372,12 +372,12 @@ contact_of(struct crm_deal_importer *im, struct crm_csv *r, int64_t *id,
 		return 1;
 	}
 	if (crm_contact_resolve(im->db, v, im->opts.region, id, err) == 0) {
-		int k = 0;
+		int slot = 0;
 
 		/* Remember the key; a full cache simply stops growing. */
-		if (im->ckeys.n < 65536 && (k = deal_intern(&im->ckeys, v,
+		if (im->ckeys.n < 65536 && (slot = deal_intern(&im->ckeys, v,
 		    err)) > 0) {
-			if ((size_t)k > im->ncids) {
+			if ((size_t)slot > im->ncids) {
 				size_t na = im->ncids ? 2 * im->ncids : 1024;
 				int64_t *p = reallocarray(im->cids, na,
 				    sizeof(*p));
@@ -388,8 +388,8 @@ contact_of(struct crm_deal_importer *im, struct crm_csv *r, int64_t *id,
 				im->cids = p;
 				im->ncids = na;
 			}
-			im->cids[k - 1] = *id;
-		} else if (k < 0)
+			im->cids[slot - 1] = *id;
+		} else if (slot < 0)
 			return -1;
 		return 1;
 	}
