@@ -1255,3 +1255,19 @@ done:
 	crm_buf_release(&sql);
 	return rc;
 }
+
+int
+crm_contact_set_stage(struct crm_db *db, int64_t id, const char *stage,
+    int64_t now, struct crm_error *err)
+{
+	struct crm_stmt *st;
+
+	if ((st = crm_db_stmt(db, "UPDATE contacts SET stage = ?2,"
+	    " updated_at = ?3 WHERE id = ?1 AND stage IS NOT ?2", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
+	    crm_db_bind_text(db, st, 2, stage, err) < 0 ||
+	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		return -1;
+	return 0;
+}

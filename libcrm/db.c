@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "deal.h"
 #include "mem.h"
 #include "norm.h"
 #include "service.h"
@@ -280,6 +281,9 @@ static const char *const migrations[] = {
 	"        (SELECT id FROM temp.crm_rekey))))"
 	"  WHERE EXISTS (SELECT 1 FROM temp.crm_rekey);"
 	"DROP TABLE temp.crm_rekey;",
+
+	/* 8 -> 9: deals, their stages and history (deal.c) */
+	crm_deal_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -825,6 +825,33 @@ done:
 	return rc;
 }
 
+int
+crm_log_put(struct crm_db *db, const struct crm_log_content *c,
+    const char *ref, const char *source, int64_t now, struct crm_error *err)
+{
+	struct crm_logger lg;
+	struct rec x;
+	struct crm_stmt *st;
+
+	/* What bind_rec reads of a logger. */
+	memset(&lg, 0, sizeof(lg));
+	lg.db = db;
+	lg.opts.source = source;
+	lg.now = now;
+	memset(&x, 0, sizeof(x));
+	x.c = *c;
+	x.ref = ref;
+	content_hash(&x);
+	if ((st = crm_db_stmt(db, sql_insert, err)) == NULL ||
+	    bind_rec(&lg, st, &x, err) < 0 || crm_db_step(db, st, err) < 0)
+		return -1;
+	if (crm_db_changes(db) == 1)
+		return 1;
+	if ((st = crm_db_stmt(db, sql_update, err)) == NULL ||
+	    bind_rec(&lg, st, &x, err) < 0 || crm_db_step(db, st, err) < 0)
+		return -1;
+	return crm_db_changes(db) == 1 ? 2 : 0;
+}
 
 /* Reports. */
 

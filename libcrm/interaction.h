@@ -64,6 +64,17 @@ struct crm_log_content {
 void crm_log_content_key(const struct crm_log_content *c,
     unsigned char out[16]);
 
+/*
+ * Store one interaction another module derives (crm-deal: a won deal's
+ * purchase) as crm-log would store a record with this ref (not NULL) and
+ * source, stored or updated at now: a new ref is inserted; a known one
+ * is updated as a re-import would update it.  Returns 1 inserted, 2
+ * updated, 0 unchanged; -1 with err.  Inside the caller's transaction.
+ */
+int crm_log_put(struct crm_db *db, const struct crm_log_content *c,
+    const char *ref, const char *source, int64_t now,
+    struct crm_error *err);
+
 struct crm_logger;
 
 /* The accepted channels, comma-separated, for messages and usage. */
