@@ -164,7 +164,7 @@ cmd_fit(struct run *r, struct crm_db **db, struct crm_out **o)
 			both("spend", &cm.gg_info, "Gamma-Gamma");
 		else
 			crm_warn("no spend model: %s; expected spend and CLV"
-			    " will be not available", cm.spend_err.msg);
+			    " will not be available", cm.spend_err.msg);
 		if (cm.id)
 			snprintf(counts, sizeof(counts), "; model %lld",
 			    (long long)cm.id);

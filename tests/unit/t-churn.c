@@ -427,6 +427,65 @@ test_simulated(void)
 	free(c);
 }
 
+/*
+ * The limit models are the full ones with the concentration sent to
+ * infinity: on CDNOW, BG/NBD at a = p k, b = (1-p) k and Pareto/NBD at
+ * s = mu k, beta = k, k = 1e5, agree with the limit model's likelihood,
+ * P(alive) and expectations to the order of 1/k.  And on CDNOW the full
+ * models stay: their likelihood is above their limits'.
+ */
+static void
+test_limits(const struct crm_clv_customer *c, size_t n)
+{
+	static const struct crm_clv_model lims[2] = {
+		{ CRM_CLV_BGNBD, 0.243, 4.414, 0.25, 0, 1 },
+		{ CRM_CLV_PARETO, 0.553, 10.578, 0.05, 0, 1 },
+	};
+	struct crm_clv_model full, m;
+	struct crm_clv_fit_info info;
+	double k = 1e5, l1, l2, p1, p2, e1, e2, worst = 0;
+	size_t i;
+	int j;
+
+	for (j = 0; j < 2; j++) {
+		full = lims[j];
+		full.limit = 0;
+		full.a = j == 0 ? lims[j].a * k : lims[j].a * k;
+		full.b = j == 0 ? (1 - lims[j].a) * k : k;
+		ok(crm_clv_loglik(&lims[j], c, n, &l1, &err) == 0 &&
+		    crm_clv_loglik(&full, c, n, &l2, &err) == 0,
+		    "%s: log-likelihood at the limit and at k = 1e5",
+		    crm_clv_model_name(&lims[j]));
+		is_num(l1, l2, 1e-4 * fabs(l1), "they agree");
+		worst = 0;
+		for (i = 0; i < n; i += 7) {
+			if (crm_clv_palive(&lims[j], &c[i], &p1, &err) < 0 ||
+			    crm_clv_palive(&full, &c[i], &p2, &err) < 0 ||
+			    crm_clv_expected(&lims[j], &c[i], 39, &e1,
+			    &err) < 0 || crm_clv_expected(&full, &c[i], 39, &e2,
+			    &err) < 0) {
+				worst = 1;
+				break;
+			}
+			if (fabs(p1 - p2) > worst)
+				worst = fabs(p1 - p2);
+			if (fabs(e1 - e2) / (1 + e2) > worst)
+				worst = fabs(e1 - e2) / (1 + e2);
+		}
+		ok(worst < 5e-3, "P(alive) and E[Y(39)] agree (worst %.1e,"
+		    " relative)", worst);
+	}
+	for (j = 0; j < 2; j++) {
+		int rc = crm_clv_fit(j ? CRM_CLV_PARETO : CRM_CLV_BGNBD, c, n,
+		    &m, &info, &err);
+
+		ok(rc == 0 && !m.limit && info.limit_loglik < info.full_loglik,
+		    "CDNOW keeps the full %s (%.1f against %.1f for its limit)",
+		    crm_clv_model_name(&m), info.full_loglik,
+		    info.limit_loglik);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -441,6 +500,7 @@ main(int argc, char **argv)
 	test_pareto(c, n);
 	test_gg(c, n);
 	test_factor(c, n);
+	test_limits(c, n);
 	free(c);
 	test_errors();
 	test_simulated();
