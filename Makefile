@@ -31,7 +31,10 @@ QCC = @echo "  CC      $@";
 QAR = @echo "  AR      $@";
 endif
 
-LIB_SRC  = $(sort $(wildcard libcrm/*.c))
+# Generated at build time from libphonenumber's metadata and iso-codes
+# (README, "Phone numbers and countries"); not in git.
+GEN_SRC  = libcrm/phone-data.c libcrm/country-data.c
+LIB_SRC  = $(sort $(wildcard libcrm/*.c) $(GEN_SRC))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
 LIB_HDR  = $(wildcard libcrm/*.h)
 PROGS    = $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/crm-*.c)))
@@ -55,12 +58,30 @@ all: .deps-ok $(PROGS)
 libcrm/%.o: libcrm/%.c $(LIB_HDR) .build-flags .deps-ok
 	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# Build tools, run on this machine: plain flags, no sanitizer.
+scripts/gen-phone: scripts/gen-phone.cc .deps-ok
+	$(QCC)$(CXX) -O1 -o $@ scripts/gen-phone.cc -lphonenumber -lprotobuf
+
+libcrm/phone-data.c: scripts/gen-phone
+	$(Q)./scripts/gen-phone data > $@.tmp && mv $@.tmp $@
+
+tests/unit/phone-examples.h: scripts/gen-phone
+	$(Q)./scripts/gen-phone examples > $@.tmp && mv $@.tmp $@
+
+scripts/fold-countries: scripts/fold-countries.c libcrm/norm.c libcrm/buf.c libcrm/error.c libcrm/phone.c libcrm/phone-data.c $(LIB_HDR) .deps-ok
+	$(QCC)$(CC) -O1 $(CPPFLAGS) -o $@ scripts/fold-countries.c libcrm/norm.c libcrm/buf.c libcrm/error.c libcrm/phone.c libcrm/phone-data.c -lutf8proc -lm
+
+libcrm/country-data.c: scripts/gen-countries scripts/fold-countries
+	$(Q)./scripts/gen-countries | ./scripts/fold-countries > $@.tmp && mv $@.tmp $@
+
 libcrm.a: $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(QAR)$(AR) rcs $@ $(LIB_OBJ)
 
 crm-%: cmd/crm-%.c libcrm.a $(LIB_HDR) .build-flags
 	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+
+tests/unit/t-phone: tests/unit/phone-examples.h
 
 tests/unit/t-%: tests/unit/t-%.c tests/unit/tap.h libcrm.a $(LIB_HDR) .build-flags
 	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
@@ -76,7 +97,7 @@ bench: all
 		if [ -x "$$b" ]; then echo "== $$b"; ./$$b || exit 1; fi; \
 	done
 
-fuzz:
+fuzz: $(GEN_SRC)
 	./scripts/fuzz
 
 # Longer than make check's short rounds, bounded to about six minutes:
@@ -106,7 +127,8 @@ uninstall:
 	cd $(DESTDIR)$(MANPREFIX)/man7 && rm -f $(notdir $(MAN7))
 
 clean:
-	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags
+	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags $(GEN_SRC) \
+		scripts/gen-phone scripts/fold-countries tests/unit/phone-examples.h
 	rm -rf tests/trash.* bench-out fuzz-out
 
 .PHONY: all check bench fuzz reliability demo lint install uninstall clean FORCE
