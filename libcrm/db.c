@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "contact.h"
 #include "db.h"
 #include "mem.h"
 #include "norm.h"
@@ -241,6 +242,13 @@ static const char *const migrations[] = {
 	"    AND json_extract(counts, '$.before') IS NOT NULL"
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
+
+	/*
+	 * 5 -> 6: the type of a contact's phone (mobile, fixed_line, ...)
+	 * and its extension, from libphonenumber's rules (contact.c);
+	 * crm-add --renormalise fills them in for the contacts stored before.
+	 */
+	crm_contact_phone_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
