@@ -13,6 +13,8 @@
 #include "db.h"
 #include "mem.h"
 #include "norm.h"
+#include "service.h"
+#include "task.h"
 
 #define CACHE_MB	64	/* the page cache of each connection */
 
@@ -243,8 +245,14 @@ static const char *const migrations[] = {
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
 
+	/* 5 -> 6: the service desk (service.c) */
+	crm_service_schema,
+
+	/* 6 -> 7: tasks (task.c) */
+	crm_task_schema,
+
 	/*
-	 * 5 -> 6: the type of a contact's phone (mobile, fixed_line, ...)
+	 * 7 -> 8: the type of a contact's phone (mobile, fixed_line, ...)
 	 * and its extension, from libphonenumber's rules (contact.c);
 	 * crm-add --renormalise fills them in for the contacts stored before.
 	 */
