@@ -71,6 +71,9 @@ tests/unit/phone-examples.h: scripts/gen-phone
 scripts/fold-countries: scripts/fold-countries.c libcrm/norm.c libcrm/buf.c libcrm/error.c libcrm/phone.c libcrm/phone-data.c $(LIB_HDR) .deps-ok
 	$(QCC)$(CC) -O1 $(CPPFLAGS) -o $@ scripts/fold-countries.c libcrm/norm.c libcrm/buf.c libcrm/error.c libcrm/phone.c libcrm/phone-data.c -lutf8proc -lm
 
+scripts/phone-parse: scripts/phone-parse.c libcrm.a $(LIB_HDR) .build-flags
+	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+
 libcrm/country-data.c: scripts/gen-countries scripts/fold-countries
 	$(Q)./scripts/gen-countries | ./scripts/fold-countries > $@.tmp && mv $@.tmp $@
 
@@ -91,7 +94,7 @@ check: all $(UNITS)
 	prove -j2 --exec '' $(UNITS) tests/t[0-9]*.sh
 
 # Every benchmark, each printing its ratios against its peer.
-bench: all
+bench: all scripts/phone-parse
 	./scripts/bench
 	@for b in scripts/bench-*; do \
 		if [ -x "$$b" ]; then echo "== $$b"; ./$$b || exit 1; fi; \
@@ -128,7 +131,8 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags $(GEN_SRC) \
-		scripts/gen-phone scripts/fold-countries tests/unit/phone-examples.h
+		scripts/gen-phone scripts/fold-countries scripts/phone-parse \
+		tests/unit/phone-examples.h
 	rm -rf tests/trash.* bench-out fuzz-out
 
 .PHONY: all check bench fuzz reliability demo lint install uninstall clean FORCE

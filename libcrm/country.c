@@ -60,19 +60,27 @@ done:
 const char *
 crm_norm_country(const char *in)
 {
-	/* Files repeat the same few countries: remember the last answer. */
-	static char last_in[64];
-	static const char *last_out;
+	/*
+	 * Files repeat the same few countries: remember the answers for
+	 * short values, in a small cache indexed by a hash of the value.
+	 */
+	static struct {
+		char in[32];
+		const char *out;
+	} cache[128];
 	const char *res;
-	size_t n = strlen(in);
+	size_t n = strlen(in), i;
+	unsigned h = 2166136261u;
 
-	if (n < sizeof(last_in) && last_in[0] != '\0' &&
-	    memcmp(last_in, in, n + 1) == 0)
-		return last_out;
+	if (n >= sizeof(cache[0].in))
+		return country_lookup(in);
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)in[i]) * 16777619u;
+	h %= sizeof(cache) / sizeof(cache[0]);
+	if (cache[h].in[0] != '\0' && memcmp(cache[h].in, in, n + 1) == 0)
+		return cache[h].out;
 	res = country_lookup(in);
-	if (n < sizeof(last_in)) {
-		memcpy(last_in, in, n + 1);
-		last_out = res;
-	}
+	memcpy(cache[h].in, in, n + 1);
+	cache[h].out = res;
 	return res;
 }

@@ -24,7 +24,9 @@ enum { RX_SET, RX_GROUP, RX_ALT, RX_END };
 
 struct rxnode {
 	unsigned char kind, min, max, cap;
-	unsigned short set;	/* RX_SET: bit d for digit d */
+	unsigned char nullable;	/* RX_ALT: its sequence can match "" */
+	unsigned short set;	/* RX_SET: bit d for digit d; RX_ALT: the
+				   digits its sequence can begin with */
 	short next;		/* next in the sequence; RX_ALT: its first */
 	short alt;		/* RX_GROUP: first RX_ALT; RX_ALT: the next */
 };
@@ -225,6 +227,54 @@ rx_alts(struct rxparse *ps)
 	return first;
 }
 
+/*
+ * The digits the sequence from node i can begin with, and whether it can
+ * match nothing, so that matching skips the alternatives that cannot
+ * start at a digit (most of them: "1(?:...)|2(?:...)|...").  memo[i]
+ * holds bit 15 when done, bit 14 for nullable, the set below.
+ */
+static unsigned
+rx_first(struct rx *rx, int i, unsigned short *memo)
+{
+	const struct rxnode *n;
+	unsigned f = 0, rest;
+	int a, nullable = 0;
+
+	if (i < 0)
+		return 1u << 14;
+	if (memo[i] & 0x8000)
+		return memo[i] & 0x7fff;
+	n = &rx->n[i];
+	switch (n->kind) {
+	case RX_SET:
+		f = n->set;
+		nullable = n->min == 0;
+		break;
+	case RX_END:
+		nullable = 1;
+		break;
+	case RX_GROUP:
+		nullable = n->min == 0;
+		for (a = n->alt; a >= 0; a = rx->n[a].alt) {
+			unsigned fa = rx_first(rx, rx->n[a].next, memo);
+
+			rx->n[a].set = (unsigned short)(fa & 0x3ff);
+			rx->n[a].nullable = (fa >> 14) & 1;
+			f |= fa & 0x3ff;
+			nullable |= (fa >> 14) & 1;
+		}
+		break;
+	}
+	if (nullable) {
+		rest = rx_first(rx, n->next, memo);
+		f |= rest & 0x3ff;
+		nullable = (rest >> 14) & 1;
+	}
+	f |= (unsigned)nullable << 14;
+	memo[i] = (unsigned short)(f | 0x8000);
+	return f;
+}
+
 static struct rx *
 rx_compile(const char *pat)
 {
@@ -244,6 +294,22 @@ rx_compile(const char *pat)
 		return NULL;
 	}
 	rx->ncap = ps.ncap;
+	{
+		unsigned short *memo = calloc((size_t)rx->nn, sizeof(*memo));
+		int i;
+
+		if (memo == NULL) {
+			free(rx->n);
+			free(rx);
+			return NULL;
+		}
+
+		/* Every group, also those after a non-empty element. */
+		for (i = 0; i < rx->nn; i++)
+			if (rx->n[i].kind == RX_GROUP)
+				rx_first(rx, i, memo);
+		free(memo);
+	}
 	return rx;
 }
 
@@ -270,9 +336,15 @@ m_grp(struct rxm *m, int g, int count, int pos, const struct kont *k)
 		struct kont f = { g, count + 1, pos, k };
 		int a;
 
-		for (a = n->alt; a >= 0; a = m->n[a].alt)
-			if (m_seq(m, m->n[a].next, pos, &f))
+		for (a = n->alt; a >= 0; a = m->n[a].alt) {
+			const struct rxnode *an = &m->n[a];
+
+			if (!an->nullable && (pos == m->len ||
+			    !(an->set >> (m->s[pos] - '0') & 1)))
+				continue;
+			if (m_seq(m, an->next, pos, &f))
 				return 1;
+		}
 	}
 	if (count >= n->min)
 		return m_seq(m, n->next, pos, k);
@@ -524,22 +596,36 @@ find_cc(int cc)
 	return NULL;
 }
 
+/* Regions by their two letters: index + 1 into crm_phone_meta, 0 none. */
+static unsigned short region_idx[26 * 26];
+
 static long
 find_region(const char *region)
 {
-	static long last = -1;
-	size_t i;
+	static int ready;
+	int a, b;
 
-	if (region == NULL || strlen(region) != 2 ||
-	    !isalpha((unsigned char)region[0]) ||
-	    !isalpha((unsigned char)region[1]))
+	if (region == NULL || region[0] == '\0' || region[1] == '\0' ||
+	    region[2] != '\0')
 		return -1;
-	if (last >= 0 && strcasecmp(crm_phone_meta[last].id, region) == 0)
-		return last;
-	for (i = 0; i < crm_phone_nmeta; i++)
-		if (strcasecmp(crm_phone_meta[i].id, region) == 0)
-			return last = (long)i;
-	return -1;
+	a = toupper((unsigned char)region[0]) - 'A';
+	b = toupper((unsigned char)region[1]) - 'A';
+	if (a < 0 || a >= 26 || b < 0 || b >= 26)
+		return -1;
+	if (!ready) {
+		size_t i;
+
+		for (i = 0; i < crm_phone_nmeta; i++) {
+			const char *id = crm_phone_meta[i].id;
+
+			if (isupper((unsigned char)id[0]) &&
+			    isupper((unsigned char)id[1]) && id[2] == '\0')
+				region_idx[(id[0] - 'A') * 26 + (id[1] - 'A')] =
+				    (unsigned short)(i + 1);
+		}
+		ready = 1;
+	}
+	return (long)region_idx[a * 26 + b] - 1;
 }
 
 int
@@ -617,7 +703,11 @@ split_ext(const char *s, size_t *len, char ext[24])
 	size_t i, k, n;
 
 	ext[0] = '\0';
-	for (i = 0; i < *len; i++) {
+	/* Most numbers have no letter, '#' or ';': nothing to look for. */
+	for (i = 0; i < *len; i++)
+		if (isalpha((unsigned char)s[i]) || s[i] == '#' || s[i] == ';')
+			break;
+	for (; i < *len; i++) {
 		for (k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
 			if ((n = word(s + i, marks[k])) > 0)
 				break;
@@ -653,6 +743,22 @@ split_ext(const char *s, size_t *len, char ext[24])
 		}
 	}
 	return 0;
+}
+
+/* A calling code (1 to 999) as digits; returns the length. */
+static size_t
+itoa_cc(int cc, char out[8])
+{
+	char t[8];
+	size_t n = 0, i;
+
+	do
+		t[n++] = (char)('0' + cc % 10);
+	while ((cc /= 10) > 0 && n < 7);
+	for (i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	out[n] = '\0';
+	return n;
 }
 
 static const char *
@@ -747,7 +853,7 @@ crm_phone_parse(const char *in, const char *region, struct crm_phone *p,
 
 		cmeta = (size_t)rmeta;
 		cc = crm_phone_meta[cmeta].cc;
-		cl = (size_t)snprintf(ccs, sizeof(ccs), "%d", cc);
+		cl = itoa_cc(cc, ccs);
 		if (n > cl && strncmp(d, ccs, cl) == 0) {
 			memcpy(pot, d + cl, n - cl + 1);
 			strip_national_prefix(cmeta, pot);
@@ -822,8 +928,18 @@ crm_phone_parse(const char *in, const char *region, struct crm_phone *p,
 			    " %.*s", rn, nlen, nlen < 3 ? nlen : 3, nsn);
 		}
 	}
-	snprintf(p->number, sizeof(p->number), "+%d%s", cc, nsn);
-	snprintf(p->region, sizeof(p->region), "%s", crm_phone_meta[list].id);
+	{
+		char ccs[8];
+		size_t cl = itoa_cc(cc, ccs), nl = strlen(nsn);
+
+		if (1 + cl + nl >= sizeof(p->number))
+			return bad(err, in, "too long");
+		p->number[0] = '+';
+		memcpy(p->number + 1, ccs, cl);
+		memcpy(p->number + 1 + cl, nsn, nl + 1);
+		memcpy(p->region, crm_phone_meta[list].id,
+		    strlen(crm_phone_meta[list].id) + 1);
+	}
 	p->e164 = 1;
 	return 0;
 }
