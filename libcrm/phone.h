@@ -30,7 +30,7 @@ enum crm_phone_type {
 };
 
 struct crm_phone {
-	char number[20];	/* "+2348031234567", or bare national digits */
+	char number[24];	/* "+2348031234567", or bare national digits */
 	char ext[24];		/* extension digits, or "" */
 	char region[4];		/* the number's region ("NG"), "001" for a
 				   non-geographic code, "" when not known */
