@@ -79,6 +79,8 @@ renormalise(struct crm_cli *cli, const char *region, int dry)
 {
 	static const char *const names[] = { "id", "column", "old", "new",
 	    "note" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT };
 	struct crm_renorm_stats st;
 	struct crm_out *o = crm_cli_out(cli);
 	struct crm_error err;
@@ -88,7 +90,7 @@ renormalise(struct crm_cli *cli, const char *region, int dry)
 	crm_error_clear(&err);
 	db = crm_cli_db(cli, 0);
 	if (crm_db_begin(db, &err) < 0 ||
-	    crm_out_header(o, names, NULL, 5, &err) < 0 ||
+	    crm_out_header(o, names, types, 5, &err) < 0 ||
 	    crm_contact_renormalise(db, region, change, o, &st, &err) < 0 ||
 	    crm_out_end(o, &err) < 0) {
 		crm_db_rollback(db);
