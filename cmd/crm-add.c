@@ -173,6 +173,7 @@ main(int argc, char **argv)
 		return renormalise(&cli, opts.region, dry);
 	}
 
+	crm_cli_output(&cli, "--rejects", rejects);
 	crm_batch_check_inputs(argc, argv);
 	crm_batch_bulk(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
