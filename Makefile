@@ -31,7 +31,10 @@ QCC = @echo "  CC      $@";
 QAR = @echo "  AR      $@";
 endif
 
-LIB_SRC  = $(sort $(wildcard libcrm/*.c))
+# Generated at build time from libphonenumber's metadata and iso-codes
+# (README, "Phone numbers and countries"); not in git.
+GEN_SRC  = libcrm/phone-data.c libcrm/country-data.c
+LIB_SRC  = $(sort $(wildcard libcrm/*.c) $(GEN_SRC))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
 LIB_HDR  = $(wildcard libcrm/*.h)
 PROGS    = $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/crm-*.c)))
@@ -55,12 +58,33 @@ all: .deps-ok $(PROGS)
 libcrm/%.o: libcrm/%.c $(LIB_HDR) .build-flags .deps-ok
 	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# Build tools, run on this machine: plain flags, no sanitizer.
+scripts/gen-phone: scripts/gen-phone.cc .deps-ok
+	$(QCC)$(CXX) -O1 -o $@ scripts/gen-phone.cc -lphonenumber -lprotobuf
+
+libcrm/phone-data.c: scripts/gen-phone
+	$(Q)./scripts/gen-phone data > $@.tmp && mv $@.tmp $@
+
+tests/unit/phone-examples.h: scripts/gen-phone
+	$(Q)./scripts/gen-phone examples > $@.tmp && mv $@.tmp $@
+
+scripts/fold-countries: scripts/fold-countries.c libcrm/norm.c libcrm/buf.c libcrm/error.c libcrm/phone.c libcrm/phone-data.c $(LIB_HDR) .deps-ok
+	$(QCC)$(CC) -O1 $(CPPFLAGS) -o $@ scripts/fold-countries.c libcrm/norm.c libcrm/buf.c libcrm/error.c libcrm/phone.c libcrm/phone-data.c -lutf8proc -lm
+
+scripts/phone-parse: scripts/phone-parse.c libcrm.a $(LIB_HDR) .build-flags
+	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+
+libcrm/country-data.c: scripts/gen-countries scripts/fold-countries
+	$(Q)./scripts/gen-countries | ./scripts/fold-countries > $@.tmp && mv $@.tmp $@
+
 libcrm.a: $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(QAR)$(AR) rcs $@ $(LIB_OBJ)
 
 crm-%: cmd/crm-%.c libcrm.a $(LIB_HDR) .build-flags
 	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+
+tests/unit/t-phone: tests/unit/phone-examples.h
 
 tests/unit/t-%: tests/unit/t-%.c tests/unit/tap.h libcrm.a $(LIB_HDR) .build-flags
 	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
@@ -70,13 +94,13 @@ check: all $(UNITS)
 	prove -j2 --exec '' $(UNITS) tests/t[0-9]*.sh
 
 # Every benchmark, each printing its ratios against its peer.
-bench: all
+bench: all scripts/phone-parse
 	./scripts/bench
 	@for b in scripts/bench-*; do \
 		if [ -x "$$b" ]; then echo "== $$b"; ./$$b || exit 1; fi; \
 	done
 
-fuzz:
+fuzz: $(GEN_SRC)
 	./scripts/fuzz
 
 # Longer than make check's short rounds, bounded to about seven minutes:
@@ -107,7 +131,9 @@ uninstall:
 	cd $(DESTDIR)$(MANPREFIX)/man7 && rm -f $(notdir $(MAN7))
 
 clean:
-	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags
+	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags $(GEN_SRC) \
+		scripts/gen-phone scripts/fold-countries scripts/phone-parse \
+		tests/unit/phone-examples.h
 	rm -rf tests/trash.* bench-out fuzz-out
 
 .PHONY: all check bench fuzz reliability demo lint install uninstall clean FORCE

@@ -11,9 +11,10 @@
 
 static const char usage[] =
     "crm-add [-nqtV] [-d db] [-k key] [-R region] [-r rejects]\n"
-    "[--allow-erased] [--allow-opt-in] [--excel-safe] [file ...]";
+    "[--allow-erased] [--allow-opt-in] [--excel-safe] [file ...]\n"
+    "crm-add --renormalise [-nqV] [-d db] [-f format] [-R region]";
 
-enum { OPT_ALLOW_OPT_IN = 0x2000, OPT_ALLOW_ERASED };
+enum { OPT_ALLOW_OPT_IN = 0x2000, OPT_ALLOW_ERASED, OPT_RENORMALISE };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -23,6 +24,8 @@ static const struct option longopts[] = {
 	{ "key", required_argument, NULL, 'k' },
 	{ "region", required_argument, NULL, 'R' },
 	{ "rejects", required_argument, NULL, 'r' },
+	{ "renormalise", no_argument, NULL, OPT_RENORMALISE },
+	{ "renormalize", no_argument, NULL, OPT_RENORMALISE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -46,6 +49,72 @@ nread(void *ctx)
 	return crm_importer_stats(ctx)->read;
 }
 
+static void
+warning(void *arg, const char *msg)
+{
+	crm_warn("%s", msg);
+}
+
+/* Each change --renormalise makes, as a row of standard output. */
+static void
+change(void *arg, int64_t id, const char *column, const char *old,
+    const char *new_value, const char *note)
+{
+	struct crm_error err;
+	char ids[24];
+	const char *v[5];
+
+	snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	v[0] = ids;
+	v[1] = column;
+	v[2] = old;
+	v[3] = new_value;
+	v[4] = note;
+	if (crm_out_row(arg, v, &err) < 0)
+		crm_die(&err);
+}
+
+static int
+renormalise(struct crm_cli *cli, const char *region, int dry)
+{
+	static const char *const names[] = { "id", "column", "old", "new",
+	    "note" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT };
+	struct crm_renorm_stats st;
+	struct crm_out *o = crm_cli_out(cli);
+	struct crm_error err;
+	struct crm_db *db;
+	char counts[256];
+
+	crm_error_clear(&err);
+	db = crm_cli_db(cli, 0);
+	if (crm_db_begin(db, &err) < 0 ||
+	    crm_out_header(o, names, types, 5, &err) < 0 ||
+	    crm_contact_renormalise(db, region, change, o, &st, &err) < 0 ||
+	    crm_out_end(o, &err) < 0) {
+		crm_db_rollback(db);
+		crm_die(&err);
+	}
+	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"updated\":%lld,"
+	    "\"invalid\":%lld,\"unknown\":%lld}", (long long)st.contacts,
+	    (long long)st.changed, (long long)st.invalid,
+	    (long long)st.unknown);
+	crm_batch_end(cli, db, NULL, dry, counts);
+	if (!cli->quiet)
+		fprintf(stderr, "crm-add: %lld contacts, %lld changed (%lld"
+		    " phones, %lld types, %lld extensions, %lld countries);"
+		    " kept %lld invalid phones, %lld unknown countries%s\n",
+		    (long long)st.contacts, (long long)st.changed,
+		    (long long)st.phones, (long long)st.types,
+		    (long long)st.exts, (long long)st.countries,
+		    (long long)st.invalid, (long long)st.unknown,
+		    dry ? " (dry run: nothing written)" : "");
+	crm_out_free(o);
+	crm_db_close(db);
+	return crm_cli_finish(0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -59,7 +128,7 @@ main(int argc, char **argv)
 	struct crm_cli cli;
 	struct crm_db *db;
 	char counts[256];
-	int ch, dry = 0, i;
+	int ch, dry = 0, i, renorm = 0;
 
 	crm_cli_init(&cli, "crm-add", usage, argc, argv);
 	crm_error_clear(&err);
@@ -88,6 +157,9 @@ main(int argc, char **argv)
 		case OPT_ALLOW_ERASED:
 			opts.allow_erased = 1;
 			break;
+		case OPT_RENORMALISE:
+			renorm = 1;
+			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||
 			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
@@ -95,6 +167,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (renorm) {
+		if (argc > 0 || rejects != NULL)
+			crm_cli_usage(&cli, CRM_EUSAGE);
+		return renormalise(&cli, opts.region, dry);
+	}
 
 	crm_cli_output(&cli, "--rejects", rejects);
 	crm_batch_check_inputs(argc, argv);
@@ -111,6 +188,7 @@ main(int argc, char **argv)
 		    &err) < 0)
 			crm_batch_die(db, rj, &err);
 	s = crm_importer_stats(imp);
+	crm_importer_warnings(imp, warning, NULL);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
 	    "\"erased\":%lld}",

@@ -318,7 +318,9 @@ must_find(struct crm_db *db, const char *name, struct camp *k,
 	"     AND c.email NOT GLOB '*@*@*')" \
 	"   WHEN 'mail' THEN 0" \
 	"   ELSE NOT (c.phone GLOB '+[1-9]*' AND length(c.phone) BETWEEN 7" \
-	"     AND 16 AND substr(c.phone, 2) NOT GLOB '*[^0-9]*') END" \
+	"     AND 16 AND substr(c.phone, 2) NOT GLOB '*[^0-9]*')" \
+	"     OR (?1 = 'sms' AND coalesce(c.phone_type NOT IN ('mobile'," \
+	"     'fixed_line_or_mobile'), 1)) END" \
 	"   THEN 'invalid_address'"
 
 /*

@@ -51,7 +51,9 @@
  *	do_not_contact   marked do-not-contact
  *	no_consent       no opt-in for the channel (NULL counts as none)
  *	no_address       no email, no phone, or no street, city and postcode
- *	invalid_address  sms and phone need E.164 (+ and 6 to 15 digits);
+ *	invalid_address  sms and phone need E.164 (+ and 6 to 15 digits),
+ *	                 sms a mobile (phone_type mobile or
+ *	                 fixed_line_or_mobile, see phone.h);
  *	                 an email needs one '@' with text either side
  *	other_campaign   target or control of another campaign not closed
  *	                 (unless allow_overlap)

@@ -7,13 +7,14 @@
 #include "contact.h"
 #include "hash.h"
 #include "norm.h"
+#include "phone.h"
 #include "privacy.h"
 
 /* Columns an import understands; the first NTEXT are stored as text. */
 enum {
 	F_EXTERNAL_ID, F_FIRST_NAME, F_LAST_NAME, F_EMAIL, F_PHONE, F_COMPANY,
 	F_STREET, F_CITY, F_POSTCODE, F_COUNTRY, F_BIRTH_DATE, F_STAGE,
-	F_OWNER,
+	F_OWNER, F_PHONE_TYPE, F_PHONE_EXT,
 	NTEXT,
 	F_EMAIL_OPT = NTEXT, F_PHONE_OPT, F_SMS_OPT, F_MAIL_OPT, F_DNC,
 	F_ATTRS,
@@ -39,6 +40,8 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "birth_date", "date_of_birth|dob|birthdate|birthday" },
 	{ "stage", "lifecycle_stage|lifecycle" },
 	{ "owner", "account_owner|rep" },
+	{ "phone_type", NULL },		/* derived from the phone, not read */
+	{ "phone_ext", "extension|phone_extension" },
 	{ "email_opt_in", "email_consent|email_optin" },
 	{ "phone_opt_in", "phone_consent|phone_optin" },
 	{ "sms_opt_in", "sms_consent|sms_optin" },
@@ -93,7 +96,16 @@ struct crm_importer {
 	int ext_absent;			/* no contact has the external_id */
 	struct crm_erasure *erased;	/* asked before a contact is made */
 	unsigned char oldhash[16];
+
+	/* Country names not known, once each per column. */
+	struct unknown {
+		char *value, *msg;
+		int64_t count;
+	} *unknown;
+	size_t nunknown;
 };
+
+#define MAX_UNKNOWN 1000	/* distinct values reported; more counted */
 
 int
 crm_contact_key_parse(const char *s, enum crm_key *key, struct crm_error *err)
@@ -117,7 +129,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 	struct crm_importer *imp;
 	int i;
 
-	if (opts->region != NULL && !crm_norm_region_known(opts->region)) {
+	if (opts->region != NULL && !crm_phone_region_known(opts->region)) {
 		crm_error_set(err, CRM_EUSAGE, "unknown phone region '%s'",
 		    opts->region);
 		return NULL;
@@ -161,7 +173,81 @@ crm_importer_free(struct crm_importer *imp)
 	crm_buf_release(&imp->tmp);
 	crm_buf_release(&imp->extkey);
 	crm_erasure_free(imp->erased);
+	for (i = 0; i < (int)imp->nunknown; i++) {
+		free(imp->unknown[i].value);
+		free(imp->unknown[i].msg);
+	}
+	free(imp->unknown);
 	free(imp);
+}
+
+int
+crm_importer_region(struct crm_importer *imp, const char *region,
+    struct crm_error *err)
+{
+	if (region != NULL && !crm_phone_region_known(region))
+		return crm_error_set(err, CRM_EUSAGE,
+		    "unknown phone region '%s'", region);
+	imp->opts.region = region;
+	return 0;
+}
+
+void
+crm_importer_warnings(const struct crm_importer *imp,
+    void (*fn)(void *arg, const char *msg), void *arg)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	struct crm_error err;
+	size_t i;
+
+	for (i = 0; i < imp->nunknown; i++) {
+		const struct unknown *u = &imp->unknown[i];
+
+		crm_buf_reset(&b);
+		if (crm_buf_addf(&b, &err, "%s (%lld record%s): not stored",
+		    u->msg, (long long)u->count, u->count == 1 ? "" : "s") == 0)
+			fn(arg, crm_buf_str(&b));
+	}
+	crm_buf_release(&b);
+}
+
+/* Remember a country the record names that is none known. */
+static int
+unknown_country(struct crm_importer *imp, const char *raw,
+    struct crm_error *err)
+{
+	struct crm_csv *r = imp->r;
+	char q[CRM_QUOTE_MAX];
+	struct unknown *u;
+	size_t i;
+	int n;
+
+	for (i = 0; i < imp->nunknown; i++)
+		if (strcmp(imp->unknown[i].value, raw) == 0) {
+			imp->unknown[i].count++;
+			return 0;
+		}
+	if (imp->nunknown == MAX_UNKNOWN) {
+		imp->unknown[MAX_UNKNOWN - 1].count++;
+		return 0;
+	}
+	if ((u = realloc(imp->unknown, (imp->nunknown + 1) *
+	    sizeof(*u))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	imp->unknown = u;
+	u += imp->nunknown;
+	u->count = 1;
+	u->value = strdup(raw);
+	n = asprintf(&u->msg, "%s:%ld: unknown country '%s' in column %s%s",
+	    crm_csv_name(r), crm_csv_line(r), crm_quote(q, raw, strlen(raw)),
+	    crm_csv_colname(r, (size_t)imp->idx[F_COUNTRY]),
+	    imp->nunknown == MAX_UNKNOWN - 1 ? " (and others after it)" : "");
+	if (u->value == NULL || n < 0) {
+		free(u->value);
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	}
+	imp->nunknown++;
+	return 0;
 }
 
 void
@@ -195,7 +281,9 @@ crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
 		    "%s: neither an external_id nor an email column: records"
 		    " could not be matched on a re-import", crm_csv_name(r));
 	{
-		static const char tag[] = "crm-add record 1";
+		/* 2: phones and countries by libphonenumber and iso-codes;
+		 * a record imported under other rules is normalised again. */
+		static const char tag[] = "crm-add record 2";
 		int32_t v[3];
 		size_t i, n = crm_csv_ncols(r);
 		const char *s;
@@ -316,7 +404,26 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 				return -1;
 			break;
 		case F_PHONE:
-			continue;	/* after the country */
+		case F_PHONE_TYPE:
+			continue;	/* after the country; the type from it */
+		case F_PHONE_EXT: {
+			size_t len, k;
+			const char *t = crm_trim(raw, &len);
+
+			for (k = 0; k < len && k < 20; k++)
+				if (!isdigit((unsigned char)t[k]))
+					break;
+			if (k != len) {
+				char q[CRM_QUOTE_MAX];
+
+				return crm_error_set(err, CRM_EDATA, "invalid"
+				    " phone extension '%s' (1 to 20 digits)",
+				    crm_quote(q, raw, strlen(raw)));
+			}
+			if (crm_buf_add(&imp->nv[f], t, len, err) < 0)
+				return -1;
+			break;
+		}
 		case F_STREET:
 			/* Lines of an address stay lines. */
 			if (crm_norm_text(raw, &imp->nv[f], err) < 0)
@@ -353,28 +460,18 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 		case F_COUNTRY: {
 			const char *iso = crm_norm_country(raw);
 
-			size_t len;
-			const char *t = crm_trim(raw, &len);
-
-			if (iso != NULL) {
-				if (crm_norm_region_known(iso))
-					region = iso;
-				if (crm_buf_adds(&imp->nv[f], iso, err) < 0)
+			if (iso == NULL) {
+				/* Reported once, not stored as free text. */
+				if (unknown_country(imp, raw, err) < 0)
 					return -1;
-				break;
+				continue;
 			}
-			if (len == 2 && isalpha((unsigned char)t[0]) &&
-			    isalpha((unsigned char)t[1])) {
-				/* Some other ISO 3166 code: upper case. */
-				if (crm_buf_addc(&imp->nv[f], toupper(
-				    (unsigned char)t[0]), err) < 0 ||
-				    crm_buf_addc(&imp->nv[f], toupper(
-				    (unsigned char)t[1]), err) < 0)
-					return -1;
-				break;
-			}
+			if (crm_phone_region_known(iso))
+				region = iso;
+			if (crm_buf_adds(&imp->nv[f], iso, err) < 0)
+				return -1;
+			break;
 		}
-			/* FALLTHROUGH */
 		default:
 			if (crm_norm_name(raw, &imp->nv[f], err) < 0)
 				return -1;
@@ -383,12 +480,20 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 	}
 	if (imp->idx[F_PHONE] >= 0 &&
 	    !crm_blank(crm_csv_field(r, imp->idx[F_PHONE]))) {
-		int e164;
+		struct crm_phone ph;
 
-		if (crm_norm_phone(crm_csv_field(r, imp->idx[F_PHONE]), region,
-		    &imp->nv[F_PHONE], &e164, err) < 0)
+		if (crm_phone_parse(crm_csv_field(r, imp->idx[F_PHONE]), region,
+		    &ph, err) < 0 ||
+		    crm_buf_adds(&imp->nv[F_PHONE], ph.number, err) < 0)
 			return -1;
 		imp->val[F_PHONE] = crm_buf_str(&imp->nv[F_PHONE]);
+		imp->val[F_PHONE_TYPE] = crm_phone_type_name(ph.type);
+		if (ph.ext[0] != '\0') {
+			crm_buf_reset(&imp->nv[F_PHONE_EXT]);
+			if (crm_buf_adds(&imp->nv[F_PHONE_EXT], ph.ext, err) < 0)
+				return -1;
+			imp->val[F_PHONE_EXT] = crm_buf_str(&imp->nv[F_PHONE_EXT]);
+		}
 	}
 	for (f = 0; f < NCONSENT; f++) {
 		imp->consent[f] = -1;
@@ -471,8 +576,14 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 #define SELECT_CONTACT \
 	"SELECT id, merged_into, external_id, first_name, last_name, email," \
 	" phone, company, street, city, postcode, country, birth_date, stage," \
-	" owner, attrs, email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in," \
-	" do_not_contact, erased_at, row_hash FROM contacts "
+	" owner, phone_type, phone_ext, attrs, email_opt_in, phone_opt_in," \
+	" sms_opt_in, mail_opt_in, do_not_contact, erased_at, row_hash" \
+	" FROM contacts "
+
+/* Columns of SELECT_CONTACT after the text and attrs. */
+#define COL_CONSENT (2 + NTEXT + 1)
+#define COL_ERASED (COL_CONSENT + NCONSENT)
+#define COL_HASH (COL_ERASED + 1)
 
 static const char sql_by_ext[] = SELECT_CONTACT "WHERE external_id = ?1";
 static const char sql_by_id[] = SELECT_CONTACT "WHERE id = ?1";
@@ -501,11 +612,11 @@ load_old(struct crm_importer *imp, struct crm_stmt *st, struct crm_error *err)
 		}
 	}
 	for (f = 0; f < NCONSENT; f++)
-		imp->oldc[f] = crm_db_col_isnull(st, 16 + f) ?
-		    -1 : crm_db_col_int(st, 16 + f);
-	imp->old_hash = crm_db_col_bytes(st, 22) == 16;
+		imp->oldc[f] = crm_db_col_isnull(st, COL_CONSENT + f) ?
+		    -1 : crm_db_col_int(st, COL_CONSENT + f);
+	imp->old_hash = crm_db_col_bytes(st, COL_HASH) == 16;
 	if (imp->old_hash)
-		memcpy(imp->oldhash, crm_db_col_blob(st, 22), 16);
+		memcpy(imp->oldhash, crm_db_col_blob(st, COL_HASH), 16);
 	return 0;
 }
 
@@ -588,7 +699,7 @@ find(struct crm_importer *imp, struct crm_error *err)
 	id = crm_db_col_int(st, 0);
 	merged = crm_db_col_isnull(st, 1) ? 0 :
 	    crm_db_col_int(st, 1);
-	if (!crm_db_col_isnull(st, 21)) {
+	if (!crm_db_col_isnull(st, COL_ERASED)) {
 		crm_db_reset(st);
 		return crm_error_set(err, CRM_EDATA, "contact %lld was erased;"
 		    " an import does not bring it back", (long long)id);
@@ -781,14 +892,15 @@ insert(struct crm_importer *imp, struct crm_error *err)
 	}
 	if ((st = crm_db_stmt(imp->db, "INSERT INTO contacts (external_id,"
 	    " first_name, last_name, email, phone, company, street, city,"
-	    " postcode, country, birth_date, stage, owner, name_key, attrs,"
-	    " email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in,"
-	    " do_not_contact, created_at, updated_at, row_hash) VALUES (?1, ?2,"
-	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(?12, 'lead'), ?13,"
-	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21, ?22)", err)) == NULL ||
+	    " postcode, country, birth_date, stage, owner, phone_type,"
+	    " phone_ext, name_key, attrs, email_opt_in, phone_opt_in,"
+	    " sms_opt_in, mail_opt_in, do_not_contact, created_at, updated_at,"
+	    " row_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " coalesce(?12, 'lead'), ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+	    " ?21, ?22, ?23, ?23, ?24)", err)) == NULL ||
 	    bind_contact(imp, st, imp->val, imp->attrs.len ?
 	    crm_buf_str(&imp->attrs) : NULL, imp->consent, err) < 0 ||
-	    bind_hash(imp, st, 22, err) < 0 ||
+	    bind_hash(imp, st, 24, err) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
 	id = crm_db_last_id(imp->db);
@@ -863,6 +975,10 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 		/* The merged-away record keeps its own external_id. */
 		if (f == F_EXTERNAL_ID && imp->via_merge)
 			v[f] = imp->oldv[f];
+		/* A new number brings its own type and extension. */
+		if ((f == F_PHONE_TYPE || f == F_PHONE_EXT) &&
+		    imp->val[F_PHONE] != NULL && v[F_PHONE] == imp->val[F_PHONE])
+			v[f] = imp->val[f];
 		if (!same(v[f], imp->oldv[f]))
 			changed = 1;
 	}
@@ -932,13 +1048,13 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	    " first_name = ?2, last_name = ?3, email = ?4, phone = ?5,"
 	    " company = ?6, street = ?7, city = ?8, postcode = ?9,"
 	    " country = ?10, birth_date = ?11, stage = coalesce(?12, stage),"
-	    " owner = ?13, name_key = ?14, attrs = ?15, email_opt_in = ?16,"
-	    " phone_opt_in = ?17, sms_opt_in = ?18, mail_opt_in = ?19,"
-	    " do_not_contact = ?20, updated_at = ?21, row_hash = ?23"
-	    " WHERE id = ?22", err)) == NULL ||
+	    " owner = ?13, phone_type = ?14, phone_ext = ?15, name_key = ?16,"
+	    " attrs = ?17, email_opt_in = ?18, phone_opt_in = ?19,"
+	    " sms_opt_in = ?20, mail_opt_in = ?21, do_not_contact = ?22,"
+	    " updated_at = ?23, row_hash = ?25 WHERE id = ?24", err)) == NULL ||
 	    bind_contact(imp, st, v, attrs, c, err) < 0 ||
-	    crm_db_bind_int(imp->db, st, 22, id, err) < 0 ||
-	    bind_hash(imp, st, 23, err) < 0 ||
+	    crm_db_bind_int(imp->db, st, 24, id, err) < 0 ||
+	    bind_hash(imp, st, 25, err) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
 	{
@@ -1067,6 +1183,8 @@ static const struct expcol {
 	{ "birth_date", "birth_date", CRM_COL_TEXT, 0 },
 	{ "stage", "stage", CRM_COL_TEXT, 0 },
 	{ "owner", "owner", CRM_COL_TEXT, 0 },
+	{ "phone_type", "phone_type", CRM_COL_TEXT, 0 },
+	{ "phone_ext", "phone_ext", CRM_COL_TEXT, 0 },
 	{ "email_opt_in", "email_opt_in", CRM_COL_BOOL, 0 },
 	{ "phone_opt_in", "phone_opt_in", CRM_COL_BOOL, 0 },
 	{ "sms_opt_in", "sms_opt_in", CRM_COL_BOOL, 0 },
@@ -1087,7 +1205,7 @@ static const struct expcol {
 	"do_not_contact,attrs,created_at,updated_at"
 
 const char crm_contact_columns[] = DEFAULT_EXPORT_COLUMNS
-    ",name_key,merged_into,erased_at";
+    ",phone_type,phone_ext,name_key,merged_into,erased_at";
 
 #define MAXSEL 128
 
@@ -1214,6 +1332,11 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		/* The column name comes from the table above, not the user. */
 		if (crm_buf_addf(&sql, err, " AND %s_opt_in = 1 AND"
 		    " do_not_contact = 0", ch[i]) < 0)
+			goto done;
+		/* SMS reaches mobiles only (fixed-or-mobile when the
+		 * region's ranges do not tell). */
+		if (i == 2 && crm_buf_addf(&sql, err, " AND %s",
+		    crm_phone_sms_sql) < 0)
 			goto done;
 	}
 	if (crm_buf_adds(&sql, " ORDER BY id", err) < 0 ||

@@ -13,8 +13,13 @@
  *    CRM_KEY_EMAIL matches only on email.  A contact merged into another
  *    resolves to the survivor.
  *  - values: an empty cell leaves the stored value alone; a value replaces
- *    it.  Emails are lower-cased and checked, phones made E.164 (region
- *    from the record's country, else the default region), names NFC.
+ *    it.  Emails are lower-cased and checked; phones checked and made
+ *    E.164 by libphonenumber's rules (phone.h; region from the record's
+ *    country, else the default region, else the number's own when it is
+ *    international), their type stored in phone_type and an extension in
+ *    phone_ext; countries made ISO 3166 alpha-2 codes from any name
+ *    iso-codes knows (a name it does not know is not stored, and is
+ *    reported once by crm_importer_warnings()); names NFC.
  *    Columns the schema does not know become attributes (a JSON object,
  *    merged key by key).
  *  - consent: *_opt_in and do_not_contact columns change the contact's
@@ -67,6 +72,24 @@ void crm_importer_free(struct crm_importer *imp);
 int crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
     struct crm_error *err);
 
+/*
+ * Set the default phone region (ISO alpha-2, or NULL for none) for the
+ * records that follow, e.g. from an import profile; call it before
+ * crm_importer_header() of the file it is for.  CRM_EUSAGE if
+ * libphonenumber has no such region.
+ */
+int crm_importer_region(struct crm_importer *imp, const char *region,
+    struct crm_error *err);
+
+/*
+ * What the import read but could not use and did not store (country
+ * names iso-codes does not know): fn gets one message per distinct value
+ * and column, "FILE:LINE: unknown country 'VALUE' in column COLUMN (N
+ * records): not stored", in the order first seen.
+ */
+void crm_importer_warnings(const struct crm_importer *imp,
+    void (*fn)(void *arg, const char *msg), void *arg);
+
 /* Set the source recorded on consent events (e.g. the file name). */
 void crm_importer_source(struct crm_importer *imp, const char *source);
 
@@ -85,13 +108,40 @@ int crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 const struct crm_contact_stats *crm_importer_stats(
     const struct crm_importer *imp);
 
+/*
+ * Re-normalising what is stored (crm-add --renormalise), inside the
+ * caller's transaction: every contact not erased has its country made an
+ * alpha-2 code and its phone parsed again by today's rules (region from
+ * the country, else region), with phone_type and phone_ext set.  fn gets
+ * each change: the contact, the column, the stored and the new value
+ * (NULL for none) and a note, or for a value that cannot be brought to
+ * the rules (a phone now invalid, a country not known) the same value
+ * twice and the reason; those are kept as they were.
+ */
+struct crm_renorm_stats {
+	int64_t contacts;	/* looked at */
+	int64_t changed;	/* contacts with a change */
+	int64_t phones, types, exts, countries;	/* values changed */
+	int64_t invalid;	/* phones kept though invalid now */
+	int64_t unknown;	/* countries kept though not known */
+};
+
+int crm_contact_renormalise(struct crm_db *db, const char *region,
+    void (*fn)(void *arg, int64_t id, const char *column, const char *old,
+    const char *new_value, const char *note), void *arg,
+    struct crm_renorm_stats *st, struct crm_error *err);
+
+/* The contacts columns the phone rules added (migration 5 -> 6). */
+extern const char crm_contact_phone_schema[];
+
 /* Export. */
 
 struct crm_contact_filter {
 	const char *stage;	/* lead, prospect, customer, former */
 	const char *owner;
 	int64_t since;		/* updated at or after; 0 for any */
-	const char *consent;	/* email, phone, sms, mail: opted in, no DNC */
+	const char *consent;	/* email, phone, sms, mail: opted in, no DNC;
+				   sms also needs a mobile phone_type */
 	int include_merged;	/* also merged-away and erased records */
 };
 

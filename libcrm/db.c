@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "contact.h"
 #include "db.h"
 #include "deal.h"
 #include "mem.h"
@@ -284,6 +285,13 @@ static const char *const migrations[] = {
 
 	/* 8 -> 9: deals, their stages and history (deal.c) */
 	crm_deal_schema,
+
+	/*
+	 * 9 -> 10: the type of a contact's phone (mobile, fixed_line, ...)
+	 * and its extension, from libphonenumber's rules (contact.c);
+	 * crm-add --renormalise fills them in for the contacts stored before.
+	 */
+	crm_contact_phone_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -9,6 +9,7 @@
 #include <utf8proc.h>
 
 #include "norm.h"
+#include "phone.h"
 
 int
 crm_utf8_valid(const char *s, size_t len)
@@ -305,204 +306,23 @@ crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err)
 	return rc;
 }
 
-/*
- * Calling code and trunk prefix (dropped from national numbers) per region.
- * Italy and a few others keep their leading 0 in international form.
- */
-static const struct region {
-	const char *iso, *cc, *trunk;
-} regions[] = {
-	{ "AR", "54", "0" }, { "AT", "43", "0" }, { "AU", "61", "0" },
-	{ "BE", "32", "0" }, { "BR", "55", "0" }, { "CA", "1", "1" },
-	{ "CH", "41", "0" }, { "CN", "86", "0" }, { "CZ", "420", "" },
-	{ "DE", "49", "0" }, { "DK", "45", "" }, { "ES", "34", "" },
-	{ "FI", "358", "0" }, { "FR", "33", "0" }, { "GB", "44", "0" },
-	{ "GR", "30", "" }, { "HK", "852", "" }, { "HU", "36", "06" },
-	{ "IE", "353", "0" }, { "IL", "972", "0" }, { "IN", "91", "0" },
-	{ "IT", "39", "" }, { "JP", "81", "0" }, { "KR", "82", "0" },
-	{ "LU", "352", "" }, { "MX", "52", "" }, { "NL", "31", "0" },
-	{ "NO", "47", "" }, { "NZ", "64", "0" }, { "PL", "48", "" },
-	{ "PT", "351", "" }, { "RO", "40", "0" }, { "SE", "46", "0" },
-	{ "SG", "65", "" }, { "TR", "90", "0" }, { "US", "1", "1" },
-	{ "ZA", "27", "0" },
-};
-
-static const struct region *
-find_region(const char *iso)
-{
-	size_t i;
-
-	if (iso == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(regions) / sizeof(regions[0]); i++)
-		if (strcasecmp(regions[i].iso, iso) == 0)
-			return &regions[i];
-	return NULL;
-}
-
 int
 crm_norm_region_known(const char *region)
 {
-	return find_region(region) != NULL;
-}
-
-static const char *country_lookup(const char *in);
-
-static const struct {
-	const char *name, *iso;
-} countries[] = {
-	{ "united kingdom", "GB" }, { "uk", "GB" }, { "great britain", "GB" },
-	{ "england", "GB" }, { "scotland", "GB" }, { "wales", "GB" },
-	{ "united states", "US" }, { "united states of america", "US" },
-	{ "usa", "US" }, { "u.s.a.", "US" }, { "u.s.", "US" },
-	{ "america", "US" }, { "germany", "DE" }, { "deutschland", "DE" },
-	{ "france", "FR" }, { "spain", "ES" }, { "espana", "ES" },
-	{ "españa", "ES" }, { "italy", "IT" }, { "italia", "IT" },
-	{ "netherlands", "NL" }, { "the netherlands", "NL" },
-	{ "holland", "NL" }, { "nederland", "NL" }, { "belgium", "BE" },
-	{ "switzerland", "CH" }, { "schweiz", "CH" }, { "suisse", "CH" },
-	{ "austria", "AT" }, { "österreich", "AT" }, { "ireland", "IE" },
-	{ "sweden", "SE" }, { "norway", "NO" }, { "denmark", "DK" },
-	{ "finland", "FI" }, { "poland", "PL" }, { "portugal", "PT" },
-	{ "canada", "CA" }, { "australia", "AU" }, { "new zealand", "NZ" },
-	{ "japan", "JP" }, { "china", "CN" }, { "india", "IN" },
-	{ "brazil", "BR" }, { "mexico", "MX" }, { "south africa", "ZA" },
-	{ "singapore", "SG" }, { "hong kong", "HK" }, { "greece", "GR" },
-	{ "czechia", "CZ" }, { "czech republic", "CZ" }, { "hungary", "HU" },
-	{ "romania", "RO" }, { "turkey", "TR" }, { "israel", "IL" },
-	{ "south korea", "KR" }, { "korea", "KR" }, { "argentina", "AR" },
-	{ "luxembourg", "LU" },
-};
-
-const char *
-crm_norm_country(const char *in)
-{
-	/* Files repeat the same few countries: remember the last answer. */
-	static char last_in[64];
-	static const char *last_out;
-	const char *res;
-	size_t n = strlen(in);
-
-	if (n < sizeof(last_in) && last_in[0] != '\0' &&
-	    memcmp(last_in, in, n + 1) == 0)
-		return last_out;
-	res = country_lookup(in);
-	if (n < sizeof(last_in)) {
-		memcpy(last_in, in, n + 1);
-		last_out = res;
-	}
-	return res;
-}
-
-static const char *
-country_lookup(const char *in)
-{
-	const struct region *r;
-	const char *s;
-	size_t len, i;
-	char two[3];
-
-	s = crm_trim(in, &len);
-	if (len == 2) {
-		two[0] = (char)toupper((unsigned char)s[0]);
-		two[1] = (char)toupper((unsigned char)s[1]);
-		two[2] = '\0';
-		if ((r = find_region(two)) != NULL)
-			return r->iso;
-		if (strcmp(two, "UK") == 0)
-			return "GB";
-		return NULL;
-	}
-	for (i = 0; i < sizeof(countries) / sizeof(countries[0]); i++)
-		if (strlen(countries[i].name) == len &&
-		    strncasecmp(countries[i].name, s, len) == 0)
-			return countries[i].iso;
-	return NULL;
+	return crm_phone_region_known(region);
 }
 
 int
 crm_norm_phone(const char *in, const char *region, struct crm_buf *out,
     int *e164, struct crm_error *err)
 {
-	const struct region *r = NULL;
-	char d[64];
-	const char *s;
-	size_t len, i, n = 0;
-	int intl = 0;
+	struct crm_phone p;
 
-	s = crm_trim(in, &len);
-	if (len == 0)
-		return bad(err, "phone", in);
-	if (region != NULL && (r = find_region(region)) == NULL)
-		return crm_error_set(err, CRM_EUSAGE,
-		    "unknown phone region '%s'", region);
-	i = 0;
-	if (s[0] == '+') {
-		intl = 1;
-		i = 1;
-	}
-	for (; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (isdigit(c)) {
-			if (n >= sizeof(d) - 1)
-				return bad_why(err, "phone", in, "too long");
-			d[n++] = (char)c;
-		} else if (c == '(' && intl && i + 2 < len && s[i + 1] == '0' &&
-		    s[i + 2] == ')') {
-			i += 2;		/* "+44 (0)20 ..." */
-		} else if (!strchr(" -.()/\t", c))
-			return bad_why(err, "phone", in,
-			    "only digits, spaces and - . ( ) / allowed");
-	}
-	d[n] = '\0';
-	if (!intl && n > 2 && d[0] == '0' && d[1] == '0' &&
-	    (r == NULL || strcmp(r->cc, "1") != 0)) {
-		intl = 1;
-		memmove(d, d + 2, n - 1);
-		n -= 2;
-	} else if (!intl && r != NULL && strcmp(r->cc, "1") == 0 && n > 3 &&
-	    strncmp(d, "011", 3) == 0) {
-		intl = 1;
-		memmove(d, d + 3, n - 2);
-		n -= 3;
-	}
+	if (crm_phone_parse(in, region, &p, err) < 0)
+		return -1;
+	*e164 = p.e164;
 	crm_buf_reset(out);
-	if (intl) {
-		if (n < 7 || n > 15 || d[0] == '0')
-			return bad_why(err, "phone", in,
-			    "not a valid international number");
-		*e164 = 1;
-		if (crm_buf_addc(out, '+', err) < 0)
-			return -1;
-		return crm_buf_add(out, d, n, err);
-	}
-	if (n < 6)
-		return bad_why(err, "phone", in, "too few digits");
-	if (r == NULL) {
-		*e164 = 0;
-		return crm_buf_add(out, d, n, err);
-	}
-	{
-		const char *nat = d;
-		size_t tl = strlen(r->trunk);
-
-		if (strcmp(r->cc, "1") == 0) {
-			/* NANP: ten digits, optionally after a 1. */
-			if (n == 11 && d[0] == '1')
-				nat++;
-			else if (n != 10)
-				return bad_why(err, "phone", in,
-				    "a North American number has 10 digits");
-		} else if (tl > 0 && strncmp(d, r->trunk, tl) == 0)
-			nat += tl;
-		if (strlen(r->cc) + strlen(nat) > 15 ||
-		    strlen(r->cc) + strlen(nat) < 7)
-			return bad_why(err, "phone", in,
-			    "wrong number of digits");
-		*e164 = 1;
-		return crm_buf_addf(out, err, "+%s%s", r->cc, nat);
-	}
+	return crm_buf_adds(out, p.number, err);
 }
 
 static int

@@ -60,24 +60,26 @@ int crm_norm_email_legacy(const char *in, struct crm_buf *out,
 char *crm_norm_email_rekey(const char *stored);
 
 /*
- * Phone: separators (space - . ( ) /) removed; "+CC..." and "00CC..."
- * (011 in North America) are international; a national number gets the
- * calling code of region (an ISO 3166 alpha-2 code) with its trunk prefix
- * dropped.  Writes E.164 ("+442079460958") and sets *e164 to 1; with no
- * region and no international prefix writes the bare digits and sets
- * *e164 to 0.  Letters, too few (< 6) or too many (> 15) digits are errors.
+ * Phone: crm_phone_parse() (phone.h) by libphonenumber's rules, with the
+ * extension and type left out: out gets the E.164 number and *e164 1, or
+ * (no region, no international prefix) the bare digits and *e164 0.
  */
 int crm_norm_phone(const char *in, const char *region, struct crm_buf *out,
     int *e164, struct crm_error *err);
 
 /*
- * The ISO 3166 alpha-2 code for a country as people write it ("gb", "UK",
- * "United Kingdom", "Deutschland"), or NULL if it is not one this table
- * knows.  The returned string is static.
+ * The ISO 3166 alpha-2 code for a country as people write it, in any
+ * language iso-codes translates its names to: the code itself ("gb"), the
+ * alpha-3 code ("NGA"), the English name, official name or common name,
+ * a translation ("Deutschland", "Côte d'Ivoire", "日本"), or one of a few
+ * names ISO does not use ("UK", "Holland"); compared after
+ * crm_norm_fold(), so case, accents and punctuation do not matter.  NULL
+ * if it is none of them or names two countries.  The returned string is
+ * static.  Defined in country.c over the table generated at build time.
  */
 const char *crm_norm_country(const char *in);
 
-/* 1 if region is an alpha-2 code whose calling code the phone table has. */
+/* 1 if region is an alpha-2 code libphonenumber has rules for. */
 int crm_norm_region_known(const char *region);
 
 /* Name: trimmed, runs of white space made one space, Unicode NFC. */

@@ -189,7 +189,7 @@ test_expect_success 'stats: preferred channel and tickets' '
 
 test_expect_success 'unsubscribes and bounces withdraw consent, once' '
 	rm -f u.db* &&
-	printf "external_id,email,phone,email_opt_in,sms_opt_in\nU1,u1@x.com,+447700900001,yes,yes\nU2,u2@x.com,+447700900002,yes,yes\nU3,u3@x.com,,yes,\n" >uc.csv &&
+	printf "external_id,email,phone,email_opt_in,sms_opt_in\nU1,u1@x.com,+447400900001,yes,yes\nU2,u2@x.com,+447400900002,yes,yes\nU3,u3@x.com,,yes,\n" >uc.csv &&
 	crm-add -q -d u.db uc.csv &&
 	printf "external_id,at,channel,kind,direction,ref\nU1,2026-11-01T10:00:00Z,email,unsubscribe,in,u1\nU2,2026-11-01T10:00:00Z,sms,bounce,in,b2\nU3,2026-11-01T10:00:00Z,web,unsubscribe,in,\n" >u.csv &&
 	crm-log -d u.db u.csv 2>err &&

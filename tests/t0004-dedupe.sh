@@ -251,7 +251,7 @@ test_expect_success 'merge: consent merged conservatively, events logged' '
 '
 
 test_expect_success 'merge: values filled from the duplicate, most recent first' '
-	test "$(sql "select first_name, phone, birth_date from contacts where id = 1")" = "Jonathan|+447700900123|1980-04-12" &&
+	test "$(sql "select first_name, phone, birth_date from contacts where id = 1")" = "Jonathan|+447400900123|1980-04-12" &&
 	test "$(sql "select phone from contacts where id = 5")" = "+441225555012" &&
 	test "$(sql "select first_name, last_name from contacts where id = 7")" = "Wei|Zhang"
 '

@@ -155,6 +155,54 @@ main(void)
 	is_str(crm_norm_country("UK"), "GB", "country UK");
 	is_str(crm_norm_country("Deutschland"), "DE", "country Deutschland");
 	ok(crm_norm_country("Atlantis") == NULL, "unknown country");
+	{
+		/*
+		 * Names in several languages, as iso-codes translates them
+		 * (its iso_3166-1 catalogues), codes, and the few names ISO
+		 * does not use.  Worked out by hand from ISO 3166-1.
+		 */
+		static const char *const t[][2] = {
+			{ "Nigeria", "NG" }, { "NIGERIA", "NG" },
+			{ "Niger", "NE" }, { "Ghana", "GH" }, { "Kenya", "KE" },
+			{ "nga", "NG" }, { "GHA", "GH" }, { "ken", "KE" },
+			{ "Deutschland", "DE" }, { "Allemagne", "DE" },
+			{ "Alemania", "DE" }, { "Germania", "DE" },
+			{ "Côte d'Ivoire", "CI" }, { "cote divoire", "CI" },
+			{ "Ivory Coast", "CI" }, { "Elfenbenskusten", "CI" },
+			{ "UK", "GB" }, { "U.K.", "GB" }, { "England", "GB" },
+			{ "Royaume-Uni", "GB" }, { "Reino Unido", "GB" },
+			{ "Vereinigtes Königreich", "GB" },
+			{ "USA", "US" }, { "U.S.A.", "US" },
+			{ "United States of America", "US" },
+			{ "Estados Unidos", "US" }, { "États-Unis", "US" },
+			{ "Japon", "JP" }, { "日本", "JP" }, { "Japan", "JP" },
+			{ "Brasil", "BR" }, { "Brésil", "BR" },
+			{ "Sudáfrica", "ZA" }, { "Südafrika", "ZA" },
+			{ "Indien", "IN" }, { "Inde", "IN" },
+			{ "中国", "CN" }, { "Chine", "CN" },
+			{ "Nederland", "NL" }, { "Holland", "NL" },
+			{ "Österreich", "AT" }, { "Schweiz", "CH" },
+			{ "Suisse", "CH" }, { "España", "ES" },
+			{ "South Korea", "KR" }, { "Russia", "RU" },
+			{ "Российская Федерация", "RU" },
+			{ "Bolivia, Plurinational State of", "BO" },
+			{ "Bolivia", "BO" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			if (t[i][1] == NULL)
+				continue;
+			is_str(crm_norm_country(t[i][0]), t[i][1], t[i][0]);
+		}
+		ok(crm_norm_country("Congo, The Democratic Republic of the") !=
+		    NULL && strcmp(crm_norm_country("Congo, The Democratic"
+		    " Republic of the"), "CD") == 0, "country DR Congo");
+		ok(crm_norm_country("Virgin Islands") == NULL,
+		    "ambiguous: British or U.S. Virgin Islands");
+		ok(crm_norm_country("") == NULL && crm_norm_country("  ") ==
+		    NULL, "blank country");
+	}
 
 	crm_norm_name("  José \t  María  ", &b, &err);
 	is_str(crm_buf_str(&b), "José María", "name trimmed, spaces collapsed");
