@@ -18,7 +18,8 @@
 static const char usage[] =
     "crm-campaign create [-nqtV] [-d db] [-f format] [-H share]\n"
     "[-m max [-p days]] [-P purpose] [-S file] [-s segment]\n"
-    "[--allow-overlap] [--stratify] -c channel name [file ...]\n"
+    "[--allow-overlap] [--per-household] [--stratify] -c channel name\n"
+    "[file ...]\n"
     "crm-campaign export [-qt] [-d db] [-f format] [-T template]\n"
     "[--excel-safe] name\n"
     "crm-campaign send [-nq] [-d db] name\n"
@@ -26,7 +27,7 @@ static const char usage[] =
     "crm-campaign list [-t] [-d db] [-f format]\n"
     "crm-campaign close [-q] [-d db] name";
 
-enum { OPT_ALLOW = 0x2000, OPT_STRATIFY };
+enum { OPT_ALLOW = 0x2000, OPT_STRATIFY, OPT_HOUSEHOLD };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -36,6 +37,7 @@ static const struct option longopts[] = {
 	{ "holdout", required_argument, NULL, 'H' },
 	{ "kind", required_argument, NULL, 'k' },
 	{ "max-contacts", required_argument, NULL, 'm' },
+	{ "per-household", no_argument, NULL, OPT_HOUSEHOLD },
 	{ "per", required_argument, NULL, 'p' },
 	{ "purpose", required_argument, NULL, 'P' },
 	{ "segment", required_argument, NULL, 's' },
@@ -56,6 +58,7 @@ static const struct { int ch; const char *name, *in; } scope[] = {
 	{ 't', "--tsv", "cerl" }, { 'T', "--template", "e" },
 	{ 'w', "--window", "r" }, { OPT_ALLOW, "--allow-overlap", "c" },
 	{ OPT_STRATIFY, "--stratify", "c" },
+	{ OPT_HOUSEHOLD, "--per-household", "c" },
 	{ CRM_OPT_EXCEL_SAFE, "--excel-safe", "ce" },
 };
 #define NSCOPE (sizeof(scope) / sizeof(scope[0]))
@@ -204,6 +207,12 @@ cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
 		    crm_campaign_reasons[i], (long long)c.reason[i]);
 		crm_buf_addf(&why, NULL, "%s%s %lld", why.len ? ", " : " (",
 		    crm_campaign_reasons[i], (long long)c.reason[i]);
+	}
+	if (c.household) {
+		crm_buf_addf(&counts, NULL, ",\"household\":%lld",
+		    (long long)c.household);
+		crm_buf_addf(&why, NULL, "%shousehold %lld", why.len ? ", " :
+		    " (", (long long)c.household);
 	}
 	crm_buf_addc(&counts, '}', NULL);
 	if (why.len)
@@ -391,6 +400,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_STRATIFY:
 			o.stratify = 1;
+			break;
+		case OPT_HOUSEHOLD:
+			o.per_household = 1;
 			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||

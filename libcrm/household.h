@@ -46,4 +46,13 @@ int crm_household_each(struct crm_db *db, unsigned flags,
     int (*fn)(void *arg, const struct crm_household_row *row,
     struct crm_error *err), void *arg, struct crm_error *err);
 
+/*
+ * Every contact's household (with flags) into the temporary table
+ * temp.crm_household (contact_id INTEGER PRIMARY KEY, household INTEGER),
+ * replacing what it held, for a module to join in SQL (crm-campaign
+ * --per-household).  The caller's transaction holds it.
+ */
+int crm_household_stage(struct crm_db *db, unsigned flags,
+    struct crm_error *err);
+
 #endif
