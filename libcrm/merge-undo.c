@@ -10,6 +10,7 @@
 #include "merge-int.h"
 #include "mergeref.h"
 #include "norm.h"
+#include "resolve.h"
 
 #define J(c) "json_extract(?1, '$." c "')"
 static const char sql_restore[] = "UPDATE contacts SET (external_id,"
@@ -91,8 +92,8 @@ undo_key(struct crm_db *db, const char *key, struct undo *u,
 	size_t lo = 0, hi = nby, mid;
 	int pass, found = 0;
 
-	if (merge_parse_id(key, &id) < 0 && crm_contact_resolve(db, key, NULL, &id,
-	    err) < 0)
+	if (merge_parse_id(key, &id) < 0 && crm_contact_resolve(db, key, NULL,
+	    &id, err) < 0)
 		return -1;
 	/* The first entry of contact id. */
 	while (lo < hi) {

@@ -15,6 +15,7 @@
 #include "merge-int.h"
 #include "mergeref.h"
 #include "norm.h"
+#include "resolve.h"
 
 void *
 merge_grow(void *p, size_t *alloc, size_t need, size_t size)
