@@ -19,7 +19,8 @@
 static const char u_create[] =
     "crm-campaign create [-nqtV] [-d db] [-f format] [-H share]\n"
     "[-m max [-p days]] [-P purpose] [-S file] [-s segment]\n"
-    "[--allow-overlap] [--stratify] -c channel name [file ...]";
+    "[--allow-overlap] [--per-household] [--stratify] -c channel name\n"
+    "[file ...]";
 static const char u_export[] =
     "crm-campaign export [-qt] [-d db] [-f format] [-T template]\n"
     "[--excel-safe] name";
@@ -29,7 +30,7 @@ static const char u_report[] =
 static const char u_list[] = "crm-campaign list [-t] [-d db] [-f format]";
 static const char u_close[] = "crm-campaign close [-q] [-d db] name";
 
-enum { OPT_ALLOW = 0x2000, OPT_STRATIFY };
+enum { OPT_ALLOW = 0x2000, OPT_STRATIFY, OPT_HOUSEHOLD };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
 	{ "per", required_argument, NULL, 'p' },
 	{ "purpose", required_argument, NULL, 'P' },
 	{ "segment", required_argument, NULL, 's' },
+	{ "per-household", no_argument, NULL, OPT_HOUSEHOLD },
 	{ "stratify", no_argument, NULL, OPT_STRATIFY },
 	{ "suppressed", required_argument, NULL, 'S' },
 	{ "template", required_argument, NULL, 'T' },
@@ -183,6 +185,12 @@ cmd_create(struct crm_cli *cl, int what, int argc, char **argv)
 		    crm_campaign_reasons[i], (long long)c.reason[i]);
 		crm_buf_addf(&why, NULL, "%s%s %lld", why.len ? ", " : " (",
 		    crm_campaign_reasons[i], (long long)c.reason[i]);
+	}
+	if (c.household) {
+		crm_buf_addf(&counts, NULL, ",\"household\":%lld",
+		    (long long)c.household);
+		crm_buf_addf(&why, NULL, "%shousehold %lld", why.len ? ", " :
+		    " (", (long long)c.household);
 	}
 	crm_buf_addc(&counts, '}', NULL);
 	if (why.len)
@@ -340,7 +348,7 @@ cmd_close(struct crm_cli *cl, int what, int argc, char **argv)
 
 static const struct crm_cmd cmds[] = {
 	{ "create", cmd_create, 0, u_create, (const int[]){ 'c', 'f', 'H', 'm',
-	    'n', 'P', 'p', 'S', 's', 't', OPT_ALLOW, OPT_STRATIFY,
+	    'n', 'P', 'p', 'S', 's', 't', OPT_ALLOW, OPT_STRATIFY, OPT_HOUSEHOLD,
 	    CRM_OPT_EXCEL_SAFE, 0 } },
 	{ "export", cmd_export, 0, u_export, (const int[]){ 'f', 't', 'T',
 	    CRM_OPT_EXCEL_SAFE, 0 } },
@@ -420,6 +428,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_ALLOW:
 			opt.allow_overlap = 1;
+			break;
+		case OPT_HOUSEHOLD:
+			opt.per_household = 1;
 			break;
 		case OPT_STRATIFY:
 			opt.stratify = 1;

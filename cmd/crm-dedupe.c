@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "dedupe.h"
@@ -156,62 +155,26 @@ find(struct args *a, int argc, char **argv)
 	return crm_cli_finish(0);
 }
 
-struct hh_out {
-	struct crm_out *o;
-	int all;
-	int64_t households, members;
-};
-
-static int
-hh_row(void *arg, const struct crm_household_row *row, struct crm_error *err)
-{
-	struct hh_out *h = arg;
-	const char *vals[7];
-	char hid[24], id[24], size[24];
-
-	if (row->size < 2 && !h->all)
-		return 0;
-	h->households += row->household == row->id && row->size > 1;
-	h->members += row->size > 1;
-	snprintf(hid, sizeof(hid), "%lld", (long long)row->household);
-	snprintf(id, sizeof(id), "%lld", (long long)row->id);
-	snprintf(size, sizeof(size), "%lld", (long long)row->size);
-	vals[0] = hid;
-	vals[1] = id;
-	vals[2] = size;
-	vals[3] = row->name;
-	vals[4] = row->street;
-	vals[5] = row->postcode;
-	vals[6] = row->city;
-	return crm_out_row(h->o, vals, err);
-}
-
 static int
 households(struct args *a, int argc, char **argv)
 {
-	static const char *const names[7] = { "household_id", "id", "size",
-	    "name", "street", "postcode", "city" };
-	static const enum crm_coltype types[7] = { CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT,
-	    CRM_COL_TEXT };
-	struct hh_out h = { NULL, a->all, 0, 0 };
 	struct crm_error err;
 	struct crm_db *db;
+	struct crm_out *o;
+	int64_t nh, nm;
 
 	crm_error_clear(&err);
 	if (argc != 0)
 		crm_cli_usage(&a->cli, CRM_EUSAGE);
 	db = crm_cli_db(&a->cli, 0);
-	h.o = crm_cli_out(&a->cli);
-	if (crm_out_header(h.o, names, types, 7, &err) < 0 ||
-	    crm_household_each(db, a->hkey, hh_row, &h, &err) < 0 ||
-	    crm_out_end(h.o, &err) < 0)
+	o = crm_cli_out(&a->cli);
+	if (crm_household_write(db, a->hkey, a->all, o, &nh, &nm, &err) < 0 ||
+	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
 	if (!a->cli.quiet)
 		fprintf(stderr, "crm-dedupe: %lld households of two or more,"
-		    " %lld people in them\n", (long long)h.households,
-		    (long long)h.members);
-	crm_out_free(h.o);
+		    " %lld people in them\n", (long long)nh, (long long)nm);
+	crm_out_free(o);
 	crm_db_close(db);
 	return crm_cli_finish(0);
 }
@@ -225,6 +188,7 @@ merge(struct args *a, int argc, char **argv)
 	struct crm_csv *r;
 	struct crm_out *o;
 	struct crm_db *db;
+	const char *dry = a->dry ? " (dry run: nothing written)" : "";
 	char counts[160];
 	int i, rc, undo = a->what == 'U';
 
@@ -234,12 +198,8 @@ merge(struct args *a, int argc, char **argv)
 		crm_die_usage("--rule source needs --prefer PATTERN");
 	if (undo && argc == 0)
 		crm_cli_usage(&a->cli, CRM_EUSAGE);
-	for (i = 0; !undo && i < argc; i++)
-		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
-			crm_error_set(&err, CRM_EFAIL, "%s: %s", argv[i],
-			    strerror(errno));
-			crm_die(&err);
-		}
+	if (!undo)
+		crm_batch_check_inputs(argc, argv);
 	db = crm_cli_db(&a->cli, 0);
 	o = crm_cli_out(&a->cli);
 	if (crm_db_begin(db, &err) < 0)
@@ -266,14 +226,12 @@ merge(struct args *a, int argc, char **argv)
 		goto fail;
 	if (!a->cli.quiet && undo)
 		fprintf(stderr, "crm-dedupe: %lld merges undone%s\n",
-		    (long long)st.undone, a->dry ?
-		    " (dry run: nothing written)" : "");
+		    (long long)st.undone, dry);
 	else if (!a->cli.quiet)
 		fprintf(stderr, "crm-dedupe: %lld read, %lld skipped, %lld"
 		    " groups, %lld contacts merged%s\n", (long long)st.read,
 		    (long long)st.skipped, (long long)st.groups,
-		    (long long)st.merged, a->dry ?
-		    " (dry run: nothing written)" : "");
+		    (long long)st.merged, dry);
 	crm_out_free(o);
 	crm_db_close(db);
 	return crm_cli_finish(0);

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "campaign.h"
+#include "household.h"
 #include "norm.h"
 #include "num.h"
 #include "stats.h"
@@ -753,6 +754,9 @@ count_members(struct crm_db *db, int64_t cid, struct crm_campaign_counts *c,
 			c->suppressed += n;
 			if ((i = reason_index(crm_db_col_text(st, 1))) >= 0)
 				c->reason[i] += n;
+			else if (crm_db_col_text(st, 1) != NULL &&
+			    strcmp(crm_db_col_text(st, 1), "household") == 0)
+				c->household += n;
 		}
 	}
 	return rc;
@@ -840,6 +844,19 @@ crm_campaign_create(struct crm_db *db, const struct crm_campaign_opts *o,
 	    (o->stratify && crm_db_bind_int(db, st, 9, t != NULL &&
 	    t->has_stratum, err) < 0) ||
 	    crm_db_step(db, st, err) < 0)
+		return -1;
+	/* One per household: the lowest id of those not suppressed. */
+	if (o->per_household && (crm_household_stage(db, 0, err) < 0 ||
+	    (st = crm_db_stmt(db, "UPDATE campaign_members SET"
+	    " grp = 'suppressed', reason = 'household' WHERE campaign_id = ?1"
+	    " AND grp <> 'suppressed' AND EXISTS (SELECT 1 FROM"
+	    " temp.crm_household h JOIN temp.crm_household o ON"
+	    " o.household = h.household AND o.contact_id < h.contact_id"
+	    " JOIN campaign_members m ON m.campaign_id = ?1 AND"
+	    " m.contact_id = o.contact_id AND m.grp <> 'suppressed'"
+	    " WHERE h.contact_id = campaign_members.contact_id)",
+	    err)) == NULL || crm_db_bind_int(db, st, 1, k.id, err) < 0 ||
+	    crm_db_step(db, st, err) < 0))
 		return -1;
 	if (count_members(db, k.id, c, err) < 0 ||
 	    crm_db_query_int(db, "SELECT count(*) FROM temp.crm_campaign_cand",

@@ -147,6 +147,7 @@ struct crm_campaign_opts {
 	int64_t max_contacts;	/* frequency cap; 0 for none */
 	int64_t per_days;	/* its window in days */
 	int allow_overlap;	/* skip the other_campaign check */
+	int per_household;	/* one target or control per household */
 	int64_t now;		/* the time of the selection */
 };
 
@@ -155,6 +156,7 @@ struct crm_campaign_counts {
 	int64_t members;	/* candidates, survivors of merges included */
 	int64_t target, control, suppressed;
 	int64_t reason[CRM_CAMPAIGN_NREASONS];
+	int64_t household;	/* suppressed: another of the household */
 	int rebuilt;		/* a draft of that name was replaced */
 };
 
@@ -174,6 +176,11 @@ struct crm_campaign_counts {
  * control when floor(k * share + u) > floor((k - 1) * share + u), u being
  * the stratum's own hash value: every stratum gets floor(n * share + u)
  * controls, n * share on average, exactly in proportion up to rounding.
+ *
+ * With per_household, of the members not suppressed who live at one
+ * address (crm_household_each()), the lowest contact id stays and the
+ * others are suppressed with the reason "household" (one piece of direct
+ * mail per household), after the holdout.
  */
 int crm_campaign_create(struct crm_db *db, const struct crm_campaign_opts *o,
     struct crm_campaign_targets *t, struct crm_campaign_counts *c,

@@ -485,6 +485,45 @@ crm_csv_header(struct crm_csv *r, const struct crm_csv_col *cols,
 	return 0;
 }
 
+/* The first header field whose key is that of s[0..n). */
+static int
+find_key(const struct crm_csv *r, const char *s, size_t n)
+{
+	char raw[256], want[256], key[256];
+	size_t i;
+
+	if (n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	memcpy(raw, s, n);
+	raw[n] = '\0';
+	colkey(raw, want, sizeof(want));
+	for (i = 0; i < r->ncols; i++) {
+		colkey(r->cols[i], key, sizeof(key));
+		if (strcmp(key, want) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int
+crm_csv_find(const struct crm_csv *r, const struct crm_csv_col *col,
+    size_t name_len)
+{
+	const char *a, *e;
+	int i;
+
+	if ((i = find_key(r, col->name, name_len ? name_len :
+	    strlen(col->name))) >= 0)
+		return i;
+	for (a = col->aliases; a != NULL && *a; a = *e ? e + 1 : e) {
+		if ((e = strchr(a, '|')) == NULL)
+			e = a + strlen(a);
+		if ((i = find_key(r, a, (size_t)(e - a))) >= 0)
+			return i;
+	}
+	return -1;
+}
+
 size_t
 crm_csv_ncols(const struct crm_csv *r)
 {

@@ -77,6 +77,17 @@ int crm_csv_header(struct crm_csv *r, const struct crm_csv_col *cols,
 size_t crm_csv_ncols(const struct crm_csv *r);
 const char *crm_csv_colname(const struct crm_csv *r, size_t i);
 
+/*
+ * The header field that col names, compared as crm_csv_header() compares
+ * (case, blanks, ' ' and '-' as '_'): the first called by its name, else
+ * the first called by its first alias, and so on; -1 for none.  For a
+ * program that maps the columns itself after crm_csv_header(r, NULL, 0,
+ * NULL, err), as crm-dedupe does with any file.  name_len is the length
+ * of col->name (which need not end there), or 0 for strlen().
+ */
+int crm_csv_find(const struct crm_csv *r, const struct crm_csv_col *col,
+    size_t name_len);
+
 /* 1 if header field i matched none of the columns given to crm_csv_header. */
 int crm_csv_extra(const struct crm_csv *r, size_t i);
 

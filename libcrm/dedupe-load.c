@@ -422,64 +422,6 @@ static const struct crm_csv_col street_extra[2] = {
 };
 
 
-/* Header name compared as crm_csv does: case, blanks, '-' and ' '. */
-static int
-colname_eq(const char *a, const char *b, size_t blen)
-{
-	size_t i, n;
-	int ca, cb;
-
-	while (*a == ' ' || *a == '\t')
-		a++;
-	n = strlen(a);
-	while (n > 0 && (a[n - 1] == ' ' || a[n - 1] == '\t'))
-		n--;
-	if (n != blen)
-		return 0;
-	for (i = 0; i < n; i++) {
-		ca = (unsigned char)a[i];
-		cb = (unsigned char)b[i];
-		ca = ca == ' ' || ca == '-' ? '_' : ca >= 'A' && ca <= 'Z' ?
-		    ca + 32 : ca;
-		cb = cb == ' ' || cb == '-' ? '_' : cb >= 'A' && cb <= 'Z' ?
-		    cb + 32 : cb;
-		if (ca != cb)
-			return 0;
-	}
-	return 1;
-}
-
-/* The header field called name, or -1. */
-static int
-find_col(struct crm_csv *r, const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < crm_csv_ncols(r); i++)
-		if (colname_eq(crm_csv_colname(r, i), name, len))
-			return (int)i;
-	return -1;
-}
-
-/* The first header field called col's name or one of its aliases. */
-static int
-find_alias(struct crm_csv *r, const struct crm_csv_col *col)
-{
-	const char *p, *bar;
-	int i;
-
-	if ((i = find_col(r, col->name, strlen(col->name))) >= 0)
-		return i;
-	for (p = col->aliases; p != NULL && *p; p = *bar ? bar + 1 : bar) {
-		bar = strchr(p, '|');
-		if (bar == NULL)
-			bar = p + strlen(p);
-		if ((i = find_col(r, p, (size_t)(bar - p))) >= 0)
-			return i;
-	}
-	return -1;
-}
-
 static int
 parse_map(struct crm_csv *r, const char *map, struct fmap *m,
     struct crm_error *err)
@@ -512,7 +454,8 @@ parse_map(struct crm_csv *r, const char *map, struct fmap *m,
 				return crm_error_set(err, CRM_EUSAGE, "--map:"
 				    " at most %d columns for %s", MAXJOIN,
 				    dedupe_fname[f]);
-			if ((i = find_col(r, c, (size_t)(plus - c))) < 0)
+			if ((i = crm_csv_find(r, &(struct crm_csv_col){ c, NULL },
+			    (size_t)(plus - c))) < 0)
 				return crm_error_set(err, CRM_EUSAGE, "--map:"
 				    " %s has no column '%.*s'", crm_csv_name(r),
 				    (int)(plus - c), c);
@@ -565,30 +508,30 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	d->ncols = crm_csv_ncols(r);
 	if ((d->colnames = calloc(d->ncols, sizeof(char *))) == NULL)
 		goto nomem;
-	for (i = 0; i < d->ncols; i++) {
+	for (i = 0; i < d->ncols; i++)
 		if ((d->colnames[i] = strdup(crm_csv_colname(r, i))) == NULL)
 			goto nomem;
-		if (colname_eq(d->colnames[i], "cluster_id", 10))
-			d->cluster_col = (int)i;
-	}
-	if (idcol != NULL && (idx = find_col(r, idcol, strlen(idcol))) < 0) {
+	d->cluster_col = crm_csv_find(r, &(struct crm_csv_col){ "cluster_id",
+	    NULL }, 0);
+	if (idcol != NULL && (idx = crm_csv_find(r, &(struct crm_csv_col){
+	    idcol, NULL }, 0)) < 0) {
 		crm_error_set(err, CRM_EUSAGE, "%s: no id column '%s'",
 		    crm_csv_name(r), idcol);
 		goto done;
 	}
 	for (f = 0; f < NF; f++) {
 		m.ncol[f] = 0;
-		if ((c = find_alias(r, &file_cols[f])) >= 0)
+		if ((c = crm_csv_find(r, &file_cols[f], 0)) >= 0)
 			m.col[f][m.ncol[f]++] = c;
 	}
 	if (m.ncol[F_STREET] > 0) {
 		/* A house number goes first, a second line last. */
-		if ((c = find_alias(r, &street_extra[0])) >= 0) {
+		if ((c = crm_csv_find(r, &street_extra[0], 0)) >= 0) {
 			m.col[F_STREET][1] = m.col[F_STREET][0];
 			m.col[F_STREET][0] = c;
 			m.ncol[F_STREET] = 2;
 		}
-		if ((c = find_alias(r, &street_extra[1])) >= 0)
+		if ((c = crm_csv_find(r, &street_extra[1], 0)) >= 0)
 			m.col[F_STREET][m.ncol[F_STREET]++] = c;
 	}
 	if (map != NULL && parse_map(r, map, &m, err) < 0)

@@ -2,6 +2,7 @@
  * household.c - householding (see household.h).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,4 +249,83 @@ done:
 	crm_buf_release(&b);
 	crm_buf_release(&name);
 	return ret;
+}
+
+static int
+stage_row(void *arg, const struct crm_household_row *row,
+    struct crm_error *err)
+{
+	struct crm_db *db = arg;
+	struct crm_stmt *st;
+
+	if ((st = crm_db_stmt(db, "INSERT INTO temp.crm_household"
+	    " (contact_id, household) VALUES (?1, ?2)", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, row->id, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, row->household, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+crm_household_stage(struct crm_db *db, unsigned flags, struct crm_error *err)
+{
+	if (crm_db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS crm_household"
+	    " (contact_id INTEGER PRIMARY KEY, household INTEGER NOT NULL);"
+	    " CREATE INDEX IF NOT EXISTS temp.crm_household_h ON"
+	    " crm_household (household, contact_id);"
+	    " DELETE FROM temp.crm_household", err) < 0)
+		return -1;
+	return crm_household_each(db, flags, stage_row, db, err);
+}
+
+struct hh_out {
+	struct crm_out *o;
+	int all;
+	int64_t households, members;
+};
+
+static int
+write_row(void *arg, const struct crm_household_row *row,
+    struct crm_error *err)
+{
+	struct hh_out *h = arg;
+	const char *vals[7];
+	char hid[24], id[24], size[24];
+
+	if (row->size < 2 && !h->all)
+		return 0;
+	h->households += row->household == row->id && row->size > 1;
+	h->members += row->size > 1;
+	snprintf(hid, sizeof(hid), "%lld", (long long)row->household);
+	snprintf(id, sizeof(id), "%lld", (long long)row->id);
+	snprintf(size, sizeof(size), "%lld", (long long)row->size);
+	vals[0] = hid;
+	vals[1] = id;
+	vals[2] = size;
+	vals[3] = row->name;
+	vals[4] = row->street;
+	vals[5] = row->postcode;
+	vals[6] = row->city;
+	return crm_out_row(h->o, vals, err);
+}
+
+int
+crm_household_write(struct crm_db *db, unsigned flags, int all,
+    struct crm_out *o, int64_t *households, int64_t *members,
+    struct crm_error *err)
+{
+	static const char *const names[7] = { "household_id", "id", "size",
+	    "name", "street", "postcode", "city" };
+	static const enum crm_coltype types[7] = { CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_TEXT };
+	struct hh_out h = { o, all, 0, 0 };
+
+	if (crm_out_header(o, names, types, 7, err) < 0 ||
+	    crm_household_each(db, flags, write_row, &h, err) < 0)
+		return -1;
+	*households = h.households;
+	*members = h.members;
+	return 0;
 }

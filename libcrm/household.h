@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "csvio.h"
 #include "db.h"
 #include "error.h"
 
@@ -45,5 +46,24 @@ struct crm_household_row {
 int crm_household_each(struct crm_db *db, unsigned flags,
     int (*fn)(void *arg, const struct crm_household_row *row,
     struct crm_error *err), void *arg, struct crm_error *err);
+
+/*
+ * Write the contacts of households of two or more (every contact with
+ * all) to o: household_id, id, size, name, street, postcode, city, in id
+ * order.  *households and *members count the households of two or more
+ * and the contacts in them.
+ */
+int crm_household_write(struct crm_db *db, unsigned flags, int all,
+    struct crm_out *o, int64_t *households, int64_t *members,
+    struct crm_error *err);
+
+/*
+ * Every contact's household (with flags) into the temporary table
+ * temp.crm_household (contact_id INTEGER PRIMARY KEY, household INTEGER),
+ * replacing what it held, for a module to join in SQL (crm-campaign
+ * --per-household).  The caller's transaction holds it.
+ */
+int crm_household_stage(struct crm_db *db, unsigned flags,
+    struct crm_error *err);
 
 #endif

@@ -108,4 +108,22 @@ test_expect_success 'merge and unmerge carry a table they do not know' '
 	test "$(sql "select group_concat(contact_id) from notes_x order by id")" = "2,1"
 '
 
+test_expect_success 'crm-campaign --per-household: one letter per household' '
+	sql "UPDATE contacts SET mail_opt_in = 1" &&
+	printf "id\n1\n2\n3\n4\n5\n6\n7\n" >targets.csv &&
+	crm-campaign create -c mail --per-household letters targets.csv 2>err &&
+	test_grep "3 target, 0 control, 4 suppressed (no_address 1, household 3)" err &&
+	sql "SELECT contact_id, grp, reason FROM campaign_members ORDER BY contact_id" >got &&
+	cat >expect <<-\EOF &&
+	1|target|
+	2|suppressed|household
+	3|suppressed|household
+	4|target|
+	5|suppressed|household
+	6|target|
+	7|suppressed|no_address
+	EOF
+	test_cmp expect got
+'
+
 test_done
