@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "account.h"
 #include "buf.h"
 #include "db.h"
 #include "mem.h"
@@ -241,6 +242,9 @@ static const char *const migrations[] = {
 	"    AND json_extract(counts, '$.before') IS NOT NULL"
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
+
+	/* 5 -> 6: accounts, their people and partners (account.c) */
+	crm_account_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,0 +1,862 @@
+/*
+ * account-report.c - what accounts add up to: roll-ups over the
+ * hierarchy, RFM per account, the partner report, export and the
+ * combined timeline.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "account-int.h"
+#include "norm.h"
+
+#define MAX_DEPTH 64
+
+struct acc {
+	int64_t id, parent_id, partner_id;
+	char *ext, *name, *type;
+	int64_t parent;			/* index, -1 for none */
+	struct crm_account_total t;
+};
+
+struct accs {
+	struct acc *a;
+	size_t n;
+};
+
+static void
+accs_free(struct accs *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->a[i].ext);
+		free(s->a[i].name);
+		free(s->a[i].type);
+	}
+	free(s->a);
+	s->a = NULL;
+	s->n = 0;
+}
+
+static int64_t
+find(const struct accs *s, int64_t id)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->a[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->a[lo].id == id ? (int64_t)lo : -1;
+}
+
+static char *
+dupn(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* Every account not merged away, in id order, with parent indexes. */
+static int
+load(struct crm_db *db, struct accs *s, struct crm_error *err)
+{
+	struct crm_stmt *st;
+	size_t alloc = 0, i;
+	struct acc *na;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((st = crm_db_stmt(db, "SELECT id, parent_id, partner_id,"
+	    " external_id, name, type FROM accounts WHERE merged_into IS NULL"
+	    " ORDER BY id", err)) == NULL)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		struct acc *a;
+
+		if (s->n == alloc) {
+			alloc = alloc ? alloc * 2 : 1024;
+			if ((na = reallocarray(s->a, alloc, sizeof(*na))) ==
+			    NULL) {
+				crm_db_reset(st);
+				accs_free(s);
+				return crm_error_set(err, CRM_EFAIL,
+				    "out of memory");
+			}
+			s->a = na;
+		}
+		a = &s->a[s->n++];
+		memset(a, 0, sizeof(*a));
+		a->id = crm_db_col_int(st, 0);
+		a->parent_id = crm_db_col_int(st, 1);
+		a->partner_id = crm_db_col_int(st, 2);
+		a->ext = dupn(crm_db_col_text(st, 3));
+		a->name = dupn(crm_db_col_text(st, 4));
+		a->type = dupn(crm_db_col_text(st, 5));
+		if (a->name == NULL || (a->ext == NULL &&
+		    !crm_db_col_isnull(st, 3)) || (a->type == NULL &&
+		    !crm_db_col_isnull(st, 5))) {
+			crm_db_reset(st);
+			accs_free(s);
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		}
+	}
+	if (rc < 0) {
+		accs_free(s);
+		return -1;
+	}
+	for (i = 0; i < s->n; i++) {
+		struct acc *a = &s->a[i];
+
+		a->parent = a->parent_id ? find(s, a->parent_id) : -1;
+		a->t.id = a->id;
+		a->t.parent_id = a->parent >= 0 ? a->parent_id : 0;
+		a->t.external_id = a->ext;
+		a->t.name = a->name;
+		a->t.type = a->type;
+		a->t.open_deals = a->t.open_deals_all = -1;
+	}
+	return 0;
+}
+
+/* 1 if the deals and deal_stages tables (crm-deal) are there. */
+static int
+have_deals(struct crm_db *db, struct crm_error *err)
+{
+	int64_t n;
+
+	if (crm_db_query_int(db, "SELECT count(*) FROM pragma_table_info("
+	    "'deals') WHERE name = 'contact_id' OR name = 'stage_id' OR"
+	    " name = 'amount' OR name = 'created_at'", &n, err) < 0)
+		return -1;
+	if (n != 4)
+		return 0;
+	if (crm_db_query_int(db, "SELECT count(*) FROM pragma_table_info("
+	    "'deal_stages') WHERE name = 'outcome'", &n, err) < 0)
+		return -1;
+	return n == 1;
+}
+
+/* Own figures, then the subtree sums. */
+static int
+compute(struct crm_db *db, struct accs *s, int64_t asof,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+	int64_t k, p;
+	size_t i;
+	int rc, hops, deals;
+
+	if ((st = crm_db_stmt(db, "SELECT ac.account_id, count(*) FROM"
+	    " account_contacts ac JOIN contacts c ON c.id = ac.contact_id"
+	    " WHERE ac.ended_at IS NULL AND c.erased_at IS NULL AND"
+	    " c.merged_into IS NULL GROUP BY ac.account_id", err)) == NULL)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1)
+		if ((k = find(s, crm_db_col_int(st, 0))) >= 0)
+			s->a[k].t.contacts = crm_db_col_int(st, 1);
+	if (rc < 0)
+		return -1;
+	/*
+	 * A purchase counts for the account the buyer worked at when
+	 * buying: a person who moved on leaves the old purchases behind.
+	 */
+	if ((st = crm_db_stmt(db, "SELECT ac.account_id, count(*),"
+	    " total(i.amount), max(i.at) FROM account_contacts ac"
+	    " JOIN interactions i ON i.contact_id = ac.contact_id"
+	    " WHERE i.kind = 'purchase'"
+	    " AND (ac.started_at IS NULL OR i.at >= ac.started_at)"
+	    " AND (ac.ended_at IS NULL OR i.at < ac.ended_at)"
+	    " AND (?1 = 0 OR i.at < ?1)"
+	    " GROUP BY ac.account_id", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, asof, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1)
+		if ((k = find(s, crm_db_col_int(st, 0))) >= 0) {
+			s->a[k].t.purchases = crm_db_col_int(st, 1);
+			s->a[k].t.revenue = crm_db_col_double(st, 2);
+			s->a[k].t.last_purchase = crm_db_col_int(st, 3);
+		}
+	if (rc < 0 || (deals = have_deals(db, err)) < 0)
+		return -1;
+	if (deals) {
+		for (i = 0; i < s->n; i++)
+			s->a[i].t.open_deals = s->a[i].t.open_deals_all = 0;
+		if ((st = crm_db_stmt(db, "SELECT ac.account_id, count(*),"
+		    " total(d.amount) FROM account_contacts ac JOIN deals d ON"
+		    " d.contact_id = ac.contact_id JOIN deal_stages g ON"
+		    " g.id = d.stage_id WHERE g.outcome = 'open'"
+		    " AND (ac.started_at IS NULL OR d.created_at >="
+		    " ac.started_at) AND (ac.ended_at IS NULL OR d.created_at <"
+		    " ac.ended_at) GROUP BY ac.account_id", err)) == NULL)
+			return -1;
+		while ((rc = crm_db_step(db, st, err)) == 1)
+			if ((k = find(s, crm_db_col_int(st, 0))) >= 0) {
+				s->a[k].t.open_deals = crm_db_col_int(st, 1);
+				s->a[k].t.open_value = crm_db_col_double(st, 2);
+			}
+		if (rc < 0)
+			return -1;
+	}
+	for (i = 0; i < s->n; i++) {
+		struct crm_account_total *t = &s->a[i].t;
+
+		t->contacts_all += t->contacts;
+		t->purchases_all += t->purchases;
+		t->revenue_all += t->revenue;
+		if (t->last_purchase > t->last_all)
+			t->last_all = t->last_purchase;
+		if (deals) {
+			t->open_deals_all += t->open_deals;
+			t->open_value_all += t->open_value;
+		}
+		for (p = s->a[i].parent, hops = 0; p >= 0 && hops < MAX_DEPTH;
+		    p = s->a[p].parent, hops++) {
+			struct crm_account_total *u = &s->a[p].t;
+
+			u->contacts_all += t->contacts;
+			u->purchases_all += t->purchases;
+			u->revenue_all += t->revenue;
+			if (t->last_purchase > u->last_all)
+				u->last_all = t->last_purchase;
+			if (deals) {
+				u->open_deals_all += t->open_deals;
+				u->open_value_all += t->open_value;
+			}
+		}
+		t->depth = hops;
+	}
+	return 0;
+}
+
+int
+crm_account_rollup_each(struct crm_db *db, int64_t asof,
+    int (*fn)(void *arg, const struct crm_account_total *t,
+    struct crm_error *err), void *arg, struct crm_error *err)
+{
+	struct accs s;
+	size_t i;
+	int rc = -1;
+
+	if (crm_db_begin_read(db, err) < 0)
+		return -1;
+	if (load(db, &s, err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
+	if (compute(db, &s, asof, err) < 0)
+		goto done;
+	for (i = 0; i < s.n; i++)
+		if (fn(arg, &s.a[i].t, err) < 0)
+			goto done;
+	rc = 0;
+done:
+	crm_db_rollback(db);
+	accs_free(&s);
+	return rc;
+}
+
+static void
+fmt_int(char *b, size_t n, int64_t v)
+{
+	snprintf(b, n, "%lld", (long long)v);
+}
+
+static void
+fmt_money(char *b, size_t n, double v)
+{
+	snprintf(b, n, "%.2f", fabs(v) < 0.005 ? 0.0 : v);
+}
+
+static const char *
+fmt_date(char *b, int64_t t)
+{
+	if (t == 0)
+		return NULL;
+	crm_format_date(t, b);
+	return b;
+}
+
+struct rollup_out {
+	struct crm_out *o;
+	int deals;
+	int header;
+};
+
+static int
+rollup_row(void *arg, const struct crm_account_total *t,
+    struct crm_error *err)
+{
+	static const char *const names[] = { "id", "external_id", "name",
+	    "type", "parent_id", "depth", "contacts", "contacts_total",
+	    "purchases", "purchases_total", "revenue", "revenue_total",
+	    "last_purchase", "last_purchase_total", "open_deals",
+	    "open_deals_total", "open_value_total" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM };
+	struct rollup_out *ro = arg;
+	char b[17][32];
+	const char *v[17];
+
+	if (!ro->header) {
+		ro->header = 1;
+		return crm_out_header(ro->o, names, types, ro->deals ? 17 : 14,
+		    err);
+	}
+	fmt_int(b[0], 32, t->id);
+	v[0] = b[0];
+	v[1] = t->external_id;
+	v[2] = t->name;
+	v[3] = t->type;
+	fmt_int(b[4], 32, t->parent_id);
+	v[4] = t->parent_id ? b[4] : NULL;
+	fmt_int(b[5], 32, t->depth);
+	v[5] = b[5];
+	fmt_int(b[6], 32, t->contacts);
+	v[6] = b[6];
+	fmt_int(b[7], 32, t->contacts_all);
+	v[7] = b[7];
+	fmt_int(b[8], 32, t->purchases);
+	v[8] = b[8];
+	fmt_int(b[9], 32, t->purchases_all);
+	v[9] = b[9];
+	fmt_money(b[10], 32, t->revenue);
+	v[10] = b[10];
+	fmt_money(b[11], 32, t->revenue_all);
+	v[11] = b[11];
+	v[12] = fmt_date(b[12], t->last_purchase);
+	v[13] = fmt_date(b[13], t->last_all);
+	fmt_int(b[14], 32, t->open_deals);
+	v[14] = b[14];
+	fmt_int(b[15], 32, t->open_deals_all);
+	v[15] = b[15];
+	fmt_money(b[16], 32, t->open_value_all);
+	v[16] = b[16];
+	return crm_out_row(ro->o, v, err);
+}
+
+int
+crm_account_rollup(struct crm_db *db, int64_t asof, struct crm_out *o,
+    struct crm_error *err)
+{
+	struct rollup_out ro = { o, 0, 0 };
+
+	if ((ro.deals = have_deals(db, err)) < 0 ||
+	    rollup_row(&ro, NULL, err) < 0 ||
+	    crm_account_rollup_each(db, asof, rollup_row, &ro, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* RFM. */
+
+static int
+cmp_dbl(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* How many of the n sorted values are strictly below v. */
+static size_t
+below(const double *v, size_t n, double x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+score(const double *sorted, size_t n, double x)
+{
+	return 1 + (int)(5 * below(sorted, n, x) / n);
+}
+
+int
+crm_account_rfm(struct crm_db *db, const struct crm_rfm_opts *opts,
+    int roots, struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "id", "external_id", "name",
+	    "recency", "frequency", "monetary", "r", "f", "m", "rfm",
+	    "segment" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT };
+	const struct crm_rfm_map *map = opts->map != NULL ? opts->map :
+	    crm_rfm_default_map();
+	double *rv = NULL, *fv = NULL, *mv = NULL;
+	int64_t asof_end, asof_day;
+	struct accs s;
+	size_t i, nb = 0, j;
+	int rc = -1;
+
+	/* Purchases up to the end of the as-of day, as crm_rfm(). */
+	asof_day = opts->asof / 86400 - (opts->asof % 86400 < 0);
+	asof_end = (asof_day + 1) * 86400;
+	if (crm_db_begin_read(db, err) < 0)
+		return -1;
+	if (load(db, &s, err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
+	if (compute(db, &s, asof_end, err) < 0)
+		goto done;
+	if (s.n && ((rv = calloc(s.n, sizeof(*rv))) == NULL ||
+	    (fv = calloc(s.n, sizeof(*fv))) == NULL ||
+	    (mv = calloc(s.n, sizeof(*mv))) == NULL)) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	/* Scores compare "worse": more days, fewer purchases, less money. */
+	for (i = 0; i < s.n; i++) {
+		const struct crm_account_total *t = &s.a[i].t;
+
+		if ((roots && t->parent_id) || t->purchases_all == 0)
+			continue;
+		rv[nb] = -(double)(asof_day - (t->last_all / 86400));
+		fv[nb] = (double)t->purchases_all;
+		mv[nb] = opts->monetary_avg ? t->revenue_all /
+		    (double)t->purchases_all : t->revenue_all;
+		nb++;
+	}
+	qsort(rv, nb, sizeof(*rv), cmp_dbl);
+	qsort(fv, nb, sizeof(*fv), cmp_dbl);
+	qsort(mv, nb, sizeof(*mv), cmp_dbl);
+	if (crm_out_header(o, names, types, 11, err) < 0)
+		goto done;
+	for (i = 0; i < s.n; i++) {
+		const struct crm_account_total *t = &s.a[i].t;
+		char b[11][48];
+		const char *v[11];
+		int r = 0, f = 0, m = 0, fm;
+		double mon;
+		const char *seg = "No purchases";
+
+		if (roots && t->parent_id)
+			continue;
+		fmt_int(b[0], 48, t->id);
+		v[0] = b[0];
+		v[1] = t->external_id;
+		v[2] = t->name;
+		for (j = 3; j < 10; j++)
+			v[j] = NULL;
+		if (t->purchases_all > 0) {
+			int64_t rec = asof_day - t->last_all / 86400;
+
+			mon = opts->monetary_avg ? t->revenue_all /
+			    (double)t->purchases_all : t->revenue_all;
+			r = score(rv, nb, -(double)rec);
+			f = score(fv, nb, (double)t->purchases_all);
+			m = score(mv, nb, mon);
+			fm = (f + m + 1) / 2;
+			for (j = 0; j < map->n; j++)
+				if (r >= map->rules[j].rlo &&
+				    r <= map->rules[j].rhi &&
+				    fm >= map->rules[j].fmlo &&
+				    fm <= map->rules[j].fmhi) {
+					seg = map->rules[j].name;
+					break;
+				}
+			fmt_int(b[3], 48, rec);
+			fmt_int(b[4], 48, t->purchases_all);
+			fmt_money(b[5], 48, mon);
+			fmt_int(b[6], 48, r);
+			fmt_int(b[7], 48, f);
+			fmt_int(b[8], 48, m);
+			snprintf(b[9], 48, "%d%d%d", r, f, m);
+			for (j = 3; j < 10; j++)
+				v[j] = b[j];
+		}
+		v[10] = seg;
+		if (crm_out_row(o, v, err) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	crm_db_rollback(db);
+	free(rv);
+	free(fv);
+	free(mv);
+	accs_free(&s);
+	return rc;
+}
+
+/* Partners. */
+
+struct pstat {
+	int64_t accounts, contacts, customers, won, lost;
+	double revenue, won_value;
+};
+
+int
+crm_account_partners(struct crm_db *db, struct crm_out *o,
+    struct crm_error *err)
+{
+	static const char *const names[] = { "partner_id", "external_id",
+	    "name", "type", "accounts", "contacts", "customers", "revenue",
+	    "deals_won", "deals_lost", "win_rate", "won_value" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM };
+	struct pstat *ps = NULL;
+	int64_t *eff = NULL, k, p;
+	struct crm_stmt *st;
+	struct accs s;
+	size_t i;
+	int rc = -1, deals, hops;
+
+	if (crm_db_begin_read(db, err) < 0)
+		return -1;
+	if (load(db, &s, err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
+	if ((deals = have_deals(db, err)) < 0)
+		goto done;
+	if (s.n && ((ps = calloc(s.n, sizeof(*ps))) == NULL ||
+	    (eff = calloc(s.n, sizeof(*eff))) == NULL)) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	/* Each account's partner: its own, else its nearest parent's. */
+	for (i = 0; i < s.n; i++) {
+		eff[i] = -1;
+		for (k = (int64_t)i, hops = 0; k >= 0 && hops < MAX_DEPTH;
+		    k = s.a[k].parent, hops++)
+			if (s.a[k].partner_id &&
+			    (p = find(&s, s.a[k].partner_id)) >= 0) {
+				eff[i] = p;
+				break;
+			}
+		if (s.a[i].partner_id && (p = find(&s, s.a[i].partner_id)) >= 0)
+			ps[p].accounts++;
+	}
+	/*
+	 * Each contact's partner: its own (contact_partners), else its
+	 * current account's.  The figures come with it.
+	 */
+	if ((st = crm_db_stmt(db, "SELECT c.id, cp.partner_id, ac.account_id,"
+	    " (SELECT count(*) FROM interactions i WHERE i.contact_id = c.id"
+	    "  AND i.kind = 'purchase'),"
+	    " (SELECT total(amount) FROM interactions i WHERE"
+	    "  i.contact_id = c.id AND i.kind = 'purchase')"
+	    " FROM contacts c LEFT JOIN contact_partners cp ON"
+	    " cp.contact_id = c.id LEFT JOIN account_contacts ac ON"
+	    " ac.contact_id = c.id AND ac.ended_at IS NULL"
+	    " WHERE c.erased_at IS NULL AND c.merged_into IS NULL AND"
+	    " (cp.partner_id IS NOT NULL OR ac.account_id IS NOT NULL)",
+	    err)) == NULL)
+		goto done;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		p = -1;
+		if (!crm_db_col_isnull(st, 1))
+			p = find(&s, crm_db_col_int(st, 1));
+		else if ((k = find(&s, crm_db_col_int(st, 2))) >= 0)
+			p = eff[k];
+		if (p < 0)
+			continue;
+		ps[p].contacts++;
+		if (crm_db_col_int(st, 3) > 0)
+			ps[p].customers++;
+		ps[p].revenue += crm_db_col_double(st, 4);
+		if (deals) {
+			struct crm_stmt *d;
+			int r2;
+
+			if ((d = crm_db_stmt(db, "SELECT g.outcome,"
+			    " total(x.amount), count(*) FROM deals x JOIN"
+			    " deal_stages g ON g.id = x.stage_id WHERE"
+			    " x.contact_id = ?1 AND g.outcome <> 'open'"
+			    " GROUP BY g.outcome", err)) == NULL ||
+			    crm_db_bind_int(db, d, 1, crm_db_col_int(st, 0),
+			    err) < 0) {
+				crm_db_reset(st);
+				rc = -1;
+				break;
+			}
+			while ((r2 = crm_db_step(db, d, err)) == 1) {
+				if (strcmp(crm_db_col_text(d, 0), "won") == 0) {
+					ps[p].won += crm_db_col_int(d, 2);
+					ps[p].won_value +=
+					    crm_db_col_double(d, 1);
+				} else
+					ps[p].lost += crm_db_col_int(d, 2);
+			}
+			if (r2 < 0) {
+				crm_db_reset(st);
+				rc = -1;
+				break;
+			}
+		}
+	}
+	if (rc < 0)
+		goto done;
+	rc = -1;
+	if (crm_out_header(o, names, types, deals ? 12 : 8, err) < 0)
+		goto done;
+	for (i = 0; i < s.n; i++) {
+		const char *t = s.a[i].type;
+		char b[12][32];
+		const char *v[12];
+
+		if (t == NULL || (strcmp(t, "reseller") != 0 &&
+		    strcmp(t, "agency") != 0 && strcmp(t, "referrer") != 0 &&
+		    strcmp(t, "affiliate") != 0))
+			continue;
+		fmt_int(b[0], 32, s.a[i].id);
+		v[0] = b[0];
+		v[1] = s.a[i].ext;
+		v[2] = s.a[i].name;
+		v[3] = t;
+		fmt_int(b[4], 32, ps[i].accounts);
+		v[4] = b[4];
+		fmt_int(b[5], 32, ps[i].contacts);
+		v[5] = b[5];
+		fmt_int(b[6], 32, ps[i].customers);
+		v[6] = b[6];
+		fmt_money(b[7], 32, ps[i].revenue);
+		v[7] = b[7];
+		fmt_int(b[8], 32, ps[i].won);
+		v[8] = b[8];
+		fmt_int(b[9], 32, ps[i].lost);
+		v[9] = b[9];
+		v[10] = NULL;
+		if (ps[i].won + ps[i].lost > 0) {
+			snprintf(b[10], 32, "%.4f", (double)ps[i].won /
+			    (double)(ps[i].won + ps[i].lost));
+			v[10] = b[10];
+		}
+		fmt_money(b[11], 32, ps[i].won_value);
+		v[11] = b[11];
+		if (crm_out_row(o, v, err) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	crm_db_rollback(db);
+	free(ps);
+	free(eff);
+	accs_free(&s);
+	return rc;
+}
+
+/* Export. */
+
+struct xcol {
+	const char *name, *expr;
+	enum crm_coltype type;
+};
+
+static const struct xcol xcols[] = {
+	{ "id", "a.id", CRM_COL_NUM },
+	{ "external_id", "a.external_id", CRM_COL_TEXT },
+	{ "name", "a.name", CRM_COL_TEXT },
+	{ "domain", "a.domain", CRM_COL_TEXT },
+	{ "industry", "a.industry", CRM_COL_TEXT },
+	{ "size", "a.size", CRM_COL_TEXT },
+	{ "country", "a.country", CRM_COL_TEXT },
+	{ "owner", "a.owner", CRM_COL_TEXT },
+	{ "type", "a.type", CRM_COL_TEXT },
+	{ "parent", "(SELECT coalesce(p.external_id, '#' || p.id) FROM"
+	    " accounts p WHERE p.id = a.parent_id)", CRM_COL_TEXT },
+	{ "partner", "(SELECT coalesce(p.external_id, '#' || p.id) FROM"
+	    " accounts p WHERE p.id = a.partner_id)", CRM_COL_TEXT },
+	{ "contacts", "(SELECT count(*) FROM account_contacts ac JOIN"
+	    " contacts c ON c.id = ac.contact_id WHERE ac.account_id = a.id"
+	    " AND ac.ended_at IS NULL AND c.erased_at IS NULL)",
+	    CRM_COL_NUM },
+	{ "sole_trader", "a.person_id IS NOT NULL", CRM_COL_BOOL },
+	{ "name_key", "a.name_key", CRM_COL_TEXT },
+	{ "attrs", "a.attrs", CRM_COL_JSON },
+	{ "merged_into", "a.merged_into", CRM_COL_NUM },
+	{ "created_at", "strftime('%Y-%m-%dT%H:%M:%SZ', a.created_at,"
+	    " 'unixepoch')", CRM_COL_TEXT },
+	{ "updated_at", "strftime('%Y-%m-%dT%H:%M:%SZ', a.updated_at,"
+	    " 'unixepoch')", CRM_COL_TEXT },
+};
+
+#define NXCOL (sizeof(xcols) / sizeof(xcols[0]))
+#define NDEFAULT 12	/* id .. contacts */
+
+const char crm_account_columns[] = "id,external_id,name,domain,industry,"
+    "size,country,owner,type,parent,partner,contacts,sole_trader,name_key,"
+    "attrs,merged_into,created_at,updated_at";
+
+#define MAX_XCOLS 64
+
+int
+crm_account_export(struct crm_db *db, struct crm_out *o, const char *columns,
+    const struct crm_account_filter *f, int64_t *count,
+    struct crm_error *err)
+{
+	struct crm_buf sql = CRM_BUF_INIT(1 << 20);
+	const char *names[MAX_XCOLS], *vals[MAX_XCOLS];
+	enum crm_coltype types[MAX_XCOLS];
+	char *attr[MAX_XCOLS], *list = NULL, *tok, *save = NULL;
+	struct crm_stmt *st = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	memset(attr, 0, sizeof(attr));
+	*count = 0;
+	if (columns == NULL)
+		for (i = 0; i < NDEFAULT; i++) {
+			names[n] = xcols[i].name;
+			types[n++] = xcols[i].type;
+		}
+	else if ((list = strdup(columns)) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto done;
+	}
+	for (tok = list ? strtok_r(list, ",", &save) : NULL; tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_XCOLS) {
+			crm_error_set(err, CRM_EUSAGE, "too many columns");
+			goto done;
+		}
+		if (strncmp(tok, "attr.", 5) == 0 && tok[5] != '\0') {
+			names[n] = tok;
+			types[n] = CRM_COL_TEXT;
+			attr[n++] = tok + 5;
+			continue;
+		}
+		for (i = 0; i < NXCOL; i++)
+			if (strcmp(tok, xcols[i].name) == 0)
+				break;
+		if (i == NXCOL) {
+			crm_error_set(err, CRM_EUSAGE, "unknown column '%s' (%s,"
+			    " attr.NAME)", tok, crm_account_columns);
+			goto done;
+		}
+		names[n] = xcols[i].name;
+		types[n++] = xcols[i].type;
+	}
+	if (n == 0) {
+		crm_error_set(err, CRM_EUSAGE, "no columns");
+		goto done;
+	}
+	if (crm_buf_adds(&sql, "SELECT ", err) < 0)
+		goto done;
+	for (i = 0; i < n; i++) {
+		size_t k;
+
+		if (i > 0 && crm_buf_adds(&sql, ", ", err) < 0)
+			goto done;
+		if (attr[i] != NULL) {
+			/* The attribute's name is bound, not pasted. */
+			if (crm_buf_addf(&sql, err, "json_extract(a.attrs,"
+			    " '$.\"' || replace(?%zu, '\"', '\\\"') || '\"')",
+			    i + 5) < 0)
+				goto done;
+			continue;
+		}
+		for (k = 0; k < NXCOL; k++)
+			if (strcmp(names[i], xcols[k].name) == 0)
+				break;
+		if (crm_buf_adds(&sql, xcols[k].expr, err) < 0)
+			goto done;
+	}
+	if (crm_buf_adds(&sql, " FROM accounts a WHERE (?1 IS NOT NULL OR"
+	    " a.merged_into IS NULL)"
+	    " AND (?2 IS NULL OR a.type = ?2 OR (?2 = 'partner' AND"
+	    " (a.type = 'reseller' OR a.type = 'agency' OR a.type = 'referrer'"
+	    " OR a.type = 'affiliate')))"
+	    " AND (?3 IS NULL OR a.owner = ?3) AND (?4 IS NULL OR"
+	    " a.country = ?4) ORDER BY a.id", err) < 0 ||
+	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)
+		goto done;
+	if ((f->include_merged ? crm_db_bind_int(db, st, 1, 1, err) :
+	    crm_db_bind_null(db, st, 1, err)) < 0 ||
+	    crm_db_bind_text(db, st, 2, f->type, err) < 0 ||
+	    crm_db_bind_text(db, st, 3, f->owner, err) < 0 ||
+	    crm_db_bind_text(db, st, 4, f->country, err) < 0)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (attr[i] != NULL && crm_db_bind_text(db, st, (int)i + 5,
+		    attr[i], err) < 0)
+			goto done;
+	if (crm_out_header(o, names, types, n, err) < 0)
+		goto done;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < n; i++)
+			vals[i] = crm_db_col_text(st, (int)i);
+		if (crm_out_row(o, vals, err) < 0) {
+			rc = -1;
+			break;
+		}
+		(*count)++;
+	}
+	if (rc < 0)
+		goto done;
+	rc = 0;
+done:
+	crm_db_finalize(st);
+	crm_buf_release(&sql);
+	free(list);
+	return rc;
+}
+
+int
+crm_account_show(struct crm_db *db, int64_t id, int64_t limit,
+    struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "at", "account", "contact",
+	    "title", "channel", "kind", "direction", "amount", "currency",
+	    "product", "subject", "status", "ref" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT };
+	const char *vals[13];
+	struct crm_stmt *st;
+	int rc, i;
+
+	if ((st = crm_db_stmt(db, "WITH RECURSIVE t(id) AS (VALUES (?1)"
+	    " UNION SELECT a.id FROM accounts a JOIN t ON a.parent_id = t.id"
+	    " WHERE a.merged_into IS NULL)"
+	    " SELECT strftime('%Y-%m-%dT%H:%M:%SZ', i.at, 'unixepoch'),"
+	    " a.name, coalesce(c.email, c.external_id, '#' || c.id),"
+	    " ac.title, i.channel, i.kind, i.direction,"
+	    " CASE WHEN i.amount IS NOT NULL THEN printf('%.2f', i.amount)"
+	    " END, i.currency, i.product, i.subject, i.status, i.ref"
+	    " FROM t JOIN accounts a ON a.id = t.id"
+	    " JOIN account_contacts ac ON ac.account_id = t.id"
+	    " JOIN contacts c ON c.id = ac.contact_id"
+	    " JOIN interactions i ON i.contact_id = c.id"
+	    " AND (ac.started_at IS NULL OR i.at >= ac.started_at)"
+	    " AND (ac.ended_at IS NULL OR i.at < ac.ended_at)"
+	    " WHERE c.erased_at IS NULL"
+	    " ORDER BY i.at DESC, i.id DESC LIMIT ?2", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, limit > 0 ? limit : -1, err) < 0 ||
+	    crm_out_header(o, names, types, 13, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < 13; i++)
+			vals[i] = crm_db_col_text(st, i);
+		if (crm_out_row(o, vals, err) < 0) {
+			crm_db_reset(st);
+			return -1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
