@@ -2927,6 +2927,9 @@ crm_merge_rule_parse(const char *s, enum crm_merge_rule *rule,
 /*
  * Refuse a database with a table that refers to contacts and that this
  * code does not know how to merge (one added after it was written).
+ * The account tables (account.c) stay as they are: a merged-away
+ * contact's employment and partner rows stay on its record, so that an
+ * unmerge needs nothing back, and the reports count the survivor's own.
  */
 static int
 known_tables(struct crm_db *db, struct crm_error *err)
@@ -2938,7 +2941,9 @@ known_tables(struct crm_db *db, struct crm_error *err)
 	    " pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND"
 	    " f.\"table\" = 'contacts' AND m.name NOT IN ('contacts',"
 	    " 'consent_events', 'interactions', 'segment_members',"
-	    " 'campaign_members', 'scores', 'merges') LIMIT 1", err)) == NULL ||
+	    " 'campaign_members', 'scores', 'merges', 'accounts',"
+	    " 'account_contacts', 'contact_partners') LIMIT 1",
+	    err)) == NULL ||
 	    (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	if (rc == 1) {
