@@ -340,6 +340,7 @@ static int
 cmd_report(struct crm_db *db, const char *what, int argc, char **argv)
 {
 	struct crm_out *o = crm_cli_out_auto(&g.cli);
+	struct crm_log_filter lf = { NULL, NULL, 0, 0, g.limit };
 	struct crm_rfm_opts ro;
 	int64_t id, n = 0;
 	int rc;
@@ -365,7 +366,7 @@ cmd_report(struct crm_db *db, const char *what, int argc, char **argv)
 		    &g.err);
 	else
 		rc = crm_account_resolve(db, argv[0], &id, &g.err) < 0 ? -1 :
-		    crm_account_show(db, id, g.limit, o, &g.err);
+		    crm_account_show(db, id, &lf, o, &g.err);
 	if (rc < 0 || crm_out_end(o, &g.err) < 0)
 		crm_die(&g.err);
 	crm_out_free(o);

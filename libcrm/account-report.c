@@ -816,8 +816,9 @@ done:
 }
 
 int
-crm_account_show(struct crm_db *db, int64_t id, int64_t limit,
-    struct crm_out *o, struct crm_error *err)
+crm_account_show(struct crm_db *db, int64_t id,
+    const struct crm_log_filter *f, struct crm_out *o,
+    struct crm_error *err)
 {
 	static const char *const names[] = { "at", "account", "contact",
 	    "title", "channel", "kind", "direction", "amount", "currency",
@@ -845,9 +846,19 @@ crm_account_show(struct crm_db *db, int64_t id, int64_t limit,
 	    " AND (ac.started_at IS NULL OR i.at >= ac.started_at)"
 	    " AND (ac.ended_at IS NULL OR i.at < ac.ended_at)"
 	    " WHERE c.erased_at IS NULL"
+	    " AND (?3 IS NULL OR i.channel = ?3) AND (?4 IS NULL OR"
+	    " i.kind = ?4) AND (?5 IS NULL OR i.at >= ?5) AND (?6 IS NULL OR"
+	    " i.at < ?6)"
 	    " ORDER BY i.at DESC, i.id DESC LIMIT ?2", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, limit > 0 ? limit : -1, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, f->limit > 0 ? f->limit : -1,
+	    err) < 0 ||
+	    crm_db_bind_text(db, st, 3, f->channel, err) < 0 ||
+	    crm_db_bind_text(db, st, 4, f->kind, err) < 0 ||
+	    (f->since ? crm_db_bind_int(db, st, 5, f->since, err) :
+	    crm_db_bind_null(db, st, 5, err)) < 0 ||
+	    (f->until ? crm_db_bind_int(db, st, 6, f->until, err) :
+	    crm_db_bind_null(db, st, 6, err)) < 0 ||
 	    crm_out_header(o, names, types, 13, err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {

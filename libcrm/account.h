@@ -35,6 +35,7 @@
 #include "csvio.h"
 #include "db.h"
 #include "error.h"
+#include "interaction.h"
 #include "segment.h"
 
 /* The tables: accounts, account_contacts, contact_partners, account_merges
@@ -226,10 +227,12 @@ int crm_account_export(struct crm_db *db, struct crm_out *o,
 
 /*
  * The combined timeline of an account's people (and of its subsidiaries'),
- * newest first: each interaction made while the person worked there,
- * with the account and the contact.  limit 0: all.
+ * newest first, filtered as crm_log_show() filters a contact's: each
+ * interaction made while the person worked there, with the account, the
+ * contact (email, else external_id, else #id) and the person's title.
  */
-int crm_account_show(struct crm_db *db, int64_t id, int64_t limit,
-    struct crm_out *o, struct crm_error *err);
+int crm_account_show(struct crm_db *db, int64_t id,
+    const struct crm_log_filter *f, struct crm_out *o,
+    struct crm_error *err);
 
 #endif
