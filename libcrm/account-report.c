@@ -143,67 +143,216 @@ have_deals(struct crm_db *db, struct crm_error *err)
 	return n == 1;
 }
 
+/*
+ * The employment rows in memory, sorted by contact, and the contacts
+ * that no longer count (erased, or merged into another).  The figures
+ * come from one pass over each big table instead of a join, which
+ * looked up every person's interactions through the index: ten times
+ * the work at a million contacts.
+ */
+struct emp {
+	int64_t contact, start, end;	/* end 0: current */
+	int64_t acc;			/* index in accs, -1 if merged away */
+};
+
+struct emps {
+	struct emp *e;
+	size_t n;
+	int64_t *gone;			/* sorted contact ids */
+	size_t ngone;
+};
+
+static int
+cmp_emp(const void *x, const void *y)
+{
+	const struct emp *a = x, *b = y;
+
+	if (a->contact != b->contact)
+		return a->contact < b->contact ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static int
+cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static void
+emps_free(struct emps *m)
+{
+	free(m->e);
+	free(m->gone);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+grow(void *pp, size_t *alloc, size_t n, size_t size, struct crm_error *err)
+{
+	void *np;
+	size_t a;
+
+	if (n < *alloc)
+		return 0;
+	a = *alloc ? *alloc * 2 : 4096;
+	if ((np = reallocarray(*(void **)pp, a, size)) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	*(void **)pp = np;
+	*alloc = a;
+	return 0;
+}
+
+static int
+emps_load(struct crm_db *db, const struct accs *s, struct emps *m,
+    struct crm_error *err)
+{
+	static const char *const gone_sql[2] = {
+	    "SELECT id FROM contacts WHERE erased_at IS NOT NULL",
+	    "SELECT id FROM contacts WHERE merged_into IS NOT NULL" };
+	struct crm_stmt *st;
+	size_t alloc = 0, galloc = 0;
+	int rc, k;
+
+	memset(m, 0, sizeof(*m));
+	if ((st = crm_db_stmt(db, "SELECT contact_id, account_id,"
+	    " coalesce(started_at, -9223372036854775807), ended_at"
+	    " FROM account_contacts", err)) == NULL)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		struct emp *e;
+
+		if (grow(&m->e, &alloc, m->n, sizeof(*m->e), err) < 0) {
+			crm_db_reset(st);
+			goto fail;
+		}
+		e = &m->e[m->n++];
+		e->contact = crm_db_col_int(st, 0);
+		e->acc = find(s, crm_db_col_int(st, 1));
+		e->start = crm_db_col_int(st, 2);
+		e->end = crm_db_col_isnull(st, 3) ? 0 : crm_db_col_int(st, 3);
+	}
+	if (rc < 0)
+		goto fail;
+	if (m->n > 0)
+		qsort(m->e, m->n, sizeof(*m->e), cmp_emp);
+	for (k = 0; k < 2; k++) {
+		if ((st = crm_db_stmt(db, gone_sql[k], err)) == NULL)
+			goto fail;
+		while ((rc = crm_db_step(db, st, err)) == 1) {
+			if (grow(&m->gone, &galloc, m->ngone,
+			    sizeof(*m->gone), err) < 0) {
+				crm_db_reset(st);
+				goto fail;
+			}
+			m->gone[m->ngone++] = crm_db_col_int(st, 0);
+		}
+		if (rc < 0)
+			goto fail;
+	}
+	if (m->ngone > 0)
+		qsort(m->gone, m->ngone, sizeof(*m->gone), cmp_i64);
+	return 0;
+fail:
+	emps_free(m);
+	return -1;
+}
+
+/* The first employment row of contact c, or m->n. */
+static size_t
+emps_first(const struct emps *m, int64_t c)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->e[mid].contact < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+emps_gone(const struct emps *m, int64_t c)
+{
+	return m->ngone > 0 && bsearch(&c, m->gone, m->ngone,
+	    sizeof(*m->gone), cmp_i64) != NULL;
+}
+
+/* The account (index) contact c worked at, at time t: -1 for none. */
+static int64_t
+emps_at(const struct emps *m, int64_t c, int64_t t)
+{
+	size_t i;
+
+	for (i = emps_first(m, c); i < m->n && m->e[i].contact == c; i++)
+		if (t >= m->e[i].start && (m->e[i].end == 0 ||
+		    t < m->e[i].end))
+			return m->e[i].acc;
+	return -1;
+}
+
 /* Own figures, then the subtree sums. */
 static int
 compute(struct crm_db *db, struct accs *s, int64_t asof,
     struct crm_error *err)
 {
 	struct crm_stmt *st;
+	struct emps m;
 	int64_t k, p;
 	size_t i;
 	int rc, hops, deals;
 
-	if ((st = crm_db_stmt(db, "SELECT ac.account_id, count(*) FROM"
-	    " account_contacts ac JOIN contacts c ON c.id = ac.contact_id"
-	    " WHERE ac.ended_at IS NULL AND c.erased_at IS NULL AND"
-	    " c.merged_into IS NULL GROUP BY ac.account_id", err)) == NULL)
+	if (emps_load(db, s, &m, err) < 0)
 		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1)
-		if ((k = find(s, crm_db_col_int(st, 0))) >= 0)
-			s->a[k].t.contacts = crm_db_col_int(st, 1);
-	if (rc < 0)
-		return -1;
+	for (i = 0; i < m.n; i++)
+		if (m.e[i].end == 0 && m.e[i].acc >= 0 &&
+		    !emps_gone(&m, m.e[i].contact))
+			s->a[m.e[i].acc].t.contacts++;
 	/*
 	 * A purchase counts for the account the buyer worked at when
 	 * buying: a person who moved on leaves the old purchases behind.
 	 */
-	if ((st = crm_db_stmt(db, "SELECT ac.account_id, count(*),"
-	    " total(i.amount), max(i.at) FROM account_contacts ac"
-	    " JOIN interactions i ON i.contact_id = ac.contact_id"
-	    " WHERE i.kind = 'purchase'"
-	    " AND (ac.started_at IS NULL OR i.at >= ac.started_at)"
-	    " AND (ac.ended_at IS NULL OR i.at < ac.ended_at)"
-	    " AND (?1 = 0 OR i.at < ?1)"
-	    " GROUP BY ac.account_id", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, asof, err) < 0)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1)
-		if ((k = find(s, crm_db_col_int(st, 0))) >= 0) {
-			s->a[k].t.purchases = crm_db_col_int(st, 1);
-			s->a[k].t.revenue = crm_db_col_double(st, 2);
-			s->a[k].t.last_purchase = crm_db_col_int(st, 3);
-		}
+	if ((st = crm_db_stmt(db, "SELECT contact_id, at, amount FROM"
+	    " interactions WHERE kind = 'purchase' AND (?1 = 0 OR at < ?1)",
+	    err)) == NULL || crm_db_bind_int(db, st, 1, asof, err) < 0)
+		goto fail;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		int64_t t = crm_db_col_int(st, 1);
+		struct crm_account_total *u;
+
+		if ((k = emps_at(&m, crm_db_col_int(st, 0), t)) < 0)
+			continue;
+		u = &s->a[k].t;
+		u->purchases++;
+		u->revenue += crm_db_col_double(st, 2);
+		if (t > u->last_purchase)
+			u->last_purchase = t;
+	}
 	if (rc < 0 || (deals = have_deals(db, err)) < 0)
-		return -1;
+		goto fail;
 	if (deals) {
 		for (i = 0; i < s->n; i++)
 			s->a[i].t.open_deals = s->a[i].t.open_deals_all = 0;
-		if ((st = crm_db_stmt(db, "SELECT ac.account_id, count(*),"
-		    " total(d.amount) FROM account_contacts ac JOIN deals d ON"
-		    " d.contact_id = ac.contact_id JOIN deal_stages g ON"
-		    " g.id = d.stage_id WHERE g.outcome = 'open'"
-		    " AND (ac.started_at IS NULL OR d.created_at >="
-		    " ac.started_at) AND (ac.ended_at IS NULL OR d.created_at <"
-		    " ac.ended_at) GROUP BY ac.account_id", err)) == NULL)
-			return -1;
+		if ((st = crm_db_stmt(db, "SELECT d.contact_id, d.created_at,"
+		    " d.amount FROM deals d JOIN deal_stages g ON"
+		    " g.id = d.stage_id WHERE g.outcome = 'open' AND"
+		    " d.contact_id IS NOT NULL", err)) == NULL)
+			goto fail;
 		while ((rc = crm_db_step(db, st, err)) == 1)
-			if ((k = find(s, crm_db_col_int(st, 0))) >= 0) {
-				s->a[k].t.open_deals = crm_db_col_int(st, 1);
-				s->a[k].t.open_value = crm_db_col_double(st, 2);
+			if ((k = emps_at(&m, crm_db_col_int(st, 0),
+			    crm_db_col_int(st, 1))) >= 0) {
+				s->a[k].t.open_deals++;
+				s->a[k].t.open_value += crm_db_col_double(st, 2);
 			}
 		if (rc < 0)
-			return -1;
+			goto fail;
 	}
+	emps_free(&m);
 	for (i = 0; i < s->n; i++) {
 		struct crm_account_total *t = &s->a[i].t;
 
@@ -233,6 +382,9 @@ compute(struct crm_db *db, struct accs *s, int64_t asof,
 		t->depth = hops;
 	}
 	return 0;
+fail:
+	emps_free(&m);
+	return -1;
 }
 
 int
@@ -506,6 +658,28 @@ struct pstat {
 	double revenue, won_value;
 };
 
+/* A contact a partner brought: its id, the partner, whether it bought. */
+struct brought {
+	int64_t contact, partner;
+	int bought;
+};
+
+static int
+cmp_brought(const void *x, const void *y)
+{
+	const struct brought *a = x, *b = y;
+
+	return a->contact < b->contact ? -1 : a->contact > b->contact;
+}
+
+static struct brought *
+brought_find(struct brought *b, size_t n, int64_t c)
+{
+	struct brought key = { c, 0, 0 };
+
+	return n ? bsearch(&key, b, n, sizeof(*b), cmp_brought) : NULL;
+}
+
 int
 crm_account_partners(struct crm_db *db, struct crm_out *o,
     struct crm_error *err)
@@ -518,19 +692,23 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
 	    CRM_COL_NUM };
 	struct pstat *ps = NULL;
+	struct brought *br = NULL, *x;
 	int64_t *eff = NULL, k, p;
+	size_t i, nbr = 0, abr = 0, j;
 	struct crm_stmt *st;
+	struct emps m;
 	struct accs s;
-	size_t i;
 	int rc = -1, deals, hops;
 
+	memset(&m, 0, sizeof(m));
 	if (crm_db_begin_read(db, err) < 0)
 		return -1;
 	if (load(db, &s, err) < 0) {
 		crm_db_rollback(db);
 		return -1;
 	}
-	if ((deals = have_deals(db, err)) < 0)
+	if ((deals = have_deals(db, err)) < 0 || emps_load(db, &s, &m,
+	    err) < 0)
 		goto done;
 	if (s.n && ((ps = calloc(s.n, sizeof(*ps))) == NULL ||
 	    (eff = calloc(s.n, sizeof(*eff))) == NULL)) {
@@ -550,67 +728,83 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 		if (s.a[i].partner_id && (p = find(&s, s.a[i].partner_id)) >= 0)
 			ps[p].accounts++;
 	}
-	/*
-	 * Each contact's partner: its own (contact_partners), else its
-	 * current account's.  The figures come with it.
-	 */
-	if ((st = crm_db_stmt(db, "SELECT c.id, cp.partner_id, ac.account_id,"
-	    " (SELECT count(*) FROM interactions i WHERE i.contact_id = c.id"
-	    "  AND i.kind = 'purchase'),"
-	    " (SELECT total(amount) FROM interactions i WHERE"
-	    "  i.contact_id = c.id AND i.kind = 'purchase')"
-	    " FROM contacts c LEFT JOIN contact_partners cp ON"
-	    " cp.contact_id = c.id LEFT JOIN account_contacts ac ON"
-	    " ac.contact_id = c.id AND ac.ended_at IS NULL"
-	    " WHERE c.erased_at IS NULL AND c.merged_into IS NULL AND"
-	    " (cp.partner_id IS NOT NULL OR ac.account_id IS NOT NULL)",
-	    err)) == NULL)
-		goto done;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		p = -1;
-		if (!crm_db_col_isnull(st, 1))
-			p = find(&s, crm_db_col_int(st, 1));
-		else if ((k = find(&s, crm_db_col_int(st, 2))) >= 0)
-			p = eff[k];
-		if (p < 0)
+	/* Who brought each contact: its account's partner ... */
+	for (i = 0; i < m.n; i++) {
+		if (m.e[i].end != 0 || m.e[i].acc < 0 ||
+		    eff[m.e[i].acc] < 0 || emps_gone(&m, m.e[i].contact))
 			continue;
-		ps[p].contacts++;
-		if (crm_db_col_int(st, 3) > 0)
-			ps[p].customers++;
-		ps[p].revenue += crm_db_col_double(st, 4);
-		if (deals) {
-			struct crm_stmt *d;
-			int r2;
+		if (grow(&br, &abr, nbr, sizeof(*br), err) < 0)
+			goto done;
+		br[nbr].contact = m.e[i].contact;
+		br[nbr].partner = eff[m.e[i].acc];
+		br[nbr++].bought = 0;
+	}
+	/* ... unless the contact names its own. */
+	if ((st = crm_db_stmt(db, "SELECT contact_id, partner_id FROM"
+	    " contact_partners ORDER BY contact_id", err)) == NULL)
+		goto done;
+	j = nbr;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		int64_t c = crm_db_col_int(st, 0);
 
-			if ((d = crm_db_stmt(db, "SELECT g.outcome,"
-			    " total(x.amount), count(*) FROM deals x JOIN"
-			    " deal_stages g ON g.id = x.stage_id WHERE"
-			    " x.contact_id = ?1 AND g.outcome <> 'open'"
-			    " GROUP BY g.outcome", err)) == NULL ||
-			    crm_db_bind_int(db, d, 1, crm_db_col_int(st, 0),
-			    err) < 0) {
-				crm_db_reset(st);
-				rc = -1;
-				break;
-			}
-			while ((r2 = crm_db_step(db, d, err)) == 1) {
-				if (strcmp(crm_db_col_text(d, 0), "won") == 0) {
-					ps[p].won += crm_db_col_int(d, 2);
-					ps[p].won_value +=
-					    crm_db_col_double(d, 1);
-				} else
-					ps[p].lost += crm_db_col_int(d, 2);
-			}
-			if (r2 < 0) {
-				crm_db_reset(st);
-				rc = -1;
-				break;
-			}
+		if ((p = find(&s, crm_db_col_int(st, 1))) < 0 ||
+		    emps_gone(&m, c))
+			continue;
+		if ((x = brought_find(br, j, c)) != NULL) {
+			x->partner = p;
+			continue;
 		}
+		if (grow(&br, &abr, nbr, sizeof(*br), err) < 0) {
+			crm_db_reset(st);
+			rc = -1;
+			break;
+		}
+		br[nbr].contact = c;
+		br[nbr].partner = p;
+		br[nbr++].bought = 0;
 	}
 	if (rc < 0)
 		goto done;
 	rc = -1;
+	if (nbr > 0)
+		qsort(br, nbr, sizeof(*br), cmp_brought);
+	if ((st = crm_db_stmt(db, "SELECT contact_id, amount FROM"
+	    " interactions WHERE kind = 'purchase'", err)) == NULL)
+		goto done;
+	while ((rc = crm_db_step(db, st, err)) == 1)
+		if ((x = brought_find(br, nbr, crm_db_col_int(st, 0))) !=
+		    NULL) {
+			x->bought = 1;
+			ps[x->partner].revenue += crm_db_col_double(st, 1);
+		}
+	if (rc < 0)
+		goto done;
+	rc = -1;
+	for (i = 0; i < nbr; i++) {
+		ps[br[i].partner].contacts++;
+		ps[br[i].partner].customers += br[i].bought;
+	}
+	if (deals) {
+		if ((st = crm_db_stmt(db, "SELECT d.contact_id, g.outcome,"
+		    " d.amount FROM deals d JOIN deal_stages g ON"
+		    " g.id = d.stage_id WHERE g.outcome <> 'open' AND"
+		    " d.contact_id IS NOT NULL", err)) == NULL)
+			goto done;
+		while ((rc = crm_db_step(db, st, err)) == 1) {
+			if ((x = brought_find(br, nbr, crm_db_col_int(st,
+			    0))) == NULL)
+				continue;
+			if (strcmp(crm_db_col_text(st, 1), "won") == 0) {
+				ps[x->partner].won++;
+				ps[x->partner].won_value +=
+				    crm_db_col_double(st, 2);
+			} else
+				ps[x->partner].lost++;
+		}
+		if (rc < 0)
+			goto done;
+		rc = -1;
+	}
 	if (crm_out_header(o, names, types, deals ? 12 : 8, err) < 0)
 		goto done;
 	for (i = 0; i < s.n; i++) {
@@ -653,6 +847,8 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 	rc = 0;
 done:
 	crm_db_rollback(db);
+	emps_free(&m);
+	free(br);
 	free(ps);
 	free(eff);
 	accs_free(&s);
