@@ -18,7 +18,8 @@ static const char usage[] =
     "crm-account merge [-nq] [-d db] [-f format] [-i pairs]"
     " [survivor merged ...]\n"
     "crm-account unmerge [-nq] [-d db] [-f format] merged ...\n"
-    "crm-account rollup|partners [-d db] [-f format] [-a date]\n"
+    "crm-account rollup [-d db] [-f format] [-a date]\n"
+    "crm-account partners [-d db] [-f format]\n"
     "crm-account rfm [-d db] [-f format] [-a date] [--roots]\n"
     "crm-account export [-d db] [-f format] [-c columns] [-o owner]\n"
     "[-T type] [--country code] [--excel-safe] [--include-merged]\n"
@@ -294,6 +295,17 @@ cmd_merge(struct crm_db *db, int argc, char **argv, int undo)
 				goto fail;
 			if (s == m)
 				continue;
+			/* Joined through another pair: not a parent and its
+			 * subsidiary (merge those by naming them). */
+			if ((rc = crm_account_related(db, s, m, &g.err)) < 0)
+				goto fail;
+			if (rc == 1) {
+				crm_warn("%s:%ld: #%lld and #%lld are in one"
+				    " hierarchy: not merged", crm_csv_name(r),
+				    crm_csv_line(r), (long long)s,
+				    (long long)m);
+				continue;
+			}
 			if (s > m) {
 				id = s;
 				s = m;
@@ -356,7 +368,8 @@ cmd_report(struct crm_db *db, const char *what, int argc, char **argv)
 			fprintf(stderr, "crm-account: %lld pair%s\n",
 			    (long long)n, n == 1 ? "" : "s");
 	} else if (strcmp(what, "rollup") == 0)
-		rc = crm_account_rollup(db, g.asof, o, &g.err);
+		rc = crm_account_rollup(db, g.asof ? (g.asof / 86400 + 1) *
+		    86400 : 0, o, &g.err);
 	else if (strcmp(what, "rfm") == 0)
 		rc = crm_account_rfm(db, &ro, g.roots, o, &g.err);
 	else if (strcmp(what, "partners") == 0)

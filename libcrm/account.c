@@ -1431,7 +1431,7 @@ done:
 /* Duplicates. */
 
 struct dacc {
-	int64_t id;
+	int64_t id, parent;
 	char *name, *key, *domain, *first;
 };
 
@@ -1472,6 +1472,43 @@ cmp_idx(const void *x, const void *y)
 	return c != 0 ? c : (p->id < q->id ? -1 : p->id > q->id);
 }
 
+static const struct dacc *
+dacc_find(const struct dacc *acc, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (acc[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && acc[lo].id == id ? &acc[lo] : NULL;
+}
+
+/* 1 if one of x and y is above the other in the hierarchy. */
+static int
+related(const struct dacc *acc, size_t n, const struct dacc *x,
+    const struct dacc *y)
+{
+	const struct dacc *p;
+	int hops, k;
+
+	for (k = 0; k < 2; k++) {
+		const struct dacc *from = k ? y : x, *to = k ? x : y;
+
+		for (p = from, hops = 0; p != NULL && p->parent != 0 &&
+		    hops < MAX_DEPTH; hops++) {
+			if (p->parent == to->id)
+				return 1;
+			p = dacc_find(acc, n, p->parent);
+		}
+	}
+	return 0;
+}
+
 #define GROUP_MAX 200	/* pairs are looked for within groups this big */
 
 int
@@ -1489,8 +1526,9 @@ crm_account_dupes(struct crm_db *db, double min_score, struct crm_out *o,
 	int rc = -1, by;
 
 	*npairs = 0;
-	if ((st = crm_db_stmt(db, "SELECT id, name, name_key, domain FROM"
-	    " accounts WHERE merged_into IS NULL ORDER BY id", err)) == NULL)
+	if ((st = crm_db_stmt(db, "SELECT id, name, name_key, domain,"
+	    " parent_id FROM accounts WHERE merged_into IS NULL ORDER BY id",
+	    err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		const char *key = crm_db_col_text(st, 2), *sp;
@@ -1508,6 +1546,7 @@ crm_account_dupes(struct crm_db *db, double min_score, struct crm_out *o,
 		}
 		memset(&acc[n], 0, sizeof(acc[n]));
 		acc[n].id = crm_db_col_int(st, 0);
+		acc[n].parent = crm_db_col_int(st, 4);
 		sp = strchr(key, ' ');
 		if ((acc[n].name = strdup(crm_db_col_text(st, 1))) == NULL ||
 		    (acc[n].key = strdup(key)) == NULL ||
@@ -1559,6 +1598,10 @@ crm_account_dupes(struct crm_db *db, double min_score, struct crm_out *o,
 					const struct dacc *y = &acc[ix[k]];
 					double s = 1;
 
+					/* A subsidiary often has its
+					 * parent's name: not a duplicate. */
+					if (related(acc, n, x, y))
+						continue;
 					if (by == 2) {
 						s = crm_match_jw_str(x->key,
 						    y->key);
@@ -1654,6 +1697,31 @@ done:
 	" 'owner', owner, 'type', type, 'parent_id', parent_id," \
 	" 'partner_id', partner_id, 'person_id', person_id, 'attrs', attrs," \
 	" 'updated_at', updated_at"
+
+int
+crm_account_related(struct crm_db *db, int64_t a, int64_t b,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+	int k, rc;
+
+	for (k = 0; k < 2; k++) {
+		if ((st = crm_db_stmt(db, "WITH RECURSIVE up(id, n) AS (SELECT"
+		    " parent_id, 0 FROM accounts WHERE id = ?1 UNION ALL SELECT"
+		    " a.parent_id, n + 1 FROM accounts a JOIN up ON a.id = up.id"
+		    " WHERE n < 64) SELECT 1 FROM up WHERE id = ?2 LIMIT 1",
+		    err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, k ? b : a, err) < 0 ||
+		    crm_db_bind_int(db, st, 2, k ? a : b, err) < 0 ||
+		    (rc = crm_db_step(db, st, err)) < 0)
+			return -1;
+		if (rc == 1) {
+			crm_db_reset(st);
+			return 1;
+		}
+	}
+	return 0;
+}
 
 int
 crm_account_merge(struct crm_db *db, int64_t survivor, int64_t merged,

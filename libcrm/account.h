@@ -155,6 +155,10 @@ int crm_account_dupes(struct crm_db *db, double min_score, struct crm_out *o,
 int crm_account_merge(struct crm_db *db, int64_t survivor, int64_t merged,
     int64_t *merge_id, struct crm_error *err);
 
+/* 1 if one of accounts a and b is above the other, 0 if not, -1 on error. */
+int crm_account_related(struct crm_db *db, int64_t a, int64_t b,
+    struct crm_error *err);
+
 /*
  * Undo the latest merge of account merged (restoring the survivor's
  * fields and moving back what moved).  *merge_id gets the merge undone

@@ -274,6 +274,14 @@ test_expect_success 'crm-forget: any other account stays, without the person' '
 	test "$(sql "select count(*) from account_contacts where contact_id = 2")" = 0
 '
 
+test_expect_success 'a subsidiary named as its parent is not a duplicate' '
+	printf "external_id,name,parent\nA9,ACME GERMANY,A2\n" >sub.csv &&
+	crm-account -q sub.csv &&
+	crm-account dupes -f csv >pairs2.csv 2>/dev/null &&
+	test_must_fail 1 grep -q "ACME GERMANY" pairs2.csv &&
+	test_grep "Initech Sytems" pairs2.csv
+'
+
 test_expect_success 'crm-dedupe still merges contacts in a database with accounts' '
 	printf "id_a,id_b\n4,5\n" >m.csv &&
 	crm-dedupe merge -q m.csv >/dev/null &&
