@@ -288,4 +288,29 @@ test_expect_success 'crm-dedupe still merges contacts in a database with account
 	crm-dedupe unmerge -q 5 >/dev/null
 '
 
+# The EXAMPLES of crm-account(1), run as written: each "$ command" line
+# is run (files shown with "$ cat" are written first), its standard
+# output then its standard error compared with the lines that follow.
+test_expect_success 'the examples in crm-account(1) run as shown' '
+	mkdir ex && cd ex &&
+	CRM_DB=$PWD/ex.db && export CRM_DB &&
+	mandoc -Tascii "$TOP/man/crm-account.1" | col -bx |
+	    sed -n "/^EXAMPLES/,/^SEE ALSO/p" |
+	    sed -n "s/^ \{8,\}//p" >page &&
+	awk "/^[$] cat /{ f = \$3; next } /^[$] /{ f = \"\" } f != \"\" { print > f }" page &&
+	test -s accounts.csv && test -s orders.csv &&
+	awk "/^[$] cat /{ c = 1; next } /^[$] /{ c = 0 } !c" page >expect &&
+	test "$(grep -c "^[$] " expect)" -ge 10 &&
+	: >transcript &&
+	while IFS= read -r line; do
+		case $line in
+		"\$ "*)
+			printf "%s\n" "$line" >>transcript
+			sh -c "${line#\$ }" >o 2>e || true
+			cat o e >>transcript ;;
+		esac
+	done <expect &&
+	test_cmp expect transcript
+'
+
 test_done
