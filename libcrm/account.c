@@ -19,9 +19,11 @@
  * account is deleted, because crm-forget deletes a sole trader's account
  * (person_id refers to contacts): its people's rows, merge log and merged
  * duplicates go with it, subsidiaries and sourced accounts stay.
+ * IF NOT EXISTS: a database set back to an older version (as a test
+ * of an earlier upgrade does) runs this again.
  */
 const char crm_account_schema[] =
-	"CREATE TABLE accounts ("
+	"CREATE TABLE IF NOT EXISTS accounts ("
 	"  id INTEGER PRIMARY KEY,"
 	"  external_id TEXT UNIQUE,"
 	"  name TEXT NOT NULL,"
@@ -43,14 +45,14 @@ const char crm_account_schema[] =
 	"  created_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL"
 	");"
-	"CREATE INDEX accounts_name_key ON accounts(name_key);"
-	"CREATE INDEX accounts_domain ON accounts(domain)"
+	"CREATE INDEX IF NOT EXISTS accounts_name_key ON accounts(name_key);"
+	"CREATE INDEX IF NOT EXISTS accounts_domain ON accounts(domain)"
 	"  WHERE domain IS NOT NULL;"
-	"CREATE INDEX accounts_parent ON accounts(parent_id)"
+	"CREATE INDEX IF NOT EXISTS accounts_parent ON accounts(parent_id)"
 	"  WHERE parent_id IS NOT NULL;"
-	"CREATE INDEX accounts_person ON accounts(person_id)"
+	"CREATE INDEX IF NOT EXISTS accounts_person ON accounts(person_id)"
 	"  WHERE person_id IS NOT NULL;"
-	"CREATE TABLE account_contacts ("
+	"CREATE TABLE IF NOT EXISTS account_contacts ("
 	"  id INTEGER PRIMARY KEY,"
 	"  account_id INTEGER NOT NULL REFERENCES accounts(id)"
 	"    ON DELETE CASCADE,"
@@ -61,19 +63,21 @@ const char crm_account_schema[] =
 	"  ended_at INTEGER,"
 	"  created_at INTEGER NOT NULL"
 	");"
-	"CREATE INDEX account_contacts_account ON account_contacts(account_id,"
-	"  contact_id, started_at, ended_at);"
-	"CREATE INDEX account_contacts_contact ON account_contacts(contact_id);"
-	"CREATE UNIQUE INDEX account_contacts_current"
+	"CREATE INDEX IF NOT EXISTS account_contacts_account"
+	"  ON account_contacts(account_id);"
+	"CREATE INDEX IF NOT EXISTS account_contacts_contact"
+	"  ON account_contacts(contact_id);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS account_contacts_current"
 	"  ON account_contacts(contact_id) WHERE ended_at IS NULL;"
-	"CREATE TABLE contact_partners ("
+	"CREATE TABLE IF NOT EXISTS contact_partners ("
 	"  contact_id INTEGER PRIMARY KEY REFERENCES contacts(id),"
 	"  partner_id INTEGER NOT NULL REFERENCES accounts(id)"
 	"    ON DELETE CASCADE,"
 	"  set_at INTEGER NOT NULL"
 	");"
-	"CREATE INDEX contact_partners_partner ON contact_partners(partner_id);"
-	"CREATE TABLE account_merges ("
+	"CREATE INDEX IF NOT EXISTS contact_partners_partner"
+	"  ON contact_partners(partner_id);"
+	"CREATE TABLE IF NOT EXISTS account_merges ("
 	"  id INTEGER PRIMARY KEY,"
 	"  at INTEGER NOT NULL,"
 	"  survivor_id INTEGER NOT NULL REFERENCES accounts(id)"
@@ -83,8 +87,10 @@ const char crm_account_schema[] =
 	"  before TEXT NOT NULL CHECK (json_valid(before)),"
 	"  undone_at INTEGER"
 	");"
-	"CREATE INDEX account_merges_merged ON account_merges(merged_id);"
-	"CREATE INDEX account_merges_survivor ON account_merges(survivor_id);";
+	"CREATE INDEX IF NOT EXISTS account_merges_merged"
+	"  ON account_merges(merged_id);"
+	"CREATE INDEX IF NOT EXISTS account_merges_survivor"
+	"  ON account_merges(survivor_id);";
 
 #define MAX_DEPTH 64
 
