@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "cli.h"
 #include "interaction.h"
 #include "norm.h"
@@ -16,6 +17,9 @@ static const char usage[] =
     "crm-segment rfm [-d db] [-f format] [--as-of date] [--average]\n"
     "[--explain] [--map file] [--r-cuts a,b,c,d] [--f-cuts a,b,c,d]\n"
     "[--m-cuts a,b,c,d]\n"
+    "crm-segment rfm -b account [-d db] [-f format] [--as-of date]"
+    " [--average]\n"
+    "[--map file]\n"
     "crm-segment kmeans [-d db] [-f format] [--as-of date] [--average]\n"
     "[--explain] [-k clusters] [--seed n]\n"
     "crm-segment select [-d db] [-f format] [--as-of date] -w expr\n"
@@ -238,8 +242,21 @@ main(int argc, char **argv)
 			crm_die(&err);
 		o = strcmp(cmd, "list") == 0 || strcmp(cmd, "profit") == 0 ?
 		    crm_cli_out_auto(&cli) : crm_cli_out(&cli);
-		if ((strcmp(cmd, "rfm") == 0 ? crm_rfm(db, &ro, o, explain_on ?
-		    &explain : NULL, &err) :
+		/* -b account: accounts, subsidiaries rolled up (account.h). */
+		if (by != NULL && strcmp(by, "account") == 0 &&
+		    (strcmp(cmd, "rfm") == 0 || strcmp(cmd, "profit") == 0)) {
+			if (ro.cuts[0] || ro.cuts[1] || ro.cuts[2] || explain_on)
+				crm_die_usage("-b account takes no cuts and no"
+				    " --explain");
+			if ((strcmp(cmd, "rfm") == 0 ? crm_account_rfm(db, &ro,
+			    0, o, &err) : crm_account_rollup(db,
+			    (ro.asof / 86400 + 1) * 86400, o, &err)) < 0 ||
+			    crm_out_end(o, &err) < 0)
+				crm_die(&err);
+		} else if (strcmp(cmd, "rfm") == 0 && by != NULL)
+			crm_die_usage("-b: rfm takes only 'account'");
+		else if ((strcmp(cmd, "rfm") == 0 ? crm_rfm(db, &ro, o,
+		    explain_on ? &explain : NULL, &err) :
 		    strcmp(cmd, "kmeans") == 0 ? crm_rfm_kmeans(db, &ro, &ko, o,
 		    explain_on ? &explain : NULL, &err) :
 		    strcmp(cmd, "select") == 0 ? crm_segment_select(db, e, o,

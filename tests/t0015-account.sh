@@ -150,7 +150,9 @@ test_expect_success 'account RFM, the hierarchy rolled up' '
 	4,G1,Globex Corporation,12,2,80.00,4,1,1,411,Promising
 	EOF
 	test_cmp expect got &&
-	test_grep "^5,P1,Channel Partners S.A.,,,,,,,,No purchases" out
+	test_grep "^5,P1,Channel Partners S.A.,,,,,,,,No purchases" out &&
+	crm-segment rfm -b account --as-of 2026-11-01 >out2 &&
+	test_cmp out out2
 '
 
 # Top accounts only: Holdings (31, 4, 400) against Globex (12, 2, 80):
@@ -286,6 +288,19 @@ test_expect_success 'crm-dedupe still merges contacts in a database with account
 	printf "id_a,id_b\n4,5\n" >m.csv &&
 	crm-dedupe merge -q m.csv >/dev/null &&
 	crm-dedupe unmerge -q 5 >/dev/null
+'
+
+test_expect_success '--help is the SYNOPSIS; usage errors exit 2' '
+	crm-account --help >out &&
+	sed "s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
+	mandoc -T ascii "$TOP/man/crm-account.1" | sed "s/.\x08//g" |
+		sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" | sed "1d;\$d" |
+		sed "s/^  *//" | tr -s " \n" "  " >want &&
+	test_cmp want got &&
+	test_must_fail 2 crm-account show &&
+	test_must_fail 2 crm-account rollup extra &&
+	test_must_fail 2 crm-account dupes -s 2 &&
+	test_must_fail 2 crm-account merge 1
 '
 
 # The EXAMPLES of crm-account(1), run as written: each "$ command" line
