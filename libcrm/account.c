@@ -127,7 +127,7 @@ crm_account_json_str(struct crm_buf *b, const char *s, struct crm_error *err)
 static const char *const legal_forms[] = {
 	"a g", "a s", "ab", "ag", "aps", "as", "asa", "b v", "bhd", "bv",
 	"co", "company", "corp", "corporation", "cv", "e k", "e v", "ev",
-	"gbr", "gmbh", "inc", "incorporated", "k k", "kft", "kg", "kk",
+	"ek", "gbr", "gmbh", "inc", "incorporated", "k k", "kft", "kg", "kk",
 	"l l c", "l l p", "limited", "llc", "llp", "lp", "ltd", "ltda",
 	"mbh", "n v", "nv", "ohg", "oy", "oyj", "p l c", "plc", "pte",
 	"pty", "s a", "s a s", "s a r l", "s l", "s p a", "s r l", "s r o",
