@@ -12,7 +12,6 @@
 #include "account-int.h"
 #include "norm.h"
 
-#define MAX_DEPTH 64
 
 struct acc {
 	int64_t id, parent_id, partner_id;
@@ -152,7 +151,7 @@ have_deals(struct crm_db *db, struct crm_error *err)
  */
 struct emp {
 	int64_t contact, start, end;	/* end 0: current */
-	int64_t acc;			/* index in accs, -1 if merged away */
+	int64_t acc;		/* index in accs, -1 if merged away */
 };
 
 struct emps {
@@ -347,7 +346,8 @@ compute(struct crm_db *db, struct accs *s, int64_t asof,
 			if ((k = emps_at(&m, crm_db_col_int(st, 0),
 			    crm_db_col_int(st, 1))) >= 0) {
 				s->a[k].t.open_deals++;
-				s->a[k].t.open_value += crm_db_col_double(st, 2);
+				s->a[k].t.open_value +=
+				    crm_db_col_double(st, 2);
 			}
 		if (rc < 0)
 			goto fail;
@@ -939,8 +939,8 @@ crm_account_export(struct crm_db *db, struct crm_out *o, const char *columns,
 			if (strcmp(tok, xcols[i].name) == 0)
 				break;
 		if (i == NXCOL) {
-			crm_error_set(err, CRM_EUSAGE, "unknown column '%s' (%s,"
-			    " attr.NAME)", tok, crm_account_columns);
+			crm_error_set(err, CRM_EUSAGE, "unknown column '%s'"
+			    " (%s, attr.NAME)", tok, crm_account_columns);
 			goto done;
 		}
 		names[n] = xcols[i].name;

@@ -1,6 +1,7 @@
 /*
- * account.c - accounts: the schema, matching keys, import, linking people,
- * duplicates and merges.  Reports are in account-report.c.
+ * account.c - accounts: the schema, matching keys, import.  People are
+ * joined to accounts in account-link.c, duplicates merged in
+ * account-merge.c, reports made in account-report.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -92,7 +93,6 @@ const char crm_account_schema[] =
 	"CREATE INDEX IF NOT EXISTS account_merges_survivor"
 	"  ON account_merges(survivor_id);";
 
-#define MAX_DEPTH 64
 
 int
 crm_account_json_str(struct crm_buf *b, const char *s, struct crm_error *err)
@@ -301,9 +301,9 @@ crm_account_root(struct crm_db *db, int64_t id, int64_t *root,
 	    " too deep", (long long)id);
 }
 
-/* The one account sql (?1 = value) finds: 0 if none, -1 if several. */
-static int
-lookup1(struct crm_db *db, const char *sql, const char *v, int64_t *id,
+int
+crm_account_lookup1(struct crm_db *db, const char *sql, const char *v,
+    int64_t *id,
     struct crm_error *err)
 {
 	struct crm_stmt *st;
@@ -326,7 +326,7 @@ lookup1(struct crm_db *db, const char *sql, const char *v, int64_t *id,
 
 static const char sql_by_ext[] =
     "SELECT id FROM accounts WHERE external_id = ?1";
-static const char sql_by_domain[] =
+const char crm_account_sql_by_domain[] =
     "SELECT id FROM accounts WHERE domain = ?1 AND merged_into IS NULL"
     " LIMIT 2";
 static const char sql_by_key[] =
@@ -359,19 +359,21 @@ crm_account_resolve(struct crm_db *db, const char *key, int64_t *id,
 			    crm_quote(q, key, strlen(key)));
 			goto done;
 		}
-	} else if ((many = lookup1(db, sql_by_ext, b.s, id, err)) < 0)
+	} else if ((many = crm_account_lookup1(db, sql_by_ext, b.s, id,
+	    err)) < 0)
 		goto done;
 	if (*id == 0) {
 		crm_buf_reset(&b);
 		if (crm_account_domain(s, &b, NULL) == 0 &&
-		    (many = lookup1(db, sql_by_domain, b.s, id, err)) < 0)
+		    (many = crm_account_lookup1(db, crm_account_sql_by_domain,
+		    b.s, id, err)) < 0)
 			goto done;
 	}
 	if (*id == 0 && !many) {
 		crm_buf_reset(&b);
 		if (crm_account_name_key(s, &b, err) < 0 ||
-		    (many = lookup1(db, sql_by_key, crm_buf_str(&b), id,
-		    err)) < 0)
+		    (many = crm_account_lookup1(db, sql_by_key,
+		    crm_buf_str(&b), id, err)) < 0)
 			goto done;
 	}
 	if (many) {
@@ -553,7 +555,7 @@ upsert(struct crm_account_importer *imp, struct crm_error *err)
 	struct crm_buf dom = CRM_BUF_INIT(4096);
 	char q[CRM_QUOTE_MAX];
 	const char **v = imp->v, *type = NULL, *country = NULL;
-	int64_t id = 0, person = 0, merged = 0;
+	int64_t id = 0, person = 0;
 	struct crm_stmt *st;
 	int rc = -1, many = 0, i;
 
@@ -588,7 +590,8 @@ upsert(struct crm_account_importer *imp, struct crm_error *err)
 
 	/* Which account: external_id, else domain, else name. */
 	if (v[F_EXT] != NULL) {
-		if ((many = lookup1(db, sql_by_ext, v[F_EXT], &id, err)) < 0)
+		if ((many = crm_account_lookup1(db, sql_by_ext, v[F_EXT], &id,
+		    err)) < 0)
 			goto done;
 		if (id != 0 && crm_account_root(db, id, &id, err) < 0)
 			goto done;
@@ -609,10 +612,12 @@ upsert(struct crm_account_importer *imp, struct crm_error *err)
 			rc = -1;
 		}
 	} else if (dom.len) {
-		if ((many = lookup1(db, sql_by_domain, dom.s, &id, err)) < 0)
+		if ((many = crm_account_lookup1(db,
+		    crm_account_sql_by_domain, dom.s, &id, err)) < 0)
 			goto done;
 	} else if (key.len) {
-		if ((many = lookup1(db, sql_by_key, key.s, &id, err)) < 0)
+		if ((many = crm_account_lookup1(db, sql_by_key, key.s, &id,
+		    err)) < 0)
 			goto done;
 	} else {
 		crm_error_set(err, CRM_EDATA, "no external_id, domain or name");
@@ -624,7 +629,6 @@ upsert(struct crm_account_importer *imp, struct crm_error *err)
 		    v[F_EXT] == NULL && dom.len ? dom.s : key.s);
 		goto done;
 	}
-	(void)merged;
 
 	if (id == 0) {
 		if (name.len == 0) {
@@ -963,7 +967,8 @@ crm_account_importer_json(struct crm_account_importer *imp,
 		if (crm_blank(line))
 			continue;
 		crm_buf_reset(&imp->where);
-		if (crm_buf_addf(&imp->where, err, "%s:%ld", name, lineno) < 0 ||
+		if (crm_buf_addf(&imp->where, err, "%s:%ld", name,
+		    lineno) < 0 ||
 		    (size_t)n > CRM_CSV_RECORD_MAX ||
 		    !crm_utf8_valid(line, (size_t)n)) {
 			rc = crm_error_set(err, CRM_EDATA, "%s:%ld: record too"
@@ -1031,9 +1036,9 @@ crm_account_importer_finish(struct crm_account_importer *imp,
 			if (makes_cycle(db, p->id, to, &cycle, err) < 0)
 				return -1;
 			if (cycle)
-				return crm_error_set(err, CRM_EDATA, "%s: parent"
-				    " '%s' would make a cycle of parents",
-				    p->where, p->key);
+				return crm_error_set(err, CRM_EDATA,
+				    "%s: parent '%s' would make a cycle of"
+				    " parents", p->where, p->key);
 			st = crm_db_stmt(db, "UPDATE accounts SET parent_id ="
 			    " ?2, updated_at = ?3 WHERE id = ?1 AND"
 			    " parent_id IS NOT ?2", err);
@@ -1046,9 +1051,10 @@ crm_account_importer_finish(struct crm_account_importer *imp,
 			ispartner = crm_db_col_int(st, 0);
 			crm_db_reset(st);
 			if (!ispartner)
-				return crm_error_set(err, CRM_EDATA, "%s: partner"
-				    " '%s' is not a reseller, agency, referrer"
-				    " or affiliate", p->where, p->key);
+				return crm_error_set(err, CRM_EDATA,
+				    "%s: partner '%s' is not a reseller,"
+				    " agency, referrer or affiliate", p->where,
+				    p->key);
 			st = crm_db_stmt(db, "UPDATE accounts SET partner_id ="
 			    " ?2, updated_at = ?3 WHERE id = ?1 AND"
 			    " partner_id IS NOT ?2", err);
@@ -1064,861 +1070,5 @@ crm_account_importer_finish(struct crm_account_importer *imp,
 			imp->st.updated++;
 		}
 	}
-	return 0;
-}
-
-/* Linking people. */
-
-enum {
-	L_CONTACT, L_EXT, L_EMAIL, L_ACCOUNT, L_ROLE, L_TITLE, L_SINCE,
-	L_PARTNER, NL
-};
-
-static const struct crm_csv_col link_cols[NL] = {
-	{ "contact", "contact_key|contact_id" },
-	{ "external_id", "customer_id|contact_external_id" },
-	{ "email", "e_mail|email_address" },
-	{ "account", "account_key|account_external_id|account_domain|"
-	    "company_domain" },
-	{ "role", "account_role" },
-	{ "title", "job_title|position" },
-	{ "since", "started|started_at|start_date" },
-	{ "partner", "sourced_by|partner_key|referred_by" },
-};
-
-struct crm_account_linker {
-	struct crm_db *db;
-	struct crm_link_stats st;
-	int idx[NL];
-	int64_t now;
-};
-
-struct crm_account_linker *
-crm_account_linker_new(struct crm_db *db, struct crm_error *err)
-{
-	struct crm_account_linker *l;
-
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		crm_error_set(err, CRM_EFAIL, "out of memory");
-		return NULL;
-	}
-	l->db = db;
-	l->now = crm_now();
-	return l;
-}
-
-void
-crm_account_linker_free(struct crm_account_linker *l)
-{
-	free(l);
-}
-
-const struct crm_link_stats *
-crm_account_linker_stats(const struct crm_account_linker *l)
-{
-	return &l->st;
-}
-
-int
-crm_account_linker_header(struct crm_account_linker *l, struct crm_csv *r,
-    struct crm_error *err)
-{
-	if (crm_csv_header(r, link_cols, NL, l->idx, err) < 0)
-		return -1;
-	if (l->idx[L_CONTACT] < 0 && l->idx[L_EXT] < 0 && l->idx[L_EMAIL] < 0)
-		return crm_error_set(err, CRM_EDATA, "%s: no contact,"
-		    " external_id or email column", crm_csv_name(r));
-	if (l->idx[L_ACCOUNT] < 0 && l->idx[L_PARTNER] < 0)
-		return crm_error_set(err, CRM_EDATA, "%s: no account or partner"
-		    " column", crm_csv_name(r));
-	return 0;
-}
-
-/*
- * Contact c works at account a (since: 0 if unknown).  *what: 0
- * unchanged, 1 linked, 2 moved, 3 updated.
- */
-static int
-employ(struct crm_account_linker *l, int64_t c, int64_t a, const char *role,
-    const char *title, int64_t since, int *what, struct crm_error *err)
-{
-	struct crm_db *db = l->db;
-	struct crm_stmt *st;
-	int64_t cur = 0, cur_acc = 0, cur_start = 0;
-	int rc, has_start = 0;
-
-	*what = 0;
-	if ((st = crm_db_stmt(db, "SELECT id, account_id, started_at FROM"
-	    " account_contacts WHERE contact_id = ?1 AND ended_at IS NULL",
-	    err)) == NULL || crm_db_bind_int(db, st, 1, c, err) < 0 ||
-	    (rc = crm_db_step(db, st, err)) < 0)
-		return -1;
-	if (rc == 1) {
-		cur = crm_db_col_int(st, 0);
-		cur_acc = crm_db_col_int(st, 1);
-		has_start = !crm_db_col_isnull(st, 2);
-		cur_start = crm_db_col_int(st, 2);
-		crm_db_reset(st);
-	}
-	if (cur != 0 && cur_acc == a) {
-		if ((st = crm_db_stmt(db, "UPDATE account_contacts SET"
-		    " role = coalesce(?2, role), title = coalesce(?3, title)"
-		    " WHERE id = ?1 AND (coalesce(?2, role) IS NOT role OR"
-		    " coalesce(?3, title) IS NOT title)", err)) == NULL ||
-		    crm_db_bind_int(db, st, 1, cur, err) < 0 ||
-		    crm_db_bind_text(db, st, 2, role, err) < 0 ||
-		    crm_db_bind_text(db, st, 3, title, err) < 0 ||
-		    crm_db_step(db, st, err) < 0)
-			return -1;
-		*what = crm_db_changes(db) > 0 ? 3 : 0;
-		return 0;
-	}
-	/* The same job recorded before (a re-run of an older file). */
-	if ((st = crm_db_stmt(db, "SELECT 1 FROM account_contacts WHERE"
-	    " contact_id = ?1 AND account_id = ?2 AND ended_at IS NOT NULL"
-	    " AND (?3 IS NULL OR started_at = ?3) LIMIT 1", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, c, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, a, err) < 0 ||
-	    (since ? crm_db_bind_int(db, st, 3, since, err) :
-	    crm_db_bind_null(db, st, 3, err)) < 0 ||
-	    (rc = crm_db_step(db, st, err)) < 0)
-		return -1;
-	if (rc == 1) {
-		crm_db_reset(st);
-		return 0;
-	}
-	if (cur != 0 && since && has_start && since < cur_start) {
-		/* Older news: a job before the current one. */
-		if ((st = crm_db_stmt(db, "INSERT INTO account_contacts"
-		    " (account_id, contact_id, role, title, started_at,"
-		    " ended_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-		    " ?7)", err)) == NULL ||
-		    crm_db_bind_int(db, st, 1, a, err) < 0 ||
-		    crm_db_bind_int(db, st, 2, c, err) < 0 ||
-		    crm_db_bind_text(db, st, 3, role, err) < 0 ||
-		    crm_db_bind_text(db, st, 4, title, err) < 0 ||
-		    crm_db_bind_int(db, st, 5, since, err) < 0 ||
-		    crm_db_bind_int(db, st, 6, cur_start, err) < 0 ||
-		    crm_db_bind_int(db, st, 7, l->now, err) < 0 ||
-		    crm_db_step(db, st, err) < 0)
-			return -1;
-		*what = 1;
-		return 0;
-	}
-	if (cur != 0) {
-		if ((st = crm_db_stmt(db, "UPDATE account_contacts SET"
-		    " ended_at = ?2 WHERE id = ?1", err)) == NULL ||
-		    crm_db_bind_int(db, st, 1, cur, err) < 0 ||
-		    crm_db_bind_int(db, st, 2, since ? since : l->now,
-		    err) < 0 ||
-		    crm_db_step(db, st, err) < 0)
-			return -1;
-		if (!since)
-			since = l->now;
-	}
-	if ((st = crm_db_stmt(db, "INSERT INTO account_contacts (account_id,"
-	    " contact_id, role, title, started_at, created_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, a, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, c, err) < 0 ||
-	    crm_db_bind_text(db, st, 3, role, err) < 0 ||
-	    crm_db_bind_text(db, st, 4, title, err) < 0 ||
-	    (since ? crm_db_bind_int(db, st, 5, since, err) :
-	    crm_db_bind_null(db, st, 5, err)) < 0 ||
-	    crm_db_bind_int(db, st, 6, l->now, err) < 0 ||
-	    crm_db_step(db, st, err) < 0)
-		return -1;
-	*what = cur != 0 ? 2 : 1;
-	return 0;
-}
-
-static const char *
-field(struct crm_csv *r, int i, struct crm_buf *b, struct crm_error *err)
-{
-	const char *s;
-	size_t len;
-
-	if (i < 0)
-		return NULL;
-	s = crm_trim(crm_csv_field(r, i), &len);
-	crm_buf_reset(b);
-	if (len == 0 || crm_buf_add(b, s, len, err) < 0)
-		return NULL;
-	return b->s;
-}
-
-static int
-link_row(struct crm_account_linker *l, struct crm_csv *r,
-    struct crm_error *err)
-{
-	struct crm_buf b[NL];
-	const char *v[NL], *ckey;
-	int64_t c = 0, a = 0, p = 0, since = 0, ispartner;
-	struct crm_stmt *st;
-	int i, what = 0, rc = -1, changed = 0;
-
-	for (i = 0; i < NL; i++) {
-		crm_buf_init(&b[i], CRM_CSV_FIELD_MAX);
-		v[i] = field(r, l->idx[i], &b[i], err);
-	}
-	ckey = v[L_CONTACT] != NULL ? v[L_CONTACT] : v[L_EXT] != NULL ?
-	    v[L_EXT] : v[L_EMAIL];
-	if (v[L_ACCOUNT] == NULL && v[L_PARTNER] == NULL) {
-		l->st.unchanged++;
-		rc = 0;
-		goto done;
-	}
-	if (ckey == NULL) {
-		crm_error_set(err, CRM_EDATA, "no contact key");
-		goto done;
-	}
-	if (crm_contact_resolve(l->db, ckey, NULL, &c, err) < 0 ||
-	    (v[L_ACCOUNT] != NULL && crm_account_resolve(l->db, v[L_ACCOUNT],
-	    &a, err) < 0) ||
-	    (v[L_PARTNER] != NULL && crm_account_resolve(l->db, v[L_PARTNER],
-	    &p, err) < 0) ||
-	    (v[L_SINCE] != NULL && crm_norm_datetime(v[L_SINCE], &since,
-	    err) < 0)) {
-		err->code = CRM_EDATA;
-		goto done;
-	}
-	if (a != 0) {
-		if (employ(l, c, a, v[L_ROLE], v[L_TITLE], since, &what,
-		    err) < 0)
-			goto done;
-		changed = what;
-		if (what == 1)
-			l->st.linked++;
-		else if (what == 2)
-			l->st.moved++;
-	}
-	if (p != 0) {
-		if ((st = crm_db_stmt(l->db, "SELECT " ACCOUNT_IS_PARTNER
-		    " FROM accounts WHERE id = ?1", err)) == NULL ||
-		    crm_db_bind_int(l->db, st, 1, p, err) < 0 ||
-		    crm_db_step(l->db, st, err) < 0)
-			goto done;
-		ispartner = crm_db_col_int(st, 0);
-		crm_db_reset(st);
-		if (!ispartner) {
-			crm_error_set(err, CRM_EDATA, "partner '%s' is not a"
-			    " reseller, agency, referrer or affiliate",
-			    v[L_PARTNER]);
-			goto done;
-		}
-		if ((st = crm_db_stmt(l->db, "INSERT INTO contact_partners"
-		    " (contact_id, partner_id, set_at) VALUES (?1, ?2, ?3)"
-		    " ON CONFLICT (contact_id) DO UPDATE SET"
-		    " partner_id = excluded.partner_id, set_at = excluded.set_at"
-		    " WHERE partner_id IS NOT excluded.partner_id", err)) == NULL ||
-		    crm_db_bind_int(l->db, st, 1, c, err) < 0 ||
-		    crm_db_bind_int(l->db, st, 2, p, err) < 0 ||
-		    crm_db_bind_int(l->db, st, 3, l->now, err) < 0 ||
-		    crm_db_step(l->db, st, err) < 0)
-			goto done;
-		if (crm_db_changes(l->db) > 0 && changed == 0)
-			changed = 3;
-	}
-	if (changed == 3)
-		l->st.updated++;
-	else if (changed == 0)
-		l->st.unchanged++;
-	rc = 0;
-done:
-	for (i = 0; i < NL; i++)
-		crm_buf_release(&b[i]);
-	return rc;
-}
-
-int
-crm_account_linker_row(struct crm_account_linker *l, struct crm_csv *r,
-    struct crm_error *err)
-{
-	struct crm_error e2;
-
-	l->st.read++;
-	if (crm_db_exec(l->db, "SAVEPOINT link_row", err) < 0)
-		return -1;
-	if (link_row(l, r, err) == 0)
-		return crm_db_exec(l->db, "RELEASE link_row", err);
-	crm_error_clear(&e2);
-	crm_db_exec(l->db, "ROLLBACK TO link_row", &e2);
-	crm_db_exec(l->db, "RELEASE link_row", &e2);
-	if (err->code == CRM_EDATA)
-		l->st.rejected++;
-	return crm_error_prefix(err, "%s:%ld", crm_csv_name(r),
-	    crm_csv_line(r));
-}
-
-struct pend_link {
-	int64_t contact;
-	char *domain;
-};
-
-int
-crm_account_link_domains(struct crm_account_linker *l, struct crm_error *err)
-{
-	struct crm_db *db = l->db;
-	struct pend_link *pl = NULL, *np;
-	size_t n = 0, alloc = 0, i;
-	struct crm_stmt *st;
-	const char *d;
-	int64_t a;
-	int rc, many, what;
-
-	/* Collected first: the links change what the query would see. */
-	if ((st = crm_db_stmt(db, "SELECT c.id, substr(c.email,"
-	    " instr(c.email, '@') + 1) FROM contacts c WHERE c.email IS NOT"
-	    " NULL AND c.erased_at IS NULL AND c.merged_into IS NULL AND NOT"
-	    " EXISTS (SELECT 1 FROM account_contacts ac WHERE"
-	    " ac.contact_id = c.id AND ac.ended_at IS NULL) ORDER BY c.id",
-	    err)) == NULL)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 1024;
-			if ((np = reallocarray(pl, alloc, sizeof(*pl))) ==
-			    NULL) {
-				crm_db_reset(st);
-				rc = crm_error_set(err, CRM_EFAIL,
-				    "out of memory");
-				goto done;
-			}
-			pl = np;
-		}
-		pl[n].contact = crm_db_col_int(st, 0);
-		if ((pl[n].domain = strdup(crm_db_col_text(st, 1))) == NULL) {
-			crm_db_reset(st);
-			rc = crm_error_set(err, CRM_EFAIL, "out of memory");
-			goto done;
-		}
-		n++;
-	}
-	if (rc < 0)
-		goto done;
-	for (i = 0; i < n; i++) {
-		l->st.read++;
-		if (crm_account_freemail(pl[i].domain)) {
-			l->st.skipped++;
-			continue;
-		}
-		/* The domain, then each parent domain of two labels or more. */
-		a = 0;
-		many = 0;
-		for (d = pl[i].domain; d != NULL && strchr(d, '.') != NULL;
-		    d = strchr(d, '.') != NULL ? strchr(d, '.') + 1 : NULL) {
-			if ((many = lookup1(db, sql_by_domain, d, &a, err)) < 0) {
-				rc = -1;
-				goto done;
-			}
-			if (a != 0 || many)
-				break;
-		}
-		if (a == 0 || many) {
-			l->st.skipped++;
-			continue;
-		}
-		if ((rc = employ(l, pl[i].contact, a, NULL, NULL, 0, &what,
-		    err)) < 0)
-			goto done;
-		if (what == 1)
-			l->st.linked++;
-		else
-			l->st.unchanged++;
-	}
-	rc = 0;
-done:
-	for (i = 0; i < n; i++)
-		free(pl[i].domain);
-	free(pl);
-	return rc;
-}
-
-/* Duplicates. */
-
-struct dacc {
-	int64_t id, parent;
-	char *name, *key, *domain, *first;
-};
-
-struct dpair {
-	int64_t a, b;
-	double score;
-	int reason;	/* 0 domain, 1 name, 2 similar name */
-};
-
-static const char *const reasons[] = { "domain", "name", "similar name" };
-
-static int
-cmp_pair(const void *x, const void *y)
-{
-	const struct dpair *p = x, *q = y;
-
-	if (p->a != q->a)
-		return p->a < q->a ? -1 : 1;
-	if (p->b != q->b)
-		return p->b < q->b ? -1 : 1;
-	return p->reason - q->reason;
-}
-
-static const struct dacc *sort_accs;
-static int sort_by;
-
-static int
-cmp_idx(const void *x, const void *y)
-{
-	const struct dacc *p = &sort_accs[*(const size_t *)x];
-	const struct dacc *q = &sort_accs[*(const size_t *)y];
-	const char *s = sort_by == 0 ? p->domain : sort_by == 1 ? p->key :
-	    p->first;
-	const char *t = sort_by == 0 ? q->domain : sort_by == 1 ? q->key :
-	    q->first;
-	int c = strcmp(s ? s : "", t ? t : "");
-
-	return c != 0 ? c : (p->id < q->id ? -1 : p->id > q->id);
-}
-
-static const struct dacc *
-dacc_find(const struct dacc *acc, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (acc[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && acc[lo].id == id ? &acc[lo] : NULL;
-}
-
-/* 1 if one of x and y is above the other in the hierarchy. */
-static int
-related(const struct dacc *acc, size_t n, const struct dacc *x,
-    const struct dacc *y)
-{
-	const struct dacc *p;
-	int hops, k;
-
-	for (k = 0; k < 2; k++) {
-		const struct dacc *from = k ? y : x, *to = k ? x : y;
-
-		for (p = from, hops = 0; p != NULL && p->parent != 0 &&
-		    hops < MAX_DEPTH; hops++) {
-			if (p->parent == to->id)
-				return 1;
-			p = dacc_find(acc, n, p->parent);
-		}
-	}
-	return 0;
-}
-
-#define GROUP_MAX 200	/* pairs are looked for within groups this big */
-
-int
-crm_account_dupes(struct crm_db *db, double min_score, struct crm_out *o,
-    int64_t *npairs, struct crm_error *err)
-{
-	static const char *const names[] = { "survivor_id", "merged_id",
-	    "survivor_name", "merged_name", "score", "reason" };
-	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_TEXT };
-	struct dacc *acc = NULL, *na;
-	struct dpair *pairs = NULL, *np;
-	size_t n = 0, alloc = 0, npair = 0, apair = 0, *ix = NULL, i, j, k, g;
-	struct crm_stmt *st;
-	int rc = -1, by;
-
-	*npairs = 0;
-	if ((st = crm_db_stmt(db, "SELECT id, name, name_key, domain,"
-	    " parent_id FROM accounts WHERE merged_into IS NULL ORDER BY id",
-	    err)) == NULL)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		const char *key = crm_db_col_text(st, 2), *sp;
-
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 1024;
-			if ((na = reallocarray(acc, alloc, sizeof(*acc))) ==
-			    NULL) {
-				crm_db_reset(st);
-				crm_error_set(err, CRM_EFAIL, "out of memory");
-				rc = -1;
-				goto done;
-			}
-			acc = na;
-		}
-		memset(&acc[n], 0, sizeof(acc[n]));
-		acc[n].id = crm_db_col_int(st, 0);
-		acc[n].parent = crm_db_col_int(st, 4);
-		sp = strchr(key, ' ');
-		if ((acc[n].name = strdup(crm_db_col_text(st, 1))) == NULL ||
-		    (acc[n].key = strdup(key)) == NULL ||
-		    (acc[n].first = strndup(key, sp ? (size_t)(sp - key) :
-		    strlen(key))) == NULL ||
-		    (!crm_db_col_isnull(st, 3) && (acc[n].domain =
-		    strdup(crm_db_col_text(st, 3))) == NULL)) {
-			n++;
-			crm_db_reset(st);
-			crm_error_set(err, CRM_EFAIL, "out of memory");
-			rc = -1;
-			goto done;
-		}
-		n++;
-	}
-	if (rc < 0)
-		goto done;
-	rc = -1;
-	if (n > 0 && (ix = calloc(n, sizeof(*ix))) == NULL) {
-		crm_error_set(err, CRM_EFAIL, "out of memory");
-		goto done;
-	}
-	sort_accs = acc;
-	for (by = 0; by < 3; by++) {
-		for (i = 0; i < n; i++)
-			ix[i] = i;
-		sort_by = by;
-		qsort(ix, n, sizeof(*ix), cmp_idx);
-		for (i = 0; i < n; i = j) {
-			const struct dacc *p = &acc[ix[i]];
-			const char *gk = by == 0 ? p->domain : by == 1 ? p->key :
-			    p->first;
-
-			for (j = i + 1; j < n; j++) {
-				const struct dacc *q = &acc[ix[j]];
-				const char *qk = by == 0 ? q->domain : by == 1 ?
-				    q->key : q->first;
-
-				if (gk == NULL || qk == NULL ||
-				    strcmp(gk, qk) != 0)
-					break;
-			}
-			if (gk == NULL || *gk == '\0' || j - i < 2 ||
-			    j - i > GROUP_MAX)
-				continue;
-			for (g = i; g < j; g++)
-				for (k = g + 1; k < j; k++) {
-					const struct dacc *x = &acc[ix[g]];
-					const struct dacc *y = &acc[ix[k]];
-					double s = 1;
-
-					/* A subsidiary often has its
-					 * parent's name: not a duplicate. */
-					if (related(acc, n, x, y))
-						continue;
-					if (by == 2) {
-						s = crm_match_jw_str(x->key,
-						    y->key);
-						if (s < min_score ||
-						    strcmp(x->key, y->key) == 0)
-							continue;
-					}
-					if (npair == apair) {
-						apair = apair ? apair * 2 : 256;
-						if ((np = reallocarray(pairs,
-						    apair, sizeof(*np))) ==
-						    NULL) {
-							crm_error_set(err,
-							    CRM_EFAIL, "out of"
-							    " memory");
-							goto done;
-						}
-						pairs = np;
-					}
-					pairs[npair].a = x->id < y->id ? x->id :
-					    y->id;
-					pairs[npair].b = x->id < y->id ? y->id :
-					    x->id;
-					pairs[npair].score = s;
-					pairs[npair].reason = by;
-					npair++;
-				}
-		}
-	}
-	if (npair > 0)
-		qsort(pairs, npair, sizeof(*pairs), cmp_pair);
-	if (crm_out_header(o, names, types, 6, err) < 0)
-		goto done;
-	for (i = 0; i < npair; i++) {
-		char sa[24], sb[24], sc[16];
-		const char *vals[6];
-		const struct dacc *x = NULL, *y = NULL;
-		size_t lo, hi;
-
-		if (i > 0 && pairs[i].a == pairs[i - 1].a &&
-		    pairs[i].b == pairs[i - 1].b)
-			continue;
-		/* acc is in id order: find both by bisection. */
-		for (k = 0; k < 2; k++) {
-			int64_t want = k == 0 ? pairs[i].a : pairs[i].b;
-
-			lo = 0;
-			hi = n;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-
-				if (acc[mid].id < want)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			if (k == 0)
-				x = &acc[lo];
-			else
-				y = &acc[lo];
-		}
-		snprintf(sa, sizeof(sa), "%lld", (long long)pairs[i].a);
-		snprintf(sb, sizeof(sb), "%lld", (long long)pairs[i].b);
-		snprintf(sc, sizeof(sc), "%.4f", pairs[i].score);
-		vals[0] = sa;
-		vals[1] = sb;
-		vals[2] = x->name;
-		vals[3] = y->name;
-		vals[4] = sc;
-		vals[5] = reasons[pairs[i].reason];
-		if (crm_out_row(o, vals, err) < 0)
-			goto done;
-		(*npairs)++;
-	}
-	rc = 0;
-done:
-	for (i = 0; i < n; i++) {
-		free(acc[i].name);
-		free(acc[i].key);
-		free(acc[i].domain);
-		free(acc[i].first);
-	}
-	free(acc);
-	free(pairs);
-	free(ix);
-	return rc;
-}
-
-/* Merges. */
-
-#define SNAP_COLS "'name', name, 'name_key', name_key, 'domain', domain," \
-	" 'industry', industry, 'size', size, 'country', country," \
-	" 'owner', owner, 'type', type, 'parent_id', parent_id," \
-	" 'partner_id', partner_id, 'person_id', person_id, 'attrs', attrs," \
-	" 'updated_at', updated_at"
-
-int
-crm_account_related(struct crm_db *db, int64_t a, int64_t b,
-    struct crm_error *err)
-{
-	struct crm_stmt *st;
-	int k, rc;
-
-	for (k = 0; k < 2; k++) {
-		if ((st = crm_db_stmt(db, "WITH RECURSIVE up(id, n) AS (SELECT"
-		    " parent_id, 0 FROM accounts WHERE id = ?1 UNION ALL SELECT"
-		    " a.parent_id, n + 1 FROM accounts a JOIN up ON a.id = up.id"
-		    " WHERE n < 64) SELECT 1 FROM up WHERE id = ?2 LIMIT 1",
-		    err)) == NULL ||
-		    crm_db_bind_int(db, st, 1, k ? b : a, err) < 0 ||
-		    crm_db_bind_int(db, st, 2, k ? a : b, err) < 0 ||
-		    (rc = crm_db_step(db, st, err)) < 0)
-			return -1;
-		if (rc == 1) {
-			crm_db_reset(st);
-			return 1;
-		}
-	}
-	return 0;
-}
-
-int
-crm_account_merge(struct crm_db *db, int64_t survivor, int64_t merged,
-    int64_t *merge_id, struct crm_error *err)
-{
-	struct crm_stmt *st;
-	int64_t now = crm_now(), s, m;
-	int rc;
-
-	if (crm_account_root(db, survivor, &s, err) < 0 ||
-	    crm_account_root(db, merged, &m, err) < 0)
-		return -1;
-	if (m != merged)
-		return crm_error_set(err, CRM_EDATA, "account #%lld was merged"
-		    " into #%lld before", (long long)merged, (long long)m);
-	if (s == m)
-		return crm_error_set(err, CRM_EDATA, "account #%lld: cannot"
-		    " merge an account into itself", (long long)m);
-	/* Refuse when the merged account is above the survivor. */
-	if ((st = crm_db_stmt(db, "WITH RECURSIVE up(id, n) AS (SELECT"
-	    " parent_id, 0 FROM accounts WHERE id = ?1 UNION ALL SELECT"
-	    " a.parent_id, n + 1 FROM accounts a JOIN up ON a.id = up.id"
-	    " WHERE n < 64) SELECT 1 FROM up WHERE id = ?2 LIMIT 1",
-	    err)) == NULL || crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    (rc = crm_db_step(db, st, err)) < 0)
-		return -1;
-	if (rc == 1) {
-		crm_db_reset(st);
-		return crm_error_set(err, CRM_EDATA, "account #%lld is a parent"
-		    " of #%lld: merge the other way", (long long)m,
-		    (long long)s);
-	}
-	if ((st = crm_db_stmt(db, "INSERT INTO account_merges (at,"
-	    " survivor_id, merged_id, before) SELECT ?3, ?1, ?2,"
-	    " json_object('survivor', (SELECT json_object(" SNAP_COLS ")"
-	    " FROM accounts WHERE id = ?1),"
-	    " 'people', (SELECT json_group_array(id) FROM account_contacts"
-	    " WHERE account_id = ?2),"
-	    " 'children', (SELECT json_group_array(id) FROM accounts"
-	    " WHERE parent_id = ?2),"
-	    " 'sourced', (SELECT json_group_array(id) FROM accounts"
-	    " WHERE partner_id = ?2),"
-	    " 'contacts', (SELECT json_group_array(contact_id) FROM"
-	    " contact_partners WHERE partner_id = ?2))", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
-	    crm_db_step(db, st, err) < 0)
-		return -1;
-	*merge_id = crm_db_last_id(db);
-	/* Survivorship: the survivor's values, its gaps filled. */
-	if ((st = crm_db_stmt(db, "UPDATE accounts SET"
-	    " domain = coalesce(accounts.domain, m.domain),"
-	    " industry = coalesce(accounts.industry, m.industry),"
-	    " size = coalesce(accounts.size, m.size),"
-	    " country = coalesce(accounts.country, m.country),"
-	    " owner = coalesce(accounts.owner, m.owner),"
-	    " type = coalesce(accounts.type, m.type),"
-	    " partner_id = coalesce(accounts.partner_id, m.partner_id),"
-	    " person_id = coalesce(accounts.person_id, m.person_id),"
-	    " parent_id = coalesce(accounts.parent_id, CASE WHEN m.parent_id NOT IN"
-	    "  (WITH RECURSIVE down(id) AS (VALUES (?1) UNION SELECT a.id"
-	    "  FROM accounts a JOIN down ON a.parent_id = down.id)"
-	    "  SELECT id FROM down) THEN m.parent_id END),"
-	    " attrs = CASE WHEN m.attrs IS NULL THEN accounts.attrs ELSE"
-	    "  json_patch(m.attrs, coalesce(accounts.attrs, '{}')) END,"
-	    " updated_at = ?3"
-	    " FROM (SELECT * FROM accounts WHERE id = ?2) AS m"
-	    " WHERE accounts.id = ?1", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
-	    crm_db_step(db, st, err) < 0)
-		return -1;
-	if ((st = crm_db_stmt(db, "UPDATE account_contacts SET account_id = ?1"
-	    " WHERE account_id = ?2", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE accounts SET parent_id = ?1,"
-	    " updated_at = ?3 WHERE parent_id = ?2", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE accounts SET partner_id = ?1,"
-	    " updated_at = ?3 WHERE partner_id = ?2", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE contact_partners SET partner_id = ?1"
-	    " WHERE partner_id = ?2", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE accounts SET merged_into = ?1,"
-	    " updated_at = ?3 WHERE id = ?2", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
-	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
-	    crm_db_step(db, st, err) < 0)
-		return -1;
-	return 0;
-}
-
-int
-crm_account_unmerge(struct crm_db *db, int64_t merged, int64_t *merge_id,
-    int64_t *survivor, struct crm_error *err)
-{
-	struct crm_stmt *st;
-	int64_t id, s, later;
-	int rc;
-
-	if ((st = crm_db_stmt(db, "SELECT id, survivor_id FROM account_merges"
-	    " WHERE merged_id = ?1 AND undone_at IS NULL ORDER BY id DESC"
-	    " LIMIT 1", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, merged, err) < 0 ||
-	    (rc = crm_db_step(db, st, err)) < 0)
-		return -1;
-	if (rc == 0)
-		return crm_error_set(err, CRM_EDATA, "account #%lld is not"
-		    " merged into another", (long long)merged);
-	id = crm_db_col_int(st, 0);
-	s = crm_db_col_int(st, 1);
-	crm_db_reset(st);
-	if ((st = crm_db_stmt(db, "SELECT id FROM account_merges WHERE"
-	    " id > ?1 AND undone_at IS NULL AND (survivor_id = ?2 OR"
-	    " merged_id = ?2) ORDER BY id DESC LIMIT 1", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, s, err) < 0 ||
-	    (rc = crm_db_step(db, st, err)) < 0)
-		return -1;
-	if (rc == 1) {
-		later = crm_db_col_int(st, 0);
-		crm_db_reset(st);
-		crm_error_set(err, CRM_EDATA, "account #%lld: merge %lld"
-		    " into #%lld came later; undo it first",
-		    (long long)merged, (long long)later, (long long)s);
-		return 1;
-	}
-#define SNAP(c) " " c " = json_extract(b.before, '$.survivor." c "'),"
-	if ((st = crm_db_stmt(db, "UPDATE accounts SET"
-	    SNAP("name") SNAP("name_key") SNAP("domain") SNAP("industry")
-	    SNAP("size") SNAP("country") SNAP("owner") SNAP("type")
-	    SNAP("parent_id") SNAP("partner_id") SNAP("person_id")
-	    " attrs = json_extract(b.before, '$.survivor.attrs'),"
-	    " updated_at = json_extract(b.before, '$.survivor.updated_at')"
-	    " FROM (SELECT before FROM account_merges WHERE id = ?1) AS b"
-	    " WHERE accounts.id = ?2", err)) == NULL ||
-#undef SNAP
-	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, s, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE account_contacts SET account_id = ?2"
-	    " WHERE id IN (SELECT value FROM account_merges, json_each(before,"
-	    " '$.people') WHERE account_merges.id = ?1)", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE accounts SET parent_id = ?2"
-	    " WHERE id IN (SELECT value FROM account_merges, json_each(before,"
-	    " '$.children') WHERE account_merges.id = ?1)", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE accounts SET partner_id = ?2"
-	    " WHERE id IN (SELECT value FROM account_merges, json_each(before,"
-	    " '$.sourced') WHERE account_merges.id = ?1)", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE contact_partners SET partner_id = ?2"
-	    " WHERE contact_id IN (SELECT value FROM account_merges,"
-	    " json_each(before, '$.contacts') WHERE account_merges.id = ?1)",
-	    err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE accounts SET merged_into = NULL"
-	    " WHERE id = ?1", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, merged, err) < 0 ||
-	    crm_db_step(db, st, err) < 0 ||
-	    (st = crm_db_stmt(db, "UPDATE account_merges SET undone_at = ?2"
-	    " WHERE id = ?1", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, crm_now(), err) < 0 ||
-	    crm_db_step(db, st, err) < 0)
-		return -1;
-	*merge_id = id;
-	*survivor = s;
 	return 0;
 }

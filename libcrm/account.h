@@ -111,7 +111,7 @@ const struct crm_account_stats *crm_account_importer_stats(
  */
 struct crm_link_stats {
 	int64_t read, linked, moved, updated, unchanged, rejected;
-	int64_t skipped;	/* by domain: free mail, no or several accounts */
+	int64_t skipped;	/* by domain: free mail, no or 2+ accounts */
 };
 
 struct crm_account_linker;
@@ -177,7 +177,7 @@ int crm_account_unmerge(struct crm_db *db, int64_t merged, int64_t *merge_id,
  * all).  open_deals is -1 when the database has no deals table.
  */
 struct crm_account_total {
-	int64_t id, parent_id;		/* parent_id 0 for a top account */
+	int64_t id, parent_id;	/* parent_id 0 for a top account */
 	const char *external_id, *name, *type;
 	int depth;			/* 0 for a top account */
 	int64_t contacts, purchases;	/* own */
