@@ -303,8 +303,7 @@ crm_account_root(struct crm_db *db, int64_t id, int64_t *root,
 
 int
 crm_account_lookup1(struct crm_db *db, const char *sql, const char *v,
-    int64_t *id,
-    struct crm_error *err)
+    int64_t *id, struct crm_error *err)
 {
 	struct crm_stmt *st;
 	int rc, n = 0;
