@@ -253,7 +253,12 @@ test_expect_success 'export: formats, filters, attributes' '
 	crm-account export -f tsv -c external_id,parent,attr.tier --country DE >got &&
 	printf "external_id\tparent\tattr.tier\nA2\tA1\t\n" >expect &&
 	test_cmp expect got &&
-	test_must_fail 2 crm-account export -c nosuch
+	test_must_fail 2 crm-account export -c nosuch &&
+	crm-account export -f json -c external_id,name,domain,attrs -o sam >a1 &&
+	crm-export accounts -f json -c external_id,name,domain,attrs -O sam >a2 &&
+	test_cmp a1 a2 &&
+	test "$(wc -l <a2)" = 3 &&
+	test_must_fail 2 crm-export accounts -S lead
 '
 
 test_expect_success 'subject export includes the employment history' '
