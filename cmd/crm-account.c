@@ -200,152 +200,50 @@ cmd_link(struct crm_db *db, int argc, char **argv)
 	return i;
 }
 
-/* An account as merge input: its id ("17", "#17") or a key. */
-static int64_t
-account_arg(struct crm_db *db, const char *s, int follow)
-{
-	char *end;
-	int64_t id;
-
-	id = strtoll(s + (*s == '#'), &end, 10);
-	if (*end == '\0' && id > 0 && s[*s == '#'] != '\0')
-		return id;
-	if (!follow)
-		crm_die_usage("'%s': give the merged account's id", s);
-	if (crm_account_resolve(db, s, &id, &g.err) < 0)
-		crm_die(&g.err);
-	return id;
-}
-
-/*
- * Undo one of the merges named in argv (done ones are set to NULL),
- * newest first whatever the order given: 1 when one was undone, 0 when
- * none is left.
- */
-static int
-unmerge_next(struct crm_db *db, int argc, char **argv, int64_t *s,
-    int64_t *m, int64_t *id)
-{
-	int i, rc, left = 0;
-
-	for (i = 0; i < argc; i++) {
-		if (argv[i] == NULL)
-			continue;
-		left++;
-		*m = account_arg(db, argv[i], 0);
-		if ((rc = crm_account_unmerge(db, *m, id, s, &g.err)) < 0) {
-			crm_db_rollback(db);
-			crm_die(&g.err);
-		}
-		if (rc == 0) {
-			argv[i] = NULL;
-			return 1;
-		}
-	}
-	if (left) {
-		crm_db_rollback(db);
-		crm_die(&g.err);
-	}
-	return 0;
-}
-
 static int
 cmd_merge(struct crm_db *db, int argc, char **argv, int undo)
 {
-	static const char *const names[] = { "merge_id", "survivor_id",
-	    "merged_id" };
-	struct crm_out *o;
+	struct crm_account_merge_stats st = { 0, 0, 0, 0 };
 	struct crm_csv *r = NULL;
-	int64_t s, m, id, n = 0;
-	int idx[3], i, rc, yes;
-	char counts[128], a[24], b[24], c[24];
-	const char *v[3] = { c, a, b };
-	static const struct crm_csv_col cols[3] = {
-		{ "survivor_id", NULL }, { "merged_id", NULL },
-		{ "merge", "match" } };
+	struct crm_out *o;
+	char counts[160];
+	int rc;
 
-	if ((!undo && argc % 2 != 0) || (undo && argc == 0) ||
-	    (g.input == NULL && argc == 0))
+	if ((undo && (argc == 0 || g.input != NULL)) ||
+	    (!undo && (argc % 2 != 0 || (g.input == NULL) == (argc == 0))))
 		crm_cli_usage(&g.cli, CRM_EUSAGE);
 	o = crm_cli_out(&g.cli);
 	if (crm_db_begin(db, &g.err) < 0 ||
-	    crm_out_header(o, names, NULL, 3, &g.err) < 0)
+	    crm_account_merge_header(o, &g.err) < 0)
 		crm_die(&g.err);
-	if (g.input != NULL && ((r = crm_csv_open(g.input, g.cli.tsv ?
-	    CRM_CSV_TSV : 0, &g.err)) == NULL ||
-	    crm_csv_header(r, cols, 3, idx, &g.err) < 0))
-		goto fail;
-	if (r != NULL && (idx[0] < 0 || idx[1] < 0))
-		crm_die_usage("%s: needs survivor_id and merged_id columns",
-		    g.input);
-	for (i = 0;; i += 2) {
-		if (r != NULL) {
-			if ((rc = crm_csv_next(r, &g.err)) < 0)
-				goto fail;
-			if (rc == 0)
-				break;
-			if (idx[2] >= 0 && crm_norm_bool(crm_csv_field(r,
-			    idx[2]), &yes, NULL) == 0 && yes == 0)
-				continue;
-			/* A cluster in pairs: merge into the oldest. */
-			if (crm_account_root(db, account_arg(db,
-			    crm_csv_field(r, idx[0]), 1), &s, &g.err) < 0 ||
-			    crm_account_root(db, account_arg(db,
-			    crm_csv_field(r, idx[1]), 0), &m, &g.err) < 0)
-				goto fail;
-			if (s == m)
-				continue;
-			/* Joined through another pair: not a parent and its
-			 * subsidiary (merge those by naming them). */
-			if ((rc = crm_account_related(db, s, m, &g.err)) < 0)
-				goto fail;
-			if (rc == 1) {
-				crm_warn("%s:%ld: #%lld and #%lld are in one"
-				    " hierarchy: not merged", crm_csv_name(r),
-				    crm_csv_line(r), (long long)s,
-				    (long long)m);
-				continue;
-			}
-			if (s > m) {
-				id = s;
-				s = m;
-				m = id;
-			}
-		} else if (undo) {
-			if (unmerge_next(db, argc, argv, &s, &m, &id) == 0)
-				break;
-		} else if (i >= argc)
-			break;
-		else {
-			s = account_arg(db, argv[i], 1);
-			m = account_arg(db, argv[i + 1], 0);
-		}
-		if (!undo && crm_account_merge(db, s, m, &id, &g.err) < 0) {
-			if (r != NULL)
-				crm_error_prefix(&g.err, "%s:%ld",
-				    crm_csv_name(r), crm_csv_line(r));
-			goto fail;
-		}
-		snprintf(a, sizeof(a), "%lld", (long long)s);
-		snprintf(b, sizeof(b), "%lld", (long long)m);
-		snprintf(c, sizeof(c), "%lld", (long long)id);
-		if (crm_out_row(o, v, &g.err) < 0)
-			goto fail;
-		n++;
-	}
+	if (undo)
+		rc = crm_account_unmerge_list(db, argv, argc, o, &st, &g.err);
+	else if (g.input != NULL)
+		rc = (r = crm_csv_open(g.input, g.cli.tsv ? CRM_CSV_TSV : 0,
+		    &g.err)) == NULL ? -1 : crm_account_merge_pairs(db, r, o,
+		    &st, &g.err);
+	else
+		rc = crm_account_merge_list(db, argv, argc, o, &st, &g.err);
 	crm_csv_close(r);
-	snprintf(counts, sizeof(counts), "{\"%s\":%lld}", undo ? "undone" :
-	    "merged", (long long)n);
+	if (rc < 0) {
+		crm_db_rollback(db);
+		crm_die(&g.err);
+	}
+	snprintf(counts, sizeof(counts), "{\"merged\":%lld,\"undone\":%lld,"
+	    "\"skipped\":%lld,\"apart\":%lld}", (long long)st.merged,
+	    (long long)st.undone, (long long)st.skipped, (long long)st.apart);
 	crm_batch_end(&g.cli, db, NULL, g.dry, counts);
+	if (st.apart)
+		crm_warn("%lld pair%s left apart: accounts in one hierarchy",
+		    (long long)st.apart, st.apart == 1 ? "" : "s");
 	if (!g.cli.quiet)
 		fprintf(stderr, "crm-account: %lld account%s %s%s\n",
-		    (long long)n, n == 1 ? "" : "s", undo ? "unmerged" :
-		    "merged", g.dry ? " (dry run: nothing written)" : "");
+		    (long long)(undo ? st.undone : st.merged),
+		    (undo ? st.undone : st.merged) == 1 ? "" : "s",
+		    undo ? "unmerged" : "merged", g.dry ?
+		    " (dry run: nothing written)" : "");
 	crm_out_free(o);
 	return 0;
-fail:
-	crm_db_rollback(db);
-	crm_die(&g.err);
 }
 
 static int

@@ -503,3 +503,187 @@ crm_account_unmerge(struct crm_db *db, int64_t merged, int64_t *merge_id,
 	*survivor = s;
 	return 0;
 }
+
+/* Merging from a command line or a file. */
+
+int
+crm_account_merge_header(struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "merge_id", "survivor_id",
+	    "merged_id" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM };
+
+	return crm_out_header(o, names, types, 3, err);
+}
+
+static int
+merge_row(struct crm_out *o, int64_t id, int64_t s, int64_t m,
+    struct crm_error *err)
+{
+	char a[24], b[24], c[24];
+	const char *v[3] = { c, a, b };
+
+	snprintf(a, sizeof(a), "%lld", (long long)s);
+	snprintf(b, sizeof(b), "%lld", (long long)m);
+	snprintf(c, sizeof(c), "%lld", (long long)id);
+	return crm_out_row(o, v, err);
+}
+
+/* An account as merge input: its id ("17", "#17"), or with follow a key. */
+static int
+account_arg(struct crm_db *db, const char *s, int follow, int64_t *id,
+    struct crm_error *err)
+{
+	char q[CRM_QUOTE_MAX];
+	char *end;
+	const char *p;
+	size_t len;
+
+	p = crm_trim(s, &len);
+	if (len > 0 && *p == '#') {
+		p++;
+		len--;
+	}
+	errno = 0;
+	*id = len > 0 && isdigit((unsigned char)*p) ? strtoll(p, &end, 10) :
+	    0;
+	if (*id > 0 && errno == 0 && end == p + len)
+		return 0;
+	if (!follow)
+		return crm_error_set(err, CRM_EUSAGE, "'%s': give the merged"
+		    " account's id", crm_quote(q, s, strlen(s)));
+	return crm_account_resolve(db, s, id, err);
+}
+
+int
+crm_account_merge_pairs(struct crm_db *db, struct crm_csv *r,
+    struct crm_out *o, struct crm_account_merge_stats *st,
+    struct crm_error *err)
+{
+	static const struct crm_csv_col cols[3] = {
+		{ "survivor_id", NULL }, { "merged_id", NULL },
+		{ "merge", "match" } };
+	int64_t s, m, id;
+	int idx[3], rc, yes;
+
+	if (crm_csv_header(r, cols, 3, idx, err) < 0)
+		return -1;
+	if (idx[0] < 0 || idx[1] < 0)
+		return crm_error_set(err, CRM_EDATA, "%s: needs survivor_id and"
+		    " merged_id columns", crm_csv_name(r));
+	while ((rc = crm_csv_next(r, err)) == 1) {
+		if (idx[2] >= 0 && crm_norm_bool(crm_csv_field(r, idx[2]),
+		    &yes, NULL) == 0 && yes == 0) {
+			st->skipped++;
+			continue;
+		}
+		/* A cluster in pairs: merge into the oldest. */
+		if (account_arg(db, crm_csv_field(r, idx[0]), 1, &s, err) < 0 ||
+		    account_arg(db, crm_csv_field(r, idx[1]), 0, &m, err) < 0 ||
+		    crm_account_root(db, s, &s, err) < 0 ||
+		    crm_account_root(db, m, &m, err) < 0)
+			goto fail;
+		if (s == m) {
+			st->skipped++;
+			continue;
+		}
+		/* Joined through another pair: not a parent and its
+		 * subsidiary (merge those by naming them). */
+		if ((rc = crm_account_related(db, s, m, err)) < 0)
+			goto fail;
+		if (rc == 1) {
+			st->apart++;
+			continue;
+		}
+		if (s > m) {
+			id = s;
+			s = m;
+			m = id;
+		}
+		if (crm_account_merge(db, s, m, &id, err) < 0 ||
+		    merge_row(o, id, s, m, err) < 0)
+			goto fail;
+		st->merged++;
+	}
+	return rc;
+fail:
+	return crm_error_prefix(err, "%s:%ld", crm_csv_name(r),
+	    crm_csv_line(r));
+}
+
+int
+crm_account_merge_list(struct crm_db *db, char *const *keys, int n,
+    struct crm_out *o, struct crm_account_merge_stats *st,
+    struct crm_error *err)
+{
+	int64_t s, m, id;
+	int i;
+
+	if (n % 2 != 0)
+		return crm_error_set(err, CRM_EUSAGE, "give accounts in pairs:"
+		    " survivor merged");
+	for (i = 0; i + 1 < n; i += 2) {
+		if (account_arg(db, keys[i], 1, &s, err) < 0 ||
+		    account_arg(db, keys[i + 1], 0, &m, err) < 0 ||
+		    crm_account_merge(db, s, m, &id, err) < 0 ||
+		    merge_row(o, id, s, m, err) < 0)
+			return -1;
+		st->merged++;
+	}
+	return 0;
+}
+
+struct undo {
+	int64_t merged, merge;
+};
+
+static int
+cmp_undo(const void *x, const void *y)
+{
+	const struct undo *a = x, *b = y;
+
+	return a->merge < b->merge ? 1 : a->merge > b->merge ? -1 : 0;
+}
+
+int
+crm_account_unmerge_list(struct crm_db *db, char *const *keys, int n,
+    struct crm_out *o, struct crm_account_merge_stats *st,
+    struct crm_error *err)
+{
+	struct undo *u;
+	struct crm_stmt *q;
+	int64_t s, id;
+	int i, rc = -1;
+
+	if ((u = calloc((size_t)n + 1, sizeof(*u))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	/* Newest first: each in the order of its latest merge. */
+	for (i = 0; i < n; i++) {
+		if (account_arg(db, keys[i], 0, &u[i].merged, err) < 0 ||
+		    (q = crm_db_stmt(db, "SELECT max(id) FROM account_merges"
+		    " WHERE merged_id = ?1 AND undone_at IS NULL", err)) ==
+		    NULL || crm_db_bind_int(db, q, 1, u[i].merged, err) < 0 ||
+		    crm_db_step(db, q, err) < 0)
+			goto done;
+		u[i].merge = crm_db_col_int(q, 0);
+		crm_db_reset(q);
+	}
+	qsort(u, (size_t)n, sizeof(*u), cmp_undo);
+	for (i = 0; i < n; i++) {
+		if ((rc = crm_account_unmerge(db, u[i].merged, &id, &s,
+		    err)) != 0) {
+			rc = -1;
+			goto done;
+		}
+		if (merge_row(o, id, s, u[i].merged, err) < 0) {
+			rc = -1;
+			goto done;
+		}
+		st->undone++;
+	}
+	rc = 0;
+done:
+	free(u);
+	return rc;
+}

@@ -170,6 +170,36 @@ int crm_account_unmerge(struct crm_db *db, int64_t merged, int64_t *merge_id,
     int64_t *survivor, struct crm_error *err);
 
 /*
+ * Merging as crm-account runs it, with one row per merge or undo written
+ * to o under the header crm_account_merge_header() writes: merge_id,
+ * survivor_id, merged_id.  Accounts are given as ids ("7", "#7"); a
+ * survivor may be any key crm_account_resolve() takes.
+ *
+ * crm_account_merge_pairs() reads r, a file as crm_account_dupes()
+ * writes it (survivor_id, merged_id and an optional merge column: no
+ * skips the pair).  Pairs that share an account make a cluster, merged
+ * into its oldest account; two accounts that a pair joins only through a
+ * third and that are in one hierarchy are left apart (counted in apart).
+ * crm_account_merge_list() merges keys[1] into keys[0], keys[3] into
+ * keys[2], ...  crm_account_unmerge_list() undoes the latest merge of
+ * each merged account in keys, newest first whatever the order given.
+ */
+struct crm_account_merge_stats {
+	int64_t merged, undone, skipped, apart;
+};
+
+int crm_account_merge_header(struct crm_out *o, struct crm_error *err);
+int crm_account_merge_pairs(struct crm_db *db, struct crm_csv *r,
+    struct crm_out *o, struct crm_account_merge_stats *st,
+    struct crm_error *err);
+int crm_account_merge_list(struct crm_db *db, char *const *keys, int n,
+    struct crm_out *o, struct crm_account_merge_stats *st,
+    struct crm_error *err);
+int crm_account_unmerge_list(struct crm_db *db, char *const *keys, int n,
+    struct crm_out *o, struct crm_account_merge_stats *st,
+    struct crm_error *err);
+
+/*
  * Roll-ups.  For every account (not merged away): its own figures (from
  * the people employed there at the time of each purchase) and the same
  * over its whole subtree (the account and every subsidiary, at any

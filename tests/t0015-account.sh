@@ -236,7 +236,7 @@ test_expect_success 'an import by a merged-away key reaches the survivor' '
 
 test_expect_success 'unmerge, newest first whatever the order, restores all' '
 	crm-account unmerge 6 7 8 10 -f csv >undone 2>err &&
-	printf "merge_id,survivor_id,merged_id\n3,1,7\n1,1,6\n2,4,8\n4,9,10\n" >expect &&
+	printf "merge_id,survivor_id,merged_id\n4,9,10\n3,1,7\n2,4,8\n1,1,6\n" >expect &&
 	test_cmp expect undone &&
 	test "$(sql "select count(*) from accounts where merged_into is not null")" = 0 &&
 	test "$(sql "select attrs from accounts where id = 1")" = "{\"tier\":\"gold\"}" &&
