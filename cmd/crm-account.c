@@ -23,9 +23,11 @@ static const char usage[] =
     "crm-account rfm [-d db] [-f format] [-a date] [--roots]\n"
     "crm-account export [-d db] [-f format] [-c columns] [-o owner]\n"
     "[-T type] [--country code] [--excel-safe] [--include-merged]\n"
+    "crm-account people [-d db] [-f format] [--partner] account\n"
     "crm-account show [-d db] [-f format] [-l limit] account";
 
-enum { OPT_BY_DOMAIN = 0x2000, OPT_ROOTS, OPT_COUNTRY, OPT_MERGED };
+enum { OPT_BY_DOMAIN = 0x2000, OPT_ROOTS, OPT_COUNTRY, OPT_MERGED,
+    OPT_PARTNER };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -39,6 +41,7 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "limit", required_argument, NULL, 'l' },
 	{ "owner", required_argument, NULL, 'o' },
+	{ "partner", no_argument, NULL, OPT_PARTNER },
 	{ "rejects", required_argument, NULL, 'r' },
 	{ "roots", no_argument, NULL, OPT_ROOTS },
 	{ "score", required_argument, NULL, 's' },
@@ -51,7 +54,7 @@ static struct {
 	struct crm_error err;
 	const char *rejects, *columns, *input;
 	struct crm_account_filter filter;
-	int dry, json, by_domain, roots;
+	int dry, json, by_domain, roots, partner;
 	int64_t asof, limit;
 	double score;
 } g;
@@ -93,6 +96,9 @@ cmd_import(struct crm_db *db, int argc, char **argv)
 	char counts[256];
 	int i;
 
+	for (i = 0; g.rejects != NULL && i < (argc ? argc : 1); i++)
+		if (is_json(argc ? argv[i] : "-"))
+			crm_die_usage("--rejects takes CSV or TSV input only");
 	if ((imp = crm_account_importer_new(db, &g.err)) == NULL ||
 	    (g.rejects != NULL && (rj = crm_rejects_new(g.rejects,
 	    g.cli.excel_safe, &g.err)) == NULL) ||
@@ -106,8 +112,6 @@ cmd_import(struct crm_db *db, int argc, char **argv)
 			crm_batch_file(&g.cli, db, &b, path, rj);
 			continue;
 		}
-		if (rj != NULL)
-			crm_die_usage("--rejects takes CSV or TSV input only");
 		if (crm_account_importer_json(imp, path, &g.err) < 0) {
 			crm_db_rollback(db);
 			crm_die(&g.err);
@@ -253,10 +257,9 @@ cmd_report(struct crm_db *db, const char *what, int argc, char **argv)
 	struct crm_log_filter lf = { NULL, NULL, 0, 0, g.limit };
 	struct crm_rfm_opts ro;
 	int64_t id, n = 0;
-	int rc;
+	int rc, one = strcmp(what, "show") == 0 || strcmp(what, "people") == 0;
 
-	if ((strcmp(what, "show") == 0) != (argc == 1) ||
-	    (strcmp(what, "show") != 0 && argc != 0))
+	if (argc != one)
 		crm_cli_usage(&g.cli, CRM_EUSAGE);
 	memset(&ro, 0, sizeof(ro));
 	ro.asof = g.asof ? g.asof : crm_now();
@@ -275,9 +278,12 @@ cmd_report(struct crm_db *db, const char *what, int argc, char **argv)
 	else if (strcmp(what, "export") == 0)
 		rc = crm_account_export(db, o, g.columns, &g.filter, &n,
 		    &g.err);
+	else if (crm_account_resolve(db, argv[0], &id, &g.err) < 0)
+		rc = -1;
+	else if (strcmp(what, "people") == 0)
+		rc = crm_account_people(db, id, g.partner, o, &g.err);
 	else
-		rc = crm_account_resolve(db, argv[0], &id, &g.err) < 0 ? -1 :
-		    crm_account_show(db, id, &lf, o, &g.err);
+		rc = crm_account_show(db, id, &lf, o, &g.err);
 	if (rc < 0 || crm_out_end(o, &g.err) < 0)
 		crm_die(&g.err);
 	crm_out_free(o);
@@ -288,7 +294,8 @@ int
 main(int argc, char **argv)
 {
 	static const char *const cmds[] = { "import", "link", "dupes", "merge",
-	    "unmerge", "rollup", "rfm", "partners", "export", "show" };
+	    "unmerge", "rollup", "rfm", "partners", "export", "people",
+	    "show" };
 	const char *cmd = "import";
 	struct crm_db *db;
 	int ch, i, rc;
@@ -353,6 +360,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_ROOTS:
 			g.roots = 1;
+			break;
+		case OPT_PARTNER:
+			g.partner = 1;
 			break;
 		default:
 			crm_cli_opt(&g.cli, ch, optarg) ||

@@ -1067,3 +1067,65 @@ crm_account_show(struct crm_db *db, int64_t id,
 	}
 	return rc < 0 ? -1 : 0;
 }
+
+#define PEOPLE_COLS "SELECT c.id, c.external_id, c.email, c.first_name," \
+	" c.last_name, ac.account_id, a.name, ac.role, ac.title," \
+	" CASE WHEN ac.started_at IS NOT NULL THEN" \
+	" strftime('%Y-%m-%d', ac.started_at, 'unixepoch') END"
+
+int
+crm_account_people(struct crm_db *db, int64_t id, int partner,
+    struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "id", "external_id", "email",
+	    "first_name", "last_name", "account_id", "account", "role",
+	    "title", "since" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM,
+	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT };
+	const char *vals[10];
+	struct crm_stmt *st;
+	int rc, i;
+
+	/*
+	 * A contact's partner: its own, else that of its account or of the
+	 * account's nearest parent with one (chain walks up to it).
+	 */
+	st = partner ? crm_db_stmt(db, "WITH RECURSIVE"
+	    " chain(id, cur, d) AS (SELECT id, id, 0 FROM accounts"
+	    "  WHERE merged_into IS NULL UNION ALL SELECT chain.id,"
+	    "  a.parent_id, d + 1 FROM chain JOIN accounts a ON a.id = chain.cur"
+	    "  WHERE a.partner_id IS NULL AND a.parent_id IS NOT NULL"
+	    "  AND d < 64),"
+	    " eff(id, partner) AS (SELECT chain.id, a.partner_id FROM chain"
+	    "  JOIN accounts a ON a.id = chain.cur"
+	    "  WHERE a.partner_id IS NOT NULL) "
+	    PEOPLE_COLS " FROM contacts c LEFT JOIN contact_partners cp ON"
+	    " cp.contact_id = c.id LEFT JOIN account_contacts ac ON"
+	    " ac.contact_id = c.id AND ac.ended_at IS NULL"
+	    " LEFT JOIN accounts a ON a.id = ac.account_id"
+	    " LEFT JOIN eff ON eff.id = ac.account_id"
+	    " WHERE c.erased_at IS NULL AND c.merged_into IS NULL"
+	    " AND coalesce(cp.partner_id, eff.partner) = ?1 ORDER BY c.id",
+	    err) : crm_db_stmt(db, "WITH RECURSIVE t(id) AS (VALUES (?1)"
+	    " UNION SELECT a.id FROM accounts a JOIN t ON a.parent_id = t.id"
+	    " WHERE a.merged_into IS NULL) "
+	    PEOPLE_COLS " FROM t JOIN account_contacts ac ON"
+	    " ac.account_id = t.id AND ac.ended_at IS NULL"
+	    " JOIN accounts a ON a.id = t.id"
+	    " JOIN contacts c ON c.id = ac.contact_id"
+	    " WHERE c.erased_at IS NULL AND c.merged_into IS NULL"
+	    " ORDER BY c.id", err);
+	if (st == NULL || crm_db_bind_int(db, st, 1, id, err) < 0 ||
+	    crm_out_header(o, names, types, 10, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		for (i = 0; i < 10; i++)
+			vals[i] = crm_db_col_text(st, i);
+		if (crm_out_row(o, vals, err) < 0) {
+			crm_db_reset(st);
+			return -1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}

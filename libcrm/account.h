@@ -260,6 +260,17 @@ int crm_account_export(struct crm_db *db, struct crm_out *o,
     struct crm_error *err);
 
 /*
+ * People, for a campaign (crm-campaign create reads the id column) or a
+ * look at who we know: the contacts working now at account id or one of
+ * its subsidiaries; with partner, the contacts partner id brought (as
+ * crm_account_partners() counts them).  Rows: id, external_id, email,
+ * first_name, last_name, account_id, account, role, title, since,
+ * ordered by contact id.
+ */
+int crm_account_people(struct crm_db *db, int64_t id, int partner,
+    struct crm_out *o, struct crm_error *err);
+
+/*
  * The combined timeline of an account's people (and of its subsidiaries'),
  * newest first, filtered as crm_log_show() filters a contact's: each
  * interaction made while the person worked there, with the account, the

@@ -179,6 +179,19 @@ test_expect_success 'partner report' '
 	test_cmp expect got
 '
 
+test_expect_success 'people of an account tree, and of a partner, for a campaign' '
+	crm-account people A1 -f csv >got &&
+	cut -d, -f2,7,9 got >cut &&
+	printf "external_id,account,title\nC2,Acme Germany GmbH,Buyer\nC3,Acme Labs,CTO\n" >expect &&
+	test_cmp expect cut &&
+	crm-account people --partner P1 -f csv >got &&
+	cut -d, -f2 got >cut &&
+	printf "external_id\nC2\nC3\nC6\n" >expect &&
+	test_cmp expect cut &&
+	crm-campaign create -q --channel email p1-customers got &&
+	test "$(sql "select count(*) from campaign_members m join campaigns c on c.id = m.campaign_id where c.name = '\''p1-customers'\''")" = 3
+'
+
 test_expect_success 'the combined timeline of an account and its subsidiaries' '
 	crm-log show -A A1 -f csv -k purchase >out &&
 	cut -d, -f1-3,8 out >got &&
