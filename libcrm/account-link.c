@@ -93,10 +93,16 @@ employ(struct crm_account_linker *l, int64_t c, int64_t a, const char *role,
 	int64_t cur = 0, cur_acc = 0, cur_start = 0;
 	int rc, has_start = 0;
 
+	/*
+	 * The current job: the one at this account if there is one (a
+	 * contact merge may leave two current), else the latest.
+	 */
 	*what = 0;
 	if ((st = crm_db_stmt(db, "SELECT id, account_id, started_at FROM"
-	    " account_contacts WHERE contact_id = ?1 AND ended_at IS NULL",
+	    " account_contacts WHERE contact_id = ?1 AND ended_at IS NULL"
+	    " ORDER BY account_id = ?2 DESC, id DESC LIMIT 1",
 	    err)) == NULL || crm_db_bind_int(db, st, 1, c, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, a, err) < 0 ||
 	    (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	if (rc == 1) {
@@ -153,8 +159,8 @@ employ(struct crm_account_linker *l, int64_t c, int64_t a, const char *role,
 	}
 	if (cur != 0) {
 		if ((st = crm_db_stmt(db, "UPDATE account_contacts SET"
-		    " ended_at = ?2 WHERE id = ?1", err)) == NULL ||
-		    crm_db_bind_int(db, st, 1, cur, err) < 0 ||
+		    " ended_at = ?2 WHERE contact_id = ?1 AND ended_at IS NULL",
+		    err)) == NULL || crm_db_bind_int(db, st, 1, c, err) < 0 ||
 		    crm_db_bind_int(db, st, 2, since ? since : l->now,
 		    err) < 0 ||
 		    crm_db_step(db, st, err) < 0)
@@ -199,7 +205,7 @@ link_row(struct crm_account_linker *l, struct crm_csv *r,
 {
 	struct crm_buf b[NL];
 	const char *v[NL], *ckey;
-	int64_t c = 0, a = 0, p = 0, since = 0, ispartner;
+	int64_t c = 0, a = 0, p = 0, since = 0, ispartner, moved;
 	struct crm_stmt *st;
 	int i, what = 0, rc = -1, changed = 0;
 
@@ -252,19 +258,27 @@ link_row(struct crm_account_linker *l, struct crm_csv *r,
 			    v[L_PARTNER]);
 			goto done;
 		}
-		if ((st = crm_db_stmt(l->db, "INSERT INTO contact_partners"
-		    " (contact_id, partner_id, set_at) VALUES (?1, ?2, ?3)"
-		    " ON CONFLICT (contact_id) DO UPDATE SET"
-		    " partner_id = excluded.partner_id,"
-		    " set_at = excluded.set_at"
-		    " WHERE partner_id IS NOT excluded.partner_id",
-		    err)) == NULL ||
+		/* The contact's first partner row, else a new one. */
+		if ((st = crm_db_stmt(l->db, "UPDATE contact_partners SET"
+		    " partner_id = ?2, set_at = ?3 WHERE id = (SELECT id FROM"
+		    " contact_partners WHERE contact_id = ?1 ORDER BY set_at, id"
+		    " LIMIT 1) AND partner_id IS NOT ?2", err)) == NULL ||
 		    crm_db_bind_int(l->db, st, 1, c, err) < 0 ||
 		    crm_db_bind_int(l->db, st, 2, p, err) < 0 ||
 		    crm_db_bind_int(l->db, st, 3, l->now, err) < 0 ||
 		    crm_db_step(l->db, st, err) < 0)
 			goto done;
-		if (crm_db_changes(l->db) > 0 && changed == 0)
+		moved = crm_db_changes(l->db);
+		if ((st = crm_db_stmt(l->db, "INSERT INTO contact_partners"
+		    " (contact_id, partner_id, set_at) SELECT ?1, ?2, ?3"
+		    " WHERE NOT EXISTS (SELECT 1 FROM contact_partners WHERE"
+		    " contact_id = ?1)", err)) == NULL ||
+		    crm_db_bind_int(l->db, st, 1, c, err) < 0 ||
+		    crm_db_bind_int(l->db, st, 2, p, err) < 0 ||
+		    crm_db_bind_int(l->db, st, 3, l->now, err) < 0 ||
+		    crm_db_step(l->db, st, err) < 0)
+			goto done;
+		if (moved + crm_db_changes(l->db) > 0 && changed == 0)
 			changed = 3;
 	}
 	if (changed == 3)

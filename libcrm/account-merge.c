@@ -351,7 +351,7 @@ crm_account_merge(struct crm_db *db, int64_t survivor, int64_t merged,
 	    " WHERE parent_id = ?2),"
 	    " 'sourced', (SELECT json_group_array(id) FROM accounts"
 	    " WHERE partner_id = ?2),"
-	    " 'contacts', (SELECT json_group_array(contact_id) FROM"
+	    " 'contacts', (SELECT json_group_array(id) FROM"
 	    " contact_partners WHERE partner_id = ?2))", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
@@ -483,7 +483,7 @@ crm_account_unmerge(struct crm_db *db, int64_t merged, int64_t *merge_id,
 	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE contact_partners SET partner_id = ?2"
-	    " WHERE contact_id IN (SELECT value FROM account_merges,"
+	    " WHERE id IN (SELECT value FROM account_merges,"
 	    " json_each(before, '$.contacts') WHERE account_merges.id = ?1)",
 	    err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||

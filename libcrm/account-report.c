@@ -693,7 +693,7 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 	    CRM_COL_NUM };
 	struct pstat *ps = NULL;
 	struct brought *br = NULL, *x;
-	int64_t *eff = NULL, k, p;
+	int64_t *eff = NULL, k, p, last;
 	size_t i, nbr = 0, abr = 0, j;
 	struct crm_stmt *st;
 	struct emps m;
@@ -731,7 +731,8 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 	/* Who brought each contact: its account's partner ... */
 	for (i = 0; i < m.n; i++) {
 		if (m.e[i].end != 0 || m.e[i].acc < 0 ||
-		    eff[m.e[i].acc] < 0 || emps_gone(&m, m.e[i].contact))
+		    eff[m.e[i].acc] < 0 || emps_gone(&m, m.e[i].contact) ||
+		    (nbr > 0 && br[nbr - 1].contact == m.e[i].contact))
 			continue;
 		if (grow(&br, &abr, nbr, sizeof(*br), err) < 0)
 			goto done;
@@ -741,12 +742,17 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 	}
 	/* ... unless the contact names its own. */
 	if ((st = crm_db_stmt(db, "SELECT contact_id, partner_id FROM"
-	    " contact_partners ORDER BY contact_id", err)) == NULL)
+	    " contact_partners ORDER BY contact_id, set_at, id", err)) == NULL)
 		goto done;
 	j = nbr;
+	last = 0;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		int64_t c = crm_db_col_int(st, 0);
 
+		/* Two partners (a merge joined two records): the first. */
+		if (c == last)
+			continue;
+		last = c;
 		if ((p = find(&s, crm_db_col_int(st, 1))) < 0 ||
 		    emps_gone(&m, c))
 			continue;
@@ -1100,13 +1106,15 @@ crm_account_people(struct crm_db *db, int64_t id, int partner,
 	    " eff(id, partner) AS (SELECT chain.id, a.partner_id FROM chain"
 	    "  JOIN accounts a ON a.id = chain.cur"
 	    "  WHERE a.partner_id IS NOT NULL) "
-	    PEOPLE_COLS " FROM contacts c LEFT JOIN contact_partners cp ON"
-	    " cp.contact_id = c.id LEFT JOIN account_contacts ac ON"
-	    " ac.contact_id = c.id AND ac.ended_at IS NULL"
+	    PEOPLE_COLS " FROM contacts c LEFT JOIN account_contacts ac ON"
+	    " ac.id = (SELECT min(x.id) FROM account_contacts x WHERE"
+	    " x.contact_id = c.id AND x.ended_at IS NULL)"
 	    " LEFT JOIN accounts a ON a.id = ac.account_id"
 	    " LEFT JOIN eff ON eff.id = ac.account_id"
 	    " WHERE c.erased_at IS NULL AND c.merged_into IS NULL"
-	    " AND coalesce(cp.partner_id, eff.partner) = ?1 ORDER BY c.id",
+	    " AND coalesce((SELECT cp.partner_id FROM contact_partners cp"
+	    " WHERE cp.contact_id = c.id ORDER BY cp.set_at, cp.id LIMIT 1),"
+	    " eff.partner) = ?1 ORDER BY c.id",
 	    err) : crm_db_stmt(db, "WITH RECURSIVE t(id) AS (VALUES (?1)"
 	    " UNION SELECT a.id FROM accounts a JOIN t ON a.parent_id = t.id"
 	    " WHERE a.merged_into IS NULL) "

@@ -21,7 +21,10 @@
  * (person_id refers to contacts): its people's rows, merge log and merged
  * duplicates go with it, subsidiaries and sourced accounts stay.
  * IF NOT EXISTS: a database set back to an older version (as a test
- * of an earlier upgrade does) runs this again.
+ * of an earlier upgrade does) runs this again.  No unique key on a
+ * contact: crm-dedupe merge moves a merged contact's rows to the
+ * survivor (mergeref.c), which may then have two current jobs or two
+ * partners until it is linked again; the first counts.
  */
 const char crm_account_schema[] =
 	"CREATE TABLE IF NOT EXISTS accounts ("
@@ -68,14 +71,15 @@ const char crm_account_schema[] =
 	"  ON account_contacts(account_id);"
 	"CREATE INDEX IF NOT EXISTS account_contacts_contact"
 	"  ON account_contacts(contact_id);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS account_contacts_current"
-	"  ON account_contacts(contact_id) WHERE ended_at IS NULL;"
 	"CREATE TABLE IF NOT EXISTS contact_partners ("
-	"  contact_id INTEGER PRIMARY KEY REFERENCES contacts(id),"
+	"  id INTEGER PRIMARY KEY,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
 	"  partner_id INTEGER NOT NULL REFERENCES accounts(id)"
 	"    ON DELETE CASCADE,"
 	"  set_at INTEGER NOT NULL"
 	");"
+	"CREATE INDEX IF NOT EXISTS contact_partners_contact"
+	"  ON contact_partners(contact_id);"
 	"CREATE INDEX IF NOT EXISTS contact_partners_partner"
 	"  ON contact_partners(partner_id);"
 	"CREATE TABLE IF NOT EXISTS account_merges ("

@@ -13,6 +13,8 @@
 #include "db.h"
 #include "mem.h"
 #include "norm.h"
+#include "service.h"
+#include "task.h"
 
 #define CACHE_MB	64	/* the page cache of each connection */
 
@@ -243,7 +245,13 @@ static const char *const migrations[] = {
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
 
-	/* 5 -> 6: accounts, their people and partners (account.c) */
+	/* 5 -> 6: the service desk (service.c) */
+	crm_service_schema,
+
+	/* 6 -> 7: tasks (task.c) */
+	crm_task_schema,
+
+	/* 7 -> 8: accounts, their people and partners (account.c) */
 	crm_account_schema,
 };
 

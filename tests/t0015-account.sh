@@ -302,10 +302,24 @@ test_expect_success 'a subsidiary named as its parent is not a duplicate' '
 	test_grep "Initech Sytems" pairs2.csv
 '
 
-test_expect_success 'crm-dedupe still merges contacts in a database with accounts' '
-	printf "id_a,id_b\n4,5\n" >m.csv &&
+# Cy (Labs, sourced by nobody) and Fay (sourced by P1) as one person:
+# crm-dedupe moves Fay's rows to Cy and back.
+test_expect_success 'crm-dedupe merges and unmerges contacts with jobs and partners' '
+	sql "select id, account_id, contact_id, ended_at from account_contacts order by id" >before &&
+	printf "id_a,id_b\n3,6\n" >m.csv &&
+	printf "id_a,id_b\n3,1\n" >m2.csv &&
 	crm-dedupe merge -q m.csv >/dev/null &&
-	crm-dedupe unmerge -q 5 >/dev/null
+	test "$(sql "select contact_id from contact_partners")" = 3 &&
+	crm-account partners -f csv >p &&
+	test_grep "^5,P1,Channel Partners S.A.,reseller,1,1,1," p &&
+	crm-dedupe merge -q m2.csv >/dev/null &&
+	s=$(sql "select coalesce(merged_into, id) from contacts where id = 3") &&
+	test "$(sql "select count(*) from account_contacts where contact_id = $s and ended_at is null")" = 2 &&
+	crm-account rollup -f csv >r &&
+	crm-dedupe unmerge -q $(sql "select id from contacts where merged_into is not null") >/dev/null &&
+	sql "select id, account_id, contact_id, ended_at from account_contacts order by id" >after &&
+	test_cmp before after &&
+	test "$(sql "select contact_id from contact_partners")" = 6
 '
 
 test_expect_success '--help is the SYNOPSIS; usage errors exit 2' '
