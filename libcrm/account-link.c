@@ -234,16 +234,7 @@ link_row(struct crm_account_linker *l, struct crm_csv *r,
 		err->code = CRM_EDATA;
 		goto done;
 	}
-	if (a != 0) {
-		if (employ(l, c, a, v[L_ROLE], v[L_TITLE], since, &what,
-		    err) < 0)
-			goto done;
-		changed = what;
-		if (what == 1)
-			l->st.linked++;
-		else if (what == 2)
-			l->st.moved++;
-	}
+	/* Every check before the first write: a bad record leaves none. */
 	if (p != 0) {
 		if ((st = crm_db_stmt(l->db, "SELECT " ACCOUNT_IS_PARTNER
 		    " FROM accounts WHERE id = ?1", err)) == NULL ||
@@ -258,6 +249,18 @@ link_row(struct crm_account_linker *l, struct crm_csv *r,
 			    v[L_PARTNER]);
 			goto done;
 		}
+	}
+	if (a != 0) {
+		if (employ(l, c, a, v[L_ROLE], v[L_TITLE], since, &what,
+		    err) < 0)
+			goto done;
+		changed = what;
+		if (what == 1)
+			l->st.linked++;
+		else if (what == 2)
+			l->st.moved++;
+	}
+	if (p != 0) {
 		/* The contact's first partner row, else a new one. */
 		if ((st = crm_db_stmt(l->db, "UPDATE contact_partners SET"
 		    " partner_id = ?2, set_at = ?3 WHERE id = (SELECT id FROM"
@@ -296,16 +299,9 @@ int
 crm_account_linker_row(struct crm_account_linker *l, struct crm_csv *r,
     struct crm_error *err)
 {
-	struct crm_error e2;
-
 	l->st.read++;
-	if (crm_db_exec(l->db, "SAVEPOINT link_row", err) < 0)
-		return -1;
 	if (link_row(l, r, err) == 0)
-		return crm_db_exec(l->db, "RELEASE link_row", err);
-	crm_error_clear(&e2);
-	crm_db_exec(l->db, "ROLLBACK TO link_row", &e2);
-	crm_db_exec(l->db, "RELEASE link_row", &e2);
+		return 0;
 	if (err->code == CRM_EDATA)
 		l->st.rejected++;
 	return crm_error_prefix(err, "%s:%ld", crm_csv_name(r),

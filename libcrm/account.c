@@ -726,27 +726,15 @@ done:
 }
 
 /*
- * Run upsert inside a savepoint, so that a bad record leaves nothing of
- * itself behind (for --rejects).
+ * Every check of a record comes before its one write, so a bad record
+ * leaves nothing of itself behind (for --rejects) without a savepoint.
  */
 static int
 upsert_record(struct crm_account_importer *imp, struct crm_error *err)
 {
-	struct crm_error e2;
-	int64_t ins = imp->st.inserted, upd = imp->st.updated;
-	int64_t unch = imp->st.unchanged;
-
 	imp->st.read++;
-	if (crm_db_exec(imp->db, "SAVEPOINT account_row", err) < 0)
-		return -1;
 	if (upsert(imp, err) == 0)
-		return crm_db_exec(imp->db, "RELEASE account_row", err);
-	crm_error_clear(&e2);
-	crm_db_exec(imp->db, "ROLLBACK TO account_row", &e2);
-	crm_db_exec(imp->db, "RELEASE account_row", &e2);
-	imp->st.inserted = ins;
-	imp->st.updated = upd;
-	imp->st.unchanged = unch;
+		return 0;
 	if (err->code == CRM_EDATA)
 		imp->st.rejected++;
 	return crm_error_prefix(err, "%s", crm_buf_str(&imp->where));
