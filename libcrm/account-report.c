@@ -4,6 +4,7 @@
  * combined timeline.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,14 @@ struct emps {
 	size_t n;
 	int64_t *gone;			/* sorted contact ids */
 	size_t ngone;
+	/*
+	 * Contact ids are dense (INTEGER PRIMARY KEY from 1): the rows of
+	 * contact c are e[start[c]] .. e[start[c + 1] - 1], found with no
+	 * search, for c <= maxc.  NULL when the ids are too sparse for it;
+	 * then a binary search finds them.
+	 */
+	uint32_t *start;
+	int64_t maxc;
 };
 
 static int
@@ -184,6 +193,7 @@ emps_free(struct emps *m)
 {
 	free(m->e);
 	free(m->gone);
+	free(m->start);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -200,6 +210,55 @@ grow(void *pp, size_t *alloc, size_t n, size_t size, struct crm_error *err)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
 	*(void **)pp = np;
 	*alloc = a;
+	return 0;
+}
+
+/*
+ * Sort the rows by contact: by counting into the start index when the
+ * ids are dense enough (a tenth of the time of a sort at a million),
+ * else with qsort.
+ */
+static int
+emps_index(struct emps *m, struct crm_error *err)
+{
+	struct emp *sorted;
+	int64_t maxc = 0, c;
+	size_t i;
+	uint32_t *pos;
+
+	for (i = 0; i < m->n; i++)
+		if (m->e[i].contact > maxc)
+			maxc = m->e[i].contact;
+	if (m->n == 0 || m->n >= UINT32_MAX || maxc < 0 ||
+	    (uint64_t)maxc > 16 * (uint64_t)m->n + (1u << 20)) {
+		if (m->n > 0)
+			qsort(m->e, m->n, sizeof(*m->e), cmp_emp);
+		return 0;
+	}
+	if ((m->start = calloc((size_t)maxc + 2, sizeof(*m->start))) == NULL ||
+	    (sorted = malloc(m->n * sizeof(*sorted))) == NULL) {
+		free(m->start);
+		m->start = NULL;
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	}
+	for (i = 0; i < m->n; i++)
+		m->start[m->e[i].contact + 1]++;
+	for (c = 1; c <= maxc + 1; c++)
+		m->start[c] += m->start[c - 1];
+	/* Place each row at its contact's next free slot, in load order. */
+	if ((pos = malloc(((size_t)maxc + 1) * sizeof(*pos))) == NULL) {
+		free(sorted);
+		free(m->start);
+		m->start = NULL;
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	}
+	memcpy(pos, m->start, ((size_t)maxc + 1) * sizeof(*pos));
+	for (i = 0; i < m->n; i++)
+		sorted[pos[m->e[i].contact]++] = m->e[i];
+	free(pos);
+	free(m->e);
+	m->e = sorted;
+	m->maxc = maxc;
 	return 0;
 }
 
@@ -232,10 +291,8 @@ emps_load(struct crm_db *db, const struct accs *s, struct emps *m,
 		e->start = crm_db_col_int(st, 2);
 		e->end = crm_db_col_isnull(st, 3) ? 0 : crm_db_col_int(st, 3);
 	}
-	if (rc < 0)
+	if (rc < 0 || emps_index(m, err) < 0)
 		goto fail;
-	if (m->n > 0)
-		qsort(m->e, m->n, sizeof(*m->e), cmp_emp);
 	for (k = 0; k < 2; k++) {
 		if ((st = crm_db_stmt(db, gone_sql[k], err)) == NULL)
 			goto fail;
@@ -264,6 +321,10 @@ emps_first(const struct emps *m, int64_t c)
 {
 	size_t lo = 0, hi = m->n;
 
+	if (m->start != NULL)
+		return c >= 0 && c <= m->maxc && m->start[c] < m->start[c + 1] ?
+		    m->start[c] : m->n;
+
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -286,9 +347,19 @@ emps_gone(const struct emps *m, int64_t c)
 static int64_t
 emps_at(const struct emps *m, int64_t c, int64_t t)
 {
-	size_t i;
+	size_t i, end;
 
-	for (i = emps_first(m, c); i < m->n && m->e[i].contact == c; i++)
+	if (m->start != NULL) {
+		if (c < 0 || c > m->maxc)
+			return -1;
+		i = m->start[c];
+		end = m->start[c + 1];
+	} else {
+		i = emps_first(m, c);
+		for (end = i; end < m->n && m->e[end].contact == c; end++)
+			;
+	}
+	for (; i < end; i++)
 		if (t >= m->e[i].start && (m->e[i].end == 0 ||
 		    t < m->e[i].end))
 			return m->e[i].acc;
@@ -302,12 +373,20 @@ compute(struct crm_db *db, struct accs *s, int64_t asof,
 {
 	struct crm_stmt *st;
 	struct emps m;
-	int64_t k, p;
+	int64_t k, p, *np = NULL, *last = NULL;
+	double *rev = NULL;
 	size_t i;
 	int rc, hops, deals;
 
 	if (emps_load(db, s, &m, err) < 0)
 		return -1;
+	/* Sums in arrays of their own: the scan touches them at random. */
+	if (s->n > 0 && ((np = calloc(s->n, sizeof(*np))) == NULL ||
+	    (rev = calloc(s->n, sizeof(*rev))) == NULL ||
+	    (last = calloc(s->n, sizeof(*last))) == NULL)) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto fail;
+	}
 	for (i = 0; i < m.n; i++)
 		if (m.e[i].end == 0 && m.e[i].acc >= 0 &&
 		    !emps_gone(&m, m.e[i].contact))
@@ -322,18 +401,21 @@ compute(struct crm_db *db, struct accs *s, int64_t asof,
 		goto fail;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		int64_t t = crm_db_col_int(st, 1);
-		struct crm_account_total *u;
 
 		if ((k = emps_at(&m, crm_db_col_int(st, 0), t)) < 0)
 			continue;
-		u = &s->a[k].t;
-		u->purchases++;
-		u->revenue += crm_db_col_double(st, 2);
-		if (t > u->last_purchase)
-			u->last_purchase = t;
+		np[k]++;
+		rev[k] += crm_db_col_double(st, 2);
+		if (t > last[k])
+			last[k] = t;
 	}
 	if (rc < 0 || (deals = have_deals(db, err)) < 0)
 		goto fail;
+	for (i = 0; i < s->n; i++) {
+		s->a[i].t.purchases = np[i];
+		s->a[i].t.revenue = rev[i];
+		s->a[i].t.last_purchase = last[i];
+	}
 	if (deals) {
 		for (i = 0; i < s->n; i++)
 			s->a[i].t.open_deals = s->a[i].t.open_deals_all = 0;
@@ -353,6 +435,9 @@ compute(struct crm_db *db, struct accs *s, int64_t asof,
 			goto fail;
 	}
 	emps_free(&m);
+	free(np);
+	free(rev);
+	free(last);
 	for (i = 0; i < s->n; i++) {
 		struct crm_account_total *t = &s->a[i].t;
 
@@ -384,6 +469,9 @@ compute(struct crm_db *db, struct accs *s, int64_t asof,
 	return 0;
 fail:
 	emps_free(&m);
+	free(np);
+	free(rev);
+	free(last);
 	return -1;
 }
 
