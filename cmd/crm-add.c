@@ -96,6 +96,7 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
+	crm_cli_output(&cli, "--rejects", rejects);
 	crm_batch_check_inputs(argc, argv);
 	crm_batch_bulk(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);

@@ -228,6 +228,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	crm_cli_output(&cli, "--rejects", rejects);
 	crm_batch_check_inputs(argc, argv);
 	crm_batch_bulk(argc, argv);
 	db = crm_cli_db(&cli, CRM_DB_CREATE);
@@ -253,11 +254,11 @@ main(int argc, char **argv)
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
 	    "\"contacts_created\":%lld,\"erased\":%lld,"
-	    "\"consent_withdrawn\":%lld}", (long long)s->read,
+	    "\"consent_withdrawn\":%lld,\"collapsed\":%lld}", (long long)s->read,
 	    (long long)s->inserted, (long long)s->updated,
 	    (long long)s->unchanged, (long long)s->rejected,
 	    (long long)s->created, (long long)s->erased,
-	    (long long)s->withdrawn);
+	    (long long)s->withdrawn, (long long)s->collapsed);
 	crm_batch_end(&cli, db, rj, dry, counts);
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
@@ -279,6 +280,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
 		    "");
 	}
+	if (s->collapsed)
+		crm_warn("warning: %lld record%s without a ref identical to"
+		    " another of this input (contact, time, kind, amount,"
+		    " product, ...) stored once; give each purchase a ref to"
+		    " keep them apart", (long long)s->collapsed,
+		    s->collapsed == 1 ? "" : "s");
 	i = s->rejected ? CRM_EDATA : 0;
 	crm_rejects_free(rj);
 	crm_logger_free(lg);

@@ -62,7 +62,9 @@ struct crm_logger {
 	struct crm_log_opts opts;
 	struct crm_log_stats st;
 	int64_t now;
+	int64_t last_id;	/* max(id) before this run: newer rows are its */
 	int64_t horizon;	/* crm-forget --retain: older ones stay out */
+	int horizon_loaded;	/* read at the first record, in the batch */
 	struct crm_erasure *erased;	/* the erased list, when asked */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
@@ -126,10 +128,6 @@ crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
 	crm_buf_init(&lg->key, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->tmp, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->hashin, CRM_CSV_RECORD_MAX);
-	if (crm_retention_horizon(db, &lg->horizon, err) < 0) {
-		crm_logger_free(lg);
-		return NULL;
-	}
 	return lg;
 }
 
@@ -460,14 +458,14 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	static const char *const names[] = { "external_id", "email",
 	    "phone" };
 	struct cache_slot *slot;
-	const char *v = NULL;
+	const char *v = NULL, *raw = NULL;
 	uint64_t h;
 	int k, e164, rc;
 
 	for (k = 0; k < 3; k++) {
-		const char *raw = crm_csv_field(r, lg->idx[k]);
 		size_t len;
 
+		raw = crm_csv_field(r, lg->idx[k]);
 		if (lg->idx[k] < 0 || crm_blank(raw))
 			continue;
 		crm_buf_reset(&lg->key);
@@ -506,8 +504,8 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		if (lg->erased == NULL &&
 		    (lg->erased = crm_erasure_new(lg->db, err)) == NULL)
 			return -1;
-		if ((listed = crm_erasure_listed(lg->erased, names[k], v,
-		    err)) != 0)
+		if ((listed = crm_erasure_listed_raw(lg->erased, names[k], v,
+		    raw, err)) != 0)
 			return listed;
 		if (!lg->opts.create_missing)
 			return crm_error_set(err, CRM_EDATA, "no contact with"
@@ -837,6 +835,22 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	int rc = -1;
 
 	lg->st.read++;
+	/*
+	 * The horizon is read here, inside the batch's write transaction,
+	 * never before it: a crm-forget --retain that commits while this
+	 * run waits for the lock would otherwise see its purge undone.
+	 */
+	if (!lg->horizon_loaded) {
+		int64_t h;
+		int has;
+
+		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0 ||
+		    crm_db_query_int(lg->db, "SELECT coalesce(max(id), 0)"
+		    " FROM interactions", &lg->last_id, err) < 0)
+			goto done;
+		lg->horizon = has ? h : INT64_MIN;
+		lg->horizon_loaded = 1;
+	}
 	if (normalise(lg, r, &x, cur, trimmed, err) < 0)
 		goto done;
 	/* Purged or anonymised by retention: a re-import leaves it so. */
@@ -862,7 +876,24 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		if (withdraw(lg, &x, err) < 0)
 			goto done;
 	} else if (x.ref == NULL) {
+		/*
+		 * The same content as a record inserted by this run: two
+		 * identical purchases in one input, counted once.
+		 */
+		int64_t same = 0;
+
+		if ((st = crm_db_stmt(lg->db, "SELECT count(*) FROM"
+		    " interactions WHERE chash = ?1 AND id > ?2", err))
+		    == NULL ||
+		    crm_db_bind_blob(lg->db, st, 1, x.hash, 16, err) < 0 ||
+		    crm_db_bind_int(lg->db, st, 2, lg->last_id, err) < 0 ||
+		    crm_db_step(lg->db, st, err) < 0)
+			goto done;
+		same = crm_db_col_int(st, 0);
+		crm_db_reset(st);
 		lg->st.unchanged++;
+		if (same > 0)
+			lg->st.collapsed++;
 	} else {
 		/* The ref is known: update it if anything changed. */
 		if ((st = crm_db_stmt(lg->db, sql_update, err)) == NULL ||

@@ -42,6 +42,9 @@ struct crm_log_stats {
 	int64_t read, inserted, updated, unchanged, rejected, created;
 	int64_t erased;		/* records of erased people, left out */
 	int64_t withdrawn;	/* consents withdrawn by unsubscribes, bounces */
+	int64_t collapsed;	/* of the unchanged, records without a ref
+				   identical to one this run inserted (same
+				   content key): stored once */
 };
 
 /*
@@ -85,7 +88,13 @@ int crm_logger_header(struct crm_logger *lg, struct crm_csv *r,
     struct crm_error *err);
 void crm_logger_source(struct crm_logger *lg, const char *source);
 
-/* Store r's current record; CRM_EDATA errors concern this record only. */
+/*
+ * Store r's current record; CRM_EDATA errors concern this record only.
+ * Call it inside the batch's write transaction (crm_db_begin()): what it
+ * decides from the database (the retention horizon, the erased and
+ * merged contacts) is read at the first record, under the write lock, so
+ * that a crm-forget that commits while this run waits is honoured.
+ */
 int crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
     struct crm_error *err);
 

@@ -3481,6 +3481,7 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		fprintf(fp, "  %s customers scored, %s at risk (P(alive) <"
 		    " %.2f)\n  total CLV %s over %lld days\n",
 		    fint(a, r->scored), fint(b, r->at_risk_n), r->at_risk,
+		    r->no_clv == r->scored ? "not available (no spend model)" :
 		    fmoney(c, clv), (long long)r->horizon);
 		if (r->nrisky > 0)
 			fprintf(fp, "  the most valuable at risk (revenue,"
