@@ -109,7 +109,8 @@ cmd_import(struct crm_db *db, int argc, char **argv)
 		const char *path = argc ? argv[i] : "-";
 
 		if (!is_json(path)) {
-			crm_batch_file(&g.cli, db, &b, path, rj);
+			if (crm_batch_file(&g.cli, &b, path, rj, &g.err) < 0)
+				crm_batch_die(db, rj, &g.err);
 			continue;
 		}
 		if (crm_account_importer_json(imp, path, &g.err) < 0) {
@@ -176,7 +177,9 @@ cmd_link(struct crm_db *db, int argc, char **argv)
 		crm_die(&g.err);
 	b.ctx = l;
 	for (i = 0; i < argc || (argc == 0 && i == 0 && !g.by_domain); i++)
-		crm_batch_file(&g.cli, db, &b, argc ? argv[i] : "-", rj);
+		if (crm_batch_file(&g.cli, &b, argc ? argv[i] : "-", rj,
+		    &g.err) < 0)
+			crm_batch_die(db, rj, &g.err);
 	if (g.by_domain && crm_account_link_domains(l, &g.err) < 0) {
 		crm_rejects_discard(rj);
 		crm_db_rollback(db);

@@ -88,11 +88,8 @@ commit(struct crm_db *db, const char *counts)
 {
 	struct crm_error err;
 
-	if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts, &err) < 0 ||
-	    crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
+	if (crm_cli_commit(&cli, db, 0, counts, &err) < 0)
 		crm_die(&err);
-	}
 }
 
 /* Both log-likelihoods, so that the user can compare. */
@@ -389,17 +386,6 @@ real(const char *opt, const char *arg, double min, double max)
 	return v;
 }
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
 static void
 option(struct run *r, int ch, char *arg, char **dropbuf, size_t *ndropbuf)
 {
@@ -407,7 +393,7 @@ option(struct run *r, int ch, char *arg, char **dropbuf, size_t *ndropbuf)
 	char *s, *tok, *save = NULL;
 
 	switch (ch) {
-	case 'A': r->so.as_of = when("--as-of", arg); break;
+	case 'A': r->so.as_of = crm_cli_time("--as-of", arg); break;
 	case 'b':
 		if ((r->by = crm_churn_by(arg)) < 0)
 			crm_die_usage("--by: unknown report '%s'", arg);
@@ -418,9 +404,9 @@ option(struct run *r, int ch, char *arg, char **dropbuf, size_t *ndropbuf)
 			    " (EUR, USD, ...)", arg);
 		r->currency = arg;
 		break;
-	case 'c': r->calend = when("--calibration-end", arg); break;
+	case 'c': r->calend = crm_cli_time("--calibration-end", arg); break;
 	case 'D': r->so.discount = real("--discount", arg, 0, 10); break;
-	case 'e': r->hold = when("--holdout-end", arg); break;
+	case 'e': r->hold = crm_cli_time("--holdout-end", arg); break;
 	case 'H':
 		if (crm_norm_days(arg, &r->so.horizon_days, &err) < 0 ||
 		    r->so.horizon_days < 1 || r->so.horizon_days > 36500)

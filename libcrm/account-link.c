@@ -12,6 +12,7 @@
 #include "interaction.h"
 #include "match.h"
 #include "norm.h"
+#include "resolve.h"
 
 /* Linking people. */
 

@@ -14,6 +14,7 @@
 #include "interaction.h"
 #include "match.h"
 #include "norm.h"
+#include "resolve.h"
 
 /*
  * The tables.  Every reference to accounts says what happens when the
