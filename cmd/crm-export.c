@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "cli.h"
 #include "contact.h"
 #include "norm.h"
@@ -14,7 +15,8 @@
 
 static const char usage[] =
     "crm-export [-aqtV] [-C channel] [-c columns] [-d db] [-f format]\n"
-    "[-O owner] [-S stage] [--excel-safe] [--since date] [contacts]\n"
+    "[-O owner] [-S stage] [--excel-safe] [--since date]"
+    " [contacts | accounts]\n"
     "crm-export -s key [-V] [-d db]";
 
 enum { OPT_SINCE = 0x2000 };
@@ -83,8 +85,26 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 1 || (argc == 1 && strcmp(argv[0], "contacts") != 0))
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "contacts") != 0 &&
+	    strcmp(argv[0], "accounts") != 0))
 		crm_cli_usage(&cli, CRM_EUSAGE);
+	if (argc == 1 && strcmp(argv[0], "accounts") == 0) {
+		/* The same columns and formats; see crm-account(1). */
+		struct crm_account_filter af = { NULL, f.owner, NULL,
+		    f.include_merged };
+
+		if (subject != NULL || f.stage != NULL || f.consent != NULL ||
+		    f.since != 0)
+			crm_die_usage("accounts: only -a, -c and -O filter");
+		db = crm_cli_db(&cli, 0);
+		o = crm_cli_out(&cli);
+		if (crm_account_export(db, o, columns, &af, &n, &err) < 0 ||
+		    crm_out_end(o, &err) < 0)
+			crm_die(&err);
+		crm_out_free(o);
+		crm_db_close(db);
+		return crm_cli_finish(0);
+	}
 
 	if (subject != NULL) {
 		/* Right of access: one JSON document, nothing to choose. */

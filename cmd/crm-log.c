@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "cli.h"
 #include "interaction.h"
 #include "norm.h"
@@ -18,7 +19,8 @@ static const char u_import[] =
     "crm-log [-nqtV] [-a from=channel] [-C currency] [-d db] [-R region]\n"
     "[-r rejects] [--create-missing] [--excel-safe] [file ...]";
 static const char u_show[] =
-    "crm-log show [-c channel] [-d db] [-f format] [-k kind] [-l limit]\n"
+    "crm-log show [-A] [-c channel] [-d db] [-f format] [-k kind]"
+    " [-l limit]\n"
     "[--since date] [--until date] key";
 static const char u_stats[] =
     "crm-log stats [-d db] [-f format] [--as-of date] [-w days[,days...]]\n"
@@ -29,6 +31,7 @@ enum { OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
+	{ "account", no_argument, NULL, 'A' },
 	{ "alias", required_argument, NULL, 'a' },
 	{ "as-of", required_argument, NULL, OPT_ASOF },
 	{ "channel", required_argument, NULL, 'c' },
@@ -74,7 +77,7 @@ static struct crm_error err;
 static struct crm_cli cli;
 static const char *rejects, *windows = "30,90,365";
 static int64_t asof;
-static int dry, report;
+static int account, dry, report;
 static char currency[4], kind[33];
 
 /* crm-log show key: one contact's history. */
@@ -89,8 +92,12 @@ cmd_show(struct crm_cli *c, int what, int argc, char **argv)
 		crm_cli_usage(&cli, CRM_EUSAGE);
 	db = crm_cli_db(&cli, 0);
 	o = crm_cli_out_auto(&cli);
-	if (crm_contact_resolve(db, argv[0], opts.region, &id, &err) < 0 ||
-	    crm_log_show(db, id, &f, o, &err) < 0 || crm_out_end(o, &err) < 0)
+	/* -A: the combined timeline of an account's people. */
+	if ((account ? crm_account_resolve(db, argv[0], &id, &err) < 0 ||
+	    crm_account_show(db, id, &f, o, &err) < 0 :
+	    crm_contact_resolve(db, argv[0], opts.region, &id, &err) < 0 ||
+	    crm_log_show(db, id, &f, o, &err) < 0) ||
+	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
 	crm_out_free(o);
 	crm_db_close(db);
@@ -230,8 +237,11 @@ main(int argc, char **argv)
 	if (opts.region != NULL && *opts.region == '\0')
 		opts.region = NULL;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "a:C:c:k:l:nR:r:w:", longopts, NULL)) != -1) {
+	    "Aa:C:c:k:l:nR:r:w:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'A':
+			account = 1;
+			break;
 		case 'a':
 			if (crm_log_alias(&opts, optarg, &err) < 0)
 				crm_die(&err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "cli.h"
 #include "norm.h"
 #include "resolve.h"
@@ -15,7 +16,10 @@
 static const char u_rfm[] =
     "crm-segment rfm [-d db] [-f format] [--as-of date] [--average]\n"
     "[--explain] [--map file] [--r-cuts a,b,c,d] [--f-cuts a,b,c,d]\n"
-    "[--m-cuts a,b,c,d]";
+    "[--m-cuts a,b,c,d]\n"
+    "crm-segment rfm -b account [-d db] [-f format] [--as-of date]"
+    " [--average]\n"
+    "[--map file]";
 static const char u_kmeans[] =
     "crm-segment kmeans [-d db] [-f format] [--as-of date] [--average]\n"
     "[--explain] [-k clusters] [--seed n]";
@@ -90,7 +94,7 @@ die_expr(const char *src, int col, const struct crm_error *e)
 }
 
 enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
-    READ_LIST, READ_SHOW };
+    READ_LIST, READ_SHOW, READ_ACCOUNT_RFM, READ_ACCOUNT_PROFIT };
 
 /* The commands that only read: one library call, its rows on stdout. */
 static int
@@ -117,7 +121,24 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 		crm_die(&err);
 	o = what == READ_LIST || what == READ_PROFIT ? crm_cli_out_auto(&cli) :
 	    crm_cli_out(&cli);
+	/* -b account: accounts, subsidiaries rolled up (account.h). */
+	if ((what == READ_RFM || what == READ_PROFIT) && by != NULL &&
+	    strcmp(by, "account") == 0) {
+		if (ro.cuts[0] || ro.cuts[1] || ro.cuts[2] || explain_on)
+			crm_die_usage("-b account takes no cuts and no"
+			    " --explain");
+		what = what == READ_RFM ? READ_ACCOUNT_RFM :
+		    READ_ACCOUNT_PROFIT;
+	} else if (what == READ_RFM && by != NULL)
+		crm_die_usage("-b: rfm takes only 'account'");
 	switch (what) {
+	case READ_ACCOUNT_RFM:
+		rc = crm_account_rfm(db, &ro, 0, o, &err);
+		break;
+	case READ_ACCOUNT_PROFIT:
+		rc = crm_account_rollup(db, (ro.asof / 86400 + 1) * 86400, o,
+		    &err);
+		break;
 	case READ_RFM:
 		rc = crm_rfm(db, &ro, o, explain_on ? &explain : NULL, &err);
 		break;

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "account.h"
 #include "buf.h"
 #include "contact.h"
 #include "db.h"
@@ -292,6 +293,9 @@ static const char *const migrations[] = {
 	 * crm-add --renormalise fills them in for the contacts stored before.
 	 */
 	crm_contact_phone_schema,
+
+	/* 10 -> 11: accounts, their people and partners (account.c) */
+	crm_account_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
