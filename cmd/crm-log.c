@@ -12,10 +12,14 @@
 #include "cli.h"
 #include "interaction.h"
 #include "norm.h"
+#include "profile.h"
 
 static const char usage[] =
-    "crm-log [-nqtV] [-a from=channel] [-C currency] [-d db] [-R region]\n"
-    "[-r rejects] [--create-missing] [--excel-safe] [file ...]\n"
+    "crm-log [-HnqtV] [-a from=channel] [-C currency] [-d db] [-E encoding]\n"
+    "[-F delimiter] [-M header=column,...] [-P profile] [-R region]\n"
+    "[-r rejects] [--columns name,...] [--create-missing]\n"
+    "[--date-format format] [--decimal ,|.] [--excel-safe]\n"
+    "[--map-value column:from=to,...] [file ...]\n"
     "crm-log show [-c channel] [-d db] [-f format] [-k kind] [-l limit]\n"
     "[--since date] [--until date] key\n"
     "crm-log stats [-d db] [-f format] [--as-of date] [-w days[,days...]]\n"
@@ -26,6 +30,7 @@ enum { OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
+	CRM_IMPORT_LONGOPTS,
 	{ "alias", required_argument, NULL, 'a' },
 	{ "as-of", required_argument, NULL, OPT_ASOF },
 	{ "channel", required_argument, NULL, 'c' },
@@ -75,13 +80,20 @@ nread(void *ctx)
 	return crm_logger_stats(ctx)->read;
 }
 
+static void
+region(void *ctx, const char *r)
+{
+	crm_logger_region(ctx, r);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct crm_log_opts opts;
 	struct crm_log_filter f;
 	const struct crm_log_stats *s;
-	struct crm_batch batch = { NULL, header, row, nread };
+	struct crm_batch batch = { NULL, header, row, nread, NULL, region, 0 };
+	struct crm_import_opts io;
 	struct crm_rejects *rj = NULL;
 	struct crm_logger *lg;
 	struct crm_error err;
@@ -98,11 +110,18 @@ main(int argc, char **argv)
 	crm_error_clear(&err);
 	memset(&opts, 0, sizeof(opts));
 	memset(&f, 0, sizeof(f));
+	memset(&io, 0, sizeof(io));
+	batch.io = &io;
 	opts.region = getenv("CRM_REGION");
 	if (opts.region != NULL && *opts.region == '\0')
 		opts.region = NULL;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "a:C:c:k:l:nR:r:w:", longopts, NULL)) != -1) {
+	    CRM_IMPORT_SHORTOPTS "a:C:c:k:l:nR:r:w:", longopts, NULL)) != -1) {
+		if (crm_import_opt(&io, ch, optarg, &err) != 0) {
+			if (err.code != CRM_EOK)
+				crm_die(&err);
+			continue;
+		}
 		switch (ch) {
 		case 'a':
 			if (crm_log_alias(&opts, optarg, &err) < 0)
@@ -219,9 +238,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (crm_import_check(&io, &err) < 0)
+		crm_die(&err);
 	crm_batch_check_inputs(argc, argv);
 	crm_batch_bulk(argc, argv);
-	db = crm_cli_db(&cli, CRM_DB_CREATE);
+	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);
 	/*
 	 * Foreign keys are off for the import's transaction: every contact
 	 * id it writes (interactions, consent events) is one it looked up in

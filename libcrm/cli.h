@@ -26,6 +26,8 @@
 #include "db.h"
 #include "error.h"
 
+struct crm_import_opts;
+
 #define CRM_OPT_EXCEL_SAFE 0x1000
 #define CRM_CLI_SHORTOPTS "d:f:hqtV"
 #define CRM_CLI_LONGOPTS \
@@ -78,6 +80,13 @@ void crm_die_usage(const char *fmt, ...)
 
 /* Open the database or die. */
 struct crm_db *crm_cli_db(const struct crm_cli *c, int flags);
+
+/*
+ * The same for a run that may be a dry run: with dry set and no database
+ * file yet, a scratch database in $TMPDIR (removed at exit) takes its
+ * place, so that -n creates nothing.
+ */
+struct crm_db *crm_cli_db_dry(const struct crm_cli *c, int flags, int dry);
 
 /* A writer on stdout in the chosen format, or die. */
 struct crm_out *crm_cli_out(const struct crm_cli *c);
@@ -137,6 +146,12 @@ struct crm_batch {
 	int (*row)(void *ctx, struct crm_csv *r, struct crm_error *err);
 	/* Records read so far, for the progress line. */
 	int64_t (*nread)(void *ctx);
+	/* Optional: how input files are read and mapped (profile.h). */
+	const struct crm_import_opts *io;
+	/* Optional: the phone region a file's profile gives (or NULL). */
+	void (*region)(void *ctx, const char *region);
+	/* List the columns that become attributes, once per file. */
+	int extras_note;
 };
 
 /*

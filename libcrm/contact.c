@@ -16,10 +16,10 @@ enum {
 	F_OWNER,
 	NTEXT,
 	F_EMAIL_OPT = NTEXT, F_PHONE_OPT, F_SMS_OPT, F_MAIL_OPT, F_DNC,
-	F_ATTRS,
+	F_ATTRS, F_CREATED, F_FULL_NAME,
 	/* What crm-export writes but an import must not take as data. */
-	F_IGN_ID, F_IGN_NAME_KEY, F_IGN_MERGED, F_IGN_ERASED, F_IGN_CREATED,
-	F_IGN_UPDATED,
+	F_IGN_ID, F_IGN_NAME_KEY, F_IGN_MERGED, F_IGN_ERASED, F_IGN_UPDATED,
+	F_IGN_IMPORTED,
 	NCOL
 };
 
@@ -45,12 +45,14 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "mail_opt_in", "mail_consent|mail_optin|post_opt_in" },
 	{ "do_not_contact", "dnc" },
 	{ "attrs", "attributes" },
+	{ "created_at", "create_date|created_date|date_created" },
+	{ "full_name", "fullname" },
 	{ "id", NULL },
 	{ "name_key", NULL },
 	{ "merged_into", NULL },
 	{ "erased_at", NULL },
-	{ "created_at", NULL },
 	{ "updated_at", NULL },
+	{ "imported_at", NULL },
 };
 
 
@@ -63,6 +65,8 @@ struct crm_importer {
 	struct crm_contact_opts opts;
 	struct crm_contact_stats st;
 	int64_t now;
+	int64_t created;	/* the record's created_at, 0 for none */
+	const char *region;	/* the options', else the file's profile's */
 	int keyless;		/* contacts without external_id may exist */
 	int via_merge;		/* the record named a merged-away contact */
 	int idx[NCOL];
@@ -128,6 +132,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 	}
 	imp->db = db;
 	imp->opts = *opts;
+	imp->region = opts->region;
 	if ((imp->erased = crm_erasure_new(db, err)) == NULL) {
 		free(imp);
 		return NULL;
@@ -182,6 +187,31 @@ crm_importer_source(struct crm_importer *imp, const char *source)
 	imp->opts.source = source;
 }
 
+void
+crm_importer_region(struct crm_importer *imp, const char *region)
+{
+	imp->region = imp->opts.region;
+	if (imp->region == NULL && region != NULL &&
+	    crm_norm_region_known(region))
+		imp->region = region;
+}
+
+int
+crm_contact_ambiguous_parse(const char *s, enum crm_ambiguous *a,
+    struct crm_error *err)
+{
+	if (strcmp(s, "reject") == 0)
+		*a = CRM_AMBIGUOUS_REJECT;
+	else if (strcmp(s, "newest") == 0)
+		*a = CRM_AMBIGUOUS_NEWEST;
+	else if (strcmp(s, "oldest") == 0)
+		*a = CRM_AMBIGUOUS_OLDEST;
+	else
+		return crm_error_set(err, CRM_EUSAGE, "unknown --ambiguous '%s'"
+		    " (newest, oldest or reject)", s);
+	return 0;
+}
+
 const struct crm_contact_stats *
 crm_importer_stats(const struct crm_importer *imp)
 {
@@ -195,6 +225,8 @@ crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
 	imp->r = r;
 	if (crm_csv_header(r, cols, NCOL, imp->idx, err) < 0)
 		return -1;
+	crm_csv_convert(r, imp->idx[F_BIRTH_DATE], CRM_CONV_DATE);
+	crm_csv_convert(r, imp->idx[F_CREATED], CRM_CONV_TIME);
 	if (imp->opts.key == CRM_KEY_EXTERNAL_ID && imp->idx[F_EXTERNAL_ID] < 0)
 		return crm_error_set(err, CRM_EDATA,
 		    "%s: no external_id column (--key external_id)",
@@ -216,13 +248,19 @@ crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
 		crm_h128_add(&imp->ctx, tag, sizeof(tag));
 		v[0] = (int32_t)imp->opts.key;
 		v[1] = imp->opts.allow_opt_in;
-		v[2] = imp->opts.region != NULL;
+		v[2] = imp->region != NULL;
 		crm_h128_add(&imp->ctx, v, sizeof(v));
-		s = imp->opts.region ? imp->opts.region : "";
+		s = imp->region ? imp->region : "";
 		crm_h128_add(&imp->ctx, s, strlen(s));
 		for (i = 0; i < n; i++) {
 			s = crm_csv_colname(r, i);
 			crm_h128_add(&imp->ctx, s, strlen(s));
+		}
+		{
+			/* --map, a profile, --date-format: other records. */
+			uint64_t m = crm_csv_mapping_id(r);
+
+			crm_h128_add(&imp->ctx, &m, sizeof(m));
 		}
 		imp->hashing = imp->idx[F_EXTERNAL_ID] >= 0 &&
 		    imp->opts.key != CRM_KEY_EMAIL;
@@ -336,7 +374,7 @@ static int
 normalise(struct crm_importer *imp, struct crm_error *err)
 {
 	struct crm_csv *r = imp->r;
-	const char *region = imp->opts.region;
+	const char *region = imp->region;
 	size_t i;
 	int f, isnull;
 
@@ -418,6 +456,35 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 		}
 		imp->val[f] = crm_buf_str(&imp->nv[f]);
 	}
+	if (imp->idx[F_FULL_NAME] >= 0 && imp->val[F_FIRST_NAME] == NULL &&
+	    imp->val[F_LAST_NAME] == NULL &&
+	    !crm_blank(crm_csv_field(r, imp->idx[F_FULL_NAME]))) {
+		const char *full = crm_csv_field(r, imp->idx[F_FULL_NAME]);
+		const char *sp;
+		size_t len;
+
+		/* "Ann Lee" -> Ann / Lee; a single word is a first name. */
+		full = crm_trim(full, &len);
+		crm_buf_reset(&imp->tmp);
+		if (crm_buf_add(&imp->tmp, full, len, err) < 0)
+			return -1;
+		sp = strrchr(crm_buf_str(&imp->tmp), ' ');
+		if (sp != NULL) {
+			imp->tmp.s[sp - imp->tmp.s] = '\0';
+			if (crm_norm_name(sp + 1, &imp->nv[F_LAST_NAME], err) < 0)
+				return -1;
+			imp->val[F_LAST_NAME] = crm_buf_str(&imp->nv[F_LAST_NAME]);
+		}
+		if (crm_norm_name(imp->tmp.s, &imp->nv[F_FIRST_NAME], err) < 0)
+			return -1;
+		imp->val[F_FIRST_NAME] = crm_buf_str(&imp->nv[F_FIRST_NAME]);
+	}
+	imp->created = 0;
+	if (imp->idx[F_CREATED] >= 0 &&
+	    !crm_blank(crm_csv_field(r, imp->idx[F_CREATED])) &&
+	    crm_norm_datetime(crm_csv_field(r, imp->idx[F_CREATED]),
+	    &imp->created, err) < 0)
+		return crm_error_prefix(err, "created_at");
 	if (imp->idx[F_PHONE] >= 0 &&
 	    !crm_blank(crm_csv_field(r, imp->idx[F_PHONE]))) {
 		int e164;
@@ -516,6 +583,12 @@ static const char sql_by_id[] = SELECT_CONTACT "WHERE id = ?1";
 static const char sql_by_email[] = SELECT_CONTACT
     "WHERE email = ?1 AND merged_into IS NULL AND erased_at IS NULL"
     " ORDER BY id LIMIT 4";
+static const char sql_newest[] = SELECT_CONTACT
+    "WHERE email = ?1 AND merged_into IS NULL AND erased_at IS NULL"
+    " ORDER BY created_at DESC, id DESC LIMIT 1";
+static const char sql_oldest[] = SELECT_CONTACT
+    "WHERE email = ?1 AND merged_into IS NULL AND erased_at IS NULL"
+    " ORDER BY created_at, id LIMIT 1";
 static const char sql_adopt[] = SELECT_CONTACT
     "WHERE email = ?1 AND external_id IS NULL AND merged_into IS NULL"
     " AND erased_at IS NULL ORDER BY id LIMIT 2";
@@ -607,11 +680,28 @@ find(struct crm_importer *imp, struct crm_error *err)
 		}
 		if (rc < 0)
 			return -1;
+		if (found > 1 && imp->opts.ambiguous != CRM_AMBIGUOUS_REJECT) {
+			/* --ambiguous newest|oldest: by creation, then id. */
+			if ((st = crm_db_stmt(imp->db, imp->opts.ambiguous ==
+			    CRM_AMBIGUOUS_NEWEST ? sql_newest : sql_oldest,
+			    err)) == NULL ||
+			    crm_db_bind_text(imp->db, st, 1, email, err) < 0 ||
+			    (rc = crm_db_step(imp->db, st, err)) < 0)
+				return -1;
+			if (rc == 1) {
+				id = sqlite3_column_int64(st, 0);
+				if (load_old(imp, st, err) < 0)
+					return -1;
+				sqlite3_reset(st);
+				found = 1;
+			}
+		}
 		if (found > 1)
 			return crm_error_set(err, CRM_EDATA,
 			    "email '%s' matches %s contacts (ids %s%s); give an"
-			    " external_id", email, found > 3 ? "several" :
-			    "2", ids, found > 3 ? ", ..." : "");
+			    " external_id, or --ambiguous newest|oldest", email,
+			    found > 3 ? "several" : "2", ids, found > 3 ?
+			    ", ..." : "");
 		if (found == 1 && ext != NULL && imp->oldv[0] != NULL &&
 		    strcmp(ext, imp->oldv[0]) != 0)
 			return crm_error_set(err, CRM_EDATA,
@@ -823,12 +913,15 @@ insert(struct crm_importer *imp, struct crm_error *err)
 	    " first_name, last_name, email, phone, company, street, city,"
 	    " postcode, country, birth_date, stage, owner, name_key, attrs,"
 	    " email_opt_in, phone_opt_in, sms_opt_in, mail_opt_in,"
-	    " do_not_contact, created_at, updated_at, row_hash) VALUES (?1, ?2,"
-	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, coalesce(?12, 'lead'), ?13,"
-	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21, ?22)", err)) == NULL ||
+	    " do_not_contact, created_at, updated_at, row_hash, imported_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " coalesce(?12, 'lead'), ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+	    " coalesce(?23, ?21), ?21, ?22, ?21)", err)) == NULL ||
 	    bind_contact(imp, st, imp->val, imp->attrs.len ?
 	    crm_buf_str(&imp->attrs) : NULL, imp->consent, err) < 0 ||
 	    bind_hash(imp, st, 22, err) < 0 ||
+	    (imp->created ? crm_db_bind_int(imp->db, st, 23, imp->created,
+	    err) : crm_db_bind_null(imp->db, st, 23, err)) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
 	id = crm_db_last_id(imp->db);
@@ -1103,6 +1196,7 @@ static const struct expcol {
 	{ "erased_at", "erased_at", CRM_COL_TEXT, 1 },
 	{ "created_at", "created_at", CRM_COL_TEXT, 1 },
 	{ "updated_at", "updated_at", CRM_COL_TEXT, 1 },
+	{ "imported_at", "imported_at", CRM_COL_TEXT, 1 },
 };
 
 #define NEXPCOLS (sizeof(expcols) / sizeof(expcols[0]))
@@ -1112,7 +1206,7 @@ static const struct expcol {
 	"do_not_contact,attrs,created_at,updated_at"
 
 const char crm_contact_columns[] = DEFAULT_EXPORT_COLUMNS
-    ",name_key,merged_into,erased_at";
+    ",name_key,merged_into,erased_at,imported_at";
 
 #define MAXSEL 128
 

@@ -235,6 +235,16 @@ static const char *const migrations[] = {
 	"    AND json_extract(counts, '$.before') IS NOT NULL"
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
+
+	/*
+	 * 5 -> 6 (issue 15): a contact's created_at is its own creation
+	 * date when an export gives one; when crm first stored it is
+	 * imported_at.  An interaction from an order's line item keeps the
+	 * order's key, so that counts are of orders, not of lines.
+	 */
+	"ALTER TABLE contacts ADD COLUMN imported_at INTEGER;"
+	"UPDATE contacts SET imported_at = created_at;"
+	"ALTER TABLE interactions ADD COLUMN order_ref TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

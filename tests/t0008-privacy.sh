@@ -470,10 +470,13 @@ test_expect_success 'retention: a database of schema 4 carries its horizon over 
 	h=$(sql "SELECT before FROM retention") &&
 	test "$h" = "$(sql "SELECT max(json_extract(counts, '\''$.before'\'')) FROM audit WHERE program = '\''crm-forget'\''")" &&
 	test "$(sql "SELECT mode FROM retention")" = purge &&
-	sql "DROP TABLE retention; PRAGMA user_version = 4" &&
+	v=$(sql "PRAGMA user_version") &&
+	sql "DROP TABLE retention; ALTER TABLE contacts DROP COLUMN imported_at;
+	    ALTER TABLE interactions DROP COLUMN order_ref;
+	    PRAGMA user_version = 4" &&
 	crm-log -q old.csv &&
 	test "$(sql "SELECT before || mode FROM retention")" = "${h}purge" &&
-	test "$(sql "PRAGMA user_version")" = 5 &&
+	test "$(sql "PRAGMA user_version")" = "$v" &&
 	test "$(sql "SELECT count(*) FROM interactions")" = 1
 '
 
