@@ -17,21 +17,22 @@
 static const char usage[] =
     "crm-log [-HnqtV] [-a from=channel] [-C currency] [-d db] [-E encoding]\n"
     "[-F delimiter] [-M header=column,...] [-P profile] [-R region]\n"
-    "[-r rejects] [--columns name,...] [--create-missing]\n"
-    "[--date-format format] [--decimal ,|.] [--excel-safe]\n"
+    "[-r rejects] [--ambiguous newest|oldest|reject] [--columns name,...]\n"
+    "[--create-missing] [--date-format format] [--decimal ,|.] [--excel-safe]\n"
     "[--map-value column:from=to,...] [file ...]\n"
     "crm-log show [-c channel] [-d db] [-f format] [-k kind] [-l limit]\n"
     "[--since date] [--until date] key\n"
     "crm-log stats [-d db] [-f format] [--as-of date] [-w days[,days...]]\n"
     "[--preferred | --tickets]";
 
-enum { OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
+enum { OPT_AMBIGUOUS = 0x2100, OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
     OPT_TICKETS };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	CRM_IMPORT_LONGOPTS,
 	{ "alias", required_argument, NULL, 'a' },
+	{ "ambiguous", required_argument, NULL, OPT_AMBIGUOUS },
 	{ "as-of", required_argument, NULL, OPT_ASOF },
 	{ "channel", required_argument, NULL, 'c' },
 	{ "create-missing", no_argument, NULL, OPT_CREATE },
@@ -170,6 +171,17 @@ main(int argc, char **argv)
 			break;
 		case OPT_CREATE:
 			opts.create_missing = 1;
+			break;
+		case OPT_AMBIGUOUS:
+			if (strcmp(optarg, "reject") == 0)
+				opts.ambiguous = 0;
+			else if (strcmp(optarg, "newest") == 0)
+				opts.ambiguous = 1;
+			else if (strcmp(optarg, "oldest") == 0)
+				opts.ambiguous = 2;
+			else
+				crm_die_usage("unknown --ambiguous '%s' (newest,"
+				    " oldest or reject)", optarg);
 			break;
 		case OPT_PREFERRED:
 			report = 1;

@@ -244,7 +244,9 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE contacts ADD COLUMN imported_at INTEGER;"
 	"UPDATE contacts SET imported_at = created_at;"
-	"ALTER TABLE interactions ADD COLUMN order_ref TEXT;",
+	"ALTER TABLE interactions ADD COLUMN order_ref TEXT;"
+	"CREATE INDEX interactions_order ON interactions(order_ref)"
+	"  WHERE order_ref IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -287,7 +287,7 @@ static const char sql_by_phone[] = "SELECT id, merged_into, erased_at"
  */
 static int
 lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
-    int64_t *id, struct crm_error *err)
+    int ambiguous, int64_t *id, struct crm_error *err)
 {
 	sqlite3_stmt *st;
 	int rc, nactive = 0, nmerged = 0, nerased = 0, k;
@@ -310,9 +310,37 @@ lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
 	}
 	if (rc < 0)
 		return -1;
+	if (nactive > 1 && ambiguous && strcmp(what, "external_id") != 0) {
+		/* --ambiguous newest|oldest: by creation, then id. */
+		static const char *const pick[2][2] = {
+			{ "SELECT id FROM contacts WHERE email = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at DESC, id DESC LIMIT 1",
+			  "SELECT id FROM contacts WHERE email = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at, id LIMIT 1" },
+			{ "SELECT id FROM contacts WHERE phone = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at DESC, id DESC LIMIT 1",
+			  "SELECT id FROM contacts WHERE phone = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at, id LIMIT 1" },
+		};
+
+		if ((st = crm_db_stmt(db, pick[what[0] == 'p'][ambiguous == 2],
+		    err)) == NULL || crm_db_bind_text(db, st, 1, v, err) < 0 ||
+		    (rc = crm_db_step(db, st, err)) < 0)
+			return -1;
+		if (rc == 1) {
+			*id = sqlite3_column_int64(st, 0);
+			sqlite3_reset(st);
+			return 0;
+		}
+	}
 	if (nactive > 1)
 		return crm_error_set(err, CRM_EDATA, "%s '%s' matches %s"
-		    " contacts (ids %lld, %lld%s); use external_id", what, v,
+		    " contacts (ids %lld, %lld%s); use external_id or"
+		    " --ambiguous newest|oldest", what, v,
 		    nactive > 2 ? "several" : "2", (long long)active[0],
 		    (long long)active[1], nactive > 2 ? ", ..." : "");
 	if (nactive == 1) {
@@ -535,8 +563,8 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		return 0;
 	}
 	rc = plain_key(lg, k, v, id, err);
-	if (rc < 0 || (rc == 0 && lookup(lg->db, names[k], sqls[k], v, id,
-	    err) < 0))
+	if (rc < 0 || (rc == 0 && lookup(lg->db, names[k], sqls[k], v,
+	    lg->opts.ambiguous, id, err) < 0))
 		return -1;
 	if (*id == 0) {
 		int listed;
@@ -1014,18 +1042,18 @@ crm_contact_resolve(struct crm_db *db, const char *key, const char *region,
 	}
 	if (memchr(s, '@', len) != NULL) {
 		if (crm_norm_email(s, &b, err) < 0 ||
-		    lookup(db, "email", sql_by_email, crm_buf_str(&b), id,
+		    lookup(db, "email", sql_by_email, crm_buf_str(&b), 0, id,
 		    err) < 0)
 			goto done;
 	} else {
 		/* An external_id first; failing that, digits are a phone. */
 		if (crm_buf_add(&b, s, len, err) < 0 ||
-		    lookup(db, "external_id", sql_by_ext, crm_buf_str(&b), id,
+		    lookup(db, "external_id", sql_by_ext, crm_buf_str(&b), 0, id,
 		    err) < 0)
 			goto done;
 		if (*id == 0 && phone && len > 5 && crm_norm_phone(s, region,
 		    &b, &e164, NULL) == 0 && lookup(db, "phone", sql_by_phone,
-		    crm_buf_str(&b), id, err) < 0)
+		    crm_buf_str(&b), 0, id, err) < 0)
 			goto done;
 	}
 	if (*id == 0) {

@@ -472,6 +472,7 @@ test_expect_success 'retention: a database of schema 4 carries its horizon over 
 	test "$(sql "SELECT mode FROM retention")" = purge &&
 	v=$(sql "PRAGMA user_version") &&
 	sql "DROP TABLE retention; ALTER TABLE contacts DROP COLUMN imported_at;
+	    DROP INDEX interactions_order;
 	    ALTER TABLE interactions DROP COLUMN order_ref;
 	    PRAGMA user_version = 4" &&
 	crm-log -q old.csv &&
