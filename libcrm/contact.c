@@ -1333,6 +1333,34 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		if (crm_buf_addf(&sql, err, " AND %s_opt_in = 1 AND"
 		    " do_not_contact = 0", ch[i]) < 0)
 			goto done;
+		/*
+		 * Mailable: the channel's address is there, and each address
+		 * goes out once, for the contact updated last (then the
+		 * lowest id); an address another live contact has opted
+		 * out of, or asked not to be contacted at, is left out.
+		 */
+		{
+			static const char *const addr[] = {
+				"email", "phone", "phone", "street" };
+			static const char *const same[] = {
+				"d.email = contacts.email",
+				"d.phone = contacts.phone",
+				"d.phone = contacts.phone",
+				"d.street = contacts.street AND d.postcode IS"
+				" contacts.postcode AND d.city IS contacts.city"
+				" AND d.country IS contacts.country" };
+
+			if (crm_buf_addf(&sql, err, " AND %s IS NOT NULL AND"
+			    " %s <> '' AND NOT EXISTS (SELECT 1 FROM contacts d"
+			    " WHERE %s AND d.id <> contacts.id AND"
+			    " d.merged_into IS NULL AND d.erased_at IS NULL"
+			    " AND (d.%s_opt_in = 0 OR d.do_not_contact = 1 OR"
+			    " (d.%s_opt_in = 1 AND (d.updated_at >"
+			    " contacts.updated_at OR (d.updated_at ="
+			    " contacts.updated_at AND d.id < contacts.id)))))",
+			    addr[i], addr[i], same[i], ch[i], ch[i]) < 0)
+				goto done;
+		}
 	}
 	if (crm_buf_adds(&sql, " ORDER BY id", err) < 0 ||
 	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)
