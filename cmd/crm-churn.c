@@ -344,7 +344,7 @@ main(int argc, char **argv)
 		 * SQLite's look-up of both for each of a million rows, half
 		 * the cost of storing them, could find nothing.
 		 */
-		if ((!dry && (crm_db_exec(db, "PRAGMA foreign_keys = OFF",
+		if ((!dry && (crm_db_foreign_keys(db, 0,
 		    &err) < 0 || crm_db_begin(db, &err) < 0)) ||
 		    crm_churn_model_load(db, modelid, kind, &cm, &err) < 0)
 			crm_die(&err);
@@ -361,7 +361,7 @@ main(int argc, char **argv)
 		    (long long)cm.id);
 		if (!dry) {
 			commit(db, counts);
-			if (crm_db_exec(db, "PRAGMA foreign_keys = ON",
+			if (crm_db_foreign_keys(db, 1,
 			    &err) < 0)
 				crm_die(&err);
 		}

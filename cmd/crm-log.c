@@ -265,7 +265,7 @@ main(int argc, char **argv)
 	if ((lg = crm_logger_new(db, &opts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects,
 	    cli.excel_safe, &err)) == NULL) ||
-	    crm_db_exec(db, "PRAGMA foreign_keys = OFF", &err) < 0 ||
+	    crm_db_foreign_keys(db, 0, &err) < 0 ||
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	batch.ctx = lg;

@@ -234,7 +234,7 @@ main(int argc, char **argv)
 		db = crm_cli_db(&cli, 0);
 		/* These read whole tables: through a memory map a page costs
 		 * no read(2), as in crm-report. */
-		if (crm_db_exec(db, "PRAGMA mmap_size = 2147418112", &err) < 0)
+		if (crm_db_map_reads(db, &err) < 0)
 			crm_die(&err);
 		o = strcmp(cmd, "list") == 0 || strcmp(cmd, "profit") == 0 ?
 		    crm_cli_out_auto(&cli) : crm_cli_out(&cli);

@@ -191,67 +191,59 @@ unit(uint64_t h)
  * statement.
  */
 static void
-sql_u(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+sql_u(struct crm_db_call *c)
 {
-	unsigned char key[16], *k = sqlite3_get_auxdata(ctx, 0);
+	unsigned char key[16], *k = crm_db_aux(c, 0);
 	const unsigned char *s;
+	size_t n;
 	uint64_t h;
 
-	(void)argc;
 	if (k == NULL) {
-		if ((s = sqlite3_value_text(argv[0])) == NULL) {
-			sqlite3_result_null(ctx);
+		if ((s = crm_db_arg_text(c, 0, &n)) == NULL) {
+			crm_db_result_null(c);
 			return;
 		}
-		derive_key((const char *)s,
-		    (size_t)sqlite3_value_bytes(argv[0]), key);
+		derive_key((const char *)s, n, key);
 		if ((k = malloc(16)) != NULL) {
 			memcpy(k, key, 16);
-			sqlite3_set_auxdata(ctx, 0, k, free);
+			crm_db_set_aux(c, 0, k, free);
 		}
 		k = key;
 	}
-	if (sqlite3_value_type(argv[1]) == SQLITE_INTEGER)
-		h = hash_id(k, sqlite3_value_int64(argv[1]));
+	if (crm_db_arg_type(c, 1) == CRM_DB_INT)
+		h = hash_id(k, crm_db_arg_int(c, 1));
 	else {
-		s = sqlite3_value_text(argv[1]);
+		s = crm_db_arg_text(c, 1, &n);
 		h = crm_siphash24(k, s ? s : (const unsigned char *)"",
-		    (size_t)sqlite3_value_bytes(argv[1]));
+		    s ? n : 0);
 	}
-	sqlite3_result_double(ctx, unit(h));
+	crm_db_result_double(c, unit(h));
 }
 
 /* crm_campaign_chash(ref): a 16-byte content key for a send's interaction
  * (the table wants one; the ref is what makes the send idempotent). */
 static void
-sql_chash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+sql_chash(struct crm_db_call *c)
 {
-	const unsigned char *s = sqlite3_value_text(argv[0]);
-	size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+	size_t n;
+	const unsigned char *s = crm_db_arg_text(c, 0, &n);
 	unsigned char out[16];
 
-	(void)argc;
 	if (s == NULL) {
-		sqlite3_result_null(ctx);
+		crm_db_result_null(c);
 		return;
 	}
 	put_le64(out, crm_siphash24(key_c, s, n));
 	put_le64(out + 8, crm_siphash24(key_d, s, n));
-	sqlite3_result_blob(ctx, out, 16, SQLITE_TRANSIENT);
+	crm_db_result_blob(c, out, 16);
 }
 
 static int
 register_functions(struct crm_db *db, struct crm_error *err)
 {
-	sqlite3 *h = crm_db_handle(db);
-	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-
-	if (sqlite3_create_function(h, "crm_campaign_u", 2, flags, NULL,
-	    sql_u, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_create_function(h, "crm_campaign_chash", 1, flags, NULL,
-	    sql_chash, NULL, NULL) != SQLITE_OK)
-		return crm_error_set(err, CRM_EFAIL, "%s: registering SQL"
-		    " functions: %s", crm_db_name(db), sqlite3_errmsg(h));
+	if (crm_db_function(db, "crm_campaign_u", 2, sql_u, err) < 0 ||
+	    crm_db_function(db, "crm_campaign_chash", 1, sql_chash, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -269,7 +261,7 @@ static int
 find(struct crm_db *db, const char *name, struct camp *k,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	memset(k, 0, sizeof(*k));
@@ -279,16 +271,16 @@ find(struct crm_db *db, const char *name, struct camp *k,
 		return -1;
 	if (rc == 0)
 		return 0;
-	k->id = sqlite3_column_int64(st, 0);
+	k->id = crm_db_col_int(st, 0);
 	snprintf(k->channel, sizeof(k->channel), "%s",
 	    crm_db_col_text(st, 1));
 	snprintf(k->state, sizeof(k->state), "%s", crm_db_col_text(st, 2));
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+	if (!crm_db_col_isnull(st, 3))
 		snprintf(k->purpose, sizeof(k->purpose), "%s",
 		    crm_db_col_text(st, 3));
-	k->created_at = sqlite3_column_int64(st, 4);
-	k->sent_at = sqlite3_column_int64(st, 5);
-	sqlite3_reset(st);
+	k->created_at = crm_db_col_int(st, 4);
+	k->sent_at = crm_db_col_int(st, 5);
+	crm_db_reset(st);
 	return 1;
 }
 
@@ -512,7 +504,7 @@ crm_campaign_targets_row(struct crm_campaign_targets *t, struct crm_csv *r,
 	struct crm_db *db = t->db;
 	char q[CRM_QUOTE_MAX], *ext = NULL, *seg = NULL, *end;
 	const char *v, *email = NULL;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	long long id = 0;
 	size_t len;
 	int rc = -1;
@@ -639,7 +631,7 @@ unresolved(struct crm_db *db, const struct crm_campaign_targets *t,
     int check_ids, struct crm_error *err)
 {
 	char q[CRM_QUOTE_MAX], what[CRM_QUOTE_MAX + 32];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t more;
 	const char *v;
 	int rc = -1, ext;
@@ -648,12 +640,12 @@ unresolved(struct crm_db *db, const struct crm_campaign_targets *t,
 	    crm_db_bind_int(db, st, 1, check_ids, err) < 0 ||
 	    (rc = crm_db_step(db, st, err)) <= 0)
 		return rc;
-	more = sqlite3_column_int64(st, 5) - 1;
-	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+	more = crm_db_col_int(st, 5) - 1;
+	if (!crm_db_col_isnull(st, 2))
 		snprintf(what, sizeof(what), "id %lld",
-		    (long long)sqlite3_column_int64(st, 2));
+		    (long long)crm_db_col_int(st, 2));
 	else {
-		ext = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		ext = !crm_db_col_isnull(st, 3);
 		v = crm_db_col_text(st, ext ? 3 : 4);
 		snprintf(what, sizeof(what), "%s '%s'", ext ? "external_id" :
 		    "email", crm_quote(q, v, strlen(v)));
@@ -661,9 +653,9 @@ unresolved(struct crm_db *db, const struct crm_campaign_targets *t,
 	if (more > 0)
 		snprintf(q, sizeof(q), " (and %lld more)", (long long)more);
 	crm_error_set(err, CRM_EDATA, "%s:%lld: no contact with %s%s",
-	    src_name(t, sqlite3_column_int64(st, 0)),
-	    (long long)sqlite3_column_int64(st, 1), what, more > 0 ? q : "");
-	sqlite3_reset(st);
+	    src_name(t, crm_db_col_int(st, 0)),
+	    (long long)crm_db_col_int(st, 1), what, more > 0 ? q : "");
+	crm_db_reset(st);
 	return -1;
 }
 
@@ -672,7 +664,7 @@ stage_candidates(struct crm_db *db, struct crm_campaign_targets *t,
     struct crm_error *err)
 {
 	char q[CRM_QUOTE_MAX];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	if (crm_db_exec(db, sql_resolve, err) < 0 ||
@@ -684,10 +676,10 @@ stage_candidates(struct crm_db *db, struct crm_campaign_targets *t,
 
 		crm_error_set(err, CRM_EDATA, "%s:%lld: email '%s' matches"
 		    " several contacts; name them by id or external_id",
-		    src_name(t, sqlite3_column_int64(st, 0)),
-		    (long long)sqlite3_column_int64(st, 1),
+		    src_name(t, crm_db_col_int(st, 0)),
+		    (long long)crm_db_col_int(st, 1),
 		    crm_quote(q, e, strlen(e)));
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		return -1;
 	}
 	if (unresolved(db, t, 0, err) < 0)
@@ -698,7 +690,7 @@ stage_candidates(struct crm_db *db, struct crm_campaign_targets *t,
 static int
 stage_segment(struct crm_db *db, const char *segment, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t id;
 	int rc;
 
@@ -710,8 +702,8 @@ stage_segment(struct crm_db *db, const char *segment, struct crm_error *err)
 	if (rc == 0)
 		return crm_error_set(err, CRM_EUSAGE, "--segment: no segment"
 		    " '%s' (crm-segment list shows them)", segment);
-	id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	id = crm_db_col_int(st, 0);
+	crm_db_reset(st);
 	if ((st = crm_db_stmt(db, sql_cand_segment, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
@@ -738,7 +730,7 @@ static int
 count_members(struct crm_db *db, int64_t cid, struct crm_campaign_counts *c,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *g;
 	int64_t n;
 	int rc, i;
@@ -748,7 +740,7 @@ count_members(struct crm_db *db, int64_t cid, struct crm_campaign_counts *c,
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		g = crm_db_col_text(st, 0);
-		n = sqlite3_column_int64(st, 2);
+		n = crm_db_col_int(st, 2);
 		c->members += n;
 		if (strcmp(g, "target") == 0)
 			c->target += n;
@@ -779,7 +771,7 @@ crm_campaign_create(struct crm_db *db, const struct crm_campaign_opts *o,
 	char options[256], when[21];
 	int64_t ncand;
 	struct camp k;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -871,7 +863,7 @@ crm_campaign_suppressed(struct crm_db *db, const char *name,
 	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
 	    CRM_COL_TEXT };
 	const char *vals[3];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	struct camp k;
 	int rc;
 
@@ -885,7 +877,7 @@ crm_campaign_suppressed(struct crm_db *db, const char *name,
 		vals[1] = crm_db_col_text(st, 1);
 		vals[2] = crm_db_col_text(st, 2);
 		if (crm_out_row(out, vals, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 	}
@@ -1093,12 +1085,12 @@ crm_campaign_template_missing(const struct crm_campaign_template *tp,
  * may no longer be contacted, and one json_extract per attribute named
  * (its path bound as ?3, ?4, ...).  Sets tp->src.
  */
-static sqlite3_stmt *
+static struct crm_stmt *
 export_query(struct crm_db *db, struct crm_campaign_template *tp,
     struct crm_error *err)
 {
 	struct crm_buf sql = CRM_BUF_INIT(1 << 16), path = CRM_BUF_INIT(512);
-	sqlite3_stmt *st = NULL;
+	struct crm_stmt *st = NULL;
 	size_t i;
 	int j, nattr = 0;
 	const char *f;
@@ -1148,10 +1140,10 @@ export_query(struct crm_db *db, struct crm_campaign_template *tp,
 		crm_buf_reset(&path);
 		/* Names are letters, digits, '_', '-' and '.': no quoting. */
 		if (crm_buf_addf(&path, err, "$.\"%s\"", f) < 0 ||
-		    sqlite3_bind_text(st, tp->src[i] - COL_REASON - 1 + 3,
-		    crm_buf_str(&path), -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		    crm_db_bind_text_copy(db, st, tp->src[i] - COL_REASON - 1 +
+		    3, crm_buf_str(&path), err) < 0) {
 			crm_error_set(err, CRM_EFAIL, "binding %s", f);
-			sqlite3_finalize(st);
+			crm_db_finalize(st);
 			st = NULL;
 			goto done;
 		}
@@ -1163,7 +1155,7 @@ done:
 }
 
 static int
-render(struct crm_campaign_template *tp, sqlite3_stmt *st,
+render(struct crm_campaign_template *tp, struct crm_stmt *st,
     const char *name, const struct camp *k, struct crm_buf *b,
     int64_t *missing, struct crm_error *err)
 {
@@ -1203,7 +1195,7 @@ render(struct crm_campaign_template *tp, sqlite3_stmt *st,
 	/* A message is a cell: keep it under the CSV field limit. */
 	if (b->len > CRM_CSV_FIELD_MAX)
 		return crm_error_set(err, CRM_EDATA, "contact %lld: message"
-		    " longer than 1 MiB", (long long)sqlite3_column_int64(st,
+		    " longer than 1 MiB", (long long)crm_db_col_int(st,
 		    0));
 	return 0;
 }
@@ -1221,7 +1213,7 @@ crm_campaign_export(struct crm_db *db, const char *name,
 	enum crm_coltype types[16];
 	const char *names[16], *vals[16];
 	const int *cols;
-	sqlite3_stmt *st = NULL;
+	struct crm_stmt *st = NULL;
 	struct camp k;
 	size_t n, i;
 	int rc = -1;
@@ -1246,7 +1238,7 @@ crm_campaign_export(struct crm_db *db, const char *name,
 		goto done;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		rc = -1;
-		if (sqlite3_column_type(st, COL_REASON) != SQLITE_NULL) {
+		if (!crm_db_col_isnull(st, COL_REASON)) {
 			es->skipped++;
 			continue;
 		}
@@ -1263,7 +1255,7 @@ crm_campaign_export(struct crm_db *db, const char *name,
 		es->rows++;
 	}
 done:
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	crm_buf_release(&msg);
 	return rc;
 }
@@ -1297,15 +1289,15 @@ static int
 sent_counts(struct crm_db *db, int64_t cid, int64_t *sent, int64_t *unsent,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	if ((st = crm_db_stmt(db, sql_send_counts, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, cid, err) < 0 ||
 	    crm_db_step(db, st, err) != 1)
 		return -1;
-	*sent = sqlite3_column_int64(st, 0);
-	*unsent = sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
+	*sent = crm_db_col_int(st, 0);
+	*unsent = crm_db_col_int(st, 1);
+	crm_db_reset(st);
 	return 0;
 }
 
@@ -1313,7 +1305,7 @@ int
 crm_campaign_send(struct crm_db *db, const char *name, int64_t now,
     struct crm_campaign_send_stats *ss, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	struct camp k;
 	int64_t after, unsent;
 
@@ -1352,7 +1344,7 @@ crm_campaign_close(struct crm_db *db, const char *name, const char **was,
     struct crm_error *err)
 {
 	static const char *const states[] = { "draft", "sent", "closed" };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	struct camp k;
 	size_t i;
 
@@ -1458,7 +1450,7 @@ crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
 	struct crm_campaign_counts c;
 	struct crm_stats_prop_test t;
 	struct group g[2];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	struct camp k;
 	const char *v[NR];
 	char b[40];
@@ -1482,10 +1474,10 @@ crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		i = strcmp(crm_db_col_text(st, 0), "target") == 0 ? 0 : 1;
-		g[i].n = sqlite3_column_int64(st, 1);
-		g[i].sent = sqlite3_column_int64(st, 2);
-		g[i].responders = sqlite3_column_int64(st, 3);
-		g[i].revenue = sqlite3_column_double(st, 4);
+		g[i].n = crm_db_col_int(st, 1);
+		g[i].sent = crm_db_col_int(st, 2);
+		g[i].responders = crm_db_col_int(st, 3);
+		g[i].revenue = crm_db_col_double(st, 4);
 	}
 	if (rc < 0 || count_members(db, k.id, &c, err) < 0)
 		return -1;
@@ -1538,7 +1530,7 @@ crm_campaign_list(struct crm_db *db, struct crm_out *out,
 	enum crm_coltype types[12];
 	char times[2][21], hold[40];
 	const char *v[12];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc, i;
 
 	for (i = 0; i < 12; i++)
@@ -1549,15 +1541,15 @@ crm_campaign_list(struct crm_db *db, struct crm_out *out,
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		for (i = 0; i < 12; i++)
 			v[i] = crm_db_col_text(st, i);
-		v[4] = general(hold, sqlite3_column_double(st, 4));
+		v[4] = general(hold, crm_db_col_double(st, 4));
 		for (i = 6; i <= 7; i++)
 			if (v[i] != NULL) {
-				crm_format_time(sqlite3_column_int64(st, i),
+				crm_format_time(crm_db_col_int(st, i),
 				    times[i - 6]);
 				v[i] = times[i - 6];
 			}
 		if (crm_out_row(out, v, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 	}

@@ -327,7 +327,7 @@ static int
 load_ids(struct crm_db *db, const char *sql, int64_t **ids, int64_t **to,
     size_t *n, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t a = 0;
 	int rc;
 
@@ -352,16 +352,16 @@ load_ids(struct crm_db *db, const char *sql, int64_t **ids, int64_t **to,
 				*to = p;
 			}
 		}
-		(*ids)[*n] = sqlite3_column_int64(st, 0);
+		(*ids)[*n] = crm_db_col_int(st, 0);
 		if (to != NULL)
-			(*to)[*n] = sqlite3_column_int64(st, 1);
+			(*to)[*n] = crm_db_col_int(st, 1);
 		(*n)++;
 	}
 	if (rc < 0)
 		return -1;
 	return sort_ids(*ids, to != NULL ? *to : NULL, *n, err);
 nomem:
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	return oom(err);
 }
 
@@ -436,13 +436,6 @@ sort_buys(struct buy *v, size_t n, struct crm_error *err)
 	return 0;
 }
 
-/*
- * Memory-mapped reads, as crm-report does: the scan of the purchases reads
- * most of the database, and through the map it costs no system call and
- * no page cache copy per page.  SQLite caps the size at its compile-time
- * maximum.
- */
-static const char sql_mmap[] = "PRAGMA mmap_size = 2147418112";
 
 /* Below this many interactions one thread reads them all. */
 #define SHARE_MIN 1024
@@ -506,7 +499,7 @@ scan_buys(struct share *s)
 	const struct idmap *m = s->map;
 	struct crm_error *err = &s->err;
 	struct buy *v = NULL;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t n = 0, a = 0;
 	int step;
 
@@ -518,8 +511,8 @@ scan_buys(struct share *s)
 	    crm_db_bind_int(s->db, st, 3, s->hi, err) < 0)
 		return -1;
 	while ((step = crm_db_step(s->db, st, err)) == 1) {
-		int64_t cid = sqlite3_column_int64(st, 0);
-		int64_t day = day_of(sqlite3_column_int64(st, 1));
+		int64_t cid = crm_db_col_int(st, 0);
+		int64_t day = day_of(crm_db_col_int(st, 1));
 		long j;
 
 		/* A merge cycle or a chain too long leaves it merged. */
@@ -530,7 +523,7 @@ scan_buys(struct share *s)
 			continue;
 		if (cid < 1 || cid > CID_MAX || day < -DAY_BIAS ||
 		    day >= DAY_BIAS) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			crm_error_set(err, CRM_EDATA, "purchase of contact %lld"
 			    " on day %lld: out of range", (long long)cid,
 			    (long long)day);
@@ -541,7 +534,7 @@ scan_buys(struct share *s)
 
 			a = a ? 2 * a : 4096;
 			if ((p = reallocarray(v, a, sizeof(*p))) == NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				oom(err);
 				goto fail;
 			}
@@ -549,7 +542,7 @@ scan_buys(struct share *s)
 		}
 		v[n].key = (uint64_t)cid << DAY_BITS | (uint64_t)(day +
 		    DAY_BIAS);
-		v[n].amount = sqlite3_column_double(st, 2);
+		v[n].amount = crm_db_col_double(st, 2);
 		n++;
 	}
 	if (step < 0 || sort_buys(v, n, err) < 0)
@@ -584,7 +577,7 @@ second_db(struct crm_db *db)
 
 	if ((d = crm_db_open(crm_db_name(db), 0, &e)) == NULL)
 		return NULL;
-	if (crm_db_exec(d, sql_mmap, &e) < 0 || crm_db_begin_read(d, &e) < 0) {
+	if (crm_db_map_reads(d, &e) < 0 || crm_db_begin_read(d, &e) < 0) {
 		crm_db_close(d);
 		return NULL;
 	}
@@ -664,10 +657,10 @@ base_load(struct crm_db *db, const struct crm_churn_base_opts *opts,
 	 * Before the read transaction below: set after it had read, the
 	 * reads went on with pread() (strace shows it).
 	 */
-	if (crm_db_exec(db, sql_mmap, err) < 0)
+	if (crm_db_map_reads(db, err) < 0)
 		goto fail;
 	/* Both threads see one snapshot, a transaction of db's. */
-	if (sqlite3_get_autocommit(crm_db_handle(db))) {
+	if (!crm_db_in_tx(db)) {
 		if (crm_db_begin_read(db, err) < 0)
 			goto fail;
 		own_tx = 1;
@@ -1060,7 +1053,7 @@ crm_churn_model_store(struct crm_db *db, struct crm_churn_model *cm,
     struct crm_error *err)
 {
 	struct crm_buf p = CRM_BUF_INIT(1 << 16);
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int bg = cm->m.kind == CRM_CLV_BGNBD, rc = -1;
 
 	if (crm_buf_addf(&p, err, "{\"r\":%.17g,\"alpha\":%.17g,\"%s\":%.17g,"
@@ -1106,20 +1099,20 @@ done:
 }
 
 static double
-coldbl(sqlite3_stmt *st, int i, int *null)
+coldbl(struct crm_stmt *st, int i, int *null)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+	if (crm_db_col_isnull(st, i)) {
 		*null = 1;
 		return 0;
 	}
-	return sqlite3_column_double(st, i);
+	return crm_db_col_double(st, i);
 }
 
 int
 crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
     struct crm_churn_model *cm, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *k, *unit;
 	int rc, nul = 0, snul = 0, cnul = 0;
 
@@ -1160,39 +1153,39 @@ crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 		    " crm-churn fit first", kind ? crm_churn_kind_name(kind) :
 		    "BG/NBD or Pareto/NBD");
 	}
-	cm->id = sqlite3_column_int64(st, 0);
+	cm->id = crm_db_col_int(st, 0);
 	k = crm_db_col_text(st, 1);
 	if ((cm->m.kind = crm_churn_kind(k ? k : "")) == 0) {
 		crm_error_set(err, CRM_EDATA, "model %lld is a %s model, not"
 		    " BG/NBD or Pareto/NBD", (long long)cm->id, k ? k : "?");
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		return -1;
 	}
 	cm->info.loglik = coldbl(st, 2, &nul);
-	cm->info.iterations = sqlite3_column_int(st, 3);
-	cm->info.converged = sqlite3_column_int(st, 4);
-	cm->customers = (size_t)sqlite3_column_int64(st, 5);
+	cm->info.iterations = crm_db_col_int(st, 3);
+	cm->info.converged = crm_db_col_int(st, 4);
+	cm->customers = (size_t)crm_db_col_int(st, 5);
 	cm->info.n = cm->customers;
 	unit = crm_db_col_text(st, 6);
 	cm->unit_days = unit && strcmp(unit, "week") == 0 ? 7 :
 	    unit && strcmp(unit, "day") == 0 ? 1 : 0;
-	cm->cal_end = sqlite3_column_int64(st, 7);
+	cm->cal_end = crm_db_col_int(st, 7);
 	cm->m.r = coldbl(st, 8, &nul);
 	cm->m.alpha = coldbl(st, 9, &nul);
 	cm->m.a = coldbl(st, 10, &nul);
 	cm->m.b = coldbl(st, 11, &nul);
-	cm->repeaters = (size_t)sqlite3_column_int64(st, 12);
-	cm->repeat_purchases = (long)sqlite3_column_int64(st, 13);
-	cm->new_customers = (size_t)sqlite3_column_int64(st, 14);
+	cm->repeaters = (size_t)crm_db_col_int(st, 12);
+	cm->repeat_purchases = (long)crm_db_col_int(st, 13);
+	cm->new_customers = (size_t)crm_db_col_int(st, 14);
 	cm->gg.p = coldbl(st, 15, &snul);
 	cm->gg.q = coldbl(st, 16, &snul);
 	cm->gg.v = coldbl(st, 17, &snul);
 	cm->gg_info.loglik = coldbl(st, 18, &snul);
-	cm->gg_info.n = (size_t)sqlite3_column_int64(st, 19);
-	cm->gg_info.iterations = sqlite3_column_int(st, 20);
-	cm->gg_info.converged = sqlite3_column_int(st, 21);
+	cm->gg_info.n = (size_t)crm_db_col_int(st, 19);
+	cm->gg_info.iterations = crm_db_col_int(st, 20);
+	cm->gg_info.converged = crm_db_col_int(st, 21);
 	cm->spend_corr = coldbl(st, 22, &cnul);
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	cm->has_spend = !snul && cm->gg.p > 0 && cm->gg.q > 0 &&
 	    cm->gg.v > 0 && isfinite(cm->gg.p + cm->gg.q + cm->gg.v);
 	cm->has_corr = cm->has_spend && !cnul;
@@ -1289,7 +1282,7 @@ crm_churn_models(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
 	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM,
 	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_BOOL, CRM_COL_JSON };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc, i;
 
 	if (crm_out_header(o, names, types, 10, err) < 0 ||
@@ -1305,7 +1298,7 @@ crm_churn_models(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 		for (i = 0; i < 10; i++)
 			vals[i] = crm_db_col_text(st, i);
 		if (crm_out_row(o, vals, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 	}
@@ -1510,7 +1503,7 @@ static int
 prune_scores(struct crm_db *db, const struct crm_churn_base *b,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t n, *gone = NULL, id;
 	size_t ngone = 0, agone = 0, i, j = 0;
 	int step, rc = -1;
@@ -1523,7 +1516,7 @@ prune_scores(struct crm_db *db, const struct crm_churn_base *b,
 	    " contact_id", err)) == NULL)
 		return -1;
 	while ((step = crm_db_step(db, st, err)) == 1) {
-		id = sqlite3_column_int64(st, 0);
+		id = crm_db_col_int(st, 0);
 		while (j < b->n && b->id[j] < id)
 			j++;
 		if (j < b->n && b->id[j] == id)
@@ -1534,7 +1527,7 @@ prune_scores(struct crm_db *db, const struct crm_churn_base *b,
 			agone = agone ? 2 * agone : 256;
 			if ((p = reallocarray(gone, agone, sizeof(*p))) ==
 			    NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				oom(err);
 				goto done;
 			}
@@ -1577,7 +1570,7 @@ static int
 store_scores(struct crm_db *db, struct scoring *sc, struct crm_error *err)
 {
 	const struct crm_churn_base *b = sc->b;
-	sqlite3_stmt *ins;
+	struct crm_stmt *ins;
 	int64_t now = crm_now();
 	size_t j;
 
@@ -1623,7 +1616,7 @@ write_scores(struct crm_db *db, struct scoring *sc, struct crm_out *o,
 	    CRM_COL_NUM };
 	const struct crm_churn_base *b = sc->b;
 	const double *pa = sc->pa, *e = sc->e;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t j = 0;
 	int step;
 
@@ -1633,7 +1626,7 @@ write_scores(struct crm_db *db, struct scoring *sc, struct crm_out *o,
 	    " ORDER BY id", err)) == NULL)
 		return -1;
 	while ((step = crm_db_step(db, st, err)) == 1) {
-		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t id = crm_db_col_int(st, 0);
 		char buf[N][40];
 		const char *vals[N];
 		const struct crm_clv_customer *c;
@@ -1681,7 +1674,7 @@ write_scores(struct crm_db *db, struct scoring *sc, struct crm_out *o,
 	}
 	return step < 0 ? -1 : 0;
 fail:
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	return -1;
 }
 
@@ -1919,7 +1912,7 @@ eval_customers(struct crm_db *db, const struct crm_churn_base *b,
 	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
 	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
 	    CRM_COL_NUM };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t i;
 
 	if (crm_out_header(o, names, types, 8, err) < 0)
@@ -1937,7 +1930,7 @@ eval_customers(struct crm_db *db, const struct crm_churn_base *b,
 		snprintf(buf[0], 40, "%lld", (long long)b->id[i]);
 		snprintf(buf[1], 40, "%s", rc == 1 && crm_db_col_text(st, 0) ?
 		    crm_db_col_text(st, 0) : "");
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		snprintf(buf[2], 40, "%ld", b->c[i].x);
 		snprintf(buf[7], 40, "%ld", b->hold[i]);
 		if (num(buf[3], 40, 'g', 6, b->c[i].t_x, "t_x", err) < 0 ||
@@ -2723,7 +2716,7 @@ crm_churn_logit_store(struct crm_db *db, struct crm_churn_logit *lg,
 {
 	struct crm_buf b = CRM_BUF_INIT((size_t)64 << 20);
 	const struct crm_churn_train_result *res = &lg->res;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t i, k;
 	int rc = -1;
 
@@ -2827,7 +2820,7 @@ static int
 load_levels(struct crm_db *db, struct feat *f, const char *levels,
     const char *coefs, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t n = 0, a = 0, i;
 	char **lev;
 	double *co;
@@ -2847,16 +2840,16 @@ load_levels(struct crm_db *db, struct feat *f, const char *levels,
 			if ((lev = reallocarray(f->lev, a, sizeof(*lev))) ==
 			    NULL || (f->lev = lev, co = reallocarray(f->lcoef,
 			    a, sizeof(*co))) == NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				return oom(err);
 			}
 			f->lcoef = co;
 		}
 		if ((f->lev[n] = strdup(v ? v : "")) == NULL) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return oom(err);
 		}
-		f->lcoef[n] = sqlite3_column_double(st, 1);
+		f->lcoef[n] = crm_db_col_double(st, 1);
 		f->nlev = ++n;
 	}
 	if (rc < 0)
@@ -2885,7 +2878,7 @@ struct crm_churn_logit *
 crm_churn_logit_load(struct crm_db *db, int64_t id, struct crm_error *err)
 {
 	struct crm_churn_logit *lg;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *k;
 	size_t a = 0;
 	int rc, nul = 0;
@@ -2911,12 +2904,12 @@ crm_churn_logit_load(struct crm_db *db, int64_t id, struct crm_error *err)
 			    " crm-churn train first");
 		goto fail;
 	}
-	id = sqlite3_column_int64(st, 0);
+	id = crm_db_col_int(st, 0);
 	k = crm_db_col_text(st, 1);
 	if (k == NULL || strcmp(k, "logit") != 0) {
 		crm_error_set(err, CRM_EDATA, "model %lld is a %s model, not"
 		    " a logit model", (long long)id, k ? k : "?");
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		goto fail;
 	}
 	lg->label = strdup(crm_db_col_text(st, 2) ? crm_db_col_text(st, 2) :
@@ -2925,7 +2918,7 @@ crm_churn_logit_load(struct crm_db *db, int64_t id, struct crm_error *err)
 	    (lg->idcol = strdup(crm_db_col_text(st, 3))) == NULL)
 		nul = -1;
 	lg->intercept = coldbl(st, 4, &nul);
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	if (lg->label == NULL || nul < 0) {
 		oom(err);
 		goto fail;
@@ -2950,7 +2943,7 @@ crm_churn_logit_load(struct crm_db *db, int64_t id, struct crm_error *err)
 		if (lg->nfeat == a) {
 			a = a ? 2 * a : 16;
 			if ((f = reallocarray(lg->f, a, sizeof(*f))) == NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				oom(err);
 				goto fail;
 			}
@@ -2960,7 +2953,7 @@ crm_churn_logit_load(struct crm_db *db, int64_t id, struct crm_error *err)
 		memset(f, 0, sizeof(*f));
 		if (name == NULL || type == NULL ||
 		    (f->name = strdup(name)) == NULL) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			crm_error_set(err, CRM_EDATA, "model %lld: bad feature",
 			    (long long)id);
 			goto fail;
@@ -2977,7 +2970,7 @@ crm_churn_logit_load(struct crm_db *db, int64_t id, struct crm_error *err)
 		} else if (crm_db_col_text(st, 6) == NULL ||
 		    crm_db_col_text(st, 7) == NULL || load_levels(db, f,
 		    crm_db_col_text(st, 6), crm_db_col_text(st, 7), err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			if (err->code == CRM_EOK)
 				crm_error_set(err, CRM_EDATA, "model %lld: bad"
 				    " feature", (long long)id);

@@ -150,7 +150,7 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 		crm_cli_usage(c, 0);
 	case 'V':
 		printf("%s %s (libcrm, sqlite %s)\n", c->prog, CRM_VERSION,
-		    sqlite3_libversion());
+		    crm_db_engine_version());
 		exit(crm_cli_finish(0));
 	case '?':
 	case ':':

@@ -350,7 +350,7 @@ static int
 sql_text(struct crm_importer *imp, const char *sql, const char *a,
     const char *b, struct crm_buf *out, int *isnull, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *v;
 	int rc;
 
@@ -365,7 +365,7 @@ sql_text(struct crm_importer *imp, const char *sql, const char *a,
 	*isnull = v == NULL;
 	if (v != NULL && crm_buf_adds(out, v, err) < 0)
 		return -1;
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	return 0;
 }
 
@@ -595,7 +595,7 @@ static const char sql_adopt[] = SELECT_CONTACT
 
 /* Keep the stored values of the row st is on. */
 static int
-load_old(struct crm_importer *imp, sqlite3_stmt *st, struct crm_error *err)
+load_old(struct crm_importer *imp, struct crm_stmt *st, struct crm_error *err)
 {
 	int f;
 
@@ -611,11 +611,11 @@ load_old(struct crm_importer *imp, sqlite3_stmt *st, struct crm_error *err)
 		}
 	}
 	for (f = 0; f < NCONSENT; f++)
-		imp->oldc[f] = sqlite3_column_type(st, 16 + f) == SQLITE_NULL ?
-		    -1 : sqlite3_column_int(st, 16 + f);
-	imp->old_hash = sqlite3_column_bytes(st, 22) == 16;
+		imp->oldc[f] = crm_db_col_isnull(st, 16 + f) ?
+		    -1 : crm_db_col_int(st, 16 + f);
+	imp->old_hash = crm_db_col_bytes(st, 22) == 16;
 	if (imp->old_hash)
-		memcpy(imp->oldhash, sqlite3_column_blob(st, 22), 16);
+		memcpy(imp->oldhash, crm_db_col_blob(st, 22), 16);
 	return 0;
 }
 
@@ -627,7 +627,7 @@ static int64_t
 find(struct crm_importer *imp, struct crm_error *err)
 {
 	const char *ext = imp->val[F_EXTERNAL_ID], *email = imp->val[F_EMAIL];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t id = 0, merged;
 	int rc, hops;
 
@@ -648,13 +648,13 @@ find(struct crm_importer *imp, struct crm_error *err)
 			    (rc = crm_db_step(imp->db, st, err)) < 0)
 				return -1;
 			if (rc == 1) {
-				id = sqlite3_column_int64(st, 0);
+				id = crm_db_col_int(st, 0);
 				if (load_old(imp, st, err) < 0 ||
 				    (rc = crm_db_step(imp->db, st, err)) < 0)
 					return -1;
 				if (rc == 1)
 					id = 0;	/* ambiguous: a new one */
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				return id;
 			}
 		}
@@ -668,12 +668,12 @@ find(struct crm_importer *imp, struct crm_error *err)
 			return -1;
 		while ((rc = crm_db_step(imp->db, st, err)) == 1) {
 			if (found++ == 0) {
-				id = sqlite3_column_int64(st, 0);
+				id = crm_db_col_int(st, 0);
 				if (load_old(imp, st, err) < 0)
 					return -1;
 			}
 			n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%lld",
-			    n ? ", " : "", (long long)sqlite3_column_int64(st,
+			    n ? ", " : "", (long long)crm_db_col_int(st,
 			    0));
 			if (n >= sizeof(ids))
 				n = sizeof(ids) - 1;
@@ -689,10 +689,10 @@ find(struct crm_importer *imp, struct crm_error *err)
 			    (rc = crm_db_step(imp->db, st, err)) < 0)
 				return -1;
 			if (rc == 1) {
-				id = sqlite3_column_int64(st, 0);
+				id = crm_db_col_int(st, 0);
 				if (load_old(imp, st, err) < 0)
 					return -1;
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				found = 1;
 			}
 		}
@@ -712,17 +712,17 @@ find(struct crm_importer *imp, struct crm_error *err)
 	}
 	if (rc == 0)
 		return 0;
-	id = sqlite3_column_int64(st, 0);
-	merged = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
-	    sqlite3_column_int64(st, 1);
-	if (sqlite3_column_type(st, 21) != SQLITE_NULL) {
-		sqlite3_reset(st);
+	id = crm_db_col_int(st, 0);
+	merged = crm_db_col_isnull(st, 1) ? 0 :
+	    crm_db_col_int(st, 1);
+	if (!crm_db_col_isnull(st, 21)) {
+		crm_db_reset(st);
 		return crm_error_set(err, CRM_EDATA, "contact %lld was erased;"
 		    " an import does not bring it back", (long long)id);
 	}
 	if (load_old(imp, st, err) < 0)
 		return -1;
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	imp->via_merge = merged != 0;
 	/* A merged-away contact stands for its survivor. */
 	for (hops = 0; merged != 0; hops++) {
@@ -738,11 +738,11 @@ find(struct crm_importer *imp, struct crm_error *err)
 			    "contact %lld: merged into missing contact %lld",
 			    (long long)id, (long long)merged);
 		id = merged;
-		merged = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
-		    sqlite3_column_int64(st, 1);
+		merged = crm_db_col_isnull(st, 1) ? 0 :
+		    crm_db_col_int(st, 1);
 		if (load_old(imp, st, err) < 0)
 			return -1;
-		sqlite3_reset(st);
+		crm_db_reset(st);
 	}
 	return id;
 }
@@ -771,7 +771,7 @@ add_consent(struct crm_importer *imp, int64_t id, const int *c,
 		    " (?1, ?2, ?3, ?10, ?11), (?1, ?2, ?3, ?12, ?13)",
 	};
 #undef INS
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int f, n = 0, p = 4;
 
 	for (f = 0; f < NCONSENT; f++)
@@ -814,7 +814,7 @@ make_namekey(struct crm_importer *imp, const char *first, const char *last,
 
 /* Bind the text fields, name key, attrs and consent from 1 on. */
 static int
-bind_contact(struct crm_importer *imp, sqlite3_stmt *st, const char **v,
+bind_contact(struct crm_importer *imp, struct crm_stmt *st, const char **v,
     const char *attrs, const int *c, struct crm_error *err)
 {
 	int f;
@@ -841,16 +841,12 @@ bind_contact(struct crm_importer *imp, sqlite3_stmt *st, const char **v,
 
 /* Bind the record's checksum at i, or NULL if it may not be kept. */
 static int
-bind_hash(struct crm_importer *imp, sqlite3_stmt *st, int i,
+bind_hash(struct crm_importer *imp, struct crm_stmt *st, int i,
     struct crm_error *err)
 {
 	if (!imp->hashing || !imp->keep_hash || imp->via_merge)
 		return crm_db_bind_null(imp->db, st, i, err);
-	if (sqlite3_bind_blob(st, i, imp->hash, 16, SQLITE_STATIC) !=
-	    SQLITE_OK)
-		return crm_error_set(err, CRM_EFAIL, "%s",
-		    sqlite3_errmsg(sqlite3_db_handle(st)));
-	return 0;
+	return crm_db_bind_blob(imp->db, st, i, imp->hash, 16, err);
 }
 
 /*
@@ -879,7 +875,7 @@ erased(struct crm_importer *imp, struct crm_error *err)
 static int
 insert(struct crm_importer *imp, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t id;
 	int f;
 
@@ -901,9 +897,9 @@ insert(struct crm_importer *imp, struct crm_error *err)
 		    err) < 0 || (f = crm_db_step(imp->db, st, err)) < 0)
 			return -1;
 		if (f == 1) {
-			long long other = sqlite3_column_int64(st, 0);
+			long long other = crm_db_col_int(st, 0);
 
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return crm_error_set(err, CRM_EDATA, "external_id '%s'"
 			    " belongs to contact %lld, whose email differs",
 			    imp->val[F_EXTERNAL_ID], other);
@@ -981,7 +977,7 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 {
 	const char *v[NTEXT], *attrs = imp->oldv[NTEXT];
 	int c[NCONSENT], f, changed = 0, isnull;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	for (f = 0; f < NTEXT; f++) {
 		v[f] = imp->val[f] != NULL ? imp->val[f] : imp->oldv[f];
@@ -1051,9 +1047,9 @@ update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 		    (f = crm_db_step(imp->db, st, err)) < 0)
 			return -1;
 		if (f == 1) {
-			long long other = sqlite3_column_int64(st, 0);
+			long long other = crm_db_col_int(st, 0);
 
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return crm_error_set(err, CRM_EDATA, "external_id '%s'"
 			    " belongs to contact %lld, not to contact %lld",
 			    v[F_EXTERNAL_ID], other, (long long)id);
@@ -1099,7 +1095,7 @@ unchanged(struct crm_importer *imp, struct crm_error *err)
 	struct crm_csv *r = imp->r;
 	struct crm_h128 h = imp->ctx;
 	struct crm_error ignored;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *ext;
 	uint64_t nf;
 	size_t i, n = crm_csv_nfields(r);
@@ -1124,10 +1120,10 @@ unchanged(struct crm_importer *imp, struct crm_error *err)
 		return -1;
 	/* The full path need not look for it again (a first import). */
 	imp->ext_absent = rc == 0;
-	same = rc == 1 && sqlite3_column_int(st, 1) &&
-	    sqlite3_column_bytes(st, 0) == 16 &&
-	    memcmp(sqlite3_column_blob(st, 0), imp->hash, 16) == 0;
-	sqlite3_reset(st);
+	same = rc == 1 && crm_db_col_int(st, 1) &&
+	    crm_db_col_bytes(st, 0) == 16 &&
+	    memcmp(crm_db_col_blob(st, 0), imp->hash, 16) == 0;
+	crm_db_reset(st);
 	return same;
 }
 
@@ -1222,7 +1218,7 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 	enum crm_coltype types[MAXSEL];
 	int istime[MAXSEL];
 	char tbuf[MAXSEL][21];
-	sqlite3_stmt *st = NULL;
+	struct crm_stmt *st = NULL;
 	const char *stage = NULL;
 	size_t n = 0, i, nattr = 0;
 	int rc = -1, p = 0, step;
@@ -1377,10 +1373,10 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		goto done;
 	while ((step = crm_db_step(db, st, err)) == 1) {
 		for (i = 0; i < n; i++) {
-			if (sqlite3_column_type(st, (int)i) == SQLITE_NULL)
+			if (crm_db_col_isnull(st, (int)i))
 				vals[i] = NULL;
 			else if (istime[i]) {
-				crm_format_time(sqlite3_column_int64(st,
+				crm_format_time(crm_db_col_int(st,
 				    (int)i), tbuf[i]);
 				vals[i] = tbuf[i];
 			} else
@@ -1394,7 +1390,7 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		goto done;
 	rc = 0;
 done:
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	for (i = 0; i < nattr; i++)
 		free(attr[i]);
 	free(list);

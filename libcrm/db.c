@@ -6,10 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "buf.h"
 #include "db.h"
 #include "mem.h"
 #include "norm.h"
+#include "service.h"
+#include "task.h"
 
 #define CACHE_MB	64	/* the page cache of each connection */
 
@@ -17,6 +21,10 @@ struct stmt_entry {
 	const char *sql;
 	sqlite3_stmt *st;
 };
+
+/* A struct crm_stmt is an sqlite3_stmt, seen from outside as opaque. */
+#define ST(st)	((sqlite3_stmt *)(st))
+#define CST(st)	((struct crm_stmt *)(st))
 
 struct crm_db {
 	sqlite3 *h;
@@ -236,8 +244,14 @@ static const char *const migrations[] = {
 	"  ORDER BY CAST(json_extract(counts, '$.before') AS INTEGER) DESC"
 	"  LIMIT 1;",
 
+	/* 5 -> 6: the service desk (service.c) */
+	crm_service_schema,
+
+	/* 6 -> 7: tasks (task.c) */
+	crm_task_schema,
+
 	/*
-	 * 5 -> 6 (issue 15): a contact's created_at is its own creation
+	 * 7 -> 8 (issue 15): a contact's created_at is its own creation
 	 * date when an export gives one; when crm first stored it is
 	 * imported_at.  An interaction from an order's line item keeps the
 	 * order's key, so that counts are of orders, not of lines.
@@ -282,10 +296,70 @@ crm_db_name(const struct crm_db *db)
 	return db->name;
 }
 
-sqlite3 *
-crm_db_handle(struct crm_db *db)
+const char *
+crm_db_engine_version(void)
 {
-	return db->h;
+	return sqlite3_libversion();
+}
+
+int
+crm_db_in_tx(struct crm_db *db)
+{
+	return !sqlite3_get_autocommit(db->h);
+}
+
+int64_t
+crm_db_changes(struct crm_db *db)
+{
+	return sqlite3_changes64(db->h);
+}
+
+int
+crm_db_foreign_keys(struct crm_db *db, int on, struct crm_error *err)
+{
+	return crm_db_exec(db, on ? "PRAGMA foreign_keys = ON" :
+	    "PRAGMA foreign_keys = OFF", err);
+}
+
+int
+crm_db_map_reads(struct crm_db *db, struct crm_error *err)
+{
+	/*
+	 * 2 GiB less 64 KiB: the largest map SQLite's default build takes.
+	 * A read through the map is a memory access, not a read(2) and a
+	 * copy into the page cache.
+	 */
+	return crm_db_exec(db, "PRAGMA mmap_size = 2147418112", err);
+}
+
+int
+crm_db_secure_delete(struct crm_db *db, int on, struct crm_error *err)
+{
+	return crm_db_exec(db, on ? "PRAGMA secure_delete = ON" :
+	    "PRAGMA secure_delete = OFF", err);
+}
+
+int
+crm_db_secure_delete_on(struct crm_db *db)
+{
+	struct crm_error err;
+	int64_t v = 0;
+
+	return crm_db_query_int(db, "PRAGMA secure_delete", &v, &err) == 0 &&
+	    v != 0;
+}
+
+int
+crm_db_checkpoint(struct crm_db *db, struct crm_error *err)
+{
+	int rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return 1;
+	return dberr(db, err, rc, "checkpoint");
 }
 
 int
@@ -318,7 +392,7 @@ crm_db_query_int(struct crm_db *db, const char *sql, int64_t *out,
 	return -1;
 }
 
-sqlite3_stmt *
+struct crm_stmt *
 crm_db_stmt(struct crm_db *db, const char *sql, struct crm_error *err)
 {
 	sqlite3_stmt *st;
@@ -329,7 +403,7 @@ crm_db_stmt(struct crm_db *db, const char *sql, struct crm_error *err)
 			st = db->cache[i].st;
 			sqlite3_reset(st);
 			sqlite3_clear_bindings(st);
-			return st;
+			return CST(st);
 		}
 	}
 	rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
@@ -354,10 +428,10 @@ crm_db_stmt(struct crm_db *db, const char *sql, struct crm_error *err)
 	db->cache[db->nstmt].sql = sql;
 	db->cache[db->nstmt].st = st;
 	db->nstmt++;
-	return st;
+	return CST(st);
 }
 
-sqlite3_stmt *
+struct crm_stmt *
 crm_db_prepare(struct crm_db *db, const char *sql, struct crm_error *err)
 {
 	sqlite3_stmt *st;
@@ -367,7 +441,7 @@ crm_db_prepare(struct crm_db *db, const char *sql, struct crm_error *err)
 		dberr(db, err, rc, "prepare");
 		return NULL;
 	}
-	return st;
+	return CST(st);
 }
 
 int64_t
@@ -377,18 +451,18 @@ crm_db_last_id(struct crm_db *db)
 }
 
 int
-crm_db_step(struct crm_db *db, sqlite3_stmt *st, struct crm_error *err)
+crm_db_step(struct crm_db *db, struct crm_stmt *st, struct crm_error *err)
 {
-	int rc = sqlite3_step(st);
+	int rc = sqlite3_step(ST(st));
 
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+		sqlite3_reset(ST(st));
 		return 0;
 	}
 	dberr(db, err, rc, "step");
-	sqlite3_reset(st);
+	sqlite3_reset(ST(st));
 	return -1;
 }
 
@@ -399,40 +473,232 @@ bindrc(struct crm_db *db, int rc, struct crm_error *err)
 }
 
 int
-crm_db_bind_text(struct crm_db *db, sqlite3_stmt *st, int i, const char *s,
-    struct crm_error *err)
+crm_db_bind_text(struct crm_db *db, struct crm_stmt *st, int i,
+    const char *s, struct crm_error *err)
 {
 	if (s == NULL)
-		return bindrc(db, sqlite3_bind_null(st, i), err);
-	return bindrc(db, sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC),
+		return bindrc(db, sqlite3_bind_null(ST(st), i), err);
+	return bindrc(db, sqlite3_bind_text(ST(st), i, s, -1, SQLITE_STATIC),
 	    err);
 }
 
 int
-crm_db_bind_int(struct crm_db *db, sqlite3_stmt *st, int i, int64_t v,
-    struct crm_error *err)
+crm_db_bind_text_copy(struct crm_db *db, struct crm_stmt *st, int i,
+    const char *s, struct crm_error *err)
 {
-	return bindrc(db, sqlite3_bind_int64(st, i, v), err);
+	if (s == NULL)
+		return bindrc(db, sqlite3_bind_null(ST(st), i), err);
+	return bindrc(db, sqlite3_bind_text(ST(st), i, s, -1,
+	    SQLITE_TRANSIENT), err);
 }
 
 int
-crm_db_bind_double(struct crm_db *db, sqlite3_stmt *st, int i, double v,
-    struct crm_error *err)
+crm_db_bind_blob(struct crm_db *db, struct crm_stmt *st, int i,
+    const void *p, size_t n, struct crm_error *err)
 {
-	return bindrc(db, sqlite3_bind_double(st, i, v), err);
+	return bindrc(db, sqlite3_bind_blob64(ST(st), i, p, n, SQLITE_STATIC),
+	    err);
 }
 
 int
-crm_db_bind_null(struct crm_db *db, sqlite3_stmt *st, int i,
+crm_db_bind_int(struct crm_db *db, struct crm_stmt *st, int i, int64_t v,
     struct crm_error *err)
 {
-	return bindrc(db, sqlite3_bind_null(st, i), err);
+	return bindrc(db, sqlite3_bind_int64(ST(st), i, v), err);
+}
+
+int
+crm_db_bind_double(struct crm_db *db, struct crm_stmt *st, int i, double v,
+    struct crm_error *err)
+{
+	return bindrc(db, sqlite3_bind_double(ST(st), i, v), err);
+}
+
+int
+crm_db_bind_null(struct crm_db *db, struct crm_stmt *st, int i,
+    struct crm_error *err)
+{
+	return bindrc(db, sqlite3_bind_null(ST(st), i), err);
+}
+
+int
+crm_db_bind_count(struct crm_stmt *st)
+{
+	return sqlite3_bind_parameter_count(ST(st));
 }
 
 const char *
-crm_db_col_text(sqlite3_stmt *st, int i)
+crm_db_col_text(struct crm_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return (const char *)sqlite3_column_text(ST(st), i);
+}
+
+int64_t
+crm_db_col_int(struct crm_stmt *st, int i)
+{
+	return sqlite3_column_int64(ST(st), i);
+}
+
+double
+crm_db_col_double(struct crm_stmt *st, int i)
+{
+	return sqlite3_column_double(ST(st), i);
+}
+
+const void *
+crm_db_col_blob(struct crm_stmt *st, int i)
+{
+	return sqlite3_column_blob(ST(st), i);
+}
+
+int
+crm_db_col_bytes(struct crm_stmt *st, int i)
+{
+	return sqlite3_column_bytes(ST(st), i);
+}
+
+static enum crm_db_type
+type_of(int t)
+{
+	switch (t) {
+	case SQLITE_INTEGER:
+		return CRM_DB_INT;
+	case SQLITE_FLOAT:
+		return CRM_DB_FLOAT;
+	case SQLITE_TEXT:
+		return CRM_DB_TEXT;
+	case SQLITE_BLOB:
+		return CRM_DB_BLOB;
+	default:
+		return CRM_DB_NULL;
+	}
+}
+
+enum crm_db_type
+crm_db_col_type(struct crm_stmt *st, int i)
+{
+	return type_of(sqlite3_column_type(ST(st), i));
+}
+
+int
+crm_db_col_isnull(struct crm_stmt *st, int i)
+{
+	return sqlite3_column_type(ST(st), i) == SQLITE_NULL;
+}
+
+int
+crm_db_col_count(struct crm_stmt *st)
+{
+	return sqlite3_column_count(ST(st));
+}
+
+const char *
+crm_db_col_name(struct crm_stmt *st, int i)
+{
+	return sqlite3_column_name(ST(st), i);
+}
+
+void
+crm_db_reset(struct crm_stmt *st)
+{
+	if (st != NULL)
+		sqlite3_reset(ST(st));
+}
+
+void
+crm_db_finalize(struct crm_stmt *st)
+{
+	sqlite3_finalize(ST(st));
+}
+
+/* What a module's SQL function sees of one call. */
+struct crm_db_call {
+	sqlite3_context *ctx;
+	sqlite3_value **argv;
+};
+
+struct fn_entry {
+	void (*fn)(struct crm_db_call *);
+};
+
+static void
+call_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct fn_entry *e = sqlite3_user_data(ctx);
+	struct crm_db_call c = { ctx, argv };
+
+	(void)argc;
+	e->fn(&c);
+}
+
+int
+crm_db_function(struct crm_db *db, const char *name, int nargs,
+    void (*fn)(struct crm_db_call *c), struct crm_error *err)
+{
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+	struct fn_entry *e;
+	int rc;
+
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	e->fn = fn;
+	rc = sqlite3_create_function_v2(db->h, name, nargs, flags, e, call_fn,
+	    NULL, NULL, free);
+	if (rc != SQLITE_OK)
+		return dberr(db, err, rc, "registering SQL function");
+	return 0;
+}
+
+enum crm_db_type
+crm_db_arg_type(struct crm_db_call *c, int i)
+{
+	return type_of(sqlite3_value_type(c->argv[i]));
+}
+
+const unsigned char *
+crm_db_arg_text(struct crm_db_call *c, int i, size_t *len)
+{
+	const unsigned char *s = sqlite3_value_text(c->argv[i]);
+
+	if (len != NULL)
+		*len = (size_t)sqlite3_value_bytes(c->argv[i]);
+	return s;
+}
+
+int64_t
+crm_db_arg_int(struct crm_db_call *c, int i)
+{
+	return sqlite3_value_int64(c->argv[i]);
+}
+
+void
+crm_db_result_null(struct crm_db_call *c)
+{
+	sqlite3_result_null(c->ctx);
+}
+
+void
+crm_db_result_double(struct crm_db_call *c, double v)
+{
+	sqlite3_result_double(c->ctx, v);
+}
+
+void
+crm_db_result_blob(struct crm_db_call *c, const void *p, size_t n)
+{
+	sqlite3_result_blob64(c->ctx, p, n, SQLITE_TRANSIENT);
+}
+
+void *
+crm_db_aux(struct crm_db_call *c, int i)
+{
+	return sqlite3_get_auxdata(c->ctx, i);
+}
+
+void
+crm_db_set_aux(struct crm_db_call *c, int i, void *p, void (*destroy)(void *))
+{
+	sqlite3_set_auxdata(c->ctx, i, p, destroy);
 }
 
 int
@@ -745,7 +1011,7 @@ crm_db_audit(struct crm_db *db, const char *program, int argc, char **argv,
     const char *counts_json, struct crm_error *err)
 {
 	struct crm_buf args = CRM_BUF_INIT(64 * 1024);
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int i, rc = -1;
 
 	for (i = 0; i < argc; i++) {

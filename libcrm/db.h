@@ -17,20 +17,36 @@
 #define CRM_DB_H
 
 #include <stdint.h>
-#include <sqlite3.h>
+#include <stddef.h>
 
 #include "error.h"
 
 /* 'crm1': what PRAGMA application_id holds in every crm database. */
 #define CRM_DB_APPLICATION_ID 0x63726d31
 /* The schema version this build writes; see the migrations in db.c. */
-#define CRM_DB_SCHEMA 6
+#define CRM_DB_SCHEMA 8
 
 enum {
 	CRM_DB_CREATE = 1 << 0,	/* create the file if it does not exist */
 };
 
 struct crm_db;
+
+/*
+ * A prepared statement.  Only db.c knows what is inside: every module
+ * reads and writes the database through the functions below, so that a
+ * second engine needs changes in one place.
+ */
+struct crm_stmt;
+
+/* Column and parameter types, as crm_db_col_type() reports them. */
+enum crm_db_type {
+	CRM_DB_INT = 1,
+	CRM_DB_FLOAT = 2,
+	CRM_DB_TEXT = 3,
+	CRM_DB_BLOB = 4,
+	CRM_DB_NULL = 5,
+};
 
 /*
  * For a program that reads or writes much of a database (an import):
@@ -59,7 +75,28 @@ const char *crm_db_path(const char *opt);
 /* The file name the database was opened with, for messages. */
 const char *crm_db_name(const struct crm_db *db);
 
-sqlite3 *crm_db_handle(struct crm_db *db);
+/* The version of the database engine, for --version. */
+const char *crm_db_engine_version(void);
+
+/* Whether a transaction is open on db (even one SQLite began itself). */
+int crm_db_in_tx(struct crm_db *db);
+
+/* Rows changed by the last INSERT, UPDATE or DELETE on db. */
+int64_t crm_db_changes(struct crm_db *db);
+
+/*
+ * Named settings, so that no program or module spells engine pragmas:
+ * foreign key enforcement on or off (outside a transaction); reads of a
+ * large database through a memory map; deleted content overwritten with
+ * zeros (crm_db_secure_delete_on() tells whether it is); the write-ahead
+ * log checkpointed and truncated: 0 when done, 1 when a reader kept it
+ * from finishing (the log then stays for a later checkpoint), -1 on error.
+ */
+int crm_db_foreign_keys(struct crm_db *db, int on, struct crm_error *err);
+int crm_db_map_reads(struct crm_db *db, struct crm_error *err);
+int crm_db_secure_delete(struct crm_db *db, int on, struct crm_error *err);
+int crm_db_secure_delete_on(struct crm_db *db);
+int crm_db_checkpoint(struct crm_db *db, struct crm_error *err);
 
 /*
  * Transactions.  crm_db_begin() is BEGIN IMMEDIATE: it takes the write lock
@@ -86,14 +123,14 @@ int crm_db_exec(struct crm_db *db, const char *sql, struct crm_error *err);
  * The cached, reset and cleared statement for sql, prepared on first use.
  * NULL with err set if it does not prepare.  The statement belongs to db.
  */
-sqlite3_stmt *crm_db_stmt(struct crm_db *db, const char *sql,
+struct crm_stmt *crm_db_stmt(struct crm_db *db, const char *sql,
     struct crm_error *err);
 
 /*
  * Prepare SQL assembled at run time from fixed fragments (never from user
  * text: values are bound).  Not cached: the caller finalizes it.
  */
-sqlite3_stmt *crm_db_prepare(struct crm_db *db, const char *sql,
+struct crm_stmt *crm_db_prepare(struct crm_db *db, const char *sql,
     struct crm_error *err);
 
 /* The rowid of the last INSERT. */
@@ -104,24 +141,70 @@ int64_t crm_db_last_id(struct crm_db *db);
  * reset), -1 with err set (CRM_EDATA for a constraint violation, else
  * CRM_EFAIL) carrying sqlite3_errmsg().
  */
-int crm_db_step(struct crm_db *db, sqlite3_stmt *st, struct crm_error *err);
+int crm_db_step(struct crm_db *db, struct crm_stmt *st, struct crm_error *err);
 
 /*
  * Bind helpers: a NULL string binds NULL.  Text is not copied: it must
  * stay valid and unchanged until the statement is stepped to its end or
  * reset.  They return -1 with err set only on SQLite failure.
  */
-int crm_db_bind_text(struct crm_db *db, sqlite3_stmt *st, int i,
+int crm_db_bind_text(struct crm_db *db, struct crm_stmt *st, int i,
     const char *s, struct crm_error *err);
-int crm_db_bind_int(struct crm_db *db, sqlite3_stmt *st, int i, int64_t v,
+int crm_db_bind_int(struct crm_db *db, struct crm_stmt *st, int i, int64_t v,
     struct crm_error *err);
-int crm_db_bind_double(struct crm_db *db, sqlite3_stmt *st, int i, double v,
+int crm_db_bind_double(struct crm_db *db, struct crm_stmt *st, int i, double v,
     struct crm_error *err);
-int crm_db_bind_null(struct crm_db *db, sqlite3_stmt *st, int i,
+int crm_db_bind_null(struct crm_db *db, struct crm_stmt *st, int i,
     struct crm_error *err);
 
-/* Column text or NULL; valid until the next step or reset of st. */
-const char *crm_db_col_text(sqlite3_stmt *st, int i);
+/* Text copied by the statement: s may change once this returns. */
+int crm_db_bind_text_copy(struct crm_db *db, struct crm_stmt *st, int i,
+    const char *s, struct crm_error *err);
+/* n bytes at p, not copied (as crm_db_bind_text). */
+int crm_db_bind_blob(struct crm_db *db, struct crm_stmt *st, int i,
+    const void *p, size_t n, struct crm_error *err);
+/* How many parameters st has. */
+int crm_db_bind_count(struct crm_stmt *st);
+
+/*
+ * Columns of the current row (0-based).  Text and blobs are valid until
+ * the next step or reset of st; crm_db_col_text() gives NULL for NULL,
+ * crm_db_col_int() and crm_db_col_double() give 0.
+ */
+const char *crm_db_col_text(struct crm_stmt *st, int i);
+int64_t crm_db_col_int(struct crm_stmt *st, int i);
+double crm_db_col_double(struct crm_stmt *st, int i);
+const void *crm_db_col_blob(struct crm_stmt *st, int i);
+int crm_db_col_bytes(struct crm_stmt *st, int i);
+enum crm_db_type crm_db_col_type(struct crm_stmt *st, int i);
+int crm_db_col_isnull(struct crm_stmt *st, int i);
+int crm_db_col_count(struct crm_stmt *st);
+const char *crm_db_col_name(struct crm_stmt *st, int i);
+
+/* Back to the start, bindings kept; NULL is a no-op. */
+void crm_db_reset(struct crm_stmt *st);
+/* Free a statement from crm_db_prepare(); NULL is a no-op. */
+void crm_db_finalize(struct crm_stmt *st);
+
+/*
+ * Scalar SQL functions of a module's own (deterministic, UTF-8): fn is
+ * called once a row with a call whose arguments it reads and whose result
+ * it sets.  Auxiliary data (slot i of the call) lives while the same
+ * argument i is constant across the rows of one statement.
+ */
+struct crm_db_call;
+int crm_db_function(struct crm_db *db, const char *name, int nargs,
+    void (*fn)(struct crm_db_call *c), struct crm_error *err);
+enum crm_db_type crm_db_arg_type(struct crm_db_call *c, int i);
+const unsigned char *crm_db_arg_text(struct crm_db_call *c, int i,
+    size_t *len);
+int64_t crm_db_arg_int(struct crm_db_call *c, int i);
+void crm_db_result_null(struct crm_db_call *c);
+void crm_db_result_double(struct crm_db_call *c, double v);
+void crm_db_result_blob(struct crm_db_call *c, const void *p, size_t n);
+void *crm_db_aux(struct crm_db_call *c, int i);
+void crm_db_set_aux(struct crm_db_call *c, int i, void *p,
+    void (*destroy)(void *));
 
 /* One integer from a query with no parameters (e.g. a count). */
 int crm_db_query_int(struct crm_db *db, const char *sql, int64_t *out,

@@ -470,7 +470,7 @@ crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 	    " company, created_at, updated_at FROM contacts"
 	    " WHERE erased_at IS NULL ORDER BY id";
 	struct crm_buf name = CRM_BUF_INIT(1 << 20);
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t *ids = NULL, *into = NULL, *hit;
 	size_t a1 = 0, a2 = 0, i, hops;
 	const char *v[NF];
@@ -488,21 +488,21 @@ crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 		if ((p = grow(ids, &a1, d->nrec + 1, sizeof(*ids))) == NULL ||
 		    (ids = p, (p = grow(into, &a2, d->nrec + 1,
 		    sizeof(*into))) == NULL)) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			crm_error_set(err, CRM_EFAIL, "out of memory");
 			goto done;
 		}
 		into = p;
-		ids[d->nrec] = sqlite3_column_int64(st, 0);
-		into[d->nrec] = sqlite3_column_int64(st, 1);
+		ids[d->nrec] = crm_db_col_int(st, 0);
+		into[d->nrec] = crm_db_col_int(st, 1);
 		if (rec_add(d, v, show_name(&name, v[F_FIRST], v[F_LAST]), NULL,
 		    ids[d->nrec], err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 		d->rec[d->nrec - 1].isnew = d->opts.since == 0 ||
-		    sqlite3_column_int64(st, 11) >= d->opts.since ||
-		    sqlite3_column_int64(st, 12) >= d->opts.since;
+		    crm_db_col_int(st, 11) >= d->opts.since ||
+		    crm_db_col_int(st, 12) >= d->opts.since;
 		if ((d->nrec & 0xffff) == 0)
 			progress(d, (int64_t)d->nrec, "contacts read");
 	}
@@ -2449,7 +2449,7 @@ static int
 crow_load(struct crm_db *db, int64_t id, struct crow *c,
     const struct crm_merge_opts *opts, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *v;
 	int i, rc;
 
@@ -2467,7 +2467,7 @@ crow_load(struct crm_db *db, int64_t id, struct crow *c,
 	for (i = 0; i < NTEXT; i++) {
 		v = crm_db_col_text(st, 1 + i);
 		if (v != NULL && (c->t[i] = strdup(v)) == NULL) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			crow_release(c);
 			return crm_error_set(err, CRM_EFAIL, "out of memory");
 		}
@@ -2476,17 +2476,16 @@ crow_load(struct crm_db *db, int64_t id, struct crow *c,
 			c->filled++;
 	}
 	for (i = 0; i < NCONS; i++)
-		c->c[i] = sqlite3_column_type(st, 1 + NTEXT + i) ==
-		    SQLITE_NULL ? -1 : sqlite3_column_int(st, 1 + NTEXT + i);
-	c->merged_into = sqlite3_column_int64(st, 21);
-	c->erased_at = sqlite3_column_type(st, 22) == SQLITE_NULL ? 0 :
-	    sqlite3_column_int64(st, 22);
-	c->created = sqlite3_column_int64(st, 23);
-	c->updated = sqlite3_column_int64(st, 24);
+		c->c[i] = crm_db_col_isnull(st, 1 + NTEXT + i) ? -1 : crm_db_col_int(st, 1 + NTEXT + i);
+	c->merged_into = crm_db_col_int(st, 21);
+	c->erased_at = crm_db_col_isnull(st, 22) ? 0 :
+	    crm_db_col_int(st, 22);
+	c->created = crm_db_col_int(st, 23);
+	c->updated = crm_db_col_int(st, 24);
 	c->preferred = opts != NULL && opts->prefer != NULL &&
 	    c->t[C_EXTERNAL_ID] != NULL &&
 	    fnmatch(opts->prefer, c->t[C_EXTERNAL_ID], 0) == 0;
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	return 0;
 }
 
@@ -2540,7 +2539,7 @@ survive(struct crm_db *db, struct crow *s, const struct crow *b,
 	static const int single[] = { C_EMAIL, C_PHONE, C_COMPANY, C_BIRTH,
 	    C_OWNER };
 	struct crm_buf key = CRM_BUF_INIT(4096);
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t i;
 	int k;
 
@@ -2594,13 +2593,13 @@ survive(struct crm_db *db, struct crow *s, const struct crow *b,
 			char *v = strdup(crm_db_col_text(st, 0));
 
 			if (v == NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				goto nomem;
 			}
 			free(s->t[C_ATTRS]);
 			s->t[C_ATTRS] = v;
 		}
-		sqlite3_reset(st);
+		crm_db_reset(st);
 	}
 	for (k = 0; k < K_DNC; k++)
 		if (s->c[k] != 0 && b->c[k] >= 0 && (b->c[k] == 0 ||
@@ -2626,24 +2625,24 @@ fail:
  * product, category, subject, note, campaign in columns 1 to 14.
  */
 static void
-content_key(int64_t contact, sqlite3_stmt *st, unsigned char out[16])
+content_key(int64_t contact, struct crm_stmt *st, unsigned char out[16])
 {
 	struct crm_log_content c;
 	int i;
 
 	memset(&c, 0, sizeof(c));
 	c.contact = contact;
-	c.at = sqlite3_column_int64(st, 1);
+	c.at = crm_db_col_int(st, 1);
 	c.channel = crm_db_col_text(st, 2);
 	c.kind = crm_db_col_text(st, 3);
 	c.direction = crm_db_col_text(st, 4);
-	if ((c.has_amount = sqlite3_column_type(st, 5) != SQLITE_NULL))
-		c.amount = sqlite3_column_double(st, 5);
+	if ((c.has_amount = !crm_db_col_isnull(st, 5)))
+		c.amount = crm_db_col_double(st, 5);
 	c.currency = crm_db_col_text(st, 6);
-	if ((c.has_quantity = sqlite3_column_type(st, 7) != SQLITE_NULL))
-		c.quantity = sqlite3_column_double(st, 7);
+	if ((c.has_quantity = !crm_db_col_isnull(st, 7)))
+		c.quantity = crm_db_col_double(st, 7);
 	c.status = crm_db_col_text(st, 8);
-	c.closed_at = sqlite3_column_int64(st, 9);
+	c.closed_at = crm_db_col_int(st, 9);
 	for (i = 0; i < 5; i++)
 		c.text[i] = crm_db_col_text(st, 10 + i);
 	crm_log_content_key(&c, out);
@@ -2659,7 +2658,7 @@ static int
 move_interactions(struct crm_db *db, int64_t s, int64_t b,
     struct crm_error *err)
 {
-	sqlite3_stmt *st, *up;
+	struct crm_stmt *st, *up;
 	unsigned char key[16];
 	int64_t *ids = NULL;
 	unsigned char (*keys)[16] = NULL;
@@ -2689,8 +2688,8 @@ move_interactions(struct crm_db *db, int64_t s, int64_t b,
 			isnull = p;
 			a = na;
 		}
-		ids[n] = sqlite3_column_int64(st, 0);
-		isnull[n] = (char)sqlite3_column_int(st, 15);
+		ids[n] = crm_db_col_int(st, 0);
+		isnull[n] = (char)crm_db_col_int(st, 15);
 		content_key(s, st, keys[n]);
 		n++;
 	}
@@ -2701,11 +2700,11 @@ move_interactions(struct crm_db *db, int64_t s, int64_t b,
 		if (isnull[i]) {
 			if ((st = crm_db_stmt(db, "SELECT 1 FROM interactions"
 			    " WHERE chash = ?1 AND ref IS NULL", err)) == NULL ||
-			    sqlite3_bind_blob(st, 1, keys[i], 16,
-			    SQLITE_STATIC) != SQLITE_OK ||
+			    crm_db_bind_blob(db, st, 1, keys[i], 16,
+			    err) < 0 ||
 			    (rc = crm_db_step(db, st, err)) < 0)
 				goto done;
-			sqlite3_reset(st);
+			crm_db_reset(st);
 		}
 		memcpy(key, keys[i], 16);
 		if ((up = crm_db_stmt(db, isnull[i] && rc == 0 ?
@@ -2714,14 +2713,14 @@ move_interactions(struct crm_db *db, int64_t s, int64_t b,
 		    " WHERE id = ?2", err)) == NULL ||
 		    crm_db_bind_int(db, up, 1, s, err) < 0 ||
 		    crm_db_bind_int(db, up, 2, ids[i], err) < 0 ||
-		    (isnull[i] && rc == 0 && sqlite3_bind_blob(up, 3, key, 16,
-		    SQLITE_STATIC) != SQLITE_OK) || crm_db_step(db, up, err) < 0)
+		    (isnull[i] && rc == 0 && crm_db_bind_blob(db, up, 3, key,
+		    16, err) < 0) || crm_db_step(db, up, err) < 0)
 			goto done;
 	}
 	ret = 0;
 	goto done;
 nomem:
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	crm_error_set(err, CRM_EFAIL, "out of memory");
 done:
 	free(ids);
@@ -2735,7 +2734,7 @@ static int
 exec2(struct crm_db *db, const char *sql, int64_t s, int64_t b,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	if ((st = crm_db_stmt(db, sql, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
@@ -2751,7 +2750,7 @@ write_survivor(struct crm_db *db, const struct crow *old,
     const struct crow *s, int64_t now, const char *source,
     struct crm_buf *changed, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int i, any = 0;
 
 	crm_buf_reset(changed);
@@ -2820,7 +2819,7 @@ merge_one(struct crm_db *db, struct crow *s, const struct crow *b,
 {
 	struct crm_buf changed = CRM_BUF_INIT(1024);
 	struct crow old;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *vals[4];
 	char mid[24], sid[24], bid[24];
 	int64_t merge_id;
@@ -2932,7 +2931,7 @@ crm_merge_rule_parse(const char *s, enum crm_merge_rule *rule,
 static int
 known_tables(struct crm_db *db, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	if ((st = crm_db_stmt(db, "SELECT m.name FROM sqlite_schema m,"
@@ -2946,7 +2945,7 @@ known_tables(struct crm_db *db, struct crm_error *err)
 		crm_error_set(err, CRM_EFAIL, "%s: table %s refers to contacts;"
 		    " this crm-dedupe does not know how to merge it",
 		    crm_db_name(db), crm_db_col_text(st, 0));
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		return -1;
 	}
 	return 0;
@@ -2984,7 +2983,7 @@ parse_id(const char *s, int64_t *id)
 static int
 root_of(struct crm_db *db, int64_t id, int64_t *root, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int hops, rc;
 
 	for (hops = 0; hops < 64; hops++) {
@@ -2996,18 +2995,18 @@ root_of(struct crm_db *db, int64_t id, int64_t *root, struct crm_error *err)
 		if (rc == 0)
 			return crm_error_set(err, CRM_EDATA, "no contact %lld",
 			    (long long)id);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-			sqlite3_reset(st);
+		if (!crm_db_col_isnull(st, 1)) {
+			crm_db_reset(st);
 			return crm_error_set(err, CRM_EDATA, "contact %lld was"
 			    " erased", (long long)id);
 		}
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-			sqlite3_reset(st);
+		if (crm_db_col_isnull(st, 0)) {
+			crm_db_reset(st);
 			*root = id;
 			return 0;
 		}
-		id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		id = crm_db_col_int(st, 0);
+		crm_db_reset(st);
 	}
 	return crm_error_set(err, CRM_EFAIL, "contact %lld: merge chain too"
 	    " long", (long long)id);
@@ -3339,7 +3338,7 @@ static int
 load_undo(struct crm_db *db, struct undo **u, size_t *n,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t a = 0;
 	void *p;
 	int rc;
@@ -3351,13 +3350,13 @@ load_undo(struct crm_db *db, struct undo **u, size_t *n,
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		if ((p = grow(*u, &a, *n + 1, sizeof(**u))) == NULL) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return crm_error_set(err, CRM_EFAIL, "out of memory");
 		}
 		*u = p;
-		(*u)[*n].id = sqlite3_column_int64(st, 0);
-		(*u)[*n].survivor = sqlite3_column_int64(st, 1);
-		(*u)[*n].merged = sqlite3_column_int64(st, 2);
+		(*u)[*n].id = crm_db_col_int(st, 0);
+		(*u)[*n].survivor = crm_db_col_int(st, 1);
+		(*u)[*n].merged = crm_db_col_int(st, 2);
 		(*u)[*n].chosen = 0;
 		(*n)++;
 	}
@@ -3416,7 +3415,7 @@ static int
 kept_optout(struct crm_db *db, int64_t s, int k, int64_t merge,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	if ((st = crm_db_stmt(db, "SELECT granted FROM consent_events"
@@ -3431,8 +3430,8 @@ kept_optout(struct crm_db *db, int64_t s, int k, int64_t merge,
 		return -1;
 	if (rc == 0)
 		return 0;
-	rc = sqlite3_column_int(st, 0) == 0;
-	sqlite3_reset(st);
+	rc = crm_db_col_int(st, 0) == 0;
+	crm_db_reset(st);
 	return rc;
 }
 
@@ -3465,7 +3464,7 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
     struct crm_error *err)
 {
 	struct crow cur, back;
-	sqlite3_stmt *st, *up;
+	struct crm_stmt *st, *up;
 	unsigned char key[16];
 	int rc, k, ret = -1;
 
@@ -3481,7 +3480,7 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 		goto done;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		if (unhex(crm_db_col_text(st, 1), key, 16) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			crm_error_set(err, CRM_EFAIL, "merge %lld: bad"
 			    " before-image", (long long)u->id);
 			goto done;
@@ -3490,12 +3489,12 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 		    " contact_id = ?1, chash = ?3 WHERE id = ?2 AND"
 		    " contact_id = ?4", err)) == NULL ||
 		    crm_db_bind_int(db, up, 1, u->merged, err) < 0 ||
-		    crm_db_bind_int(db, up, 2, sqlite3_column_int64(st, 0),
-		    err) < 0 || sqlite3_bind_blob(up, 3, key, 16,
-		    SQLITE_STATIC) != SQLITE_OK ||
+		    crm_db_bind_int(db, up, 2, crm_db_col_int(st, 0),
+		    err) < 0 || crm_db_bind_blob(db, up, 3, key, 16,
+		    err) < 0 ||
 		    crm_db_bind_int(db, up, 4, u->survivor, err) < 0 ||
 		    crm_db_step(db, up, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 	}
@@ -3507,7 +3506,7 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 	    err)) == NULL || crm_db_bind_int(db, st, 1, u->id, err) < 0)
 		goto done;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int kept = sqlite3_column_int(st, 1);
+		int kept = crm_db_col_int(st, 1);
 
 		if ((up = crm_db_stmt(db, kept ? "INSERT OR IGNORE INTO"
 		    " segment_members (segment_id, contact_id)"
@@ -3515,11 +3514,11 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 		    " WHERE id = ?1) AND ?3 IS NOT NULL" :
 		    "UPDATE segment_members SET contact_id = ?2"
 		    " WHERE segment_id = ?1 AND contact_id = ?3", err)) == NULL ||
-		    crm_db_bind_int(db, up, 1, sqlite3_column_int64(st, 0),
+		    crm_db_bind_int(db, up, 1, crm_db_col_int(st, 0),
 		    err) < 0 || crm_db_bind_int(db, up, 2, u->merged, err) < 0 ||
 		    crm_db_bind_int(db, up, 3, u->survivor, err) < 0 ||
 		    crm_db_step(db, up, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 	}
@@ -3549,7 +3548,7 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 		    err) < 0 || crm_db_bind_int(db, up, 2, u->merged, err) < 0 ||
 		    crm_db_bind_int(db, up, 3, u->survivor, err) < 0 ||
 		    crm_db_step(db, up, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			goto done;
 		}
 	}
@@ -3564,12 +3563,12 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 		goto done;
 	if (rc == 0 || crm_db_col_text(st, 1) == NULL ||
 	    crm_db_col_text(st, 2) == NULL) {
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		crm_error_set(err, CRM_EFAIL, "merge %lld: bad before-image",
 		    (long long)u->id);
 		goto done;
 	}
-	if ((sqlite3_column_int(st, 0) && exec2(db, "UPDATE scores SET"
+	if ((crm_db_col_int(st, 0) && exec2(db, "UPDATE scores SET"
 	    " contact_id = ?2 WHERE contact_id = ?1", u->survivor, u->merged,
 	    err) < 0) ||
 	    (up = crm_db_stmt(db, sql_restore, err)) == NULL ||
@@ -3579,10 +3578,10 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 	    crm_db_bind_text(db, up, 1, crm_db_col_text(st, 1), err) < 0 ||
 	    crm_db_bind_int(db, up, 2, u->survivor, err) < 0 ||
 	    crm_db_step(db, up, err) < 0) {
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		goto done;
 	}
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	/* Consent: an opt-out given since the merge stands. */
 	if (crow_load(db, u->survivor, &back, NULL, err) < 0)
 		goto done;

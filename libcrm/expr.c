@@ -66,7 +66,7 @@ const char crm_expr_fields[] = "id, external_id, first_name, last_name,"
     " p_alive, expected_purchases, clv, churn_probability, attr.NAME";
 
 struct param {
-	int ty;		/* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
+	int ty;		/* CRM_DB_INT, CRM_DB_FLOAT, CRM_DB_TEXT */
 	int64_t i;
 	double d;
 	char *s;
@@ -331,22 +331,22 @@ parse_primary(struct crm_expr *e, enum ty *t)
 	switch (e->k) {
 	case K_NUM:
 		*t = T_NUM;
-		if (add_param(e, SQLITE_FLOAT, 0, e->num, NULL) < 0)
+		if (add_param(e, CRM_DB_FLOAT, 0, e->num, NULL) < 0)
 			return -1;
 		return next(e);
 	case K_STR:
 		*t = T_TEXT;
-		if (add_param(e, SQLITE_TEXT, 0, 0, e->str) < 0)
+		if (add_param(e, CRM_DB_TEXT, 0, 0, e->str) < 0)
 			return -1;
 		return next(e);
 	case K_TIME:
 		*t = T_TIME;
-		if (add_param(e, SQLITE_INTEGER, e->ival, 0, NULL) < 0)
+		if (add_param(e, CRM_DB_INT, e->ival, 0, NULL) < 0)
 			return -1;
 		return next(e);
 	case K_DUR:
 		*t = T_DUR;
-		if (add_param(e, SQLITE_INTEGER, e->ival, 0, NULL) < 0)
+		if (add_param(e, CRM_DB_INT, e->ival, 0, NULL) < 0)
 			return -1;
 		return next(e);
 	case K_LP:
@@ -365,14 +365,14 @@ parse_primary(struct crm_expr *e, enum ty *t)
 	if (is_kw(e, "today")) {
 		*t = T_TIME;
 		/* Midnight UTC of the as-of day. */
-		if (add_param(e, SQLITE_INTEGER, e->asof - (e->asof % 86400 +
+		if (add_param(e, CRM_DB_INT, e->asof - (e->asof % 86400 +
 		    86400) % 86400, 0, NULL) < 0)
 			return -1;
 		return next(e);
 	}
 	if (is_kw(e, "true") || is_kw(e, "false")) {
 		*t = T_BOOL;
-		if (add_param(e, SQLITE_INTEGER, is_kw(e, "true"), 0, NULL) < 0)
+		if (add_param(e, CRM_DB_INT, is_kw(e, "true"), 0, NULL) < 0)
 			return -1;
 		return next(e);
 	}
@@ -397,7 +397,7 @@ parse_primary(struct crm_expr *e, enum ty *t)
 		    (long long)asof_end(e)) : emit(e, "EXISTS (SELECT 1 FROM"
 		    " segment_members sm JOIN segments sg ON sg.id ="
 		    " sm.segment_id WHERE sm.contact_id = c.id AND sg.name = "))
-		    < 0 || add_param(e, SQLITE_TEXT, 0, 0, e->str) < 0)
+		    < 0 || add_param(e, CRM_DB_TEXT, 0, 0, e->str) < 0)
 			return -1;
 		if (bought && (emit(e, " OR i.category = ") < 0 ||
 		    crm_buf_addf(&e->sql, e->err, "?%d)", e->np) < 0))
@@ -426,7 +426,7 @@ parse_primary(struct crm_expr *e, enum ty *t)
 			}
 		rc = crm_buf_addc(&path, '"', e->err) < 0 ||
 		    emit(e, "json_extract(c.attrs, ") < 0 ||
-		    add_param(e, SQLITE_TEXT, 0, 0, crm_buf_str(&path)) < 0 ||
+		    add_param(e, CRM_DB_TEXT, 0, 0, crm_buf_str(&path)) < 0 ||
 		    emit(e, ")") < 0;
 		crm_buf_release(&path);
 		if (rc)
@@ -455,7 +455,7 @@ parse_primary(struct crm_expr *e, enum ty *t)
 		while ((a = strstr(sql, "@asof")) != NULL) {
 			if (crm_buf_add(&e->sql, sql, (size_t)(a - sql),
 			    e->err) < 0 ||
-			    add_param(e, SQLITE_INTEGER, e->asof, 0, NULL) < 0)
+			    add_param(e, CRM_DB_INT, e->asof, 0, NULL) < 0)
 				return -1;
 			sql = a + 5;
 		}
@@ -758,20 +758,20 @@ crm_expr_nparams(const struct crm_expr *e)
 }
 
 int
-crm_expr_bind(const struct crm_expr *e, sqlite3_stmt *st, int first)
+crm_expr_bind(const struct crm_expr *e, struct crm_db *db,
+    struct crm_stmt *st, int first, struct crm_error *err)
 {
-	int i, rc = SQLITE_OK;
+	int i, rc = 0;
 
-	for (i = 0; i < e->np && rc == SQLITE_OK; i++) {
+	for (i = 0; i < e->np && rc == 0; i++) {
 		const struct param *p = &e->p[i];
 
-		if (p->ty == SQLITE_INTEGER)
-			rc = sqlite3_bind_int64(st, first + i, p->i);
-		else if (p->ty == SQLITE_FLOAT)
-			rc = sqlite3_bind_double(st, first + i, p->d);
+		if (p->ty == CRM_DB_INT)
+			rc = crm_db_bind_int(db, st, first + i, p->i, err);
+		else if (p->ty == CRM_DB_FLOAT)
+			rc = crm_db_bind_double(db, st, first + i, p->d, err);
 		else
-			rc = sqlite3_bind_text(st, first + i, p->s, -1,
-			    SQLITE_STATIC);
+			rc = crm_db_bind_text(db, st, first + i, p->s, err);
 	}
-	return rc == SQLITE_OK ? 0 : -1;
+	return rc;
 }

@@ -26,9 +26,8 @@
 
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "buf.h"
+#include "db.h"
 #include "error.h"
 
 /* The field names, comma-separated, for usage text and errors. */
@@ -59,7 +58,8 @@ const char *crm_expr_sql(const struct crm_expr *e);
 const char *crm_expr_from(const struct crm_expr *e);
 
 /* Bind the expression's literals to st, from parameter first on. */
-int crm_expr_bind(const struct crm_expr *e, sqlite3_stmt *st, int first);
+int crm_expr_bind(const struct crm_expr *e, struct crm_db *db,
+    struct crm_stmt *st, int first, struct crm_error *err);
 
 /* How many parameters crm_expr_bind binds. */
 int crm_expr_nparams(const struct crm_expr *e);

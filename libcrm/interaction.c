@@ -243,7 +243,7 @@ fnv64(const char *s, size_t n)
 static int
 survivor(struct crm_db *db, int64_t *id, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc, hops;
 
 	for (hops = 0; hops < 64; hops++) {
@@ -255,17 +255,17 @@ survivor(struct crm_db *db, int64_t *id, struct crm_error *err)
 		if (rc == 0)
 			return crm_error_set(err, CRM_EDATA,
 			    "no contact #%lld", (long long)*id);
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-			sqlite3_reset(st);
+		if (!crm_db_col_isnull(st, 1)) {
+			crm_db_reset(st);
 			return crm_error_set(err, CRM_EDATA,
 			    "contact %lld was erased", (long long)*id);
 		}
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-			sqlite3_reset(st);
+		if (crm_db_col_isnull(st, 0)) {
+			crm_db_reset(st);
 			return 0;
 		}
-		*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		*id = crm_db_col_int(st, 0);
+		crm_db_reset(st);
 	}
 	return crm_error_set(err, CRM_EFAIL, "contact %lld: merge chain too"
 	    " long", (long long)*id);
@@ -289,7 +289,7 @@ static int
 lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
     int ambiguous, int64_t *id, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc, nactive = 0, nmerged = 0, nerased = 0, k;
 	int64_t active[2] = { 0, 0 }, merged[16], erased = 0, s;
 
@@ -298,12 +298,12 @@ lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
 	    crm_db_bind_text(db, st, 1, v, err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int64_t cid = sqlite3_column_int64(st, 0);
+		int64_t cid = crm_db_col_int(st, 0);
 
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		if (!crm_db_col_isnull(st, 2)) {
 			nerased++;
 			erased = cid;
-		} else if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+		} else if (!crm_db_col_isnull(st, 1))
 			merged[nmerged++] = cid;	/* LIMIT 16 */
 		else if (nactive++ < 2)
 			active[nactive - 1] = cid;
@@ -332,8 +332,8 @@ lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
 		    (rc = crm_db_step(db, st, err)) < 0)
 			return -1;
 		if (rc == 1) {
-			*id = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
+			*id = crm_db_col_int(st, 0);
+			crm_db_reset(st);
 			return 0;
 		}
 	}
@@ -375,7 +375,7 @@ create_stub(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	struct crm_buf keys[3] = { CRM_BUF_INIT(4096), CRM_BUF_INIT(4096),
 	    CRM_BUF_INIT(4096) };
 	const char *v[3] = { NULL, NULL, NULL };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int k, e164, rc = -1;
 
 	for (k = 0; k < 3; k++) {
@@ -436,7 +436,7 @@ load_odd(struct crm_logger *lg, struct crm_error *err)
 		"SELECT id FROM contacts WHERE merged_into IS NOT NULL",
 		"SELECT id FROM contacts WHERE erased_at IS NOT NULL",
 	};
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t a = 0;
 	int rc, q;
 
@@ -451,13 +451,13 @@ load_odd(struct crm_logger *lg, struct crm_error *err)
 				a = a ? 2 * a : 256;
 				if ((p = reallocarray(lg->odd, a,
 				    sizeof(*p))) == NULL) {
-					sqlite3_reset(st);
+					crm_db_reset(st);
 					return crm_error_set(err, CRM_EFAIL,
 					    "out of memory");
 				}
 				lg->odd = p;
 			}
-			lg->odd[lg->nodd++] = sqlite3_column_int64(st, 0);
+			lg->odd[lg->nodd++] = crm_db_col_int(st, 0);
 		}
 		if (rc < 0)
 			return -1;
@@ -498,7 +498,7 @@ static int
 plain_key(struct crm_logger *lg, int k, const char *v, int64_t *id,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	if (!lg->odd_loaded && load_odd(lg, err) < 0)
@@ -509,9 +509,9 @@ plain_key(struct crm_logger *lg, int k, const char *v, int64_t *id,
 		return -1;
 	if (rc == 0)
 		return 0;
-	*id = sqlite3_column_int64(st, 0);
+	*id = crm_db_col_int(st, 0);
 	if ((rc = crm_db_step(lg->db, st, err)) != 0) {
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		return rc < 0 ? -1 : 0;
 	}
 	return !is_odd(lg, *id);
@@ -833,7 +833,7 @@ content_hash(struct rec *x)
 }
 
 static int
-bind_rec(struct crm_logger *lg, sqlite3_stmt *st, const struct rec *x,
+bind_rec(struct crm_logger *lg, struct crm_stmt *st, const struct rec *x,
     struct crm_error *err)
 {
 	struct crm_db *db = lg->db;
@@ -853,7 +853,7 @@ bind_rec(struct crm_logger *lg, sqlite3_stmt *st, const struct rec *x,
 	    (x->c.closed_at ? crm_db_bind_int(db, st, 10, x->c.closed_at, err) :
 	    crm_db_bind_null(db, st, 10, err)) < 0 ||
 	    crm_db_bind_text(db, st, 16, x->ref, err) < 0 ||
-	    sqlite3_bind_blob(st, 17, x->hash, 16, SQLITE_STATIC) != SQLITE_OK ||
+	    crm_db_bind_blob(lg->db, st, 17, x->hash, 16, err) < 0 ||
 	    crm_db_bind_text(db, st, 18, lg->opts.source, err) < 0 ||
 	    crm_db_bind_int(db, st, 19, lg->now, err) < 0 ||
 	    crm_db_bind_text(db, st, 20, x->order, err) < 0)
@@ -919,7 +919,7 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 		"UPDATE contacts SET mail_opt_in = 0, updated_at = ?2"
 		" WHERE id = ?1 AND mail_opt_in IS NOT 0",
 	};
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t k;
 
 	if (strcmp(x->c.kind, "unsubscribe") != 0 &&
@@ -935,7 +935,7 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 	    crm_db_bind_int(lg->db, st, 2, lg->now, err) < 0 ||
 	    crm_db_step(lg->db, st, err) < 0)
 		return -1;
-	if (sqlite3_changes(crm_db_handle(lg->db)) == 0)
+	if (crm_db_changes(lg->db) == 0)
 		return 0;
 	if ((st = crm_db_stmt(lg->db, "INSERT INTO consent_events"
 	    " (contact_id, at, channel, granted, source) VALUES"
@@ -957,7 +957,7 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 {
 	char cur[4], *trimmed[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
 	struct rec x;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t i;
 	int rc = -1;
 
@@ -983,7 +983,7 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||
 	    bind_rec(lg, st, &x, err) < 0 || crm_db_step(lg->db, st, err) < 0)
 		goto done;
-	if (sqlite3_changes(crm_db_handle(lg->db)) == 1) {
+	if (crm_db_changes(lg->db) == 1) {
 		lg->st.inserted++;
 		if (withdraw(lg, &x, err) < 0)
 			goto done;
@@ -995,7 +995,7 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		    bind_rec(lg, st, &x, err) < 0 ||
 		    crm_db_step(lg->db, st, err) < 0)
 			goto done;
-		if (sqlite3_changes(crm_db_handle(lg->db)) == 1)
+		if (crm_db_changes(lg->db) == 1)
 			lg->st.updated++;
 		else
 			lg->st.unchanged++;
@@ -1070,7 +1070,7 @@ done:
 
 /* Write the rows of a prepared query; columns typed by types[]. */
 static int
-emit(struct crm_db *db, sqlite3_stmt *st, struct crm_out *o,
+emit(struct crm_db *db, struct crm_stmt *st, struct crm_out *o,
     const char *const *names, const enum crm_coltype *types,
     const int *istime, size_t n, struct crm_error *err)
 {
@@ -1083,10 +1083,10 @@ emit(struct crm_db *db, sqlite3_stmt *st, struct crm_out *o,
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		for (i = 0; i < n; i++) {
-			if (sqlite3_column_type(st, (int)i) == SQLITE_NULL)
+			if (crm_db_col_isnull(st, (int)i))
 				vals[i] = NULL;
 			else if (istime != NULL && istime[i]) {
-				crm_format_time(sqlite3_column_int64(st, (int)i),
+				crm_format_time(crm_db_col_int(st, (int)i),
 				    tbuf[i]);
 				vals[i] = tbuf[i];
 			} else
@@ -1113,7 +1113,7 @@ crm_log_show(struct crm_db *db, int64_t contact,
 	    CRM_COL_TEXT };
 	static const int istime[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
 	    0 };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	/*
 	 * The filters are bound as NULL when unused, so that one cached
@@ -1153,7 +1153,7 @@ crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
 	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
 	    CRM_COL_NUM, CRM_COL_TEXT };
 	const char *vals[9];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t w, i;
 	int rc;
 
@@ -1195,7 +1195,7 @@ crm_log_preferred(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 	    "preferred_channel", "inbound", "inbound_total" };
 	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
 	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	if ((st = crm_db_stmt(db, "WITH per AS (SELECT contact_id, channel,"
 	    " count(*) AS n, max(at) AS last FROM interactions"
@@ -1218,7 +1218,7 @@ crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
 	    "closed", "resolved", "mean_hours", "median_hours" };
 	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
 	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	if ((st = crm_db_stmt(db, "WITH t AS (SELECT channel, status,"
 	    " (closed_at - at) / 3600.0 AS h FROM interactions"

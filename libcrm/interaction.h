@@ -142,4 +142,13 @@ int crm_log_preferred(struct crm_db *db, struct crm_out *o,
 int crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
     struct crm_out *o, struct crm_error *err);
 
+/*
+ * Record one interaction a program made (a task done, a hand-off): c's
+ * contact, at, channel, kind, direction, subject (text[2]) and note
+ * (text[3]); ref, when not NULL, makes it idempotent.  Inside the
+ * caller's transaction.
+ */
+int crm_log_add(struct crm_db *db, const struct crm_log_content *c,
+    const char *ref, const char *source, struct crm_error *err);
+
 #endif

@@ -230,7 +230,7 @@ reftabs(struct crm_db *db, struct reftab **out, size_t *nout,
 {
 	struct reftab *t = NULL, *p;
 	size_t n = 0;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *name, *col;
 	int rc;
 
@@ -269,7 +269,7 @@ reftabs(struct crm_db *db, struct reftab **out, size_t *nout,
 	*nout = n;
 	return 0;
 fail:
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	reftabs_free(t, n);
 	return -1;
 }
@@ -296,17 +296,17 @@ static int
 run_sql(struct crm_db *db, const char *sql, int64_t v, int64_t *changes,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	if ((st = crm_db_prepare(db, sql, err)) == NULL)
 		return -1;
-	rc = (sqlite3_bind_parameter_count(st) > 0 &&
+	rc = (crm_db_bind_count(st) > 0 &&
 	    crm_db_bind_int(db, st, 1, v, err) < 0) ||
 	    crm_db_step(db, st, err) < 0 ? -1 : 0;
 	if (rc == 0 && changes != NULL)
-		*changes = sqlite3_changes64(crm_db_handle(db));
-	sqlite3_finalize(st);
+		*changes = crm_db_changes(db);
+	crm_db_finalize(st);
 	return rc;
 }
 
@@ -365,7 +365,7 @@ salt_push(struct crm_erasure *er, const char *hex, struct crm_error *err)
 static int
 salts_load(struct crm_erasure *er, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	if (er->salts_loaded)
@@ -376,7 +376,7 @@ salts_load(struct crm_erasure *er, struct crm_error *err)
 		return -1;
 	while ((rc = crm_db_step(er->db, st, err)) == 1)
 		if (salt_push(er, crm_db_col_text(st, 0), err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 	if (rc < 0 || crm_db_query_int(er->db, "SELECT count(*) FROM"
@@ -393,7 +393,7 @@ salt(struct crm_erasure *er, struct crm_error *err)
 {
 	unsigned char rnd[32];
 	char hex[65], row[72];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t got = 0;
 	ssize_t k;
 	int i;
@@ -486,7 +486,7 @@ int
 crm_erasure_listed(struct crm_erasure *er, const char *kind,
     const char *value, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	char hash[65];
 	size_t i;
 	int rc;
@@ -505,7 +505,7 @@ crm_erasure_listed(struct crm_erasure *er, const char *kind,
 		    (rc = crm_db_step(er->db, st, err)) < 0)
 			return -1;
 		if (rc == 1) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return 1;
 		}
 	}
@@ -518,7 +518,7 @@ list_add(struct crm_erasure *er, const char *kind, const char *value,
     struct crm_error *err)
 {
 	const char *key;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	char hash[65];
 
 	if ((key = salt(er, err)) == NULL)
@@ -530,7 +530,7 @@ list_add(struct crm_erasure *er, const char *kind, const char *value,
 	    crm_db_bind_int(er->db, st, 2, crm_now(), err) < 0 ||
 	    crm_db_step(er->db, st, err) < 0)
 		return -1;
-	er->listed_total += sqlite3_changes(crm_db_handle(er->db));
+	er->listed_total += crm_db_changes(er->db);
 	return 0;
 }
 
@@ -539,7 +539,7 @@ static int
 add_subject(struct crm_erasure *er, int64_t id, int *added,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	*added = 0;
 	if (temp_table(er, err) < 0)
@@ -549,7 +549,7 @@ add_subject(struct crm_erasure *er, int64_t id, int *added,
 	    crm_db_bind_int(er->db, st, 1, id, err) < 0 ||
 	    crm_db_step(er->db, st, err) < 0)
 		return -1;
-	if (sqlite3_changes(crm_db_handle(er->db)) == 0)
+	if (crm_db_changes(er->db) == 0)
 		return 0;
 	*added = 1;
 	er->st.subjects++;
@@ -569,7 +569,7 @@ erased_before(struct crm_erasure *er, const char *key, const char *region,
     struct crm_error *err)
 {
 	struct crm_buf b = CRM_BUF_INIT(4096);
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *s;
 	char *end;
 	size_t len;
@@ -586,7 +586,7 @@ erased_before(struct crm_erasure *er, const char *key, const char *region,
 		    crm_db_bind_int(er->db, st, 1, id, err) < 0 ||
 		    (rc = crm_db_step(er->db, st, err)) < 0)
 			return -1;
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		return rc;
 	}
 	if (crm_buf_add(&b, s, len, err) < 0 ||
@@ -667,7 +667,7 @@ crm_erasure_list_row(struct crm_erasure *er, struct crm_csv *r,
     struct crm_error *err)
 {
 	char h[80], q[CRM_QUOTE_MAX];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *v;
 	size_t i, len;
 	int64_t at;
@@ -694,7 +694,7 @@ crm_erasure_list_row(struct crm_erasure *er, struct crm_csv *r,
 	    crm_db_bind_int(er->db, st, 2, at, err) < 0 ||
 	    crm_db_step(er->db, st, err) < 0)
 		return -1;
-	er->st.listed += sqlite3_changes(crm_db_handle(er->db));
+	er->st.listed += crm_db_changes(er->db);
 	return 0;
 }
 
@@ -703,7 +703,7 @@ crm_erasure_add_listed(struct crm_erasure *er, int64_t *n,
     struct crm_error *err)
 {
 	static const char *const kinds[] = { "external_id", "email", "phone" };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t id, sid;
 	char key[32];
 	int rc, hit, added, k;
@@ -718,7 +718,7 @@ crm_erasure_add_listed(struct crm_erasure *er, int64_t *n,
 	    " FROM contacts WHERE erased_at IS NULL ORDER BY id", err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(er->db, st, err)) == 1) {
-		id = sqlite3_column_int64(st, 0);
+		id = crm_db_col_int(st, 0);
 		for (hit = 0, k = 0; k < 3 && !hit; k++)
 			if ((hit = crm_erasure_listed(er, kinds[k],
 			    crm_db_col_text(st, k + 1), err)) < 0)
@@ -734,10 +734,10 @@ crm_erasure_add_listed(struct crm_erasure *er, int64_t *n,
 	}
 	if (rc < 0)
 		goto fail;
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	return 0;
 fail:
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	return -1;
 }
 
@@ -777,7 +777,7 @@ list_record(struct crm_erasure *er, const char *const v[3],
 		"SELECT id FROM contacts WHERE phone = ?1 AND erased_at IS NULL"
 		" AND id NOT IN (SELECT id FROM temp.crm_erase) LIMIT 1",
 	};
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t other;
 	size_t i;
 	int k, rc;
@@ -792,8 +792,8 @@ list_record(struct crm_erasure *er, const char *const v[3],
 		    (rc = crm_db_step(er->db, st, err)) < 0)
 			return -1;
 		if (rc == 1) {
-			other = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
+			other = crm_db_col_int(st, 0);
+			crm_db_reset(st);
 			er->st.shared++;
 			for (i = 0; i < er->nsharers; i++)
 				if (er->sharers[i] == other)
@@ -816,7 +816,7 @@ list_record(struct crm_erasure *er, const char *const v[3],
 static int
 list_records(struct crm_erasure *er, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	char *v[3] = { NULL, NULL, NULL };
 	int rc, k;
 
@@ -839,12 +839,12 @@ list_records(struct crm_erasure *er, struct crm_error *err)
 			v[k] = NULL;
 		}
 	}
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	return rc < 0 ? -1 : 0;
 fail:
 	for (k = 0; k < 3; k++)
 		free(v[k]);
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	return -1;
 }
 
@@ -885,7 +885,7 @@ tombstone(struct crm_erasure *er, struct crm_error *err)
 {
 	struct crm_buf sql = CRM_BUF_INIT(64 * 1024);
 	const char *name, *dflt;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t changes;
 	int rc, first = 1, ret = -1;
 
@@ -896,7 +896,7 @@ tombstone(struct crm_erasure *er, struct crm_error *err)
 	while ((rc = crm_db_step(er->db, st, err)) == 1) {
 		name = crm_db_col_text(st, 0);
 		dflt = crm_db_col_text(st, 2);
-		if (sqlite3_column_int(st, 3) != 0)
+		if (crm_db_col_int(st, 3) != 0)
 			continue;
 		if ((!first && crm_buf_adds(&sql, ", ", err) < 0) ||
 		    add_ident(&sql, name, err) < 0 ||
@@ -909,7 +909,7 @@ tombstone(struct crm_erasure *er, struct crm_error *err)
 			rc = crm_buf_adds(&sql, "?1", err);
 		else if (strcmp(name, "do_not_contact") == 0)
 			rc = crm_buf_adds(&sql, "1", err);
-		else if (sqlite3_column_int(st, 1) == 0)
+		else if (crm_db_col_int(st, 1) == 0)
 			rc = crm_buf_adds(&sql, "NULL", err);
 		else if (dflt != NULL)
 			rc = crm_buf_addf(&sql, err, "(%s)", dflt);
@@ -920,7 +920,7 @@ tombstone(struct crm_erasure *er, struct crm_error *err)
 			break;
 	}
 	if (rc != 0) {
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		goto done;
 	}
 	if (crm_buf_adds(&sql, " WHERE id IN (SELECT id FROM temp.crm_erase)",
@@ -947,7 +947,7 @@ crm_erasure_run(struct crm_erasure *er, struct crm_error *err)
 	if (n == 0)
 		return 0;
 	/* Zero what the statements below free, in pages and the log. */
-	if (crm_db_exec(er->db, "PRAGMA secure_delete = ON", err) < 0 ||
+	if (crm_db_secure_delete(er->db, 1, err) < 0 ||
 	    list_records(er, err) < 0 || delete_refs(er, err) < 0 ||
 	    tombstone(er, err) < 0 ||
 	    crm_db_exec(er->db, "DELETE FROM temp.crm_erase", err) < 0)
@@ -1000,29 +1000,18 @@ done:
 int
 crm_privacy_secure_default(struct crm_db *db)
 {
-	struct crm_error err;
-	int64_t v = 0;
-
-	return crm_db_query_int(db, "PRAGMA secure_delete", &v, &err) == 0 &&
-	    v != 0;
+	return crm_db_secure_delete_on(db);
 }
 
 int
 crm_privacy_wipe(struct crm_db *db, int vacuum, struct crm_error *err)
 {
-	sqlite3_stmt *st;
-	int rc, busy = 0;
+	int rc;
 
 	if (vacuum && crm_db_exec(db, "VACUUM", err) < 0)
 		return crm_error_prefix(err, "committed, but the file could"
 		    " not be rebuilt");
-	if ((st = crm_db_prepare(db, "PRAGMA wal_checkpoint(TRUNCATE)",
-	    err)) == NULL)
-		return -1;
-	if ((rc = crm_db_step(db, st, err)) == 1)
-		busy = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (rc < 0 || busy)
+	if ((rc = crm_db_checkpoint(db, err)) != 0)
 		return crm_error_set(err, CRM_EFAIL, "%s: committed, but"
 		    " another program is reading the database,"
 		    " so the write-ahead log cannot be emptied and old copies"
@@ -1036,7 +1025,7 @@ crm_privacy_list(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 {
 	static const char *const names[] = { "hash", "erased_at" };
 	const char *vals[2];
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	char at[21];
 	int rc;
 
@@ -1045,11 +1034,11 @@ crm_privacy_list(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 	    " ORDER BY erased_at, hash", err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		crm_format_time(sqlite3_column_int64(st, 1), at);
+		crm_format_time(crm_db_col_int(st, 1), at);
 		vals[0] = crm_db_col_text(st, 0);
 		vals[1] = at;
 		if (crm_out_row(o, vals, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 	}
@@ -1062,7 +1051,7 @@ crm_privacy_list(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 static int
 placeholder(struct crm_db *db, int make, int64_t *id, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	*id = 0;
@@ -1072,8 +1061,8 @@ placeholder(struct crm_db *db, int make, int64_t *id, struct crm_error *err)
 	    (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	if (rc == 1) {
-		*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		*id = crm_db_col_int(st, 0);
+		crm_db_reset(st);
 		return 0;
 	}
 	if (!make)
@@ -1111,7 +1100,7 @@ anonymise(struct crm_db *db, struct crm_retention_stats *st,
     struct crm_error *err)
 {
 	const char *const sqls[2] = { sql_anon_copy, sql_anon_delete };
-	sqlite3_stmt *q;
+	struct crm_stmt *q;
 	int64_t changes[2];
 	int i, rc;
 
@@ -1123,7 +1112,7 @@ anonymise(struct crm_db *db, struct crm_retention_stats *st,
 	    crm_db_bind_int(db, q, 2, st->placeholder, err) < 0 ||
 	    (rc = crm_db_step(db, q, err)) < 0)
 		return -1;
-	sqlite3_reset(q);
+	crm_db_reset(q);
 	if (rc == 0)
 		return 0;
 	if (st->placeholder == 0 &&
@@ -1136,7 +1125,7 @@ anonymise(struct crm_db *db, struct crm_retention_stats *st,
 		    (i == 0 && crm_db_bind_int(db, q, 3, crm_now(), err) < 0) ||
 		    crm_db_step(db, q, err) < 0)
 			return -1;
-		changes[i] = sqlite3_changes64(crm_db_handle(db));
+		changes[i] = crm_db_changes(db);
 	}
 	if (changes[0] != changes[1])
 		return crm_error_set(err, CRM_EFAIL, "%s: %lld interactions"
@@ -1150,7 +1139,7 @@ int
 crm_retention_run(struct crm_db *db, enum crm_retention_mode mode,
     int64_t before, struct crm_retention_stats *st, struct crm_error *err)
 {
-	sqlite3_stmt *q;
+	struct crm_stmt *q;
 	char t[21];
 
 	memset(st, 0, sizeof(*st));
@@ -1160,7 +1149,7 @@ crm_retention_run(struct crm_db *db, enum crm_retention_mode mode,
 		return crm_error_set(err, CRM_EUSAGE, "the horizon %s is in the"
 		    " future", t);
 	}
-	if (crm_db_exec(db, "PRAGMA secure_delete = ON", err) < 0)
+	if (crm_db_secure_delete(db, 1, err) < 0)
 		return -1;
 	if ((mode == CRM_RETAIN_ANONYMISE ? anonymise(db, st, err) :
 	    run_sql(db, "DELETE FROM interactions WHERE at < ?1", before,
@@ -1197,7 +1186,7 @@ int
 crm_retention_horizon(struct crm_db *db, int64_t *before,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	*before = 0;
@@ -1205,8 +1194,8 @@ crm_retention_horizon(struct crm_db *db, int64_t *before,
 	    err)) == NULL || (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	if (rc == 1) {
-		*before = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		*before = crm_db_col_int(st, 0);
+		crm_db_reset(st);
 	}
 	return 0;
 }
@@ -1238,7 +1227,7 @@ table_cols(struct crm_db *db, const char *tab, struct colinfo **out,
     size_t *nout, char **create, struct crm_error *err)
 {
 	struct colinfo *c = NULL, *p;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t n = 0, i;
 	int rc;
 
@@ -1282,14 +1271,14 @@ table_cols(struct crm_db *db, const char *tab, struct colinfo **out,
 	    (rc = crm_db_step(db, st, err)) < 0)
 		goto fail;
 	*create = dup(rc == 1 ? crm_db_col_text(st, 0) : "", err);
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	if (*create == NULL)
 		goto fail;
 	*out = c;
 	*nout = n;
 	return 0;
 fail:
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	cols_free(c, n);
 	return -1;
 }
@@ -1429,7 +1418,7 @@ static int
 put_json(struct crm_db *db, const char *sql, int64_t id, FILE *fp,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *v;
 	int rc;
 
@@ -1437,12 +1426,12 @@ put_json(struct crm_db *db, const char *sql, int64_t id, FILE *fp,
 		return -1;
 	if (crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    (rc = crm_db_step(db, st, err)) < 0) {
-		sqlite3_finalize(st);
+		crm_db_finalize(st);
 		return -1;
 	}
 	v = rc == 1 ? crm_db_col_text(st, 0) : NULL;
 	fputs(v != NULL ? v : "null", fp);
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	return 0;
 }
 
@@ -1454,7 +1443,7 @@ put_rows(struct crm_db *db, const char *tab, const char *where, int64_t id,
 {
 	struct crm_buf sql = CRM_BUF_INIT(1 << 20);
 	char *first = NULL;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc = -1;
 
 	if ((st = crm_db_stmt(db, "SELECT name FROM pragma_table_info(?1)"
@@ -1463,7 +1452,7 @@ put_rows(struct crm_db *db, const char *tab, const char *where, int64_t id,
 	    (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	first = dup(rc == 1 ? crm_db_col_text(st, 0) : "rowid", err);
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	rc = -1;
 	if (first == NULL ||
 	    crm_buf_adds(&sql, CLUSTER "SELECT json_group_array(json(j))"
@@ -1538,7 +1527,7 @@ int
 crm_privacy_export(struct crm_db *db, int64_t id, FILE *fp,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc, erased;
 
 	/* One read transaction: every part sees the same state. */
@@ -1553,8 +1542,8 @@ crm_privacy_export(struct crm_db *db, int64_t id, FILE *fp,
 		crm_error_set(err, CRM_EDATA, "no contact #%lld", (long long)id);
 		goto fail;
 	}
-	erased = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	erased = crm_db_col_int(st, 0);
+	crm_db_reset(st);
 	if (erased) {
 		crm_error_set(err, CRM_EDATA, "contact %lld was erased",
 		    (long long)id);

@@ -682,18 +682,18 @@ tally(struct crm_report *r, struct named **list, size_t *n, size_t *alloc,
 }
 
 static int
-step_table(struct crm_report *r, struct crm_db *db, sqlite3_stmt *st,
+step_table(struct crm_report *r, struct crm_db *db, struct crm_stmt *st,
     struct table *t, struct crm_error *err)
 {
 	struct table_arg a = { r, t };
 	char *f[MAXCOLS];
-	int n = sqlite3_column_count(st), i, rc;
+	int n = crm_db_col_count(st), i, rc;
 
 	memset(t, 0, sizeof(*t));
 	if (n > MAXCOLS)
 		return crm_error_set(err, CRM_EFAIL, "too many columns");
 	for (i = 0; i < n; i++)
-		f[i] = (char *)sqlite3_column_name(st, i);
+		f[i] = (char *)crm_db_col_name(st, i);
 	if (table_row(&a, f, (size_t)n, err) < 0)
 		goto fail;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
@@ -707,7 +707,7 @@ step_table(struct crm_report *r, struct crm_db *db, sqlite3_stmt *st,
 	}
 	return rc;
 fail:
-	sqlite3_reset(st);
+	crm_db_reset(st);
 	return -1;
 }
 
@@ -718,7 +718,7 @@ gather_contacts(struct crm_report *r, struct crm_db *db,
 	struct counter stages = { 0, 0, NULL }, owners = { 0, 0, NULL };
 	struct named *last_stage = NULL, *last_owner = NULL;
 	int64_t mb[13], ms;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc = -1, step, c, ym_end;
 	size_t i;
 
@@ -741,9 +741,9 @@ gather_contacts(struct crm_report *r, struct crm_db *db,
 	while ((step = crm_db_step(db, st, err)) == 1) {
 		const char *stage = crm_db_col_text(st, 0);
 		const char *owner = crm_db_col_text(st, 1);
-		int64_t t = sqlite3_column_int64(st, 2);
-		int bits = sqlite3_column_int(st, 3);
-		int opt = sqlite3_column_int(st, 4);
+		int64_t t = crm_db_col_int(st, 2);
+		int bits = crm_db_col_int(st, 3);
+		int opt = crm_db_col_int(st, 4);
 
 		if (bits & 1) {
 			r->merged_away++;
@@ -802,10 +802,10 @@ gather_contacts(struct crm_report *r, struct crm_db *db,
 	    (step = crm_db_step(db, st, err)) < 0)
 		goto done;
 	if (step == 1) {
-		r->merges_total = sqlite3_column_int64(st, 0);
-		r->merges_period = sqlite3_column_int64(st, 1);
-		r->merges_undone = sqlite3_column_int64(st, 2);
-		sqlite3_reset(st);
+		r->merges_total = crm_db_col_int(st, 0);
+		r->merges_period = crm_db_col_int(st, 1);
+		r->merges_undone = crm_db_col_int(st, 2);
+		crm_db_reset(st);
 	}
 	if ((st = crm_db_stmt(db, sql_audit, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, r->start, err) < 0 ||
@@ -815,7 +815,7 @@ gather_contacts(struct crm_report *r, struct crm_db *db,
 	rc = 0;
 done:
 	if (rc < 0)
-		sqlite3_reset(st);
+		crm_db_reset(st);
 	free(stages.slot);
 	free(owners.slot);
 	return rc;
@@ -914,7 +914,7 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 	struct stats_ctx ctx = { db, r->end, r->days };
 	struct accs chan = { NULL, 0, 0 }, curr = { NULL, 0, 0 };
 	size_t k, b, abl = 0, last = SIZE_MAX;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	if ((r->purchases = zeros(r, r->nb, err)) == NULL ||
@@ -924,14 +924,14 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		const char *ch = crm_db_col_text(st, 1);
-		int kind = sqlite3_column_int(st, 2);
+		int kind = crm_db_col_int(st, 2);
 		struct acc *c;
 
-		b = bucket(r, sqlite3_column_int64(st, 0));
+		b = bucket(r, crm_db_col_int(st, 0));
 		/* The array may move as it grows: keep an index. */
 		if (last == SIZE_MAX || strcmp(chan.a[last].name, ch) != 0) {
 			if ((c = acc_of(r, &chan, ch, err)) == NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				return -1;
 			}
 			last = (size_t)(c - chan.a);
@@ -948,12 +948,12 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 		r->purchases_total++;
 		if ((c = acc_of(r, &curr, crm_db_col_text(st, 3), err)) ==
 		    NULL) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 		c->n++;
-		c->v[b] += sqlite3_column_double(st, 4);
-		c->total += sqlite3_column_double(st, 4);
+		c->v[b] += crm_db_col_double(st, 4);
+		c->total += crm_db_col_double(st, 4);
 	}
 	if (rc < 0)
 		return -1;
@@ -1002,12 +1002,12 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 	    crm_db_bind_int(db, st, 1, r->end, err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int64_t n = sqlite3_column_int64(st, 1);
-		int64_t oldest = sqlite3_column_int64(st, 2);
+		int64_t n = crm_db_col_int(st, 1);
+		int64_t oldest = crm_db_col_int(st, 2);
 
 		if (tally(r, &r->backlog, &r->nbacklog, &abl,
 		    crm_db_col_text(st, 0), n, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 		r->backlog_total += n;
@@ -1459,7 +1459,7 @@ static int
 risky_names(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 {
 	struct crm_buf ids = CRM_BUF_INIT(1 << 20);
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	size_t i;
 	int rc = -1, step;
 
@@ -1474,7 +1474,7 @@ risky_names(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 	    crm_db_bind_text(db, st, 1, crm_buf_str(&ids), err) < 0)
 		goto done;
 	while ((step = crm_db_step(db, st, err)) == 1) {
-		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t id = crm_db_col_int(st, 0);
 
 		for (i = 0; i < r->nrisky; i++) {
 			struct risky *x = &r->risky[i];
@@ -1489,7 +1489,7 @@ risky_names(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 			    (crm_db_col_text(st, 3) != NULL &&
 			    (x->owner = pdup(r, crm_db_col_text(st, 3),
 			    err)) == NULL)) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				goto done;
 			}
 		}
@@ -1506,25 +1506,25 @@ gather_churn(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 	struct val *v = NULL;
 	size_t nv = 0, av = 0, j = 0, i;
 	int64_t model = 0;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc = -1, step;
 
 	if ((r->risky = parray(r, (size_t)r->o.top, sizeof(*r->risky),
 	    err)) == NULL || (st = crm_db_stmt(db, sql_scores, err)) == NULL)
 		return -1;
 	while ((step = crm_db_step(db, st, err)) == 1) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		double pa = sqlite3_column_double(st, 1);
-		int nopa = sqlite3_column_type(st, 1) == SQLITE_NULL;
-		int noclv = sqlite3_column_type(st, 3) == SQLITE_NULL;
+		int64_t id = crm_db_col_int(st, 0);
+		double pa = crm_db_col_double(st, 1);
+		int nopa = crm_db_col_isnull(st, 1);
+		int noclv = crm_db_col_isnull(st, 3);
 		int b;
 
 		r->scored++;
-		if (sqlite3_column_int64(st, 5) > r->scored_at)
-			r->scored_at = sqlite3_column_int64(st, 5);
-		if (sqlite3_column_int64(st, 6) > model)
-			model = sqlite3_column_int64(st, 6);
-		r->horizon = sqlite3_column_int64(st, 4);
+		if (crm_db_col_int(st, 5) > r->scored_at)
+			r->scored_at = crm_db_col_int(st, 5);
+		if (crm_db_col_int(st, 6) > model)
+			model = crm_db_col_int(st, 6);
+		r->horizon = crm_db_col_int(st, 4);
 		if (!nopa) {
 			b = (int)floor(pa * 10);
 			r->palive_hist[b < 0 ? 0 : b > 9 ? 9 : b]++;
@@ -1539,15 +1539,15 @@ gather_churn(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 				if (q == NULL) {
 					crm_error_set(err, CRM_EFAIL,
 					    "out of memory");
-					sqlite3_reset(st);
+					crm_db_reset(st);
 					goto done;
 				}
 				v = q;
 				av = na;
 			}
 			v[nv].id = id;
-			v[nv].clv = sqlite3_column_double(st, 3);
-			v[nv].ep = sqlite3_column_double(st, 2);
+			v[nv].clv = crm_db_col_double(st, 3);
+			v[nv].ep = crm_db_col_double(st, 2);
 			v[nv++].palive = pa;
 		}
 		if (nopa || pa >= r->at_risk)
@@ -1567,7 +1567,7 @@ gather_churn(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 			x.recency = r->who[j].recency;
 			x.segment = r->segnames[r->who[j].seg];
 			x.p_alive = pa;
-			x.clv = noclv ? NAN : sqlite3_column_double(st, 3);
+			x.clv = noclv ? NAN : crm_db_col_double(st, 3);
 			keep_risky(r, &x);
 		}
 	}
@@ -1601,7 +1601,7 @@ gather_churn(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 			    crm_db_col_text(st, 2) : "?",
 			    crm_db_col_text(st, 3) ? crm_db_col_text(st, 3) :
 			    "day");
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			if ((r->model = pdup(r, buf, err)) == NULL)
 				goto done;
 		}
@@ -1640,7 +1640,7 @@ static int
 gather_campaigns(struct crm_report *r, struct crm_db *db,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t all = 0;
 	size_t i, row;
 	int step, k;
@@ -1661,11 +1661,11 @@ gather_campaigns(struct crm_report *r, struct crm_db *db,
 		    (c->purpose = pdup(r, crm_db_col_text(st, 2),
 		    err)) == NULL) || (c->state = pdup(r,
 		    crm_db_col_text(st, 3), err)) == NULL) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
-		c->sent_at = sqlite3_column_int64(st, 4);
-		all = sqlite3_column_int64(st, 5);
+		c->sent_at = crm_db_col_int(st, 4);
+		all = crm_db_col_int(st, 5);
 		r->ncamps++;
 	}
 	if (step < 0)
@@ -1732,13 +1732,6 @@ gather_campaigns(struct crm_report *r, struct crm_db *db,
 
 /* ------------------------------------------------------------------ */
 
-/*
- * Memory-mapped reads: the sections read most of the database, and the
- * RFM query reads its table in index order, page by page; through the
- * map that costs no system call per page (a third of the time at a
- * million contacts).  SQLite caps the size at its compile-time maximum.
- */
-static const char sql_mmap[] = "PRAGMA mmap_size = 2147418112";
 
 struct worker {
 	struct crm_report *r;
@@ -1784,12 +1777,12 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 
 	memset(&w, 0, sizeof(w));
 	w.r = r;
-	if (crm_db_exec(db, sql_mmap, err) < 0 ||
+	if (crm_db_map_reads(db, err) < 0 ||
 	    crm_db_begin_read(db, err) < 0)
 		return -1;
 	crm_error_clear(&w.err);
 	if ((w.db = crm_db_open(crm_db_name(db), 0, &w.err)) != NULL &&
-	    crm_db_exec(w.db, sql_mmap, &w.err) == 0 &&
+	    crm_db_map_reads(w.db, &w.err) == 0 &&
 	    crm_db_begin_read(w.db, &w.err) == 0 &&
 	    pthread_create(&tid, NULL, work, &w) == 0)
 		threaded = 1;

@@ -366,7 +366,7 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
     int64_t end, const struct buyer *b, size_t n, int dense, int64_t lo,
     struct agg *ag, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t at[SCAN_BATCH], first[SCAN_BATCH];
 	double amount[SCAN_BATCH];
 	ssize_t slot[SCAN_BATCH];
@@ -383,7 +383,7 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 	do {
 		for (m = 0; m < SCAN_BATCH &&
 		    (rc = crm_db_step(db, st, err)) == 1; m++) {
-			int64_t id = sqlite3_column_int64(st, 0);
+			int64_t id = crm_db_col_int(st, 0);
 
 			if (dense)
 				slot[m] = id < lo || id > b[n - 1].id ? -1 :
@@ -392,10 +392,10 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 				slot[m] = find_id(b, n, id);
 			if (slot[m] >= 0)
 				__builtin_prefetch(&ag[slot[m]], 1);
-			at[m] = sqlite3_column_int64(st, 1);
+			at[m] = crm_db_col_int(st, 1);
 			/* total() skips NULL; NULL reads as 0.0 here. */
-			amount[m] = sqlite3_column_double(st, 2);
-			first[m] = sqlite3_column_int64(st, 3);
+			amount[m] = crm_db_col_double(st, 2);
+			first[m] = crm_db_col_int(st, 3);
 		}
 		for (k = 0; k < m; k++) {
 			struct agg *x;
@@ -425,14 +425,14 @@ static int
 fetch(struct crm_db *db, const struct crm_rfm_opts *opts, struct buyer **out,
     size_t *nout, struct crm_buf *arena, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	struct buyer *b = NULL;
 	struct agg *ag = NULL;
 	size_t n = 0, a = 0, i, nag;
 	int64_t day0 = opts->asof - ((opts->asof % 86400) + 86400) % 86400;
 	int rc, began = 0, dense = 0;
 
-	if (sqlite3_get_autocommit(crm_db_handle(db))) {
+	if (!crm_db_in_tx(db)) {
 		if (crm_db_exec(db, "BEGIN", err) < 0)
 			return -1;
 		began = 1;
@@ -450,7 +450,7 @@ fetch(struct crm_db *db, const struct crm_rfm_opts *opts, struct buyer **out,
 			struct buyer *q = reallocarray(b, na, sizeof(*q));
 
 			if (q == NULL) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				crm_error_set(err, CRM_EFAIL, "out of memory");
 				goto fail;
 			}
@@ -459,7 +459,7 @@ fetch(struct crm_db *db, const struct crm_rfm_opts *opts, struct buyer **out,
 		}
 		x = &b[n++];
 		memset(x, 0, sizeof(*x));
-		x->id = sqlite3_column_int64(st, 0);
+		x->id = crm_db_col_int(st, 0);
 		x->ext = x->email = (size_t)-1;
 		if ((s = crm_db_col_text(st, 1)) != NULL) {
 			x->ext = arena->len;
@@ -473,7 +473,7 @@ fetch(struct crm_db *db, const struct crm_rfm_opts *opts, struct buyer **out,
 		}
 	}
 	if (rc != 0) {
-		sqlite3_reset(st);
+		crm_db_reset(st);
 		goto fail;
 	}
 
@@ -939,7 +939,7 @@ crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
 	};
 	struct crm_buf sql = CRM_BUF_INIT(1 << 16);
 	struct group *g = NULL;
-	sqlite3_stmt *st = NULL;
+	struct crm_stmt *st = NULL;
 	size_t ng = 0, i;
 	int rc = -1, step;
 	int64_t day0 = rfm->asof - ((rfm->asof % 86400) + 86400) % 86400;
@@ -979,7 +979,7 @@ crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
 			for (i = 0; i < 9; i++)
 				vals[i] = crm_db_col_text(st, (int)i);
 			if (crm_out_row(o, vals, err) < 0) {
-				sqlite3_reset(st);
+				crm_db_reset(st);
 				return -1;
 			}
 		}
@@ -1015,16 +1015,16 @@ crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
 
 		if (add_group(&g, &ng, k ? k : "(none)", err) < 0)
 			goto done;
-		g[ng - 1].contacts = sqlite3_column_int64(st, 1);
-		g[ng - 1].buyers = sqlite3_column_int64(st, 2);
-		g[ng - 1].orders = sqlite3_column_int64(st, 3);
-		g[ng - 1].revenue = sqlite3_column_double(st, 4);
+		g[ng - 1].contacts = crm_db_col_int(st, 1);
+		g[ng - 1].buyers = crm_db_col_int(st, 2);
+		g[ng - 1].orders = crm_db_col_int(st, 3);
+		g[ng - 1].revenue = crm_db_col_double(st, 4);
 	}
 	if (step < 0)
 		goto done;
 	rc = emit_groups(o, by, g, ng, 1, err);
 done:
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	free_groups(g, ng);
 	crm_buf_release(&sql);
 	return rc;
@@ -1038,7 +1038,7 @@ crm_pairs(struct crm_db *db, int by_category, double min_support,
 	    "confidence", "lift" };
 	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_TEXT,
 	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *vals[6];
 	int step, i;
 
@@ -1078,7 +1078,7 @@ crm_pairs(struct crm_db *db, int by_category, double min_support,
 		for (i = 0; i < 6; i++)
 			vals[i] = crm_db_col_text(st, i);
 		if (crm_out_row(o, vals, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 	}
@@ -1091,7 +1091,7 @@ static const enum crm_coltype member_types[] = { CRM_COL_NUM, CRM_COL_TEXT,
     CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT };
 
 static int
-emit_members(struct crm_db *db, sqlite3_stmt *st, struct crm_out *o,
+emit_members(struct crm_db *db, struct crm_stmt *st, struct crm_out *o,
     int64_t *count, struct crm_error *err)
 {
 	const char *vals[5];
@@ -1117,7 +1117,7 @@ crm_segment_select(struct crm_db *db, const struct crm_expr *e,
     struct crm_out *o, int64_t *count, struct crm_error *err)
 {
 	struct crm_buf sql = CRM_BUF_INIT(1 << 20);
-	sqlite3_stmt *st = NULL;
+	struct crm_stmt *st = NULL;
 	int rc = -1;
 
 	if (crm_buf_addf(&sql, err, "SELECT c.id, c.external_id, c.email,"
@@ -1126,13 +1126,11 @@ crm_segment_select(struct crm_db *db, const struct crm_expr *e,
 	    crm_expr_sql(e)) < 0 ||
 	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)
 		goto done;
-	if (crm_expr_bind(e, st, 1) < 0) {
-		crm_error_set(err, CRM_EFAIL, "bind failed");
+	if (crm_expr_bind(e, db, st, 1, err) < 0)
 		goto done;
-	}
 	rc = emit_members(db, st, o, count, err);
 done:
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	crm_buf_release(&sql);
 	return rc;
 }
@@ -1142,7 +1140,7 @@ static int
 segment_id(struct crm_db *db, const char *name, int64_t *id, char **rule,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int rc;
 
 	*id = 0;
@@ -1152,13 +1150,13 @@ segment_id(struct crm_db *db, const char *name, int64_t *id, char **rule,
 	    (rc = crm_db_step(db, st, err)) < 0)
 		return -1;
 	if (rc == 1) {
-		*id = sqlite3_column_int64(st, 0);
+		*id = crm_db_col_int(st, 0);
 		if (rule != NULL) {
 			const char *r = crm_db_col_text(st, 1);
 
 			*rule = r ? strdup(r) : NULL;
 		}
-		sqlite3_reset(st);
+		crm_db_reset(st);
 	}
 	return 0;
 }
@@ -1168,7 +1166,7 @@ static int
 segment_make(struct crm_db *db, const char *name, const char *kind,
     const char *rule, int replace, int64_t *id, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t now = crm_now();
 
 	if (crm_blank(name))
@@ -1214,7 +1212,7 @@ fill_rule(struct crm_db *db, int64_t id, const char *rule, int64_t asof,
 {
 	struct crm_buf sql = CRM_BUF_INIT(1 << 20);
 	struct crm_expr *e;
-	sqlite3_stmt *st = NULL;
+	struct crm_stmt *st = NULL;
 	int rc = -1, c;
 
 	if ((e = crm_expr_parse(rule, asof, col ? col : &c, err)) == NULL)
@@ -1225,14 +1223,14 @@ fill_rule(struct crm_db *db, int64_t id, const char *rule, int64_t asof,
 	    crm_expr_from(e), crm_expr_sql(e)) < 0 ||
 	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)
 		goto done;
-	if (crm_expr_bind(e, st, 1) < 0 ||
+	if (crm_expr_bind(e, db, st, 1, err) < 0 ||
 	    crm_db_bind_int(db, st, crm_expr_nparams(e) + 1, id, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
 		goto done;
-	*count = sqlite3_changes(crm_db_handle(db));
+	*count = crm_db_changes(db);
 	rc = 0;
 done:
-	sqlite3_finalize(st);
+	crm_db_finalize(st);
 	crm_buf_release(&sql);
 	crm_expr_free(e);
 	return rc;
@@ -1254,7 +1252,7 @@ int
 crm_segment_save_list(struct crm_db *db, const char *name, const int64_t *ids,
     size_t n, int replace, int64_t *count, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t id;
 	size_t i;
 
@@ -1272,8 +1270,8 @@ crm_segment_save_list(struct crm_db *db, const char *name, const int64_t *ids,
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
 		return -1;
-	*count = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	*count = crm_db_col_int(st, 0);
+	crm_db_reset(st);
 	return 0;
 }
 
@@ -1281,7 +1279,7 @@ int
 crm_segment_refresh(struct crm_db *db, const char *name, int64_t asof,
     int64_t *count, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	char *rule = NULL;
 	int64_t id;
 	int rc;
@@ -1313,13 +1311,13 @@ crm_segment_refresh(struct crm_db *db, const char *name, int64_t asof,
 int
 crm_segment_drop(struct crm_db *db, const char *name, struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 
 	if ((st = crm_db_stmt(db, "DELETE FROM segments WHERE name = ?",
 	    err)) == NULL || crm_db_bind_text(db, st, 1, name, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
 		return -1;
-	if (sqlite3_changes(crm_db_handle(db)) == 0)
+	if (crm_db_changes(db) == 0)
 		return crm_error_set(err, CRM_EUSAGE, "no segment '%s'", name);
 	return 0;
 }
@@ -1331,7 +1329,7 @@ crm_segment_list(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 	    "computed_at", "rule" };
 	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_TEXT,
 	    CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT };
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	const char *vals[5];
 	char t[21];
 	int step, i;
@@ -1345,11 +1343,11 @@ crm_segment_list(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 		for (i = 0; i < 5; i++)
 			vals[i] = crm_db_col_text(st, i);
 		if (vals[3] != NULL) {
-			crm_format_time(sqlite3_column_int64(st, 3), t);
+			crm_format_time(crm_db_col_int(st, 3), t);
 			vals[3] = t;
 		}
 		if (crm_out_row(o, vals, err) < 0) {
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			return -1;
 		}
 	}
@@ -1360,7 +1358,7 @@ int
 crm_segment_show(struct crm_db *db, const char *name, struct crm_out *o,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	int64_t id;
 
 	if (segment_id(db, name, &id, NULL, err) < 0)
@@ -1379,7 +1377,7 @@ int
 crm_segment_rules(struct crm_db *db, char ***names, size_t *n,
     struct crm_error *err)
 {
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	char **v = NULL;
 	int step;
 
@@ -1393,7 +1391,7 @@ crm_segment_rules(struct crm_db *db, char ***names, size_t *n,
 		if (q == NULL || (q[*n] = strdup(crm_db_col_text(st, 0))) ==
 		    NULL) {
 			v = q ? q : v;
-			sqlite3_reset(st);
+			crm_db_reset(st);
 			*names = v;
 			return crm_error_set(err, CRM_EFAIL, "out of memory");
 		}

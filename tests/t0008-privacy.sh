@@ -471,7 +471,10 @@ test_expect_success 'retention: a database of schema 4 carries its horizon over 
 	test "$h" = "$(sql "SELECT max(json_extract(counts, '\''$.before'\'')) FROM audit WHERE program = '\''crm-forget'\''")" &&
 	test "$(sql "SELECT mode FROM retention")" = purge &&
 	v=$(sql "PRAGMA user_version") &&
-	sql "DROP TABLE retention; ALTER TABLE contacts DROP COLUMN imported_at;
+	sql "DROP TABLE retention; DROP TABLE task_events; DROP TABLE tasks;
+	    DROP TABLE ticket_events; DROP TABLE tickets;
+	    DROP TABLE service_policy; DROP TABLE service_calendar;
+	    ALTER TABLE contacts DROP COLUMN imported_at;
 	    DROP INDEX interactions_order;
 	    ALTER TABLE interactions DROP COLUMN order_ref;
 	    PRAGMA user_version = 4" &&

@@ -61,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct crm_buf sql = CRM_BUF_INIT(1 << 24);
 	struct crm_error err;
 	struct crm_expr *e;
-	sqlite3_stmt *st;
+	struct crm_stmt *st;
 	char *s;
 	int col = 0;
 
@@ -83,15 +83,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(limit(err.msg), "'%s' gives bad SQL: %s: %s",
 			    s, err.msg, crm_buf_str(&sql));
 		else {
-			FUZZ_CHECK(sqlite3_bind_parameter_count(st) ==
+			FUZZ_CHECK(crm_db_bind_count(st) ==
 			    crm_expr_nparams(e), "'%s': %d parameters, %d"
-			    " bound", s, sqlite3_bind_parameter_count(st),
+			    " bound", s, crm_db_bind_count(st),
 			    crm_expr_nparams(e));
-			FUZZ_CHECK(crm_expr_bind(e, st, 1) == 0, "'%s': bind",
+			FUZZ_CHECK(crm_expr_bind(e, db, st, 1, &err) == 0, "'%s': bind",
 			    s);
 			FUZZ_CHECK(crm_db_step(db, st, &err) >= 0 ||
 			    limit(err.msg), "'%s': %s", s, err.msg);
-			sqlite3_finalize(st);
+			crm_db_finalize(st);
 		}
 	}
 	crm_expr_free(e);

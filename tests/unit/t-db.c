@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "db.h"
 #include "tap.h"
 
@@ -22,7 +24,7 @@ int
 main(void)
 {
 	struct crm_db *db, *db2;
-	sqlite3_stmt *st, *st2;
+	struct crm_stmt *st, *st2;
 	char wal[300];
 	int64_t v;
 
