@@ -408,6 +408,27 @@ fill_conv(struct crm_csv *r, struct crm_error *err)
 	}
 }
 
+/* 1 if s holds a well-formed UTF-8 sequence of two or more bytes. */
+static int
+has_utf8_multibyte(const unsigned char *s, size_t n)
+{
+	size_t i, k, len;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < 0xc2 || s[i] > 0xf4)
+			continue;
+		len = s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+		if (i + len > n)
+			break;
+		for (k = 1; k < len; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				break;
+		if (k == len && crm_utf8_valid((const char *)s + i, len))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The first bytes read: a UTF-16 byte-order mark, or bytes that are not
  * UTF-8, start a conversion (unless an encoding was given); the bytes
@@ -431,7 +452,10 @@ detect_encoding(struct crm_csv *r, size_t n, struct crm_error *err)
 						check = n - k;
 						break;
 					}
-			if (!crm_utf8_valid(r->in, check)) {
+			/* Invalid bytes among valid UTF-8 characters are a
+			 * broken UTF-8 file, not another encoding. */
+			if (!crm_utf8_valid(r->in, check) &&
+			    !has_utf8_multibyte(u, check)) {
 				int cp = 1;
 
 				for (k = 0; k < n; k++)
