@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "dedupe.h"
+#include "mergeref.h"
 #include "fs.h"
 #include "interaction.h"
 #include "match.h"
@@ -2865,6 +2866,7 @@ merge_one(struct crm_db *db, struct crow *s, const struct crow *b,
 		goto done;
 	merge_id = crm_db_last_id(db);
 	if (move_interactions(db, s->id, b->id, err) < 0 ||
+	    crm_mergeref_move(db, merge_id, s->id, b->id, err) < 0 ||
 	    exec2(db, "DELETE FROM segment_members WHERE contact_id = ?2 AND"
 	    " segment_id IN (SELECT segment_id FROM segment_members"
 	    " WHERE contact_id = ?1)", s->id, b->id, err) < 0 ||
@@ -2921,33 +2923,6 @@ crm_merge_rule_parse(const char *s, enum crm_merge_rule *rule,
 	else
 		return crm_error_set(err, CRM_EUSAGE, "--rule: '%s' is not"
 		    " recent, complete or source", s);
-	return 0;
-}
-
-/*
- * Refuse a database with a table that refers to contacts and that this
- * code does not know how to merge (one added after it was written).
- */
-static int
-known_tables(struct crm_db *db, struct crm_error *err)
-{
-	struct crm_stmt *st;
-	int rc;
-
-	if ((st = crm_db_stmt(db, "SELECT m.name FROM sqlite_schema m,"
-	    " pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND"
-	    " f.\"table\" = 'contacts' AND m.name NOT IN ('contacts',"
-	    " 'consent_events', 'interactions', 'segment_members',"
-	    " 'campaign_members', 'scores', 'merges') LIMIT 1", err)) == NULL ||
-	    (rc = crm_db_step(db, st, err)) < 0)
-		return -1;
-	if (rc == 1) {
-		crm_error_set(err, CRM_EFAIL, "%s: table %s refers to contacts;"
-		    " this crm-dedupe does not know how to merge it",
-		    crm_db_name(db), crm_db_col_text(st, 0));
-		crm_db_reset(st);
-		return -1;
-	}
 	return 0;
 }
 
@@ -3217,8 +3192,7 @@ crm_merge_run(struct crm_db *db, struct crm_csv *r,
 	int64_t now = crm_now();
 	int rc = -1;
 
-	if (known_tables(db, err) < 0 ||
-	    read_links(r, &l, &nl, stats, err) < 0)
+	if (read_links(r, &l, &nl, stats, err) < 0)
 		goto done;
 	/* Every contact as its survivor now; links between survivors. */
 	for (i = 0; i < nl; i++)
@@ -3473,6 +3447,8 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 	if (crow_load(db, u->survivor, &cur, NULL, err) < 0)
 		return -1;
 	/* What moved goes back. */
+	if (crm_mergeref_undo(db, u->id, u->merged, err) < 0)
+		goto done;
 	if ((st = crm_db_stmt(db, "SELECT json_extract(j.value, '$[0]'),"
 	    " json_extract(j.value, '$[1]') FROM merges m,"
 	    " json_each(m.before, '$.interactions') j WHERE m.id = ?1",
@@ -3652,8 +3628,7 @@ crm_merge_undo(struct crm_db *db, char *const *keys, int nkeys,
 	int64_t now = crm_now(), *later = NULL;
 	int ret = -1;
 
-	if (known_tables(db, err) < 0 ||
-	    crm_out_header(o, names, types, 3, err) < 0 ||
+	if (crm_out_header(o, names, types, 3, err) < 0 ||
 	    load_undo(db, &u, &n, err) < 0)
 		goto done;
 	if ((by = calloc(2 * n + 1, sizeof(*by))) == NULL ||

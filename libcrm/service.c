@@ -49,6 +49,9 @@ const char crm_service_schema[] =
 	"  reason TEXT"
 	");"
 	"CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, at);"
+	/* The report's scan, in order, with no look-up of the rows. */
+	"CREATE INDEX ticket_events_status ON ticket_events(ticket_id, at, id,"
+	"  new) WHERE field = 'status';"
 	"CREATE TABLE service_policy ("
 	"  priority TEXT NOT NULL,"
 	"  channel TEXT NOT NULL DEFAULT '',"
@@ -1099,18 +1102,25 @@ cmpgroup(const void *a, const void *b)
 	    ((const struct group *)b)->name);
 }
 
-static const char report_sql[] =
-    "SELECT t.id, t.priority, t.channel, t.created_at,"
-    " CASE WHEN t.first_response_at <= ?1 THEN t.first_response_at END,"
-    " t.handoffs, t.reopens, t.satisfaction,"
-    " CASE ?3 WHEN 1 THEN t.team WHEN 2 THEN t.assignee"
-    " WHEN 3 THEN t.channel WHEN 4 THEN t.priority"
-    " WHEN 5 THEN strftime('%Y-%m', t.created_at, 'unixepoch') END,"
-    " e.at, e.new"
-    " FROM tickets t LEFT JOIN ticket_events e ON e.ticket_id = t.id"
-    " AND e.field = 'status' AND e.at <= ?1"
-    " WHERE t.created_at >= ?2 AND t.created_at < ?1"
-    " ORDER BY t.id, e.at, e.id";
+/*
+ * The report reads two tables in one pass each, merged here on the
+ * ticket id: the tickets in id order, and their status changes in the
+ * order of (ticket, time, id) from an index that holds all it needs.  A
+ * join would look the events of each ticket up in the index, a descent
+ * of the B-tree per ticket; two scans side by side cost half as much.
+ */
+static const char tickets_sql[] =
+    "SELECT id, priority, channel, created_at,"
+    " CASE WHEN first_response_at <= ?1 THEN first_response_at END,"
+    " handoffs, reopens, satisfaction,"
+    " CASE ?3 WHEN 1 THEN team WHEN 2 THEN assignee"
+    " WHEN 3 THEN channel WHEN 4 THEN priority"
+    " WHEN 5 THEN strftime('%Y-%m', created_at, 'unixepoch') END"
+    " FROM tickets WHERE created_at >= ?2 AND created_at < ?1 ORDER BY id";
+
+static const char events_sql[] =
+    "SELECT ticket_id, at, new FROM ticket_events"
+    " WHERE field = 'status' AND at <= ?1 ORDER BY ticket_id, at, id";
 
 static int
 scan(struct report *rp, int64_t since,
@@ -1118,49 +1128,55 @@ scan(struct report *rp, int64_t since,
     struct crm_error *err)
 {
 	struct crm_db *db = rp->db;
-	struct crm_stmt *st;
-	int rc;
+	struct crm_stmt *st, *ev;
+	int64_t eid = 0;
+	int rc, erc = 1;
 
-	if ((st = crm_db_stmt(db, report_sql, err)) == NULL ||
+	if (crm_db_map_reads(db, err) < 0 ||
+	    (st = crm_db_stmt(db, tickets_sql, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, rp->asof, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, since, err) < 0 ||
 	    crm_db_bind_int(db, st, 3, (int64_t)rp->by, err) < 0)
 		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int64_t id = crm_db_col_int(st, 0);
-
-		if (id != rp->id) {
-			const char *pr = crm_db_col_text(st, 1);
-			const char *key = crm_db_col_text(st, 8);
-
-			if (rp->id != 0 && each(rp, err) < 0)
-				goto fail;
-			rp->id = id;
-			free(rp->key);
-			rp->key = NULL;
-			if (key != NULL && (rp->key = strdup(key)) == NULL) {
-				crm_error_set(err, CRM_EFAIL, "out of memory");
-				goto fail;
-			}
-			rp->tg = policy_for(&rp->pol, pr,
-			    crm_db_col_text(st, 2));
-			clock_start(&rp->k, crm_db_col_int(st, 3),
-			    crm_db_col_int(st, 4));
-			rp->handoffs = crm_db_col_int(st, 5);
-			rp->reopens = crm_db_col_int(st, 6);
-			rp->csat = crm_db_col_int(st, 7);
-		}
-		if (!crm_db_col_isnull(st, 9))
-			clock_event(rp->cal, &rp->k, crm_db_col_int(st, 9),
-			    status_index(crm_db_col_text(st, 10)));
+	if ((ev = crm_db_stmt(db, events_sql, err)) == NULL ||
+	    crm_db_bind_int(db, ev, 1, rp->asof, err) < 0) {
+		crm_db_reset(st);
+		return -1;
 	}
-	if (rc < 0)
-		return -1;
-	if (rp->id != 0 && each(rp, err) < 0)
-		return -1;
-	return 0;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		const char *key = crm_db_col_text(st, 8);
+
+		rp->id = crm_db_col_int(st, 0);
+		free(rp->key);
+		rp->key = NULL;
+		if (key != NULL && (rp->key = strdup(key)) == NULL) {
+			crm_error_set(err, CRM_EFAIL, "out of memory");
+			goto fail;
+		}
+		rp->tg = policy_for(&rp->pol, crm_db_col_text(st, 1),
+		    crm_db_col_text(st, 2));
+		clock_start(&rp->k, crm_db_col_int(st, 3),
+		    crm_db_col_int(st, 4));
+		rp->handoffs = crm_db_col_int(st, 5);
+		rp->reopens = crm_db_col_int(st, 6);
+		rp->csat = crm_db_col_int(st, 7);
+		/* The events of earlier tickets (out of the window) pass. */
+		while (erc == 1 && (eid == 0 || eid <= rp->id)) {
+			if (eid == rp->id)
+				clock_event(rp->cal, &rp->k, crm_db_col_int(ev,
+				    1), status_index(crm_db_col_text(ev, 2)));
+			if ((erc = crm_db_step(db, ev, err)) < 0)
+				goto fail;
+			eid = erc == 1 ? crm_db_col_int(ev, 0) : 0;
+		}
+		if (each(rp, err) < 0)
+			goto fail;
+	}
+	crm_db_reset(ev);
+	return rc < 0 ? -1 : 0;
 fail:
 	crm_db_reset(st);
+	crm_db_reset(ev);
 	return -1;
 }
 

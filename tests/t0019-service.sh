@@ -170,6 +170,24 @@ test_expect_success 'tasks from a file, idempotent by ref' '
 	test_must_fail 3 crm-task bad.csv 2>err && test_grep "bad.csv:2" err
 '
 
+test_expect_success 'a merge moves tickets and tasks to the survivor; unmerge moves them back' '
+	printf "external_id,first_name,email\nC3,Ann,ann.other@example.com\n" >dup.csv &&
+	crm-add -q dup.csv &&
+	printf "ref,email,status,at\nT10,ann.other@example.com,new,2026-12-01\n" >t10.csv &&
+	crm-ticket -q t10.csv &&
+	crm-task add -q -c ann.other@example.com "Ask about the invoice" 2027-01-02 >id3 &&
+	a=$(sql "select id from contacts where external_id = '"'"'C1'"'"'") &&
+	b=$(sql "select id from contacts where external_id = '"'"'C3'"'"'") &&
+	printf "id_a,id_b\n%s,%s\n" "$a" "$b" >pair.csv &&
+	crm-dedupe merge -q <pair.csv >/dev/null &&
+	test "$(sql "select contact_id from tickets where ref = '"'"'T10'"'"'")" = "$a" &&
+	test "$(sql "select contact_id from tasks where id = $(cat id3)")" = "$a" &&
+	crm-dedupe unmerge -q "$b" >/dev/null &&
+	test "$(sql "select contact_id from tickets where ref = '"'"'T10'"'"'")" = "$b" &&
+	test "$(sql "select contact_id from tasks where id = $(cat id3)")" = "$b" &&
+	test "$(sql "select count(*) from tickets where contact_id = $a")" = 5
+'
+
 test_expect_success 'erasure takes the tickets and tasks of the person' '
 	crm-forget -q bob@example.org &&
 	test "$(sql "select count(*) from tickets t join contacts c on c.id = t.contact_id where c.erased_at is not null")" = 0 &&
