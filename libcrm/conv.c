@@ -265,11 +265,15 @@ crm_conv_time(const char *in, const char *fmt, int date_only,
 	} else {
 		if ((a = num(&p, e, 4)) < 0)
 			return 0;
-		if (p - s == 8 && p == e) {
+		if (p - s == 4 && e - s >= 8 && isdigit((unsigned char)p[0]) &&
+		    isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+		    isdigit((unsigned char)p[3]) && (e - s == 8 ||
+		    !isdigit((unsigned char)p[4]))) {
 			/* YYYYMMDD */
-			t.y = a / 10000;
-			t.mo = a / 100 % 100;
-			t.d = a % 100;
+			t.y = a;
+			t.mo = (p[0] - '0') * 10 + (p[1] - '0');
+			t.d = (p[2] - '0') * 10 + (p[3] - '0');
+			p += 4;
 		} else if (p - s == 4 && p < e && (*p == '-' || *p == '/')) {
 			sep = *p++;
 			t.y = a;

@@ -32,7 +32,7 @@
  * pattern (%Y %y %m %d %e %H %I %M %S %p %b %z %%, a blank matches any
  * run of blanks) for the date and, optionally, the time; a time of day
  * after what the pattern matched is still taken.  fmt "excel" reads
- * Excel's serial day numbers (45384.5 is 2024-04-04T12:00:00Z).
+ * Excel's serial day numbers (45384.5 is 2024-04-02T12:00:00Z).
  *
  * Returns 1 when out holds the rewritten value, 0 when the value is not
  * a time stamp this recognises (*why then says why, or NULL: the caller
