@@ -86,12 +86,13 @@ bench: all
 fuzz:
 	./scripts/fuzz
 
-# Longer than make check's short rounds, bounded to about six minutes:
-# imports and scorings killed at random moments, cron jobs piled up,
-# and each fuzz target for FUZZ_SECONDS (20 here).  .ci/run calls it.
+# Longer than make check's short rounds, bounded to about seven minutes:
+# imports and scorings killed at random moments, outputs naming the
+# database, cron jobs piled up, crm-forget racing crm-log, and each fuzz
+# target for FUZZ_SECONDS (20 here).  .ci/run calls it.
 reliability: all
-	./scripts/crash-test -n 30 -t 150
-	./scripts/concurrency-test -r 10 -t 150
+	./scripts/crash-test -n 30 -o 48 -t 150
+	./scripts/concurrency-test -r 10 -R 10 -t 120
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-20} ./scripts/fuzz
 
 demo: all

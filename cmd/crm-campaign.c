@@ -168,9 +168,7 @@ cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
 	if (o->segment != NULL && argc > 0)
 		crm_die_usage("create: --segment and input files exclude each"
 		    " other");
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0)
-			crm_die_usage("%s: %s", argv[i], strerror(errno));
+	crm_batch_check_inputs(argc, argv);
 	db = crm_cli_db(&cli, 0);
 	if (o->segment == NULL) {
 		if ((t = crm_campaign_targets_new(db, &err)) == NULL)
@@ -436,6 +434,7 @@ main(int argc, char **argv)
 	o.name = argv[1];
 	if (crm_campaign_check_name(o.name, &err) < 0)
 		crm_die(&err);
+	crm_cli_output(&cli, "--suppressed", supp);
 	if (strcmp(cmd, "create") == 0)
 		cmd_create(&o, supp, argc - 2, argv + 2);
 	else if (strcmp(cmd, "export") == 0)

@@ -1,5 +1,5 @@
 /*
- * crm-dedupe - find duplicate contacts, merge them, undo merges.
+ * crm-dedupe - find duplicate contacts, link files, households, merge.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +10,8 @@
 
 #include "cli.h"
 #include "dedupe.h"
+#include "household.h"
+#include "merge.h"
 #include "norm.h"
 
 static const char usage[] =
@@ -18,6 +20,9 @@ static const char usage[] =
     "crm-dedupe [find] -i file [-cpqt] [-f format] [-I column]\n"
     "[-m field=column[+column...][,...]] [-T threshold] [--excel-safe]\n"
     "[--model] [--no-tf]\n"
+    "crm-dedupe link [-qt] [-d db] [-f format] [-I column] [-m map]\n"
+    "[-T threshold] file [reference]\n"
+    "crm-dedupe households [-aq] [-d db] [-f format] [-k key[,key...]]\n"
     "crm-dedupe merge [-nqt] [-d db] [-f format] [-P pattern]\n"
     "[-r recent | complete | source] [file ...]\n"
     "crm-dedupe unmerge [-nq] [-d db] [-f format] key ...";
@@ -26,10 +31,12 @@ enum { OPT_MODEL = 0x2000, OPT_NO_TF };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
+	{ "all", no_argument, NULL, 'a' },
 	{ "clusters", no_argument, NULL, 'c' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "id", required_argument, NULL, 'I' },
 	{ "input", required_argument, NULL, 'i' },
+	{ "key", required_argument, NULL, 'k' },
 	{ "map", required_argument, NULL, 'm' },
 	{ "model", no_argument, NULL, OPT_MODEL },
 	{ "no-tf", no_argument, NULL, OPT_NO_TF },
@@ -41,57 +48,106 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* Everything the options set, for whichever subcommand runs. */
+struct args {
+	struct crm_cli cli;
+	struct crm_dedupe_opts opts;
+	struct crm_merge_opts mo;
+	const char *input, *map;
+	char *idcol;
+	unsigned hkey;
+	int what, dry, all;
+};
+
 static void
 progress(void *arg, int64_t n, const char *what)
 {
 	crm_progress(arg, n, what);
 }
 
-/* Find: the database or a file; pairs, clusters, the file or the model. */
+/*
+ * A file's records into d, the id from column idcol; the file's format
+ * becomes the output's.
+ */
+static void
+load_file(struct args *a, struct crm_dedupe *d, const char *path,
+    const char *idcol)
+{
+	struct crm_error err;
+	struct crm_csv *r;
+
+	crm_error_clear(&err);
+	if ((r = crm_csv_open(path, a->cli.tsv ? CRM_CSV_TSV : 0,
+	    &err)) == NULL || crm_dedupe_load_csv(d, r, idcol, a->map,
+	    &err) < 0)
+		crm_die(&err);
+	if (!a->cli.fmt_set && crm_csv_is_tsv(r))
+		a->cli.fmt = CRM_FMT_TSV;
+	crm_csv_close(r);
+}
+
+/*
+ * Find (argc 0) or link (the subject file, then the reference file or the
+ * database): run the model, write what was asked.
+ */
 static int
-find(struct crm_cli *cli, struct crm_dedupe_opts *opts, const char *input,
-    const char *idcol, const char *map, int what)
+find(struct args *a, int argc, char **argv)
 {
 	const struct crm_dedupe_stats *s;
 	struct crm_dedupe *d;
 	struct crm_error err;
-	struct crm_csv *r = NULL;
 	struct crm_db *db = NULL;
 	struct crm_out *o;
+	char rep[64] = "", *refid = NULL;
+	int rc, link = a->what == 'L';
 
 	crm_error_clear(&err);
-	opts->progress = progress;
-	opts->progress_arg = cli;
-	if ((d = crm_dedupe_new(opts, &err)) == NULL)
+	if ((link && (argc < 1 || argc > 2)) || (!link && argc != 0))
+		crm_cli_usage(&a->cli, CRM_EUSAGE);
+	/* -I FILE_ID,REFERENCE_ID */
+	if (link && a->idcol != NULL && (refid = strchr(a->idcol, ',')) != NULL)
+		*refid = '\0';
+	a->opts.progress = progress;
+	a->opts.progress_arg = &a->cli;
+	if ((d = crm_dedupe_new(&a->opts, &err)) == NULL)
 		crm_die(&err);
-	if (input != NULL) {
-		if ((r = crm_csv_open(input, cli->tsv ? CRM_CSV_TSV : 0,
-		    &err)) == NULL || crm_dedupe_load_csv(d, r, idcol, map,
-		    &err) < 0)
-			crm_die(&err);
-		/* The file comes back in its own format unless told. */
-		if (!cli->fmt_set && crm_csv_is_tsv(r))
-			cli->fmt = CRM_FMT_TSV;
-		crm_csv_close(r);
-	} else {
-		db = crm_cli_db(cli, 0);
+	if (link && argc == 2)
+		load_file(a, d, argv[1], refid != NULL ? refid + 1 : a->idcol);
+	else if (link || a->input == NULL) {
+		db = crm_cli_db(&a->cli, 0);
 		if (crm_dedupe_load_db(d, db, &err) < 0)
 			crm_die(&err);
 	}
+	if (link) {
+		crm_dedupe_link_subject(d);
+		load_file(a, d, argv[0], a->idcol);
+	} else if (a->input != NULL)
+		load_file(a, d, a->input, a->idcol);
 	if (crm_dedupe_run(d, &err) < 0)
 		crm_die(&err);
-	crm_progress_end(cli);
-	o = crm_cli_out(cli);
-	if ((what == 'M' ? crm_dedupe_write_model(d, o, &err) :
-	    what == 'c' ? crm_dedupe_write_clusters(d, o, &err) :
-	    what == 'p' ? crm_dedupe_write_pairs(d, o, &err) :
-	    crm_dedupe_write_file(d, o, &err)) < 0 || crm_out_end(o, &err) < 0)
+	crm_progress_end(&a->cli);
+	o = crm_cli_out(&a->cli);
+	switch (a->what) {
+	case 'L': rc = crm_dedupe_write_links(d, o, &err); break;
+	case 'M': rc = crm_dedupe_write_model(d, o, &err); break;
+	case 'c': rc = crm_dedupe_write_clusters(d, o, &err); break;
+	case 'p': rc = crm_dedupe_write_pairs(d, o, &err); break;
+	default: rc = crm_dedupe_write_file(d, o, &err);
+	}
+	if (rc < 0 || crm_out_end(o, &err) < 0)
 		crm_die(&err);
 	s = crm_dedupe_stats(d);
-	if (!cli->quiet)
-		fprintf(stderr, "crm-dedupe: %lld records, %lld candidate"
+	if (s->repeated)
+		snprintf(rep, sizeof(rep), " (%lld repeating an id, taken as"
+		    " one)", (long long)s->repeated);
+	if (!a->cli.quiet && link)
+		fprintf(stderr, "crm-dedupe: %lld records%s, %lld candidate"
+		    " pairs, %lld linked\n", (long long)s->records, rep,
+		    (long long)s->candidates, (long long)s->linked);
+	else if (!a->cli.quiet)
+		fprintf(stderr, "crm-dedupe: %lld records%s, %lld candidate"
 		    " pairs, %lld matching, %lld clusters of %lld records\n",
-		    (long long)s->records, (long long)s->candidates,
+		    (long long)s->records, rep, (long long)s->candidates,
 		    (long long)s->matches, (long long)s->clusters,
 		    (long long)s->in_clusters);
 	crm_out_free(o);
@@ -100,10 +156,69 @@ find(struct crm_cli *cli, struct crm_dedupe_opts *opts, const char *input,
 	return crm_cli_finish(0);
 }
 
+struct hh_out {
+	struct crm_out *o;
+	int all;
+	int64_t households, members;
+};
+
+static int
+hh_row(void *arg, const struct crm_household_row *row, struct crm_error *err)
+{
+	struct hh_out *h = arg;
+	const char *vals[7];
+	char hid[24], id[24], size[24];
+
+	if (row->size < 2 && !h->all)
+		return 0;
+	h->households += row->household == row->id && row->size > 1;
+	h->members += row->size > 1;
+	snprintf(hid, sizeof(hid), "%lld", (long long)row->household);
+	snprintf(id, sizeof(id), "%lld", (long long)row->id);
+	snprintf(size, sizeof(size), "%lld", (long long)row->size);
+	vals[0] = hid;
+	vals[1] = id;
+	vals[2] = size;
+	vals[3] = row->name;
+	vals[4] = row->street;
+	vals[5] = row->postcode;
+	vals[6] = row->city;
+	return crm_out_row(h->o, vals, err);
+}
+
+static int
+households(struct args *a, int argc, char **argv)
+{
+	static const char *const names[7] = { "household_id", "id", "size",
+	    "name", "street", "postcode", "city" };
+	static const enum crm_coltype types[7] = { CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT,
+	    CRM_COL_TEXT };
+	struct hh_out h = { NULL, a->all, 0, 0 };
+	struct crm_error err;
+	struct crm_db *db;
+
+	crm_error_clear(&err);
+	if (argc != 0)
+		crm_cli_usage(&a->cli, CRM_EUSAGE);
+	db = crm_cli_db(&a->cli, 0);
+	h.o = crm_cli_out(&a->cli);
+	if (crm_out_header(h.o, names, types, 7, &err) < 0 ||
+	    crm_household_each(db, a->hkey, hh_row, &h, &err) < 0 ||
+	    crm_out_end(h.o, &err) < 0)
+		crm_die(&err);
+	if (!a->cli.quiet)
+		fprintf(stderr, "crm-dedupe: %lld households of two or more,"
+		    " %lld people in them\n", (long long)h.households,
+		    (long long)h.members);
+	crm_out_free(h.o);
+	crm_db_close(db);
+	return crm_cli_finish(0);
+}
+
 /* Merge or unmerge, in one transaction, audited; rolled back if dry. */
 static int
-merge(struct crm_cli *cli, const char *cmd, int argc, char **argv,
-    const struct crm_merge_opts *mo, int dry)
+merge(struct args *a, int argc, char **argv)
 {
 	struct crm_merge_stats st;
 	struct crm_error err;
@@ -111,34 +226,35 @@ merge(struct crm_cli *cli, const char *cmd, int argc, char **argv,
 	struct crm_out *o;
 	struct crm_db *db;
 	char counts[160];
-	int i, undo = strcmp(cmd, "unmerge") == 0;
+	int i, rc, undo = a->what == 'U';
 
 	crm_error_clear(&err);
 	memset(&st, 0, sizeof(st));
+	if (a->mo.rule == CRM_MERGE_SOURCE && a->mo.prefer == NULL)
+		crm_die_usage("--rule source needs --prefer PATTERN");
 	if (undo && argc == 0)
-		crm_cli_usage(cli, CRM_EUSAGE);
+		crm_cli_usage(&a->cli, CRM_EUSAGE);
 	for (i = 0; !undo && i < argc; i++)
 		if (strcmp(argv[i], "-") != 0 && access(argv[i], R_OK) != 0) {
 			crm_error_set(&err, CRM_EFAIL, "%s: %s", argv[i],
 			    strerror(errno));
 			crm_die(&err);
 		}
-	db = crm_cli_db(cli, 0);
-	o = crm_cli_out(cli);
+	db = crm_cli_db(&a->cli, 0);
+	o = crm_cli_out(&a->cli);
 	if (crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	if (undo ? crm_merge_undo(db, argv, argc, o, &st, &err) < 0 :
 	    crm_merge_header(o, &err) < 0)
 		goto fail;
 	for (i = 0; !undo && i < (argc ? argc : 1); i++) {
-		if ((r = crm_csv_open(argc ? argv[i] : "-", cli->tsv ?
+		if ((r = crm_csv_open(argc ? argv[i] : "-", a->cli.tsv ?
 		    CRM_CSV_TSV : 0, &err)) == NULL)
 			goto fail;
-		if (crm_merge_run(db, r, mo, o, &st, &err) < 0) {
-			crm_csv_close(r);
-			goto fail;
-		}
+		rc = crm_merge_run(db, r, &a->mo, o, &st, &err);
 		crm_csv_close(r);
+		if (rc < 0)
+			goto fail;
 	}
 	if (crm_out_end(o, &err) < 0)
 		goto fail;
@@ -146,21 +262,21 @@ merge(struct crm_cli *cli, const char *cmd, int argc, char **argv,
 	    "\"groups\":%lld,\"merged\":%lld,\"undone\":%lld}",
 	    (long long)st.read, (long long)st.skipped, (long long)st.groups,
 	    (long long)st.merged, (long long)st.undone);
-	if (dry)
+	if (a->dry)
 		crm_db_rollback(db);
-	else if (crm_db_audit(db, cli->prog, cli->argc, cli->argv, counts,
-	    &err) < 0 || crm_db_commit(db, &err) < 0)
+	else if (crm_db_audit(db, a->cli.prog, a->cli.argc, a->cli.argv,
+	    counts, &err) < 0 || crm_db_commit(db, &err) < 0)
 		goto fail;
-	if (!cli->quiet && undo)
+	if (!a->cli.quiet && undo)
 		fprintf(stderr, "crm-dedupe: %lld merges undone%s\n",
-		    (long long)st.undone, dry ? " (dry run: nothing written)" :
-		    "");
-	else if (!cli->quiet)
+		    (long long)st.undone, a->dry ?
+		    " (dry run: nothing written)" : "");
+	else if (!a->cli.quiet)
 		fprintf(stderr, "crm-dedupe: %lld read, %lld skipped, %lld"
 		    " groups, %lld contacts merged%s\n", (long long)st.read,
 		    (long long)st.skipped, (long long)st.groups,
-		    (long long)st.merged, dry ? " (dry run: nothing written)" :
-		    "");
+		    (long long)st.merged, a->dry ?
+		    " (dry run: nothing written)" : "");
 	crm_out_free(o);
 	crm_db_close(db);
 	return crm_cli_finish(0);
@@ -169,89 +285,99 @@ fail:
 	crm_die(&err);
 }
 
+/* The subcommands: name, what it sets in args->what, the function. */
+static const struct subcmd {
+	const char *name;
+	int what;
+	int (*fn)(struct args *, int, char **);
+} subcmds[] = {
+	{ "find", 0, find },
+	{ "households", 'H', households },
+	{ "link", 'L', find },
+	{ "merge", 0, merge },
+	{ "unmerge", 'U', merge },
+};
+
+static void
+option(struct args *a, int ch)
+{
+	struct crm_error err;
+	char *end;
+
+	switch (ch) {
+	case 'a': a->all = 1; break;
+	case 'c': case 'p': case OPT_MODEL:
+		a->what = ch == OPT_MODEL ? 'M' : ch;
+		break;
+	case 'I': a->idcol = optarg; break;
+	case 'i': a->input = optarg; break;
+	case 'k':
+		if (crm_household_key_parse(optarg, &a->hkey, &err) < 0)
+			crm_die(&err);
+		break;
+	case 'm': a->map = optarg; break;
+	case 'n': a->dry = 1; break;
+	case 'P':
+		a->mo.prefer = optarg;
+		a->mo.rule = CRM_MERGE_SOURCE;
+		break;
+	case 'r':
+		if (crm_merge_rule_parse(optarg, &a->mo.rule, &err) < 0)
+			crm_die(&err);
+		break;
+	case 's':
+		if (crm_norm_datetime(optarg, &a->opts.since, &err) < 0)
+			crm_die_usage("--since: %s", err.msg);
+		break;
+	case 'T':
+		errno = 0;
+		a->opts.threshold = strtod(optarg, &end);
+		if (errno || end == optarg || *end ||
+		    !(a->opts.threshold > 0.0 && a->opts.threshold < 1.0))
+			crm_die_usage("--threshold: '%s' is not a probability"
+			    " between 0 and 1", optarg);
+		break;
+	case OPT_NO_TF: a->opts.no_tf = 1; break;
+	default:
+		crm_cli_opt(&a->cli, ch, optarg) ||
+		    (crm_cli_usage(&a->cli, CRM_EUSAGE), 0);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	struct crm_dedupe_opts opts;
-	struct crm_merge_opts mo;
-	struct crm_error err;
-	struct crm_cli cli;
-	const char *cmd = "find", *input = NULL, *idcol = NULL, *map = NULL;
-	char *end;
-	int ch, what = 0, dry = 0;
+	static struct args a;
+	const struct subcmd *c = &subcmds[0];
+	size_t i;
+	int ch;
 
-	crm_cli_init(&cli, "crm-dedupe", usage, argc, argv);
-	crm_error_clear(&err);
-	memset(&opts, 0, sizeof(opts));
-	memset(&mo, 0, sizeof(mo));
-	opts.threshold = CRM_DEDUPE_THRESHOLD;
+	crm_cli_init(&a.cli, "crm-dedupe", usage, argc, argv);
+	a.opts.threshold = CRM_DEDUPE_THRESHOLD;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "cI:i:m:nP:pr:s:T:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-		case 'p':
-		case OPT_MODEL:
-			what = ch == OPT_MODEL ? 'M' : ch;
-			break;
-		case 'I':
-			idcol = optarg;
-			break;
-		case 'i':
-			input = optarg;
-			break;
-		case 'm':
-			map = optarg;
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case 'P':
-			mo.prefer = optarg;
-			mo.rule = CRM_MERGE_SOURCE;
-			break;
-		case 'r':
-			if (crm_merge_rule_parse(optarg, &mo.rule, &err) < 0)
-				crm_die(&err);
-			break;
-		case 's':
-			if (crm_norm_datetime(optarg, &opts.since, &err) < 0)
-				crm_die_usage("--since: %s", err.msg);
-			break;
-		case 'T':
-			errno = 0;
-			opts.threshold = strtod(optarg, &end);
-			if (errno || end == optarg || *end ||
-			    !(opts.threshold > 0.0 && opts.threshold < 1.0))
-				crm_die_usage("--threshold: '%s' is not a"
-				    " probability between 0 and 1", optarg);
-			break;
-		case OPT_NO_TF:
-			opts.no_tf = 1;
-			break;
-		default:
-			crm_cli_opt(&cli, ch, optarg) ||
-			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
-		}
-	}
+	    "acI:i:k:m:nP:pr:s:T:", longopts, NULL)) != -1)
+		option(&a, ch);
 	argc -= optind;
 	argv += optind;
-	if (argc > 0 && (strcmp(argv[0], "find") == 0 ||
-	    strcmp(argv[0], "merge") == 0 || strcmp(argv[0], "unmerge") == 0)) {
-		cmd = argv[0];
-		argc--;
-		argv++;
+	for (i = 0; argc > 0 && i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+		if (strcmp(argv[0], subcmds[i].name) == 0) {
+			c = &subcmds[i];
+			argc--;
+			argv++;
+			break;
+		}
+	if (c->what == 'L' || c->what == 'H')
+		a.what = c->what;
+	if (c->what == 'U')
+		a.what = 'U';
+	if (c->fn == find && c->what == 0) {
+		if (a.input == NULL && (a.idcol != NULL || a.map != NULL))
+			crm_die_usage("--id and --map need --input FILE");
+		if (a.input != NULL && a.opts.since != 0)
+			crm_die_usage("--since works on the database, not"
+			    " --input");
+		if (a.what == 0)
+			a.what = a.input != NULL ? 'f' : 'p';
 	}
-	if (strcmp(cmd, "find") != 0) {
-		if (mo.rule == CRM_MERGE_SOURCE && mo.prefer == NULL)
-			crm_die_usage("--rule source needs --prefer PATTERN");
-		return merge(&cli, cmd, argc, argv, &mo, dry);
-	}
-	if (argc != 0)
-		crm_cli_usage(&cli, CRM_EUSAGE);
-	if (input == NULL && (idcol != NULL || map != NULL))
-		crm_die_usage("--id and --map need --input FILE");
-	if (input != NULL && opts.since != 0)
-		crm_die_usage("--since works on the database, not --input");
-	return find(&cli, &opts, input, idcol, map, what ? what :
-	    input != NULL ? 'f' : 'p');
+	return c->fn(&a, argc, argv);
 }

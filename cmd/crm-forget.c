@@ -267,6 +267,15 @@ main(int argc, char **argv)
 	}
 
 	s = crm_erasure_stats(er);
+	{
+		const char *rules[8];
+		size_t nr = crm_erasure_rules(er, rules, 8), j;
+
+		for (j = 0; j < nr; j++)
+			crm_warn("segment %s: its rule names an erased person;"
+			    " edit it (crm-segment save --replace) or drop it",
+			    rules[j]);
+	}
 	if ((nids = crm_erasure_sharers(er, ids, 8)) > 0) {
 		crm_progress_end(&cli);
 		fprintf(stderr, "crm-forget: contact%s", nids > 1 ? "s" : "");

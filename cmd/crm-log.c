@@ -252,6 +252,7 @@ main(int argc, char **argv)
 
 	if (crm_import_check(&io, &err) < 0)
 		crm_die(&err);
+	crm_cli_output(&cli, "--rejects", rejects);
 	crm_batch_check_inputs(argc, argv);
 	crm_batch_bulk(argc, argv);
 	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);

@@ -68,7 +68,8 @@ open_output(const char *path, char **tmp)
 		exit(CRM_EFAIL);
 	}
 	if ((fd = mkstemp(*tmp)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		crm_warn("%s: %s", *tmp, strerror(errno));
+		/* The file asked for, not the temporary name beside it. */
+		crm_warn("%s: %s", path, strerror(errno));
 		exit(CRM_EFAIL);
 	}
 	return fp;
@@ -136,6 +137,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		crm_cli_usage(&cli, CRM_EUSAGE);
 
+	crm_cli_output(&cli, "--output", output);
+	crm_cli_output(&cli, "--state", opts.state);
 	opts.now = crm_now();
 	opts.db_name = crm_db_path(cli.db_opt);
 	db = crm_cli_db(&cli, 0);
@@ -146,8 +149,12 @@ main(int argc, char **argv)
 		fp = open_output(output, &tmp);
 	rc = text ? crm_report_text(r, fp, &err) :
 	    crm_report_html(r, fp, &err);
+	/* A write error names the file ("write error: ENOSPC" alone not). */
+	if (rc < 0 && strncmp(err.msg, "write error", 11) == 0)
+		crm_error_prefix(&err, "%s", output != NULL ? output :
+		    "standard output");
 	if (output != NULL) {
-		const char *name = tmp != NULL ? tmp : output;
+		const char *name = output;
 
 		if (rc == 0 && (fflush(fp) != 0 || ferror(fp) ||
 		    (tmp != NULL && fsync(fileno(fp)) != 0)))

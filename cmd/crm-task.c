@@ -98,6 +98,7 @@ cmd_import(struct opts *op, int argc, char **argv)
 	char counts[160];
 	int i, rejected;
 
+	crm_cli_output(&op->cli, "--rejects", op->rejects);
 	crm_batch_check_inputs(argc, argv);
 	db = crm_cli_db(&op->cli, CRM_DB_CREATE);
 	if ((tk = crm_tasker_new(db, op->region, &err)) == NULL ||

@@ -1519,7 +1519,7 @@ struct group {
 
 enum { R_GROUP, R_REASON, R_CONTACTS, R_SENT, R_RESPONDERS, R_RATE,
     R_REVENUE, R_RPC, R_UPLIFT, R_RELATIVE, R_CI_LOW, R_CI_HIGH, R_Z,
-    R_P, NR };
+    R_P, R_INTERVAL, R_TEST, NR };
 
 /* Numbers for output: fixed decimals, or six significant digits. */
 static char *
@@ -1566,6 +1566,8 @@ report_group(struct crm_out *out, const char *name, const struct group *g,
 		v[R_CI_HIGH] = general(b[R_CI_HIGH], t->ci_high);
 		v[R_Z] = general(b[R_Z], t->z);
 		v[R_P] = general(b[R_P], t->p_value);
+		v[R_INTERVAL] = t->interval;
+		v[R_TEST] = t->test;
 	}
 	return crm_out_row(out, v, err);
 }
@@ -1578,7 +1580,7 @@ crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
 	static const char *const names[NR] = { "group", "reason", "contacts",
 	    "sent", "responders", "response_rate", "revenue",
 	    "revenue_per_contact", "uplift", "uplift_relative", "ci_low",
-	    "ci_high", "z", "p_value" };
+	    "ci_high", "z", "p_value", "interval", "test" };
 	enum crm_coltype types[NR];
 	struct crm_campaign_counts c;
 	struct crm_stats_prop_test t;
@@ -1616,7 +1618,8 @@ crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
 		return -1;
 	info->control = g[1].n;
 	for (i = 0; i < NR; i++)
-		types[i] = i < R_CONTACTS ? CRM_COL_TEXT : CRM_COL_NUM;
+		types[i] = i < R_CONTACTS || i >= R_INTERVAL ? CRM_COL_TEXT :
+		    CRM_COL_NUM;
 	if (crm_out_header(out, names, types, NR, err) < 0)
 		return -1;
 	rc = g[0].n > 0 && g[1].n > 0;

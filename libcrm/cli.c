@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "guard.h"
 #include "profile.h"
 
 static const char *progname = "crm";
@@ -120,6 +121,9 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 
 	switch (opt) {
 	case 'd':
+		if (*arg == '\0')
+			crm_die_usage("--db: an empty path (the database is"
+			    " -d PATH, else $CRM_DB, else ./crm.db)");
 		/* csvkit's -d is the delimiter: -d ';' would make a database
 		 * named ';'. */
 		if (strcmp(arg, ",") == 0 || strcmp(arg, ";") == 0 ||
@@ -166,8 +170,14 @@ crm_cli_db(const struct crm_cli *c, int flags)
 	struct crm_db *db;
 
 	crm_error_clear(&err);
-	if ((db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
+	if (crm_guard_fd(crm_db_path(c->db_opt), "standard output",
+	    STDOUT_FILENO, &err) < 0 ||
+	    (db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
 		crm_die(&err);
+	/* Personal data: say so when anyone may read it, even with -q. */
+	if (crm_db_file_mode(db) & 004)
+		crm_warn("warning: %s is readable by others (mode %04o);"
+		    " chmod 600 it", crm_db_name(db), crm_db_file_mode(db));
 	return db;
 }
 
@@ -217,6 +227,16 @@ crm_cli_db_dry(const struct crm_cli *c, int flags, int dry)
 			crm_die(&err);
 		return db;
 	}
+}
+
+void
+crm_cli_output(const struct crm_cli *c, const char *what, const char *path)
+{
+	struct crm_error err;
+
+	crm_error_clear(&err);
+	if (crm_guard_output(crm_db_path(c->db_opt), what, path, &err) < 0)
+		crm_die(&err);
 }
 
 struct crm_out *

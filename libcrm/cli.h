@@ -78,7 +78,10 @@ void crm_die(const struct crm_error *err) __attribute__((noreturn));
 void crm_die_usage(const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 1, 2)));
 
-/* Open the database or die. */
+/*
+ * Open the database or die.  Standard output redirected to the database
+ * (or its -wal or -shm) is a usage error, exit 2.
+ */
 struct crm_db *crm_cli_db(const struct crm_cli *c, int flags);
 
 /*
@@ -87,6 +90,15 @@ struct crm_db *crm_cli_db(const struct crm_cli *c, int flags);
  * place, so that -n creates nothing.
  */
 struct crm_db *crm_cli_db_dry(const struct crm_cli *c, int flags, int dry);
+
+/*
+ * Refuse, with exit status 2 and a message naming both files, an output
+ * file path (for option what, e.g. "--rejects") that is the database or
+ * its -wal, -shm or -journal (see guard.h).  Every program calls it for
+ * every file it writes, before it opens that file or the database.
+ */
+void crm_cli_output(const struct crm_cli *c, const char *what,
+    const char *path);
 
 /* A writer on stdout in the chosen format, or die. */
 struct crm_out *crm_cli_out(const struct crm_cli *c);

@@ -138,19 +138,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 		return NULL;
 	}
 	imp->now = crm_now();
-	/* Without keyless contacts there is no lead to adopt: skip a lookup
-	 * per record (the external_id index answers this at once). */
-	{
-		int64_t v;
-
-		if (crm_db_query_int(db, "SELECT EXISTS (SELECT 1 FROM contacts"
-		    " WHERE external_id IS NULL)", &v, err) < 0) {
-			crm_erasure_free(imp->erased);
-			free(imp);
-			return NULL;
-		}
-		imp->keyless = v != 0;
-	}
+	imp->keyless = -1;	/* read at the first record */
 	for (i = 0; i < NTEXT; i++)
 		crm_buf_init(&imp->nv[i], CRM_CSV_FIELD_MAX);
 	for (i = 0; i <= NTEXT; i++)
@@ -865,8 +853,9 @@ erased(struct crm_importer *imp, struct crm_error *err)
 	for (k = 0; k < sizeof(key) / sizeof(key[0]); k++) {
 		if (imp->val[key[k]] == NULL)
 			continue;
-		if ((rc = crm_erasure_listed(imp->erased, kind[k],
-		    imp->val[key[k]], err)) != 0)
+		if ((rc = crm_erasure_listed_raw(imp->erased, kind[k],
+		    imp->val[key[k]], crm_csv_field(imp->r, imp->idx[key[k]]),
+		    err)) != 0)
 			return rc;
 	}
 	return 0;
@@ -1139,6 +1128,21 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 	imp->old_hash = imp->ext_absent = 0;
 	imp->keep_hash = 1;
 	imp->st.read++;
+	/*
+	 * Without keyless contacts there is no lead to adopt: skip a lookup
+	 * per record (the external_id index answers this at once).  Read
+	 * inside the write transaction, so that a lead another writer
+	 * committed while this run waited for the lock is adopted, not
+	 * duplicated.
+	 */
+	if (imp->keyless < 0) {
+		int64_t v;
+
+		if (crm_db_query_int(imp->db, "SELECT EXISTS (SELECT 1 FROM"
+		    " contacts WHERE external_id IS NULL)", &v, err) < 0)
+			goto fail;
+		imp->keyless = v != 0;
+	}
 	if (imp->hashing && (same = unchanged(imp, err)) != 0) {
 		if (same < 0)
 			goto fail;
@@ -1243,9 +1247,12 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		if (n > 0 && crm_buf_adds(&sql, ", ", err) < 0)
 			goto done;
 		if (strncasecmp(name, "attr.", 5) == 0 && name[5] != '\0') {
-			/* One attribute, its name bound as a JSON path. */
-			struct crm_buf path = CRM_BUF_INIT(4096);
-
+			/*
+			 * One attribute, its name bound as the key itself:
+			 * a JSON path cannot spell every key (SQLite reads
+			 * no escape in a quoted label, so a key with '"'
+			 * in it would come out empty).
+			 */
 			char key[256];
 			size_t k;
 
@@ -1254,14 +1261,12 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 				key[k] = (char)tolower((unsigned char)
 				    name[5 + k]);
 			key[k] = '\0';
-			if (crm_buf_adds(&path, "$.", err) < 0 ||
-			    json_str(&path, key, err) < 0) {
-				crm_buf_release(&path);
+			if ((attr[nattr++] = strdup(key)) == NULL) {
+				crm_error_set(err, CRM_EFAIL, "out of memory");
 				goto done;
 			}
-			attr[nattr++] = crm_buf_detach(&path);
-			if (crm_buf_addf(&sql, err, "json_extract(attrs, ?%zu)",
-			    nattr) < 0)
+			if (crm_buf_addf(&sql, err, "(SELECT value FROM"
+			    " json_each(attrs) WHERE key = ?%zu)", nattr) < 0)
 				goto done;
 			names[n] = name;
 			types[n] = CRM_COL_TEXT;

@@ -102,7 +102,10 @@ void crm_importer_region(struct crm_importer *imp, const char *region);
 /*
  * Upsert r's current record.  -1 with err: CRM_EDATA for a bad record
  * (nothing written for it; the message has file:line), anything else is a
- * failure of the whole batch.
+ * failure of the whole batch.  Call it inside the batch's write
+ * transaction: what it decides from the database (the erased list,
+ * recorded opt-outs, whether leads without external_id exist) is read
+ * there, under the write lock.
  */
 int crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
     struct crm_error *err);

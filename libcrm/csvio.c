@@ -156,9 +156,15 @@ cb_field(void *s, size_t len, void *data)
 	if (r->cberr)
 		return;
 	if (len > CRM_CSV_FIELD_MAX) {
+		size_t f = spill ? r->snf : r->nf;
+
+		/* The column by name too, once the header has given them. */
 		crm_error_set(&r->cb, CRM_EDATA,
-		    "%s:%ld: field %zu is longer than %u bytes", r->name,
-		    r->line, (spill ? r->snf : r->nf) + 1, CRM_CSV_FIELD_MAX);
+		    "%s:%ld: field %zu%s%s%s is longer than %u bytes", r->name,
+		    r->line, f + 1, r->have_header && f < r->ncols ? " (" : "",
+		    r->have_header && f < r->ncols ? r->cols[f] : "",
+		    r->have_header && f < r->ncols ? ")" : "",
+		    CRM_CSV_FIELD_MAX);
 		r->cberr = 1;
 		return;
 	}

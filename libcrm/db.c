@@ -30,9 +30,15 @@ struct crm_db {
 	sqlite3 *h;
 	char *name;
 	int in_tx;
+	int readonly;		/* opened read-only (see crm_db_open()) */
+	unsigned mode;		/* the database file's permission bits */
 	int nstmt, astmt;
 	struct stmt_entry *cache;	/* grows; entries live until close */
+	struct crm_db *next;	/* the open connections, for exit */
 };
+
+/* Every open connection, so that an exit on an error path tidies up. */
+static struct crm_db *open_dbs;
 
 /*
  * The schema, one migration per step.  CHECK constraints spell out
@@ -251,7 +257,31 @@ static const char *const migrations[] = {
 	crm_task_schema,
 
 	/*
-	 * 7 -> 8 (issue 15): a contact's created_at is its own creation
+	 * 7 -> 8: Unicode email keys (crm_norm_email(): NFC and case
+	 * folding).  Stored addresses are re-keyed with crm_email_key(),
+	 * which migrate() registers.  Two contacts whose addresses now fold
+	 * to one key are not merged: both keep it, an import that names it
+	 * without an external_id is refused as ambiguous, and the audit
+	 * entry of the migration lists the pairs for crm-dedupe.
+	 */
+	"CREATE TEMP TABLE crm_rekey AS SELECT id, k FROM"
+	"  (SELECT id, email, crm_email_key(email) AS k FROM contacts"
+	"   WHERE email IS NOT NULL) WHERE k IS NOT email;"
+	"UPDATE contacts SET email = (SELECT k FROM temp.crm_rekey r"
+	"  WHERE r.id = contacts.id) WHERE id IN (SELECT id FROM temp.crm_rekey);"
+	"INSERT INTO audit (at, program, args, counts)"
+	"  SELECT CAST(strftime('%s', 'now') AS INTEGER), 'crm',"
+	"    'schema 8: email keys in Unicode NFC, case-folded',"
+	"    json_object('rekeyed', (SELECT count(*) FROM temp.crm_rekey),"
+	"      'collisions', (SELECT json_group_array(json_array(r.id, c.id))"
+	"        FROM temp.crm_rekey r JOIN contacts c ON c.email = r.k"
+	"        AND c.id <> r.id AND (c.id > r.id OR c.id NOT IN"
+	"        (SELECT id FROM temp.crm_rekey))))"
+	"  WHERE EXISTS (SELECT 1 FROM temp.crm_rekey);"
+	"DROP TABLE temp.crm_rekey;",
+
+	/*
+	 * 8 -> 9 (issue 15): a contact's created_at is its own creation
 	 * date when an export gives one; when crm first stored it is
 	 * imported_at.  An interaction from an order's line item keeps the
 	 * order's key, so that counts are of orders, not of lines.
@@ -745,6 +775,25 @@ crm_db_rollback(struct crm_db *db)
 		db->in_tx = 0;
 }
 
+/* crm_email_key(text): crm_norm_email_rekey(), for migration 8. */
+static void
+email_key_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *s = sqlite3_value_text(argv[0]);
+	char *k;
+
+	(void)argc;
+	if (s == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if ((k = crm_norm_email_rekey((const char *)s)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, k, -1, free);
+}
+
 /*
  * Bring the schema to CRM_DB_SCHEMA.  Runs under BEGIN IMMEDIATE and reads
  * the version inside the transaction, so two programs opening a new file at
@@ -762,6 +811,12 @@ migrate(struct crm_db *db, struct crm_error *err)
 		return -1;
 	if (appid == CRM_DB_APPLICATION_ID && ver == CRM_DB_SCHEMA)
 		return 0;
+	if (db->readonly && appid == CRM_DB_APPLICATION_ID && ver >= 0 &&
+	    ver < CRM_DB_SCHEMA)
+		return crm_error_set(err, CRM_EFAIL, "%s: read-only, and its"
+		    " schema (version %lld) needs upgrading to %d: open it once"
+		    " with write access", db->name, (long long)ver,
+		    CRM_DB_SCHEMA);
 	if (crm_db_begin(db, err) < 0)
 		return -1;
 	if (crm_db_query_int(db, "PRAGMA application_id", &appid, err) < 0 ||
@@ -784,10 +839,24 @@ migrate(struct crm_db *db, struct crm_error *err)
 			goto fail;
 		ver = 0;
 	}
-	if (ver > CRM_DB_SCHEMA || ver < 0) {
+	if (ver < 0) {
+		crm_error_set(err, CRM_EFAIL,
+		    "%s: schema version %lld is not one crm writes: the"
+		    " file is damaged or was changed by hand", db->name,
+		    (long long)ver);
+		goto fail;
+	}
+	if (ver > CRM_DB_SCHEMA) {
 		crm_error_set(err, CRM_EFAIL,
 		    "%s: schema version %lld is newer than this crm (%d);"
 		    " upgrade crm", db->name, (long long)ver, CRM_DB_SCHEMA);
+		goto fail;
+	}
+	/* What the migrations call on the rows they move. */
+	if (sqlite3_create_function(db->h, "crm_email_key", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, email_key_fn, NULL, NULL) !=
+	    SQLITE_OK) {
+		dberr(db, err, SQLITE_ERROR, "crm_email_key");
 		goto fail;
 	}
 	for (i = (int)ver; i < NMIGRATIONS; i++) {
@@ -855,6 +924,83 @@ create_file(const char *path, int flags, struct crm_error *err)
 	return 0;
 }
 
+/* 1 if the directory that holds path may be written to. */
+static int
+dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int ok;
+
+	if (slash == NULL)
+		return access(".", W_OK) == 0;
+	if (slash == path)
+		return access("/", W_OK) == 0;
+	if ((dir = strndup(path, (size_t)(slash - path))) == NULL)
+		return 1;
+	ok = access(dir, W_OK) == 0;
+	free(dir);
+	return ok;
+}
+
+/*
+ * SQLite creates -wal and -shm with the database file's mode, forced past
+ * the umask, and forces it again on any it opens while empty: a database
+ * restored with sqlite3's .backup under umask 022 is 0644, and its log
+ * would be readable by everyone.  So once the connection has opened them
+ * (it keeps them open), take the group and other bits off.  By name,
+ * never through a descriptor of our own: closing one would drop the POSIX
+ * locks SQLite holds on the file.  Best effort: a file another user owns,
+ * or a symbolic link, is left alone.
+ */
+static void
+sidecars_private(const char *path)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+	struct stat sb;
+	char name[4096];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path, sfx[i]) >=
+		    (int)sizeof(name))
+			continue;
+		if (lstat(name, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (sb.st_mode & 077) != 0 && sb.st_uid == geteuid())
+			(void)chmod(name, sb.st_mode & 0700);
+	}
+}
+
+/*
+ * "file:" and path with every byte but letters, digits and "/._-~"
+ * percent-encoded, then query, for sqlite3_open_v2() with
+ * SQLITE_OPEN_URI.  Free it.
+ */
+static char *
+file_uri(const char *path, const char *query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct crm_buf b = CRM_BUF_INIT(3 * 4096 + 64);
+	const unsigned char *p;
+	int rc = crm_buf_adds(&b, "file:", NULL);
+
+	for (p = (const unsigned char *)path; rc == 0 && *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._-~", *p) != NULL)
+			rc = crm_buf_addc(&b, *p, NULL);
+		else if ((rc = crm_buf_addc(&b, '%', NULL)) == 0 &&
+		    (rc = crm_buf_addc(&b, hex[*p >> 4], NULL)) == 0)
+			rc = crm_buf_addc(&b, hex[*p & 15], NULL);
+	}
+	if (rc == 0)
+		rc = crm_buf_adds(&b, query, NULL);
+	if (rc < 0) {
+		crm_buf_release(&b);
+		return NULL;
+	}
+	return crm_buf_detach(&b);
+}
+
 /*
  * path with its directory resolved, so that a database in a directory
  * reached through a symbolic link opens: SQLITE_OPEN_NOFOLLOW refuses a
@@ -911,13 +1057,37 @@ crm_db_bulk(void)
 	}
 }
 
+/*
+ * At exit, the connections a program left open: on an error path it died
+ * with its batch rolled back but the log still holding what the batch
+ * wrote (megabytes, on the full disk that made it fail).  Roll back,
+ * empty the log if no other program is using it (without waiting for
+ * one), close.
+ */
+static void
+close_all(void)
+{
+	while (open_dbs != NULL) {
+		struct crm_db *db = open_dbs;
+
+		crm_db_rollback(db);
+		if (!db->readonly) {
+			sqlite3_busy_timeout(db->h, 0);
+			(void)sqlite3_wal_checkpoint_v2(db->h, NULL,
+			    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		}
+		crm_db_close(db);
+	}
+}
+
 struct crm_db *
 crm_db_open(const char *path, int flags, struct crm_error *err)
 {
 	struct crm_db *db;
-	char sql[64], *real;
+	char sql[64], *real, *uri = NULL, wal[4096];
 	const char *mode;
-	int rc, tries;
+	struct stat sb;
+	int rc, tries, oflags;
 
 	/*
 	 * No memory statistics: they take a global mutex on every malloc.
@@ -935,10 +1105,32 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		crm_error_set(err, CRM_EFAIL, "out of memory");
 		return NULL;
 	}
+	db->mode = stat(path, &sb) == 0 ? (unsigned)(sb.st_mode & 07777) : 0600;
+	/*
+	 * A database that may not be written, or whose directory may not
+	 * (so that SQLite cannot make its -wal and -shm there), is opened
+	 * read-only, as sqlite3 does: readers work, a writer fails at its
+	 * first write.  Without a log beside it in a directory that refuses
+	 * one, it is opened immutable (nobody can be writing it).
+	 */
+	oflags = SQLITE_OPEN_READWRITE;
+	if (access(path, W_OK) != 0 || !dir_writable(path)) {
+		db->readonly = 1;
+		oflags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+		snprintf(wal, sizeof(wal), "%s-wal", path);
+		uri = file_uri(real, !dir_writable(path) && (stat(wal, &sb) !=
+		    0 || sb.st_size == 0) ? "?immutable=1" : "?mode=ro");
+		if (uri == NULL) {
+			free(real);
+			crm_error_set(err, CRM_EFAIL, "out of memory");
+			goto fail;
+		}
+	}
 	/* One connection per thread: no per-call mutex. */
-	rc = sqlite3_open_v2(real, &db->h, SQLITE_OPEN_READWRITE |
+	rc = sqlite3_open_v2(uri != NULL ? uri : real, &db->h, oflags |
 	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
 	free(real);
+	free(uri);
 	if (rc != SQLITE_OK) {
 		crm_error_set(err, CRM_EFAIL, "%s: %s", path,
 		    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
@@ -953,7 +1145,7 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 	 * the busy handler for it, so retry briefly; once a file is in WAL
 	 * mode it stays so and this is a read.
 	 */
-	for (tries = 0;; tries++) {
+	for (tries = 0; !db->readonly; tries++) {
 		sqlite3_stmt *st;
 
 		rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode = WAL",
@@ -984,19 +1176,43 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		goto fail;
 	if (migrate(db, err) < 0)
 		goto fail;
+	if (!db->readonly)
+		sidecars_private(path);
+	if (open_dbs == NULL)
+		atexit(close_all);
+	db->next = open_dbs;
+	open_dbs = db;
 	return db;
 fail:
 	crm_db_close(db);
 	return NULL;
 }
 
+int
+crm_db_readonly(const struct crm_db *db)
+{
+	return db->readonly;
+}
+
+unsigned
+crm_db_file_mode(const struct crm_db *db)
+{
+	return db->mode;
+}
+
 void
 crm_db_close(struct crm_db *db)
 {
+	struct crm_db **pp;
 	int i;
 
 	if (db == NULL)
 		return;
+	for (pp = &open_dbs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == db) {
+			*pp = db->next;
+			break;
+		}
 	for (i = 0; i < db->nstmt; i++)
 		sqlite3_finalize(db->cache[i].st);
 	free(db->cache);

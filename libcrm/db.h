@@ -24,7 +24,7 @@
 /* 'crm1': what PRAGMA application_id holds in every crm database. */
 #define CRM_DB_APPLICATION_ID 0x63726d31
 /* The schema version this build writes; see the migrations in db.c. */
-#define CRM_DB_SCHEMA 8
+#define CRM_DB_SCHEMA 9
 
 enum {
 	CRM_DB_CREATE = 1 << 0,	/* create the file if it does not exist */
@@ -60,11 +60,28 @@ void crm_db_bulk(void);
 
 /*
  * Open path (see crm_db_path() for the default).  Without CRM_DB_CREATE a
- * missing file is an error.  The busy timeout is $CRM_BUSY_TIMEOUT seconds,
- * default 600: overlapping writers wait for each other instead of failing.
- * Free with crm_db_close().
+ * missing file is an error.  The busy timeout is $CRM_BUSY_TIMEOUT
+ * seconds, default 600: overlapping writers wait for each other instead
+ * of failing.  The -wal and -shm files are created 0600.  Free with
+ * crm_db_close(); connections still open at exit(3) (a program that died
+ * on an error) are rolled back, their log emptied when no other program
+ * is using it, and closed.
  */
 struct crm_db *crm_db_open(const char *path, int flags, struct crm_error *err);
+
+/*
+ * 1 if db was opened read-only: the file or its directory may not be
+ * written (a backup on read-only media, a copy handed to an analyst), as
+ * sqlite3 does; immutable when the directory refuses a log and there is
+ * none.  Reads work; the first write fails with CRM_EFAIL.
+ */
+int crm_db_readonly(const struct crm_db *db);
+
+/*
+ * The database file's permission bits when it was opened (its -wal and
+ * -shm are created 0600 whatever they are).
+ */
+unsigned crm_db_file_mode(const struct crm_db *db);
 
 /* Finalize cached statements and close; NULL is a no-op. */
 void crm_db_close(struct crm_db *db);

@@ -46,11 +46,6 @@
  * as an alternative record of its survivor: pairs are reported between
  * survivors, with the best score of their records, and records of the same
  * survivor are never paired.  Erased contacts take no part.
- *
- * Merging (crm_merge_*) joins reviewed groups of contacts into one
- * survivor, field by field (see crm-dedupe(1), MERGE), and logs every
- * merge in the merges table with the two rows as they were, so that
- * crm_merge_undo() can restore them exactly.
  */
 #ifndef CRM_DEDUPE_H
 #define CRM_DEDUPE_H
@@ -87,6 +82,8 @@ struct crm_dedupe_stats {
 	int64_t clusters;	/* clusters of two or more */
 	int64_t in_clusters;	/* records in them */
 	double lambda;		/* the chance that two random records match */
+	int64_t repeated;	/* file: records repeating an earlier id */
+	int64_t linked;		/* linking: subject records with a match */
 };
 
 /* A new, empty record set; free with crm_dedupe_free(). */
@@ -103,9 +100,12 @@ int crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
 
 /*
  * Load every record of r (header not yet read).  idcol names the column
- * that identifies a record (its values must be unique and not empty), or
- * is NULL: then the record number (1 for the first record after the
- * header) is the id.  map is NULL or a comma-separated list of
+ * that identifies a record (not empty; records that repeat an id are
+ * taken as one, each standing for the first with that id, the way a
+ * merged-away contact stands for its survivor: counted in the stats'
+ * repeated, never paired with each other, one cluster), or is NULL:
+ * then the record number (1 for the first record after the header) is
+ * the id.  map is NULL or a comma-separated list of
  * FIELD=COLUMN[+COLUMN...] (fields: see crm_dedupe_fields) that overrides
  * the columns found by name; several columns are joined with a space, as
  * a house number and a street.  Without a map a field takes the column of
@@ -113,11 +113,21 @@ int crm_dedupe_load_db(struct crm_dedupe *d, struct crm_db *db,
  * ssn, ...), and the street also takes house-number and second
  * address-line columns.  The records are kept, so that
  * crm_dedupe_write_file() can write them back.  CRM_EUSAGE for a bad map
- * or a missing id column, CRM_EDATA (with file:line) for an empty or
- * repeated id or a bad file, CRM_EDATA when no column maps to a field.
+ * or a missing id column, CRM_EDATA (with file:line) for an empty id or
+ * a bad file, CRM_EDATA when no column maps to a field.
  */
 int crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
     const char *idcol, const char *map, struct crm_error *err);
+
+/*
+ * Linking: the records loaded before this call are the reference (the
+ * database's contacts, or a file), those loaded after it the subject
+ * (load the database, if any, first).  crm_dedupe_run() then pairs only
+ * records of different sides, fits the model on such pairs (u on random
+ * pairs across, lambda over all of them) and matches as usual;
+ * crm_dedupe_write_links() writes the subject.
+ */
+void crm_dedupe_link_subject(struct crm_dedupe *d);
 
 /* The fields compared, comma-separated, for messages and usage. */
 extern const char crm_dedupe_fields[];
@@ -156,6 +166,15 @@ int crm_dedupe_write_file(struct crm_dedupe *d, struct crm_out *o,
     struct crm_error *err);
 
 /*
+ * Linking: every subject record back as read, in order, with matched_id
+ * (the contact id or the reference record's id of its best match at or
+ * above the threshold, empty for none), its probability and score.
+ * Records of the subject that repeat an id share their first's match.
+ */
+int crm_dedupe_write_links(struct crm_dedupe *d, struct crm_out *o,
+    struct crm_error *err);
+
+/*
  * The fitted model: field, level, m, u and weight (log2 m/u) for each
  * field and level, and a line "lambda" with the share of matches.
  */
@@ -163,68 +182,5 @@ int crm_dedupe_write_model(struct crm_dedupe *d, struct crm_out *o,
     struct crm_error *err);
 
 const struct crm_dedupe_stats *crm_dedupe_stats(const struct crm_dedupe *d);
-
-/*
- * Merging.  Every function runs inside the caller's transaction
- * (crm_db_begin()) and commits nothing; a dry run rolls it back.
- */
-
-/* Survivorship: which record survives and whose values win. */
-enum crm_merge_rule {
-	CRM_MERGE_RECENT,	/* the most recently updated record first */
-	CRM_MERGE_COMPLETE,	/* the record with most values first */
-	CRM_MERGE_SOURCE,	/* records whose external_id matches prefer */
-};
-
-struct crm_merge_opts {
-	enum crm_merge_rule rule;
-	const char *prefer;	/* fnmatch(3) pattern on external_id */
-};
-
-struct crm_merge_stats {
-	int64_t read;		/* input records */
-	int64_t skipped;	/* records marked no, or already merged */
-	int64_t groups;		/* groups of two or more contacts */
-	int64_t merged;		/* contacts merged away (rows in merges) */
-	int64_t undone;		/* merges undone */
-};
-
-/* Parse a --rule value. */
-int crm_merge_rule_parse(const char *s, enum crm_merge_rule *rule,
-    struct crm_error *err);
-
-/*
- * Merge the groups r describes: either pairs (columns id_a and id_b) or
- * clusters (cluster_id and id), as crm_dedupe_write_pairs() and
- * crm_dedupe_write_clusters() write them, possibly edited.  A contact is
- * its id ("17" or "#17"); a contact merged before stands for its
- * survivor.  Rows with a column match (or merge) holding no are skipped;
- * a score column is recorded with the merge.  Pairs are joined into
- * groups transitively.  Each group becomes one contact: the first record
- * by the rule survives, and each other is merged into it in turn, logged
- * in merges.  Writes one line per merge to o: merge_id, survivor_id,
- * merged_id, changed (the survivor's columns the merge changed,
- * comma-separated), under the header crm_merge_header() writes (once, for
- * any number of inputs).  CRM_EDATA (with file:line) for a bad id,
- * CRM_EDATA (with the file) for an unknown or erased contact.
- */
-int crm_merge_header(struct crm_out *o, struct crm_error *err);
-int crm_merge_run(struct crm_db *db, struct crm_csv *r,
-    const struct crm_merge_opts *opts, struct crm_out *o,
-    struct crm_merge_stats *st, struct crm_error *err);
-
-/*
- * Undo merges.  Each key is "#ID" or "ID" of a merged-away contact (undo
- * its merge) or, for any other key and for the id of a survivor, the
- * contact crm_contact_resolve() finds (undo every merge into it).  The
- * merges are undone newest first; each restores both contacts as they
- * were, moves back what the merge moved, restores consent (appending
- * consent events; an opt-out recorded since the merge is kept) and marks
- * the merge undone.  A merge can be undone only when no later merge that
- * is still in force involves either of its contacts: CRM_EDATA names it.
- * Writes merge_id, survivor_id, merged_id for each to o.
- */
-int crm_merge_undo(struct crm_db *db, char *const *keys, int nkeys,
-    struct crm_out *o, struct crm_merge_stats *st, struct crm_error *err);
 
 #endif

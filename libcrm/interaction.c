@@ -69,6 +69,7 @@ struct crm_logger {
 	struct crm_log_stats st;
 	int64_t now;
 	int64_t horizon;	/* crm-forget --retain: older ones stay out */
+	int horizon_loaded;	/* read at the first record, in the batch */
 	struct crm_erasure *erased;	/* the erased list, when asked */
 	int idx[NCOL];
 	struct crm_buf key, tmp, hashin;
@@ -146,10 +147,6 @@ crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
 	crm_buf_init(&lg->key, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->tmp, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->hashin, CRM_CSV_RECORD_MAX);
-	if (crm_retention_horizon(db, &lg->horizon, err) < 0) {
-		crm_logger_free(lg);
-		return NULL;
-	}
 	return lg;
 }
 
@@ -527,14 +524,14 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	static const char *const names[] = { "external_id", "email",
 	    "phone" };
 	struct cache_slot *slot;
-	const char *v = NULL;
+	const char *v = NULL, *raw = NULL;
 	uint64_t h;
 	int k, e164, rc;
 
 	for (k = 0; k < 3; k++) {
-		const char *raw = field(lg, r, k);
 		size_t len;
 
+		raw = field(lg, r, k);
 		if (raw == NULL)
 			continue;
 		crm_buf_reset(&lg->key);
@@ -573,8 +570,8 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		if (lg->erased == NULL &&
 		    (lg->erased = crm_erasure_new(lg->db, err)) == NULL)
 			return -1;
-		if ((listed = crm_erasure_listed(lg->erased, names[k], v,
-		    err)) != 0)
+		if ((listed = crm_erasure_listed_raw(lg->erased, names[k], v,
+		    raw, err)) != 0)
 			return listed;
 		if (!lg->opts.create_missing)
 			return crm_error_set(err, CRM_EDATA, "no contact with"
@@ -962,6 +959,20 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	int rc = -1;
 
 	lg->st.read++;
+	/*
+	 * The horizon is read here, inside the batch's write transaction,
+	 * never before it: a crm-forget --retain that commits while this
+	 * run waits for the lock would otherwise see its purge undone.
+	 */
+	if (!lg->horizon_loaded) {
+		int64_t h;
+		int has;
+
+		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0)
+			goto done;
+		lg->horizon = has ? h : INT64_MIN;
+		lg->horizon_loaded = 1;
+	}
 	if (order_line(lg, r, err) < 0 ||
 	    normalise(lg, r, &x, cur, trimmed, err) < 0)
 		goto done;

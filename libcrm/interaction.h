@@ -98,7 +98,13 @@ int crm_logger_header(struct crm_logger *lg, struct crm_csv *r,
 void crm_logger_region(struct crm_logger *lg, const char *region);
 void crm_logger_source(struct crm_logger *lg, const char *source);
 
-/* Store r's current record; CRM_EDATA errors concern this record only. */
+/*
+ * Store r's current record; CRM_EDATA errors concern this record only.
+ * Call it inside the batch's write transaction (crm_db_begin()): what it
+ * decides from the database (the retention horizon, the erased and
+ * merged contacts) is read at the first record, under the write lock, so
+ * that a crm-forget that commits while this run waits is honoured.
+ */
 int crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
     struct crm_error *err);
 

@@ -1836,3 +1836,100 @@ crm_match_dmetaphone(const char *s, int maxlen,
 	memcpy(alternate, d.alt, CRM_MATCH_DM_MAX + 1);
 	primary[CRM_MATCH_DM_MAX] = alternate[CRM_MATCH_DM_MAX] = '\0';
 }
+
+/* ---- keys of record linkage ---------------------------------------- */
+
+static size_t
+key_decode(const char *s, size_t n, uint32_t *cp)
+{
+	size_t k = crm_match_decode(s, n, cp, CRM_MATCH_KEY_MAX);
+
+	return k > CRM_MATCH_KEY_MAX ? CRM_MATCH_KEY_MAX : k;
+}
+
+size_t
+crm_match_osa_utf8(const char *a, size_t na, const char *b, size_t nb)
+{
+	uint32_t x[CRM_MATCH_KEY_MAX], y[CRM_MATCH_KEY_MAX];
+	size_t nx = key_decode(a, na, x), ny = key_decode(b, nb, y);
+
+	return crm_match_osa(x, nx, y, ny);
+}
+
+size_t
+crm_match_common_bytes(const char *a, size_t na, const char *b, size_t nb)
+{
+	/* Counts, all 0 between calls (cheaper than clearing 256 bytes). */
+	static __thread unsigned char cnt[256];
+	const unsigned char *x = (const unsigned char *)a;
+	const unsigned char *y = (const unsigned char *)b;
+	size_t i, m = 0;
+
+	for (i = 0; i < na; i++)
+		if (cnt[x[i]] < 255)
+			cnt[x[i]]++;
+	for (i = 0; i < nb; i++)
+		if (cnt[y[i]] > 0) {
+			cnt[y[i]]--;
+			m++;
+		}
+	for (i = 0; i < na; i++)
+		cnt[x[i]] = 0;
+	return m;
+}
+
+size_t
+crm_match_ncp(const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return k;
+}
+
+int
+crm_match_one_edit(const char *a, size_t na, const char *b, size_t nb)
+{
+	size_t i;
+
+	if (na > nb + 1 || nb > na + 1)
+		return 0;
+	for (i = 0; i < na && i < nb; i++)
+		if (((unsigned char)a[i] | (unsigned char)b[i]) & 0x80)
+			return crm_match_osa_utf8(a, na, b, nb) <= 1;
+		else if (a[i] != b[i])
+			break;
+	if (na == nb) {
+		if (i == na)
+			return 1;
+		if (memcmp(a + i + 1, b + i + 1, na - i - 1) == 0)
+			return 1;
+		return i + 1 < na && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+		    memcmp(a + i + 2, b + i + 2, na - i - 2) == 0;
+	}
+	if (na > nb)
+		return memcmp(a + i + 1, b + i, nb - i) == 0;
+	return memcmp(a + i, b + i + 1, na - i) == 0;
+}
+
+double
+crm_match_words_sim(const char *a, size_t na, const char *b, size_t nb)
+{
+	uint32_t x[CRM_MATCH_KEY_MAX], y[CRM_MATCH_KEY_MAX];
+	size_t nx = key_decode(a, na, x), ny = key_decode(b, nb, y);
+
+	if (memchr(a, ' ', na) == NULL && memchr(b, ' ', nb) == NULL)
+		return crm_match_jw(x, nx, y, ny);
+	return crm_match_name(x, nx, y, ny);
+}
+
+size_t
+crm_match_char1(const char *s)
+{
+	size_t n = 1;
+
+	while (s[n] && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n++;
+	return n;
+}

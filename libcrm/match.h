@@ -206,4 +206,43 @@ double crm_match_dice(const uint64_t *a, size_t na, const uint64_t *b,
 double crm_match_jaccard_str(const char *a, const char *b, int q);
 double crm_match_dice_str(const char *a, const char *b, int q);
 
+/*
+ * Comparators on folded keys as record linkage keeps them: UTF-8 bytes
+ * with a length, not NUL-terminated, at most CRM_MATCH_KEY_MAX code points
+ * looked at (the rest is ignored).  Meant for the inner loop of a
+ * comparison over millions of pairs: no allocation, cheap bounds first.
+ */
+#define CRM_MATCH_KEY_MAX 256
+
+/* crm_match_osa() of the two keys. */
+size_t crm_match_osa_utf8(const char *a, size_t na, const char *b,
+    size_t nb);
+
+/*
+ * 1 if a and b are at most one edit apart (a substitution, an insertion,
+ * a deletion or two neighbours transposed), in linear time on ASCII
+ * (non-ASCII text goes through crm_match_osa_utf8()).
+ */
+int crm_match_one_edit(const char *a, size_t na, const char *b, size_t nb);
+
+/*
+ * How many bytes a and b have in common, as multisets: an upper bound on
+ * the characters Jaro can match.
+ */
+size_t crm_match_common_bytes(const char *a, size_t na, const char *b,
+    size_t nb);
+
+/* Code points in UTF-8 s[0..n). */
+size_t crm_match_ncp(const char *s, size_t n);
+
+/* Length of the first UTF-8 character of s (1 for an empty s). */
+size_t crm_match_char1(const char *s);
+
+/*
+ * Order-free similarity of two keys of one or more words separated by
+ * single spaces: crm_match_jw() for single words, crm_match_name() else.
+ */
+double crm_match_words_sim(const char *a, size_t na, const char *b,
+    size_t nb);
+
 #endif

@@ -109,66 +109,99 @@ atext(unsigned char c)
 	    (c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
 }
 
-int
-crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err)
+/*
+ * A character an address never holds: controls, format characters
+ * (zero-width spaces and joiners, the bidirectional marks, embeddings,
+ * overrides and isolates, the byte-order mark, soft hyphens), white space
+ * other than ASCII's (which the checks below refuse), surrogates, private
+ * use and unassigned code points.  They are invisible or reorder what is
+ * shown, so two addresses that look the same would be two people.
+ */
+static int
+email_forbidden(utf8proc_int32_t cp)
 {
-	const char *s, *at;
-	size_t len, i, local, lab;
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_CC:
+	case UTF8PROC_CATEGORY_CF:
+	case UTF8PROC_CATEGORY_CS:
+	case UTF8PROC_CATEGORY_CO:
+	case UTF8PROC_CATEGORY_CN:
+	case UTF8PROC_CATEGORY_ZS:
+	case UTF8PROC_CATEGORY_ZL:
+	case UTF8PROC_CATEGORY_ZP:
+		return cp >= 0x80;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The key form of s[0..len): NFC and full Unicode case folding (so
+ * "E" + U+0301 and U+00C9 and U+00E9 are one letter), into a new string.
+ * NULL with err set for invalid UTF-8 or a forbidden character.
+ */
+static char *
+email_fold(const char *s, size_t len, const char *in, struct crm_error *err)
+{
+	utf8proc_uint8_t *f = NULL;
+	utf8proc_ssize_t n;
+	utf8proc_int32_t cp;
+	const utf8proc_uint8_t *p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			break;
+	if (i == len) {
+		/* ASCII: folding is lower-casing. */
+		char *t = malloc(len + 1);
+
+		if (t == NULL) {
+			crm_error_set(err, CRM_EFAIL, "out of memory");
+			return NULL;
+		}
+		for (i = 0; i < len; i++)
+			t[i] = (char)tolower((unsigned char)s[i]);
+		t[len] = '\0';
+		return t;
+	}
+	if (!crm_utf8_valid(s, len)) {
+		bad_why(err, "email", in, "invalid UTF-8");
+		return NULL;
+	}
+	for (p = (const utf8proc_uint8_t *)s; p < (const utf8proc_uint8_t *)s +
+	    len; p += n) {
+		n = utf8proc_iterate(p, (const utf8proc_uint8_t *)s + len - p,
+		    &cp);
+		if (n <= 0) {
+			bad_why(err, "email", in, "invalid UTF-8");
+			return NULL;
+		}
+		if (email_forbidden(cp)) {
+			crm_error_set(err, CRM_EDATA, "invalid email '%s': an"
+			    " invisible or control character (U+%04X)",
+			    crm_quote((char[CRM_QUOTE_MAX]){ 0 }, in,
+			    strlen(in)), (unsigned)cp);
+			return NULL;
+		}
+	}
+	n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len,
+	    &f, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+	if (n < 0) {
+		bad_why(err, "email", in, utf8proc_errmsg(n));
+		return NULL;
+	}
+	return (char *)f;
+}
+
+int
+crm_norm_email_legacy(const char *in, struct crm_buf *out,
+    struct crm_error *err)
+{
+	const char *s;
+	size_t len, i;
 
 	s = crm_trim(in, &len);
-	if (len == 0 || len > 254)
-		return bad(err, "email", in);
-	at = memchr(s, '@', len);
-	if (at == NULL)
-		return bad_why(err, "email", in, "no '@'");
-	local = (size_t)(at - s);
-	if (memchr(at + 1, '@', len - local - 1) != NULL)
-		return bad_why(err, "email", in, "more than one '@'");
-	if (local == 0 || local > 64)
-		return bad_why(err, "email", in, "bad local part");
-	for (i = 0; i < local; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (i == 0 || i == local - 1 || s[i - 1] == '.')
-				return bad_why(err, "email", in,
-				    "misplaced '.'");
-		} else if (!atext(c))
-			return bad_why(err, "email", in,
-			    "bad character in local part");
-	}
-	/* Domain: labels of letters, digits, hyphens; two at least. */
-	lab = 0;
-	{
-		size_t nlabels = 1, alldigit = 1;
-
-		for (i = local + 1; i < len; i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c == '.') {
-				if (lab == 0 || s[i - 1] == '-')
-					return bad_why(err, "email", in,
-					    "bad domain");
-				nlabels++;
-				lab = 0;
-				alldigit = 1;
-				continue;
-			}
-			if (!(isalnum(c) || c == '-' || c >= 0x80))
-				return bad_why(err, "email", in,
-				    "bad character in domain");
-			if (c == '-' && lab == 0)
-				return bad_why(err, "email", in, "bad domain");
-			if (!isdigit(c))
-				alldigit = 0;
-			if (++lab > 63)
-				return bad_why(err, "email", in, "bad domain");
-		}
-		if (lab == 0 || s[len - 1] == '-' || nlabels < 2 || alldigit)
-			return bad_why(err, "email", in, "bad domain");
-	}
-	if (!crm_utf8_valid(s, len))
-		return bad_why(err, "email", in, "invalid UTF-8");
 	crm_buf_reset(out);
 	if (crm_buf_grow(out, len, err) < 0)
 		return -1;
@@ -177,6 +210,99 @@ crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err)
 	out->len = len;
 	out->s[len] = '\0';
 	return 0;
+}
+
+/*
+ * What is wrong with the folded address s[0..len), or NULL: one '@', a
+ * dot-atom local part of at most 64 bytes, a domain of two labels or more
+ * of letters, digits and hyphens, at most 254 bytes in all.
+ */
+static const char *
+email_check(const char *s, size_t len)
+{
+	const char *at;
+	size_t i, local, lab = 0, nlabels = 1;
+	int alldigit = 1;
+
+	if (len == 0 || len > 254)
+		return "too long";
+	if ((at = memchr(s, '@', len)) == NULL)
+		return "no '@'";
+	local = (size_t)(at - s);
+	if (memchr(at + 1, '@', len - local - 1) != NULL)
+		return "more than one '@'";
+	if (local == 0 || local > 64)
+		return "bad local part";
+	for (i = 0; i < local; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (i == 0 || i == local - 1 || s[i - 1] == '.')
+				return "misplaced '.'";
+		} else if (!atext(c))
+			return "bad character in local part";
+	}
+	for (i = local + 1; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return "bad domain";
+			nlabels++;
+			lab = 0;
+			alldigit = 1;
+			continue;
+		}
+		if (!(isalnum(c) || c == '-' || c >= 0x80))
+			return "bad character in domain";
+		if (c == '-' && lab == 0)
+			return "bad domain";
+		if (!isdigit(c))
+			alldigit = 0;
+		if (++lab > 63)
+			return "bad domain";
+	}
+	if (lab == 0 || s[len - 1] == '-' || nlabels < 2 || alldigit)
+		return "bad domain";
+	return NULL;
+}
+
+char *
+crm_norm_email_rekey(const char *stored)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	char *out;
+
+	if (crm_norm_email(stored, &b, NULL) == 0)
+		out = crm_buf_detach(&b);
+	else
+		out = strdup(stored);
+	crm_buf_release(&b);
+	return out;
+}
+
+int
+crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err)
+{
+	const char *s, *why;
+	char *fold;
+	size_t len;
+	int rc;
+
+	s = crm_trim(in, &len);
+	if (len == 0 || len > 1024)
+		return bad(err, "email", in);
+	if ((fold = email_fold(s, len, in, err)) == NULL)
+		return -1;
+	len = strlen(fold);
+	if ((why = email_check(fold, len)) != NULL)
+		rc = bad_why(err, "email", in, why);
+	else {
+		crm_buf_reset(out);
+		rc = crm_buf_add(out, fold, len, err);
+	}
+	free(fold);
+	return rc;
 }
 
 /*
@@ -837,7 +963,8 @@ crm_norm_amount(const char *in, double *value, char currency[4],
 	char digits[64];
 	const char *s, *e, *p, *dec = NULL, *lastdot = NULL, *lastcomma = NULL;
 	size_t len, n = 0;
-	int neg = 0, seen_digit = 0;
+	int neg = 0, seen_digit = 0, after_dec = 0, group = 0;
+	char gsep = 0;
 
 	s = crm_trim(in, &len);
 	e = s + len;
@@ -874,22 +1001,55 @@ crm_norm_amount(const char *in, double *value, char currency[4],
 		dec = lastcomma;
 	if (neg)
 		digits[n++] = '-';
+	/*
+	 * Grouping must be what a person writes, never guessed at: one
+	 * separator character throughout, a first group of one to three
+	 * digits and every later one of exactly three, nothing after the
+	 * decimal point but digits.  "1,234,5", "1.2.3", "1..2" and
+	 * "1,234.5.6" are errors, not 12345, 123, 12 and 12345.6.
+	 */
 	for (p = s; p < e; p++) {
 		if (isdigit((unsigned char)*p)) {
 			if (n >= sizeof(digits) - 2)
 				return bad_why(err, "amount", in, "too long");
 			digits[n++] = *p;
 			seen_digit = 1;
+			group++;
 		} else if (p == dec) {
+			if (gsep && group != 3)
+				return bad_why(err, "amount", in, "digits"
+				    " grouped other than by three");
+			if (p + 1 == e)
+				return bad_why(err, "amount", in, "no digits"
+				    " after the decimal point");
 			digits[n++] = '.';
-		} else if (strchr(",. '", *p) == NULL || !seen_digit ||
-		    (dec != NULL && p > dec) || p + 1 == e)
+			after_dec = 1;
+		} else if (strchr(",. '", *p) == NULL)
 			return bad(err, "amount", in);
-		/* else a thousands separator */
+		else if (after_dec)
+			return bad_why(err, "amount", in, "a separator after"
+			    " the decimal point");
+		else if (!seen_digit || p + 1 == e ||
+		    !isdigit((unsigned char)p[1]))
+			return bad_why(err, "amount", in, "a separator not"
+			    " between digits");
+		else if (gsep && *p != gsep)
+			return bad_why(err, "amount", in, "two different"
+			    " grouping separators");
+		else if ((gsep ? group != 3 : group > 3))
+			return bad_why(err, "amount", in, "digits grouped"
+			    " other than by three");
+		else {
+			gsep = *p;	/* a thousands separator */
+			group = 0;
+		}
 	}
 	digits[n] = '\0';
 	if (!seen_digit)
 		return bad(err, "amount", in);
+	if (gsep && !after_dec && group != 3)
+		return bad_why(err, "amount", in, "digits grouped other than"
+		    " by three");
 	*value = strtod(digits, NULL);
 	return 0;
 }

@@ -26,12 +26,38 @@ const char *crm_trim(const char *s, size_t *len);
 int crm_blank(const char *s);
 
 /*
- * Email: trimmed and lower-cased; checked for one '@', a dot-atom local
- * part of at most 64 bytes and a domain of at least two labels of letters,
- * digits and hyphens (UTF-8 letters allowed), at most 254 bytes in all.
- * Quoted local parts and address literals are refused.
+ * Email, as the key a contact is found by: trimmed, in Unicode NFC and
+ * fully case-folded (utf8proc), local part and domain alike, so that
+ * "ELODIE@EXAMPLE.COM" with U+00C9, with "E" and U+0301, and in lower
+ * case are one address ("STRASSE" and "straße" fold alike too).  A
+ * domain in Unicode (IDN U-labels) is folded the same way and kept in
+ * Unicode; its ASCII form (xn--...) is another key.  Checked after
+ * folding for one '@', a dot-atom local part of at most 64 bytes and a
+ * domain of at least two labels of letters, digits and hyphens (UTF-8
+ * letters allowed), at most 254 bytes in all.  Quoted local parts,
+ * address literals and invisible characters (controls, zero-width
+ * spaces and joiners, bidirectional marks, embeddings, overrides and
+ * isolates, non-ASCII spaces, private-use and unassigned code points)
+ * are refused.
  */
 int crm_norm_email(const char *in, struct crm_buf *out, struct crm_error *err);
+
+/*
+ * The key an older crm (before Unicode keys, schema 8) made of an email:
+ * trimmed, ASCII letters lower-cased, nothing else changed and nothing
+ * checked.  Only for finding what was recorded under it (the erased
+ * list's hashes).
+ */
+int crm_norm_email_legacy(const char *in, struct crm_buf *out,
+    struct crm_error *err);
+
+/*
+ * The key of a stored email for the migration to Unicode keys:
+ * crm_norm_email() of it, or a copy of it unchanged when that refuses it
+ * (the stored value was accepted by an older crm).  A new string to free,
+ * or NULL on ENOMEM.
+ */
+char *crm_norm_email_rekey(const char *stored);
 
 /*
  * Phone: separators (space - . ( ) /) removed; "+CC..." and "00CC..."
@@ -110,8 +136,11 @@ int crm_norm_days(const char *in, int64_t *days, struct crm_error *err);
  * the decimal point and the other groups thousands; a lone ',' followed
  * by exactly three digits groups thousands ("1,234" is 1234), otherwise
  * it is a decimal comma ("12,5" is 12.5); a separator that appears more
- * than once only groups ("1.234.567" is 1234567).  Spaces and apostrophes group
- * thousands too.  *value gets the amount; currency[4] the ISO code the
+ * than once only groups ("1.234.567" is 1234567).  Spaces and apostrophes
+ * group thousands too.  Grouping is checked: one grouping character, a
+ * first group of 1 to 3 digits and later ones of exactly 3, separators
+ * between digits, a digit after the decimal point; else CRM_EDATA
+ * ("1,234,5", "1.2.3", "1..2", "1,,234" and "1,234.5.6" are errors).  *value gets the amount; currency[4] the ISO code the
  * symbol or code implied, or "" if none.
  */
 int crm_norm_amount(const char *in, double *value, char currency[4],

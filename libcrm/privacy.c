@@ -5,6 +5,7 @@
  * foreign keys), and the SQL that deletes or exports their rows is put
  * together from those names, quoted as identifiers; values are bound.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -331,6 +332,8 @@ struct crm_erasure {
 	size_t ntc;
 	int64_t sharers[MAX_SHARERS];
 	size_t nsharers;
+	char *rules[MAX_SHARERS];	/* segments whose rule names one */
+	size_t nrules;
 	int list_idx[2];	/* hash, erased_at in the list being read */
 };
 
@@ -464,6 +467,8 @@ crm_erasure_free(struct crm_erasure *er)
 	for (i = 0; i < er->ntc; i++)
 		free(er->tc[i].name);
 	free(er->tc);
+	for (i = 0; i < er->nrules; i++)
+		free(er->rules[i]);
 	free(er);
 }
 
@@ -471,6 +476,17 @@ const struct crm_erasure_stats *
 crm_erasure_stats(const struct crm_erasure *er)
 {
 	return &er->st;
+}
+
+size_t
+crm_erasure_rules(const struct crm_erasure *er, const char **names,
+    size_t max)
+{
+	size_t i, n = er->nrules < max ? er->nrules : max;
+
+	for (i = 0; i < n; i++)
+		names[i] = er->rules[i];
+	return n;
 }
 
 size_t
@@ -510,6 +526,23 @@ crm_erasure_listed(struct crm_erasure *er, const char *kind,
 		}
 	}
 	return 0;
+}
+
+int
+crm_erasure_listed_raw(struct crm_erasure *er, const char *kind,
+    const char *value, const char *raw, struct crm_error *err)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	int rc;
+
+	if ((rc = crm_erasure_listed(er, kind, value, err)) != 0 ||
+	    raw == NULL || strcmp(kind, "email") != 0)
+		return rc;
+	if (crm_norm_email_legacy(raw, &b, NULL) == 0 && value != NULL &&
+	    strcmp(crm_buf_str(&b), value) != 0)
+		rc = crm_erasure_listed(er, kind, crm_buf_str(&b), err);
+	crm_buf_release(&b);
+	return rc;
 }
 
 /* Put kind:value on the list. */
@@ -594,9 +627,17 @@ erased_before(struct crm_erasure *er, const char *key, const char *region,
 	    err)) < 0)
 		goto done;
 	crm_buf_reset(&b);
-	if (!hit && crm_norm_email(key, &b, NULL) == 0 &&
-	    (hit = crm_erasure_listed(er, "email", crm_buf_str(&b), err)) < 0)
-		goto done;
+	if (!hit && crm_norm_email(key, &b, NULL) == 0) {
+		if ((hit = crm_erasure_listed_raw(er, "email", crm_buf_str(&b),
+		    key, err)) < 0)
+			goto done;
+		/*
+		 * Listed under the key of an older crm: list the Unicode key
+		 * too, so that every spelling of the address stays out.
+		 */
+		if (hit && list_add(er, "email", crm_buf_str(&b), err) < 0)
+			goto done;
+	}
 	crm_buf_reset(&b);
 	if (!hit && crm_norm_phone(key, region, &b, &e164, NULL) == 0 &&
 	    (hit = crm_erasure_listed(er, "phone", crm_buf_str(&b), err)) < 0)
@@ -803,38 +844,170 @@ list_record(struct crm_erasure *er, const char *const v[3],
 		} else if (list_add(er, k == 0 ? "email" : "phone", v[k + 1],
 		    err) < 0)
 			return -1;
-		if ((st = crm_db_stmt(er->db, "UPDATE audit SET args ="
-		    " replace(args, ?1, '[erased]') WHERE instr(args, ?1) > 0",
-		    err)) == NULL ||
-		    crm_db_bind_text(er->db, st, 1, v[k + 1], err) < 0 ||
-		    crm_db_step(er->db, st, err) < 0)
+	}
+	return 0;
+}
+
+/* A byte that continues a word: a value found inside one is not it. */
+static int
+wordc(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/*
+ * The next place at or after from where val (ASCII case ignored) stands
+ * in s as a word of its own, or NULL.
+ */
+static const char *
+find_word(const char *s, const char *from, const char *val, size_t n)
+{
+	const char *p;
+
+	for (p = from; *p != '\0'; p++) {
+		if (strncasecmp(p, val, n) != 0)
+			continue;
+		if ((p == s || !wordc((unsigned char)p[-1]) ||
+		    !wordc((unsigned char)val[0])) &&
+		    (!wordc((unsigned char)p[n]) ||
+		    !wordc((unsigned char)val[n - 1])))
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * Every audit entry's arguments with each value of the person (v, nv
+ * values, NULLs skipped) replaced by "[erased]": the command lines of
+ * earlier runs (a crm-segment rule, a crm-log show, a key given to
+ * crm-dedupe) may name the person.  A value counts where it stands as a
+ * word of its own, in any ASCII case.
+ */
+static int
+scrub_audit(struct crm_erasure *er, char *const *v, size_t nv,
+    struct crm_error *err)
+{
+	struct crm_buf out = CRM_BUF_INIT(64 * 1024);
+	struct crm_stmt *q = NULL, *u;
+	const char *args, *p, *hit;
+	size_t k, n;
+	int rc = -1, changed;
+
+	for (k = 0; k < nv; k++) {
+		if (v[k] == NULL || (n = strlen(v[k])) < 2)
+			continue;
+		/* Not cached: the loop below runs another statement. */
+		if ((q = crm_db_prepare(er->db, "SELECT id, args FROM audit"
+		    " WHERE instr(lower(args), lower(?1)) > 0", err)) == NULL ||
+		    crm_db_bind_text(er->db, q, 1, v[k], err) < 0)
+			goto done;
+		while ((rc = crm_db_step(er->db, q, err)) == 1) {
+			args = crm_db_col_text(q, 1);
+			crm_buf_reset(&out);
+			changed = 0;
+			for (p = args; (hit = find_word(args, p, v[k], n)) !=
+			    NULL; p = hit + n) {
+				if (crm_buf_add(&out, p, (size_t)(hit - p),
+				    err) < 0 || crm_buf_adds(&out, "[erased]",
+				    err) < 0)
+					goto done;
+				changed = 1;
+			}
+			if (!changed)
+				continue;
+			if (crm_buf_adds(&out, p, err) < 0 ||
+			    (u = crm_db_stmt(er->db, "UPDATE audit SET args = ?1"
+			    " WHERE id = ?2", err)) == NULL ||
+			    crm_db_bind_text(er->db, u, 1, crm_buf_str(&out),
+			    err) < 0 || crm_db_bind_int(er->db, u, 2,
+			    crm_db_col_int(q, 0), err) < 0 ||
+			    crm_db_step(er->db, u, err) < 0)
+				goto done;
+		}
+		crm_db_finalize(q);
+		q = NULL;
+		if (rc < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	crm_db_finalize(q);
+	crm_buf_release(&out);
+	return rc;
+}
+
+/*
+ * Note the saved segments whose rule names one of the person's values:
+ * a rule is the user's own text and stays, but the user must hear of it.
+ */
+static int
+note_rules(struct crm_erasure *er, char *const *v, size_t nv,
+    struct crm_error *err)
+{
+	struct crm_stmt *q;
+	const char *name, *rule;
+	size_t k, i, n;
+	int rc;
+
+	for (k = 0; k < nv; k++) {
+		if (v[k] == NULL || (n = strlen(v[k])) < 2)
+			continue;
+		if ((q = crm_db_stmt(er->db, "SELECT name, rule FROM segments"
+		    " WHERE rule IS NOT NULL AND instr(lower(rule), lower(?1))"
+		    " > 0 ORDER BY name", err)) == NULL ||
+		    crm_db_bind_text(er->db, q, 1, v[k], err) < 0)
+			return -1;
+		while ((rc = crm_db_step(er->db, q, err)) == 1) {
+			name = crm_db_col_text(q, 0);
+			rule = crm_db_col_text(q, 1);
+			if (find_word(rule, rule, v[k], n) == NULL)
+				continue;
+			for (i = 0; i < er->nrules; i++)
+				if (strcmp(er->rules[i], name) == 0)
+					break;
+			if (i == er->nrules && i < MAX_SHARERS) {
+				if ((er->rules[i] = strdup(name)) == NULL) {
+					crm_db_reset(q);
+					return crm_error_set(err, CRM_EFAIL,
+					    "out of memory");
+				}
+				er->nrules++;
+			}
+		}
+		if (rc < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* The person's values that the audit may hold: keys first. */
+#define NVALS 9
+
 static int
 list_records(struct crm_erasure *er, struct crm_error *err)
 {
 	struct crm_stmt *st;
-	char *v[3] = { NULL, NULL, NULL };
+	char *v[NVALS] = { NULL };
 	int rc, k;
 
 	/* Not cached: list_record() runs statements of its own. */
-	if ((st = crm_db_prepare(er->db, "SELECT external_id, email, phone"
+	if ((st = crm_db_prepare(er->db, "SELECT external_id, email, phone,"
+	    " first_name, last_name, street, birth_date, postcode, company"
 	    " FROM contacts WHERE id IN (SELECT id FROM temp.crm_erase)"
 	    " ORDER BY id", err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(er->db, st, err)) == 1) {
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < NVALS; k++) {
 			const char *s = crm_db_col_text(st, k);
 
 			if (s != NULL && (v[k] = dup(s, err)) == NULL)
 				goto fail;
 		}
-		if (list_record(er, (const char *const *)v, err) < 0)
+		if (list_record(er, (const char *const *)v, err) < 0 ||
+		    scrub_audit(er, v, NVALS, err) < 0 ||
+		    note_rules(er, v, NVALS, err) < 0)
 			goto fail;
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < NVALS; k++) {
 			free(v[k]);
 			v[k] = NULL;
 		}
@@ -842,7 +1015,7 @@ list_records(struct crm_erasure *er, struct crm_error *err)
 	crm_db_finalize(st);
 	return rc < 0 ? -1 : 0;
 fail:
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < NVALS; k++)
 		free(v[k]);
 	crm_db_finalize(st);
 	return -1;
@@ -1197,7 +1370,7 @@ crm_retention_horizon(struct crm_db *db, int64_t *before,
 		*before = crm_db_col_int(st, 0);
 		crm_db_reset(st);
 	}
-	return 0;
+	return rc;
 }
 
 /* Subject access. */

@@ -94,10 +94,24 @@ int crm_erasure_add_listed(struct crm_erasure *er, int64_t *n,
     struct crm_error *err);
 
 /*
- * Erase every subject added so far, as described above.  Turns PRAGMA
- * secure_delete on for the connection (it stays on).
+ * Erase every subject added so far, as described above.  The audit
+ * entries' arguments lose every value of the person (external_id, email,
+ * phone, names, street, birth date, postcode, company, wherever one
+ * stands as a word of its own, in any ASCII case: "[erased]" instead);
+ * saved segment rules that name one are kept and listed (see
+ * crm_erasure_rules()).  Turns PRAGMA secure_delete on for the
+ * connection (it stays on).
  */
 int crm_erasure_run(struct crm_erasure *er, struct crm_error *err);
+
+/*
+ * The names of up to max saved segments whose rule names a value of an
+ * erased person (an external_id, email, phone, name, street, birth date,
+ * postcode or company, as a word of its own): the rule is the user's
+ * text and is kept, but should be edited.  The names live as long as er.
+ */
+size_t crm_erasure_rules(const struct crm_erasure *er, const char **names,
+    size_t max);
 
 /* The ids of up to max contacts that kept an email or phone of an erased
  * subject (see shared in the stats); returns how many. */
@@ -133,6 +147,15 @@ int crm_erasure_tag(struct crm_erasure *er, const char *key,
  */
 int crm_erasure_listed(struct crm_erasure *er, const char *kind,
     const char *value, struct crm_error *err);
+
+/*
+ * The same, and for an email also under the key crm gave it before Unicode
+ * keys (crm_norm_email_legacy() of raw, the value as the input has it), so
+ * that a person erased before the upgrade to Unicode keys, whose entry was
+ * hashed under the old key, stays erased.  raw may be NULL.
+ */
+int crm_erasure_listed_raw(struct crm_erasure *er, const char *kind,
+    const char *value, const char *raw, struct crm_error *err);
 
 /*
  * After the commit: scrub what the erasure left in the files.  With vacuum
@@ -215,7 +238,11 @@ int crm_retention_counts(enum crm_retention_mode mode,
     const struct crm_retention_stats *st, struct crm_buf *out,
     struct crm_error *err);
 
-/* The retention horizon, 0 if crm-forget never set one. */
+/*
+ * The retention horizon: 1 with *before set, or 0 (and *before 0) if
+ * crm-forget never set one; -1 on failure.  A writer that acts on it
+ * reads it inside its own write transaction (crm_db_begin()).
+ */
 int crm_retention_horizon(struct crm_db *db, int64_t *before,
     struct crm_error *err);
 

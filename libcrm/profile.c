@@ -98,20 +98,27 @@ push(void **arr, size_t *n, size_t size)
 	return 0;
 }
 
-/* "a = b" into two trimmed strings (split at the last '='). */
+/*
+ * "a = b" into two trimmed strings (split at the last '='): 0, -1 for a
+ * bad one, -2 out of memory.
+ */
 static int
 split_eq(const char *s, char **a, char **b)
 {
 	const char *eq = strrchr(s, '=');
+	int rc;
 
+	*a = *b = NULL;
 	if (eq == NULL)
 		return -1;
 	*a = trimdup(s, (size_t)(eq - s));
 	*b = trimdup(eq + 1, strlen(eq + 1));
 	if (*a == NULL || *b == NULL || **a == '\0' || **b == '\0') {
+		rc = *a == NULL || *b == NULL ? -2 : -1;
 		free(*a);
 		free(*b);
-		return -1;
+		*a = *b = NULL;
+		return rc;
 	}
 	return 0;
 }
@@ -152,18 +159,19 @@ parse(const char *name, const char *text, const char *where,
 		s = rest + k;
 		while (isspace((unsigned char)*s))
 			s++;
-		if (strcmp(kw, "says") == 0) {
-			free(p->says);
-			bad = (p->says = strdup(s)) == NULL;
-		} else if (strcmp(kw, "for") == 0) {
-			free(p->program);
-			bad = (p->program = strdup(s)) == NULL;
-		} else if (strcmp(kw, "date-format") == 0) {
-			free(p->date_format);
-			bad = (p->date_format = strdup(s)) == NULL;
-		} else if (strcmp(kw, "region") == 0) {
-			free(p->region);
-			bad = (p->region = strdup(s)) == NULL || strlen(s) != 2;
+		if (strcmp(kw, "says") == 0 || strcmp(kw, "for") == 0 ||
+		    strcmp(kw, "date-format") == 0 ||
+		    strcmp(kw, "region") == 0) {
+			char **dst = kw[0] == 's' ? &p->says : kw[0] == 'f' ?
+			    &p->program : kw[0] == 'd' ? &p->date_format :
+			    &p->region;
+
+			free(*dst);
+			if ((*dst = strdup(s)) == NULL) {
+				free(rest);
+				goto oom;
+			}
+			bad = kw[0] == 'r' && strlen(s) != 2;
 		} else if (strcmp(kw, "decimal") == 0) {
 			bad = strlen(s) != 1 || (*s != ',' && *s != '.');
 			p->decimal = *s;
@@ -180,40 +188,60 @@ parse(const char *name, const char *text, const char *where,
 				if (push((void **)&p->detect, &p->ndetect,
 				    sizeof(*p->detect)) < 0 ||
 				    (p->detect[p->ndetect - 1] = trimdup(c,
-				    (size_t)(e - c))) == NULL)
+				    (size_t)(e - c))) == NULL) {
+					free(rest);
 					goto oom;
+				}
 			}
 		} else if (strcmp(kw, "ignore") == 0) {
 			if (push((void **)&p->ignore, &p->nignore,
 			    sizeof(*p->ignore)) < 0 ||
-			    (p->ignore[p->nignore - 1] = strdup(s)) == NULL)
+			    (p->ignore[p->nignore - 1] = strdup(s)) == NULL) {
+				free(rest);
 				goto oom;
+			}
 		} else if (strcmp(kw, "column") == 0 ||
 		    strcmp(kw, "default") == 0) {
 			struct pair **arr = kw[0] == 'c' ? &p->col : &p->def;
 			size_t *n = kw[0] == 'c' ? &p->ncol : &p->ndef;
+			int rc;
 
-			if (push((void **)arr, n, sizeof(**arr)) < 0)
+			if (push((void **)arr, n, sizeof(**arr)) < 0) {
+				free(rest);
 				goto oom;
-			bad = split_eq(s, &(*arr)[*n - 1].a,
-			    &(*arr)[*n - 1].b) < 0;
-			if (bad)
+			}
+			rc = split_eq(s, &(*arr)[*n - 1].a, &(*arr)[*n - 1].b);
+			if (rc < 0)
 				(*n)--;
+			if (rc == -2) {
+				free(rest);
+				goto oom;
+			}
+			bad = rc < 0;
 		} else if (strcmp(kw, "value") == 0) {
 			const char *colon = strchr(s, ':');
+			struct pair *v;
+			int rc = -1;
 
-			if (push((void **)&p->val, &p->nval, sizeof(*p->val)) < 0)
+			if (push((void **)&p->val, &p->nval, sizeof(*p->val)) < 0) {
+				free(rest);
 				goto oom;
-			bad = colon == NULL || split_eq(colon + 1,
-			    &p->val[p->nval - 1].b, &p->val[p->nval - 1].c) < 0 ||
-			    (p->val[p->nval - 1].a = trimdup(s,
-			    (size_t)(colon - s))) == NULL;
-			if (bad && colon != NULL && p->val[p->nval - 1].b) {
-				free(p->val[p->nval - 1].b);
-				free(p->val[p->nval - 1].c);
 			}
-			if (bad)
+			v = &p->val[p->nval - 1];
+			if (colon != NULL && (rc = split_eq(colon + 1, &v->b,
+			    &v->c)) == 0 && (v->a = trimdup(s,
+			    (size_t)(colon - s))) == NULL) {
+				free(v->b);
+				free(v->c);
+				rc = -2;
+			}
+			if (rc < 0)
 				p->nval--;
+			if (rc == -2) {
+				free(rest);
+				goto oom;
+			}
+			bad = rc < 0;
 		} else
 			bad = 1;
 		free(rest);
@@ -548,9 +576,10 @@ apply_map(struct crm_csv *r, const char *spec, struct crm_error *err)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
 	for (tok = strtok_r(list, ",", &save); tok != NULL && rc == 0;
 	    tok = strtok_r(NULL, ",", &save)) {
-		if (split_eq(tok, &a, &b) < 0) {
-			rc = crm_error_set(err, CRM_EUSAGE, "--map: bad '%s'"
-			    " (expected Header=column)", tok);
+		if ((rc = split_eq(tok, &a, &b)) < 0) {
+			rc = rc == -2 ? crm_error_set(err, CRM_EFAIL,
+			    "out of memory") : crm_error_set(err, CRM_EUSAGE,
+			    "--map: bad '%s' (expected Header=column)", tok);
 			break;
 		}
 		if ((i = crm_csv_find(r, a)) < 0)
@@ -580,9 +609,11 @@ apply_mapv(struct crm_csv *r, const char *spec, struct crm_error *err)
 	}
 	for (tok = strtok_r(list, ",", &save); tok != NULL && rc == 0;
 	    tok = strtok_r(NULL, ",", &save)) {
-		if (split_eq(tok, &a, &b) < 0) {
-			rc = crm_error_set(err, CRM_EUSAGE, "--map-value: bad"
-			    " '%s' (expected column:From=to)", tok);
+		if ((rc = split_eq(tok, &a, &b)) < 0) {
+			rc = rc == -2 ? crm_error_set(err, CRM_EFAIL,
+			    "out of memory") : crm_error_set(err, CRM_EUSAGE,
+			    "--map-value: bad '%s' (expected column:From=to)",
+			    tok);
 			break;
 		}
 		rc = crm_csv_map_value(r, col, a, b, err);

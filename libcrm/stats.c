@@ -565,7 +565,7 @@ crm_stats_prop_test(unsigned long x1, unsigned long n1, unsigned long x2,
     unsigned long n2, double conf, struct crm_stats_prop_test *out,
     struct crm_error *err)
 {
-	double p, se, q;
+	double p, se, small;
 
 	if (n1 == 0 || n2 == 0)
 		return crm_error_set(err, CRM_EUSAGE,
@@ -579,19 +579,113 @@ crm_stats_prop_test(unsigned long x1, unsigned long n1, unsigned long x2,
 	out->p1 = (double)x1 / n1;
 	out->p2 = (double)x2 / n2;
 	out->diff = out->p1 - out->p2;
-	p = (double)(x1 + x2) / ((double)n1 + n2);
+	out->interval = "newcombe";
+	p = ((double)x1 + (double)x2) / ((double)n1 + (double)n2);
 	se = sqrt(p * (1 - p) * (1.0 / n1 + 1.0 / n2));
-	if (se > 0) {
-		out->z = out->diff / se;
-		out->p_value = erfc(fabs(out->z) / M_SQRT2);
+	out->z = se > 0 ? out->diff / se : 0;
+	/* Cochran's rule: the normal approximation needs expected counts
+	 * of at least 5 in every cell; below, the exact test. */
+	small = fmin(p, 1 - p) * fmin((double)n1, (double)n2);
+	if (small < 5) {
+		out->exact = 1;
+		out->test = "fisher";
+		if (crm_stats_fisher(x1, n1, x2, n2, &out->p_value, err) < 0)
+			return -1;
 	} else {
-		out->z = 0;
-		out->p_value = 1;
+		out->exact = 0;
+		out->test = "z";
+		out->p_value = se > 0 ? erfc(fabs(out->z) / M_SQRT2) : 1;
 	}
-	q = crm_stats_norm_quantile((1 + conf) / 2);
-	se = sqrt(out->p1 * (1 - out->p1) / n1 + out->p2 * (1 - out->p2) / n2);
-	out->ci_low = out->diff - q * se;
-	out->ci_high = out->diff + q * se;
+	return crm_stats_newcombe(x1, n1, x2, n2, conf, &out->ci_low,
+	    &out->ci_high, err);
+}
+
+static int
+check_counts(const char *what, unsigned long x, unsigned long n, double conf,
+    struct crm_error *err)
+{
+	if (n == 0)
+		return crm_error_set(err, CRM_EUSAGE, "%s: a group is empty",
+		    what);
+	if (x > n)
+		return crm_error_set(err, CRM_EUSAGE, "%s: more successes"
+		    " than trials", what);
+	if (!(conf > 0 && conf < 1))
+		return crm_error_set(err, CRM_EUSAGE, "%s: confidence level"
+		    " %g not in (0, 1)", what, conf);
+	return 0;
+}
+
+int
+crm_stats_wilson(unsigned long x, unsigned long n, double conf, double *lo,
+    double *hi, struct crm_error *err)
+{
+	double z, z2, nn = (double)n, xx = (double)x, c, r;
+
+	if (check_counts("Wilson interval", x, n, conf, err) < 0)
+		return -1;
+	z = crm_stats_norm_quantile((1 + conf) / 2);
+	z2 = z * z;
+	c = 2 * xx + z2;
+	r = z * sqrt(z2 + 4 * xx * (1 - xx / nn));
+	*lo = x == 0 ? 0 : (c - r) / (2 * (nn + z2));
+	*hi = x == n ? 1 : (c + r) / (2 * (nn + z2));
+	return 0;
+}
+
+int
+crm_stats_newcombe(unsigned long x1, unsigned long n1, unsigned long x2,
+    unsigned long n2, double conf, double *lo, double *hi,
+    struct crm_error *err)
+{
+	double l1, u1, l2, u2, p1, p2, d;
+
+	if (crm_stats_wilson(x1, n1, conf, &l1, &u1, err) < 0 ||
+	    crm_stats_wilson(x2, n2, conf, &l2, &u2, err) < 0)
+		return -1;
+	p1 = (double)x1 / (double)n1;
+	p2 = (double)x2 / (double)n2;
+	d = p1 - p2;
+	*lo = d - sqrt((p1 - l1) * (p1 - l1) + (u2 - p2) * (u2 - p2));
+	*hi = d + sqrt((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2));
+	if (*lo < -1)
+		*lo = -1;
+	if (*hi > 1)
+		*hi = 1;
+	return 0;
+}
+
+/* log C(n, k) */
+static double
+lchoose(double n, double k)
+{
+	return crm_stats_lgamma(n + 1) - crm_stats_lgamma(k + 1) -
+	    crm_stats_lgamma(n - k + 1);
+}
+
+int
+crm_stats_fisher(unsigned long x1, unsigned long n1, unsigned long x2,
+    unsigned long n2, double *p_value, struct crm_error *err)
+{
+	double m = (double)x1 + (double)x2, N = (double)n1 + (double)n2;
+	double lobs, ltot, lp, sum = 0;
+	double kmin, kmax, k;
+
+	if (check_counts("Fisher's exact test", x1, n1, 0.5, err) < 0 ||
+	    check_counts("Fisher's exact test", x2, n2, 0.5, err) < 0)
+		return -1;
+	/* Group 1's successes k, hypergeometric: C(n1,k) C(n2,m-k) / C(N,m). */
+	kmin = m - (double)n2 > 0 ? m - (double)n2 : 0;
+	kmax = m < (double)n1 ? m : (double)n1;
+	ltot = lchoose(N, m);
+	lobs = lchoose((double)n1, (double)x1) +
+	    lchoose((double)n2, m - (double)x1) - ltot;
+	for (k = kmin; k <= kmax; k++) {
+		lp = lchoose((double)n1, k) + lchoose((double)n2, m - k) - ltot;
+		if (lp <= lobs + 1e-7)
+			sum += exp(lp);
+	}
+	*p_value = sum > 1 ? 1 : sum;
 	return 0;
 }
 

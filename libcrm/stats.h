@@ -97,22 +97,66 @@ int crm_stats_pearson(const double *x, const double *y, size_t n, double *r,
     struct crm_error *err);
 
 /*
- * Two-proportion z-test: group 1 had x1 successes out of n1, group 2 x2 out
- * of n2 (for a campaign: target and control).
+ * The Wilson score interval for a proportion x/n at confidence conf,
+ * without continuity correction (Newcombe 1998a, method 3):
+ *
+ *	(2x + z^2 -+ z sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)),
+ *	z = Phi^-1((1+conf)/2)
+ *
+ * It stays inside [0, 1] and is not empty at x = 0 or x = n.
+ * CRM_EUSAGE when n is 0, x > n or conf is not in (0, 1).
+ */
+int crm_stats_wilson(unsigned long x, unsigned long n, double conf,
+    double *lo, double *hi, struct crm_error *err);
+
+/*
+ * Newcombe's hybrid score interval for p1 - p2, p1 = x1/n1, p2 = x2/n2
+ * (Newcombe 1998b, method 10): with (l1, u1) and (l2, u2) the Wilson
+ * intervals of each,
+ *
+ *	lo = diff - sqrt((p1 - l1)^2 + (u2 - p2)^2)
+ *	hi = diff + sqrt((u1 - p1)^2 + (p2 - l2)^2)
+ *
+ * Good coverage at small counts and with zero cells, inside [-1, 1].
+ * Errors as crm_stats_wilson().
+ */
+int crm_stats_newcombe(unsigned long x1, unsigned long n1, unsigned long x2,
+    unsigned long n2, double conf, double *lo, double *hi,
+    struct crm_error *err);
+
+/*
+ * Fisher's exact test of the 2x2 table (x1, n1 - x1; x2, n2 - x2), two-
+ * sided: the sum of the hypergeometric probabilities (margins fixed) of
+ * every table no likelier than the one observed (within a relative 1e-7,
+ * as R's fisher.test), at most 1.  Errors as crm_stats_wilson().
+ */
+int crm_stats_fisher(unsigned long x1, unsigned long n1, unsigned long x2,
+    unsigned long n2, double *p_value, struct crm_error *err);
+
+/*
+ * Two proportions compared: group 1 had x1 successes out of n1, group 2
+ * x2 out of n2 (for a campaign: target and control).
  *
  *	p1 = x1/n1, p2 = x2/n2, diff = p1 - p2
  *	z = diff / sqrt(p(1-p) (1/n1 + 1/n2)), p = (x1+x2)/(n1+n2) pooled
- *	p_value = 2 (1 - Phi(|z|)), two-sided; 1 (and z = 0) when p is 0 or 1
- *	ci = diff -+ Phi^-1((1+conf)/2) sqrt(p1(1-p1)/n1 + p2(1-p2)/n2)
- *	     (Wald interval, unpooled)
+ *	    (0 when p is 0 or 1)
+ *	ci = Newcombe's hybrid score interval (crm_stats_newcombe())
+ *	p_value: when every expected count of the 2x2 table (n_i times the
+ *	    pooled share of successes, and of failures) is at least 5,
+ *	    2 (1 - Phi(|z|)), the two-sided z-test (1 when p is 0 or 1);
+ *	    else Fisher's exact test (crm_stats_fisher()), and exact is 1.
  *
- * Fails with CRM_EUSAGE when n1 or n2 is 0, a count exceeds its total or
- * conf is not in (0, 1).
+ * interval and test name the methods used ("newcombe"; "z" or
+ * "fisher"), for the reader of a report.  Fails with CRM_EUSAGE when n1
+ * or n2 is 0, a count exceeds its total or conf is not in (0, 1).
  */
 struct crm_stats_prop_test {
 	double p1, p2, diff;
 	double z, p_value;
 	double ci_low, ci_high;
+	int exact;		/* 1: p_value from Fisher's exact test */
+	const char *interval;	/* "newcombe" */
+	const char *test;	/* "z" or "fisher" */
 };
 
 int crm_stats_prop_test(unsigned long x1, unsigned long n1, unsigned long x2,

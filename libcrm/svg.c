@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -565,6 +566,7 @@ crm_svg_chart(FILE *fp, const struct crm_chart *c, struct crm_error *err)
 	crm_svg_escape(fp, c->cat_label);
 	fputs("</text>\n</svg>\n", fp);
 	if (ferror(fp))
-		return crm_error_set(err, CRM_EFAIL, "write error");
+		return crm_error_set(err, CRM_EFAIL, "write error: %s",
+		    strerror(errno ? errno : EIO));
 	return 0;
 }

@@ -287,10 +287,17 @@ test_expect_success 'stratified: the exact share in each segment' '
 #   pooled p = 55/400 = 0.1375
 #   z = 0.05 / sqrt(0.1375 * 0.8625 * (1/300 + 1/100))
 #     = 0.05 / sqrt(0.00158125) = 0.05 / 0.0397649 = 1.25739
+#   smallest expected count 100 * 0.1375 = 13.75 >= 5: the z-test,
 #   p-value = 2 (1 - Phi(1.25739)) = 0.208613
-#   Wald se = sqrt(0.15 * 0.85 / 300 + 0.1 * 0.9 / 100)
-#           = sqrt(0.001325) = 0.0364005
-#   95% CI = 0.05 -+ 1.959964 * 0.0364005 = [-0.0213438, 0.121344]
+#   Newcombe's hybrid score interval, z = 1.959964, z^2 = 3.841459:
+#     Wilson 45/300 = (93.841459 -+ z sqrt(3.841459 + 4*45*0.85))
+#                     / (2 * 303.841459) = [0.114030, 0.194818]
+#     Wilson 10/100 = (23.841459 -+ z sqrt(3.841459 + 4*10*0.9))
+#                     / (2 * 103.841459) = [0.055229, 0.174366]
+#     low  = 0.05 - sqrt((0.15 - 0.114030)^2 + (0.174366 - 0.1)^2)
+#          = 0.05 - 0.082607 = -0.032607
+#     high = 0.05 + sqrt((0.194818 - 0.15)^2 + (0.1 - 0.055229)^2)
+#          = 0.05 + 0.063349 = 0.113349
 #   revenue: target 45 * 20 + 10 = 910.00, per contact 910 / 300 = 3.03;
 #            control 10 * 20 = 200.00, per contact 2.00
 test_expect_success 'report: rates, uplift, interval, p-value, revenue' '
@@ -319,17 +326,17 @@ test_expect_success 'report: rates, uplift, interval, p-value, revenue' '
 	crm-log -q buys.csv &&
 	CRM_NOW=2027-01-01 crm-campaign report rep >out.csv 2>err &&
 	cat >expect <<-\EOF &&
-	group,reason,contacts,sent,responders,response_rate,revenue,revenue_per_contact,uplift,uplift_relative,ci_low,ci_high,z,p_value
-	target,,300,300,45,0.15,910.00,3.03,0.05,0.5,-0.0213438,0.121344,1.25739,0.208613
-	control,,100,0,10,0.1,200.00,2.00,,,,,,
-	suppressed,merged,0,,,,,,,,,,,
-	suppressed,erased,0,,,,,,,,,,,
-	suppressed,do_not_contact,0,,,,,,,,,,,
-	suppressed,no_consent,0,,,,,,,,,,,
-	suppressed,no_address,0,,,,,,,,,,,
-	suppressed,invalid_address,0,,,,,,,,,,,
-	suppressed,other_campaign,0,,,,,,,,,,,
-	suppressed,frequency_cap,0,,,,,,,,,,,
+	group,reason,contacts,sent,responders,response_rate,revenue,revenue_per_contact,uplift,uplift_relative,ci_low,ci_high,z,p_value,interval,test
+	target,,300,300,45,0.15,910.00,3.03,0.05,0.5,-0.032607,0.113349,1.25739,0.208613,newcombe,z
+	control,,100,0,10,0.1,200.00,2.00,,,,,,,,
+	suppressed,merged,0,,,,,,,,,,,,,
+	suppressed,erased,0,,,,,,,,,,,,,
+	suppressed,do_not_contact,0,,,,,,,,,,,,,
+	suppressed,no_consent,0,,,,,,,,,,,,,
+	suppressed,no_address,0,,,,,,,,,,,,,
+	suppressed,invalid_address,0,,,,,,,,,,,,,
+	suppressed,other_campaign,0,,,,,,,,,,,,,
+	suppressed,frequency_cap,0,,,,,,,,,,,,,
 	EOF
 	test_cmp expect out.csv &&
 	test_grep "rep: sent 2026-11-02T00:00:00Z, purchase responses until 2026-12-02T00:00:00Z" err &&
@@ -344,7 +351,7 @@ test_expect_success 'report: rates, uplift, interval, p-value, revenue' '
 test_expect_success 'report: no control group is said' '
 	crm-campaign report spring >out.csv 2>err &&
 	test_grep "spring: no control group: the uplift cannot be measured" err &&
-	test_grep "^target,,2,2,0,0,0.00,0.00,,,,,,$" out.csv
+	test_grep "^target,,2,2,0,0,0.00,0.00,,,,,,,,$" out.csv
 '
 
 test_expect_success 'bad options are usage errors (exit 2)' '

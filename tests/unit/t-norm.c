@@ -1,5 +1,6 @@
 /* Unit tests for libcrm/norm: emails, phones, names, dates. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "norm.h"
 #include "tap.h"
@@ -45,6 +46,23 @@ dt(const char *in, long long want)
 		    in, want, (long long)t);
 }
 
+/* want_cur NULL: the amount must be refused (CRM_EDATA). */
+static void
+amount(const char *in, double want, const char *want_cur)
+{
+	char cur[4];
+	double v = -1;
+	int rc = crm_norm_amount(in, &v, cur, &err);
+
+	if (want_cur == NULL)
+		ok(rc < 0 && err.code == CRM_EDATA, "amount '%s' refused (%s)",
+		    in, rc < 0 ? err.msg : "accepted");
+	else
+		ok(rc == 0 && v == want && strcmp(cur, want_cur) == 0,
+		    "amount '%s' = %g %s (got %g %s)", in, want, want_cur, v,
+		    rc == 0 ? cur : err.msg);
+}
+
 int
 main(void)
 {
@@ -58,6 +76,52 @@ main(void)
 	email("bob@", NULL);
 	email("@example.com", NULL);
 	email("a@@example.com", NULL);
+	/*
+	 * Issue 14: one key for every form of the same address.  U+00C9
+	 * (C3 89) and U+00E9 (C3 A9) are E and e with acute; "E" + U+0301
+	 * (CC 81) is the decomposed form; NFC and case folding make all
+	 * of them U+00E9.
+	 */
+	email("\xc3\x89LODIE@EXAMPLE.COM", "\xc3\xa9lodie@example.com");
+	email("\xc3\x89lodie@example.com", "\xc3\xa9lodie@example.com");
+	email("E\xcc\x81lodie@example.com", "\xc3\xa9lodie@example.com");
+	email("e\xcc\x81LODIE@Example.Com", "\xc3\xa9lodie@example.com");
+	/* Full folding: sharp s is "ss"; Greek final sigma is sigma. */
+	email("STRA\xc3\x9f" "E@example.com", "strasse@example.com");
+	email("\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91@example.gr",
+	    "\xcf\x83\xce\xbf\xcf\x86\xce\xb9\xce\xb1@example.gr");
+	/* An IDN domain folds too, and stays in Unicode. */
+	email("J\xc3\x96RG@B\xc3\x9c" "CHER.DE", "j\xc3\xb6rg@b\xc3\xbc" "cher.de");
+	/* Invisible characters are refused: zero-width space U+200B,
+	 * zero-width joiner U+200D, right-to-left override U+202E,
+	 * left-to-right mark U+200E, first strong isolate U+2068, BOM
+	 * U+FEFF, soft hyphen U+00AD, no-break space U+00A0, a C1 control
+	 * U+0085 and private use U+E000. */
+	email("ann\xe2\x80\x8b@example.com", NULL);
+	email("an\xe2\x80\x8dn@example.com", NULL);
+	email("\xe2\x80\xae" "moc.elpmaxe@nna", NULL);
+	email("ann@exa\xe2\x80\x8emple.com", NULL);
+	email("ann@\xe2\x81\xa8" "example.com", NULL);
+	email("\xef\xbb\xbf" "ann@example.com", NULL);
+	email("an\xc2\xadn@example.com", NULL);
+	email("ann\xc2\xa0@example.com", NULL);
+	email("ann\xc2\x85@example.com", NULL);
+	email("ann\xee\x80\x80@example.com", NULL);
+	email("ann\xff@example.com", NULL);
+	/* The key before Unicode keys, for the erased list's old hashes. */
+	ok(crm_norm_email_legacy(" \xc3\x89LODIE@EXAMPLE.COM ", &b, &err) == 0 &&
+	    strcmp(crm_buf_str(&b), "\xc3\x89lodie@example.com") == 0,
+	    "legacy key: ASCII lower-cased only");
+	{
+		char *k = crm_norm_email_rekey("E\xcc\x81lodie@example.com");
+
+		is_str(k, "\xc3\xa9lodie@example.com", "rekey a stored address");
+		free(k);
+		k = crm_norm_email_rekey("odd\xe2\x80\x8b@example.com");
+		is_str(k, "odd\xe2\x80\x8b@example.com",
+		    "rekey keeps what it would refuse");
+		free(k);
+	}
 	email("a@b@example.com", NULL);
 	email("a..b@example.com", NULL);
 	email(".a@example.com", NULL);
@@ -161,6 +225,34 @@ main(void)
 	ok(crm_norm_days("30", &days, &err) == 0 && days == 30, "30");
 	ok(crm_norm_days("3x", &days, &err) < 0, "3x refused");
 	ok(crm_norm_days("d", &days, &err) < 0, "d refused");
+
+	/* crm-log(1)'s table of examples. */
+	amount("\xe2\x82\xac" "1.234,50", 1234.5, "EUR");
+	amount("19.99 GBP", 19.99, "GBP");
+	amount("-$5", -5, "USD");
+	amount("CHF 1'234.50", 1234.5, "CHF");
+	amount("12,5", 12.5, "");
+	amount("1,234", 1234, "");
+	amount("1,234,567", 1234567, "");
+	amount("1.234", 1.234, "");
+	amount("1.234.567", 1234567, "");
+	amount("1 234,50", 1234.5, "");
+	amount("1,234,567.89", 1234567.89, "");
+	amount("0.5", 0.5, "");
+	/* Issue 14: each of these was silently rescaled. */
+	amount("1,234,5", 0, NULL);
+	amount("1.2.3", 0, NULL);
+	amount("1..2", 0, NULL);
+	amount("1,,234", 0, NULL);
+	amount("1,234.5.6", 0, NULL);
+	/* Grouping in threes, one separator throughout. */
+	amount("1234,567", 0, NULL);
+	amount("1,23,456", 0, NULL);
+	amount("1,234 567", 0, NULL);
+	amount("1.234,5,6", 0, NULL);
+	amount(",5", 0.5, "");
+	amount("5,", 0, NULL);
+	amount("1,234.", 0, NULL);
 
 	ok(crm_utf8_valid("\xc3\xa9", 2), "valid 2-byte");
 	ok(!crm_utf8_valid("\xc0\xaf", 2), "overlong refused");

@@ -6,6 +6,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "optim.h"
 #include "stats.h"
@@ -150,17 +151,104 @@ test_prop(void)
 	struct crm_stats_prop_test t;
 
 	/*
-	 * 120/1000 against 90/1000: pooled p = 0.105,
-	 * z = 0.03 / sqrt(0.105 * 0.895 * 0.002) = 2.18827,
-	 * Wald CI 0.03 -+ 1.959964 sqrt(0.12*0.88/1000 + 0.09*0.91/1000).
+	 * Newcombe's hybrid score interval (method 10) on the eight worked
+	 * examples of Newcombe RG, "Interval estimation for the difference
+	 * between independent proportions: comparison of eleven methods",
+	 * Statistics in Medicine 17:873-890 (1998), Table II, printed to 4
+	 * decimals: (a) 56/70 - 48/80, (b) 9/10 - 3/10, (c) 6/7 - 2/7,
+	 * (d) 5/56 - 0/29, (e) 0/10 - 0/20, (f) 0/10 - 0/10,
+	 * (g) 10/10 - 0/20, (h) 10/10 - 0/10.
+	 */
+	static const struct {
+		unsigned long x1, n1, x2, n2;
+		double lo, hi;
+	} nc[] = {
+		{ 56, 70, 48, 80, 0.0524, 0.3339 },
+		{ 9, 10, 3, 10, 0.1705, 0.8090 },
+		{ 6, 7, 2, 7, 0.0582, 0.8062 },
+		{ 5, 56, 0, 29, -0.0381, 0.1926 },
+		{ 0, 10, 0, 20, -0.1611, 0.2775 },
+		{ 0, 10, 0, 10, -0.2775, 0.2775 },
+		{ 10, 10, 0, 20, 0.6791, 1.0000 },
+		{ 10, 10, 0, 10, 0.6075, 1.0000 },
+	};
+	double lo, hi, p;
+	size_t i;
+
+	for (i = 0; i < sizeof(nc) / sizeof(nc[0]); i++) {
+		ok(crm_stats_newcombe(nc[i].x1, nc[i].n1, nc[i].x2, nc[i].n2,
+		    0.95, &lo, &hi, &err) == 0, "Newcombe %lu/%lu - %lu/%lu",
+		    nc[i].x1, nc[i].n1, nc[i].x2, nc[i].n2);
+		is_num(lo, nc[i].lo, 0.00005, "  lower, Newcombe 1998 Table II");
+		is_num(hi, nc[i].hi, 0.00005, "  upper, Newcombe 1998 Table II");
+	}
+	/*
+	 * Wilson score intervals, Newcombe RG, "Two-sided confidence
+	 * intervals for the single proportion: comparison of seven
+	 * methods", Statistics in Medicine 17:857-872 (1998), method 3:
+	 * 81/263 is 0.2553 to 0.3662, 15/148 is 0.0624 to 0.1605; 0/20
+	 * is 0 to z^2/(20 + z^2) = 0.1611 by the formula.
+	 */
+	ok(crm_stats_wilson(81, 263, 0.95, &lo, &hi, &err) == 0, "Wilson");
+	is_num(lo, 0.2553, 0.00005, "  81/263 lower");
+	is_num(hi, 0.3662, 0.00005, "  81/263 upper");
+	ok(crm_stats_wilson(15, 148, 0.95, &lo, &hi, &err) == 0 &&
+	    fabs(lo - 0.0624) < 0.00005 && fabs(hi - 0.1605) < 0.00005,
+	    "Wilson 15/148: 0.0624 to 0.1605");
+	ok(crm_stats_wilson(0, 20, 0.95, &lo, &hi, &err) == 0 && lo == 0,
+	    "Wilson 0/20 starts at 0");
+	is_num(hi, 1.959963984540054 * 1.959963984540054 /
+	    (20 + 1.959963984540054 * 1.959963984540054), 1e-12,
+	    "  and ends at z^2/(n + z^2)");
+
+	/*
+	 * Fisher's exact test.  Fisher's lady tasting tea (The Design of
+	 * Experiments, 1935): 3 of 4 cups right against 1 of 4; two-sided
+	 * p = (1 + 16 + 16 + 1) / 70 = 34/70 (tables as likely as the one
+	 * observed or less: 1 (or 3) right, 16/70 each, and 0 (or 4), 1/70
+	 * each).  0/25 against 5/275, issue 14's campaign: the observed
+	 * table is the likeliest, so p = 1.
+	 */
+	ok(crm_stats_fisher(3, 4, 1, 4, &p, &err) == 0, "Fisher");
+	is_num(p, 34.0 / 70, 1e-12, "  tea tasting: 34/70");
+	ok(crm_stats_fisher(0, 25, 5, 275, &p, &err) == 0 && p == 1,
+	    "  0/25 against 5/275: p = 1");
+	/*
+	 * 9/10 against 3/10, margins 10, 10 and 12 successes of 20:
+	 * P(k) = C(10,k) C(10,12-k) / C(20,12), C(20,12) = 125970; k = 9
+	 * gives 10 * 120 = 1200, and no likelier are k = 10 (45), k = 3
+	 * (1200) and k = 2 (45): p = 2490 / 125970.
+	 */
+	ok(crm_stats_fisher(9, 10, 3, 10, &p, &err) == 0, "Fisher 9/10, 3/10");
+	is_num(p, 2490.0 / 125970, 1e-12, "  2490/125970");
+
+	/*
+	 * 120/1000 against 90/1000: pooled p = 0.105, every expected count
+	 * over 5, so the z-test: z = 0.03 / sqrt(0.105 * 0.895 * 0.002) =
+	 * 2.18827, two-sided p 0.0287; the interval is Newcombe's.
 	 */
 	ok(crm_stats_prop_test(120, 1000, 90, 1000, 0.95, &t, &err) == 0,
 	    "two-proportion test");
 	is_num(t.diff, 0.03, 1e-15, "difference");
 	is_num(t.z, 2.188265884622723626, 1e-12, "z");
 	is_num(t.p_value, 0.02865024039844845081, 1e-12, "p-value");
-	is_num(t.ci_low, 0.00316208784424264092, 1e-12, "CI low");
-	is_num(t.ci_high, 0.05683791215575735908, 1e-12, "CI high");
+	ok(!t.exact && strcmp(t.test, "z") == 0 &&
+	    strcmp(t.interval, "newcombe") == 0, "z-test, Newcombe interval");
+	ok(crm_stats_newcombe(120, 1000, 90, 1000, 0.95, &lo, &hi, &err) == 0 &&
+	    t.ci_low == lo && t.ci_high == hi, "the interval is Newcombe's");
+	ok(lo > 0.002 && lo < 0.004 && hi > 0.056 && hi < 0.058,
+	    "  near the Wald interval at large counts (%g, %g)", lo, hi);
+	/*
+	 * Issue 14: 5 of 275 target, 0 of 25 control.  The Wald interval
+	 * was (0.0024, 0.0340), excluding 0 beside p = 0.497.  Expected
+	 * responders in control 25 * 5/300 = 0.42 < 5: Fisher, p = 1; the
+	 * interval must hold 0.
+	 */
+	ok(crm_stats_prop_test(5, 275, 0, 25, 0.95, &t, &err) == 0 &&
+	    t.exact && strcmp(t.test, "fisher") == 0 && t.p_value == 1,
+	    "small counts: Fisher, p = 1");
+	ok(t.ci_low < 0 && t.ci_high > 0, "  the interval holds 0 (%g, %g)",
+	    t.ci_low, t.ci_high);
 	ok(crm_stats_prop_test(0, 10, 0, 10, 0.95, &t, &err) == 0 &&
 	    t.p_value == 1 && t.z == 0, "no successes anywhere: p = 1");
 	ok(crm_stats_prop_test(5, 0, 1, 10, 0.95, &t, &err) < 0 &&
