@@ -134,10 +134,10 @@ main(int argc, char **argv)
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	batch.ctx = imp;
-	if (argc == 0)
-		crm_batch_file(&cli, db, &batch, "-", rj);
-	for (i = 0; i < argc; i++)
-		crm_batch_file(&cli, db, &batch, argv[i], rj);
+	for (i = 0; i < (argc ? argc : 1); i++)
+		if (crm_batch_file(&cli, &batch, argc ? argv[i] : "-", rj,
+		    &err) < 0)
+			crm_batch_die(db, rj, &err);
 	s = crm_importer_stats(imp);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
 	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"

@@ -14,17 +14,20 @@
 #include "campaign.h"
 #include "cli.h"
 #include "norm.h"
+#include "outfile.h"
 
-static const char usage[] =
+static const char u_create[] =
     "crm-campaign create [-nqtV] [-d db] [-f format] [-H share]\n"
     "[-m max [-p days]] [-P purpose] [-S file] [-s segment]\n"
-    "[--allow-overlap] [--stratify] -c channel name [file ...]\n"
+    "[--allow-overlap] [--stratify] -c channel name [file ...]";
+static const char u_export[] =
     "crm-campaign export [-qt] [-d db] [-f format] [-T template]\n"
-    "[--excel-safe] name\n"
-    "crm-campaign send [-nq] [-d db] name\n"
-    "crm-campaign report [-qt] [-d db] [-f format] [-k kind] [-w days] name\n"
-    "crm-campaign list [-t] [-d db] [-f format]\n"
-    "crm-campaign close [-q] [-d db] name";
+    "[--excel-safe] name";
+static const char u_send[] = "crm-campaign send [-nq] [-d db] name";
+static const char u_report[] =
+    "crm-campaign report [-qt] [-d db] [-f format] [-k kind] [-w days] name";
+static const char u_list[] = "crm-campaign list [-t] [-d db] [-f format]";
+static const char u_close[] = "crm-campaign close [-q] [-d db] name";
 
 enum { OPT_ALLOW = 0x2000, OPT_STRATIFY };
 
@@ -46,39 +49,46 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The subcommands (by initial; x is close) that take each option. */
-static const struct { int ch; const char *name, *in; } scope[] = {
-	{ 'c', "--channel", "c" }, { 'f', "--format", "cerl" },
-	{ 'H', "--holdout", "c" }, { 'k', "--kind", "r" },
-	{ 'm', "--max-contacts", "c" }, { 'n', "--dry-run", "cs" },
-	{ 'P', "--purpose", "c" }, { 'p', "--per", "c" },
-	{ 'S', "--suppressed", "c" }, { 's', "--segment", "c" },
-	{ 't', "--tsv", "cerl" }, { 'T', "--template", "e" },
-	{ 'w', "--window", "r" }, { OPT_ALLOW, "--allow-overlap", "c" },
-	{ OPT_STRATIFY, "--stratify", "c" },
-	{ CRM_OPT_EXCEL_SAFE, "--excel-safe", "ce" },
-};
-#define NSCOPE (sizeof(scope) / sizeof(scope[0]))
-
 static struct crm_cli cli;
 static struct crm_error err;
 static struct crm_db *db;
 static int dry;
 
+/* The options, for whichever subcommand takes them. */
+static struct crm_campaign_opts opt;
+static const char *supp, *template, *kind = "purchase";
+static int64_t window = 30;
+
+/* The campaign name, first of the operands: at most max of them. */
+static const char *
+name_arg(int argc, char **argv, int max)
+{
+	if (argc < 1 || argc > max)
+		crm_cli_usage(&cli, CRM_EUSAGE);
+	if (crm_campaign_check_name(argv[0], &err) < 0)
+		crm_die(&err);
+	opt.name = argv[0];
+	return argv[0];
+}
+
 static int64_t
-days(const char *opt, const char *arg)
+days(const char *name, const char *arg)
 {
 	int64_t d;
 
 	if (crm_norm_days(arg, &d, &err) < 0 || d <= 0)
 		crm_die_usage("%s: bad duration '%s' (such as 30d, 12w, 6m)",
-		    opt, arg);
+		    name, arg);
 	return d;
 }
+
+/* --suppressed: written beside its path, renamed into place at commit. */
+static struct crm_outfile *sup;
 
 static void
 fail(void)
 {
+	crm_outfile_discard(sup);
 	crm_db_rollback(db);
 	crm_die(&err);
 }
@@ -87,51 +97,21 @@ fail(void)
 static void
 finish_write(const char *counts)
 {
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts,
-	    &err) < 0 || crm_db_commit(db, &err) < 0)
+	if (crm_cli_commit(&cli, db, dry, counts, &err) < 0)
 		fail();
 }
 
-/* --suppressed: written beside its path, renamed into place at commit. */
-static char *sup_tmp;
-static FILE *sup_fp;
-
 static void
-suppressed_open(const char *path)
-{
-	int fd;
-
-	if (asprintf(&sup_tmp, "%s.tmpXXXXXX", path) < 0 ||
-	    (fd = mkstemp(sup_tmp)) < 0 || (sup_fp = fdopen(fd, "w")) == NULL) {
-		crm_error_set(&err, CRM_EFAIL, "%s: %s", path, strerror(errno));
-		crm_die(&err);
-	}
-}
-
-static void
-suppressed_write(const char *path, const char *name)
+suppressed_write(const char *name)
 {
 	struct crm_out *o;
 
-	if ((o = crm_out_new(sup_fp, cli.fmt == CRM_FMT_TABLE ? CRM_FMT_CSV :
-	    cli.fmt, cli.excel_safe, &err)) == NULL ||
+	if ((o = crm_out_new(crm_outfile_fp(sup), cli.fmt == CRM_FMT_TABLE ?
+	    CRM_FMT_CSV : cli.fmt, cli.excel_safe, &err)) == NULL ||
 	    crm_campaign_suppressed(db, name, o, &err) < 0 ||
-	    crm_out_end(o, &err) < 0 || fflush(sup_fp) != 0 ||
-	    ferror(sup_fp)) {
-		if (err.code == CRM_EOK)
-			crm_error_set(&err, CRM_EFAIL, "%s: %s", path,
-			    strerror(errno));
-		unlink(sup_tmp);
+	    crm_out_end(o, &err) < 0 || crm_outfile_close(sup, &err) < 0)
 		fail();
-	}
 	crm_out_free(o);
-	if (fclose(sup_fp) != 0) {
-		crm_error_set(&err, CRM_EFAIL, "%s: %s", path, strerror(errno));
-		unlink(sup_tmp);
-		fail();
-	}
 }
 
 static void
@@ -153,15 +133,19 @@ stage(struct crm_campaign_targets *t, const char *path)
 	crm_csv_close(r);
 }
 
-static void
-cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
+static int
+cmd_create(struct crm_cli *cl, int what, int argc, char **argv)
 {
+	struct crm_campaign_opts *o = &opt;
 	struct crm_campaign_targets *t = NULL;
 	struct crm_campaign_counts c;
 	struct crm_buf counts = CRM_BUF_INIT(4096), why = CRM_BUF_INIT(4096);
 	char from[128];
 	int i;
 
+	name_arg(argc, argv, argc);
+	argc--;
+	argv++;
 	if (o->channel == NULL)
 		crm_die_usage("create: --channel is required (email, sms,"
 		    " phone or mail)");
@@ -179,17 +163,14 @@ cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
 		if (crm_campaign_targets_end(t, &err) < 0)
 			crm_die(&err);
 	}
-	if (supp != NULL)
-		suppressed_open(supp);
+	if (supp != NULL && (sup = crm_outfile_open(supp, &err)) == NULL)
+		crm_die(&err);
 	o->now = crm_now();
 	if (crm_db_begin(db, &err) < 0 ||
-	    crm_campaign_create(db, o, t, &c, &err) < 0) {
-		if (supp != NULL)
-			unlink(sup_tmp);
+	    crm_campaign_create(db, o, t, &c, &err) < 0)
 		fail();
-	}
-	if (supp != NULL)
-		suppressed_write(supp, o->name);
+	if (sup != NULL)
+		suppressed_write(o->name);
 	/* The counts, for the audit (JSON) and the summary line. */
 	crm_buf_addf(&counts, NULL, "{\"read\":%lld,\"members\":%lld,"
 	    "\"target\":%lld,\"control\":%lld,\"suppressed\":%lld",
@@ -207,9 +188,12 @@ cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
 	if (why.len)
 		crm_buf_addc(&why, ')', NULL);
 	finish_write(crm_buf_str(&counts));
-	if (supp != NULL && rename(sup_tmp, supp) != 0) {
-		crm_error_set(&err, CRM_EFAIL, "%s: %s", supp, strerror(errno));
-		crm_die(&err);
+	if (sup != NULL) {
+		struct crm_outfile *f = sup;
+
+		sup = NULL;
+		if (crm_outfile_commit(f, &err) < 0)
+			crm_die(&err);
 	}
 	if (o->segment != NULL)
 		snprintf(from, sizeof(from), "segment %s", o->segment);
@@ -226,11 +210,13 @@ cmd_create(struct crm_campaign_opts *o, const char *supp, int argc, char **argv)
 	crm_buf_release(&counts);
 	crm_buf_release(&why);
 	crm_campaign_targets_free(t);
+	return 0;
 }
 
-static void
-cmd_export(const char *name, const char *template)
+static int
+cmd_export(struct crm_cli *cl, int what, int argc, char **argv)
 {
+	const char *name = name_arg(argc, argv, 1);
 	struct crm_campaign_template *tp = NULL;
 	struct crm_campaign_export_stats es;
 	struct crm_out *o;
@@ -269,11 +255,13 @@ cmd_export(const char *name, const char *template)
 		    (long long)es.rows);
 	crm_out_free(o);
 	crm_campaign_template_free(tp);
+	return 0;
 }
 
-static void
-cmd_send(const char *name)
+static int
+cmd_send(struct crm_cli *cl, int what, int argc, char **argv)
 {
+	const char *name = name_arg(argc, argv, 1);
 	struct crm_campaign_send_stats ss;
 	char counts[256];
 
@@ -290,62 +278,107 @@ cmd_send(const char *name)
 		    " sent, %lld not contactable%s\n", name, (long long)ss.sent,
 		    (long long)ss.already, (long long)ss.skipped, dry ?
 		    " (dry run: nothing written)" : "");
+	return 0;
 }
 
-static void
-cmd_report(const char *name, int64_t window, const char *kind)
+static int
+cmd_report(struct crm_cli *cl, int what, int argc, char **argv)
 {
-	struct crm_campaign_report_info info;
+	const char *name = name_arg(argc, argv, 1);
+	struct crm_campaign_result res;
 	struct crm_out *o;
 	char t0[21], t1[21];
 
 	db = crm_cli_db(&cli, 0);
 	o = crm_cli_out_auto(&cli);
-	if (crm_campaign_report(db, name, window, kind, o, &info, &err) < 0 ||
+	if (crm_campaign_measure(db, name, window, kind, &res, &err) < 0 ||
+	    crm_campaign_report_write(o, &res, &err) < 0 ||
 	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
-	crm_format_time(info.sent_at, t0);
-	crm_format_time(info.window_end, t1);
-	if (info.window_end > crm_now())
+	crm_format_time(res.sent_at, t0);
+	crm_format_time(res.window_end, t1);
+	if (res.window_end > crm_now())
 		crm_warn("%s: the window runs until %s: responses are still"
 		    " coming in", name, t1);
-	if (info.control == 0)
+	if (res.control.contacts == 0)
 		crm_warn("%s: no control group: the uplift cannot be"
 		    " measured", name);
 	if (!cli.quiet)
 		fprintf(stderr, "crm-campaign: %s: sent %s, %s responses until"
 		    " %s\n", name, t0, kind, t1);
 	crm_out_free(o);
+	return 0;
 }
+
+static int
+cmd_list(struct crm_cli *cl, int what, int argc, char **argv)
+{
+	struct crm_out *out;
+
+	if (argc != 0)
+		crm_cli_usage(&cli, CRM_EUSAGE);
+	db = crm_cli_db(&cli, 0);
+	out = crm_cli_out_auto(&cli);
+	if (crm_campaign_list(db, out, &err) < 0 ||
+	    crm_out_end(out, &err) < 0)
+		crm_die(&err);
+	crm_out_free(out);
+	return 0;
+}
+
+static int
+cmd_close(struct crm_cli *cl, int what, int argc, char **argv)
+{
+	const char *name = name_arg(argc, argv, 1), *was;
+
+	db = crm_cli_db(&cli, 0);
+	if (crm_db_begin(db, &err) < 0 ||
+	    crm_campaign_close(db, name, &was, &err) < 0)
+		fail();
+	finish_write("{\"closed\":1}");
+	if (!cli.quiet)
+		fprintf(stderr, "crm-campaign: %s: closed (was %s)\n", name,
+		    was);
+	return 0;
+}
+
+static const struct crm_cmd cmds[] = {
+	{ "create", cmd_create, 0, u_create, (const int[]){ 'c', 'f', 'H', 'm',
+	    'n', 'P', 'p', 'S', 's', 't', OPT_ALLOW, OPT_STRATIFY,
+	    CRM_OPT_EXCEL_SAFE, 0 } },
+	{ "export", cmd_export, 0, u_export, (const int[]){ 'f', 't', 'T',
+	    CRM_OPT_EXCEL_SAFE, 0 } },
+	{ "send", cmd_send, 0, u_send, (const int[]){ 'n', 0 } },
+	{ "report", cmd_report, 0, u_report, (const int[]){ 'f', 'k', 't', 'w',
+	    0 } },
+	{ "list", cmd_list, 0, u_list, (const int[]){ 'f', 't', 0 } },
+	{ "close", cmd_close, 0, u_close, (const int[]){ 0 } },
+	{ NULL, NULL, 0, NULL, NULL }
+};
 
 int
 main(int argc, char **argv)
 {
-	struct crm_campaign_opts o;
-	const char *cmd, *supp = NULL, *template = NULL, *kind = "purchase";
-	const char *was;
-	int64_t window = 30;
-	int ch, letter, per_set = 0, seen[NSCOPE];
-	size_t i;
+	const struct crm_cmd *cmd;
+	int ch, per_set = 0, seen[64];
+	size_t i, nseen = 0;
 
-	crm_cli_init(&cli, "crm-campaign", usage, argc, argv);
+	crm_cli_init(&cli, "crm-campaign", crm_cmd_usage(cmds), argc, argv);
 	crm_error_clear(&err);
-	memset(&o, 0, sizeof(o));
-	memset(seen, 0, sizeof(seen));
-	o.per_days = 30;
+	opt.per_days = 30;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
 	    "c:H:k:m:nP:p:S:s:T:w:", longopts, NULL)) != -1) {
-		for (i = 0; i < NSCOPE; i++)
-			if (scope[i].ch == ch)
-				seen[i] = 1;
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = ch;
 		switch (ch) {
 		case 'c':
-			if ((o.channel = crm_campaign_channel(optarg)) == NULL)
+			opt.channel = crm_campaign_channel(optarg);
+			if (opt.channel == NULL)
 				crm_die_usage("--channel: '%s' is not email,"
 				    " sms, phone or mail", optarg);
 			break;
 		case 'H':
-			if (crm_campaign_share(optarg, &o.holdout, &err) < 0)
+			if (crm_campaign_share(optarg, &opt.holdout, &err) < 0)
 				crm_die(&err);
 			break;
 		case 'k':
@@ -360,27 +393,28 @@ main(int argc, char **argv)
 			kind = optarg;
 			break;
 		case 'm':
-			o.max_contacts = crm_cli_num("--max-contacts", optarg,
+			opt.max_contacts = crm_cli_num("--max-contacts", optarg,
 			    1, 1000000);
 			break;
 		case 'n':
 			dry = 1;
 			break;
 		case 'P':
-			if ((o.purpose = crm_campaign_purpose(optarg)) == NULL)
+			opt.purpose = crm_campaign_purpose(optarg);
+			if (opt.purpose == NULL)
 				crm_die_usage("--purpose: '%s' is not"
 				    " cross-sell, up-sell, retention or"
 				    " acquisition", optarg);
 			break;
 		case 'p':
-			o.per_days = days("--per", optarg);
+			opt.per_days = days("--per", optarg);
 			per_set = 1;
 			break;
 		case 'S':
 			supp = optarg;
 			break;
 		case 's':
-			o.segment = optarg;
+			opt.segment = optarg;
 			break;
 		case 'T':
 			template = optarg;
@@ -389,10 +423,10 @@ main(int argc, char **argv)
 			window = days("--window", optarg);
 			break;
 		case OPT_ALLOW:
-			o.allow_overlap = 1;
+			opt.allow_overlap = 1;
 			break;
 		case OPT_STRATIFY:
-			o.stratify = 1;
+			opt.stratify = 1;
 			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||
@@ -401,59 +435,12 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
-		crm_cli_usage(&cli, CRM_EUSAGE);
-	cmd = argv[0];
-	if (strcmp(cmd, "create") && strcmp(cmd, "export") &&
-	    strcmp(cmd, "send") && strcmp(cmd, "report") &&
-	    strcmp(cmd, "list") && strcmp(cmd, "close"))
-		crm_die_usage("unknown command '%s' (create, export, send,"
-		    " report, list or close)", cmd);
-	letter = strcmp(cmd, "close") == 0 ? 'x' : cmd[0];
-	for (i = 0; i < NSCOPE; i++)
-		if (seen[i] && strchr(scope[i].in, letter) == NULL)
-			crm_die_usage("%s: %s does not apply", cmd,
-			    scope[i].name);
-	if (per_set && o.max_contacts == 0)
+	cmd = crm_cmd_find(&cli, cmds, argc > 0 ? argv[0] : NULL, NULL);
+	crm_cmd_check(cmd, seen, nseen, longopts);
+	if (per_set && opt.max_contacts == 0)
 		crm_die_usage("create: --per needs --max-contacts");
-	if (strcmp(cmd, "list") == 0) {
-		struct crm_out *out;
-
-		if (argc != 1)
-			crm_cli_usage(&cli, CRM_EUSAGE);
-		db = crm_cli_db(&cli, 0);
-		out = crm_cli_out_auto(&cli);
-		if (crm_campaign_list(db, out, &err) < 0 ||
-		    crm_out_end(out, &err) < 0)
-			crm_die(&err);
-		crm_out_free(out);
-		goto out;
-	}
-	if (argc < 2 || (argc > 2 && strcmp(cmd, "create") != 0))
-		crm_cli_usage(&cli, CRM_EUSAGE);
-	o.name = argv[1];
-	if (crm_campaign_check_name(o.name, &err) < 0)
-		crm_die(&err);
 	crm_cli_output(&cli, "--suppressed", supp);
-	if (strcmp(cmd, "create") == 0)
-		cmd_create(&o, supp, argc - 2, argv + 2);
-	else if (strcmp(cmd, "export") == 0)
-		cmd_export(o.name, template);
-	else if (strcmp(cmd, "send") == 0)
-		cmd_send(o.name);
-	else if (strcmp(cmd, "report") == 0)
-		cmd_report(o.name, window, kind);
-	else {
-		db = crm_cli_db(&cli, 0);
-		if (crm_db_begin(db, &err) < 0 ||
-		    crm_campaign_close(db, o.name, &was, &err) < 0)
-			fail();
-		finish_write("{\"closed\":1}");
-		if (!cli.quiet)
-			fprintf(stderr, "crm-campaign: %s: closed (was %s)\n",
-			    o.name, was);
-	}
-out:
+	cmd->fn(&cli, cmd->what, argc - 1, argv + 1);
 	crm_db_close(db);
 	return crm_cli_finish(0);
 }

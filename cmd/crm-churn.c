@@ -13,11 +13,12 @@
 
 #include "churn.h"
 #include "cli.h"
+#include "logistic.h"
 #include "norm.h"
 
 static const char usage[] =
-    "crm-churn fit [-nq] [-d db] [-f format] -m bgnbd|pareto [-c date]\n"
-    "[-u day|week]\n"
+    "crm-churn fit [-nq] [-d db] [-f format] -m bgnbd|pareto [-C currency]\n"
+    "[-c date] [-u day|week]\n"
     "crm-churn fit [-qt] [-f format] -m bgnbd|pareto [-u day|week] -S file\n"
     "crm-churn score [-nq] [-d db] [-f format] [-D rate] [-H days]\n"
     "[-m model] [--as-of date]\n"
@@ -28,13 +29,14 @@ static const char usage[] =
     "crm-churn predict [-qt] [-d db] [-f format] [-m model] [file]\n"
     "crm-churn models [-d db] [-f format]";
 
-enum { OPT_ASOF = 0x2000 };
+enum { OPT_ASOF = 'A' };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "as-of", required_argument, NULL, OPT_ASOF },
 	{ "by", required_argument, NULL, 'b' },
 	{ "calibration-end", required_argument, NULL, 'c' },
+	{ "currency", required_argument, NULL, 'C' },
 	{ "discount", required_argument, NULL, 'D' },
 	{ "drop", required_argument, NULL, 'x' },
 	{ "dry-run", no_argument, NULL, 'n' },
@@ -51,13 +53,311 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The options each command takes, besides -d -f -h -q -t -V. */
-static const struct { const char *name, *opts; } cmds[] = {
-	{ "fit", "cmnSu" }, { "score", "DHmnA" }, { "eval", "bem" },
-	{ "train", "bilLnsTx" }, { "predict", "m" }, { "models", "" },
+/* Everything the options say, for the command that runs. */
+struct run {
+	const char *name, *file, *summaries, *drop[64], *currency;
+	struct crm_churn_train_opts to;
+	struct crm_churn_score_opts so;
+	int64_t hold, calend, modelid;
+	size_t ndrop;
+	int kind, unit, dry, by;
+	char seen[128];
 };
 
 static struct crm_cli cli;
+
+static void
+progress(void *arg, int64_t n)
+{
+	crm_progress(arg, n, "contacts");
+}
+
+/* On a terminal after a second: the fit's iteration, and when it drags. */
+static void
+fit_progress(void *arg, const struct crm_clv_progress *p)
+{
+	char what[200];
+
+	snprintf(what, sizeof(what), "iterations of %s, log-likelihood %.4f%s",
+	    p->model, p->loglik, p->slow ? "; not converging yet" : "");
+	crm_progress(arg, p->iteration, what);
+}
+
+static void
+commit(struct crm_db *db, const char *counts)
+{
+	struct crm_error err;
+
+	if (crm_cli_commit(&cli, db, 0, counts, &err) < 0)
+		crm_die(&err);
+}
+
+/* Both log-likelihoods, so that the user can compare. */
+static void
+both(const char *what, const struct crm_clv_fit_info *in, const char *full)
+{
+	if (isfinite(in->full_loglik) && isfinite(in->limit_loglik))
+		crm_warn("%s: log-likelihood %.4f as %s, %.4f as its limit%s",
+		    what, in->full_loglik, full, in->limit_loglik, in->limit ?
+		    " (the full estimate ran off to it): the limit is kept" :
+		    "");
+}
+
+static int
+cmd_fit(struct run *r, struct crm_db **db, struct crm_out **o)
+{
+	struct crm_churn_base_opts bo = { r->calend, 0, r->unit, r->currency };
+	struct crm_clv_fit_opts fo = { fit_progress, &cli, 0 };
+	struct crm_churn_model cm;
+	struct crm_churn_base *b;
+	struct crm_error err;
+	char counts[256];
+	clock_t cpu;
+
+	if (r->kind <= 0)
+		crm_die_usage("fit needs --model bgnbd or pareto");
+	if (r->summaries && (r->seen['c'] || r->seen['n'] || r->currency))
+		crm_die_usage("fit --summaries takes no -C, -c or -n: it reads"
+		    " no database and stores nothing");
+	if (r->summaries == NULL)
+		*db = crm_cli_db(&cli, 0);
+	b = r->summaries ? crm_churn_base_csv(r->summaries, cli.tsv ?
+	    CRM_CSV_TSV : 0, &err) : crm_churn_base_db(*db, &bo, &err);
+	cpu = clock();
+	if (b == NULL || crm_churn_fit(b, r->kind, &fo, &cm, &err) < 0)
+		crm_die(&err);
+	cpu = clock() - cpu;
+	crm_progress_end(&cli);
+	if (r->summaries != NULL)
+		cm.unit_days = r->seen['u'] ? r->unit : 0;
+	if (cm.info.converged && *db != NULL && !r->dry) {
+		snprintf(counts, sizeof(counts), "{\"customers\":%zu,"
+		    "\"repeaters\":%zu}", cm.customers, cm.repeaters);
+		if (crm_db_begin(*db, &err) < 0 ||
+		    crm_churn_model_store(*db, &cm, &err) < 0) {
+			crm_db_rollback(*db);
+			crm_die(&err);
+		}
+		commit(*db, counts);
+	}
+	*o = crm_cli_out(&cli);
+	if (crm_churn_model_write(&cm, *o, &err) < 0 ||
+	    crm_out_end(*o, &err) < 0)
+		crm_die(&err);
+	if (!cm.info.converged) {
+		crm_warn("%s fit did not converge in %d iterations%s",
+		    crm_clv_model_name(&cm.m), cm.info.iterations, *db ?
+		    "; model not stored" : "");
+		crm_churn_base_free(b);
+		return 1;
+	}
+	if (!cli.quiet) {
+		if (r->summaries && crm_churn_base_skipped(b))
+			crm_warn("%zu rows without purchases skipped",
+			    crm_churn_base_skipped(b));
+		if (cm.new_customers)
+			crm_warn("%zu customers whose first purchase is on the"
+			    " last day left out of the fit", cm.new_customers);
+		both("purchases", &cm.info, r->kind == CRM_CLV_BGNBD ?
+		    "BG/NBD" : "Pareto/NBD");
+		if (cm.has_spend)
+			both("spend", &cm.gg_info, "Gamma-Gamma");
+		else
+			crm_warn("no spend model: %s; expected spend and CLV"
+			    " will be not available", cm.spend_err.msg);
+		if (cm.id)
+			snprintf(counts, sizeof(counts), "; model %lld",
+			    (long long)cm.id);
+		else
+			snprintf(counts, sizeof(counts), "%s", r->dry ?
+			    " (dry run: not stored)" : "");
+		crm_warn("%s: %zu customers, %zu repeat buyers, log-likelihood"
+		    " %.2f, %d iterations, %.2f s of CPU%s",
+		    crm_clv_model_name(&cm.m), cm.customers, cm.repeaters,
+		    cm.info.loglik, cm.info.iterations,
+		    (double)cpu / CLOCKS_PER_SEC, counts);
+	}
+	crm_churn_base_free(b);
+	return 0;
+}
+
+static int
+cmd_score(struct run *r, struct crm_db **db, struct crm_out **o)
+{
+	struct crm_churn_score_stats st;
+	struct crm_churn_model cm;
+	struct crm_error err;
+	struct stat sb;
+	char counts[256];
+
+	/* The page cache block pays off when storing a large database. */
+	if (!r->dry && stat(crm_db_path(cli.db_opt), &sb) == 0 &&
+	    sb.st_size >= (off_t)16 << 20)
+		crm_db_bulk();
+	*db = crm_cli_db(&cli, 0);
+	r->so.store = !r->dry;
+	/*
+	 * Foreign keys off while the scores are stored: each contact_id is
+	 * one that an interaction or a merged contact names, read in the
+	 * same write transaction (see crm_churn_score()).
+	 */
+	if ((!r->dry && (crm_db_foreign_keys(*db, 0, &err) < 0 ||
+	    crm_db_begin(*db, &err) < 0)) ||
+	    crm_churn_model_load(*db, r->modelid, r->kind, &cm, &err) < 0)
+		crm_die(&err);
+	*o = crm_cli_out(&cli);
+	if (crm_churn_score(*db, &cm, &r->so, *o, &st, progress, &cli,
+	    &err) < 0 || crm_out_end(*o, &err) < 0) {
+		crm_db_rollback(*db);
+		crm_die(&err);
+	}
+	crm_progress_end(&cli);
+	snprintf(counts, sizeof(counts), "{\"contacts\":%lld,\"scored\":%lld,"
+	    "\"model_id\":%lld}", (long long)st.contacts,
+	    (long long)st.scored, (long long)cm.id);
+	if (!r->dry) {
+		commit(*db, counts);
+		if (crm_db_foreign_keys(*db, 1, &err) < 0)
+			crm_die(&err);
+	}
+	if (!cli.quiet)
+		crm_warn("%lld contacts, %lld scored with model %lld over %lld"
+		    " days, %lld without purchases%s", (long long)st.contacts,
+		    (long long)st.scored, (long long)cm.id,
+		    (long long)r->so.horizon_days,
+		    (long long)(st.contacts - st.scored), r->dry ?
+		    " (dry run: nothing stored)" : "");
+	if (!cli.quiet && !cm.has_spend && st.scored > 0)
+		crm_warn("model %lld has no spend model: expected spend and CLV"
+		    " not available", (long long)cm.id);
+	return 0;
+}
+
+static int
+cmd_eval(struct run *r, struct crm_db **db, struct crm_out **o)
+{
+	struct crm_churn_model cm;
+	struct crm_churn_eval ev;
+	struct crm_error err;
+
+	if (r->hold == 0)
+		crm_die_usage("eval needs --holdout-end");
+	if (r->by == CRM_CHURN_BY_DECILE)
+		crm_die_usage("eval reports by total, customer, week or"
+		    " frequency");
+	*db = crm_cli_db(&cli, 0);
+	if (crm_churn_model_load(*db, r->modelid, r->kind, &cm, &err) < 0)
+		crm_die(&err);
+	*o = crm_cli_out_auto(&cli);
+	if (crm_churn_eval(*db, &cm, r->hold, r->by, *o, &ev, &err) < 0 ||
+	    crm_out_end(*o, &err) < 0)
+		crm_die(&err);
+	if (!cli.quiet)
+		crm_warn("model %lld, %lld-day holdout: %.0f repeat purchases,"
+		    " %.1f expected (%+.1f%%)", (long long)cm.id,
+		    (long long)ev.holdout_days, ev.actual, ev.expected,
+		    ev.actual > 0 ? 100 * (ev.expected - ev.actual) /
+		    ev.actual : 0);
+	return 0;
+}
+
+static int
+cmd_train(struct run *r, struct crm_db **db, struct crm_out **o)
+{
+	struct crm_churn_train_result res;
+	struct crm_churn_logit *lg;
+	struct crm_error err;
+	int64_t id = 0;
+	char counts[256];
+
+	if (r->to.label == NULL)
+		crm_die_usage("train needs --label");
+	if (r->by != CRM_CHURN_BY_TOTAL && r->by != CRM_CHURN_BY_DECILE)
+		crm_die_usage("train reports by total or decile");
+	r->to.drop = r->drop;
+	r->to.ndrop = r->ndrop;
+	r->to.flags = cli.tsv ? CRM_CSV_TSV : 0;
+	if ((lg = crm_churn_train(r->file, &r->to, &res, &err)) == NULL)
+		crm_die(&err);
+	if (!r->dry) {
+		*db = crm_cli_db(&cli, CRM_DB_CREATE);
+		if (crm_db_begin(*db, &err) < 0 ||
+		    crm_churn_logit_store(*db, lg, &id, &err) < 0) {
+			crm_db_rollback(*db);
+			crm_die(&err);
+		}
+		snprintf(counts, sizeof(counts), "{\"rows\":%zu,"
+		    "\"model_id\":%lld}", res.rows, (long long)id);
+		commit(*db, counts);
+	}
+	*o = crm_cli_out_auto(&cli);
+	if (crm_churn_logit_report(lg, id, r->by, *o, &err) < 0 ||
+	    crm_out_end(*o, &err) < 0)
+		crm_die(&err);
+	if (!res.has_metrics && r->to.test_share > 0)
+		crm_warn("no hold-out metrics: the %zu held-out rows are all of"
+		    " one class", res.test);
+	if (!res.converged)
+		crm_warn("the fit did not converge in %d iterations",
+		    res.iterations);
+	if (!cli.quiet && res.has_metrics)
+		crm_warn("%zu rows, %zu held out: AUC %.4f, accuracy %.4f%s",
+		    res.rows, res.test, res.auc, res.accuracy, r->dry ?
+		    " (dry run: not stored)" : "");
+	crm_churn_logit_free(lg);
+	return 0;
+}
+
+static int
+cmd_predict(struct run *r, struct crm_db **db, struct crm_out **o)
+{
+	struct crm_churn_logit *lg;
+	struct crm_error err;
+	int64_t rows;
+
+	*db = crm_cli_db(&cli, 0);
+	if ((lg = crm_churn_logit_load(*db, r->modelid, &err)) == NULL)
+		crm_die(&err);
+	*o = crm_cli_out(&cli);
+	if (crm_churn_predict(lg, r->file, cli.tsv ? CRM_CSV_TSV : 0, *o,
+	    &rows, &err) < 0 || crm_out_end(*o, &err) < 0)
+		crm_die(&err);
+	if (!cli.quiet)
+		crm_warn("%lld rows scored", (long long)rows);
+	crm_churn_logit_free(lg);
+	return 0;
+}
+
+static int
+cmd_models(struct run *r, struct crm_db **db, struct crm_out **o)
+{
+	struct crm_error err;
+
+	*db = crm_cli_db(&cli, 0);
+	*o = crm_cli_out_auto(&cli);
+	if (crm_churn_models(*db, *o, &err) < 0 || crm_out_end(*o, &err) < 0)
+		crm_die(&err);
+	return 0;
+}
+
+/*
+ * The commands: name, function, the options each takes besides -d -f -h
+ * -q -t -V, what --model names (b: bgnbd or pareto or a count model's
+ * number, l: a logit model's number, k: a kind), and the file operands.
+ */
+static const struct cmd_entry {
+	const char *name;
+	int (*fn)(struct run *, struct crm_db **, struct crm_out **);
+	const char *opts;
+	int model, files;
+} cmds[] = {
+	{ "fit", cmd_fit, "CcmnSu", 'k', 0 },
+	{ "score", cmd_score, "ADHmn", 'b', 0 },
+	{ "eval", cmd_eval, "bem", 'b', 0 },
+	{ "train", cmd_train, "bilLnsTx", 0, 1 },
+	{ "predict", cmd_predict, "m", 'l', 1 },
+	{ "models", cmd_models, "", 0, 0 },
+};
 
 static const char *
 optname(int val)
@@ -68,17 +368,6 @@ optname(int val)
 		if (longopts[i].val == val)
 			return longopts[i].name;
 	return "?";
-}
-
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
 }
 
 static double
@@ -98,362 +387,120 @@ real(const char *opt, const char *arg, double min, double max)
 }
 
 static void
-progress(void *arg, int64_t n)
-{
-	crm_progress(arg, n, "contacts");
-}
-
-static void
-commit(struct crm_db *db, const char *counts)
+option(struct run *r, int ch, char *arg, char **dropbuf, size_t *ndropbuf)
 {
 	struct crm_error err;
+	char *s, *tok, *save = NULL;
 
-	if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts, &err) < 0 ||
-	    crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
-		crm_die(&err);
+	switch (ch) {
+	case 'A': r->so.as_of = crm_cli_time("--as-of", arg); break;
+	case 'b':
+		if ((r->by = crm_churn_by(arg)) < 0)
+			crm_die_usage("--by: unknown report '%s'", arg);
+		break;
+	case 'C':
+		if (strlen(arg) != 3)
+			crm_die_usage("--currency: '%s' is not a currency code"
+			    " (EUR, USD, ...)", arg);
+		r->currency = arg;
+		break;
+	case 'c': r->calend = crm_cli_time("--calibration-end", arg); break;
+	case 'D': r->so.discount = real("--discount", arg, 0, 10); break;
+	case 'e': r->hold = crm_cli_time("--holdout-end", arg); break;
+	case 'H':
+		if (crm_norm_days(arg, &r->so.horizon_days, &err) < 0 ||
+		    r->so.horizon_days < 1 || r->so.horizon_days > 36500)
+			crm_die_usage("--horizon: '%s' is not a number of days"
+			    " from 1 to 36500 (90d, 12w, 6m, 1y)", arg);
+		break;
+	case 'i': r->to.id = arg; break;
+	case 'L': r->to.lambda = real("--lambda", arg, 0, 1e9); break;
+	case 'l': r->to.label = arg; break;
+	case 'm':
+		if (strcmp(arg, "logit") == 0)
+			r->kind = -1;
+		else if ((r->kind = crm_churn_kind(arg)) == 0)
+			r->modelid = crm_cli_num("--model", arg, 1, INT64_MAX);
+		break;
+	case 'n': r->dry = 1; break;
+	case 'S': r->summaries = arg; break;
+	case 's':
+		r->to.seed = (uint64_t)crm_cli_num("--seed", arg, 0, INT64_MAX);
+		break;
+	case 'T': r->to.test_share = real("--test-share", arg, 0, 0.9); break;
+	case 'u':
+		if (strcmp(arg, "day") != 0 && strcmp(arg, "week") != 0)
+			crm_die_usage("--unit: '%s' is not day or week", arg);
+		r->unit = arg[0] == 'd' ? 1 : 7;
+		break;
+	case 'x':
+		if (*ndropbuf == 64 || (s = strdup(arg)) == NULL)
+			crm_die_usage("--drop: too many columns");
+		dropbuf[(*ndropbuf)++] = s;
+		for (tok = strtok_r(s, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if (r->ndrop == 64)
+				crm_die_usage("--drop: too many columns");
+			r->drop[r->ndrop++] = tok;
+		}
+		break;
+	default:
+		crm_cli_opt(&cli, ch, arg) || (crm_cli_usage(&cli, CRM_EUSAGE),
+		    0);
 	}
 }
 
 int
 main(int argc, char **argv)
 {
-	struct crm_churn_train_opts to;
-	struct crm_churn_score_opts so;
-	struct crm_churn_model cm;
-	struct crm_error err;
-	struct crm_out *o;
+	static struct run r;
+	const struct cmd_entry *c = NULL;
+	struct crm_out *o = NULL;
 	struct crm_db *db = NULL;
-	const char *cmd, *summaries = NULL, *drop[64], *file;
-	char seen[128] = { 0 }, counts[256], *dropbuf[64];
-	int64_t hold = 0, calend = 0, modelid = 0, id = 0;
-	size_t i, ndrop = 0, ndropbuf = 0;
-	int ch, kind = 0, unit = 7, dry = 0, by = CRM_CHURN_BY_TOTAL, rc = 0;
-	clock_t fitcpu = 0;
+	char *dropbuf[64];
+	size_t i, ndropbuf = 0;
+	int ch, rc;
 
 #ifdef M_MMAP_THRESHOLD
-	/*
-	 * Blocks of 1 MiB and up straight from mmap, always: a million
-	 * customers' arrays then grow by mremap instead of being copied, and
-	 * get the huge pages libcrm asks for (see big() in libcrm/churn.c).
-	 */
+	/* 1 MiB blocks and up from mmap: big arrays grow by mremap. */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 #endif
 	crm_cli_init(&cli, "crm-churn", usage, argc, argv);
-	crm_error_clear(&err);
-	memset(&to, 0, sizeof(to));
-	memset(&so, 0, sizeof(so));
-	to.seed = 1;
-	to.test_share = 0.2;
-	to.lambda = 1;
-	so.horizon_days = 365;
+	r.to.seed = 1;
+	r.to.test_share = 0.2;
+	r.to.lambda = 1;
+	r.so.horizon_days = 365;
+	r.unit = 7;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "b:c:D:e:H:i:L:l:m:nS:s:T:u:x:", longopts, NULL)) != -1) {
-		if (ch < 128)
-			seen[ch] = 1;
-		switch (ch) {
-		case 'b':
-			if ((by = crm_churn_by(optarg)) < 0)
-				crm_die_usage("--by: unknown report '%s'",
-				    optarg);
-			break;
-		case 'c':
-			calend = when("--calibration-end", optarg);
-			break;
-		case 'D':
-			so.discount = real("--discount", optarg, 0, 10);
-			break;
-		case 'e':
-			hold = when("--holdout-end", optarg);
-			break;
-		case 'H':
-			if (crm_norm_days(optarg, &so.horizon_days, &err) < 0 ||
-			    so.horizon_days < 1 || so.horizon_days > 36500)
-				crm_die_usage("--horizon: '%s' is not a number"
-				    " of days from 1 to 36500 (90d, 12w, 6m,"
-				    " 1y)", optarg);
-			break;
-		case 'i':
-			to.id = optarg;
-			break;
-		case 'L':
-			to.lambda = real("--lambda", optarg, 0, 1e9);
-			break;
-		case 'l':
-			to.label = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "logit") == 0)
-				kind = -1;
-			else if ((kind = crm_churn_kind(optarg)) == 0)
-				modelid = crm_cli_num("--model", optarg, 1,
-				    INT64_MAX);
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case 'S':
-			summaries = optarg;
-			break;
-		case 's':
-			to.seed = (uint64_t)crm_cli_num("--seed", optarg, 0,
-			    INT64_MAX);
-			break;
-		case 'T':
-			to.test_share = real("--test-share", optarg, 0, 0.9);
-			break;
-		case 'u':
-			if (strcmp(optarg, "day") != 0 &&
-			    strcmp(optarg, "week") != 0)
-				crm_die_usage("--unit: '%s' is not day or week",
-				    optarg);
-			unit = optarg[0] == 'd' ? 1 : 7;
-			break;
-		case 'x': {
-			char *s, *tok, *save = NULL;
-
-			if (ndropbuf == 64 || (s = strdup(optarg)) == NULL)
-				crm_die_usage("--drop: too many columns");
-			dropbuf[ndropbuf++] = s;
-			for (tok = strtok_r(s, ",", &save); tok != NULL;
-			    tok = strtok_r(NULL, ",", &save)) {
-				if (ndrop == 64)
-					crm_die_usage("--drop: too many"
-					    " columns");
-				drop[ndrop++] = tok;
-			}
-			break;
-		}
-		case OPT_ASOF:
-			so.as_of = when("--as-of", optarg);
-			seen['A'] = 1;
-			break;
-		default:
-			crm_cli_opt(&cli, ch, optarg) ||
-			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
-		}
+	    "b:C:c:D:e:H:i:L:l:m:nS:s:T:u:x:", longopts, NULL)) != -1) {
+		if (ch > 0 && ch < 128)
+			r.seen[ch] = 1;
+		option(&r, ch, optarg, dropbuf, &ndropbuf);
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
+	if (optind >= argc)
 		crm_cli_usage(&cli, CRM_EUSAGE);
-	cmd = *argv++;
-	argc--;
+	r.name = argv[optind++];
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(cmd, cmds[i].name) == 0)
-			break;
-	if (i == sizeof(cmds) / sizeof(cmds[0]))
+		if (strcmp(r.name, cmds[i].name) == 0)
+			c = &cmds[i];
+	if (c == NULL)
 		crm_die_usage("unknown command '%s' (fit, score, eval, train,"
-		    " predict, models)", cmd);
+		    " predict, models)", r.name);
 	for (ch = 'A'; ch < 128; ch++)
-		if (seen[ch] && strchr("dfhqtV", ch) == NULL &&
-		    strchr(cmds[i].opts, ch) == NULL)
-			crm_die_usage("%s does not take --%s", cmd,
-			    optname(ch == 'A' ? OPT_ASOF : ch));
-	if ((strcmp(cmd, "predict") == 0 && kind > 0) ||
-	    (strcmp(cmd, "predict") != 0 && kind < 0) ||
-	    (strcmp(cmd, "fit") == 0 && seen['m'] && kind <= 0))
-		crm_die_usage("%s: --model: a %s", cmd,
-		    strcmp(cmd, "fit") == 0 ? "kind, bgnbd or pareto" :
-		    strcmp(cmd, "predict") == 0 ? "logit model (its number)" :
+		if (r.seen[ch] && strchr("dfhqtV", ch) == NULL &&
+		    strchr(c->opts, ch) == NULL)
+			crm_die_usage("%s does not take --%s", r.name,
+			    optname(ch));
+	if (r.seen['m'] && ((c->model == 'k' && r.kind <= 0) ||
+	    (c->model == 'l' && r.kind > 0) || (c->model == 'b' && r.kind < 0)))
+		crm_die_usage("%s: --model: a %s", r.name, c->model == 'k' ?
+		    "kind, bgnbd or pareto" : c->model == 'l' ?
+		    "logit model (its number)" :
 		    "BG/NBD or Pareto/NBD model: bgnbd, pareto or a number");
-	if (argc > (strcmp(cmd, "train") == 0 || strcmp(cmd, "predict") == 0))
+	if (argc - optind > c->files)
 		crm_cli_usage(&cli, CRM_EUSAGE);
-	file = argc ? argv[0] : "-";
-
-	if (strcmp(cmd, "fit") == 0) {
-		struct crm_churn_base_opts bo = { calend, 0, unit };
-		struct crm_churn_base *b;
-
-		if (kind == 0)
-			crm_die_usage("fit needs --model bgnbd or pareto");
-		if (summaries != NULL && (seen['c'] || seen['n']))
-			crm_die_usage("fit --summaries takes no -c or -n: it"
-			    " reads no database and stores nothing");
-		if (summaries == NULL)
-			db = crm_cli_db(&cli, 0);
-		b = summaries ? crm_churn_base_csv(summaries, cli.tsv ?
-		    CRM_CSV_TSV : 0, &err) : crm_churn_base_db(db, &bo, &err);
-		fitcpu = clock();
-		if (b == NULL || crm_churn_fit(b, kind, &cm, &err) < 0)
-			crm_die(&err);
-		fitcpu = clock() - fitcpu;
-		if (summaries != NULL)
-			cm.unit_days = seen['u'] ? unit : 0;
-		if (cm.info.converged && db != NULL && !dry) {
-			snprintf(counts, sizeof(counts), "{\"customers\":%zu,"
-			    "\"repeaters\":%zu}", cm.customers, cm.repeaters);
-			if (crm_db_begin(db, &err) < 0 ||
-			    crm_churn_model_store(db, &cm, &err) < 0) {
-				crm_db_rollback(db);
-				crm_die(&err);
-			}
-			commit(db, counts);
-		}
-		o = crm_cli_out(&cli);
-		if (crm_churn_model_write(&cm, o, &err) < 0 ||
-		    crm_out_end(o, &err) < 0)
-			crm_die(&err);
-		if (!cm.info.converged) {
-			crm_warn("%s fit did not converge in %d iterations%s",
-			    kind == CRM_CLV_BGNBD ? "BG/NBD" : "Pareto/NBD",
-			    cm.info.iterations, db ? "; model not stored" : "");
-			rc = 1;
-		} else if (!cli.quiet) {
-			if (summaries && crm_churn_base_skipped(b))
-				crm_warn("%zu rows without purchases skipped",
-				    crm_churn_base_skipped(b));
-			if (cm.new_customers)
-				crm_warn("%zu customers whose first purchase is"
-				    " on the last day left out of the fit",
-				    cm.new_customers);
-			if (!cm.has_spend)
-				crm_warn("no spend model: %s", cm.spend_err.msg);
-			if (cm.id)
-				snprintf(counts, sizeof(counts), "; model %lld",
-				    (long long)cm.id);
-			else
-				snprintf(counts, sizeof(counts), "%s", dry ?
-				    " (dry run: not stored)" : "");
-			crm_warn("%s: %zu customers, %zu repeat buyers,"
-			    " log-likelihood %.2f, %d iterations, %.2f s of"
-			    " CPU%s", kind == CRM_CLV_BGNBD ? "BG/NBD" :
-			    "Pareto/NBD", cm.customers, cm.repeaters,
-			    cm.info.loglik, cm.info.iterations,
-			    (double)fitcpu / CLOCKS_PER_SEC, counts);
-		}
-		crm_churn_base_free(b);
-	} else if (strcmp(cmd, "score") == 0) {
-		struct crm_churn_score_stats st;
-		struct stat sb;
-
-		/*
-		 * The page cache block pays off when storing the scores of a
-		 * large database only (the reads go through the map).
-		 */
-		if (!dry && stat(crm_db_path(cli.db_opt), &sb) == 0 &&
-		    sb.st_size >= (off_t)16 << 20)
-			crm_db_bulk();
-		db = crm_cli_db(&cli, 0);
-		so.store = !dry;
-		/*
-		 * Foreign keys are off while the scores are stored: each
-		 * contact_id stored is one that an interaction or a merged
-		 * contact names (foreign keys both), read in the same write
-		 * transaction as the model (nothing deletes a model), so
-		 * SQLite's look-up of both for each of a million rows, half
-		 * the cost of storing them, could find nothing.
-		 */
-		if ((!dry && (crm_db_foreign_keys(db, 0,
-		    &err) < 0 || crm_db_begin(db, &err) < 0)) ||
-		    crm_churn_model_load(db, modelid, kind, &cm, &err) < 0)
-			crm_die(&err);
-		o = crm_cli_out(&cli);
-		if (crm_churn_score(db, &cm, &so, o, &st, progress, &cli,
-		    &err) < 0 || crm_out_end(o, &err) < 0) {
-			crm_db_rollback(db);
-			crm_die(&err);
-		}
-		crm_progress_end(&cli);
-		snprintf(counts, sizeof(counts), "{\"contacts\":%lld,"
-		    "\"scored\":%lld,\"model_id\":%lld}",
-		    (long long)st.contacts, (long long)st.scored,
-		    (long long)cm.id);
-		if (!dry) {
-			commit(db, counts);
-			if (crm_db_foreign_keys(db, 1,
-			    &err) < 0)
-				crm_die(&err);
-		}
-		if (!cli.quiet)
-			crm_warn("%lld contacts, %lld scored with model %lld"
-			    " over %lld days, %lld without purchases%s",
-			    (long long)st.contacts, (long long)st.scored,
-			    (long long)cm.id, (long long)so.horizon_days,
-			    (long long)(st.contacts - st.scored),
-			    dry ? " (dry run: nothing stored)" : "");
-	} else if (strcmp(cmd, "eval") == 0) {
-		struct crm_churn_eval ev;
-
-		if (hold == 0)
-			crm_die_usage("eval needs --holdout-end");
-		if (by == CRM_CHURN_BY_DECILE)
-			crm_die_usage("eval reports by total, customer, week"
-			    " or frequency");
-		db = crm_cli_db(&cli, 0);
-		if (crm_churn_model_load(db, modelid, kind, &cm, &err) < 0)
-			crm_die(&err);
-		o = crm_cli_out_auto(&cli);
-		if (crm_churn_eval(db, &cm, hold, by, o, &ev, &err) < 0 ||
-		    crm_out_end(o, &err) < 0)
-			crm_die(&err);
-		if (!cli.quiet)
-			crm_warn("model %lld, %lld-day holdout: %.0f repeat"
-			    " purchases, %.1f expected (%+.1f%%)",
-			    (long long)cm.id, (long long)ev.holdout_days,
-			    ev.actual, ev.expected, ev.actual > 0 ?
-			    100 * (ev.expected - ev.actual) / ev.actual : 0);
-	} else if (strcmp(cmd, "train") == 0) {
-		struct crm_churn_train_result res;
-		struct crm_churn_logit *lg;
-
-		if (to.label == NULL)
-			crm_die_usage("train needs --label");
-		if (by != CRM_CHURN_BY_TOTAL && by != CRM_CHURN_BY_DECILE)
-			crm_die_usage("train reports by total or decile");
-		to.drop = drop;
-		to.ndrop = ndrop;
-		to.flags = cli.tsv ? CRM_CSV_TSV : 0;
-		if ((lg = crm_churn_train(file, &to, &res, &err)) == NULL)
-			crm_die(&err);
-		if (!dry) {
-			db = crm_cli_db(&cli, CRM_DB_CREATE);
-			if (crm_db_begin(db, &err) < 0 ||
-			    crm_churn_logit_store(db, lg, &id, &err) < 0) {
-				crm_db_rollback(db);
-				crm_die(&err);
-			}
-			snprintf(counts, sizeof(counts), "{\"rows\":%zu,"
-			    "\"model_id\":%lld}", res.rows, (long long)id);
-			commit(db, counts);
-		}
-		o = crm_cli_out_auto(&cli);
-		if (crm_churn_logit_report(lg, id, by, o, &err) < 0 ||
-		    crm_out_end(o, &err) < 0)
-			crm_die(&err);
-		if (!res.has_metrics && to.test_share > 0)
-			crm_warn("no hold-out metrics: the %zu held-out rows"
-			    " are all of one class", res.test);
-		if (!res.converged)
-			crm_warn("the fit did not converge in %d iterations",
-			    res.iterations);
-		if (!cli.quiet && res.has_metrics)
-			crm_warn("%zu rows, %zu held out: AUC %.4f, accuracy"
-			    " %.4f%s", res.rows, res.test, res.auc,
-			    res.accuracy, dry ? " (dry run: not stored)" :
-			    "");
-		crm_churn_logit_free(lg);
-	} else if (strcmp(cmd, "predict") == 0) {
-		struct crm_churn_logit *lg;
-		int64_t rows;
-
-		db = crm_cli_db(&cli, 0);
-		if ((lg = crm_churn_logit_load(db, modelid, &err)) == NULL)
-			crm_die(&err);
-		o = crm_cli_out(&cli);
-		if (crm_churn_predict(lg, file, cli.tsv ? CRM_CSV_TSV : 0, o,
-		    &rows, &err) < 0 || crm_out_end(o, &err) < 0)
-			crm_die(&err);
-		if (!cli.quiet)
-			crm_warn("%lld rows scored", (long long)rows);
-		crm_churn_logit_free(lg);
-	} else {
-		db = crm_cli_db(&cli, 0);
-		o = crm_cli_out_auto(&cli);
-		if (crm_churn_models(db, o, &err) < 0 ||
-		    crm_out_end(o, &err) < 0)
-			crm_die(&err);
-	}
+	r.file = optind < argc ? argv[optind] : "-";
+	rc = c->fn(&r, &db, &o);
 	crm_out_free(o);
 	crm_db_close(db);
 	for (i = 0; i < ndropbuf; i++)

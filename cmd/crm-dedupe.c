@@ -262,10 +262,7 @@ merge(struct args *a, int argc, char **argv)
 	    "\"groups\":%lld,\"merged\":%lld,\"undone\":%lld}",
 	    (long long)st.read, (long long)st.skipped, (long long)st.groups,
 	    (long long)st.merged, (long long)st.undone);
-	if (a->dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, a->cli.prog, a->cli.argc, a->cli.argv,
-	    counts, &err) < 0 || crm_db_commit(db, &err) < 0)
+	if (crm_cli_commit(&a->cli, db, a->dry, counts, &err) < 0)
 		goto fail;
 	if (!a->cli.quiet && undo)
 		fprintf(stderr, "crm-dedupe: %lld merges undone%s\n",

@@ -8,9 +8,9 @@
 
 #include "cli.h"
 #include "contact.h"
-#include "interaction.h"
 #include "norm.h"
 #include "privacy.h"
+#include "resolve.h"
 
 static const char usage[] =
     "crm-export [-aqtV] [-C channel] [-c columns] [-d db] [-f format]\n"

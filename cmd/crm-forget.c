@@ -95,11 +95,8 @@ retain(struct crm_cli *cli, enum crm_retention_mode mode, int64_t before,
 	if (crm_retention_run(db, mode, before, &st, &err) < 0 ||
 	    crm_retention_counts(mode, &st, &counts, &err) < 0)
 		fail(db, &err);
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, cli->prog, cli->argc, cli->argv,
-	    crm_buf_str(&counts), &err) < 0 || crm_db_commit(db, &err) < 0 ||
-	    crm_privacy_wipe(db, vacuum, &err) < 0)
+	if (crm_cli_commit(cli, db, dry, crm_buf_str(&counts), &err) < 0 ||
+	    (!dry && crm_privacy_wipe(db, vacuum, &err) < 0))
 		fail(db, &err);
 	if (!cli->quiet) {
 		crm_format_time(before, at);
@@ -243,7 +240,9 @@ main(int argc, char **argv)
 	if (replay) {
 		batch.ctx = er;
 		for (i = 0; i < argc; i++)
-			crm_batch_file(&cli, db, &batch, argv[i], NULL);
+			if (crm_batch_file(&cli, &batch, argv[i], NULL,
+			    &err) < 0)
+				fail(db, &err);
 		if (crm_erasure_add_listed(er, &found, &err) < 0)
 			fail(db, &err);
 	}
@@ -257,10 +256,15 @@ main(int argc, char **argv)
 		crm_db_rollback(db);
 	else {
 		if ((args = audit_args(er, allc, allv, nopt, replay, &tags,
-		    &err)) == NULL || crm_db_audit(db, cli.prog, allc, args,
-		    crm_buf_str(&counts), &err) < 0 ||
-		    crm_db_commit(db, &err) < 0)
+		    &err)) == NULL)
 			fail(db, &err);
+		/* The audit records the arguments as audit_args put them. */
+		cli.argc = allc;
+		cli.argv = args;
+		if (crm_cli_commit(&cli, db, 0, crm_buf_str(&counts), &err) < 0)
+			fail(db, &err);
+		cli.argv = NULL;
+		cli.argc = 0;
 		free(args);
 		if (crm_privacy_wipe(db, vacuum, &err) < 0)
 			crm_die(&err);

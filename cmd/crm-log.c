@@ -13,15 +13,18 @@
 #include "interaction.h"
 #include "norm.h"
 #include "profile.h"
+#include "resolve.h"
 
-static const char usage[] =
+static const char u_import[] =
     "crm-log [-HnqtV] [-a from=channel] [-C currency] [-d db] [-E encoding]\n"
     "[-F delimiter] [-M header=column,...] [-P profile] [-R region]\n"
     "[-r rejects] [--ambiguous newest|oldest|reject] [--columns name,...]\n"
     "[--create-missing] [--date-format format] [--decimal ,|.] [--excel-safe]\n"
-    "[--map-value column:from=to,...] [file ...]\n"
+    "[--map-value column:from=to,...] [file ...]";
+static const char u_show[] =
     "crm-log show [-c channel] [-d db] [-f format] [-k kind] [-l limit]\n"
-    "[--since date] [--until date] key\n"
+    "[--since date] [--until date] key";
+static const char u_stats[] =
     "crm-log stats [-d db] [-f format] [--as-of date] [-w days[,days...]]\n"
     "[--preferred | --tickets]";
 
@@ -50,17 +53,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
 /* The logger as a batch: header, record, count. */
 static int
 header(void *ctx, struct crm_csv *r, struct crm_error *err)
@@ -87,32 +79,170 @@ region(void *ctx, const char *r)
 	crm_logger_region(ctx, r);
 }
 
+/* How the input files are read (profile.h). */
+static struct crm_import_opts io;
+
+/* The options, for whichever command takes them. */
+static struct crm_log_opts opts;
+static struct crm_log_filter f;
+static struct crm_error err;
+static struct crm_cli cli;
+static const char *rejects, *windows = "30,90,365";
+static int64_t asof;
+static int dry, report;
+static char currency[4], kind[33];
+
+/* crm-log show key: one contact's history. */
+static int
+cmd_show(struct crm_cli *c, int what, int argc, char **argv)
+{
+	struct crm_out *o;
+	struct crm_db *db;
+	int64_t id;
+
+	if (argc != 1)
+		crm_cli_usage(&cli, CRM_EUSAGE);
+	db = crm_cli_db(&cli, 0);
+	o = crm_cli_out_auto(&cli);
+	if (crm_contact_resolve(db, argv[0], opts.region, &id, &err) < 0 ||
+	    crm_log_show(db, id, &f, o, &err) < 0 || crm_out_end(o, &err) < 0)
+		crm_die(&err);
+	crm_out_free(o);
+	crm_db_close(db);
+	return 0;
+}
+
+/* crm-log stats: per channel, preferred channels, or tickets. */
+static int
+cmd_stats(struct crm_cli *c, int what, int argc, char **argv)
+{
+	char *list, *tok, *save = NULL;
+	struct crm_out *o;
+	struct crm_db *db;
+	int64_t wins[16];
+	size_t nw = 0;
+
+	if (argc != 0)
+		crm_cli_usage(&cli, CRM_EUSAGE);
+	if ((list = strdup(windows)) == NULL)
+		crm_die_usage("out of memory");
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (nw == sizeof(wins) / sizeof(wins[0]) ||
+		    crm_norm_days(tok, &wins[nw], &err) < 0 || wins[nw] <= 0)
+			crm_die_usage("--windows: bad window '%s'", tok);
+		nw++;
+	}
+	free(list);
+	if (asof == 0)
+		asof = crm_now();
+	db = crm_cli_db(&cli, 0);
+	o = crm_cli_out_auto(&cli);
+	if ((report == 0 ? crm_log_stats(db, asof, wins, nw, o, &err) :
+	    report == 1 ? crm_log_preferred(db, o, &err) :
+	    crm_log_tickets(db, asof, wins[nw - 1], o, &err)) < 0 ||
+	    crm_out_end(o, &err) < 0)
+		crm_die(&err);
+	crm_out_free(o);
+	crm_db_close(db);
+	return 0;
+}
+
+/* crm-log [file ...]: the import, one transaction. */
+static int
+cmd_import(struct crm_cli *c, int what, int argc, char **argv)
+{
+	const struct crm_log_stats *s;
+	struct crm_batch batch = { NULL, header, row, nread, &io, region, 0 };
+	struct crm_rejects *rj = NULL;
+	struct crm_logger *lg;
+	struct crm_db *db;
+	char counts[256];
+	int i;
+
+	if (crm_import_check(&io, &err) < 0)
+		crm_die(&err);
+	crm_cli_output(&cli, "--rejects", rejects);
+	crm_batch_check_inputs(argc, argv);
+	crm_batch_bulk(argc, argv);
+	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);
+	/*
+	 * Foreign keys are off for the import's transaction: every contact
+	 * id it writes (interactions, consent events) is one it looked up in
+	 * contacts or created there in the same transaction, and nothing in
+	 * it deletes a contact, so SQLite's look-up of the contact for each
+	 * row, a sixth of a first import's time, could find nothing.
+	 */
+	if ((lg = crm_logger_new(db, &opts, &err)) == NULL ||
+	    (rejects != NULL && (rj = crm_rejects_new(rejects,
+	    cli.excel_safe, &err)) == NULL) ||
+	    crm_db_foreign_keys(db, 0, &err) < 0 ||
+	    crm_db_begin(db, &err) < 0)
+		crm_die(&err);
+	batch.ctx = lg;
+	for (i = 0; i < (argc ? argc : 1); i++)
+		if (crm_batch_file(&cli, &batch, argc ? argv[i] : "-", rj,
+		    &err) < 0)
+			crm_batch_die(db, rj, &err);
+	s = crm_logger_stats(lg);
+	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
+	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
+	    "\"contacts_created\":%lld,\"erased\":%lld,"
+	    "\"consent_withdrawn\":%lld,\"collapsed\":%lld}",
+	    (long long)s->read, (long long)s->inserted,
+	    (long long)s->updated, (long long)s->unchanged,
+	    (long long)s->rejected, (long long)s->created,
+	    (long long)s->erased, (long long)s->withdrawn,
+	    (long long)s->collapsed);
+	crm_batch_end(&cli, db, rj, dry, counts);
+	if (!cli.quiet) {
+		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
+		    " updated, %lld unchanged, %lld rejected",
+		    (long long)s->read, (long long)s->inserted,
+		    (long long)s->updated, (long long)s->unchanged,
+		    (long long)s->rejected);
+		if (s->created)
+			fprintf(stderr, "; %lld contacts created",
+			    (long long)s->created);
+		if (s->withdrawn)
+			fprintf(stderr, "; %lld consent%s withdrawn",
+			    (long long)s->withdrawn,
+			    s->withdrawn == 1 ? "" : "s");
+		if (s->erased)
+			fprintf(stderr, "; skipped %lld record%s of erased"
+			    " people", (long long)s->erased,
+			    s->erased == 1 ? "" : "s");
+		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
+		    "");
+	}
+	if (s->collapsed)
+		crm_warn("warning: %lld record%s without a ref identical to"
+		    " another of this input (contact, time, kind, amount,"
+		    " product, ...) stored once; give each purchase a ref to"
+		    " keep them apart", (long long)s->collapsed,
+		    s->collapsed == 1 ? "" : "s");
+	i = s->rejected ? CRM_EDATA : 0;
+	crm_rejects_free(rj);
+	crm_logger_free(lg);
+	crm_db_close(db);
+	return i;
+}
+
+static const struct crm_cmd cmds[] = {
+	{ "import", cmd_import, 0, u_import, NULL },
+	{ "show", cmd_show, 0, u_show, NULL },
+	{ "stats", cmd_stats, 0, u_stats, NULL },
+	{ NULL, NULL, 0, NULL, NULL }
+};
+
 int
 main(int argc, char **argv)
 {
-	struct crm_log_opts opts;
-	struct crm_log_filter f;
-	const struct crm_log_stats *s;
-	struct crm_batch batch = { NULL, header, row, nread, NULL, region, 0 };
-	struct crm_import_opts io;
-	struct crm_rejects *rj = NULL;
-	struct crm_logger *lg;
-	struct crm_error err;
-	struct crm_cli cli;
-	struct crm_out *o;
-	struct crm_db *db;
-	const char *rejects = NULL, *mode = "import", *windows = "30,90,365";
-	int64_t asof = 0, wins[16], id;
-	size_t nw = 0;
-	int ch, dry = 0, i, report = 0;
-	char counts[256], currency[4] = "", kind[33];
+	const struct crm_cmd *cmd;
+	int ch, i;
 
-	crm_cli_init(&cli, "crm-log", usage, argc, argv);
+	crm_cli_init(&cli, "crm-log", crm_cmd_usage(cmds), argc, argv);
 	crm_error_clear(&err);
-	memset(&opts, 0, sizeof(opts));
-	memset(&f, 0, sizeof(f));
-	memset(&io, 0, sizeof(io));
-	batch.io = &io;
 	opts.region = getenv("CRM_REGION");
 	if (opts.region != NULL && *opts.region == '\0')
 		opts.region = NULL;
@@ -167,7 +297,7 @@ main(int argc, char **argv)
 			windows = optarg;
 			break;
 		case OPT_ASOF:
-			asof = when("--as-of", optarg);
+			asof = crm_cli_time("--as-of", optarg);
 			break;
 		case OPT_CREATE:
 			opts.create_missing = 1;
@@ -190,10 +320,10 @@ main(int argc, char **argv)
 			report = 2;
 			break;
 		case OPT_SINCE:
-			f.since = when("--since", optarg);
+			f.since = crm_cli_time("--since", optarg);
 			break;
 		case OPT_UNTIL:
-			f.until = when("--until", optarg);
+			f.until = crm_cli_time("--until", optarg);
 			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||
@@ -202,115 +332,14 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	/* The first word names the command (a file so named: ./show). */
-	if (argc > 0 && (strcmp(argv[0], "show") == 0 ||
-	    strcmp(argv[0], "stats") == 0 || strcmp(argv[0], "import") == 0)) {
-		mode = argv[0];
-		argv++;
+	/* The first word names the command (a file so named: ./show); files
+	 * alone are an import. */
+	cmd = crm_cmd_find(&cli, cmds, argc > 0 ? argv[0] : NULL, "import");
+	if (argc > 0 && strcmp(argv[0], cmd->name) == 0) {
 		argc--;
+		argv++;
 	}
-
-	if (strcmp(mode, "show") == 0) {
-		if (argc != 1)
-			crm_cli_usage(&cli, CRM_EUSAGE);
-		db = crm_cli_db(&cli, 0);
-		o = crm_cli_out_auto(&cli);
-		if (crm_contact_resolve(db, argv[0], opts.region, &id,
-		    &err) < 0 || crm_log_show(db, id, &f, o, &err) < 0 ||
-		    crm_out_end(o, &err) < 0)
-			crm_die(&err);
-		goto out;
-	}
-	if (strcmp(mode, "stats") == 0) {
-		char *list, *tok, *save = NULL;
-
-		if (argc != 0)
-			crm_cli_usage(&cli, CRM_EUSAGE);
-		if ((list = strdup(windows)) == NULL)
-			crm_die_usage("out of memory");
-		for (tok = strtok_r(list, ",", &save); tok != NULL;
-		    tok = strtok_r(NULL, ",", &save)) {
-			if (nw == sizeof(wins) / sizeof(wins[0]) ||
-			    crm_norm_days(tok, &wins[nw], &err) < 0 ||
-			    wins[nw] <= 0)
-				crm_die_usage("--windows: bad window '%s'",
-				    tok);
-			nw++;
-		}
-		free(list);
-		if (asof == 0)
-			asof = crm_now();
-		db = crm_cli_db(&cli, 0);
-		o = crm_cli_out_auto(&cli);
-		if ((report == 0 ? crm_log_stats(db, asof, wins, nw, o, &err) :
-		    report == 1 ? crm_log_preferred(db, o, &err) :
-		    crm_log_tickets(db, asof, wins[nw - 1], o, &err)) < 0 ||
-		    crm_out_end(o, &err) < 0)
-			crm_die(&err);
-		goto out;
-	}
-
-	if (crm_import_check(&io, &err) < 0)
-		crm_die(&err);
-	crm_cli_output(&cli, "--rejects", rejects);
-	crm_batch_check_inputs(argc, argv);
-	crm_batch_bulk(argc, argv);
-	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);
-	/*
-	 * Foreign keys are off for the import's transaction: every contact
-	 * id it writes (interactions, consent events) is one it looked up in
-	 * contacts or created there in the same transaction, and nothing in
-	 * it deletes a contact, so SQLite's look-up of the contact for each
-	 * row, a sixth of a first import's time, could find nothing.
-	 */
-	if ((lg = crm_logger_new(db, &opts, &err)) == NULL ||
-	    (rejects != NULL && (rj = crm_rejects_new(rejects,
-	    cli.excel_safe, &err)) == NULL) ||
-	    crm_db_foreign_keys(db, 0, &err) < 0 ||
-	    crm_db_begin(db, &err) < 0)
-		crm_die(&err);
-	batch.ctx = lg;
-	if (argc == 0)
-		crm_batch_file(&cli, db, &batch, "-", rj);
-	for (i = 0; i < argc; i++)
-		crm_batch_file(&cli, db, &batch, argv[i], rj);
-	s = crm_logger_stats(lg);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
-	    "\"contacts_created\":%lld,\"erased\":%lld,"
-	    "\"consent_withdrawn\":%lld}", (long long)s->read,
-	    (long long)s->inserted, (long long)s->updated,
-	    (long long)s->unchanged, (long long)s->rejected,
-	    (long long)s->created, (long long)s->erased,
-	    (long long)s->withdrawn);
-	crm_batch_end(&cli, db, rj, dry, counts);
-	if (!cli.quiet) {
-		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
-		    " updated, %lld unchanged, %lld rejected",
-		    (long long)s->read, (long long)s->inserted,
-		    (long long)s->updated, (long long)s->unchanged,
-		    (long long)s->rejected);
-		if (s->created)
-			fprintf(stderr, "; %lld contacts created",
-			    (long long)s->created);
-		if (s->withdrawn)
-			fprintf(stderr, "; %lld consent%s withdrawn",
-			    (long long)s->withdrawn,
-			    s->withdrawn == 1 ? "" : "s");
-		if (s->erased)
-			fprintf(stderr, "; skipped %lld record%s of erased"
-			    " people", (long long)s->erased,
-			    s->erased == 1 ? "" : "s");
-		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
-		    "");
-	}
-	i = s->rejected ? CRM_EDATA : 0;
-	crm_rejects_free(rj);
-	crm_logger_free(lg);
-	crm_db_close(db);
-	return crm_cli_finish(i);
-out:
-	crm_out_free(o);
-	crm_db_close(db);
-	return crm_cli_finish(0);
+	if (strcmp(cmd->name, "import") == 0)
+		cli.usage = crm_cmd_usage(cmds);
+	return crm_cli_finish(cmd->fn(&cli, cmd->what, argc, argv));
 }

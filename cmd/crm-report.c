@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "norm.h"
+#include "outfile.h"
 #include "report.h"
 
 static const char usage[] =
@@ -31,50 +32,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
-/*
- * -o: write beside the file and rename it into place at the end, so that
- * a web server or a mailer never picks up half a report.  Something that
- * is not a regular file (/dev/null, a pipe, a symbolic link) is written
- * to as it is, never replaced: *tmp stays NULL.
- */
-static FILE *
-open_output(const char *path, char **tmp)
-{
-	struct stat sb;
-	FILE *fp;
-	int fd;
-
-	*tmp = NULL;
-	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-		if ((fp = fopen(path, "w")) == NULL) {
-			crm_warn("%s: %s", path, strerror(errno));
-			exit(CRM_EFAIL);
-		}
-		return fp;
-	}
-	if (asprintf(tmp, "%s.XXXXXX", path) < 0) {
-		crm_warn("out of memory");
-		exit(CRM_EFAIL);
-	}
-	if ((fd = mkstemp(*tmp)) < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		/* The file asked for, not the temporary name beside it. */
-		crm_warn("%s: %s", path, strerror(errno));
-		exit(CRM_EFAIL);
-	}
-	return fp;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -84,7 +41,7 @@ main(int argc, char **argv)
 	struct crm_cli cli;
 	struct crm_db *db;
 	const char *output = NULL;
-	char *tmp = NULL;
+	struct crm_outfile *out = NULL;
 	FILE *fp = stdout;
 	int ch, text = 0, rc;
 
@@ -123,10 +80,10 @@ main(int argc, char **argv)
 				    " (such as 30d, 4w)", optarg);
 			break;
 		case OPT_ASOF:
-			opts.asof = when("--as-of", optarg);
+			opts.asof = crm_cli_time("--as-of", optarg);
 			break;
 		case OPT_SINCE:
-			opts.since = when("--since", optarg);
+			opts.since = crm_cli_time("--since", optarg);
 			break;
 		default:
 			if (crm_cli_opt(&cli, ch, optarg))
@@ -145,30 +102,24 @@ main(int argc, char **argv)
 	if ((r = crm_report_build(db, &opts, &err)) == NULL)
 		crm_die(&err);
 	crm_db_close(db);
-	if (output != NULL)
-		fp = open_output(output, &tmp);
+	/* -o: written beside the file and renamed into place at the end,
+	 * so that a web server or a mailer never picks up half a report. */
+	if (output != NULL) {
+		if ((out = crm_outfile_open(output, &err)) == NULL)
+			crm_die(&err);
+		fp = crm_outfile_fp(out);
+	}
 	rc = text ? crm_report_text(r, fp, &err) :
 	    crm_report_html(r, fp, &err);
 	/* A write error names the file ("write error: ENOSPC" alone not). */
 	if (rc < 0 && strncmp(err.msg, "write error", 11) == 0)
 		crm_error_prefix(&err, "%s", output != NULL ? output :
 		    "standard output");
-	if (output != NULL) {
-		const char *name = output;
-
-		if (rc == 0 && (fflush(fp) != 0 || ferror(fp) ||
-		    (tmp != NULL && fsync(fileno(fp)) != 0)))
-			rc = crm_error_set(&err, CRM_EFAIL, "%s: %s", name,
-			    strerror(errno));
-		if (fclose(fp) != 0 && rc == 0)
-			rc = crm_error_set(&err, CRM_EFAIL, "%s: %s", name,
-			    strerror(errno));
-		if (rc == 0 && tmp != NULL && rename(tmp, output) != 0)
-			rc = crm_error_set(&err, CRM_EFAIL, "%s: %s", output,
-			    strerror(errno));
-		if (rc < 0 && tmp != NULL)
-			unlink(tmp);
-		free(tmp);
+	if (out != NULL) {
+		if (rc < 0)
+			crm_outfile_discard(out);
+		else
+			rc = crm_outfile_commit(out, &err);
 	} else if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))
 		rc = crm_error_set(&err, CRM_EFAIL, "write error on standard"
 		    " output: %s", strerror(errno));

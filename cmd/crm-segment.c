@@ -8,21 +8,27 @@
 #include <string.h>
 
 #include "cli.h"
-#include "interaction.h"
 #include "norm.h"
+#include "resolve.h"
 #include "segment.h"
 
-static const char usage[] =
+static const char u_rfm[] =
     "crm-segment rfm [-d db] [-f format] [--as-of date] [--average]\n"
     "[--explain] [--map file] [--r-cuts a,b,c,d] [--f-cuts a,b,c,d]\n"
-    "[--m-cuts a,b,c,d]\n"
+    "[--m-cuts a,b,c,d]";
+static const char u_kmeans[] =
     "crm-segment kmeans [-d db] [-f format] [--as-of date] [--average]\n"
-    "[--explain] [-k clusters] [--seed n]\n"
-    "crm-segment select [-d db] [-f format] [--as-of date] -w expr\n"
-    "crm-segment profit [-d db] [-f format] [--as-of date] [-b by]\n"
-    "crm-segment pairs [-d db] [-f format] [--category] [-s min-support]\n"
-    "crm-segment save [-d db] [--replace] [-w expr] name\n"
-    "crm-segment refresh [-d db] [name ...]\n"
+    "[--explain] [-k clusters] [--seed n]";
+static const char u_select[] =
+    "crm-segment select [-d db] [-f format] [--as-of date] -w expr";
+static const char u_profit[] =
+    "crm-segment profit [-d db] [-f format] [--as-of date] [-b by]";
+static const char u_pairs[] =
+    "crm-segment pairs [-d db] [-f format] [--category] [-s min-support]";
+static const char u_save[] =
+    "crm-segment save [-d db] [--replace] [-w expr] name";
+static const char u_refresh[] = "crm-segment refresh [-d db] [name ...]";
+static const char u_list[] =
     "crm-segment list | show name | drop name [-d db] [-f format]";
 
 enum { OPT_ASOF = 0x2000, OPT_AVG, OPT_EXPLAIN, OPT_MAP, OPT_RCUTS,
@@ -47,6 +53,15 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+static struct crm_cli cli;
+static struct crm_error err;
+static struct crm_rfm_opts ro;
+static struct crm_kmeans_opts ko;
+static struct crm_buf explain = CRM_BUF_INIT(1 << 16);
+static const char *where, *by;
+static double minsup = 0.01;
+static int explain_on, bycat, replace;
+
 static void
 cuts(const char *opt, const char *arg, double out[4])
 {
@@ -66,82 +81,182 @@ cuts(const char *opt, const char *arg, double out[4])
 
 /* A syntax error in --where: the message, the expression, a caret. */
 static void
-die_expr(const char *src, int col, const struct crm_error *err)
+die_expr(const char *src, int col, const struct crm_error *e)
 {
-	crm_warn("--where: %s", err->msg);
+	crm_warn("--where: %s", e->msg);
 	if (col > 0)
 		fprintf(stderr, "  %s\n  %*s^\n", src, col - 1, "");
-	exit(err->code);
+	exit(e->code);
 }
 
-/* Contact ids from a CSV on stdin: a column id, external_id or email. */
-static int64_t *
-read_ids(struct crm_db *db, const char *region, int tsv, size_t *n)
+enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
+    READ_LIST, READ_SHOW };
+
+/* The commands that only read: one library call, its rows on stdout. */
+static int
+reader(struct crm_cli *c, int what, int argc, char **argv)
 {
-	static const struct crm_csv_col cols[] = {
-		{ "id", "contact_id" }, { "external_id", "customer_id" },
-		{ "email", "e_mail" },
-	};
-	struct crm_error err;
-	struct crm_csv *r;
-	int64_t *ids = NULL, id;
-	size_t a = 0;
-	int idx[3], rc, k;
+	struct crm_expr *e = NULL;
+	struct crm_out *o;
+	struct crm_db *db;
+	int64_t count = 0;
+	int col, rc;
 
-	*n = 0;
-	if ((r = crm_csv_open("-", tsv ? CRM_CSV_TSV : 0, &err)) == NULL ||
-	    crm_csv_header(r, cols, 3, idx, &err) < 0)
-		crm_die(&err);
-	for (k = 0; k < 3 && idx[k] < 0; k++)
-		;
-	if (k == 3)
-		crm_die_usage("<stdin>: no id, external_id or email column");
-	while ((rc = crm_csv_next(r, &err)) == 1) {
-		char key[512];
-		const char *v = crm_csv_field(r, idx[k]);
-
-		snprintf(key, sizeof(key), "%s%s", k == 0 ? "#" : "", v);
-		if (crm_contact_resolve(db, key, region, &id, &err) < 0) {
-			crm_error_prefix(&err, "<stdin>:%ld", crm_csv_line(r));
-			free(ids);
-			crm_csv_close(r);
-			crm_die(&err);
-		}
-		if (*n == a) {
-			a = a ? a * 2 : 256;
-			if ((ids = reallocarray(ids, a, sizeof(*ids))) == NULL)
-				crm_die_usage("out of memory");
-		}
-		ids[(*n)++] = id;
+	if (argc != (what == READ_SHOW))
+		crm_cli_usage(&cli, CRM_EUSAGE);
+	if (what == READ_SELECT) {
+		if (where == NULL)
+			crm_die_usage("select needs --where");
+		if ((e = crm_expr_parse(where, ro.asof, &col, &err)) == NULL)
+			die_expr(where, col, &err);
 	}
-	if (rc < 0)
+	db = crm_cli_db(&cli, 0);
+	/* These read whole tables: through a memory map a page costs no
+	 * read(2), as in crm-report. */
+	if (crm_db_map_reads(db, &err) < 0)
 		crm_die(&err);
-	crm_csv_close(r);
-	return ids;
+	o = what == READ_LIST || what == READ_PROFIT ? crm_cli_out_auto(&cli) :
+	    crm_cli_out(&cli);
+	switch (what) {
+	case READ_RFM:
+		rc = crm_rfm(db, &ro, o, explain_on ? &explain : NULL, &err);
+		break;
+	case READ_KMEANS:
+		rc = crm_rfm_kmeans(db, &ro, &ko, o, explain_on ? &explain :
+		    NULL, &err);
+		break;
+	case READ_SELECT:
+		rc = crm_segment_select(db, e, o, &count, &err);
+		break;
+	case READ_PROFIT:
+		rc = crm_profit(db, by, &ro, o, &err);
+		break;
+	case READ_PAIRS:
+		rc = crm_pairs(db, bycat, minsup, o, &err);
+		break;
+	case READ_LIST:
+		rc = crm_segment_list(db, o, &err);
+		break;
+	default:
+		rc = crm_segment_show(db, argv[0], o, &err);
+	}
+	if (rc < 0 || crm_out_end(o, &err) < 0)
+		crm_die(&err);
+	if (explain.len)
+		fputs(crm_buf_str(&explain), stderr);
+	crm_expr_free(e);
+	crm_out_free(o);
+	crm_db_close(db);
+	return 0;
 }
+
+enum { WRITE_SAVE, WRITE_DROP, WRITE_REFRESH };
+
+/* The commands that write: one transaction, audited. */
+static int
+writer(struct crm_cli *c, int what, int argc, char **argv)
+{
+	struct crm_db *db;
+	int64_t count = 0;
+	char counts[64];
+	int col;
+
+	if (what != WRITE_REFRESH && argc != 1)
+		crm_cli_usage(&cli, CRM_EUSAGE);
+	if (where != NULL) {
+		struct crm_expr *e;
+
+		/* Check the expression before touching the database. */
+		if ((e = crm_expr_parse(where, ro.asof, &col, &err)) == NULL)
+			die_expr(where, col, &err);
+		crm_expr_free(e);
+	}
+	db = crm_cli_db(&cli, 0);
+	if (crm_db_begin(db, &err) < 0)
+		crm_die(&err);
+	if (what == WRITE_SAVE && where != NULL) {
+		if (crm_segment_save_rule(db, argv[0], where, ro.asof, replace,
+		    &count, &col, &err) < 0)
+			goto fail;
+		if (!cli.quiet)
+			fprintf(stderr, "crm-segment: %s: %lld members\n",
+			    argv[0], (long long)count);
+	} else if (what == WRITE_SAVE) {
+		int64_t *ids = NULL;
+		size_t n;
+
+		if (crm_contact_read_ids(db, "-", cli.tsv, getenv("CRM_REGION"),
+		    &ids, &n, &err) < 0 || crm_segment_save_list(db, argv[0],
+		    ids, n, replace, &count, &err) < 0) {
+			free(ids);
+			goto fail;
+		}
+		free(ids);
+		if (!cli.quiet)
+			fprintf(stderr, "crm-segment: %s: %lld members\n",
+			    argv[0], (long long)count);
+	} else if (what == WRITE_DROP) {
+		if (crm_segment_drop(db, argv[0], &err) < 0)
+			goto fail;
+	} else {
+		char **names = NULL;
+		size_t n = 0, i;
+		int all = argc == 0;
+
+		if (all && crm_segment_rules(db, &names, &n, &err) < 0)
+			goto fail;
+		for (i = 0; i < (all ? n : (size_t)argc); i++) {
+			const char *name = all ? names[i] : argv[i];
+
+			if (crm_segment_refresh(db, name, ro.asof, &count,
+			    &err) < 0)
+				goto fail;
+			if (!cli.quiet)
+				fprintf(stderr, "crm-segment: %s: %lld"
+				    " members\n", name, (long long)count);
+		}
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+	snprintf(counts, sizeof(counts), "{\"members\":%lld}",
+	    (long long)count);
+	if (crm_cli_commit(&cli, db, 0, counts, &err) < 0)
+		goto fail;
+	crm_db_close(db);
+	return 0;
+fail:
+	crm_db_rollback(db);
+	crm_die(&err);
+}
+
+/* Options are not checked per command (opts NULL): each reads those it
+ * knows and ignores the others, as crm-segment always did. */
+static const struct crm_cmd cmds[] = {
+	{ "rfm", reader, READ_RFM, u_rfm, NULL },
+	{ "kmeans", reader, READ_KMEANS, u_kmeans, NULL },
+	{ "select", reader, READ_SELECT, u_select, NULL },
+	{ "profit", reader, READ_PROFIT, u_profit, NULL },
+	{ "pairs", reader, READ_PAIRS, u_pairs, NULL },
+	{ "save", writer, WRITE_SAVE, u_save, NULL },
+	{ "refresh", writer, WRITE_REFRESH, u_refresh, NULL },
+	{ "list", reader, READ_LIST, u_list, NULL },
+	{ "show", reader, READ_SHOW, u_list, NULL },
+	{ "drop", writer, WRITE_DROP, u_list, NULL },
+	{ NULL, NULL, 0, NULL, NULL }
+};
 
 int
 main(int argc, char **argv)
 {
-	struct crm_rfm_opts ro;
-	struct crm_kmeans_opts ko;
 	struct crm_rfm_map *map = NULL;
-	struct crm_buf explain = CRM_BUF_INIT(1 << 16);
-	struct crm_error err;
-	struct crm_cli cli;
-	struct crm_out *o = NULL;
-	struct crm_db *db;
-	const char *cmd, *where = NULL, *by = NULL;
-	double rc_[4], fc[4], mc[4], minsup = 0.01;
-	int ch, explain_on = 0, bycat = 0, replace = 0, col;
-	int64_t count = 0;
-	char counts[64];
+	const struct crm_cmd *cmd;
+	double rc_[4], fc[4], mc[4];
+	int ch, rc;
 
-	crm_cli_init(&cli, "crm-segment", usage, argc, argv);
+	crm_cli_init(&cli, "crm-segment", crm_cmd_usage(cmds), argc, argv);
 	crm_error_clear(&err);
-	memset(&ro, 0, sizeof(ro));
 	ro.kind = "purchase";
-	memset(&ko, 0, sizeof(ko));
 	ko.k = 4;
 	ko.seed = 1;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "b:k:s:w:",
@@ -209,126 +324,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
-		crm_cli_usage(&cli, CRM_EUSAGE);
-	cmd = *argv++;
-	argc--;
+	cmd = crm_cmd_find(&cli, cmds, argc > 0 ? argv[0] : NULL, NULL);
 	if (ro.asof == 0)
 		ro.asof = crm_now();
-
-	if (strcmp(cmd, "rfm") == 0 || strcmp(cmd, "kmeans") == 0 ||
-	    strcmp(cmd, "select") == 0 ||
-	    strcmp(cmd, "profit") == 0 || strcmp(cmd, "pairs") == 0 ||
-	    strcmp(cmd, "list") == 0 || strcmp(cmd, "show") == 0) {
-		struct crm_expr *e = NULL;
-
-		if (argc != (strcmp(cmd, "show") == 0))
-			crm_cli_usage(&cli, CRM_EUSAGE);
-		if (strcmp(cmd, "select") == 0) {
-			if (where == NULL)
-				crm_die_usage("select needs --where");
-			if ((e = crm_expr_parse(where, ro.asof, &col,
-			    &err)) == NULL)
-				die_expr(where, col, &err);
-		}
-		db = crm_cli_db(&cli, 0);
-		/* These read whole tables: through a memory map a page costs
-		 * no read(2), as in crm-report. */
-		if (crm_db_map_reads(db, &err) < 0)
-			crm_die(&err);
-		o = strcmp(cmd, "list") == 0 || strcmp(cmd, "profit") == 0 ?
-		    crm_cli_out_auto(&cli) : crm_cli_out(&cli);
-		if ((strcmp(cmd, "rfm") == 0 ? crm_rfm(db, &ro, o, explain_on ?
-		    &explain : NULL, &err) :
-		    strcmp(cmd, "kmeans") == 0 ? crm_rfm_kmeans(db, &ro, &ko, o,
-		    explain_on ? &explain : NULL, &err) :
-		    strcmp(cmd, "select") == 0 ? crm_segment_select(db, e, o,
-		    &count, &err) :
-		    strcmp(cmd, "profit") == 0 ? crm_profit(db, by, &ro, o,
-		    &err) :
-		    strcmp(cmd, "pairs") == 0 ? crm_pairs(db, bycat, minsup, o,
-		    &err) :
-		    strcmp(cmd, "list") == 0 ? crm_segment_list(db, o, &err) :
-		    crm_segment_show(db, argv[0], o, &err)) < 0 ||
-		    crm_out_end(o, &err) < 0)
-			crm_die(&err);
-		if (explain.len)
-			fputs(crm_buf_str(&explain), stderr);
-		crm_expr_free(e);
-		crm_out_free(o);
-		crm_db_close(db);
-		crm_buf_release(&explain);
-		crm_rfm_map_free(map);
-		return crm_cli_finish(0);
-	}
-
-	/* The commands that write. */
-	if (strcmp(cmd, "save") == 0 || strcmp(cmd, "drop") == 0) {
-		if (argc != 1)
-			crm_cli_usage(&cli, CRM_EUSAGE);
-	} else if (strcmp(cmd, "refresh") != 0)
-		crm_cli_usage(&cli, CRM_EUSAGE);
-	if (where != NULL) {
-		struct crm_expr *e;
-
-		/* Check the expression before touching the database. */
-		if ((e = crm_expr_parse(where, ro.asof, &col, &err)) == NULL)
-			die_expr(where, col, &err);
-		crm_expr_free(e);
-	}
-	db = crm_cli_db(&cli, 0);
-	if (crm_db_begin(db, &err) < 0)
-		crm_die(&err);
-	if (strcmp(cmd, "save") == 0 && where != NULL) {
-		if (crm_segment_save_rule(db, argv[0], where, ro.asof, replace,
-		    &count, &col, &err) < 0)
-			goto fail;
-		if (!cli.quiet)
-			fprintf(stderr, "crm-segment: %s: %lld members\n",
-			    argv[0], (long long)count);
-	} else if (strcmp(cmd, "save") == 0) {
-		size_t n;
-		int64_t *ids = read_ids(db, getenv("CRM_REGION"), cli.tsv, &n);
-
-		if (crm_segment_save_list(db, argv[0], ids, n, replace, &count,
-		    &err) < 0)
-			goto fail;
-		free(ids);
-		if (!cli.quiet)
-			fprintf(stderr, "crm-segment: %s: %lld members\n",
-			    argv[0], (long long)count);
-	} else if (strcmp(cmd, "drop") == 0) {
-		if (crm_segment_drop(db, argv[0], &err) < 0)
-			goto fail;
-	} else {
-		char **names = NULL;
-		size_t n = 0, i;
-		int all = argc == 0;
-
-		if (all && crm_segment_rules(db, &names, &n, &err) < 0)
-			goto fail;
-		for (i = 0; i < (all ? n : (size_t)argc); i++) {
-			const char *name = all ? names[i] : argv[i];
-
-			if (crm_segment_refresh(db, name, ro.asof, &count,
-			    &err) < 0)
-				goto fail;
-			if (!cli.quiet)
-				fprintf(stderr, "crm-segment: %s: %lld"
-				    " members\n", name, (long long)count);
-		}
-		for (i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
-	}
-	snprintf(counts, sizeof(counts), "{\"members\":%lld}",
-	    (long long)count);
-	if (crm_db_audit(db, cli.prog, cli.argc, cli.argv, counts, &err) < 0 ||
-	    crm_db_commit(db, &err) < 0)
-		goto fail;
-	crm_db_close(db);
-	return crm_cli_finish(0);
-fail:
-	crm_db_rollback(db);
-	crm_die(&err);
+	rc = cmd->fn(&cli, cmd->what, argc - 1, argv + 1);
+	crm_buf_release(&explain);
+	crm_rfm_map_free(map);
+	return crm_cli_finish(rc);
 }

@@ -57,17 +57,6 @@ struct opts {
 	int dry, overdue;
 };
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
 static int
 header(void *ctx, struct crm_csv *r, struct crm_error *err)
 {
@@ -107,10 +96,10 @@ cmd_import(struct opts *op, int argc, char **argv)
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	batch.ctx = tk;
-	if (argc == 0)
-		crm_batch_file(&op->cli, db, &batch, "-", rj);
-	for (i = 0; i < argc; i++)
-		crm_batch_file(&op->cli, db, &batch, argv[i], rj);
+	for (i = 0; i < (argc ? argc : 1); i++)
+		if (crm_batch_file(&op->cli, &batch, argc ? argv[i] : "-", rj,
+		    &err) < 0)
+			crm_batch_die(db, rj, &err);
 	s = crm_tasker_stats(tk);
 	rejected = (int)crm_rejects_count(rj);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
@@ -134,11 +123,8 @@ commit(struct opts *op, struct crm_db *db, const char *counts)
 {
 	struct crm_error err;
 
-	if (crm_db_audit(db, "crm-task", op->cli.argc, op->cli.argv, counts,
-	    &err) < 0 || crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
+	if (crm_cli_commit(&op->cli, db, 0, counts, &err) < 0)
 		crm_die(&err);
-	}
 }
 
 static void
@@ -160,7 +146,7 @@ cmd_add(struct opts *op, int argc, char **argv)
 	if (argc != 2)
 		crm_cli_usage(&op->cli, CRM_EUSAGE);
 	op->t.title = argv[0];
-	op->t.due_at = when("due", argv[1]);
+	op->t.due_at = crm_cli_time("due", argv[1]);
 	db = crm_cli_db(&op->cli, CRM_DB_CREATE);
 	if (crm_db_begin(db, &err) < 0 ||
 	    crm_task_add(db, &op->t, op->region, &id, &added, &err) < 0)
@@ -335,10 +321,10 @@ main(int argc, char **argv)
 			}
 			break;
 		case OPT_ASOF:
-			op.asof = when("--as-of", optarg);
+			op.asof = crm_cli_time("--as-of", optarg);
 			break;
 		case OPT_AT:
-			op.at = when("--at", optarg);
+			op.at = crm_cli_time("--at", optarg);
 			break;
 		case OPT_BY:
 			op.by = optarg;

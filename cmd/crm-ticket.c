@@ -54,17 +54,6 @@ struct opts {
 	int dry, breached;
 };
 
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
-}
-
 static int
 header(void *ctx, struct crm_csv *r, struct crm_error *err)
 {
@@ -104,10 +93,10 @@ cmd_import(struct opts *op, int argc, char **argv)
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	batch.ctx = t;
-	if (argc == 0)
-		crm_batch_file(&op->cli, db, &batch, "-", rj);
-	for (i = 0; i < argc; i++)
-		crm_batch_file(&op->cli, db, &batch, argv[i], rj);
+	for (i = 0; i < (argc ? argc : 1); i++)
+		if (crm_batch_file(&op->cli, &batch, argc ? argv[i] : "-", rj,
+		    &err) < 0)
+			crm_batch_die(db, rj, &err);
 	s = crm_ticketer_stats(t);
 	rejected = (int)crm_rejects_count(rj);
 	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
@@ -217,8 +206,7 @@ cmd_policy(struct opts *op, int argc, char **argv)
 		for (i = 0; i < op->ntarget; i++)
 			if (crm_service_set_target(db, op->target[i], &err) < 0)
 				goto fail;
-		if (crm_db_audit(db, "crm-ticket", op->cli.argc, op->cli.argv,
-		    NULL, &err) < 0 || crm_db_commit(db, &err) < 0)
+		if (crm_cli_commit(&op->cli, db, 0, NULL, &err) < 0)
 			goto fail;
 	}
 	o = crm_cli_out_auto(&op->cli);
@@ -293,10 +281,10 @@ main(int argc, char **argv)
 			op.zone = optarg;
 			break;
 		case OPT_ASOF:
-			op.asof = when("--as-of", optarg);
+			op.asof = crm_cli_time("--as-of", optarg);
 			break;
 		case OPT_SINCE:
-			op.since = when("--since", optarg);
+			op.since = crm_cli_time("--since", optarg);
 			break;
 		case OPT_BREACHED:
 			op.breached = 1;

@@ -101,6 +101,42 @@ crm_buf_addf(struct crm_buf *b, struct crm_error *err, const char *fmt, ...)
 }
 
 const char *
+crm_json_esc(unsigned char c, char tmp[7])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\t':
+		return "\\t";
+	case '\r':
+		return "\\r";
+	}
+	if (c >= 0x20 && c != 0x7f)
+		return NULL;
+	snprintf(tmp, 7, "\\u%04x", c);
+	return tmp;
+}
+
+int
+crm_buf_add_json(struct crm_buf *b, const char *s, struct crm_error *err)
+{
+	const char *e;
+	char tmp[7];
+
+	if (crm_buf_addc(b, '"', err) < 0)
+		return -1;
+	for (; *s; s++)
+		if ((e = crm_json_esc((unsigned char)*s, tmp)) != NULL ?
+		    crm_buf_adds(b, e, err) < 0 : crm_buf_addc(b, *s, err) < 0)
+			return -1;
+	return crm_buf_addc(b, '"', err);
+}
+
+const char *
 crm_buf_str(const struct crm_buf *b)
 {
 	return b->s != NULL ? b->s : "";

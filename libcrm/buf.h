@@ -48,6 +48,16 @@ int crm_buf_adds(struct crm_buf *b, const char *s, struct crm_error *err);
 int crm_buf_addf(struct crm_buf *b, struct crm_error *err, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * JSON strings, escaped one way everywhere (the JSON lines writer, stored
+ * attributes, model parameters): " and \ escaped, \n \t \r short, the
+ * other control characters and DEL as \u00XX; UTF-8 passes as it is.
+ * crm_json_esc() gives the escape of byte c (in tmp), or NULL when c
+ * stands for itself; crm_buf_add_json() appends s quoted.
+ */
+const char *crm_json_esc(unsigned char c, char tmp[7]);
+int crm_buf_add_json(struct crm_buf *b, const char *s, struct crm_error *err);
+
 /* The contents as a C string: "" for a buffer never written to. */
 const char *crm_buf_str(const struct crm_buf *b);
 

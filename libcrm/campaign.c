@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "campaign.h"
 #include "norm.h"
+#include "num.h"
 #include "stats.h"
 
 const char *const crm_campaign_reasons[CRM_CAMPAIGN_NREASONS] = {
@@ -1512,86 +1513,22 @@ static const char sql_report[] =
     "  WHERE m.campaign_id = ?1 AND m.grp <> 'suppressed')"
     " GROUP BY grp";
 
-struct group {
-	int64_t n, sent, responders;
-	double revenue;
-};
-
 enum { R_GROUP, R_REASON, R_CONTACTS, R_SENT, R_RESPONDERS, R_RATE,
     R_REVENUE, R_RPC, R_UPLIFT, R_RELATIVE, R_CI_LOW, R_CI_HIGH, R_Z,
     R_P, R_INTERVAL, R_TEST, NR };
 
-/* Numbers for output: fixed decimals, or six significant digits. */
-static char *
-fixed(char b[40], int decimals, double v)
-{
-	snprintf(b, 40, "%.*f", decimals, v);
-	return b;
-}
-
-static char *
-general(char b[40], double v)
-{
-	snprintf(b, 40, "%.6g", v);
-	return b;
-}
-
-static int
-report_group(struct crm_out *out, const char *name, const struct group *g,
-    const struct crm_stats_prop_test *t, struct crm_error *err)
-{
-	char b[NR][40];
-	const char *v[NR];
-	int i;
-
-	for (i = 0; i < NR; i++)
-		v[i] = NULL;
-	v[R_GROUP] = name;
-	v[R_CONTACTS] = fixed(b[R_CONTACTS], 0, (double)g->n);
-	v[R_SENT] = fixed(b[R_SENT], 0, (double)g->sent);
-	v[R_RESPONDERS] = fixed(b[R_RESPONDERS], 0, (double)g->responders);
-	v[R_REVENUE] = fixed(b[R_REVENUE], 2, g->revenue);
-	if (g->n > 0) {
-		v[R_RATE] = general(b[R_RATE], (double)g->responders /
-		    (double)g->n);
-		v[R_RPC] = fixed(b[R_RPC], 2, g->revenue /
-		    (double)g->n);
-	}
-	if (t != NULL) {
-		v[R_UPLIFT] = general(b[R_UPLIFT], t->diff);
-		if (t->p2 > 0)
-			v[R_RELATIVE] = general(b[R_RELATIVE],
-			    t->diff / t->p2);
-		v[R_CI_LOW] = general(b[R_CI_LOW], t->ci_low);
-		v[R_CI_HIGH] = general(b[R_CI_HIGH], t->ci_high);
-		v[R_Z] = general(b[R_Z], t->z);
-		v[R_P] = general(b[R_P], t->p_value);
-		v[R_INTERVAL] = t->interval;
-		v[R_TEST] = t->test;
-	}
-	return crm_out_row(out, v, err);
-}
-
 int
-crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
-    const char *kind, struct crm_out *out,
-    struct crm_campaign_report_info *info, struct crm_error *err)
+crm_campaign_measure(struct crm_db *db, const char *name,
+    int64_t window_days, const char *kind, struct crm_campaign_result *res,
+    struct crm_error *err)
 {
-	static const char *const names[NR] = { "group", "reason", "contacts",
-	    "sent", "responders", "response_rate", "revenue",
-	    "revenue_per_contact", "uplift", "uplift_relative", "ci_low",
-	    "ci_high", "z", "p_value", "interval", "test" };
-	enum crm_coltype types[NR];
 	struct crm_campaign_counts c;
-	struct crm_stats_prop_test t;
-	struct group g[2];
+	struct crm_campaign_group *g;
 	struct crm_stmt *st;
 	struct camp k;
-	const char *v[NR];
-	char b[40];
-	int rc, i;
+	int rc;
 
-	memset(g, 0, sizeof(g));
+	memset(res, 0, sizeof(*res));
 	memset(&c, 0, sizeof(c));
 	if (must_find(db, name, &k, err) < 0)
 		return -1;
@@ -1599,42 +1536,98 @@ crm_campaign_report(struct crm_db *db, const char *name, int64_t window_days,
 		return crm_error_set(err, CRM_EFAIL, "campaign '%s' has not"
 		    " been sent: nothing to measure yet (crm-campaign send %s)",
 		    name, name);
-	info->sent_at = k.sent_at;
-	info->window_end = k.sent_at + window_days * 86400;
+	res->sent_at = k.sent_at;
+	res->window_end = k.sent_at + window_days * 86400;
 	if ((st = crm_db_stmt(db, sql_report, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, k.id, err) < 0 ||
 	    crm_db_bind_text(db, st, 2, kind, err) < 0 ||
-	    crm_db_bind_int(db, st, 3, info->sent_at, err) < 0 ||
-	    crm_db_bind_int(db, st, 4, info->window_end, err) < 0)
+	    crm_db_bind_int(db, st, 3, res->sent_at, err) < 0 ||
+	    crm_db_bind_int(db, st, 4, res->window_end, err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		i = strcmp(crm_db_col_text(st, 0), "target") == 0 ? 0 : 1;
-		g[i].n = crm_db_col_int(st, 1);
-		g[i].sent = crm_db_col_int(st, 2);
-		g[i].responders = crm_db_col_int(st, 3);
-		g[i].revenue = crm_db_col_double(st, 4);
+		g = strcmp(crm_db_col_text(st, 0), "target") == 0 ?
+		    &res->target : &res->control;
+		g->contacts = crm_db_col_int(st, 1);
+		g->sent = crm_db_col_int(st, 2);
+		g->responders = crm_db_col_int(st, 3);
+		g->revenue = crm_db_col_double(st, 4);
 	}
 	if (rc < 0 || count_members(db, k.id, &c, err) < 0)
 		return -1;
-	info->control = g[1].n;
+	memcpy(res->suppressed, c.reason, sizeof(res->suppressed));
+	res->tested = res->target.contacts > 0 && res->control.contacts > 0;
+	if (res->tested && crm_stats_prop_test(
+	    (unsigned long)res->target.responders,
+	    (unsigned long)res->target.contacts,
+	    (unsigned long)res->control.responders,
+	    (unsigned long)res->control.contacts, 0.95, &res->test, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+report_group(struct crm_out *out, const char *name,
+    const struct crm_campaign_group *g, const struct crm_stats_prop_test *t,
+    struct crm_error *err)
+{
+	char b[NR][CRM_NUM_MAX];
+	const char *v[NR];
+	int i;
+
+	for (i = 0; i < NR; i++)
+		v[i] = NULL;
+	v[R_GROUP] = name;
+	v[R_CONTACTS] = crm_num_int(b[R_CONTACTS], g->contacts);
+	v[R_SENT] = crm_num_int(b[R_SENT], g->sent);
+	v[R_RESPONDERS] = crm_num_int(b[R_RESPONDERS], g->responders);
+	v[R_REVENUE] = crm_num_fixed(b[R_REVENUE], 2, g->revenue);
+	if (g->contacts > 0) {
+		v[R_RATE] = crm_num_g6(b[R_RATE], (double)g->responders /
+		    (double)g->contacts);
+		v[R_RPC] = crm_num_fixed(b[R_RPC], 2, g->revenue /
+		    (double)g->contacts);
+	}
+	if (t != NULL) {
+		v[R_UPLIFT] = crm_num_g6(b[R_UPLIFT], t->diff);
+		if (t->p2 > 0)
+			v[R_RELATIVE] = crm_num_g6(b[R_RELATIVE],
+			    t->diff / t->p2);
+		v[R_CI_LOW] = crm_num_g6(b[R_CI_LOW], t->ci_low);
+		v[R_CI_HIGH] = crm_num_g6(b[R_CI_HIGH], t->ci_high);
+		v[R_Z] = crm_num_g6(b[R_Z], t->z);
+		v[R_P] = crm_num_g6(b[R_P], t->p_value);
+		v[R_INTERVAL] = t->interval;
+		v[R_TEST] = t->test;
+	}
+	return crm_out_row(out, v, err);
+}
+
+int
+crm_campaign_report_write(struct crm_out *out,
+    const struct crm_campaign_result *res, struct crm_error *err)
+{
+	static const char *const names[NR] = { "group", "reason", "contacts",
+	    "sent", "responders", "response_rate", "revenue",
+	    "revenue_per_contact", "uplift", "uplift_relative", "ci_low",
+	    "ci_high", "z", "p_value", "interval", "test" };
+	enum crm_coltype types[NR];
+	const char *v[NR];
+	char b[CRM_NUM_MAX];
+	int i;
+
 	for (i = 0; i < NR; i++)
 		types[i] = i < R_CONTACTS || i >= R_INTERVAL ? CRM_COL_TEXT :
 		    CRM_COL_NUM;
-	if (crm_out_header(out, names, types, NR, err) < 0)
-		return -1;
-	rc = g[0].n > 0 && g[1].n > 0;
-	if (rc && crm_stats_prop_test((unsigned long)g[0].responders,
-	    (unsigned long)g[0].n, (unsigned long)g[1].responders,
-	    (unsigned long)g[1].n, 0.95, &t, err) < 0)
-		return -1;
-	if (report_group(out, "target", &g[0], rc ? &t : NULL, err) < 0 ||
-	    report_group(out, "control", &g[1], NULL, err) < 0)
+	if (crm_out_header(out, names, types, NR, err) < 0 ||
+	    report_group(out, "target", &res->target, res->tested ?
+	    &res->test : NULL, err) < 0 ||
+	    report_group(out, "control", &res->control, NULL, err) < 0)
 		return -1;
 	for (i = 0; i < CRM_CAMPAIGN_NREASONS; i++) {
 		memset(v, 0, sizeof(v));
 		v[R_GROUP] = "suppressed";
 		v[R_REASON] = crm_campaign_reasons[i];
-		v[R_CONTACTS] = fixed(b, 0, (double)c.reason[i]);
+		v[R_CONTACTS] = crm_num_int(b, res->suppressed[i]);
 		if (crm_out_row(out, v, err) < 0)
 			return -1;
 	}
@@ -1664,7 +1657,7 @@ crm_campaign_list(struct crm_db *db, struct crm_out *out,
 	    "state", "holdout", "segment", "created_at", "sent_at", "target",
 	    "control", "suppressed", "sent" };
 	enum crm_coltype types[12];
-	char times[2][21], hold[40];
+	char times[2][21], hold[CRM_NUM_MAX];
 	const char *v[12];
 	struct crm_stmt *st;
 	int rc, i;
@@ -1677,7 +1670,7 @@ crm_campaign_list(struct crm_db *db, struct crm_out *out,
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		for (i = 0; i < 12; i++)
 			v[i] = crm_db_col_text(st, i);
-		v[4] = general(hold, crm_db_col_double(st, 4));
+		v[4] = crm_num_g6(hold, crm_db_col_double(st, 4));
 		for (i = 6; i <= 7; i++)
 			if (v[i] != NULL) {
 				crm_format_time(crm_db_col_int(st, i),

@@ -39,6 +39,7 @@
 #include "csvio.h"
 #include "db.h"
 #include "error.h"
+#include "stats.h"
 
 /*
  * The suppression reasons, in the order they are tested; a contact that
@@ -254,33 +255,52 @@ int crm_campaign_send(struct crm_db *db, const char *name, int64_t now,
 int crm_campaign_close(struct crm_db *db, const char *name, const char **was,
     struct crm_error *err);
 
-struct crm_campaign_report_info {
+/* A group of a campaign as measured: its members (everyone assigned,
+ * sent or not), those sent to, those who responded, their responses'
+ * amounts. */
+struct crm_campaign_group {
+	int64_t contacts, sent, responders;
+	double revenue;
+};
+
+struct crm_campaign_result {
 	int64_t sent_at;	/* the campaign's first send */
 	int64_t window_end;	/* sent_at + window */
-	int64_t control;	/* size of the control group */
+	struct crm_campaign_group target, control;
+	int tested;		/* both groups have members: test is set */
+	struct crm_stats_prop_test test;	/* target against control */
+	int64_t suppressed[CRM_CAMPAIGN_NREASONS];	/* by reason */
 };
 
 /*
- * The report of campaign name: responses are interactions of kind (with
- * the contact's id, or its survivor's once merged) at or after the send
- * and before sent_at + window_days.  Rows (columns group, reason,
- * contacts, sent, responders, response_rate, revenue, revenue_per_contact,
- * uplift, uplift_relative, ci_low, ci_high, z, p_value):
+ * Measure campaign name: responses are interactions of kind (with the
+ * contact's id, or its survivor's once merged) at or after the send and
+ * before sent_at + window_days; the uplift is the two-proportion test of
+ * the response rates (crm_stats_prop_test, 95%) when there is a control
+ * group.  Revenue is the sum of the responses' amounts, as stored (one
+ * currency is assumed).  An unsent campaign is CRM_EFAIL.
+ */
+int crm_campaign_measure(struct crm_db *db, const char *name,
+    int64_t window_days, const char *kind, struct crm_campaign_result *res,
+    struct crm_error *err);
+
+/*
+ * crm-campaign report's rows for res (columns group, reason, contacts,
+ * sent, responders, response_rate, revenue, revenue_per_contact, uplift,
+ * uplift_relative, ci_low, ci_high, z, p_value, interval, test):
  *
- *	target      the target group (everyone assigned, sent or not) with
- *	            the uplift against control: rate difference, relative
- *	            difference, 95% Wald interval, z and two-sided p-value of
- *	            the two-proportion test (crm_stats_prop_test), when there
- *	            is a control group
+ *	target      the target group, with the uplift against control: rate
+ *	            difference, relative difference, its 95% interval, z,
+ *	            two-sided p-value and the methods used (res->test.interval
+ *	            and .test), when there is a control group
  *	control     the control group
  *	suppressed  one row per reason (all reasons, zeros too)
  *
- * Revenue is the sum of the responses' amounts, as stored (one currency
- * is assumed).  An unsent campaign is CRM_EFAIL.
+ * Rates and test figures with six significant digits, money with two
+ * decimals.
  */
-int crm_campaign_report(struct crm_db *db, const char *name,
-    int64_t window_days, const char *kind, struct crm_out *out,
-    struct crm_campaign_report_info *info, struct crm_error *err);
+int crm_campaign_report_write(struct crm_out *out,
+    const struct crm_campaign_result *res, struct crm_error *err);
 
 /* Every campaign, oldest first: name, channel, purpose, state, holdout,
  * segment, created_at, sent_at and the counts target, control, suppressed,

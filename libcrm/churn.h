@@ -30,9 +30,7 @@
  * 'day' or 'week'; calibration_end is midnight UTC of the last
  * calibration day.
  *
- * Contractual customers: a logistic regression with an L2 penalty on a
- * CSV of features and a yes/no label (crm_churn_train), saved as a
- * 'logit' model and applied to another CSV (crm_churn_predict).
+ * Contractual customers: logistic.h.
  *
  * Every function that can fail returns -1 (or NULL) and fills err:
  * CRM_EDATA for data that cannot be used (a bad row, no repeat buyers,
@@ -60,6 +58,7 @@ struct crm_churn_base_opts {
 				   seconds; 0: the day of the latest purchase */
 	int64_t holdout_end;	/* a moment in the last holdout day, or 0 */
 	int unit_days;		/* 1 or 7 */
+	const char *currency;	/* only purchases in it, or NULL */
 };
 
 /*
@@ -69,7 +68,12 @@ struct crm_churn_base_opts {
  * after the calibration end up to and including that day, and keeps
  * every repeat purchase day for tracking.  CRM_EDATA
  * when there is no purchase at all up to the calibration end; CRM_EUSAGE
- * when holdout_end is not after the calibration end day.  Free with
+ * when holdout_end is not after the calibration end day.  Amounts in
+ * different currencies are never added up: when the purchases up to the
+ * end name more than one currency and opts->currency is NULL, CRM_EDATA
+ * lists them (up to 20) and says to fit one currency at a time; with
+ * opts->currency only its purchases count (CRM_EDATA if there are none).
+ * Purchases without a currency count in every case.  Free with
  * crm_churn_base_free().
  */
 struct crm_churn_base *crm_churn_base_db(struct crm_db *db,
@@ -114,6 +118,7 @@ struct crm_churn_model {
 	size_t new_customers;		/* left out: first purchase on the
 					   calibration end day */
 	long repeat_purchases;		/* sum of x */
+	char currency[4];		/* the purchases' currency, or "" */
 };
 
 /* "bgnbd" or "pareto" to CRM_CLV_*; 0 for anything else. */
@@ -123,14 +128,22 @@ const char *crm_churn_kind_name(int kind);
 /*
  * Fit a count model of the given kind (CRM_CLV_BGNBD or CRM_CLV_PARETO)
  * to b, and the Gamma-Gamma spend model to the repeat buyers with a
- * positive zbar.  A spend fit that fails or does not converge is not an
- * error: has_spend is then 0 and spend_err says why.  A count fit that
- * does not converge returns 0 with cm->info.converged 0: the caller
- * decides.  CRM_EDATA when no customer made a repeat purchase or the
- * estimate runs off to 0 or infinity.
+ * positive zbar, each with its limit model (clv.h: crm_clv_fit_with):
+ * when the likelihood's supremum lies on the boundary, cm->m.limit
+ * (cm->gg.limit) is set and the model is BG/NBD with a common drop-out
+ * probability, Pareto/NBD with a common drop-out rate, Gamma-Gamma with
+ * a common mean spend; cm->info (gg_info) holds both log-likelihoods.
+ * A spend fit that fails or does not converge is not an error: has_spend
+ * is then 0 and spend_err says why.  A count fit that does not converge
+ * returns 0 with cm->info.converged 0: the caller decides.  CRM_EDATA
+ * when neither the model nor its limit can be estimated (no repeat
+ * purchase; too few for the purchase rates to be identified), the
+ * message giving the customers, repeat buyers and repeat purchases.
+ * fo (may be NULL) gets the optimisers' progress.
  */
 int crm_churn_fit(const struct crm_churn_base *b, int kind,
-    struct crm_churn_model *cm, struct crm_error *err);
+    const struct crm_clv_fit_opts *fo, struct crm_churn_model *cm,
+    struct crm_error *err);
 
 /* Insert cm into models (inside the caller's transaction); sets cm->id. */
 int crm_churn_model_store(struct crm_db *db, struct crm_churn_model *cm,
@@ -147,7 +160,12 @@ int crm_churn_model_load(struct crm_db *db, int64_t id, int kind,
 /*
  * Write cm as one record: model_id, model, unit, calibration_end,
  * customers, repeaters, repeat_purchases, r, alpha, a, b, s, beta,
- * loglik, iterations, converged, p, q, v, spend_loglik, spend_corr.
+ * loglik, iterations, converged, p, q, v, spend_loglik, spend_corr,
+ * then limit (empty for the full model, else "common drop-out
+ * probability" or "common drop-out rate"), dropout (the limit's p or
+ * mu), full_loglik, limit_loglik, spend_limit ("common mean spend" or
+ * empty), nu, spend_full_loglik, spend_limit_loglik, currency.  A limit
+ * model leaves a and b (s and beta) empty; a spend limit q and v.
  */
 int crm_churn_model_write(const struct crm_churn_model *cm,
     struct crm_out *o, struct crm_error *err);
@@ -251,83 +269,5 @@ struct crm_churn_eval {
 int crm_churn_eval(struct crm_db *db, const struct crm_churn_model *cm,
     int64_t holdout_end, int by, struct crm_out *o,
     struct crm_churn_eval *ev, struct crm_error *err);
-
-/* ------------------------------------------------------------------ */
-/* Contractual churn: logistic regression on features */
-
-struct crm_churn_logit;
-
-struct crm_churn_train_opts {
-	const char *label;	/* the yes/no column */
-	const char *id;		/* an identifier column, or NULL */
-	const char *const *drop;	/* columns to ignore */
-	size_t ndrop;
-	uint64_t seed;		/* for the hold-out split */
-	double test_share;	/* in [0, 1): rows held out */
-	double lambda;		/* L2 penalty, >= 0 */
-	int flags;		/* for crm_csv_open */
-};
-
-struct crm_churn_train_result {
-	size_t rows, train, test, features;
-	size_t positives;	/* in the training rows */
-	int has_metrics;	/* a hold-out with both classes */
-	double auc, accuracy, baseline, log_loss, brier, ece;
-	int iterations, converged;
-};
-
-/*
- * Read path (all of it: rows times columns are held in memory, at most
- * 2^25 cells, and so is the design matrix), split it (a seeded shuffle;
- * the first test_share of the rows, rounded, are held out), and fit on
- * the rest.
- *
- * Features: every column but the label, the id and the dropped ones.  A
- * column whose values all parse as numbers is numeric: standardised with
- * the training mean and standard deviation, a missing value counting as
- * the mean, plus an indicator column when training rows had missing
- * values.  Any other column is categorical: one indicator per value seen
- * in training (a missing or unseen value sets none).  A categorical
- * column with more than 1000 values, or with more than 50 values and
- * more than half as many as rows, looks like an identifier and is an
- * error.  Labels: yes/no, y/n, true/false, 1/0 (any case); a missing
- * or other label is an error naming the line.
- *
- * On the hold-out: AUC, accuracy at 0.5, the accuracy of always
- * predicting the majority class, log loss, Brier score and expected
- * calibration error over ten bins of equal size.  Free with
- * crm_churn_logit_free().
- */
-struct crm_churn_logit *crm_churn_train(const char *path,
-    const struct crm_churn_train_opts *opts,
-    struct crm_churn_train_result *res, struct crm_error *err);
-
-void crm_churn_logit_free(struct crm_churn_logit *lg);
-
-/* Store as a 'logit' model; *id gets models.id. */
-int crm_churn_logit_store(struct crm_db *db, struct crm_churn_logit *lg,
-    int64_t *id, struct crm_error *err);
-
-/* The stored logit model id (> 0), or the latest one (0). */
-struct crm_churn_logit *crm_churn_logit_load(struct crm_db *db, int64_t id,
-    struct crm_error *err);
-
-/*
- * Training report: CRM_CHURN_BY_TOTAL writes model_id, rows, train, test,
- * features, positives, auc, accuracy, baseline_accuracy, log_loss, brier,
- * ece, iterations, converged; CRM_CHURN_BY_DECILE the hold-out's
- * calibration: decile, rows, predicted, observed.
- */
-int crm_churn_logit_report(const struct crm_churn_logit *lg, int64_t id,
-    int by, struct crm_out *o, struct crm_error *err);
-
-/*
- * Score the rows of path: the model's id column (when the model has one
- * and the file too) or "row" (1-based), and churn_probability.  Every
- * feature column of the model must be present; extra columns are ignored.
- * *rows gets the rows written.
- */
-int crm_churn_predict(const struct crm_churn_logit *lg, const char *path,
-    int flags, struct crm_out *o, int64_t *rows, struct crm_error *err);
 
 #endif

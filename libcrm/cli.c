@@ -13,6 +13,8 @@
 #include "buf.h"
 #include "cli.h"
 #include "guard.h"
+#include "norm.h"
+#include "outfile.h"
 #include "profile.h"
 
 static const char *progname = "crm";
@@ -56,6 +58,82 @@ crm_cli_init(struct crm_cli *c, const char *prog, const char *usage, int argc,
 	start_time = now_s();
 	/* Rejects files, exports: personal data is never world-readable. */
 	umask(077);
+}
+
+const char *
+crm_cmd_usage(const struct crm_cmd *table)
+{
+	static char *text;
+	struct crm_buf b = CRM_BUF_INIT(1 << 16);
+	const char *last = NULL;
+	size_t i;
+
+	if (text != NULL)
+		return text;
+	for (i = 0; table[i].name != NULL; i++) {
+		if (table[i].usage == last)
+			continue;
+		last = table[i].usage;
+		if ((b.len > 0 && crm_buf_addc(&b, '\n', NULL) < 0) ||
+		    crm_buf_adds(&b, last, NULL) < 0)
+			break;
+	}
+	text = crm_buf_detach(&b);
+	return text != NULL ? text : "";
+}
+
+const struct crm_cmd *
+crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
+    const char *dflt)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	size_t i, n;
+
+	for (i = 0; table[i].name != NULL; i++)
+		if (name != NULL && strcmp(table[i].name, name) == 0)
+			break;
+	if (table[i].name == NULL && dflt != NULL)
+		for (i = 0; table[i].name != NULL; i++)
+			if (strcmp(table[i].name, dflt) == 0)
+				break;
+	if (table[i].name != NULL) {
+		c->usage = table[i].usage;
+		return &table[i];
+	}
+	if (name == NULL)
+		crm_cli_usage(c, CRM_EUSAGE);
+	for (n = 0; table[n].name != NULL; n++)
+		;
+	for (i = 0; i < n; i++)
+		crm_buf_addf(&b, NULL, "%s%s", i == 0 ? "" : i + 1 < n ?
+		    ", " : " or ", table[i].name);
+	crm_die_usage("unknown command '%s' (%s)", name, crm_buf_str(&b));
+}
+
+void
+crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
+    const struct option *longopts)
+{
+	size_t i, k;
+
+	if (cmd->opts == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		const int *o;
+
+		if (seen[i] == 'd' || seen[i] == 'h' || seen[i] == 'q' ||
+		    seen[i] == 'V')
+			continue;
+		for (o = cmd->opts; *o != 0 && *o != seen[i]; o++)
+			;
+		if (*o != 0)
+			continue;
+		for (k = 0; longopts[k].name != NULL &&
+		    longopts[k].val != seen[i]; k++)
+			;
+		crm_die_usage("%s: --%s does not apply", cmd->name,
+		    longopts[k].name != NULL ? longopts[k].name : "?");
+	}
 }
 
 void
@@ -307,6 +385,33 @@ crm_progress_end(struct crm_cli *c)
 	}
 }
 
+int
+crm_cli_commit(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json, struct crm_error *err)
+{
+	if (dry) {
+		crm_db_rollback(db);
+		return 0;
+	}
+	if (crm_db_audit(db, c->prog, c->argc, c->argv, counts_json,
+	    err) < 0 || crm_db_commit(db, err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+crm_cli_time(const char *name, const char *arg)
+{
+	struct crm_error err;
+	int64_t t;
+
+	if (crm_norm_datetime(arg, &t, &err) < 0)
+		crm_die_usage("%s: %s", name, err.msg);
+	return t;
+}
+
 int64_t
 crm_cli_num(const char *name, const char *arg, int64_t min, int64_t max)
 {
@@ -322,9 +427,9 @@ crm_cli_num(const char *name, const char *arg, int64_t min, int64_t max)
 }
 
 struct crm_rejects {
-	char *path, *tmp, *header;
+	char *path, *header;
 	int excel_safe;
-	FILE *fp;
+	struct crm_outfile *file;	/* from the first bad record on */
 	struct crm_out *out;
 	int64_t n;
 };
@@ -365,30 +470,18 @@ rejects_open(struct crm_rejects *rj, const struct crm_csv *r,
 {
 	const char **names;
 	size_t i, n = crm_csv_ncols(r);
-	int fd = -1, rc = -1;
+	int rc = -1;
 
-	if ((names = calloc(n + 1, sizeof(*names))) == NULL ||
-	    asprintf(&rj->tmp, "%s.tmpXXXXXX", rj->path) < 0) {
-		rj->tmp = NULL;
-		free(names);
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
-	}
-	if ((fd = mkstemp(rj->tmp)) < 0 || (rj->fp = fdopen(fd, "w")) == NULL) {
-		crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
-		    strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(rj->tmp);
-		}
-		free(rj->tmp);
-		rj->tmp = NULL;
+	if ((rj->file = crm_outfile_open(rj->path, err)) == NULL)
 		goto done;
-	}
 	for (i = 0; i < n; i++)
 		names[i] = crm_csv_colname(r, i);
 	names[n] = "reason";
-	if ((rj->out = crm_out_new(rj->fp, crm_csv_is_tsv(r) ? CRM_FMT_TSV :
-	    CRM_FMT_CSV, rj->excel_safe, err)) == NULL ||
+	if ((rj->out = crm_out_new(crm_outfile_fp(rj->file),
+	    crm_csv_is_tsv(r) ? CRM_FMT_TSV : CRM_FMT_CSV, rj->excel_safe,
+	    err)) == NULL ||
 	    crm_out_header(rj->out, names, NULL, n + 1, err) < 0)
 		goto done;
 	if ((rj->header = header_key(r)) == NULL) {
@@ -428,30 +521,28 @@ crm_rejects_add(struct crm_rejects *rj, const struct crm_csv *r,
 int
 crm_rejects_close(struct crm_rejects *rj, struct crm_error *err)
 {
-	FILE *fp;
-
-	if (rj == NULL || (fp = rj->fp) == NULL)
+	if (rj == NULL || rj->file == NULL)
 		return 0;
-	rj->fp = NULL;
-	if (fflush(fp) != 0 || ferror(fp) || fclose(fp) != 0) {
-		unlink(rj->tmp);
-		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
-		    strerror(errno));
-	}
-	return 0;
+	return crm_outfile_close(rj->file, err);
 }
 
 int
 crm_rejects_commit(struct crm_rejects *rj, struct crm_error *err)
 {
+	struct crm_outfile *f;
+	struct stat sb;
+
 	if (rj == NULL)
 		return 0;
-	if (rj->tmp != NULL ? rename(rj->tmp, rj->path) != 0 :
-	    unlink(rj->path) != 0 && errno != ENOENT)
+	if ((f = rj->file) != NULL) {
+		rj->file = NULL;
+		return crm_outfile_commit(f, err);
+	}
+	/* A clean run: an old rejects file would mislead. */
+	if (lstat(rj->path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    unlink(rj->path) != 0)
 		return crm_error_set(err, CRM_EFAIL, "%s: %s", rj->path,
 		    strerror(errno));
-	free(rj->tmp);
-	rj->tmp = NULL;
 	return 0;
 }
 
@@ -460,11 +551,8 @@ crm_rejects_discard(struct crm_rejects *rj)
 {
 	if (rj == NULL)
 		return;
-	if (rj->fp != NULL)
-		fclose(rj->fp);
-	rj->fp = NULL;
-	if (rj->tmp != NULL)
-		unlink(rj->tmp);
+	crm_outfile_discard(rj->file);
+	rj->file = NULL;
 }
 
 void
@@ -475,7 +563,6 @@ crm_rejects_free(struct crm_rejects *rj)
 	crm_rejects_discard(rj);
 	crm_out_free(rj->out);
 	free(rj->path);
-	free(rj->tmp);
 	free(rj->header);
 	free(rj);
 }
@@ -511,59 +598,67 @@ note_extras(const struct crm_csv *r)
 	crm_buf_release(&b);
 }
 
-void
-crm_batch_file(struct crm_cli *c, struct crm_db *db, const struct crm_batch *b,
-    const char *path, struct crm_rejects *rj)
+int
+crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
+    struct crm_rejects *rj, struct crm_error *err)
 {
-	struct crm_error err;
 	struct crm_csv *r;
 	int rc;
 
-	crm_error_clear(&err);
-	if ((r = b->io != NULL ? crm_import_open(b->io, path, c->tsv, &err) :
-	    crm_csv_open(path, c->tsv ? CRM_CSV_TSV : 0, &err)) == NULL)
-		goto fail;
+	if ((r = b->io != NULL ? crm_import_open(b->io, path, c->tsv, err) :
+	    crm_csv_open(path, c->tsv ? CRM_CSV_TSV : 0, err)) == NULL)
+		return -1;
+	rc = 0;
 	if (b->io != NULL) {
 		struct crm_import_info info;
 
-		if (crm_import_prepare(r, b->io, c->prog, &info, &err) < 0)
-			goto fail;
-		if (!c->quiet && info.says[0] != '\0')
-			crm_warn("%s (%s)", info.says, crm_csv_name(r));
-		if (!c->quiet && crm_csv_encoding(r) != NULL &&
-		    b->io->dialect.encoding == NULL)
-			crm_warn("%s: not UTF-8, read as %s", crm_csv_name(r),
-			    crm_csv_encoding(r));
-		if (b->region != NULL)
-			b->region(b->ctx, info.region[0] ? info.region : NULL);
-	}
-	if (b->header(b->ctx, r, &err) < 0)
-		goto fail;
-	if (b->io != NULL && b->extras_note && !c->quiet)
-		note_extras(r);
-	while ((rc = crm_csv_next(r, &err)) == 1) {
-		if (b->row(b->ctx, r, &err) < 0) {
-			size_t n = strlen(err.msg);
-
-			/* Why a value could not be read, if the reader knows. */
-			if (err.code == CRM_EDATA && crm_csv_note(r) != NULL &&
-			    n + 100 < sizeof(err.msg))
-				snprintf(err.msg + n, sizeof(err.msg) - n,
-				    " (%s)", crm_csv_note(r));
-			if (err.code != CRM_EDATA || rj == NULL ||
-			    crm_rejects_add(rj, r, err.msg, &err) < 0)
-				goto fail;
+		if ((rc = crm_import_prepare(r, b->io, c->prog, &info,
+		    err)) == 0) {
+			if (!c->quiet && info.says[0] != '\0')
+				crm_warn("%s (%s)", info.says, crm_csv_name(r));
+			if (!c->quiet && crm_csv_encoding(r) != NULL &&
+			    b->io->dialect.encoding == NULL)
+				crm_warn("%s: not UTF-8, read as %s",
+				    crm_csv_name(r), crm_csv_encoding(r));
+			if (b->region != NULL)
+				b->region(b->ctx, info.region[0] ?
+				    info.region : NULL);
 		}
-		crm_progress(c, b->nread(b->ctx), "records");
 	}
-	if (rc < 0)
-		goto fail;
+	if (rc == 0 && (rc = b->header(b->ctx, r, err)) == 0) {
+		if (b->io != NULL && b->extras_note && !c->quiet)
+			note_extras(r);
+		while ((rc = crm_csv_next(r, err)) == 1) {
+			if (b->row(b->ctx, r, err) < 0) {
+				size_t n = strlen(err->msg);
+
+				/* Why a value could not be read, if known. */
+				if (err->code == CRM_EDATA &&
+				    crm_csv_note(r) != NULL &&
+				    n + 100 < sizeof(err->msg))
+					snprintf(err->msg + n,
+					    sizeof(err->msg) - n, " (%s)",
+					    crm_csv_note(r));
+				if (err->code != CRM_EDATA || rj == NULL ||
+				    crm_rejects_add(rj, r, err->msg, err) < 0) {
+					rc = -1;
+					break;
+				}
+			}
+			crm_progress(c, b->nread(b->ctx), "records");
+		}
+	}
 	crm_csv_close(r);
-	return;
-fail:
+	return rc < 0 ? -1 : 0;
+}
+
+void
+crm_batch_die(struct crm_db *db, struct crm_rejects *rj,
+    const struct crm_error *err)
+{
 	crm_db_rollback(db);
 	crm_rejects_discard(rj);
-	crm_die(&err);
+	crm_die(err);
 }
 
 void
@@ -640,11 +735,7 @@ crm_batch_end(struct crm_cli *c, struct crm_db *db, struct crm_rejects *rj,
 		crm_db_rollback(db);
 		crm_die(&err);
 	}
-	if (dry)
-		crm_db_rollback(db);
-	else if (crm_db_audit(db, c->prog, c->argc, c->argv, counts_json,
-	    &err) < 0 || crm_db_commit(db, &err) < 0) {
-		crm_db_rollback(db);
+	if (crm_cli_commit(c, db, dry, counts_json, &err) < 0) {
 		crm_rejects_discard(rj);
 		crm_die(&err);
 	}

@@ -19,6 +19,7 @@
 #ifndef CRM_CLI_H
 #define CRM_CLI_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -52,6 +53,50 @@ struct crm_cli {
 	int argc;		/* the original command line, for the audit */
 	char **argv;
 };
+
+/*
+ * A program of subcommands (sigbak's cmd_entry, git's command table): one
+ * entry per subcommand, the table ended by an entry whose name is NULL.
+ * The program parses its options once (getopt_long permutes them, so they
+ * may come before or after the subcommand), then crm_cmd_find() picks the
+ * entry that the first operand names and crm_cmd_check() refuses an
+ * option that entry does not take.
+ */
+struct crm_cmd {
+	const char *name;
+	/* Run with the operands after the name and the entry's what;
+	 * returns the exit status (or exits through crm_die()). */
+	int (*fn)(struct crm_cli *c, int what, int argc, char **argv);
+	int what;		/* for a function that serves several entries */
+	/* Its SYNOPSIS lines without "usage: "; entries that share lines
+	 * ("list | show name") point to the same string. */
+	const char *usage;
+	/* The option values (short letters, or the long-only values) it
+	 * takes besides -d -h -q -V, ended by 0; NULL takes every one. */
+	const int *opts;
+};
+
+/*
+ * The program's usage, every entry's lines in table order (each shared
+ * string once).  Static storage, built on the first call.
+ */
+const char *crm_cmd_usage(const struct crm_cmd *table);
+
+/*
+ * The entry called name, or the one called dflt when no entry is (NULL
+ * dflt: a usage error naming the subcommands, exit 2).  From then on a
+ * usage error prints that entry's lines only.
+ */
+const struct crm_cmd *crm_cmd_find(struct crm_cli *c,
+    const struct crm_cmd *table, const char *name, const char *dflt);
+
+/*
+ * Refuse an option the entry does not take: seen[] holds the option
+ * values getopt_long returned (n of them); longopts names them.  Dies
+ * with "NAME: --option does not apply" (exit 2).
+ */
+void crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
+    const struct option *longopts);
 
 /* Set defaults, remember argv for the audit, umask 077. */
 void crm_cli_init(struct crm_cli *c, const char *prog, const char *usage,
@@ -168,11 +213,16 @@ struct crm_batch {
 
 /*
  * Import path ("-": standard input) with b: a bad record goes to rj when
- * there is one, else the whole batch is rolled back and the program dies
- * with the record's error; so does any other failure.
+ * there is one; without rj it fails the batch with the record's error
+ * (file:line), as does any other failure.  Returns 0, or -1 with err set;
+ * the caller then rolls the batch back (crm_batch_die()).
  */
-void crm_batch_file(struct crm_cli *c, struct crm_db *db,
-    const struct crm_batch *b, const char *path, struct crm_rejects *rj);
+int crm_batch_file(struct crm_cli *c, const struct crm_batch *b,
+    const char *path, struct crm_rejects *rj, struct crm_error *err);
+
+/* A failed batch: roll back, throw the rejects file away, die with err. */
+void crm_batch_die(struct crm_db *db, struct crm_rejects *rj,
+    const struct crm_error *err) __attribute__((noreturn));
 
 /*
  * Refuse (die, status 1) a missing or unreadable input file before the
@@ -196,6 +246,20 @@ void crm_batch_bulk(int argc, char **argv);
  */
 void crm_batch_end(struct crm_cli *c, struct crm_db *db,
     struct crm_rejects *rj, int dry, const char *counts_json);
+
+/*
+ * The end of every write run: roll back when dry, else record the run in
+ * the audit table (c->argc and c->argv, the command line as given, unless
+ * the command put other arguments there; counts_json) and commit.  On
+ * failure the transaction is rolled back and -1 returned with err set:
+ * the command cleans up what it must and dies.
+ */
+int crm_cli_commit(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json, struct crm_error *err);
+
+/* A date or date-time (crm_norm_datetime) for option name, or die with a
+ * usage error. */
+int64_t crm_cli_time(const char *name, const char *arg);
 
 /* Parse a whole decimal number in [min, max] for option name, or die. */
 int64_t crm_cli_num(const char *name, const char *arg, int64_t min,

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,26 @@
 #define PREFETCH(p)	((void)(p))
 #endif
 
-enum { SPEND = 3 };	/* the Gamma-Gamma fit, next to the CRM_CLV_* kinds */
+/*
+ * The fits, next to the CRM_CLV_* kinds: Gamma-Gamma, and the three limit
+ * models (BG/NBD with a common drop-out probability, Pareto/NBD with a
+ * common drop-out rate, Gamma-Gamma with a common mean spend).
+ */
+enum { SPEND = 3, BG_LIM = 4, PA_LIM = 5, GG_LIM = 6 };
+
+/*
+ * A full fit whose concentration parameter passes this has left for the
+ * boundary: it stops and the limit model takes over (Pareto/NBD earlier,
+ * as its hypergeometric series grow with s and beta).
+ */
+#define CONC_MAX	1e6
+#define PARETO_CONC_MAX	1e4
+#define RUN_OFF		1e8	/* any parameter beyond (or below 1/RUN_OFF) */
+/*
+ * r past this: every customer buys at the same rate, a limit no model
+ * here takes; the data are too few to tell, and the fit says so.
+ */
+#define RATE_MAX	1e3
 
 /*
  * The data as the likelihoods see it: identical summaries grouped with a
@@ -53,6 +73,8 @@ struct rows {
 	double *kt;
 	size_t *kT, *ktx;	/* per group: keys of (x, T) and (x, t_x) */
 	double *klf, *kla, *klb; /* per key: ln F, ln(alpha+t), ln(beta+t) */
+	size_t *kord;		/* limit Pareto/NBD: keys by t, then x */
+	double *kf;		/* scratch, max x + 3 */
 };
 
 static void
@@ -73,6 +95,8 @@ rows_free(struct rows *d)
 	free(d->klf);
 	free(d->kla);
 	free(d->klb);
+	free(d->kord);
+	free(d->kf);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -393,6 +417,53 @@ rows_keys(struct rows *d, struct crm_error *err)
 	return 0;
 }
 
+struct tkey {
+	double t;
+	long x;
+	size_t k;
+};
+
+static int
+cmp_tkey(const void *pa, const void *pb)
+{
+	const struct tkey *a = pa, *b = pb;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return (a->x > b->x) - (a->x < b->x);
+}
+
+/* The keys of rows_keys() in order of t, then x, for pareto_lim_ll(). */
+static int
+rows_keys_sorted(struct rows *d, struct crm_error *err)
+{
+	struct tkey *v;
+	size_t k;
+	long maxx = 0;
+
+	if (rows_keys(d, err) < 0)
+		return -1;
+	for (k = 0; k < d->nx; k++)
+		if (d->xs[k] > maxx)
+			maxx = d->xs[k];
+	if ((v = malloc((d->nkey + 1) * sizeof(*v))) == NULL ||
+	    (d->kord = malloc((d->nkey + 1) * sizeof(*d->kord))) == NULL ||
+	    (d->kf = malloc(((size_t)maxx + 3) * sizeof(*d->kf))) == NULL) {
+		free(v);
+		return nomem(err);
+	}
+	for (k = 0; k < d->nkey; k++) {
+		v[k].t = d->kt[k];
+		v[k].x = d->kx[k];
+		v[k].k = k;
+	}
+	qsort(v, d->nkey, sizeof(*v), cmp_tkey);
+	for (k = 0; k < d->nkey; k++)
+		d->kord[k] = v[k].k;
+	free(v);
+	return 0;
+}
+
 /* log(1 + e^u), and the logistic 1/(1 + e^-u) into *sig. */
 static double
 softplus(double u, double *sig)
@@ -610,10 +681,175 @@ gg_ll(const struct rows *d, const double *par, double *g)
 	return ll;
 }
 
+/*
+ * BG/NBD with a common drop-out probability p (a and b infinite with
+ * a/(a+b) = p), in the odds o = p/(1-p); per customer
+ *
+ *	ln G(r+x) - ln G(r) + r ln alpha - x ln(1+o) - (r+x) ln(alpha+T)
+ *	    + [x > 0] ln(1 + o ((alpha+T)/(alpha+t_x))^(r+x))
+ *
+ * and the gradient in (r, alpha, o).
+ */
+static double
+bgnbd_lim_ll(const struct rows *d, const double *p, double *g)
+{
+	double r = p[0], al = p[1], o = p[2];
+	double ll = 0, gr = 0, gal = 0, go = 0, lal = log(al), lo = log(o);
+	double lgr = crm_stats_lgamma(r), pr = crm_stats_digamma(r);
+	double l1o = log1p(o);
+	size_t i, j;
+
+	for (j = 0; j < d->nx; j++) {
+		double x = d->xs[j], wx = d->wx[j];
+
+		ll += wx * (crm_stats_lgamma(r + x) - lgr - x * l1o);
+		if (x > 0) {
+			gr += wx * (crm_stats_digamma(r + x) - pr);
+			go -= wx * x / (1 + o);
+		}
+	}
+	ll += d->wsum * r * lal;
+	gr += d->wsum * lal;
+	gal += d->wsum * r / al;
+	for (i = 0; i < d->nzero; i++) {
+		double l1 = log(al + d->T[i]);
+
+		ll -= d->w[i] * r * l1;
+		gr -= d->w[i] * l1;
+		gal -= d->w[i] * r / (al + d->T[i]);
+	}
+	for (; i < d->n; i++) {
+		double w = d->w[i], x = d->xs[d->xi[i]], rx = r + x, sig;
+		double l1 = log(al + d->T[i]), l2 = log(al + d->tx[i]);
+		double i1 = 1 / (al + d->T[i]), i2 = 1 / (al + d->tx[i]);
+		double sp = softplus(lo + rx * (l1 - l2), &sig);
+
+		ll += w * (sp - rx * l1);
+		gr += w * (sig * (l1 - l2) - l1);
+		gal += w * rx * (sig * (i1 - i2) - i1);
+		go += w * sig / o;
+	}
+	if (g != NULL) {
+		g[0] = gr;
+		g[1] = gal;
+		g[2] = go;
+	}
+	return ll;
+}
+
+/*
+ * Pareto/NBD with a common drop-out rate mu (s and beta infinite with
+ * s/beta = mu): every lifetime exponential(mu), so per customer, with
+ * k = r+x, z_t = mu (alpha+t) and F = crm_stats_laplace_pow,
+ *
+ *	ln G(k) - ln G(r) + r ln alpha - mu T - k ln(alpha+T)
+ *	    + ln[k F(k+1, z_T) + z_tx F(k, z_tx) e^u],
+ *	u = mu (T - t_x) + k ln((alpha+T)/(alpha+t_x))
+ *
+ * (the bracket is 1 / P(alive); its first term is 1 - z_T F(k, z_T), so
+ * nothing cancels).  F is needed per distinct (x, t): for each t at the
+ * smallest k, then stepped up in x by its recurrence while z <= 5, where
+ * that is stable; beyond, each from its continued fraction.
+ */
+static double
+pareto_lim_ll(const struct rows *d, const double *p)
+{
+	double r = p[0], al = p[1], mu = p[2], ll, lgr = crm_stats_lgamma(r);
+	size_t i, j, q, k;
+
+	ll = d->wsum * r * log(al);
+	for (j = 0; j < d->nx; j++)
+		ll += d->wx[j] * (crm_stats_lgamma(r + d->xs[j]) - lgr);
+	for (q = 0; q < d->nkey; ) {
+		size_t q0 = q;
+		double t = d->kt[d->kord[q]], z = mu * (al + t), *f = d->kf;
+		long maxx;
+
+		while (q < d->nkey && d->kt[d->kord[q]] == t)
+			q++;
+		maxx = d->kx[d->kord[q - 1]];
+		if (z <= 5) {
+			f[0] = crm_stats_laplace_pow(r, z);
+			f[1] = r < 0.5 ? crm_stats_laplace_pow(r + 1, z) :
+			    (1 - z * f[0]) / r;
+			for (j = 2; j <= (size_t)maxx + 1; j++)
+				f[j] = (1 - z * f[j - 1]) / (r + (double)j - 1);
+			for (k = q0; k < q; k++) {
+				size_t key = d->kord[k];
+
+				d->klf[key] = f[d->kx[key]];
+				d->kla[key] = f[d->kx[key] + 1];
+			}
+		} else
+			for (k = q0; k < q; k++) {
+				size_t key = d->kord[k];
+				double kk = r + (double)d->kx[key];
+
+				d->klf[key] = crm_stats_laplace_pow(kk, z);
+				d->kla[key] = crm_stats_laplace_pow(kk + 1, z);
+			}
+	}
+	for (i = 0; i < d->n; i++) {
+		double x = d->xs[d->xi[i]], kk = r + x, T = d->T[i];
+		double tx = d->tx[i], lT = log(al + T), ltx = log(al + tx);
+		double u = mu * (T - tx) + kk * (lT - ltx);
+		double A = kk * d->kla[d->kT[i]];
+		double B = mu * (al + tx) * d->klf[d->ktx[i]];
+
+		if (!(A > 0 && B > 0))
+			return NAN;
+		ll += d->w[i] * (-mu * T - kk * lT +
+		    crm_stats_logsumexp2(log(A), log(B) + u));
+	}
+	return ll;
+}
+
+/*
+ * Gamma-Gamma with a common mean spend (q and v infinite with q/v = nu,
+ * the rate of every customer's spend): zbar given x is gamma(p x, x nu),
+ *
+ *	p x ln(x nu) + (p x - 1) ln zbar - x nu zbar - ln G(p x),
+ *
+ * and the gradient in (p, nu).
+ */
+static double
+gg_lim_ll(const struct rows *d, const double *par, double *g)
+{
+	double p = par[0], nu = par[1], lnu = log(nu);
+	double ll, gp, gnu, sx = 0, sxz = 0;
+	size_t i, j;
+
+	ll = p * d->s_xlnz - d->s_lnz;
+	gp = d->s_xlnz;
+	for (j = 0; j < d->nx; j++) {
+		double x = d->xs[j], wx = d->wx[j];
+
+		sx += wx * x;
+		ll += wx * (p * x * log(x) - crm_stats_lgamma(p * x));
+		gp += wx * x * (log(x) - crm_stats_digamma(p * x));
+	}
+	for (i = 0; i < d->n; i++)
+		sxz += d->w[i] * d->xs[d->xi[i]] * d->zb[i];
+	ll += p * lnu * sx - nu * sxz;
+	gp += lnu * sx;
+	gnu = p * sx / nu - sxz;
+	if (g != NULL) {
+		g[0] = gp;
+		g[1] = gnu;
+	}
+	return ll;
+}
+
 struct objective {
 	const struct rows *d;
 	int kind;
 };
+
+static size_t
+nparams(int kind)
+{
+	return kind == GG_LIM ? 2 : kind >= SPEND ? 3 : 4;
+}
 
 /* Minus the mean log-likelihood, for the optimiser. */
 static double
@@ -621,7 +857,7 @@ objective(const double *p, double *g, void *arg)
 {
 	const struct objective *o = arg;
 	double ll;
-	size_t i, np = o->kind == SPEND ? 3 : 4;
+	size_t i, np = nparams(o->kind);
 
 	switch (o->kind) {
 	case CRM_CLV_BGNBD:
@@ -629,6 +865,15 @@ objective(const double *p, double *g, void *arg)
 		break;
 	case CRM_CLV_PARETO:
 		ll = pareto_ll(o->d, p);
+		break;
+	case BG_LIM:
+		ll = bgnbd_lim_ll(o->d, p, g);
+		break;
+	case PA_LIM:
+		ll = pareto_lim_ll(o->d, p);
+		break;
+	case GG_LIM:
+		ll = gg_lim_ll(o->d, p, g);
 		break;
 	default:
 		ll = gg_ll(o->d, p, g);
@@ -642,50 +887,144 @@ objective(const double *p, double *g, void *arg)
 	return -ll / o->d->wsum;
 }
 
-static const char *const names[3][4] = {
+static const char *const names[6][4] = {
 	{ "r", "alpha", "a", "b" },
 	{ "r", "alpha", "s", "beta" },
 	{ "p", "q", "v", NULL },
+	{ "r", "alpha", "p/(1-p)", NULL },
+	{ "r", "alpha", "mu", NULL },
+	{ "p", "nu", NULL, NULL },
 };
 
 static const char *
 kind_name(int kind)
 {
-	return kind == CRM_CLV_BGNBD ? "BG/NBD" : kind == CRM_CLV_PARETO ?
-	    "Pareto/NBD" : "Gamma-Gamma";
+	switch (kind) {
+	case CRM_CLV_BGNBD:
+		return "BG/NBD";
+	case CRM_CLV_PARETO:
+		return "Pareto/NBD";
+	case SPEND:
+		return "Gamma-Gamma";
+	case BG_LIM:
+		return "BG/NBD, common drop-out probability";
+	case PA_LIM:
+		return "Pareto/NBD, common drop-out rate";
+	default:
+		return "Gamma-Gamma, common mean spend";
+	}
+}
+
+const char *
+crm_clv_model_name(const struct crm_clv_model *m)
+{
+	return kind_name(m->limit ? (m->kind == CRM_CLV_BGNBD ? BG_LIM :
+	    PA_LIM) : m->kind);
+}
+
+const char *
+crm_clv_gg_name(const struct crm_clv_gg *g)
+{
+	return kind_name(g->limit ? GG_LIM : SPEND);
+}
+
+/* One run of the optimiser, watched. */
+struct fitrun {
+	const struct crm_clv_fit_opts *opts;
+	int kind;
+	double wsum;		/* of the rows being fitted */
+	int stopped;		/* the estimate left for the boundary */
+	int bad;		/* a parameter out of range at the end, or -1 */
+};
+
+/* The drop-out parameter of a limit model may go to 0: no drop-out. */
+static int
+may_vanish(int kind, size_t i)
+{
+	return (kind == BG_LIM || kind == PA_LIM) && i == 2;
 }
 
 /*
- * Maximise the likelihood from par (all ones), through a subsample first
- * when the data are large.
+ * Has the full model's estimate x left for its limit, or for no drop-out
+ * at all (BG/NBD's b or Pareto/NBD's beta growing alone: p ~ beta(a, b)
+ * or mu ~ gamma(s, beta) piling up at 0, the limit model with p or mu 0),
+ * or for a purchase rate the same for all (r growing)?  a or s going to 0
+ * is left to run: the optimum may lie close to 0 but inside.
+ */
+static int
+leaving(int kind, const double *x)
+{
+	if (kind != SPEND && kind != GG_LIM && x[0] > RATE_MAX)
+		return 1;
+	switch (kind) {
+	case CRM_CLV_BGNBD:
+		return x[2] > CONC_MAX || x[3] > CONC_MAX;
+	case CRM_CLV_PARETO:
+		return x[2] > PARETO_CONC_MAX || x[3] > RUN_OFF / 10;
+	case SPEND:
+		return x[1] > CONC_MAX;
+	default:
+		return 0;
+	}
+}
+
+static int
+monitor(void *arg, int it, const double *x, double f)
+{
+	struct fitrun *fr = arg;
+	struct crm_clv_progress pg;
+
+	if (leaving(fr->kind, x))
+		fr->stopped = 1;
+	if (fr->opts != NULL && fr->opts->progress != NULL) {
+		pg.model = kind_name(fr->kind);
+		pg.iteration = it;
+		pg.loglik = -f * fr->wsum;
+		pg.slow = it > 100;
+		fr->opts->progress(fr->opts->arg, &pg);
+	}
+	return fr->stopped;
+}
+
+/*
+ * Maximise the likelihood from par, through a subsample first when the
+ * data are large.  Not converging, or leaving for the boundary (fr->stopped),
+ * is no error: info says so, and fr->bad names a parameter out of range.
  */
 static int
 fit(const struct rows *d, int kind, double *par,
-    struct crm_clv_fit_info *info, struct crm_error *err)
+    struct crm_clv_fit_info *info, struct fitrun *fr, struct crm_error *err)
 {
 	struct crm_optim_opts opts;
 	struct crm_optim_result res;
 	struct objective o;
 	struct rows sub;
 	double hinv[16];
-	size_t i, np = kind == SPEND ? 3 : 4;
+	size_t i, np = nparams(kind);
 	int iters = 0, evals = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	memset(hinv, 0, sizeof(hinv));
 	opts.positive = 1;
-	opts.gradient = kind != CRM_CLV_PARETO;
+	opts.gradient = kind != CRM_CLV_PARETO && kind != PA_LIM;
 	opts.gtol = GTOL;
 	opts.hinv = hinv;
+	opts.monitor = monitor;
+	opts.monitor_arg = fr;
+	fr->kind = kind;
+	fr->stopped = 0;
+	fr->bad = -1;
 	o.kind = kind;
 	if (d->n > SUB_MIN) {
 		if (rows_sub(&sub, d, d->n / SUB_SIZE, err) < 0)
 			return -1;
-		if (kind == CRM_CLV_PARETO && rows_keys(&sub, err) < 0) {
+		if ((kind == CRM_CLV_PARETO && rows_keys(&sub, err) < 0) ||
+		    (kind == PA_LIM && rows_keys_sorted(&sub, err) < 0)) {
 			rows_free(&sub);
 			return -1;
 		}
 		o.d = &sub;
+		fr->wsum = sub.wsum;
 		if (crm_optim_minimize(np, par, objective, &o, &opts, &res,
 		    err) < 0) {
 			rows_free(&sub);
@@ -696,21 +1035,185 @@ fit(const struct rows *d, int kind, double *par,
 		rows_free(&sub);
 	}
 	o.d = d;
-	if (crm_optim_minimize(np, par, objective, &o, &opts, &res, err) < 0)
+	fr->wsum = d->wsum;
+	if (fr->stopped) {	/* the whole data will not stop elsewhere */
+		res.f = objective(par, NULL, &o);
+		res.iterations = 0;
+		res.evaluations = 1;
+		res.converged = 0;
+	} else if (crm_optim_minimize(np, par, objective, &o, &opts, &res,
+	    err) < 0)
 		return crm_error_prefix(err, "%s fit", kind_name(kind));
 	for (i = 0; i < np; i++)
-		if (!(par[i] > 1e-8 && par[i] < 1e8))
-			return crm_error_set(err, CRM_EDATA, "%s fit: %s = %g: "
-			    "the data do not identify the model",
-			    kind_name(kind), names[kind - 1][i], par[i]);
-	if (info != NULL) {
-		info->loglik = -res.f * d->wsum;
-		info->n = (size_t)d->wsum;
-		info->groups = d->n;
-		info->iterations = iters + res.iterations;
-		info->evaluations = evals + res.evaluations;
-		info->converged = res.converged;
+		if (!may_vanish(kind, i) && !(par[i] > 1 / RUN_OFF &&
+		    par[i] < RUN_OFF) && fr->bad < 0)
+			fr->bad = (int)i;
+	if (kind != SPEND && kind != GG_LIM && par[0] > RATE_MAX &&
+	    fr->bad < 0)
+		fr->bad = 0;
+	memset(info, 0, sizeof(*info));
+	info->loglik = -res.f * d->wsum;
+	info->n = (size_t)d->wsum;
+	info->groups = d->n;
+	info->iterations = iters + res.iterations;
+	info->evaluations = evals + res.evaluations;
+	info->converged = res.converged && !fr->stopped;
+	info->full_loglik = info->limit_loglik = NAN;
+	return 0;
+}
+
+/* The parameter furthest from 1 in ratio: the one running off. */
+static int
+off_param(int kind, const double *par)
+{
+	size_t i, np = nparams(kind);
+	int k = 0;
+
+	for (i = 1; i < np; i++)
+		if (fabs(log(par[i])) > fabs(log(par[k])))
+			k = (int)i;
+	return k;
+}
+
+/* The message for a parameter out of range. */
+static int
+unidentified(struct crm_error *err, int kind, const double *par, int bad)
+{
+	return crm_error_set(err, CRM_EDATA, "%s fit: %s = %g: the data do "
+	    "not identify the model", kind_name(kind), names[kind - 1][bad],
+	    par[bad]);
+}
+
+/*
+ * Fit kind (full) and limkind from rows d, as crm_clv_fit_with()
+ * describes; lim[] gets its start from the full fit (from[] maps it).
+ * *use_limit says which estimate par[] or lim[] to take.
+ */
+static int
+fit_both(const struct rows *d, int kind, int limkind,
+    const struct crm_clv_fit_opts *opts, double *par, double *lim,
+    const double *lim_default, int *use_limit,
+    struct crm_clv_fit_info *info, struct crm_error *err)
+{
+	struct crm_clv_fit_info fi, li;
+	struct crm_error ferr, lerr;
+	struct fitrun fr, lr;
+	size_t i, nl = nparams(limkind);
+	int frc, lrc, full_ok, lim_ok, ran_off;
+
+	memset(&fr, 0, sizeof(fr));
+	memset(&lr, 0, sizeof(lr));
+	fr.opts = lr.opts = opts;
+	crm_error_clear(&ferr);
+	crm_error_clear(&lerr);
+	frc = fit(d, kind, par, &fi, &fr, &ferr);
+	full_ok = frc == 0 && fr.bad < 0;
+	ran_off = frc == 0 && (fr.stopped || fr.bad >= 0);
+	if (opts != NULL && opts->full_only) {
+		if (frc < 0)
+			return crm_error_set(err, ferr.code, "%s", ferr.msg);
+		if (!full_ok)
+			return unidentified(err, kind, par, fr.bad);
+		*use_limit = 0;
+		*info = fi;
+		return 0;
 	}
+	/*
+	 * The limit starts where the full fit ended: (r, alpha, a/b or
+	 * s/beta), or (p, q/v), where that makes sense.
+	 */
+	if (kind == SPEND) {
+		lim[0] = par[0];
+		lim[1] = par[1] / par[2];
+	} else {
+		lim[0] = par[0];
+		lim[1] = par[1];
+		lim[2] = par[2] / par[3];
+	}
+	for (i = 0; i < nl; i++)
+		if (!(frc == 0 && lim[i] > 1e-6 && lim[i] < 1e6))
+			lim[i] = lim_default[i];
+	lrc = fit(d, limkind, lim, &li, &lr, &lerr);
+	lim_ok = lrc == 0 && lr.bad < 0;
+	/*
+	 * BG/NBD's likelihood can have another maximum inside, with a
+	 * U-shaped beta (a and b below 1: a few leave at once, the rest
+	 * hardly ever), that a start at a = b = 1 misses for the boundary.
+	 * Before settling for the limit, start there too.
+	 */
+	if (kind == CRM_CLV_BGNBD && lim_ok && (!full_ok || ran_off ||
+	    li.loglik >= fi.loglik - 1e-6))
+		for (i = 0; i < 2; i++) {
+			double p = lim[2] / (1 + lim[2]), k = i ? 1 : 0.1;
+			double p2[4];
+			struct crm_clv_fit_info f2;
+			struct fitrun r2;
+
+			p = p < 1e-3 ? 1e-3 : p > 0.5 ? 0.5 : p;
+			p2[0] = lim[0];
+			p2[1] = lim[1];
+			p2[2] = p * k;
+			p2[3] = (1 - p) * k;
+			memset(&r2, 0, sizeof(r2));
+			r2.opts = opts;
+			if (fit(d, kind, p2, &f2, &r2, &ferr) == 0 &&
+			    r2.bad < 0 && !r2.stopped && f2.converged &&
+			    f2.loglik > li.loglik + 1e-6 &&
+			    (frc < 0 || f2.loglik > fi.loglik)) {
+				f2.iterations += frc == 0 ? fi.iterations : 0;
+				fi = f2;
+				fr = r2;
+				frc = 0;
+				memcpy(par, p2, sizeof(p2));
+				full_ok = 1;
+				ran_off = 0;
+			}
+		}
+	/*
+	 * The limit when the full fit left for it and the limit does as
+	 * well, or when it does better: the full estimate stays when it
+	 * ran off elsewhere (Gamma-Gamma's p growing: no spread within a
+	 * customer's spend) and is the better for it.
+	 */
+	*use_limit = lim_ok && (!full_ok || li.loglik > fi.loglik + 1e-6 ||
+	    ((ran_off || !fi.converged) && li.loglik >= fi.loglik - 1e-6));
+	/*
+	 * Run off, and better than the limit: the supremum lies on another
+	 * edge (a spend with no spread within a customer, ...), where no
+	 * model here goes.
+	 */
+	if (frc == 0 && ran_off && fi.loglik > (lim_ok ? li.loglik : -HUGE_VAL)
+	    + 1e-6) {
+		int k = fr.bad >= 0 ? fr.bad : off_param(kind, par);
+
+		return crm_error_set(err, CRM_EDATA, "%s fit: %s = %g runs off"
+		    " and its limit (%s) fits %s: the data do not identify"
+		    " the model", kind_name(kind), names[kind - 1][k], par[k],
+		    kind_name(limkind), lim_ok ? "worse" : "no better");
+	}
+	if (!*use_limit && !full_ok) {
+		char first[CRM_ERRMSG_MAX];
+
+		if (frc < 0)
+			return crm_error_set(err, ferr.code, "%s", ferr.msg);
+		unidentified(&ferr, kind, par, fr.bad);
+		snprintf(first, sizeof(first), "%s", ferr.msg);
+		if (lrc < 0)
+			return crm_error_set(err, CRM_EDATA, "%s; nor its limit "
+			    "(%s)", first, lerr.msg);
+		return crm_error_set(err, CRM_EDATA, "%s; nor its limit (%s: "
+		    "%s = %g)", first, kind_name(limkind),
+		    names[limkind - 1][lr.bad], lim[lr.bad]);
+	}
+	*info = *use_limit ? li : fi;
+	info->limit = *use_limit;
+	info->ran_off = ran_off || frc < 0;
+	info->full_loglik = frc == 0 ? fi.loglik : NAN;
+	info->limit_loglik = lim_ok ? li.loglik : NAN;
+	info->iterations = (frc == 0 ? fi.iterations : 0) +
+	    (lrc == 0 ? li.iterations : 0);
+	info->evaluations = (frc == 0 ? fi.evaluations : 0) +
+	    (lrc == 0 ? li.evaluations : 0);
 	return 0;
 }
 
@@ -720,6 +1223,14 @@ check_model(const struct crm_clv_model *m, struct crm_error *err)
 	if (m->kind != CRM_CLV_BGNBD && m->kind != CRM_CLV_PARETO)
 		return crm_error_set(err, CRM_EUSAGE, "unknown model kind %d",
 		    m->kind);
+	if (m->limit) {
+		if (!(isfinite(m->r) && m->r > 0 && isfinite(m->alpha) &&
+		    m->alpha > 0 && isfinite(m->a) && m->a >= 0 &&
+		    (m->kind == CRM_CLV_PARETO || m->a < 1)))
+			return crm_error_set(err, CRM_EUSAGE, "%s parameters "
+			    "out of range", crm_clv_model_name(m));
+		return 0;
+	}
 	if (!(isfinite(m->r) && m->r > 0 && isfinite(m->alpha) &&
 	    m->alpha > 0 && isfinite(m->a) && m->a > 0 && isfinite(m->b) &&
 	    m->b > 0))
@@ -729,13 +1240,15 @@ check_model(const struct crm_clv_model *m, struct crm_error *err)
 }
 
 int
-crm_clv_fit(int kind, const struct crm_clv_customer *c, size_t n,
-    struct crm_clv_model *m, struct crm_clv_fit_info *info,
-    struct crm_error *err)
+crm_clv_fit_with(int kind, const struct crm_clv_customer *c, size_t n,
+    const struct crm_clv_fit_opts *opts, struct crm_clv_model *m,
+    struct crm_clv_fit_info *info, struct crm_error *err)
 {
+	struct crm_clv_fit_info fi;
 	struct rows d;
-	double par[4] = { 1, 1, 1, 1 };
-	int rc;
+	double par[4] = { 1, 1, 1, 1 }, lim[3], def[3] = { 1, 1, 1 }, Tsum = 0;
+	size_t i;
+	int rc, use_limit = 0;
 
 	if (kind != CRM_CLV_BGNBD && kind != CRM_CLV_PARETO)
 		return crm_error_set(err, CRM_EUSAGE, "unknown model kind %d",
@@ -747,20 +1260,43 @@ crm_clv_fit(int kind, const struct crm_clv_customer *c, size_t n,
 		return crm_error_set(err, CRM_EDATA, "%s fit: no customer "
 		    "made a repeat purchase", kind_name(kind));
 	}
-	if (kind == CRM_CLV_PARETO && rows_keys(&d, err) < 0) {
+	if (kind == CRM_CLV_PARETO && rows_keys_sorted(&d, err) < 0) {
 		rows_free(&d);
 		return -1;
 	}
-	rc = fit(&d, kind, par, info, err);
+	for (i = 0; i < d.n; i++)
+		Tsum += d.w[i] * d.T[i];
+	if (kind == CRM_CLV_PARETO)	/* a lifetime as long as the data */
+		def[2] = d.wsum / Tsum;
+	rc = fit_both(&d, kind, kind == CRM_CLV_BGNBD ? BG_LIM : PA_LIM, opts,
+	    par, lim, def, &use_limit, &fi, err);
 	rows_free(&d);
 	if (rc < 0)
 		return -1;
 	m->kind = kind;
-	m->r = par[0];
-	m->alpha = par[1];
-	m->a = par[2];
-	m->b = par[3];
+	m->limit = use_limit;
+	if (use_limit) {
+		m->r = lim[0];
+		m->alpha = lim[1];
+		m->a = kind == CRM_CLV_BGNBD ? lim[2] / (1 + lim[2]) : lim[2];
+		m->b = 0;
+	} else {
+		m->r = par[0];
+		m->alpha = par[1];
+		m->a = par[2];
+		m->b = par[3];
+	}
+	if (info != NULL)
+		*info = fi;
 	return 0;
+}
+
+int
+crm_clv_fit(int kind, const struct crm_clv_customer *c, size_t n,
+    struct crm_clv_model *m, struct crm_clv_fit_info *info,
+    struct crm_error *err)
+{
+	return crm_clv_fit_with(kind, c, n, NULL, m, info, err);
 }
 
 int
@@ -773,7 +1309,7 @@ crm_clv_loglik(const struct crm_clv_model *m,
 
 	if (check_model(m, err) < 0 || rows_build(&d, c, n, 0, err) < 0)
 		return -1;
-	if (m->kind == CRM_CLV_PARETO && rows_keys(&d, err) < 0) {
+	if (m->kind == CRM_CLV_PARETO && rows_keys_sorted(&d, err) < 0) {
 		rows_free(&d);
 		return -1;
 	}
@@ -781,13 +1317,22 @@ crm_clv_loglik(const struct crm_clv_model *m,
 	p[1] = m->alpha;
 	p[2] = m->a;
 	p[3] = m->b;
-	*ll = m->kind == CRM_CLV_BGNBD ? bgnbd_ll(&d, p, NULL) :
-	    pareto_ll(&d, p);
+	if (m->limit && m->kind == CRM_CLV_BGNBD) {
+		p[2] = m->a / (1 - m->a);	/* the odds */
+		*ll = p[2] > 0 ? bgnbd_lim_ll(&d, p, NULL) :
+		    /* p = 0: the odds' log is -inf, its term 0 */
+		    bgnbd_lim_ll(&d, (double[]){ p[0], p[1], 1e-300 }, NULL);
+	} else if (m->limit)
+		*ll = pareto_lim_ll(&d, p[2] > 0 ? p :
+		    (double[]){ p[0], p[1], 1e-300 });
+	else
+		*ll = m->kind == CRM_CLV_BGNBD ? bgnbd_ll(&d, p, NULL) :
+		    pareto_ll(&d, p);
 	rows_free(&d);
 	if (!isfinite(*ll))
 		return crm_error_set(err, CRM_EFAIL, "%s log-likelihood "
 		    "cannot be evaluated at these parameters",
-		    kind_name(m->kind));
+		    crm_clv_model_name(m));
 	return 0;
 }
 
@@ -800,6 +1345,28 @@ check_one(const struct crm_clv_model *m, const struct crm_clv_customer *c,
 	return check_customer(c, 0, 0, err);
 }
 
+/* 1 / [k F(k+1, z_T) + z_tx F(k, z_tx) e^u], as in pareto_lim_ll(). */
+static int
+pareto_lim_palive(const struct crm_clv_model *m,
+    const struct crm_clv_customer *c, double *p, struct crm_error *err)
+{
+	double r = m->r, al = m->alpha, mu = m->a, k = r + (double)c->x;
+	double u, A, B;
+
+	if (mu == 0 || c->t_x >= c->T) {
+		*p = 1;
+		return 0;
+	}
+	u = mu * (c->T - c->t_x) + k * (log(al + c->T) - log(al + c->t_x));
+	A = k * crm_stats_laplace_pow(k + 1, mu * (al + c->T));
+	B = mu * (al + c->t_x) * crm_stats_laplace_pow(k, mu * (al + c->t_x));
+	if (!(A > 0 && B > 0))
+		return crm_error_set(err, CRM_EFAIL, "%s P(alive) cannot be "
+		    "evaluated", crm_clv_model_name(m));
+	*p = exp(-crm_stats_logsumexp2(log(A), log(B) + u));
+	return 0;
+}
+
 int
 crm_clv_palive(const struct crm_clv_model *m,
     const struct crm_clv_customer *c, double *p, struct crm_error *err)
@@ -809,12 +1376,15 @@ crm_clv_palive(const struct crm_clv_model *m,
 	if (check_one(m, c, err) < 0)
 		return -1;
 	x = c->x;
+	if (m->limit && m->kind == CRM_CLV_PARETO)
+		return pareto_lim_palive(m, c, p, err);
 	if (m->kind == CRM_CLV_BGNBD) {
-		if (c->x == 0) {
+		if (c->x == 0 || (m->limit && m->a == 0)) {
 			*p = 1;
 			return 0;
 		}
-		u = log(m->a / (m->b + x - 1)) + (m->r + x) *
+		u = (m->limit ? log(m->a / (1 - m->a)) :
+		    log(m->a / (m->b + x - 1))) + (m->r + x) *
 		    (log(m->alpha + c->T) - log(m->alpha + c->t_x));
 		softplus(-u, &sig);
 		*p = sig;
@@ -884,6 +1454,25 @@ pareto_g(double s, double k, double t)
 	return -expm1(-(s - 1) * l) / (s - 1);
 }
 
+/*
+ * The limit models' expectation for a customer alive at T, with lambda
+ * ~ gamma(r+x, alpha+T) given the summary: BG/NBD with drop-out p buys
+ * (1 - e^(-lambda p t)) / p, so (1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p;
+ * Pareto/NBD with rate mu buys lambda (1 - e^(-mu t)) / mu, so
+ * (r+x)/(alpha+T) (1 - e^(-mu t)) / mu.  Both (r+x) t / (alpha+T) at 0.
+ */
+static double
+lim_expected(const struct crm_clv_model *m, double x, double T, double t)
+{
+	double k = m->r + x, q = m->a;
+
+	if (q == 0)
+		return k * t / (m->alpha + T);
+	if (m->kind == CRM_CLV_BGNBD)
+		return -expm1(-k * log1p(q * t / (m->alpha + T))) / q;
+	return k / (m->alpha + T) * -expm1(-q * t) / q;
+}
+
 int
 crm_clv_expected(const struct crm_clv_model *m,
     const struct crm_clv_customer *c, double t, double *e,
@@ -915,6 +1504,10 @@ crm_clv_expected_alive(const struct crm_clv_model *m, long x, double T,
 	if (!(t >= 0 && isfinite(t)))
 		return crm_error_set(err, CRM_EUSAGE,
 		    "horizon %g must be non-negative", t);
+	if (m->limit) {
+		*e = lim_expected(m, (double)x, T, t);
+		return 0;
+	}
 	if (m->kind == CRM_CLV_BGNBD)
 		return bgnbd_cond(m, (double)x, T, t, e, err);
 	*e = (m->r + (double)x) * (m->b + T) / (m->alpha + T) *
@@ -931,6 +1524,10 @@ crm_clv_expected_new(const struct crm_clv_model *m, double t, double *e,
 	if (!(t >= 0 && isfinite(t)))
 		return crm_error_set(err, CRM_EUSAGE,
 		    "horizon %g must be non-negative", t);
+	if (m->limit) {
+		*e = lim_expected(m, 0, 0, t);
+		return 0;
+	}
 	if (m->kind == CRM_CLV_BGNBD)
 		return bgnbd_cond(m, 0, 0, t, e, err);
 	*e = m->r * m->b / m->alpha * pareto_g(m->a, m->b, t);
@@ -947,9 +1544,9 @@ crm_clv_pmf(const struct crm_clv_model *m, double t, long k, double *p,
 
 	if (check_model(m, err) < 0)
 		return -1;
-	if (m->kind != CRM_CLV_BGNBD)
+	if (m->kind != CRM_CLV_BGNBD || m->limit)
 		return crm_error_set(err, CRM_EUSAGE,
-		    "P(X(t) = k) is implemented for BG/NBD only");
+		    "P(X(t) = k) is implemented for the full BG/NBD only");
 	if (!(t >= 0 && isfinite(t)) || k < 0)
 		return crm_error_set(err, CRM_EUSAGE,
 		    "P(X(t) = k) needs t >= 0 and k >= 0");
@@ -978,31 +1575,55 @@ crm_clv_pmf(const struct crm_clv_model *m, double t, long k, double *p,
 }
 
 int
+crm_clv_gg_fit_with(const struct crm_clv_customer *c, size_t n,
+    const struct crm_clv_fit_opts *opts, struct crm_clv_gg *g,
+    struct crm_clv_fit_info *info, struct crm_error *err)
+{
+	struct crm_clv_fit_info fi;
+	struct rows d;
+	double par[3] = { 1, 1, 1 }, lim[2], def[2] = { 1, 1 }, zsum = 0;
+	size_t i;
+	int rc, use_limit = 0;
+
+	if (rows_build(&d, c, n, 1, err) < 0)
+		return -1;
+	for (i = 0; i < d.n; i++)
+		zsum += d.w[i] * d.zb[i];
+	def[1] = d.wsum / zsum;		/* p = 1: the mean spend */
+	rc = fit_both(&d, SPEND, GG_LIM, opts, par, lim, def, &use_limit,
+	    &fi, err);
+	rows_free(&d);
+	if (rc < 0)
+		return -1;
+	g->limit = use_limit;
+	if (use_limit) {
+		g->p = lim[0];
+		g->q = 0;
+		g->v = lim[1];
+	} else {
+		g->p = par[0];
+		g->q = par[1];
+		g->v = par[2];
+	}
+	if (info != NULL)
+		*info = fi;
+	return 0;
+}
+
+int
 crm_clv_gg_fit(const struct crm_clv_customer *c, size_t n,
     struct crm_clv_gg *g, struct crm_clv_fit_info *info,
     struct crm_error *err)
 {
-	struct rows d;
-	double par[3] = { 1, 1, 1 };
-	int rc;
-
-	if (rows_build(&d, c, n, 1, err) < 0)
-		return -1;
-	rc = fit(&d, SPEND, par, info, err);
-	rows_free(&d);
-	if (rc < 0)
-		return -1;
-	g->p = par[0];
-	g->q = par[1];
-	g->v = par[2];
-	return 0;
+	return crm_clv_gg_fit_with(c, n, NULL, g, info, err);
 }
 
 static int
 check_gg(const struct crm_clv_gg *g, struct crm_error *err)
 {
-	if (!(isfinite(g->p) && g->p > 0 && isfinite(g->q) && g->q > 0 &&
-	    isfinite(g->v) && g->v > 0))
+	if (!(isfinite(g->p) && g->p > 0 && isfinite(g->q) &&
+	    (g->q > 0 || (g->limit && g->q == 0)) && isfinite(g->v) &&
+	    g->v > 0))
 		return crm_error_set(err, CRM_EUSAGE,
 		    "Gamma-Gamma parameters must be positive and finite");
 	return 0;
@@ -1019,9 +1640,9 @@ crm_clv_gg_loglik(const struct crm_clv_gg *g,
 	if (check_gg(g, err) < 0 || rows_build(&d, c, n, 1, err) < 0)
 		return -1;
 	p[0] = g->p;
-	p[1] = g->q;
+	p[1] = g->limit ? g->v : g->q;
 	p[2] = g->v;
-	*ll = gg_ll(&d, p, NULL);
+	*ll = g->limit ? gg_lim_ll(&d, p, NULL) : gg_ll(&d, p, NULL);
 	rows_free(&d);
 	if (!isfinite(*ll))
 		return crm_error_set(err, CRM_EFAIL,
@@ -1037,6 +1658,10 @@ crm_clv_gg_spend(const struct crm_clv_gg *g,
 
 	if (check_gg(g, err) < 0 || check_customer(c, 0, 1, err) < 0)
 		return -1;
+	if (g->limit) {
+		*spend = g->p / g->v;
+		return 0;
+	}
 	den = g->p * c->x + g->q - 1;
 	if (!(den > 0))
 		return crm_error_set(err, CRM_EUSAGE, "Gamma-Gamma: expected "

@@ -57,15 +57,29 @@ enum {
 	CRM_CLV_PARETO = 2,
 };
 
+/*
+ * The limit models, where a fit's supremum lies on the boundary of the
+ * parameter space (the data show no spread where the full model has a
+ * distribution): with limit set,
+ *   BG/NBD: a and b infinite with a/(a+b) = p, the same drop-out
+ *   probability for every customer; a holds p (in [0, 1)), b is 0.
+ *   Pareto/NBD: s and beta infinite with s/beta = mu, the same drop-out
+ *   rate for every customer; a holds mu (>= 0), b is 0.
+ *   Gamma-Gamma: q and v infinite with q/v = nu, every customer's spend
+ *   gamma(p, nu), the same mean p/nu; v holds nu, q is 0.
+ * p = 0 or mu = 0 is the NBD model: nobody drops out.
+ */
 struct crm_clv_model {
 	int kind;		/* CRM_CLV_BGNBD or CRM_CLV_PARETO */
 	double r, alpha;	/* purchase rate ~ gamma(r, alpha) */
 	double a, b;		/* BG/NBD: dropout p ~ beta(a, b);
 				   Pareto/NBD: s and beta, mu ~ gamma(s, beta) */
+	int limit;		/* the limit model, see above */
 };
 
 struct crm_clv_gg {
 	double p, q, v;
+	int limit;
 };
 
 struct crm_clv_fit_info {
@@ -75,9 +89,44 @@ struct crm_clv_fit_info {
 	int iterations;		/* optimiser iterations, all stages */
 	int evaluations;	/* likelihood evaluations, all stages */
 	int converged;
+	int limit;		/* the model returned is the limit model */
+	int ran_off;		/* the full model's estimate ran off to the
+				   boundary (or out of range) */
+	double full_loglik;	/* the full model's at its best point, NAN
+				   when it could not be evaluated */
+	double limit_loglik;	/* the limit model's maximum, NAN when it
+				   could not be fitted */
+};
+
+/* What a fit reports while it runs. */
+struct crm_clv_progress {
+	const char *model;	/* "BG/NBD", "Gamma-Gamma, common mean
+				   spend", ... */
+	int iteration;		/* of this stage */
+	double loglik;		/* at the best point so far */
+	int slow;		/* past the iterations a fit normally takes */
+};
+
+struct crm_clv_fit_opts {
+	/* called after every optimiser iteration, if not NULL */
+	void (*progress)(void *arg, const struct crm_clv_progress *p);
+	void *arg;
+	int full_only;		/* no limit model: the fit of old */
 };
 
 /*
+ * crm_clv_fit_with() fits a count model both ways, the full model and its
+ * limit model, and returns the one of higher likelihood, the full model
+ * when both agree and its estimate stayed inside.  The full fit stops
+ * as soon as its concentration parameter passes 1e6 (a or b of BG/NBD)
+ * or 1e4 (s of Pareto/NBD), or any parameter leaves 1e-8..1e8: the
+ * limit model, fitted directly from there (r, alpha, p or mu), is then
+ * the estimate.  info gets both log-likelihoods.  It fails with CRM_EDATA
+ * when neither can be estimated (no repeat purchase, or the purchase
+ * rates run off too: "the data do not identify the model"), naming the
+ * parameter.  opts may be NULL.  crm_clv_fit() is the same without
+ * progress.
+ *
  * Fit a count model of the given kind by maximum likelihood, starting from
  * r = alpha = a = b = 1.  Identical summaries are grouped, parameter-only
  * terms computed once per evaluation, BG/NBD gets its analytic gradient
@@ -100,6 +149,13 @@ struct crm_clv_fit_info {
 int crm_clv_fit(int kind, const struct crm_clv_customer *c, size_t n,
     struct crm_clv_model *m, struct crm_clv_fit_info *info,
     struct crm_error *err);
+int crm_clv_fit_with(int kind, const struct crm_clv_customer *c, size_t n,
+    const struct crm_clv_fit_opts *opts, struct crm_clv_model *m,
+    struct crm_clv_fit_info *info, struct crm_error *err);
+
+/* The name of m: "BG/NBD", "BG/NBD, common drop-out probability", ... */
+const char *crm_clv_model_name(const struct crm_clv_model *m);
+const char *crm_clv_gg_name(const struct crm_clv_gg *g);
 
 /* The log-likelihood of m summed over c[0..n), into *ll. */
 int crm_clv_loglik(const struct crm_clv_model *m,
@@ -143,7 +199,7 @@ int crm_clv_expected_new(const struct crm_clv_model *m, double t, double *e,
 /*
  * BG/NBD only: P(X(t) = k), the probability that a new customer makes
  * exactly k transactions in (0, t] (FHL 2005 eq. 8).  CRM_EUSAGE for a
- * Pareto/NBD model.
+ * Pareto/NBD model or a limit model.
  */
 int crm_clv_pmf(const struct crm_clv_model *m, double t, long k, double *p,
     struct crm_error *err);
@@ -158,6 +214,15 @@ int crm_clv_gg_fit(const struct crm_clv_customer *c, size_t n,
     struct crm_clv_gg *g, struct crm_clv_fit_info *info,
     struct crm_error *err);
 
+/*
+ * The same, both ways as crm_clv_fit_with(): the full model stops when q
+ * passes 1e6 (the spread of the customers' mean spend vanishing), and
+ * the model with a common mean spend (p, nu) is fitted too.
+ */
+int crm_clv_gg_fit_with(const struct crm_clv_customer *c, size_t n,
+    const struct crm_clv_fit_opts *opts, struct crm_clv_gg *g,
+    struct crm_clv_fit_info *info, struct crm_error *err);
+
 /* Gamma-Gamma log-likelihood over the customers with x > 0. */
 int crm_clv_gg_loglik(const struct crm_clv_gg *g,
     const struct crm_clv_customer *c, size_t n, double *ll,
@@ -166,8 +231,9 @@ int crm_clv_gg_loglik(const struct crm_clv_gg *g,
 /*
  * Conditional expected mean transaction value:
  *	E[Z | x, zbar] = (v + x zbar) p / (p x + q - 1)
- * which for x = 0 is the population mean p v / (q - 1).  CRM_EUSAGE when
- * p x + q <= 1 (the mean does not exist).
+ * which for x = 0 is the population mean p v / (q - 1); p / nu for
+ * everyone in the limit model.  CRM_EUSAGE when p x + q <= 1 (the mean
+ * does not exist).
  */
 int crm_clv_gg_spend(const struct crm_clv_gg *g,
     const struct crm_clv_customer *c, double *spend, struct crm_error *err);

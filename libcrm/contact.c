@@ -256,31 +256,6 @@ crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
 	return 0;
 }
 
-static int
-json_str(struct crm_buf *b, const char *s, struct crm_error *err)
-{
-	if (crm_buf_addc(b, '"', err) < 0)
-		return -1;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			if (crm_buf_addc(b, '\\', err) < 0 ||
-			    crm_buf_addc(b, c, err) < 0)
-				return -1;
-		} else if (c == '\n' || c == '\t' || c == '\r') {
-			if (crm_buf_addc(b, '\\', err) < 0 || crm_buf_addc(b,
-			    c == '\n' ? 'n' : c == '\t' ? 't' : 'r', err) < 0)
-				return -1;
-		} else if (c < 0x20) {
-			if (crm_buf_addf(b, err, "\\u%04x", c) < 0)
-				return -1;
-		} else if (crm_buf_addc(b, c, err) < 0)
-			return -1;
-	}
-	return crm_buf_addc(b, '"', err);
-}
-
 /* -?(0|[1-9][0-9]*)(.[0-9]+)?, at most 15 digits: exact as a double. */
 static int
 plain_number(const char *s)
@@ -328,7 +303,7 @@ attr_key(struct crm_buf *b, const char *name, struct crm_error *err)
 			return -1;
 		}
 	}
-	rc = json_str(b, crm_buf_str(&k), err);
+	rc = crm_buf_add_json(b, crm_buf_str(&k), err);
 	crm_buf_release(&k);
 	return rc;
 }
@@ -517,7 +492,7 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 		 * +44...) stays text. */
 		if ((plain_number(crm_buf_str(&imp->tmp)) ?
 		    crm_buf_add(&imp->attrs, imp->tmp.s, imp->tmp.len, err) :
-		    json_str(&imp->attrs, crm_buf_str(&imp->tmp), err)) < 0)
+		    crm_buf_add_json(&imp->attrs, crm_buf_str(&imp->tmp), err)) < 0)
 			return -1;
 		if (imp->npair >= 0 && imp->npair < 64)
 			imp->pair[2 * imp->npair++ + 1] = imp->attrs.len;
@@ -1401,4 +1376,20 @@ done:
 	free(list);
 	crm_buf_release(&sql);
 	return rc;
+}
+
+int
+crm_contact_set_stage(struct crm_db *db, int64_t id, const char *stage,
+    int64_t now, struct crm_error *err)
+{
+	struct crm_stmt *st;
+
+	if ((st = crm_db_stmt(db, "UPDATE contacts SET stage = ?2,"
+	    " updated_at = ?3 WHERE id = ?1 AND stage IS NOT ?2", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
+	    crm_db_bind_text(db, st, 2, stage, err) < 0 ||
+	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		return -1;
+	return 0;
 }

@@ -139,4 +139,12 @@ int crm_contact_export(struct crm_db *db, struct crm_out *o,
     const char *columns, const struct crm_contact_filter *f, int64_t *count,
     struct crm_error *err);
 
+/*
+ * Move contact id to lifecycle stage (lead, prospect, customer, former),
+ * updated_at now, unless it is there already (crm-deal: a won deal makes
+ * its contact a customer).  Inside the caller's transaction.
+ */
+int crm_contact_set_stage(struct crm_db *db, int64_t id, const char *stage,
+    int64_t now, struct crm_error *err);
+
 #endif

@@ -146,24 +146,15 @@ put_tsv(FILE *fp, const char *s, int safe)
 static void
 put_json_str(FILE *fp, const char *s)
 {
-	putc_unlocked('"', fp);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const char *e;
+	char tmp[7];
 
-		if (c == '"' || c == '\\') {
-			putc_unlocked('\\', fp);
-			putc_unlocked(c, fp);
-		} else if (c == '\n')
-			fputs_unlocked("\\n", fp);
-		else if (c == '\t')
-			fputs_unlocked("\\t", fp);
-		else if (c == '\r')
-			fputs_unlocked("\\r", fp);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\u%04x", c);
+	putc_unlocked('"', fp);
+	for (; *s; s++)
+		if ((e = crm_json_esc((unsigned char)*s, tmp)) != NULL)
+			fputs_unlocked(e, fp);
 		else
-			putc_unlocked(c, fp);
-	}
+			putc_unlocked(*s, fp);
 	putc_unlocked('"', fp);
 }
 

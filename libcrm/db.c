@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "deal.h"
 #include "mem.h"
 #include "norm.h"
 #include "service.h"
@@ -39,6 +40,7 @@ struct crm_db {
 
 /* Every open connection, so that an exit on an error path tidies up. */
 static struct crm_db *open_dbs;
+static int close_all_set;
 
 /*
  * The schema, one migration per step.  CHECK constraints spell out
@@ -280,8 +282,11 @@ static const char *const migrations[] = {
 	"  WHERE EXISTS (SELECT 1 FROM temp.crm_rekey);"
 	"DROP TABLE temp.crm_rekey;",
 
+	/* 8 -> 9: deals, their stages and history (deal.c) */
+	crm_deal_schema,
+
 	/*
-	 * 8 -> 9 (issue 15): a contact's created_at is its own creation
+	 * 9 -> 10 (issue 15): a contact's created_at is its own creation
 	 * date when an export gives one; when crm first stored it is
 	 * imported_at.  An interaction from an order's line item keeps the
 	 * order's key, so that counts are of orders, not of lines.
@@ -1178,8 +1183,8 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		goto fail;
 	if (!db->readonly)
 		sidecars_private(path);
-	if (open_dbs == NULL)
-		atexit(close_all);
+	if (!close_all_set)
+		close_all_set = atexit(close_all) == 0;
 	db->next = open_dbs;
 	open_dbs = db;
 	return db;

@@ -59,4 +59,20 @@ crm_dbits(double v)
 	return u;
 }
 
+/*
+ * splitmix64 (Steele, Lea and Flood 2014): the next 64 bits of the
+ * stream whose state is *s.  The one seeded generator of the library
+ * (k-means restarts, sampling), so that a seed means the same stream
+ * everywhere.
+ */
+static inline uint64_t
+crm_splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 #endif

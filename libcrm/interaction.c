@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,7 +8,9 @@
 #include "hash.h"
 #include "interaction.h"
 #include "norm.h"
+#include "num.h"
 #include "privacy.h"
+#include "resolve.h"
 
 enum {
 	F_EXTERNAL_ID, F_EMAIL, F_PHONE,
@@ -68,6 +71,7 @@ struct crm_logger {
 	struct crm_log_opts opts;
 	struct crm_log_stats st;
 	int64_t now;
+	int64_t last_id;	/* max(id) before this run: newer rows are its */
 	int64_t horizon;	/* crm-forget --retain: older ones stay out */
 	int horizon_loaded;	/* read at the first record, in the batch */
 	struct crm_erasure *erased;	/* the erased list, when asked */
@@ -236,133 +240,6 @@ fnv64(const char *s, size_t n)
 	return h;
 }
 
-/* Follow merged_into to the survivor; refuse erased contacts. */
-static int
-survivor(struct crm_db *db, int64_t *id, struct crm_error *err)
-{
-	struct crm_stmt *st;
-	int rc, hops;
-
-	for (hops = 0; hops < 64; hops++) {
-		if ((st = crm_db_stmt(db, "SELECT merged_into, erased_at FROM"
-		    " contacts WHERE id = ?", err)) == NULL ||
-		    crm_db_bind_int(db, st, 1, *id, err) < 0 ||
-		    (rc = crm_db_step(db, st, err)) < 0)
-			return -1;
-		if (rc == 0)
-			return crm_error_set(err, CRM_EDATA,
-			    "no contact #%lld", (long long)*id);
-		if (!crm_db_col_isnull(st, 1)) {
-			crm_db_reset(st);
-			return crm_error_set(err, CRM_EDATA,
-			    "contact %lld was erased", (long long)*id);
-		}
-		if (crm_db_col_isnull(st, 0)) {
-			crm_db_reset(st);
-			return 0;
-		}
-		*id = crm_db_col_int(st, 0);
-		crm_db_reset(st);
-	}
-	return crm_error_set(err, CRM_EFAIL, "contact %lld: merge chain too"
-	    " long", (long long)*id);
-}
-
-static const char sql_by_ext[] = "SELECT id, merged_into, erased_at"
-    " FROM contacts WHERE external_id = ?";
-static const char sql_by_email[] = "SELECT id, merged_into, erased_at"
-    " FROM contacts WHERE email = ? ORDER BY id LIMIT 16";
-static const char sql_by_phone[] = "SELECT id, merged_into, erased_at"
-    " FROM contacts WHERE phone = ? ORDER BY id LIMIT 16";
-
-/*
- * Look a normalised key up: *id > 0 found, 0 not found.  what is
- * "external_id", "email" or "phone".  Emails and phones are not unique:
- * one active contact is the answer; none active but merged-away ones
- * means their survivor (if they agree); only erased ones is an error, so
- * that --create-missing never brings an erased person back.
- */
-static int
-lookup(struct crm_db *db, const char *what, const char *sql, const char *v,
-    int ambiguous, int64_t *id, struct crm_error *err)
-{
-	struct crm_stmt *st;
-	int rc, nactive = 0, nmerged = 0, nerased = 0, k;
-	int64_t active[2] = { 0, 0 }, merged[16], erased = 0, s;
-
-	*id = 0;
-	if ((st = crm_db_stmt(db, sql, err)) == NULL ||
-	    crm_db_bind_text(db, st, 1, v, err) < 0)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int64_t cid = crm_db_col_int(st, 0);
-
-		if (!crm_db_col_isnull(st, 2)) {
-			nerased++;
-			erased = cid;
-		} else if (!crm_db_col_isnull(st, 1))
-			merged[nmerged++] = cid;	/* LIMIT 16 */
-		else if (nactive++ < 2)
-			active[nactive - 1] = cid;
-	}
-	if (rc < 0)
-		return -1;
-	if (nactive > 1 && ambiguous && strcmp(what, "external_id") != 0) {
-		/* --ambiguous newest|oldest: by creation, then id. */
-		static const char *const pick[2][2] = {
-			{ "SELECT id FROM contacts WHERE email = ? AND"
-			  " merged_into IS NULL AND erased_at IS NULL"
-			  " ORDER BY created_at DESC, id DESC LIMIT 1",
-			  "SELECT id FROM contacts WHERE email = ? AND"
-			  " merged_into IS NULL AND erased_at IS NULL"
-			  " ORDER BY created_at, id LIMIT 1" },
-			{ "SELECT id FROM contacts WHERE phone = ? AND"
-			  " merged_into IS NULL AND erased_at IS NULL"
-			  " ORDER BY created_at DESC, id DESC LIMIT 1",
-			  "SELECT id FROM contacts WHERE phone = ? AND"
-			  " merged_into IS NULL AND erased_at IS NULL"
-			  " ORDER BY created_at, id LIMIT 1" },
-		};
-
-		if ((st = crm_db_stmt(db, pick[what[0] == 'p'][ambiguous == 2],
-		    err)) == NULL || crm_db_bind_text(db, st, 1, v, err) < 0 ||
-		    (rc = crm_db_step(db, st, err)) < 0)
-			return -1;
-		if (rc == 1) {
-			*id = crm_db_col_int(st, 0);
-			crm_db_reset(st);
-			return 0;
-		}
-	}
-	if (nactive > 1)
-		return crm_error_set(err, CRM_EDATA, "%s '%s' matches %s"
-		    " contacts (ids %lld, %lld%s); use external_id or"
-		    " --ambiguous newest|oldest", what, v,
-		    nactive > 2 ? "several" : "2", (long long)active[0],
-		    (long long)active[1], nactive > 2 ? ", ..." : "");
-	if (nactive == 1) {
-		*id = active[0];
-		return 0;
-	}
-	/* Only merged-away records: their survivor, if they share one. */
-	for (k = 0; k < nmerged; k++) {
-		s = merged[k];
-		if (survivor(db, &s, err) < 0)
-			return -1;
-		if (k > 0 && s != *id)
-			return crm_error_set(err, CRM_EDATA, "%s '%s' belongs"
-			    " to contacts merged into %lld and %lld; use"
-			    " external_id", what, v, (long long)*id,
-			    (long long)s);
-		*id = s;
-	}
-	if (nmerged > 0)
-		return 0;
-	if (nerased > 0)
-		return crm_error_set(err, CRM_EDATA, "contact %lld was erased",
-		    (long long)erased);
-	return 0;
-}
 
 /* A stub contact with every key the record gives (normalised). */
 static int
@@ -519,8 +396,6 @@ static int
 contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
     struct crm_error *err)
 {
-	static const char *const sqls[] = { sql_by_ext, sql_by_email,
-	    sql_by_phone };
 	static const char *const names[] = { "external_id", "email",
 	    "phone" };
 	struct cache_slot *slot;
@@ -560,8 +435,9 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		return 0;
 	}
 	rc = plain_key(lg, k, v, id, err);
-	if (rc < 0 || (rc == 0 && lookup(lg->db, names[k], sqls[k], v,
-	    lg->opts.ambiguous, id, err) < 0))
+	if (rc < 0 || (rc == 0 && crm_contact_lookup_amb(lg->db, names[k], v,
+	    lg->opts.ambiguous, id,
+	    err) < 0))
 		return -1;
 	if (*id == 0) {
 		int listed;
@@ -968,7 +844,9 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		int64_t h;
 		int has;
 
-		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0)
+		if ((has = crm_retention_horizon(lg->db, &h, err)) < 0 ||
+		    crm_db_query_int(lg->db, "SELECT coalesce(max(id), 0)"
+		    " FROM interactions", &lg->last_id, err) < 0)
 			goto done;
 		lg->horizon = has ? h : INT64_MIN;
 		lg->horizon_loaded = 1;
@@ -999,7 +877,29 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		if (withdraw(lg, &x, err) < 0)
 			goto done;
 	} else if (x.ref == NULL) {
+		/*
+		 * The same content as a record inserted by this run: two
+		 * identical purchases in one input, counted once.
+		 */
+		int64_t same = 0;
+
+		/*
+		 * By id, not by created_at: two runs in the same second
+		 * (or under a fixed CRM_NOW) would take a re-import for a
+		 * duplicate.  The rows above last_id are this run's.
+		 */
+		if ((st = crm_db_stmt(lg->db, "SELECT count(*) FROM"
+		    " interactions WHERE chash = ?1 AND ref IS NULL AND id > ?2",
+		    err)) == NULL ||
+		    crm_db_bind_blob(lg->db, st, 1, x.hash, 16, err) < 0 ||
+		    crm_db_bind_int(lg->db, st, 2, lg->last_id, err) < 0 ||
+		    crm_db_step(lg->db, st, err) < 0)
+			goto done;
+		same = crm_db_col_int(st, 0);
+		crm_db_reset(st);
 		lg->st.unchanged++;
+		if (same > 0)
+			lg->st.collapsed++;
 	} else {
 		/* The ref is known: update it if anything changed. */
 		if ((st = crm_db_stmt(lg->db, sql_update, err)) == NULL ||
@@ -1025,56 +925,31 @@ done:
 }
 
 int
-crm_contact_resolve(struct crm_db *db, const char *key, const char *region,
-    int64_t *id, struct crm_error *err)
+crm_log_put(struct crm_db *db, const struct crm_log_content *c,
+    const char *ref, const char *source, int64_t now, struct crm_error *err)
 {
-	struct crm_buf b = CRM_BUF_INIT(4096);
-	const char *s, *p;
-	size_t len;
-	int rc = -1, e164, phone = 1;
+	struct crm_logger lg;
+	struct rec x;
+	struct crm_stmt *st;
 
-	s = crm_trim(key, &len);
-	if (len == 0)
-		return crm_error_set(err, CRM_EUSAGE, "empty contact key");
-	for (p = s; p < s + len; p++)
-		if (!isdigit((unsigned char)*p) && !strchr(" +-().", *p))
-			phone = 0;
-	if (s[0] == '#' && len > 1) {
-		char *end;
-
-		*id = strtoll(s + 1, &end, 10);
-		if (end != s + len || *id <= 0) {
-			crm_error_set(err, CRM_EUSAGE, "bad contact id '%s'",
-			    key);
-			goto done;
-		}
-		rc = survivor(db, id, err);
-		goto done;
-	}
-	if (memchr(s, '@', len) != NULL) {
-		if (crm_norm_email(s, &b, err) < 0 ||
-		    lookup(db, "email", sql_by_email, crm_buf_str(&b), 0, id,
-		    err) < 0)
-			goto done;
-	} else {
-		/* An external_id first; failing that, digits are a phone. */
-		if (crm_buf_add(&b, s, len, err) < 0 ||
-		    lookup(db, "external_id", sql_by_ext, crm_buf_str(&b), 0, id,
-		    err) < 0)
-			goto done;
-		if (*id == 0 && phone && len > 5 && crm_norm_phone(s, region,
-		    &b, &e164, NULL) == 0 && lookup(db, "phone", sql_by_phone,
-		    crm_buf_str(&b), 0, id, err) < 0)
-			goto done;
-	}
-	if (*id == 0) {
-		crm_error_set(err, CRM_EDATA, "no contact '%s'", key);
-		goto done;
-	}
-	rc = 0;
-done:
-	crm_buf_release(&b);
-	return rc;
+	/* What bind_rec reads of a logger. */
+	memset(&lg, 0, sizeof(lg));
+	lg.db = db;
+	lg.opts.source = source;
+	lg.now = now;
+	memset(&x, 0, sizeof(x));
+	x.c = *c;
+	x.ref = ref;
+	content_hash(&x);
+	if ((st = crm_db_stmt(db, sql_insert, err)) == NULL ||
+	    bind_rec(&lg, st, &x, err) < 0 || crm_db_step(db, st, err) < 0)
+		return -1;
+	if (crm_db_changes(db) == 1)
+		return 1;
+	if ((st = crm_db_stmt(db, sql_update, err)) == NULL ||
+	    bind_rec(&lg, st, &x, err) < 0 || crm_db_step(db, st, err) < 0)
+		return -1;
+	return crm_db_changes(db) == 1 ? 2 : 0;
 }
 
 /* Reports. */
@@ -1154,30 +1029,20 @@ crm_log_show(struct crm_db *db, int64_t contact,
 }
 
 int
-crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
-    size_t nwindows, struct crm_out *o, struct crm_error *err)
+crm_log_stats_each(struct crm_db *db, int64_t asof, const int64_t *windows,
+    size_t nwindows, int (*fn)(void *arg, const struct crm_log_stats_row *row,
+    struct crm_error *err), void *arg, struct crm_error *err)
 {
-	static const char *const names[] = { "window_days", "channel", "kind",
-	    "interactions", "inbound", "outbound", "contacts", "amount",
-	    "currency" };
-	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_TEXT };
-	const char *vals[9];
+	struct crm_log_stats_row x;
 	struct crm_stmt *st;
-	size_t w, i;
+	size_t w;
 	int rc;
 
-	if (crm_out_header(o, names, types, 9, err) < 0)
-		return -1;
 	for (w = 0; w < nwindows; w++) {
-		char wbuf[32];
-
-		snprintf(wbuf, sizeof(wbuf), "%lld", (long long)windows[w]);
 		if ((st = crm_db_stmt(db, "SELECT channel, kind, count(*),"
 		    " count(*) FILTER (WHERE direction = 'in'),"
 		    " count(*) FILTER (WHERE direction = 'out'),"
-		    " count(DISTINCT contact_id), printf('%.2f', total(amount)),"
+		    " count(DISTINCT contact_id), total(amount),"
 		    " currency FROM interactions WHERE at >= ?1 AND at < ?2"
 		    " GROUP BY channel, kind, currency"
 		    " ORDER BY channel, kind, currency",
@@ -1187,16 +1052,59 @@ crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
 		    crm_db_bind_int(db, st, 2, asof, err) < 0)
 			return -1;
 		while ((rc = crm_db_step(db, st, err)) == 1) {
-			vals[0] = wbuf;
-			for (i = 0; i < 8; i++)
-				vals[i + 1] = crm_db_col_text(st, (int)i);
-			if (crm_out_row(o, vals, err) < 0)
+			x.window_days = windows[w];
+			x.channel = crm_db_col_text(st, 0);
+			x.kind = crm_db_col_text(st, 1);
+			x.interactions = crm_db_col_int(st, 2);
+			x.inbound = crm_db_col_int(st, 3);
+			x.outbound = crm_db_col_int(st, 4);
+			x.contacts = crm_db_col_int(st, 5);
+			x.amount = crm_db_col_double(st, 6);
+			x.currency = crm_db_col_text(st, 7);
+			if (fn(arg, &x, err) < 0) {
+				crm_db_reset(st);
 				return -1;
+			}
 		}
 		if (rc < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+stats_row(void *arg, const struct crm_log_stats_row *x, struct crm_error *err)
+{
+	char b[6][CRM_NUM_MAX];
+	const char *v[9];
+
+	v[0] = crm_num_int(b[0], x->window_days);
+	v[1] = x->channel;
+	v[2] = x->kind;
+	v[3] = crm_num_int(b[1], x->interactions);
+	v[4] = crm_num_int(b[2], x->inbound);
+	v[5] = crm_num_int(b[3], x->outbound);
+	v[6] = crm_num_int(b[4], x->contacts);
+	v[7] = crm_num_fixed(b[5], 2, x->amount);
+	v[8] = x->currency;
+	return crm_out_row(arg, v, err);
+}
+
+int
+crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
+    size_t nwindows, struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "window_days", "channel", "kind",
+	    "interactions", "inbound", "outbound", "contacts", "amount",
+	    "currency" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_TEXT };
+
+	if (crm_out_header(o, names, types, 9, err) < 0)
+		return -1;
+	return crm_log_stats_each(db, asof, windows, nwindows, stats_row, o,
+	    err);
 }
 
 int
@@ -1222,14 +1130,13 @@ crm_log_preferred(struct crm_db *db, struct crm_out *o, struct crm_error *err)
 }
 
 int
-crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
-    struct crm_out *o, struct crm_error *err)
+crm_log_tickets_each(struct crm_db *db, int64_t asof, int64_t window,
+    int (*fn)(void *arg, const struct crm_log_tickets_row *row,
+    struct crm_error *err), void *arg, struct crm_error *err)
 {
-	static const char *const names[] = { "channel", "tickets", "open",
-	    "closed", "resolved", "mean_hours", "median_hours" };
-	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+	struct crm_log_tickets_row x;
 	struct crm_stmt *st;
+	int rc;
 
 	if ((st = crm_db_stmt(db, "WITH t AS (SELECT channel, status,"
 	    " (closed_at - at) / 3600.0 AS h FROM interactions"
@@ -1242,12 +1149,58 @@ crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
 	    " SELECT t.channel, count(*),"
 	    " count(*) FILTER (WHERE coalesce(status, 'open') = 'open'),"
 	    " count(*) FILTER (WHERE status = 'closed'), count(h),"
-	    " CASE WHEN count(h) > 0 THEN printf('%.2f', avg(h)) END,"
-	    " CASE WHEN count(h) > 0 THEN printf('%.2f', med.m) END"
+	    " avg(h), med.m"
 	    " FROM t LEFT JOIN med USING (channel)"
 	    " GROUP BY t.channel ORDER BY t.channel", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, asof - window * 86400, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, asof, err) < 0)
 		return -1;
-	return emit(db, st, o, names, types, NULL, 7, err);
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		x.channel = crm_db_col_text(st, 0);
+		x.tickets = crm_db_col_int(st, 1);
+		x.open = crm_db_col_int(st, 2);
+		x.closed = crm_db_col_int(st, 3);
+		x.resolved = crm_db_col_int(st, 4);
+		x.mean_hours = x.resolved > 0 ? crm_db_col_double(st, 5) : NAN;
+		x.median_hours = x.resolved > 0 ? crm_db_col_double(st, 6) :
+		    NAN;
+		if (fn(arg, &x, err) < 0) {
+			crm_db_reset(st);
+			return -1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+tickets_row(void *arg, const struct crm_log_tickets_row *x,
+    struct crm_error *err)
+{
+	char b[6][CRM_NUM_MAX];
+	const char *v[7];
+
+	v[0] = x->channel;
+	v[1] = crm_num_int(b[0], x->tickets);
+	v[2] = crm_num_int(b[1], x->open);
+	v[3] = crm_num_int(b[2], x->closed);
+	v[4] = crm_num_int(b[3], x->resolved);
+	v[5] = isnan(x->mean_hours) ? NULL : crm_num_fixed(b[4], 2,
+	    x->mean_hours);
+	v[6] = isnan(x->median_hours) ? NULL : crm_num_fixed(b[5], 2,
+	    x->median_hours);
+	return crm_out_row(arg, v, err);
+}
+
+int
+crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
+    struct crm_out *o, struct crm_error *err)
+{
+	static const char *const names[] = { "channel", "tickets", "open",
+	    "closed", "resolved", "mean_hours", "median_hours" };
+	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+
+	if (crm_out_header(o, names, types, 7, err) < 0)
+		return -1;
+	return crm_log_tickets_each(db, asof, window, tickets_row, o, err);
 }

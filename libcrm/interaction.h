@@ -52,6 +52,9 @@ struct crm_log_stats {
 	int64_t read, inserted, updated, unchanged, rejected, created;
 	int64_t erased;		/* records of erased people, left out */
 	int64_t withdrawn;	/* consents withdrawn by unsubscribes, bounces */
+	int64_t collapsed;	/* of the unchanged, records without a ref
+				   identical to one this run inserted (same
+				   content key): stored once */
 };
 
 /*
@@ -70,6 +73,17 @@ struct crm_log_content {
 
 void crm_log_content_key(const struct crm_log_content *c,
     unsigned char out[16]);
+
+/*
+ * Store one interaction another module derives (crm-deal: a won deal's
+ * purchase) as crm-log would store a record with this ref (not NULL) and
+ * source, stored or updated at now: a new ref is inserted; a known one
+ * is updated as a re-import would update it.  Returns 1 inserted, 2
+ * updated, 0 unchanged; -1 with err.  Inside the caller's transaction.
+ */
+int crm_log_put(struct crm_db *db, const struct crm_log_content *c,
+    const char *ref, const char *source, int64_t now,
+    struct crm_error *err);
 
 struct crm_logger;
 
@@ -110,15 +124,6 @@ int crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 
 const struct crm_log_stats *crm_logger_stats(const struct crm_logger *lg);
 
-/*
- * Find a contact by a key as a person types it: "#123" is an id, a value
- * with '@' an email, one of digits, spaces and + - ( ) a phone (region as
- * crm-add), anything else an external_id.  Follows merges.  *id gets the
- * contact; CRM_EDATA if there is none or the key is ambiguous.
- */
-int crm_contact_resolve(struct crm_db *db, const char *key,
-    const char *region, int64_t *id, struct crm_error *err);
-
 struct crm_log_filter {
 	const char *channel;	/* NULL for all */
 	const char *kind;	/* NULL for all */
@@ -131,10 +136,25 @@ int crm_log_show(struct crm_db *db, int64_t contact, const
     struct crm_log_filter *f, struct crm_out *o, struct crm_error *err);
 
 /*
- * Channel statistics as of asof: for each window (days) and each channel
- * and kind, interactions, inbound, outbound, contacts reached, purchases'
- * amount.  windows[] is in days.
+ * Channel statistics as of asof: for each window (days) and each channel,
+ * kind and currency, interactions, inbound, outbound, contacts reached,
+ * the amounts' sum.  windows[] is in days.  crm_log_stats_each() hands
+ * each row to fn (its strings valid during the call; a negative return
+ * stops with fn's error); crm_log_stats() writes them (amount with two
+ * decimals).
  */
+struct crm_log_stats_row {
+	int64_t window_days;
+	const char *channel, *kind;
+	const char *currency;		/* NULL when none was given */
+	int64_t interactions, inbound, outbound, contacts;
+	double amount;			/* 0 when no row has one */
+};
+
+int crm_log_stats_each(struct crm_db *db, int64_t asof,
+    const int64_t *windows, size_t nwindows, int (*fn)(void *arg,
+    const struct crm_log_stats_row *row, struct crm_error *err), void *arg,
+    struct crm_error *err);
 int crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
     size_t nwindows, struct crm_out *o, struct crm_error *err);
 
@@ -143,8 +163,22 @@ int crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
 int crm_log_preferred(struct crm_db *db, struct crm_out *o,
     struct crm_error *err);
 
-/* Tickets per channel: opened, still open, closed, mean and median hours
- * to resolution, within the window ending at asof. */
+/*
+ * Tickets per channel opened in the window (days) ending at asof: opened,
+ * still open, closed, resolved (with a closing time), mean and median
+ * hours to resolution (NAN when none is resolved).  Rows to fn, as
+ * crm_log_stats_each(), or written (hours with two decimals, empty for
+ * NAN).
+ */
+struct crm_log_tickets_row {
+	const char *channel;
+	int64_t tickets, open, closed, resolved;
+	double mean_hours, median_hours;
+};
+
+int crm_log_tickets_each(struct crm_db *db, int64_t asof, int64_t window,
+    int (*fn)(void *arg, const struct crm_log_tickets_row *row,
+    struct crm_error *err), void *arg, struct crm_error *err);
 int crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
     struct crm_out *o, struct crm_error *err);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "kmeans.h"
 
 /* One run's state; two of them, the best so far and the current one. */
@@ -22,24 +23,11 @@ struct run {
 
 #define GAMMA 0x9e3779b97f4a7c15ULL
 
-/* splitmix64: the next 64 bits of the stream in *s. */
-static uint64_t
-next64(uint64_t *s)
-{
-	uint64_t z;
-
-	*s += GAMMA;
-	z = *s;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* A double in [0, 1) from the top 53 bits, exact on every machine. */
 static double
 uniform(uint64_t *s)
 {
-	return (double)(next64(s) >> 11) * 0x1.0p-53;
+	return (double)(crm_splitmix64(s) >> 11) * 0x1.0p-53;
 }
 
 static double

@@ -15,6 +15,7 @@
 #include "merge.h"
 #include "mergeref.h"
 #include "norm.h"
+#include "resolve.h"
 
 static void *
 grow(void *p, size_t *alloc, size_t need, size_t size)

@@ -147,6 +147,7 @@ crm_optim_bfgs(size_t n, double *x,
 	double f, fn_, slope, t, gmax, pmax, sy, yhy, yy, ss;
 	size_t i, j;
 	int it = 0, converged = 0, fresh, scale_first, rc = -1, maxit;
+	int stopped = 0;
 
 	set_opts(opts, &o);
 	maxit = o.max_iter > 0 ? o.max_iter : 500;
@@ -274,6 +275,14 @@ crm_optim_bfgs(size_t n, double *x,
 		memcpy(th, tn, n * sizeof(*th));
 		memcpy(g, gn, n * sizeof(*g));
 		f = fn_;
+		if (o.monitor != NULL) {
+			to_x(&w, th, w.t);
+			if (o.monitor(o.monitor_arg, it + 1, w.t, f)) {
+				stopped = 1;
+				it++;
+				break;
+			}
+		}
 		/* Update only with positive curvature, keeping H definite. */
 		if (!(sy > 1e-12 * sqrt(ss * yy)))
 			continue;
@@ -304,6 +313,7 @@ crm_optim_bfgs(size_t n, double *x,
 		res->evaluations = w.evals;
 		res->converged = converged;
 		res->method = CRM_OPTIM_BFGS;
+		res->stopped = stopped;
 	}
 	rc = 0;
 done:
@@ -323,7 +333,7 @@ crm_optim_nelder_mead(size_t n, double *x,
 	double *mem, *v, *fv, *cen, *xr, *xe;
 	double fr, fe, fc, spread, dist;
 	size_t j, k, best, worst, next, m = n + 1;
-	int it = 0, converged = 0, rc = -1, maxit;
+	int it = 0, converged = 0, rc = -1, maxit, stopped = 0;
 
 	set_opts(opts, &o);
 	o.gradient = 0;
@@ -369,6 +379,13 @@ crm_optim_nelder_mead(size_t n, double *x,
 		for (k = 0; k < m; k++)
 			if (k != worst && fv[k] >= fv[next])
 				next = k;
+		if (o.monitor != NULL && it > 0) {
+			to_x(&w, v + best * n, xe);
+			if (o.monitor(o.monitor_arg, it, xe, fv[best])) {
+				stopped = 1;
+				break;
+			}
+		}
 		spread = fv[worst] - fv[best];
 		dist = 0;
 		for (k = 0; k < m; k++)
@@ -454,6 +471,7 @@ crm_optim_nelder_mead(size_t n, double *x,
 		res->evaluations = w.evals;
 		res->converged = converged;
 		res->method = CRM_OPTIM_NELDER_MEAD;
+		res->stopped = stopped;
 	}
 	rc = 0;
 done:
@@ -472,15 +490,19 @@ crm_optim_minimize(size_t n, double *x,
 
 	if (crm_optim_bfgs(n, x, fn, arg, opts, &r1, err) < 0)
 		return -1;
-	if (!r1.converged) {
+	if (!r1.converged && !r1.stopped) {
 		set_opts(opts, &o);
 		if (crm_optim_nelder_mead(n, x, fn, arg, &o, &r2, err) < 0)
 			return -1;
-		r1.iterations += r2.iterations;
-		r1.evaluations += r2.evaluations;
+		r2.iterations += r1.iterations;
+		r2.evaluations += r1.evaluations;
+		if (r2.stopped) {
+			if (res != NULL)
+				*res = r2;
+			return 0;
+		}
 		if (o.hinv != NULL)	/* the old one misled BFGS */
 			memset(o.hinv, 0, n * n * sizeof(*o.hinv));
-		r2 = r1;
 		if (crm_optim_bfgs(n, x, fn, arg, &o, &r1, err) < 0)
 			return -1;
 		r1.iterations += r2.iterations;

@@ -49,6 +49,14 @@ struct crm_optim_opts {
 	 * on a subsample to a fit on the whole data saves most iterations.
 	 */
 	double *hinv;
+	/*
+	 * If not NULL, called after every iteration of either method with
+	 * the method's iteration count, its best point x (not theta) and f
+	 * there.  A non-zero return stops the run at once: it ends as not
+	 * converged, res->stopped set, x the best point so far.
+	 */
+	int (*monitor)(void *arg, int iteration, const double *x, double f);
+	void *monitor_arg;
 };
 
 struct crm_optim_result {
@@ -57,6 +65,7 @@ struct crm_optim_result {
 	int evaluations;	/* calls of fn, numerical gradients included */
 	int converged;		/* the tolerance was met */
 	int method;		/* CRM_OPTIM_* that produced x */
+	int stopped;		/* opts->monitor asked to stop */
 };
 
 /*
@@ -79,7 +88,8 @@ int crm_optim_nelder_mead(size_t n, double *x,
 
 /*
  * BFGS; if it stalls without converging, Nelder-Mead from the best point,
- * then BFGS once more from there.  res->method names the last method run.
+ * then BFGS once more from there (not after a stop asked by the monitor).
+ * res->method names the last method run.
  */
 int crm_optim_minimize(size_t n, double *x,
     double (*fn)(const double *, double *, void *), void *arg,

@@ -14,9 +14,9 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "interaction.h"
 #include "norm.h"
 #include "privacy.h"
+#include "resolve.h"
 
 /* SHA-256 (FIPS 180-4) and HMAC (RFC 2104), for the erased list. */
 

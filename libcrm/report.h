@@ -23,7 +23,7 @@
  *    crm_rfm() as of the as-of day, and equal crm-segment profit --by rfm
  *    and --by decile (contacts, revenue, share, cumulative share);
  *  - churn and value read the scores table that crm-churn score stored;
- *  - each campaign is crm_campaign_report() (crm-campaign report) with a
+ *  - each campaign is crm_campaign_measure() (crm-campaign report) with a
  *    window of opts->campaign_window days and kind purchase.
  *
  * Movement between RFM segments needs the segments of the previous

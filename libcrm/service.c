@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "interaction.h"
 #include "norm.h"
+#include "resolve.h"
 #include "service.h"
 
 const char crm_service_schema[] =

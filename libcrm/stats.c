@@ -922,3 +922,83 @@ done:
 	free(trial);
 	return rc;
 }
+
+/*
+ * F(k, z) = e^z z^-a Gamma(a, z) with a = 1 - k in (-0.5, 1], for z <= 1.5,
+ * from Gamma(a, z) = (Gamma(1+a) - z^a)/a - z^a sum_{n>=1} (-z)^n/(n!(a+n)),
+ * whose first part is computed without cancelling near a = 0 (E1 at 0).
+ */
+static double
+laplace_pow_series(double k, double z)
+{
+	double a = 1 - k, lz = log(z), head, sum = 0, term = 1, t, a1;
+	int n;
+
+	/*
+	 * (Gamma(1+a) - 1)/a is smooth in a; evaluated at a1, the nearest
+	 * number for which 1 + a1 is exact, it is accurate, and the
+	 * difference from a is below 1e-16.
+	 */
+	a1 = (1 + a) - 1;
+	if (a1 == 0)
+		head = -0.57721566490153286061;
+	else
+		head = expm1(lgamma(1 + a1)) / a1;
+	head -= a == 0 ? lz : expm1(a * lz) / a;
+	for (n = 1; n < 300; n++) {
+		term *= -z / n;
+		t = term / (a + n);
+		sum += t;
+		if (fabs(t) <= 1e-17 * fabs(sum))
+			break;
+	}
+	return exp(z - a * lz) * (head - exp(a * lz) * sum);
+}
+
+/* F(k, z) by the continued fraction of Gamma(1-k, z), for z > 5. */
+static double
+laplace_pow_cf(double k, double z)
+{
+	double b = z + k, c = 1 / DBL_MIN, d = 1 / b, h = d, an, del;
+	int i;
+
+	for (i = 1; i < 10000; i++) {
+		an = -i * (i - 1 + k);
+		b += 2;
+		d = an * d + b;
+		if (fabs(d) < DBL_MIN)
+			d = DBL_MIN;
+		c = b + an / c;
+		if (fabs(c) < DBL_MIN)
+			c = DBL_MIN;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-15)
+			break;
+	}
+	return h;
+}
+
+double
+crm_stats_laplace_pow(double k, double z)
+{
+	double k0, f;
+
+	if (!(k >= 0 && z > 0) || !isfinite(k) || !isfinite(z))
+		return NAN;
+	if (k == 0)
+		return 1 / z;
+	if (z > 5)
+		return laplace_pow_cf(k, z);
+	if (k < 0.5)
+		return z <= 1.5 ? laplace_pow_series(k, z) :
+		    laplace_pow_cf(k, z);
+	k0 = k - floor(k);
+	if (k0 < 0.5)
+		k0 += 1;
+	f = z <= 1.5 ? laplace_pow_series(k0, z) : laplace_pow_cf(k0, z);
+	for (; k0 + 0.5 < k; k0 += 1)
+		f = (1 - z * f) / k0;
+	return f;
+}

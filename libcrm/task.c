@@ -6,6 +6,7 @@
 
 #include "interaction.h"
 #include "norm.h"
+#include "resolve.h"
 #include "task.h"
 
 const char crm_task_schema[] =

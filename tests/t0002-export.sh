@@ -94,11 +94,13 @@ test_expect_success 'a missing database is an error, not created' '
 	test ! -e none.db
 '
 
-test_expect_success 'a full disk is an error' '
-	if test -w /dev/full; then
+if test -w /dev/full; then
+	test_expect_success 'a full disk is an error' '
 		test_must_fail 1 crm-export >/dev/full 2>err &&
 		test_grep "write error" err
-	fi
-'
+	'
+else
+	test_skip 'a full disk is an error' 'no writable /dev/full'
+fi
 
 test_done

@@ -38,7 +38,11 @@ test_expect_success 're-importing the same file adds nothing' '
 test_expect_success 'rows without a ref are kept once per content' '
 	printf "external_id,at,channel,kind,subject\nC3,2026-10-02,web,visit,Home\nC3,2026-10-02,web,visit,Home\nC3,2026-10-02,web,visit,Pricing\n" >visits.csv &&
 	crm-log visits.csv 2>err &&
-	test_grep "3 read, 2 inserted, 0 updated, 1 unchanged" err
+	test_grep "3 read, 2 inserted, 0 updated, 1 unchanged" err &&
+	test_grep "warning: 1 record without a ref identical to another of this input" err &&
+	crm-log visits.csv 2>err &&
+	test_grep "3 read, 0 inserted, 0 updated, 3 unchanged" err &&
+	! grep -q "identical to another" err
 '
 
 test_expect_success 'a known ref with new fields updates it; empty cells keep values' '
@@ -53,7 +57,7 @@ test_expect_success 'a known ref with new fields updates it; empty cells keep va
 test_expect_success 'amounts and currencies' '
 	test "$(sql "select ref, amount, currency from interactions where ref like '\''O%'\'' order by ref")" = "$(printf "O1|1234.5|EUR\nO2|19.99|USD")" &&
 	printf "external_id,at,channel,kind,amount,currency,ref\nC3,2026-10-03,store,purchase,\"12,50 €\",,A1\nC3,2026-10-03,store,purchase,1.234.567,89,,A2\nC3,2026-10-03,store,purchase,-5,GBP,A3\n" >amounts.csv &&
-	crm-log -q --currency EUR amounts.csv 2>err;
+	test_must_fail 3 crm-log -q --currency EUR amounts.csv 2>err &&
 	test_grep "expected 7 fields" err &&
 	printf "external_id,at,channel,kind,amount,currency,ref\nC3,2026-10-03,store,purchase,12 €,,A1\nC3,2026-10-03,store,purchase,\"1.234.567,89\",,A2\nC3,2026-10-03,store,purchase,-5,GBP,A3\nC3,2026-10-03,store,purchase,7,,A4\n" >amounts.csv &&
 	crm-log -q --currency EUR amounts.csv &&

@@ -247,10 +247,12 @@ test_expect_success 'kmeans: TSV and JSON, a cluster piped to save' '
 	crm-segment kmeans --as-of 2026-11-01 -k 2 -f json >out &&
 	test_grep "^{\"id\":3,\"external_id\":\"C\",\"email\":\"c@x.com\",\"recency\":null,\"frequency\":0,\"monetary\":null,\"cluster\":null,\"distance\":null}$" out &&
 	test_grep "^{\"id\":2,.*\"monetary\":500.00,\"cluster\":1,\"distance\":1.4120}$" out &&
-	crm-segment kmeans --as-of 2026-11-01 -k 2 | awk -F, "NR == 1 || \$7 == 1" |
+	crm-segment kmeans --as-of 2026-11-01 -k 2 >out.pipe &&
+	awk -F, "NR == 1 || \$7 == 1" <out.pipe |
 		crm-segment save recent-buyers 2>err &&
 	test_grep "recent-buyers: 3 members" err &&
-	crm-segment show recent-buyers | cut -d, -f2 | tr "\n" " " >got &&
+	crm-segment show recent-buyers >out.pipe &&
+	cut -d, -f2 <out.pipe | tr "\n" " " >got &&
 	test "$(cat got)" = "external_id A B E " &&
 	crm-segment drop recent-buyers
 '
@@ -352,7 +354,8 @@ test_expect_success 'kmeans: the CDNOW sample, every buyer in a nearest cluster'
 	cut -d, -f1-6 km.csv >got &&
 	cut -d, -f1-6 rfm.csv >expect &&
 	test_cmp expect got &&
-	CRM_DB=sparse.db crm-segment kmeans --as-of 1998-06-30 | cut -d, -f2- >got &&
+	CRM_DB=sparse.db crm-segment kmeans --as-of 1998-06-30 >out.pipe &&
+	cut -d, -f2- <out.pipe >got &&
 	cut -d, -f2- km.csv >expect &&
 	test_cmp expect got
 '

@@ -116,7 +116,8 @@ test_expect_success 'ids, external ids and emails name contacts, by header' '
 	printf "Customer ID,E-Mail,note\n,ann@example.com,x\nE08,,y\n" >mixed.csv &&
 	crm-campaign create -q mixed -c email --allow-overlap mixed.csv &&
 	test "$(members mixed)" = "$(printf "E01|target|\nE08|target|")" &&
-	crm-export -c id,email | crm-campaign create -q fromexport -c email --allow-overlap &&
+	crm-export -c id,email >out.pipe &&
+	crm-campaign create -q fromexport -c email --allow-overlap <out.pipe &&
 	test "$(members fromexport | grep -c target)" = 4
 '
 
@@ -198,7 +199,8 @@ test_expect_success 'send: one outbound interaction per target, idempotent' '
 	test "$(sql "SELECT count(*) FROM interactions WHERE campaign = '\''spring'\''")" = 2 &&
 	test "$(sql "SELECT count(*) FROM campaign_members WHERE sent_at IS NOT NULL")" = 2 &&
 	test "$(sql "SELECT state, sent_at FROM campaigns WHERE name = '\''spring'\''")" = "sent|1793534400" &&
-	crm-log show -f csv E01 | test_grep "campaign,out" - &&
+	crm-log show -f csv E01 >out.pipe &&
+	test_grep "campaign,out" - <out.pipe &&
 	test "$(sql "SELECT count(*) FROM audit WHERE args LIKE '\''crm-campaign send%'\''")" = 2
 '
 
@@ -238,7 +240,8 @@ test_expect_success 'set up 3000 contacts' '
 '
 
 test_expect_success 'holdout: about the share, the same split twice' '
-	crm-export -c id,email | grep "@example.org" >ids.csv &&
+	crm-export -c id,email >out.pipe &&
+	grep "@example.org" <out.pipe >ids.csv &&
 	{ echo id,email && cat ids.csv; } | crm-campaign create h1 -c email -H 10% 2>err &&
 	n=$(sql "SELECT count(*) FROM campaign_members m JOIN campaigns k ON k.id = m.campaign_id WHERE k.name = '\''h1'\'' AND grp = '\''control'\''") &&
 	test "$n" -ge 240 && test "$n" -le 360 &&

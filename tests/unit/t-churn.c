@@ -101,7 +101,7 @@ test_bgnbd(const struct crm_clv_customer *c, size_t n)
 	static const double want[4] = { 0.0532, 0.1506, 1.0437, 1.8576 };
 	static const double tol[4] = { 5e-5, 5e-5, 5e-5, 5e-4 };
 	struct crm_clv_model m, pub = { CRM_CLV_BGNBD, 0.243, 4.414, 0.793,
-	    2.426 };
+	    2.426, 0 };
 	struct crm_clv_fit_info info;
 	struct crm_clv_customer one = { 2, 30.43, 38.86, 0 };
 	double v = 0, sum, mean, ex;
@@ -165,8 +165,8 @@ static void
 test_pareto(const struct crm_clv_customer *c, size_t n)
 {
 	struct crm_clv_model m, pub = { CRM_CLV_PARETO, 0.553, 10.578, 0.606,
-	    11.669 }, lt = { CRM_CLV_PARETO, 0.5534, 10.5802, 0.6061,
-	    11.6562 };
+	    11.669, 0 }, lt = { CRM_CLV_PARETO, 0.5534, 10.5802, 0.6061,
+	    11.6562, 0 };
 	struct crm_clv_fit_info info;
 	struct crm_clv_customer one = { 26, 30.86, 31, 0 };
 	double v = 0, e1, e2;
@@ -208,9 +208,9 @@ static void
 test_gg(const struct crm_clv_customer *c, size_t n)
 {
 	static const double want[3] = { 24.65, 18.91, 35.17 };
-	struct crm_clv_gg g, pub = { 6.25, 3.74, 15.44 };
+	struct crm_clv_gg g, pub = { 6.25, 3.74, 15.44, 0 };
 	struct crm_clv_fit_info info;
-	struct crm_clv_model m = { CRM_CLV_BGNBD, 0.243, 4.414, 0.793, 2.426 };
+	struct crm_clv_model m = { CRM_CLV_BGNBD, 0.243, 4.414, 0.793, 2.426, 0 };
 	double v = 0, e, clv;
 	int i, rc;
 
@@ -261,8 +261,8 @@ static void
 test_factor(const struct crm_clv_customer *c, size_t n)
 {
 	static const struct crm_clv_model ms[2] = {
-		{ CRM_CLV_BGNBD, 0.243, 4.414, 0.793, 2.426 },
-		{ CRM_CLV_PARETO, 0.553, 10.578, 0.606, 11.669 },
+		{ CRM_CLV_BGNBD, 0.243, 4.414, 0.793, 2.426, 0 },
+		{ CRM_CLV_PARETO, 0.553, 10.578, 0.606, 11.669, 0 },
 	};
 	static const double ts[3] = { 1, 13, 39 };
 	size_t i, bad, tried;
@@ -299,7 +299,7 @@ test_errors(void)
 {
 	struct crm_clv_customer c[3] = { { 0, 0, 10, 0 }, { 0, 0, 20, 0 },
 	    { 0, 0, 30, 0 } };
-	struct crm_clv_model m = { CRM_CLV_BGNBD, 1, 1, 1, 1 };
+	struct crm_clv_model m = { CRM_CLV_BGNBD, 1, 1, 1, 1, 0 };
 	struct crm_clv_gg g;
 	double v;
 

@@ -427,6 +427,41 @@ test_optim(void)
 	    err.code == CRM_EUSAGE, "negative start refused (%s)", err.msg);
 }
 
+/*
+ * F(k, z) = e^z z^(k-1) Gamma(1-k, z): F(0, z) = 1/z; F(1, 1) = e E1(1),
+ * Gompertz's constant 0.596347362323194074341...; F(2, 1) = 1 - F(1, 1);
+ * F(1, z) = e^z E1(z) with E1(0.5) = 0.5597735947761608 and E1(2) =
+ * 0.04890051070806112 (Abramowitz and Stegun, table 5.1); and the
+ * recurrence across the methods' borders (z = 1.5 and 5).
+ */
+static void
+test_laplace_pow(void)
+{
+	double d = 0.596347362323194074341, k, z, worst = 0;
+
+	is_num(crm_stats_laplace_pow(0, 3), 1.0 / 3, 1e-15, "F(0, 3) = 1/3");
+	is_num(crm_stats_laplace_pow(1, 1), d, 1e-14, "F(1, 1) = Gompertz");
+	is_num(crm_stats_laplace_pow(1 + 1e-13, 1), d, 1e-12,
+	    "F(1 + 1e-13, 1): no cancellation next to the pole");
+	is_num(crm_stats_laplace_pow(2, 1), 1 - d, 1e-14, "F(2, 1) = 1 - F(1, 1)");
+	is_num(crm_stats_laplace_pow(1, 0.5), exp(0.5) * 0.5597735947761608,
+	    1e-14, "F(1, 0.5) = e^0.5 E1(0.5)");
+	is_num(crm_stats_laplace_pow(1, 2), exp(2) * 0.04890051070806112,
+	    1e-14, "F(1, 2) = e^2 E1(2)");
+	for (k = 0.05; k < 12; k += 0.37)
+		for (z = 0.01; z < 9; z *= 1.7) {
+			double f0 = crm_stats_laplace_pow(k, z);
+			double f1 = crm_stats_laplace_pow(k + 1, z);
+			double e = fabs(f1 - (1 - z * f0) / k) / f1;
+
+			if (z < k && e > worst)
+				worst = e;
+		}
+	ok(worst < 1e-11, "F(k+1, z) = (1 - z F(k, z))/k, worst %.1e", worst);
+	ok(isnan(crm_stats_laplace_pow(1, 0)) &&
+	    isnan(crm_stats_laplace_pow(-1, 1)), "NaN outside k >= 0, z > 0");
+}
+
 int
 main(void)
 {
@@ -437,5 +472,6 @@ main(void)
 	test_prop();
 	test_logit();
 	test_optim();
+	test_laplace_pow();
 	return tap_done();
 }

@@ -1,0 +1,647 @@
+/*
+ * report-html-value.c - the HTML sections on the customers' value:
+ * movement between RFM segments, the segments, churn and value, and the
+ * campaigns.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign.h"
+#include "norm.h"
+#include "report-int.h"
+#include "svg.h"
+
+const char *
+report_flow_name(const struct crm_report *r, int i)
+{
+	return i == -1 ? "(not in the last report)" : i == -2 ?
+	    "(merged or erased since)" : r->segnames[i];
+}
+
+void
+report_html_movement(struct report_html *h)
+{
+	const struct crm_report *r = h->r;
+	char a[48], b[48], c[48], text[320];
+	const char *cells[4];
+	struct crm_chart_series s;
+	struct crm_chart ch;
+	double *delta;
+	size_t i, k;
+
+	report_html_hp(h, "<h3>Movement between segments</h3>\n");
+	switch (r->state_status) {
+	case 0:
+		report_html_nodata(h,
+		    "Movement needs a state file (crm-report --state"
+		    " FILE) to remember the segments of the last report.");
+		return;
+	case 2:
+		report_html_nodata(h,
+		    "No earlier report to compare with: this is the"
+		    " first one with this state file.");
+		return;
+	case 3:
+		snprintf(text, sizeof(text), "The state file is for a later"
+		    " day (%s) than this report: nothing to compare with.",
+		    r->file_day);
+		report_html_nodata(h, text);
+		return;
+	case 4:
+		snprintf(text, sizeof(text), "The state file has only this"
+		    " day (%s): no earlier report to compare with.",
+		    r->file_day);
+		report_html_nodata(h, text);
+		return;
+	}
+	snprintf(text, sizeof(text), "Since the report for %s: %s contacts"
+	    " changed segment, %s stayed, %s are new and %s were merged or"
+	    " erased.", r->base_day, report_fint(a, r->moved), report_fint(b,
+	    r->stayed),
+	    report_fint(c, r->joined), report_fint(a, r->left));
+	report_html_hp(h, "<p>");
+	report_html_esc(h, text);
+	report_html_hp(h, "</p>\n<div class=\"grid\">\n<figure>\n");
+	if ((delta = calloc(r->nsegnames + 1, sizeof(double))) == NULL) {
+		crm_error_set(h->err, CRM_EFAIL, "out of memory");
+		h->failed = 1;
+		return;
+	}
+	{
+		const char **cats = calloc(r->nsegnames + 1, sizeof(char *));
+		int64_t *now = calloc(r->nsegnames + 1, sizeof(int64_t));
+
+		if (cats == NULL || now == NULL) {
+			free(cats);
+			free(now);
+			free(delta);
+			crm_error_set(h->err, CRM_EFAIL, "out of memory");
+			h->failed = 1;
+			return;
+		}
+		for (i = 0; i < r->nwho; i++)
+			now[r->who[i].seg]++;
+		for (k = 0; k < r->nsegnames; k++) {
+			cats[k] = r->segnames[k];
+			delta[k] = (double)(now[k] - r->seg_before[k]);
+		}
+		memset(&ch, 0, sizeof(ch));
+		memset(&s, 0, sizeof(s));
+		s.name = "change";
+		s.v = delta;
+		snprintf(text, sizeof(text), "Change in segment sizes since %s",
+		    r->base_day);
+		ch.title = text;
+		ch.cat_label = "RFM segment";
+		ch.value_label = "contacts gained (lost if negative)";
+		ch.kind = CRM_CHART_HBARS;
+		ch.ncat = r->nsegnames;
+		ch.cats = cats;
+		ch.nser = 1;
+		ch.ser = &s;
+		report_html_chart(h, &ch);
+		{
+			static const char *const th[] = { "segment", "#before",
+			    "#now", "#change" };
+
+			report_html_thead(h, "t-movement", th, 4);
+		}
+		for (k = 0; k < r->nsegnames; k++) {
+			char d[48];
+
+			cells[0] = report_fint(a, r->seg_before[k]);
+			cells[1] = report_fint(b, now[k]);
+			snprintf(c, sizeof(c), "%s%s", now[k] >
+			    r->seg_before[k] ? "+" : "", report_fint(d, now[k] -
+			    r->seg_before[k]));
+			cells[2] = c;
+			report_html_trow(h, r->segnames[k], cells, 3);
+		}
+		report_html_tend(h);
+		free(cats);
+		free(now);
+	}
+	free(delta);
+	report_html_caption(h,
+	    "Segment sizes in the last report and now, over the"
+	    " contacts of either.");
+	report_html_hp(h, "</figure>\n<figure>\n");
+	if (r->nflows == 0)
+		report_html_nodata(h, "No contact changed segment.");
+	else {
+		static const char *const th[] = { "from", "to", "#contacts" };
+
+		report_html_thead(h, "t-flows", th, 3);
+		for (i = 0; i < r->nflows && i < 20; i++) {
+			report_html_hp(h, "<tr><td>");
+			report_html_esc(h, report_flow_name(r,
+			    r->flows[i].from));
+			report_html_hp(h, "</td><td>");
+			report_html_esc(h, report_flow_name(r, r->flows[i].to));
+			report_html_hp(h, "</td><td class=\"n\">%s</td></tr>\n",
+			    report_fint(a, r->flows[i].n));
+		}
+		report_html_tend(h);
+	}
+	report_html_caption(h,
+	    "The largest flows of contacts between segments (at most"
+	    " twenty).");
+	report_html_hp(h, "</figure>\n</div>\n");
+}
+
+void
+report_html_segments(struct report_html *h)
+{
+	const struct crm_report *r = h->r;
+	char a[48], b[48], text[320];
+	const char *cells[8];
+	struct crm_chart_series s[2];
+	struct crm_chart ch;
+	double *v[2];
+	const char **cats;
+	size_t i;
+
+	report_html_hp(h, "<section id=\"segments\"><h2>Segments</h2>\n");
+	if (r->buyers == 0) {
+		snprintf(text, sizeof(text), "No purchases up to %s: no RFM"
+		    " segments.", r->asof_day);
+		report_html_nodata(h, text);
+		report_html_movement(h);
+		report_html_hp(h, "</section>\n");
+		return;
+	}
+	snprintf(text, sizeof(text), "RFM segments as of %s (crm-segment rfm"
+	    " --as-of %s): %s of %s contacts have bought.", r->asof_day,
+	    r->asof_day, report_fint(a, r->buyers), report_fint(b,
+	    (int64_t)r->nwho));
+	report_html_hp(h, "<p>");
+	report_html_esc(h, text);
+	report_html_hp(h, "</p>\n<div class=\"grid\">\n<figure>\n");
+	v[0] = calloc(r->nsegs, sizeof(double));
+	v[1] = calloc(r->nsegs, sizeof(double));
+	cats = calloc(r->nsegs, sizeof(char *));
+	if (v[0] == NULL || v[1] == NULL || cats == NULL) {
+		free(v[0]);
+		free(v[1]);
+		free(cats);
+		crm_error_set(h->err, CRM_EFAIL, "out of memory");
+		h->failed = 1;
+		return;
+	}
+	for (i = 0; i < r->nsegs; i++) {
+		cats[i] = r->segs[i].name;
+		v[0][i] = report_ratio(r->segs[i].contacts, (int64_t)r->nwho);
+		v[1][i] = r->segs[i].share;
+	}
+	memset(&ch, 0, sizeof(ch));
+	memset(s, 0, sizeof(s));
+	s[0].name = "share of contacts";
+	s[0].v = v[0];
+	s[0].colour = "#56B4E9";
+	s[1].name = "share of revenue";
+	s[1].v = v[1];
+	s[1].colour = "#0072B2";
+	ch.title = "RFM segments: share of contacts and of revenue";
+	ch.cat_label = "RFM segment";
+	ch.value_label = "share of all contacts or of all revenue";
+	ch.kind = CRM_CHART_HBARS;
+	ch.ncat = r->nsegs;
+	ch.cats = cats;
+	ch.nser = 2;
+	ch.ser = s;
+	ch.percent = 1;
+	report_html_chart(h, &ch);
+	report_html_caption(h,
+	    "Each segment's share of all contacts and of all revenue:"
+	    " the numbers are in the table under the charts.");
+	report_html_hp(h, "</figure>\n<figure>\n");
+	free(cats);
+	free(v[0]);
+	free(v[1]);
+
+	/* Deciles. */
+	{
+		double share[10];
+		static const char *const dn[10] = { "1", "2", "3", "4", "5",
+		    "6", "7", "8", "9", "10" };
+
+		for (i = 0; i < 10; i++)
+			share[i] = r->dec[i].share;
+		memset(&ch, 0, sizeof(ch));
+		memset(s, 0, sizeof(s));
+		s[0].name = "share of revenue";
+		s[0].v = share;
+		ch.title = "Revenue by decile of contacts (the 80/20 view)";
+		ch.cat_label = "decile of contacts by revenue (1 = top 10%)";
+		ch.value_label = "share of all revenue";
+		ch.kind = CRM_CHART_BARS;
+		ch.ncat = 10;
+		ch.cats = dn;
+		ch.nser = 1;
+		ch.ser = s;
+		ch.percent = 1;
+		report_html_chart(h, &ch);
+		{
+			static const char *const th[] = { "decile",
+			    "#contacts", "#revenue", "#share",
+			    "#cumulative share" };
+
+			report_html_thead(h, "t-deciles", th, 5);
+		}
+		for (i = 0; i < 10; i++) {
+			char buf[4][48];
+
+			cells[0] = report_fint(buf[0], r->dec[i].contacts);
+			cells[1] = report_fmoney(buf[1], r->dec[i].revenue);
+			snprintf(buf[2], 48, "%.4f", r->dec[i].share);
+			snprintf(buf[3], 48, "%.4f", r->dec[i].cum);
+			cells[2] = buf[2];
+			cells[3] = buf[3];
+			report_html_trow(h, dn[i], cells, 4);
+		}
+		report_html_tend(h);
+		snprintf(text, sizeof(text), "All contacts ranked by revenue"
+		    " to %s and cut into ten groups of equal size (crm-segment"
+		    " profit --by decile): the top 20%% bring %.1f%% of the"
+		    " revenue.", r->asof_day, r->dec[1].cum * 100);
+		report_html_caption(h, text);
+	}
+	report_html_hp(h, "</figure>\n</div>\n");
+	{
+		static const char *const th[] = { "segment", "#contacts",
+		    "#share of contacts", "#buyers", "#orders", "#revenue",
+		    "#share", "#cumulative share" };
+
+		report_html_thead(h, "t-segments", th, 8);
+	}
+	for (i = 0; i < r->nsegs; i++) {
+		char buf[7][48];
+		const struct seg *g = &r->segs[i];
+
+		cells[0] = report_fint(buf[0], g->contacts);
+		cells[1] = report_fpct(buf[1], report_ratio(g->contacts,
+		    (int64_t)r->nwho));
+		cells[2] = report_fint(buf[2], g->buyers);
+		cells[3] = report_fint(buf[3], g->orders);
+		cells[4] = report_fmoney(buf[4], g->revenue);
+		snprintf(buf[5], 48, "%.4f", g->share);
+		snprintf(buf[6], 48, "%.4f", g->cum);
+		cells[5] = buf[5];
+		cells[6] = buf[6];
+		report_html_trow(h, g->name, cells, 7);
+	}
+	report_html_tend(h);
+	report_html_hp(h,
+	    "<p class=\"note\">Contacts, buyers, orders and revenue per"
+	    " RFM segment, largest revenue first: the same as crm-segment"
+	    " profit --by rfm.</p>\n");
+	report_html_movement(h);
+	report_html_hp(h, "</section>\n");
+}
+
+void
+report_html_churn(struct report_html *h)
+{
+	const struct crm_report *r = h->r;
+	static const char *const dn[10] = { "1", "2", "3", "4", "5", "6", "7",
+	    "8", "9", "10" };
+	static const char *const pn[10] = { "0-0.1", "0.1-0.2", "0.2-0.3",
+	    "0.3-0.4", "0.4-0.5", "0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9",
+	    "0.9-1" };
+	char a[48], b[48], text[400], t[21];
+	const char *cells[9];
+	struct crm_chart_series s;
+	struct crm_chart ch;
+	double v[10], w[10];
+	size_t i;
+
+	report_html_hp(h, "<section id=\"churn\"><h2>Churn and value</h2>\n");
+	if (r->scored == 0) {
+		report_html_nodata(h,
+		    "No scores: crm-churn fit and crm-churn score store"
+		    " them.");
+		report_html_hp(h, "</section>\n");
+		return;
+	}
+	crm_format_time(r->scored_at, t);
+	snprintf(text, sizeof(text), "%s customers scored at %s by crm-churn"
+	    " score, over a horizon of %lld days; model: %s.",
+	    report_fint(a, r->scored), t, (long long)r->horizon, r->model ?
+	    r->model : "not found");
+	report_html_hp(h, "<p>");
+	report_html_esc(h, text);
+	report_html_hp(h, "</p>\n<div class=\"grid\">\n<figure>\n");
+	for (i = 0; i < 10; i++)
+		v[i] = (double)r->palive_hist[i];
+	memset(&ch, 0, sizeof(ch));
+	memset(&s, 0, sizeof(s));
+	s.name = "customers";
+	s.v = v;
+	ch.title = "Probability that a customer is still active";
+	ch.cat_label = "P(alive)";
+	ch.value_label = "customers";
+	ch.kind = CRM_CHART_BARS;
+	ch.ncat = 10;
+	ch.cats = pn;
+	ch.nser = 1;
+	ch.ser = &s;
+	report_html_chart(h, &ch);
+	{
+		static const char *const th[] = { "P(alive)", "#customers",
+		    "#share" };
+
+		report_html_thead(h, "t-palive", th, 3);
+	}
+	for (i = 0; i < 10; i++) {
+		cells[0] = report_fint(a, r->palive_hist[i]);
+		cells[1] = report_fpct(b, report_ratio(r->palive_hist[i],
+		    r->scored));
+		report_html_trow(h, pn[i], cells, 2);
+	}
+	report_html_tend(h);
+	snprintf(text, sizeof(text), "Customers by P(alive), in bands of 0.1"
+	    " (the last includes 1). %s have P(alive) below %.2f: at risk.",
+	    report_fint(a, r->at_risk_n), r->at_risk);
+	report_html_caption(h, text);
+	report_html_hp(h, "</figure>\n<figure>\n");
+
+	if (r->vdec[0].n == 0)
+		report_html_nodata(h,
+		    "No lifetime values: the spend model could not be"
+		    " fitted.");
+	else {
+		for (i = 0; i < 10; i++) {
+			v[i] = r->vdec[i].n ? r->vdec[i].clv /
+			    (double)r->vdec[i].n : NAN;
+			w[i] = r->vdec[i].n ? r->vdec[i].ep /
+			    (double)r->vdec[i].n : NAN;
+		}
+		s.name = "mean CLV";
+		s.v = v;
+		ch.title = "Customer lifetime value by decile";
+		ch.cat_label = "decile of customers by CLV (1 = top 10%)";
+		ch.value_label = "mean CLV per customer (money)";
+		ch.cats = dn;
+		report_html_chart(h, &ch);
+		s.name = "mean expected purchases";
+		s.v = w;
+		snprintf(text, sizeof(text), "expected purchase days in %lld"
+		    " days", (long long)r->horizon);
+		ch.title = "Expected purchases by CLV decile";
+		ch.value_label = text;
+		report_html_chart(h, &ch);
+		{
+			static const char *const th[] = { "decile",
+			    "#customers", "#P(alive)", "#purchases", "#CLV",
+			    "#total CLV" };
+
+			report_html_thead(h, "t-value", th, 6);
+		}
+		for (i = 0; i < 10; i++) {
+			char buf[5][48];
+			double n = (double)r->vdec[i].n;
+
+			cells[0] = report_fint(buf[0], r->vdec[i].n);
+			cells[1] = report_fnum(buf[1], n ?
+			    r->vdec[i].palive / n : NAN,
+			    3);
+			cells[2] = report_fnum(buf[2], n ? r->vdec[i].ep / n :
+			    NAN, 2);
+			cells[3] = report_fmoney(buf[3], n ?
+			    r->vdec[i].clv / n : NAN);
+			cells[4] = report_fmoney(buf[4], r->vdec[i].clv);
+			report_html_trow(h, dn[i], cells, 5);
+		}
+		report_html_tend(h);
+		snprintf(text, sizeof(text), "Scored customers ranked by CLV"
+		    " and cut into ten groups of equal size%s; P(alive),"
+		    " expected purchases and CLV are means per customer.",
+		    r->no_clv ? ", those without a CLV left out" : "");
+		report_html_caption(h, text);
+	}
+	report_html_hp(h, "</figure>\n</div>\n");
+
+	snprintf(text, sizeof(text), "Valuable customers at risk (the top %lld"
+	    " by revenue)", (long long)r->o.top);
+	report_html_hp(h, "<h3>");
+	report_html_esc(h, text);
+	report_html_hp(h, "</h3>\n");
+	if (r->nrisky == 0)
+		report_html_nodata(h, "No customer with purchases is at risk.");
+	else {
+		static const char *const th[] = { "#", "customer",
+		    "external id", "owner", "segment", "#revenue",
+		    "#purchases", "#days since last", "#P(alive)", "#CLV" };
+
+		report_html_thead(h, "t-risk", th, 10);
+		for (i = 0; i < r->nrisky; i++) {
+			const struct risky *x = &r->risky[i];
+			char buf[5][48];
+
+			report_html_hp(h, "<tr><td class=\"n\">%zu</td><td>",
+			    i + 1);
+			report_html_esc(h, x->name);
+			report_html_hp(h, "</td><td>");
+			report_html_esc(h, x->ext);
+			report_html_hp(h, "</td><td>");
+			report_html_esc(h, x->owner);
+			report_html_hp(h, "</td><td>");
+			report_html_esc(h, x->segment);
+			report_html_hp(h,
+			    "</td><td class=\"n\">%s</td><td class=\"n\">%s"
+			    "</td><td class=\"n\">%s</td><td class=\"n\">%s"
+			    "</td><td class=\"n\">%s</td></tr>\n",
+			    report_fmoney(buf[0], x->revenue),
+			    report_fint(buf[1],
+			    x->orders), report_fint(buf[2], x->recency),
+			    report_fnum(buf[3],
+			    x->p_alive, 3), report_fmoney(buf[4], x->clv));
+		}
+		report_html_tend(h);
+	}
+	snprintf(text, sizeof(text), "Customers with P(alive) below %.2f,"
+	    " ranked by their revenue up to %s (crm-segment rfm), with their"
+	    " owner to call them. Names only: no email or phone in a"
+	    " report that travels.", r->at_risk, r->asof_day);
+	report_html_hp(h, "<p class=\"note\">");
+	report_html_esc(h, text);
+	report_html_hp(h, "</p>\n</section>\n");
+}
+
+void
+report_html_campaigns(struct report_html *h)
+{
+	const struct crm_report *r = h->r;
+	char a[48], text[400];
+	const char *cats[MAXCAMPAIGNS];
+	struct crm_chart_series s[CRM_CAMPAIGN_NREASONS];
+	struct crm_chart ch;
+	double rate[2][MAXCAMPAIGNS], up[MAXCAMPAIGNS], lo[MAXCAMPAIGNS];
+	double hi[MAXCAMPAIGNS], sup[CRM_CAMPAIGN_NREASONS][MAXCAMPAIGNS];
+	size_t i, k;
+	int open = 0;
+
+	report_html_hp(h, "<section id=\"campaigns\"><h2>Campaigns</h2>\n");
+	if (r->ncamps == 0) {
+		snprintf(text, sizeof(text), "No campaign was sent from %s to"
+		    " %s (%s others in the database).", r->start_day,
+		    r->asof_day, report_fint(a, r->camps_other));
+		report_html_nodata(h, text);
+		report_html_hp(h, "</section>\n");
+		return;
+	}
+	for (i = 0; i < r->ncamps; i++) {
+		const struct campaign *c = &r->camps[i];
+
+		cats[i] = c->name;
+		rate[0][i] = c->n[0] ? c->rate[0] : NAN;
+		rate[1][i] = c->has_control ? c->rate[1] : NAN;
+		up[i] = c->has_uplift ? c->uplift : NAN;
+		lo[i] = c->has_uplift ? c->lo : NAN;
+		hi[i] = c->has_uplift ? c->hi : NAN;
+		for (k = 0; k < CRM_CAMPAIGN_NREASONS; k++)
+			sup[k][i] = (double)c->suppressed[k];
+		open |= c->window_end > r->o.now;
+	}
+	snprintf(text, sizeof(text), "%s sent from %s to %s (crm-campaign"
+	    " report; responses: purchases within %lld days of the send).",
+	    r->ncamps == 1 ? "The campaign" : "The campaigns",
+	    r->start_day, r->asof_day, (long long)r->o.campaign_window);
+	report_html_hp(h, "<p>");
+	report_html_esc(h, text);
+	report_html_hp(h, "</p>\n<div class=\"grid\">\n<figure>\n");
+	memset(&ch, 0, sizeof(ch));
+	memset(s, 0, sizeof(s));
+	s[0].name = "treated (target group)";
+	s[0].v = rate[0];
+	s[0].colour = "#0072B2";
+	s[1].name = "control (held out)";
+	s[1].v = rate[1];
+	s[1].colour = "#E69F00";
+	ch.title = "Response rate, treated and control";
+	ch.cat_label = "campaign";
+	ch.value_label = "contacts who bought (share of group)";
+	ch.kind = CRM_CHART_BARS;
+	ch.ncat = r->ncamps;
+	ch.cats = cats;
+	ch.nser = 2;
+	ch.ser = s;
+	ch.percent = 1;
+	report_html_chart(h, &ch);
+	report_html_caption(h,
+	    "The share of each group that bought within the response"
+	    " window.");
+	report_html_hp(h, "</figure>\n<figure>\n");
+	memset(s, 0, sizeof(s));
+	s[0].name = "uplift";
+	s[0].v = up;
+	s[0].lo = lo;
+	s[0].hi = hi;
+	s[0].colour = "#009E73";
+	ch.kind = CRM_CHART_POINTS;
+	ch.title = "Uplift with its 95% interval";
+	ch.value_label = "treated minus control response rate (points)";
+	ch.nser = 1;
+	report_html_chart(h, &ch);
+	report_html_caption(h,
+	    "Dots: the difference in response rate; whiskers: its 95%"
+	    " Wald interval. An interval that crosses zero is no evidence of"
+	    " an effect. Campaigns without a control group have no dot.");
+	report_html_hp(h, "</figure>\n</div>\n");
+	{
+		static const char *const th[] = { "campaign", "channel",
+		    "sent", "#treated", "#responders", "#rate", "#control",
+		    "#responders", "#rate", "#uplift", "#95% interval",
+		    "#p-value", "#revenue (treated)" };
+
+		report_html_thead(h, "t-campaigns", th, 13);
+	}
+	for (i = 0; i < r->ncamps; i++) {
+		const struct campaign *c = &r->camps[i];
+		char d[11], buf[10][48];
+
+		crm_format_date(c->sent_at, d);
+		report_html_hp(h, "<tr><th scope=\"row\">");
+		report_html_esc(h, c->name);
+		report_html_hp(h, "</th><td>");
+		report_html_esc(h, c->channel);
+		report_html_hp(h, "</td><td>%s</td>", d);
+		report_html_hp(h,
+		    "<td class=\"n\">%s</td><td class=\"n\">%s</td>"
+		    "<td class=\"n\">%s</td>", report_fint(buf[0], c->n[0]),
+		    report_fint(buf[1], c->responders[0]), report_fpct(buf[2],
+		    c->n[0] ?
+		    c->rate[0] : NAN));
+		report_html_hp(h,
+		    "<td class=\"n\">%s</td><td class=\"n\">%s</td>"
+		    "<td class=\"n\">%s</td>", report_fint(buf[3], c->n[1]),
+		    report_fint(buf[4], c->responders[1]), report_fpct(buf[5],
+		    c->has_control ? c->rate[1] : NAN));
+		if (c->has_uplift) {
+			snprintf(buf[7], 48, "%+.1f to %+.1f", c->lo * 100,
+			    c->hi * 100);
+			snprintf(buf[8], 48, "%.3f", c->p_value);
+			snprintf(buf[6], 48, "%+.1f", c->uplift * 100);
+		} else
+			buf[6][0] = buf[7][0] = buf[8][0] = '\0';
+		report_html_hp(h,
+		    "<td class=\"n\">%s</td><td class=\"n\">%s</td>"
+		    "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+		    buf[6], buf[7], buf[8], report_fmoney(buf[9],
+		    c->revenue[0]));
+	}
+	report_html_tend(h);
+	report_html_hp(h,
+	    "<p class=\"note\">Rates in percent, uplift and its interval in"
+	    " percentage points; p-value of the two-proportion z-test.%s</p>\n",
+	    open ? " Some response windows are still open: their rates will"
+	    " still grow." : "");
+
+	/* Suppression. */
+	report_html_hp(h, "<figure class=\"wide\">\n");
+	memset(s, 0, sizeof(s));
+	for (k = 0; k < CRM_CAMPAIGN_NREASONS; k++) {
+		s[k].name = crm_campaign_reasons[k];
+		s[k].v = sup[k];
+	}
+	ch.title = "Contacts suppressed, by reason";
+	ch.value_label = "contacts left out";
+	ch.kind = CRM_CHART_STACKED;
+	ch.height = 340;
+	ch.nser = CRM_CAMPAIGN_NREASONS;
+	ch.ser = s;
+	ch.percent = 0;
+	report_html_chart(h, &ch);
+	{
+		const char *th[CRM_CAMPAIGN_NREASONS + 1];
+		char names[CRM_CAMPAIGN_NREASONS][40];
+
+		th[0] = "campaign";
+		for (k = 0; k < CRM_CAMPAIGN_NREASONS; k++) {
+			snprintf(names[k], sizeof(names[k]), "#%s",
+			    crm_campaign_reasons[k]);
+			th[k + 1] = names[k];
+		}
+		report_html_thead(h, "t-suppressed", th,
+		    CRM_CAMPAIGN_NREASONS + 1);
+	}
+	for (i = 0; i < r->ncamps; i++) {
+		const char *cells[CRM_CAMPAIGN_NREASONS];
+		char buf[CRM_CAMPAIGN_NREASONS][48];
+
+		for (k = 0; k < CRM_CAMPAIGN_NREASONS; k++)
+			cells[k] = report_fint(buf[k],
+			    r->camps[i].suppressed[k]);
+		report_html_trow(h, r->camps[i].name, cells,
+		    CRM_CAMPAIGN_NREASONS);
+	}
+	report_html_tend(h);
+	report_html_caption(h,
+	    "Selected contacts left out of each campaign, by the first"
+	    " reason that applied: consent, do-not-contact, addresses, other"
+	    " campaigns, the frequency cap.");
+	report_html_hp(h, "</figure>\n</section>\n");
+}
+
