@@ -6,6 +6,7 @@ VERSION   = 0.1.0
 PREFIX    = /usr/local
 BINDIR    = $(PREFIX)/bin
 MANPREFIX = $(PREFIX)/share/man
+DATADIR   = $(PREFIX)/share/crm
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -34,13 +35,15 @@ endif
 # Generated at build time from libphonenumber's metadata and iso-codes
 # (README, "Phone numbers and countries"); not in git.
 GEN_SRC  = libcrm/phone-data.c libcrm/country-data.c
-LIB_SRC  = $(sort $(wildcard libcrm/*.c) $(GEN_SRC))
+LIB_SRC  = $(sort $(wildcard libcrm/*.c) $(GEN_SRC) libcrm/profiles-builtin.c)
+PROFILES = $(sort $(wildcard profiles/*.profile))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
 LIB_HDR  = $(wildcard libcrm/*.h)
 PROGS    = $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/crm-*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/t-*.c))
 UNITS    = $(UNIT_SRC:.c=)
 MAN1     = $(wildcard man/*.1)
+MAN5     = $(wildcard man/*.5)
 MAN7     = $(wildcard man/*.7)
 
 # Objects are rebuilt when the compiler flags change (SANITIZE=, DEVELOPER=).
@@ -76,6 +79,10 @@ scripts/phone-parse: scripts/phone-parse.c libcrm.a $(LIB_HDR) .build-flags
 
 libcrm/country-data.c: scripts/gen-countries scripts/fold-countries
 	$(Q)./scripts/gen-countries | ./scripts/fold-countries > $@.tmp && mv $@.tmp $@
+
+# The import profiles are built into the programs (profile.h).
+libcrm/profiles-builtin.c: $(PROFILES) scripts/embed-profiles
+	$(Q)./scripts/embed-profiles $@ $(PROFILES)
 
 libcrm.a: $(LIB_OBJ)
 	$(Q)rm -f $@
@@ -116,24 +123,28 @@ demo: all
 	./scripts/demo
 
 lint: all
-	@for m in $(MAN1) $(MAN7); do mandoc -Tlint -Wwarning $$m || exit 1; done
+	@for m in $(MAN1) $(MAN5) $(MAN7); do mandoc -Tlint -Wwarning $$m || exit 1; done
 
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(DATADIR)/profiles
 	cp -f $(PROGS) $(DESTDIR)$(BINDIR)/
 	cd $(DESTDIR)$(BINDIR) && chmod 755 $(PROGS)
 	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f $(MAN5) $(DESTDIR)$(MANPREFIX)/man5/
 	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
+	cp -f $(PROFILES) $(DESTDIR)$(DATADIR)/profiles/
 
 uninstall:
 	cd $(DESTDIR)$(BINDIR) && rm -f $(PROGS)
 	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(notdir $(MAN1))
+	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(notdir $(MAN5))
 	cd $(DESTDIR)$(MANPREFIX)/man7 && rm -f $(notdir $(MAN7))
+	cd $(DESTDIR)$(DATADIR)/profiles && rm -f $(notdir $(PROFILES))
 
 clean:
 	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags $(GEN_SRC) \
 		scripts/gen-phone scripts/fold-countries scripts/phone-parse \
-		tests/unit/phone-examples.h
+		tests/unit/phone-examples.h libcrm/profiles-builtin.c
 	rm -rf tests/trash.* bench-out fuzz-out
 
 .PHONY: all check bench fuzz reliability demo lint install uninstall clean FORCE

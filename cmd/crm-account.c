@@ -89,7 +89,8 @@ is_json(const char *path)
 static int
 cmd_import(struct crm_db *db, int argc, char **argv)
 {
-	struct crm_batch b = { NULL, imp_header, imp_row, imp_read };
+	struct crm_batch b = { NULL, imp_header, imp_row, imp_read, NULL, NULL,
+	    0 };
 	struct crm_account_importer *imp;
 	const struct crm_account_stats *s;
 	struct crm_rejects *rj = NULL;
@@ -163,7 +164,8 @@ link_read(void *ctx)
 static int
 cmd_link(struct crm_db *db, int argc, char **argv)
 {
-	struct crm_batch b = { NULL, link_header, link_row, link_read };
+	struct crm_batch b = { NULL, link_header, link_row, link_read, NULL,
+	    NULL, 0 };
 	struct crm_account_linker *l;
 	const struct crm_link_stats *s;
 	struct crm_rejects *rj = NULL;

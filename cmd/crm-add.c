@@ -8,16 +8,23 @@
 
 #include "cli.h"
 #include "contact.h"
+#include "profile.h"
 
 static const char usage[] =
-    "crm-add [-nqtV] [-d db] [-k key] [-R region] [-r rejects]\n"
-    "[--allow-erased] [--allow-opt-in] [--excel-safe] [file ...]\n"
+    "crm-add [-HnqtV] [-d db] [-E encoding] [-F delimiter] [-k key]\n"
+    "[-M header=column,...] [-P profile] [-R region] [-r rejects]\n"
+    "[--allow-erased] [--allow-opt-in] [--ambiguous newest|oldest|reject]\n"
+    "[--columns name,...] [--date-format format] [--decimal ,|.]\n"
+    "[--excel-safe] [--map-value column:from=to,...] [file ...]\n"
     "crm-add --renormalise [-nqV] [-d db] [-f format] [-R region]";
 
-enum { OPT_ALLOW_OPT_IN = 0x2000, OPT_ALLOW_ERASED, OPT_RENORMALISE };
+enum { OPT_ALLOW_OPT_IN = 0x2000, OPT_ALLOW_ERASED, OPT_AMBIGUOUS,
+    OPT_RENORMALISE };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
+	CRM_IMPORT_LONGOPTS,
+	{ "ambiguous", required_argument, NULL, OPT_AMBIGUOUS },
 	{ "allow-erased", no_argument, NULL, OPT_ALLOW_ERASED },
 	{ "allow-opt-in", no_argument, NULL, OPT_ALLOW_OPT_IN },
 	{ "dry-run", no_argument, NULL, 'n' },
@@ -115,12 +122,20 @@ renormalise(struct crm_cli *cli, const char *region, int dry)
 	return crm_cli_finish(0);
 }
 
+static void
+region(void *ctx, const char *r)
+{
+	crm_importer_region(ctx, r);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL, 0 };
+	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL, 0,
+	    CRM_AMBIGUOUS_REJECT };
 	const struct crm_contact_stats *s;
-	struct crm_batch batch = { NULL, header, row, nread };
+	struct crm_batch batch = { NULL, header, row, nread, NULL, region, 1 };
+	struct crm_import_opts io;
 	struct crm_rejects *rj = NULL;
 	const char *rejects = NULL;
 	struct crm_importer *imp;
@@ -132,11 +147,18 @@ main(int argc, char **argv)
 
 	crm_cli_init(&cli, "crm-add", usage, argc, argv);
 	crm_error_clear(&err);
+	memset(&io, 0, sizeof(io));
+	batch.io = &io;
 	opts.region = getenv("CRM_REGION");
 	if (opts.region != NULL && *opts.region == '\0')
 		opts.region = NULL;
-	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "k:nR:r:",
-	    longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
+	    CRM_IMPORT_SHORTOPTS "k:nR:r:", longopts, NULL)) != -1) {
+		if (crm_import_opt(&io, ch, optarg, &err) != 0) {
+			if (err.code != CRM_EOK)
+				crm_die(&err);
+			continue;
+		}
 		switch (ch) {
 		case 'k':
 			if (crm_contact_key_parse(optarg, &opts.key, &err) < 0)
@@ -160,6 +182,11 @@ main(int argc, char **argv)
 		case OPT_RENORMALISE:
 			renorm = 1;
 			break;
+		case OPT_AMBIGUOUS:
+			if (crm_contact_ambiguous_parse(optarg, &opts.ambiguous,
+			    &err) < 0)
+				crm_die(&err);
+			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||
 			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
@@ -173,10 +200,12 @@ main(int argc, char **argv)
 		return renormalise(&cli, opts.region, dry);
 	}
 
+	if (crm_import_check(&io, &err) < 0)
+		crm_die(&err);
 	crm_cli_output(&cli, "--rejects", rejects);
 	crm_batch_check_inputs(argc, argv);
 	crm_batch_bulk(argc, argv);
-	db = crm_cli_db(&cli, CRM_DB_CREATE);
+	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);
 	if ((imp = crm_importer_new(db, &opts, &err)) == NULL ||
 	    (rejects != NULL && (rj = crm_rejects_new(rejects, cli.excel_safe,
 	    &err)) == NULL) ||

@@ -242,6 +242,10 @@ cmd_export(struct crm_cli *cl, int what, int argc, char **argv)
 	if (es.skipped)
 		crm_warn("%s: %lld targets left out: no longer contactable on"
 		    " the channel", name, (long long)es.skipped);
+	if (es.duplicates)
+		crm_warn("%s: %lld targets left out: their address was"
+		    " written for another target", name,
+		    (long long)es.duplicates);
 	if (es.missing) {
 		fprintf(stderr, "crm-campaign: warning: %s: %lld placeholders"
 		    " rendered empty:", template, (long long)es.missing);

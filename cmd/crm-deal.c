@@ -108,7 +108,7 @@ nread(void *ctx)
 static int
 import(int argc, char **argv)
 {
-	struct crm_batch batch = { NULL, header, row, nread };
+	struct crm_batch batch = { NULL, header, row, nread, NULL, NULL, 0 };
 	const struct crm_deal_import_stats *s;
 	struct crm_deal_importer *im;
 	struct crm_rejects *rj = NULL;

@@ -149,7 +149,8 @@ main(int argc, char **argv)
 {
 	struct crm_buf counts = CRM_BUF_INIT(64 * 1024);
 	struct crm_buf tags = CRM_BUF_INIT(1 << 20);
-	struct crm_batch batch = { NULL, list_header, list_row, list_read };
+	struct crm_batch batch = { NULL, list_header, list_row, list_read,
+	    NULL, NULL, 0 };
 	const struct crm_erasure_stats *s;
 	int ch, dry = 0, listing = 0, replay = 0, vacuum = 0, nopt, i;
 	int allc = argc, anon = 0, nretain = 0;

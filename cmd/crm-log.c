@@ -13,11 +13,15 @@
 #include "cli.h"
 #include "interaction.h"
 #include "norm.h"
+#include "profile.h"
 #include "resolve.h"
 
 static const char u_import[] =
-    "crm-log [-nqtV] [-a from=channel] [-C currency] [-d db] [-R region]\n"
-    "[-r rejects] [--create-missing] [--excel-safe] [file ...]";
+    "crm-log [-HnqtV] [-a from=channel] [-C currency] [-d db] [-E encoding]\n"
+    "[-F delimiter] [-M header=column,...] [-P profile] [-R region]\n"
+    "[-r rejects] [--ambiguous newest|oldest|reject] [--columns name,...]\n"
+    "[--create-missing] [--date-format format] [--decimal ,|.] [--excel-safe]\n"
+    "[--map-value column:from=to,...] [file ...]";
 static const char u_show[] =
     "crm-log show [-A] [-c channel] [-d db] [-f format] [-k kind]"
     " [-l limit]\n"
@@ -26,13 +30,15 @@ static const char u_stats[] =
     "crm-log stats [-d db] [-f format] [--as-of date] [-w days[,days...]]\n"
     "[--preferred | --tickets]";
 
-enum { OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
+enum { OPT_AMBIGUOUS = 0x2100, OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
     OPT_TICKETS };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "account", no_argument, NULL, 'A' },
+	CRM_IMPORT_LONGOPTS,
 	{ "alias", required_argument, NULL, 'a' },
+	{ "ambiguous", required_argument, NULL, OPT_AMBIGUOUS },
 	{ "as-of", required_argument, NULL, OPT_ASOF },
 	{ "channel", required_argument, NULL, 'c' },
 	{ "create-missing", no_argument, NULL, OPT_CREATE },
@@ -69,6 +75,15 @@ nread(void *ctx)
 {
 	return crm_logger_stats(ctx)->read;
 }
+
+static void
+region(void *ctx, const char *r)
+{
+	crm_logger_region(ctx, r);
+}
+
+/* How the input files are read (profile.h). */
+static struct crm_import_opts io;
 
 /* The options, for whichever command takes them. */
 static struct crm_log_opts opts;
@@ -145,17 +160,19 @@ static int
 cmd_import(struct crm_cli *c, int what, int argc, char **argv)
 {
 	const struct crm_log_stats *s;
-	struct crm_batch batch = { NULL, header, row, nread };
+	struct crm_batch batch = { NULL, header, row, nread, &io, region, 0 };
 	struct crm_rejects *rj = NULL;
 	struct crm_logger *lg;
 	struct crm_db *db;
 	char counts[256];
 	int i;
 
+	if (crm_import_check(&io, &err) < 0)
+		crm_die(&err);
 	crm_cli_output(&cli, "--rejects", rejects);
 	crm_batch_check_inputs(argc, argv);
 	crm_batch_bulk(argc, argv);
-	db = crm_cli_db(&cli, CRM_DB_CREATE);
+	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);
 	/*
 	 * Foreign keys are off for the import's transaction: every contact
 	 * id it writes (interactions, consent events) is one it looked up in
@@ -237,7 +254,12 @@ main(int argc, char **argv)
 	if (opts.region != NULL && *opts.region == '\0')
 		opts.region = NULL;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "Aa:C:c:k:l:nR:r:w:", longopts, NULL)) != -1) {
+	    CRM_IMPORT_SHORTOPTS "Aa:C:c:k:l:nR:r:w:", longopts, NULL)) != -1) {
+		if (crm_import_opt(&io, ch, optarg, &err) != 0) {
+			if (err.code != CRM_EOK)
+				crm_die(&err);
+			continue;
+		}
 		switch (ch) {
 		case 'A':
 			account = 1;
@@ -289,6 +311,17 @@ main(int argc, char **argv)
 			break;
 		case OPT_CREATE:
 			opts.create_missing = 1;
+			break;
+		case OPT_AMBIGUOUS:
+			if (strcmp(optarg, "reject") == 0)
+				opts.ambiguous = 0;
+			else if (strcmp(optarg, "newest") == 0)
+				opts.ambiguous = 1;
+			else if (strcmp(optarg, "oldest") == 0)
+				opts.ambiguous = 2;
+			else
+				crm_die_usage("unknown --ambiguous '%s' (newest,"
+				    " oldest or reject)", optarg);
 			break;
 		case OPT_PREFERRED:
 			report = 1;

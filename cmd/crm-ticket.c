@@ -75,7 +75,7 @@ nread(void *ctx)
 static int
 cmd_import(struct opts *op, int argc, char **argv)
 {
-	struct crm_batch batch = { NULL, header, row, nread };
+	struct crm_batch batch = { NULL, header, row, nread, NULL, NULL, 0 };
 	const struct crm_service_stats *s;
 	struct crm_rejects *rj = NULL;
 	struct crm_ticketer *t;

@@ -1220,6 +1220,127 @@ render(struct crm_campaign_template *tp, struct crm_stmt *st,
 	return 0;
 }
 
+/* The addresses an export has written (open addressing). */
+struct addrset {
+	char **s;
+	size_t n, cap;
+};
+
+static uint64_t
+addr_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) *
+		    0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * 1 if the row's address (the channel's columns after the names: email,
+ * phone, or the postal address) was written before; else remembers it.
+ */
+static int
+address_seen(struct addrset *a, struct crm_stmt *st, const int *cols,
+    struct crm_error *err)
+{
+	struct crm_buf key = CRM_BUF_INIT(1 << 16);
+	size_t i, j;
+	char *k;
+
+	for (i = 4; cols[i] >= 0; i++) {
+		const char *v = crm_db_col_text(st, cols[i]);
+
+		if (cols[i] == 6)
+			continue;	/* company: not part of an address */
+		if (crm_buf_adds(&key, v ? v : "", err) < 0 ||
+		    crm_buf_addc(&key, '\037', err) < 0) {
+			crm_buf_release(&key);
+			return -1;
+		}
+	}
+	if ((a->n + 1) * 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 1024;
+		char **s = calloc(cap, sizeof(*s));
+
+		if (s == NULL) {
+			crm_buf_release(&key);
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		}
+		for (i = 0; i < a->cap; i++) {
+			if (a->s[i] == NULL)
+				continue;
+			for (j = addr_hash(a->s[i]) & (cap - 1); s[j] != NULL;
+			    j = (j + 1) & (cap - 1))
+				;
+			s[j] = a->s[i];
+		}
+		free(a->s);
+		a->s = s;
+		a->cap = cap;
+	}
+	for (j = addr_hash(crm_buf_str(&key)) & (a->cap - 1); a->s[j] != NULL;
+	    j = (j + 1) & (a->cap - 1))
+		if (strcasecmp(a->s[j], crm_buf_str(&key)) == 0) {
+			crm_buf_release(&key);
+			return 1;
+		}
+	if ((k = crm_buf_detach(&key)) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	a->s[j] = k;
+	a->n++;
+	return 0;
+}
+
+/*
+ * A placeholder that names no field and no attribute any target has is a
+ * mistake in the template (a typo, an attribute never imported): refuse
+ * it before anything is written, rather than send every target a message
+ * with a hole in it.
+ */
+static int
+unknown_fields(struct crm_db *db, struct crm_campaign_template *tp,
+    int64_t campaign, struct crm_error *err)
+{
+	struct crm_buf path = CRM_BUF_INIT(512);
+	struct crm_stmt *st;
+	const char *f;
+	size_t i;
+	int rc = 0, found;
+
+	for (i = 0; i < tp->nfields && rc == 0; i++) {
+		if (tp->src[i] <= COL_REASON)
+			continue;
+		f = tp->fields[i];
+		if (strncmp(f, "attr.", 5) == 0 && f[5] != '\0')
+			f += 5;
+		crm_buf_reset(&path);
+		if (crm_buf_addf(&path, err, "$.\"%s\"", f) < 0 ||
+		    (st = crm_db_stmt(db, "SELECT EXISTS (SELECT 1 FROM"
+		    " campaign_members m JOIN contacts c ON c.id = m.contact_id"
+		    " WHERE m.campaign_id = ?1 AND m.grp = 'target' AND"
+		    " json_extract(c.attrs, ?2) IS NOT NULL)", err)) == NULL ||
+		    crm_db_bind_int(db, st, 1, campaign, err) < 0 ||
+		    crm_db_bind_text(db, st, 2, crm_buf_str(&path), err) < 0 ||
+		    (found = crm_db_step(db, st, err)) < 0) {
+			rc = -1;
+			break;
+		}
+		found = crm_db_col_int(st, 0) != 0;
+		crm_db_reset(st);
+		if (!found)
+			rc = crm_error_set(err, CRM_EDATA, "placeholder"
+			    " {{%s}} matches no field (id, external_id,"
+			    " first_name, last_name, email, phone, company,"
+			    " street, city, postcode, country, birth_date,"
+			    " stage, owner, campaign, channel, purpose) and no"
+			    " attribute of any target", tp->fields[i]);
+	}
+	crm_buf_release(&path);
+	return rc;
+}
+
 int
 crm_campaign_export(struct crm_db *db, const char *name,
     struct crm_campaign_template *tp, struct crm_out *out,
@@ -1234,9 +1355,10 @@ crm_campaign_export(struct crm_db *db, const char *name,
 	const char *names[16], *vals[16];
 	const int *cols;
 	struct crm_stmt *st = NULL;
+	struct addrset addr = { NULL, 0, 0 };
 	struct camp k;
 	size_t n, i;
-	int rc = -1;
+	int rc = -1, seen;
 
 	memset(es, 0, sizeof(*es));
 	if (must_find(db, name, &k, err) < 0)
@@ -1254,6 +1376,7 @@ crm_campaign_export(struct crm_db *db, const char *name,
 	if ((st = export_query(db, tp, err)) == NULL ||
 	    crm_db_bind_text(db, st, 1, k.channel, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, k.id, err) < 0 ||
+	    (tp != NULL && unknown_fields(db, tp, k.id, err) < 0) ||
 	    crm_out_header(out, names, types, n, err) < 0)
 		goto done;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
@@ -1264,6 +1387,13 @@ crm_campaign_export(struct crm_db *db, const char *name,
 		}
 		for (i = 0; cols[i] >= 0; i++)
 			vals[i] = crm_db_col_text(st, cols[i]);
+		/* Each address once: the target with the lowest id. */
+		if ((seen = address_seen(&addr, st, cols, err)) != 0) {
+			if (seen < 0)
+				goto done;
+			es->duplicates++;
+			continue;
+		}
 		if (tp != NULL) {
 			if (render(tp, st, name, &k, &msg, &es->missing,
 			    err) < 0)
@@ -1277,6 +1407,9 @@ crm_campaign_export(struct crm_db *db, const char *name,
 done:
 	crm_db_finalize(st);
 	crm_buf_release(&msg);
+	for (i = 0; i < addr.cap; i++)
+		free(addr.s[i]);
+	free(addr.s);
 	return rc;
 }
 

@@ -220,6 +220,7 @@ struct crm_campaign_export_stats {
 	int64_t rows;		/* written */
 	int64_t skipped;	/* targets no longer eligible */
 	int64_t missing;	/* placeholders rendered empty */
+	int64_t duplicates;	/* an address already written (lower id) */
 };
 
 /*
@@ -233,7 +234,10 @@ struct crm_campaign_export_stats {
  *
  * and, with a template (tp not NULL), a column message.  Targets that have
  * since become ineligible (merged, erased, do-not-contact, consent
- * withdrawn, address gone) are skipped and counted.
+ * withdrawn, address gone) are skipped and counted, and so is a target
+ * whose address (email, phone, or street, city, postcode and country,
+ * compared without regard to case) a target of a lower id has already:
+ * each address gets one message.
  */
 int crm_campaign_export(struct crm_db *db, const char *name,
     struct crm_campaign_template *tp, struct crm_out *out,

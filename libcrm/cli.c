@@ -15,6 +15,7 @@
 #include "guard.h"
 #include "norm.h"
 #include "outfile.h"
+#include "profile.h"
 
 static const char *progname = "crm";
 static double start_time, last_progress;
@@ -201,6 +202,14 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 		if (*arg == '\0')
 			crm_die_usage("--db: an empty path (the database is"
 			    " -d PATH, else $CRM_DB, else ./crm.db)");
+		/* csvkit's -d is the delimiter: -d ';' would make a database
+		 * named ';'. */
+		if (strcmp(arg, ",") == 0 || strcmp(arg, ";") == 0 ||
+		    strcmp(arg, "|") == 0 || strcmp(arg, "\t") == 0 ||
+		    strcmp(arg, "\\t") == 0 || strcmp(arg, ":") == 0)
+			crm_die_usage("-d names the database, not '%s'; for"
+			    " the field separator give --delimiter '%s'", arg,
+			    arg);
 		c->db_opt = arg;
 		return 1;
 	case 'f':
@@ -248,6 +257,54 @@ crm_cli_db(const struct crm_cli *c, int flags)
 		crm_warn("warning: %s is readable by others (mode %04o);"
 		    " chmod 600 it", crm_db_name(db), crm_db_file_mode(db));
 	return db;
+}
+
+static char dry_dir[64];
+
+static void
+dry_cleanup(void)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm",
+	    "-journal" };
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(path, sizeof(path), "%s/crm.db%s", dry_dir, suffix[i]);
+		unlink(path);
+	}
+	rmdir(dry_dir);
+}
+
+struct crm_db *
+crm_cli_db_dry(const struct crm_cli *c, int flags, int dry)
+{
+	struct crm_error err;
+	const char *tmp = getenv("TMPDIR");
+	char path[128];
+	struct stat sb;
+
+	if (!dry || stat(crm_db_path(c->db_opt), &sb) == 0 || errno != ENOENT)
+		return crm_cli_db(c, flags);
+	/* Nothing to write to: a scratch database, removed at exit. */
+	snprintf(dry_dir, sizeof(dry_dir), "%s/crm-dry.XXXXXX",
+	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(dry_dir) == NULL) {
+		crm_error_set(&err, CRM_EFAIL, "%s: %s", dry_dir,
+		    strerror(errno));
+		crm_die(&err);
+	}
+	atexit(dry_cleanup);
+	snprintf(path, sizeof(path), "%s/crm.db", dry_dir);
+	{
+		struct crm_db *db;
+
+		crm_error_clear(&err);
+		if ((db = crm_db_open(path, flags | CRM_DB_CREATE, &err)) ==
+		    NULL)
+			crm_die(&err);
+		return db;
+	}
 }
 
 void
@@ -516,6 +573,31 @@ crm_rejects_count(const struct crm_rejects *rj)
 	return rj == NULL ? 0 : rj->n;
 }
 
+/* "N columns kept as attributes: a, b, c", once per file. */
+static void
+note_extras(const struct crm_csv *r)
+{
+	struct crm_buf b = CRM_BUF_INIT(4096);
+	struct crm_error err;
+	size_t i, n = 0;
+
+	for (i = 0; i < crm_csv_ncols(r); i++) {
+		if (!crm_csv_extra(r, i))
+			continue;
+		if (n < 8 && crm_buf_addf(&b, &err, "%s%s", n ? ", " : "",
+		    crm_csv_colname(r, i)) < 0)
+			break;
+		n++;
+	}
+	if (n > 8)
+		(void)crm_buf_addf(&b, &err, ", ... (%zu more)", n - 8);
+	if (n > 0)
+		crm_warn("%s: %zu column%s kept as attribute%s: %s",
+		    crm_csv_name(r), n, n == 1 ? "" : "s", n == 1 ? "" : "s",
+		    crm_buf_str(&b));
+	crm_buf_release(&b);
+}
+
 int
 crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
     struct crm_rejects *rj, struct crm_error *err)
@@ -523,15 +605,45 @@ crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
 	struct crm_csv *r;
 	int rc;
 
-	if ((r = crm_csv_open(path, c->tsv ? CRM_CSV_TSV : 0, err)) == NULL)
+	if ((r = b->io != NULL ? crm_import_open(b->io, path, c->tsv, err) :
+	    crm_csv_open(path, c->tsv ? CRM_CSV_TSV : 0, err)) == NULL)
 		return -1;
-	if ((rc = b->header(b->ctx, r, err)) == 0) {
+	rc = 0;
+	if (b->io != NULL) {
+		struct crm_import_info info;
+
+		if ((rc = crm_import_prepare(r, b->io, c->prog, &info,
+		    err)) == 0) {
+			if (!c->quiet && info.says[0] != '\0')
+				crm_warn("%s (%s)", info.says, crm_csv_name(r));
+			if (!c->quiet && crm_csv_encoding(r) != NULL &&
+			    b->io->dialect.encoding == NULL)
+				crm_warn("%s: not UTF-8, read as %s",
+				    crm_csv_name(r), crm_csv_encoding(r));
+			if (b->region != NULL)
+				b->region(b->ctx, info.region[0] ?
+				    info.region : NULL);
+		}
+	}
+	if (rc == 0 && (rc = b->header(b->ctx, r, err)) == 0) {
+		if (b->io != NULL && b->extras_note && !c->quiet)
+			note_extras(r);
 		while ((rc = crm_csv_next(r, err)) == 1) {
-			if (b->row(b->ctx, r, err) < 0 &&
-			    (err->code != CRM_EDATA || rj == NULL ||
-			    crm_rejects_add(rj, r, err->msg, err) < 0)) {
-				rc = -1;
-				break;
+			if (b->row(b->ctx, r, err) < 0) {
+				size_t n = strlen(err->msg);
+
+				/* Why a value could not be read, if known. */
+				if (err->code == CRM_EDATA &&
+				    crm_csv_note(r) != NULL &&
+				    n + 100 < sizeof(err->msg))
+					snprintf(err->msg + n,
+					    sizeof(err->msg) - n, " (%s)",
+					    crm_csv_note(r));
+				if (err->code != CRM_EDATA || rj == NULL ||
+				    crm_rejects_add(rj, r, err->msg, err) < 0) {
+					rc = -1;
+					break;
+				}
 			}
 			crm_progress(c, b->nread(b->ctx), "records");
 		}

@@ -27,6 +27,8 @@
 #include "db.h"
 #include "error.h"
 
+struct crm_import_opts;
+
 #define CRM_OPT_EXCEL_SAFE 0x1000
 #define CRM_CLI_SHORTOPTS "d:f:hqtV"
 #define CRM_CLI_LONGOPTS \
@@ -128,6 +130,13 @@ void crm_die_usage(const char *fmt, ...)
 struct crm_db *crm_cli_db(const struct crm_cli *c, int flags);
 
 /*
+ * The same for a run that may be a dry run: with dry set and no database
+ * file yet, a scratch database in $TMPDIR (removed at exit) takes its
+ * place, so that -n creates nothing.
+ */
+struct crm_db *crm_cli_db_dry(const struct crm_cli *c, int flags, int dry);
+
+/*
  * Refuse, with exit status 2 and a message naming both files, an output
  * file path (for option what, e.g. "--rejects") that is the database or
  * its -wal, -shm or -journal (see guard.h).  Every program calls it for
@@ -194,6 +203,12 @@ struct crm_batch {
 	int (*row)(void *ctx, struct crm_csv *r, struct crm_error *err);
 	/* Records read so far, for the progress line. */
 	int64_t (*nread)(void *ctx);
+	/* Optional: how input files are read and mapped (profile.h). */
+	const struct crm_import_opts *io;
+	/* Optional: the phone region a file's profile gives (or NULL). */
+	void (*region)(void *ctx, const char *region);
+	/* List the columns that become attributes, once per file. */
+	int extras_note;
 };
 
 /*

@@ -17,10 +17,10 @@ enum {
 	F_OWNER, F_PHONE_TYPE, F_PHONE_EXT,
 	NTEXT,
 	F_EMAIL_OPT = NTEXT, F_PHONE_OPT, F_SMS_OPT, F_MAIL_OPT, F_DNC,
-	F_ATTRS,
+	F_ATTRS, F_CREATED, F_FULL_NAME,
 	/* What crm-export writes but an import must not take as data. */
-	F_IGN_ID, F_IGN_NAME_KEY, F_IGN_MERGED, F_IGN_ERASED, F_IGN_CREATED,
-	F_IGN_UPDATED,
+	F_IGN_ID, F_IGN_NAME_KEY, F_IGN_MERGED, F_IGN_ERASED, F_IGN_UPDATED,
+	F_IGN_IMPORTED,
 	NCOL
 };
 
@@ -48,12 +48,14 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "mail_opt_in", "mail_consent|mail_optin|post_opt_in" },
 	{ "do_not_contact", "dnc" },
 	{ "attrs", "attributes" },
+	{ "created_at", "create_date|created_date|date_created" },
+	{ "full_name", "fullname" },
 	{ "id", NULL },
 	{ "name_key", NULL },
 	{ "merged_into", NULL },
 	{ "erased_at", NULL },
-	{ "created_at", NULL },
 	{ "updated_at", NULL },
+	{ "imported_at", NULL },
 };
 
 
@@ -66,6 +68,8 @@ struct crm_importer {
 	struct crm_contact_opts opts;
 	struct crm_contact_stats st;
 	int64_t now;
+	int64_t created;	/* the record's created_at, 0 for none */
+	const char *region;	/* the options', else the file's profile's */
 	int keyless;		/* contacts without external_id may exist */
 	int via_merge;		/* the record named a merged-away contact */
 	int idx[NCOL];
@@ -140,6 +144,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 	}
 	imp->db = db;
 	imp->opts = *opts;
+	imp->region = opts->region;
 	if ((imp->erased = crm_erasure_new(db, err)) == NULL) {
 		free(imp);
 		return NULL;
@@ -179,17 +184,6 @@ crm_importer_free(struct crm_importer *imp)
 	}
 	free(imp->unknown);
 	free(imp);
-}
-
-int
-crm_importer_region(struct crm_importer *imp, const char *region,
-    struct crm_error *err)
-{
-	if (region != NULL && !crm_phone_region_known(region))
-		return crm_error_set(err, CRM_EUSAGE,
-		    "unknown phone region '%s'", region);
-	imp->opts.region = region;
-	return 0;
 }
 
 void
@@ -256,6 +250,31 @@ crm_importer_source(struct crm_importer *imp, const char *source)
 	imp->opts.source = source;
 }
 
+void
+crm_importer_region(struct crm_importer *imp, const char *region)
+{
+	imp->region = imp->opts.region;
+	if (imp->region == NULL && region != NULL &&
+	    crm_phone_region_known(region))
+		imp->region = region;
+}
+
+int
+crm_contact_ambiguous_parse(const char *s, enum crm_ambiguous *a,
+    struct crm_error *err)
+{
+	if (strcmp(s, "reject") == 0)
+		*a = CRM_AMBIGUOUS_REJECT;
+	else if (strcmp(s, "newest") == 0)
+		*a = CRM_AMBIGUOUS_NEWEST;
+	else if (strcmp(s, "oldest") == 0)
+		*a = CRM_AMBIGUOUS_OLDEST;
+	else
+		return crm_error_set(err, CRM_EUSAGE, "unknown --ambiguous '%s'"
+		    " (newest, oldest or reject)", s);
+	return 0;
+}
+
 const struct crm_contact_stats *
 crm_importer_stats(const struct crm_importer *imp)
 {
@@ -269,6 +288,8 @@ crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
 	imp->r = r;
 	if (crm_csv_header(r, cols, NCOL, imp->idx, err) < 0)
 		return -1;
+	crm_csv_convert(r, imp->idx[F_BIRTH_DATE], CRM_CONV_DATE);
+	crm_csv_convert(r, imp->idx[F_CREATED], CRM_CONV_TIME);
 	if (imp->opts.key == CRM_KEY_EXTERNAL_ID && imp->idx[F_EXTERNAL_ID] < 0)
 		return crm_error_set(err, CRM_EDATA,
 		    "%s: no external_id column (--key external_id)",
@@ -292,13 +313,19 @@ crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
 		crm_h128_add(&imp->ctx, tag, sizeof(tag));
 		v[0] = (int32_t)imp->opts.key;
 		v[1] = imp->opts.allow_opt_in;
-		v[2] = imp->opts.region != NULL;
+		v[2] = imp->region != NULL;
 		crm_h128_add(&imp->ctx, v, sizeof(v));
-		s = imp->opts.region ? imp->opts.region : "";
+		s = imp->region ? imp->region : "";
 		crm_h128_add(&imp->ctx, s, strlen(s));
 		for (i = 0; i < n; i++) {
 			s = crm_csv_colname(r, i);
 			crm_h128_add(&imp->ctx, s, strlen(s));
+		}
+		{
+			/* --map, a profile, --date-format: other records. */
+			uint64_t m = crm_csv_mapping_id(r);
+
+			crm_h128_add(&imp->ctx, &m, sizeof(m));
 		}
 		imp->hashing = imp->idx[F_EXTERNAL_ID] >= 0 &&
 		    imp->opts.key != CRM_KEY_EMAIL;
@@ -387,7 +414,7 @@ static int
 normalise(struct crm_importer *imp, struct crm_error *err)
 {
 	struct crm_csv *r = imp->r;
-	const char *region = imp->opts.region;
+	const char *region = imp->region;
 	size_t i;
 	int f, isnull;
 
@@ -478,6 +505,35 @@ normalise(struct crm_importer *imp, struct crm_error *err)
 		}
 		imp->val[f] = crm_buf_str(&imp->nv[f]);
 	}
+	if (imp->idx[F_FULL_NAME] >= 0 && imp->val[F_FIRST_NAME] == NULL &&
+	    imp->val[F_LAST_NAME] == NULL &&
+	    !crm_blank(crm_csv_field(r, imp->idx[F_FULL_NAME]))) {
+		const char *full = crm_csv_field(r, imp->idx[F_FULL_NAME]);
+		const char *sp;
+		size_t len;
+
+		/* "Ann Lee" -> Ann / Lee; a single word is a first name. */
+		full = crm_trim(full, &len);
+		crm_buf_reset(&imp->tmp);
+		if (crm_buf_add(&imp->tmp, full, len, err) < 0)
+			return -1;
+		sp = strrchr(crm_buf_str(&imp->tmp), ' ');
+		if (sp != NULL) {
+			imp->tmp.s[sp - imp->tmp.s] = '\0';
+			if (crm_norm_name(sp + 1, &imp->nv[F_LAST_NAME], err) < 0)
+				return -1;
+			imp->val[F_LAST_NAME] = crm_buf_str(&imp->nv[F_LAST_NAME]);
+		}
+		if (crm_norm_name(imp->tmp.s, &imp->nv[F_FIRST_NAME], err) < 0)
+			return -1;
+		imp->val[F_FIRST_NAME] = crm_buf_str(&imp->nv[F_FIRST_NAME]);
+	}
+	imp->created = 0;
+	if (imp->idx[F_CREATED] >= 0 &&
+	    !crm_blank(crm_csv_field(r, imp->idx[F_CREATED])) &&
+	    crm_norm_datetime(crm_csv_field(r, imp->idx[F_CREATED]),
+	    &imp->created, err) < 0)
+		return crm_error_prefix(err, "created_at");
 	if (imp->idx[F_PHONE] >= 0 &&
 	    !crm_blank(crm_csv_field(r, imp->idx[F_PHONE]))) {
 		struct crm_phone ph;
@@ -590,6 +646,12 @@ static const char sql_by_id[] = SELECT_CONTACT "WHERE id = ?1";
 static const char sql_by_email[] = SELECT_CONTACT
     "WHERE email = ?1 AND merged_into IS NULL AND erased_at IS NULL"
     " ORDER BY id LIMIT 4";
+static const char sql_newest[] = SELECT_CONTACT
+    "WHERE email = ?1 AND merged_into IS NULL AND erased_at IS NULL"
+    " ORDER BY created_at DESC, id DESC LIMIT 1";
+static const char sql_oldest[] = SELECT_CONTACT
+    "WHERE email = ?1 AND merged_into IS NULL AND erased_at IS NULL"
+    " ORDER BY created_at, id LIMIT 1";
 static const char sql_adopt[] = SELECT_CONTACT
     "WHERE email = ?1 AND external_id IS NULL AND merged_into IS NULL"
     " AND erased_at IS NULL ORDER BY id LIMIT 2";
@@ -681,11 +743,28 @@ find(struct crm_importer *imp, struct crm_error *err)
 		}
 		if (rc < 0)
 			return -1;
+		if (found > 1 && imp->opts.ambiguous != CRM_AMBIGUOUS_REJECT) {
+			/* --ambiguous newest|oldest: by creation, then id. */
+			if ((st = crm_db_stmt(imp->db, imp->opts.ambiguous ==
+			    CRM_AMBIGUOUS_NEWEST ? sql_newest : sql_oldest,
+			    err)) == NULL ||
+			    crm_db_bind_text(imp->db, st, 1, email, err) < 0 ||
+			    (rc = crm_db_step(imp->db, st, err)) < 0)
+				return -1;
+			if (rc == 1) {
+				id = crm_db_col_int(st, 0);
+				if (load_old(imp, st, err) < 0)
+					return -1;
+				crm_db_reset(st);
+				found = 1;
+			}
+		}
 		if (found > 1)
 			return crm_error_set(err, CRM_EDATA,
 			    "email '%s' matches %s contacts (ids %s%s); give an"
-			    " external_id", email, found > 3 ? "several" :
-			    "2", ids, found > 3 ? ", ..." : "");
+			    " external_id, or --ambiguous newest|oldest", email,
+			    found > 3 ? "several" : "2", ids, found > 3 ?
+			    ", ..." : "");
 		if (found == 1 && ext != NULL && imp->oldv[0] != NULL &&
 		    strcmp(ext, imp->oldv[0]) != 0)
 			return crm_error_set(err, CRM_EDATA,
@@ -895,12 +974,15 @@ insert(struct crm_importer *imp, struct crm_error *err)
 	    " postcode, country, birth_date, stage, owner, phone_type,"
 	    " phone_ext, name_key, attrs, email_opt_in, phone_opt_in,"
 	    " sms_opt_in, mail_opt_in, do_not_contact, created_at, updated_at,"
-	    " row_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	    " coalesce(?12, 'lead'), ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
-	    " ?21, ?22, ?23, ?23, ?24)", err)) == NULL ||
+	    " row_hash, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?9, ?10, ?11, coalesce(?12, 'lead'), ?13, ?14, ?15, ?16, ?17,"
+	    " ?18, ?19, ?20, ?21, ?22, coalesce(?25, ?23), ?23, ?24, ?23)",
+	    err)) == NULL ||
 	    bind_contact(imp, st, imp->val, imp->attrs.len ?
 	    crm_buf_str(&imp->attrs) : NULL, imp->consent, err) < 0 ||
 	    bind_hash(imp, st, 24, err) < 0 ||
+	    (imp->created ? crm_db_bind_int(imp->db, st, 25, imp->created,
+	    err) : crm_db_bind_null(imp->db, st, 25, err)) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
 		return -1;
 	id = crm_db_last_id(imp->db);
@@ -1196,6 +1278,7 @@ static const struct expcol {
 	{ "erased_at", "erased_at", CRM_COL_TEXT, 1 },
 	{ "created_at", "created_at", CRM_COL_TEXT, 1 },
 	{ "updated_at", "updated_at", CRM_COL_TEXT, 1 },
+	{ "imported_at", "imported_at", CRM_COL_TEXT, 1 },
 };
 
 #define NEXPCOLS (sizeof(expcols) / sizeof(expcols[0]))
@@ -1205,7 +1288,7 @@ static const struct expcol {
 	"do_not_contact,attrs,created_at,updated_at"
 
 const char crm_contact_columns[] = DEFAULT_EXPORT_COLUMNS
-    ",phone_type,phone_ext,name_key,merged_into,erased_at";
+    ",phone_type,phone_ext,name_key,merged_into,erased_at,imported_at";
 
 #define MAXSEL 128
 
@@ -1338,6 +1421,34 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		if (i == 2 && crm_buf_addf(&sql, err, " AND %s",
 		    crm_phone_sms_sql) < 0)
 			goto done;
+		/*
+		 * Mailable: the channel's address is there, and each address
+		 * goes out once, for the contact updated last (then the
+		 * lowest id); an address another live contact has opted
+		 * out of, or asked not to be contacted at, is left out.
+		 */
+		{
+			static const char *const addr[] = {
+				"email", "phone", "phone", "street" };
+			static const char *const same[] = {
+				"d.email = contacts.email",
+				"d.phone = contacts.phone",
+				"d.phone = contacts.phone",
+				"d.street = contacts.street AND d.postcode IS"
+				" contacts.postcode AND d.city IS contacts.city"
+				" AND d.country IS contacts.country" };
+
+			if (crm_buf_addf(&sql, err, " AND %s IS NOT NULL AND"
+			    " %s <> '' AND NOT EXISTS (SELECT 1 FROM contacts d"
+			    " WHERE %s AND d.id <> contacts.id AND"
+			    " d.merged_into IS NULL AND d.erased_at IS NULL"
+			    " AND (d.%s_opt_in = 0 OR d.do_not_contact = 1 OR"
+			    " (d.%s_opt_in = 1 AND (d.updated_at >"
+			    " contacts.updated_at OR (d.updated_at ="
+			    " contacts.updated_at AND d.id < contacts.id)))))",
+			    addr[i], addr[i], same[i], ch[i], ch[i]) < 0)
+				goto done;
+		}
 	}
 	if (crm_buf_adds(&sql, " ORDER BY id", err) < 0 ||
 	    (st = crm_db_prepare(db, crm_buf_str(&sql), err)) == NULL)

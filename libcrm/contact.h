@@ -27,6 +27,12 @@
  *    do_not_contact 1) is never turned back unless allow_opt_in is set.
  *  - a record whose values equal the stored ones changes nothing, so
  *    re-running an import is a no-op.
+ *  - created_at, when the file has it (an export's own creation date),
+ *    is the new contact's created_at; imported_at is always when crm
+ *    first stored it.  An update leaves both alone.
+ *  - full_name (a whole name, as Stripe exports it) fills first_name and
+ *    last_name where the record has neither: the last word is the last
+ *    name.
  */
 #ifndef CRM_CONTACT_H
 #define CRM_CONTACT_H
@@ -43,13 +49,30 @@ enum crm_key {
 	CRM_KEY_EMAIL,
 };
 
+/*
+ * When an email (no external_id) matches several active contacts: refuse
+ * the record naming them, or take the newest (highest created_at, then
+ * id) or the oldest.  Merged-away contacts never count: their survivor
+ * does.
+ */
+enum crm_ambiguous {
+	CRM_AMBIGUOUS_REJECT,
+	CRM_AMBIGUOUS_NEWEST,
+	CRM_AMBIGUOUS_OLDEST,
+};
+
 struct crm_contact_opts {
 	enum crm_key key;
 	int allow_opt_in;	/* an import may turn an opt-out back in */
 	const char *region;	/* default phone region (ISO alpha-2) or NULL */
 	const char *source;	/* recorded on consent events, e.g. a file */
 	int allow_erased;	/* make contacts of people erased before */
+	enum crm_ambiguous ambiguous;
 };
+
+/* Parse an --ambiguous value. */
+int crm_contact_ambiguous_parse(const char *s, enum crm_ambiguous *a,
+    struct crm_error *err);
 
 struct crm_contact_stats {
 	int64_t read, inserted, updated, unchanged, rejected;
@@ -73,15 +96,6 @@ int crm_importer_header(struct crm_importer *imp, struct crm_csv *r,
     struct crm_error *err);
 
 /*
- * Set the default phone region (ISO alpha-2, or NULL for none) for the
- * records that follow, e.g. from an import profile; call it before
- * crm_importer_header() of the file it is for.  CRM_EUSAGE if
- * libphonenumber has no such region.
- */
-int crm_importer_region(struct crm_importer *imp, const char *region,
-    struct crm_error *err);
-
-/*
  * What the import read but could not use and did not store (country
  * names iso-codes does not know): fn gets one message per distinct value
  * and column, "FILE:LINE: unknown country 'VALUE' in column COLUMN (N
@@ -92,6 +106,12 @@ void crm_importer_warnings(const struct crm_importer *imp,
 
 /* Set the source recorded on consent events (e.g. the file name). */
 void crm_importer_source(struct crm_importer *imp, const char *source);
+
+/*
+ * The phone region of the next file (a profile's), used where the
+ * options give none; NULL for none.  Before crm_importer_header().
+ */
+void crm_importer_region(struct crm_importer *imp, const char *region);
 
 /*
  * Upsert r's current record.  -1 with err: CRM_EDATA for a bad record

@@ -12,6 +12,22 @@
  * naming file and line (CRM_EDATA).  Every record must have as many fields
  * as the header.
  *
+ * Dialects (crm_csv_open_dialect()).  Unless told, the reader sniffs the
+ * header line: the most frequent of ',' ';' TAB '|' outside quotes is the
+ * separator (a tie goes to ','; a TAB makes it TSV as above).  Input that
+ * starts with '{', or a name ending in .jsonl, .ndjson or .json, is JSON
+ * lines (jsonl.h): the first object's members are the header.  Input that
+ * is not UTF-8 in its first 64 KiB is read as Windows-1252 (ISO 8859-1 if
+ * it has bytes Windows-1252 leaves undefined), and input starting with a
+ * UTF-16 byte-order mark as UTF-16; both are converted with iconv(3), as
+ * is any encoding given by name.
+ *
+ * Mapping.  Before crm_csv_header(), crm_csv_peek() reads the header so
+ * that a caller (profile.h) can rename columns, ignore them, add columns
+ * of one constant value and map values; crm_csv_header() then matches the
+ * new names.  After it, crm_csv_convert() declares which columns hold
+ * times, dates or numbers, which the reader rewrites (conv.h) per record.
+ *
  *	r = crm_csv_open("contacts.csv", 0, err);
  *	crm_csv_header(r, cols, ncols, idx, err);
  *	while ((rc = crm_csv_next(r, err)) == 1)
@@ -27,6 +43,7 @@
 #define CRM_CSV_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -36,9 +53,20 @@
 
 enum {
 	CRM_CSV_TSV = 1 << 0,	/* tab-separated, no quoting */
+	CRM_CSV_NOSNIFF = 1 << 1, /* comma-separated unless CRM_CSV_TSV */
 };
 
 struct crm_csv;
+
+/* How a file is written, where it is not sniffed. */
+struct crm_csv_dialect {
+	int delim;		/* ',' ';' '\t' '|' (any byte), 0 to sniff */
+	int json;		/* 1 JSON lines, -1 never, 0 sniff */
+	const char *encoding;	/* iconv name, NULL to detect */
+	const char *columns;	/* no header line: these names, comma-separated */
+	const char *date_format;	/* for crm_csv_convert() times (conv.h) */
+	int decimal;		/* ',' for decimal commas, 0 for '.' */
+};
 
 /*
  * A column a program understands: its name as written in output, and other
@@ -57,6 +85,79 @@ struct crm_csv_col {
  */
 struct crm_csv *crm_csv_open(const char *path, int flags,
     struct crm_error *err);
+
+/* The same with a dialect (d may be NULL: everything sniffed). */
+struct crm_csv *crm_csv_open_dialect(const char *path, int flags,
+    const struct crm_csv_dialect *d, struct crm_error *err);
+
+/*
+ * What the reader found: the separator (',' ';' '\t' '|' or 'j' for JSON
+ * lines), and the encoding it converts from (NULL for UTF-8).  Known once
+ * the header is read.
+ */
+int crm_csv_delim(const struct crm_csv *r);
+const char *crm_csv_encoding(const struct crm_csv *r);
+
+/*
+ * Read the header (once; crm_csv_header() uses it then) without mapping
+ * it: crm_csv_ncols() and crm_csv_colname() answer after it.
+ */
+int crm_csv_peek(struct crm_csv *r, struct crm_error *err);
+
+/* The index of the header field named name (as compared), or -1. */
+int crm_csv_find(const struct crm_csv *r, const char *name);
+
+/*
+ * Match field i as name instead of its own (NULL: its own); "-" ignores
+ * it: it matches no column and is no extra either.  Before
+ * crm_csv_header().
+ */
+int crm_csv_rename(struct crm_csv *r, size_t i, const char *name,
+    struct crm_error *err);
+
+/*
+ * A checksum of how r's columns are mapped and converted (renames,
+ * constants, value maps, date format, decimal separator), for importers
+ * that recognise an unchanged record by its checksum.
+ */
+uint64_t crm_csv_mapping_id(const struct crm_csv *r);
+
+/* 1 if field i was given a name to match as, or ignored. */
+int crm_csv_renamed(const struct crm_csv *r, size_t i);
+
+/*
+ * Add a column name whose every value is value (a default a profile
+ * gives, such as channel web).  Before crm_csv_header().
+ */
+int crm_csv_constant(struct crm_csv *r, const char *name, const char *value,
+    struct crm_error *err);
+
+/*
+ * In the column that crm_csv_header() matches to name, read from (compared
+ * trimmed and case-insensitively) as to.  Before crm_csv_header().
+ */
+int crm_csv_map_value(struct crm_csv *r, const char *name, const char *from,
+    const char *to, struct crm_error *err);
+
+/* Set the date format and decimal separator (as in the dialect). */
+int crm_csv_set_format(struct crm_csv *r, const char *date_format,
+    int decimal, struct crm_error *err);
+
+enum crm_conv_kind {
+	CRM_CONV_NONE,
+	CRM_CONV_TIME,		/* to YYYY-MM-DDTHH:MM:SSZ */
+	CRM_CONV_DATE,		/* to YYYY-MM-DD */
+	CRM_CONV_NUMBER,	/* decimal comma to point, if so set */
+};
+
+/* Rewrite field i of every record as kind (i < 0: nothing). */
+void crm_csv_convert(struct crm_csv *r, int i, enum crm_conv_kind kind);
+
+/*
+ * Why a value of the current record could not be converted, for a
+ * message ("ambiguous day and month ..."), or NULL.
+ */
+const char *crm_csv_note(const struct crm_csv *r);
 
 /* Close the file (not standard input) and free r; NULL is a no-op. */
 void crm_csv_close(struct crm_csv *r);
@@ -85,7 +186,7 @@ const char *crm_csv_colname(const struct crm_csv *r, size_t i);
  * NULL, err), as crm-dedupe does with any file.  name_len is the length
  * of col->name (which need not end there), or 0 for strlen().
  */
-int crm_csv_find(const struct crm_csv *r, const struct crm_csv_col *col,
+int crm_csv_find_col(const struct crm_csv *r, const struct crm_csv_col *col,
     size_t name_len);
 
 /* 1 if header field i matched none of the columns given to crm_csv_header. */

@@ -296,6 +296,18 @@ static const char *const migrations[] = {
 
 	/* 10 -> 11: accounts, their people and partners (account.c) */
 	crm_account_schema,
+
+	/*
+	 * 11 -> 12 (issue 15): a contact's created_at is its own creation
+	 * date when an export gives one; when crm first stored it is
+	 * imported_at.  An interaction from an order's line item keeps the
+	 * order's key, so that counts are of orders, not of lines.
+	 */
+	"ALTER TABLE contacts ADD COLUMN imported_at INTEGER;"
+	"UPDATE contacts SET imported_at = created_at;"
+	"ALTER TABLE interactions ADD COLUMN order_ref TEXT;"
+	"CREATE INDEX interactions_order ON interactions(order_ref)"
+	"  WHERE order_ref IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

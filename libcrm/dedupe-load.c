@@ -454,7 +454,7 @@ parse_map(struct crm_csv *r, const char *map, struct fmap *m,
 				return crm_error_set(err, CRM_EUSAGE, "--map:"
 				    " at most %d columns for %s", MAXJOIN,
 				    dedupe_fname[f]);
-			if ((i = crm_csv_find(r, &(struct crm_csv_col){ c, NULL },
+			if ((i = crm_csv_find_col(r, &(struct crm_csv_col){ c, NULL },
 			    (size_t)(plus - c))) < 0)
 				return crm_error_set(err, CRM_EUSAGE, "--map:"
 				    " %s has no column '%.*s'", crm_csv_name(r),
@@ -511,9 +511,9 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	for (i = 0; i < d->ncols; i++)
 		if ((d->colnames[i] = strdup(crm_csv_colname(r, i))) == NULL)
 			goto nomem;
-	d->cluster_col = crm_csv_find(r, &(struct crm_csv_col){ "cluster_id",
+	d->cluster_col = crm_csv_find_col(r, &(struct crm_csv_col){ "cluster_id",
 	    NULL }, 0);
-	if (idcol != NULL && (idx = crm_csv_find(r, &(struct crm_csv_col){
+	if (idcol != NULL && (idx = crm_csv_find_col(r, &(struct crm_csv_col){
 	    idcol, NULL }, 0)) < 0) {
 		crm_error_set(err, CRM_EUSAGE, "%s: no id column '%s'",
 		    crm_csv_name(r), idcol);
@@ -521,17 +521,17 @@ crm_dedupe_load_csv(struct crm_dedupe *d, struct crm_csv *r,
 	}
 	for (f = 0; f < NF; f++) {
 		m.ncol[f] = 0;
-		if ((c = crm_csv_find(r, &file_cols[f], 0)) >= 0)
+		if ((c = crm_csv_find_col(r, &file_cols[f], 0)) >= 0)
 			m.col[f][m.ncol[f]++] = c;
 	}
 	if (m.ncol[F_STREET] > 0) {
 		/* A house number goes first, a second line last. */
-		if ((c = crm_csv_find(r, &street_extra[0], 0)) >= 0) {
+		if ((c = crm_csv_find_col(r, &street_extra[0], 0)) >= 0) {
 			m.col[F_STREET][1] = m.col[F_STREET][0];
 			m.col[F_STREET][0] = c;
 			m.ncol[F_STREET] = 2;
 		}
-		if ((c = crm_csv_find(r, &street_extra[1], 0)) >= 0)
+		if ((c = crm_csv_find_col(r, &street_extra[1], 0)) >= 0)
 			m.col[F_STREET][m.ncol[F_STREET]++] = c;
 	}
 	if (map != NULL && parse_map(r, map, &m, err) < 0)

@@ -16,9 +16,14 @@ enum {
 	F_EXTERNAL_ID, F_EMAIL, F_PHONE,
 	F_AT, F_CHANNEL, F_KIND, F_DIRECTION, F_AMOUNT, F_CURRENCY, F_PRODUCT,
 	F_CATEGORY, F_QUANTITY, F_SUBJECT, F_NOTE, F_STATUS, F_CLOSED_AT,
-	F_CAMPAIGN, F_REF,
+	F_CAMPAIGN, F_REF, F_ORDER,
 	NCOL
 };
+
+/* What a line of an order takes from the order's first line. */
+static const int inherited[] = { F_EXTERNAL_ID, F_EMAIL, F_PHONE, F_AT,
+    F_CHANNEL, F_KIND, F_DIRECTION, F_CURRENCY };
+#define NINHERITED (sizeof(inherited) / sizeof(inherited[0]))
 
 static const struct crm_csv_col cols[NCOL] = {
 	{ "external_id", "externalid|customer_id|customer_number|ext_id" },
@@ -39,6 +44,7 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "closed_at", "resolved_at|closed" },
 	{ "campaign", "campaign_name" },
 	{ "ref", "reference|external_ref|order_id|ticket_id" },
+	{ "order", "order_number|order_no|order_ref" },
 };
 
 static const char *const channels[] = {
@@ -75,7 +81,15 @@ struct crm_logger {
 	int64_t *odd;		/* contacts merged away or erased, sorted */
 	size_t nodd;
 	int odd_loaded;
+	const char *region;	/* the options', else the file's profile's */
+
+	/* Orders: the current one, its line, its first line's values. */
+	struct crm_buf order, oref, prev[NINHERITED];
+	int64_t oline;
+	int cont;		/* this record continues the order before */
 };
+
+static const char *field(struct crm_logger *lg, struct crm_csv *r, int f);
 
 const char *
 crm_log_channel(const char *s)
@@ -113,6 +127,7 @@ crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
     struct crm_error *err)
 {
 	struct crm_logger *lg;
+	size_t i;
 
 	if (opts->region != NULL && !crm_norm_region_known(opts->region)) {
 		crm_error_set(err, CRM_EUSAGE, "unknown phone region '%s'",
@@ -127,7 +142,12 @@ crm_logger_new(struct crm_db *db, const struct crm_log_opts *opts,
 	}
 	lg->db = db;
 	lg->opts = *opts;
+	lg->region = opts->region;
 	lg->now = crm_now();
+	crm_buf_init(&lg->order, CRM_CSV_FIELD_MAX);
+	crm_buf_init(&lg->oref, CRM_CSV_FIELD_MAX + 32);
+	for (i = 0; i < NINHERITED; i++)
+		crm_buf_init(&lg->prev[i], CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->key, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->tmp, CRM_CSV_FIELD_MAX);
 	crm_buf_init(&lg->hashin, CRM_CSV_RECORD_MAX);
@@ -145,11 +165,24 @@ crm_logger_free(struct crm_logger *lg)
 		free(lg->cache[i].key);
 	free(lg->cache);
 	free(lg->odd);
+	crm_buf_release(&lg->order);
+	crm_buf_release(&lg->oref);
+	for (i = 0; i < NINHERITED; i++)
+		crm_buf_release(&lg->prev[i]);
 	crm_buf_release(&lg->key);
 	crm_buf_release(&lg->tmp);
 	crm_buf_release(&lg->hashin);
 	crm_erasure_free(lg->erased);
 	free(lg);
+}
+
+void
+crm_logger_region(struct crm_logger *lg, const char *region)
+{
+	lg->region = lg->opts.region;
+	if (lg->region == NULL && region != NULL &&
+	    crm_norm_region_known(region))
+		lg->region = region;
 }
 
 void
@@ -172,6 +205,12 @@ crm_logger_header(struct crm_logger *lg, struct crm_csv *r,
 
 	if (crm_csv_header(r, cols, NCOL, lg->idx, err) < 0)
 		return -1;
+	crm_csv_convert(r, lg->idx[F_AT], CRM_CONV_TIME);
+	crm_csv_convert(r, lg->idx[F_CLOSED_AT], CRM_CONV_TIME);
+	crm_csv_convert(r, lg->idx[F_AMOUNT], CRM_CONV_NUMBER);
+	crm_csv_convert(r, lg->idx[F_QUANTITY], CRM_CONV_NUMBER);
+	crm_buf_reset(&lg->order);
+	lg->cont = 0;
 	for (i = 0; i < crm_csv_ncols(r); i++)
 		if (crm_csv_extra(r, i))
 			return crm_error_set(err, CRM_EDATA,
@@ -214,15 +253,15 @@ create_stub(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	int k, e164, rc = -1;
 
 	for (k = 0; k < 3; k++) {
-		const char *raw = crm_csv_field(r, lg->idx[k]);
+		const char *raw = field(lg, r, k);
 		size_t len;
 
-		if (lg->idx[k] < 0 || crm_blank(raw))
+		if (raw == NULL)
 			continue;
 		if ((k == 0 && (raw = crm_trim(raw, &len), crm_buf_add(&keys[k],
 		    raw, len, err) < 0)) ||
 		    (k == 1 && crm_norm_email(raw, &keys[k], err) < 0) ||
-		    (k == 2 && crm_norm_phone(raw, lg->opts.region, &keys[k],
+		    (k == 2 && crm_norm_phone(raw, lg->region, &keys[k],
 		    &e164, err) < 0))
 			goto done;
 		v[k] = crm_buf_str(&keys[k]);
@@ -367,8 +406,8 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 	for (k = 0; k < 3; k++) {
 		size_t len;
 
-		raw = crm_csv_field(r, lg->idx[k]);
-		if (lg->idx[k] < 0 || crm_blank(raw))
+		raw = field(lg, r, k);
+		if (raw == NULL)
 			continue;
 		crm_buf_reset(&lg->key);
 		if (k == 0) {
@@ -378,7 +417,7 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		} else if (k == 1) {
 			if (crm_norm_email(raw, &lg->key, err) < 0)
 				return -1;
-		} else if (crm_norm_phone(raw, lg->opts.region, &lg->key,
+		} else if (crm_norm_phone(raw, lg->region, &lg->key,
 		    &e164, err) < 0)
 			return -1;
 		v = crm_buf_str(&lg->key);
@@ -396,7 +435,8 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		return 0;
 	}
 	rc = plain_key(lg, k, v, id, err);
-	if (rc < 0 || (rc == 0 && crm_contact_lookup(lg->db, names[k], v, id,
+	if (rc < 0 || (rc == 0 && crm_contact_lookup_amb(lg->db, names[k], v,
+	    lg->opts.ambiguous, id,
 	    err) < 0))
 		return -1;
 	if (*id == 0) {
@@ -430,6 +470,7 @@ contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 struct rec {
 	struct crm_log_content c;	/* what its content key covers */
 	const char *ref;
+	const char *order;		/* the order it is a line of */
 	unsigned char hash[16];
 };
 
@@ -440,8 +481,59 @@ static const char *
 field(struct crm_logger *lg, struct crm_csv *r, int f)
 {
 	const char *v = crm_csv_field(r, lg->idx[f]);
+	size_t i;
 
-	return lg->idx[f] < 0 || crm_blank(v) ? NULL : v;
+	if (lg->idx[f] >= 0 && !crm_blank(v))
+		return v;
+	/* A line of the order before: what its first line said. */
+	if (lg->cont)
+		for (i = 0; i < NINHERITED; i++)
+			if (inherited[i] == f)
+				return lg->prev[i].len ? crm_buf_str(&lg->prev[i]) :
+				    NULL;
+	return NULL;
+}
+
+/*
+ * Before a record is read: is it a line of the order before it?  Keeps
+ * the order's first line's values for the next lines, and makes the
+ * line's ref from the order and the line's place in it.
+ */
+static int
+order_line(struct crm_logger *lg, struct crm_csv *r, struct crm_error *err)
+{
+	const char *o = crm_csv_field(r, lg->idx[F_ORDER]);
+	size_t len, i;
+
+	lg->cont = 0;
+	if (lg->idx[F_ORDER] < 0 || crm_blank(o)) {
+		crm_buf_reset(&lg->order);
+		return 0;
+	}
+	o = crm_trim(o, &len);
+	if (lg->order.len == len && memcmp(lg->order.s, o, len) == 0) {
+		lg->cont = 1;
+		lg->oline++;
+	} else {
+		crm_buf_reset(&lg->order);
+		if (crm_buf_add(&lg->order, o, len, err) < 0)
+			return -1;
+		lg->oline = 1;
+	}
+	/* The first line's values, the later lines' defaults. */
+	for (i = 0; i < NINHERITED; i++) {
+		const char *v = crm_csv_field(r, lg->idx[inherited[i]]);
+
+		if (lg->cont && (lg->idx[inherited[i]] < 0 || crm_blank(v)))
+			continue;
+		crm_buf_reset(&lg->prev[i]);
+		if (lg->idx[inherited[i]] >= 0 && !crm_blank(v) &&
+		    crm_buf_adds(&lg->prev[i], v, err) < 0)
+			return -1;
+	}
+	crm_buf_reset(&lg->oref);
+	return crm_buf_addf(&lg->oref, err, "%s/%lld", crm_buf_str(&lg->order),
+	    (long long)lg->oline);
 }
 
 static int
@@ -572,6 +664,11 @@ normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
 			return crm_error_set(err, CRM_EFAIL, "out of memory");
 		x->ref = trimmed[5];
 	}
+	if (lg->order.len > 0) {
+		x->order = crm_buf_str(&lg->order);
+		if (x->ref == NULL)
+			x->ref = crm_buf_str(&lg->oref);
+	}
 	return 0;
 }
 
@@ -631,7 +728,8 @@ bind_rec(struct crm_logger *lg, struct crm_stmt *st, const struct rec *x,
 	    crm_db_bind_text(db, st, 16, x->ref, err) < 0 ||
 	    crm_db_bind_blob(lg->db, st, 17, x->hash, 16, err) < 0 ||
 	    crm_db_bind_text(db, st, 18, lg->opts.source, err) < 0 ||
-	    crm_db_bind_int(db, st, 19, lg->now, err) < 0)
+	    crm_db_bind_int(db, st, 19, lg->now, err) < 0 ||
+	    crm_db_bind_text(db, st, 20, x->order, err) < 0)
 		return -1;
 	for (i = 0; i < 5; i++)
 		if (crm_db_bind_text(db, st, 11 + (int)i, x->c.text[i],
@@ -643,9 +741,9 @@ bind_rec(struct crm_logger *lg, struct crm_stmt *st, const struct rec *x,
 static const char sql_insert[] =
     "INSERT INTO interactions (contact_id, at, channel, kind, direction,"
     " amount, currency, quantity, status, closed_at, product, category,"
-    " subject, note, campaign, ref, chash, source, created_at, updated_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19, ?19) ON CONFLICT DO NOTHING";
+    " subject, note, campaign, ref, chash, source, created_at, updated_at,"
+    " order_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+    " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, ?20) ON CONFLICT DO NOTHING";
 
 /*
  * A known ref: as in crm-add, an empty field leaves the stored value
@@ -667,7 +765,7 @@ static const char sql_update[] =
     "UPDATE interactions SET (contact_id, at, channel, kind, direction,"
     " amount, currency, quantity, status, closed_at, product, category,"
     " subject, note, campaign) = (" MERGED_FIELDS "), source = ?18,"
-    " updated_at = ?19 WHERE ref = ?16 AND (contact_id, at, channel, kind,"
+    " updated_at = ?19, order_ref = coalesce(?20, order_ref) WHERE ref = ?16 AND (contact_id, at, channel, kind,"
     " direction, amount, currency, quantity, status, closed_at, product,"
     " category, subject, note, campaign) IS NOT (" MERGED_FIELDS ")";
 
@@ -753,7 +851,8 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		lg->horizon = has ? h : INT64_MIN;
 		lg->horizon_loaded = 1;
 	}
-	if (normalise(lg, r, &x, cur, trimmed, err) < 0)
+	if (order_line(lg, r, err) < 0 ||
+	    normalise(lg, r, &x, cur, trimmed, err) < 0)
 		goto done;
 	/* Purged or anonymised by retention: a re-import leaves it so. */
 	if (x.c.at < lg->horizon) {

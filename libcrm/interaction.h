@@ -12,6 +12,13 @@
  * currency, product, category, quantity, subject, note, status and
  * campaign.
  *
+ * Orders: a record with an order (Shopify's Name, WooCommerce's order
+ * number) is a line of that order.  Lines of one order follow each
+ * other; a line's empty contact keys, at, channel, kind, direction and
+ * currency are the order's first line's, its ref (unless it has one) is
+ * the order and its place in it ("#1001/2"), and the order is kept as
+ * order_ref so that analyses count orders, not lines.
+ *
  * Channels: email phone web store ivr chat sms social mail other.  Kinds:
  * lower-case words (purchase, call, email, visit, ticket, note, ...).
  * Direction: in or out (inbound/outbound, i/o accepted).  Status: open or
@@ -30,6 +37,9 @@
 
 struct crm_log_opts {
 	int create_missing;	/* make a stub contact for an unknown key */
+	int ambiguous;		/* an email or phone of several contacts:
+				   0 refuse, 1 the newest, 2 the oldest
+				   (enum crm_ambiguous in contact.h) */
 	const char *region;	/* default phone region */
 	const char *currency;	/* default currency for amounts */
 	const char *source;	/* recorded with each interaction */
@@ -97,6 +107,9 @@ void crm_logger_free(struct crm_logger *lg);
 /* Map r's header; call once per file. */
 int crm_logger_header(struct crm_logger *lg, struct crm_csv *r,
     struct crm_error *err);
+
+/* The next file's phone region (a profile's) where the options give none. */
+void crm_logger_region(struct crm_logger *lg, const char *region);
 void crm_logger_source(struct crm_logger *lg, const char *source);
 
 /*

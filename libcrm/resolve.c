@@ -56,6 +56,13 @@ int
 crm_contact_lookup(struct crm_db *db, const char *what, const char *v,
     int64_t *id, struct crm_error *err)
 {
+	return crm_contact_lookup_amb(db, what, v, 0, id, err);
+}
+
+int
+crm_contact_lookup_amb(struct crm_db *db, const char *what, const char *v,
+    int ambiguous, int64_t *id, struct crm_error *err)
+{
 	const char *sql = strcmp(what, "email") == 0 ? sql_key_email :
 	    strcmp(what, "phone") == 0 ? sql_key_phone : sql_key_ext;
 	struct crm_stmt *st;
@@ -79,11 +86,40 @@ crm_contact_lookup(struct crm_db *db, const char *what, const char *v,
 	}
 	if (rc < 0)
 		return -1;
+	if (nactive > 1 && ambiguous && strcmp(what, "external_id") != 0) {
+		/* --ambiguous newest|oldest (issue 15): by creation, then id. */
+		static const char *const pick[2][2] = {
+			{ "SELECT id FROM contacts WHERE email = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at DESC, id DESC LIMIT 1",
+			  "SELECT id FROM contacts WHERE email = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at, id LIMIT 1" },
+			{ "SELECT id FROM contacts WHERE phone = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at DESC, id DESC LIMIT 1",
+			  "SELECT id FROM contacts WHERE phone = ? AND"
+			  " merged_into IS NULL AND erased_at IS NULL"
+			  " ORDER BY created_at, id LIMIT 1" },
+		};
+
+		if ((st = crm_db_stmt(db, pick[what[0] == 'p'][ambiguous == 2],
+		    err)) == NULL || crm_db_bind_text(db, st, 1, v, err) < 0 ||
+		    (rc = crm_db_step(db, st, err)) < 0)
+			return -1;
+		if (rc == 1) {
+			*id = crm_db_col_int(st, 0);
+			crm_db_reset(st);
+			return 0;
+		}
+	}
 	if (nactive > 1)
 		return crm_error_set(err, CRM_EDATA, "%s '%s' matches %s"
-		    " contacts (ids %lld, %lld%s); use external_id", what, v,
+		    " contacts (ids %lld, %lld%s); use external_id%s", what, v,
 		    nactive > 2 ? "several" : "2", (long long)active[0],
-		    (long long)active[1], nactive > 2 ? ", ..." : "");
+		    (long long)active[1], nactive > 2 ? ", ..." : "",
+		    strcmp(what, "external_id") != 0 ?
+		    " or --ambiguous newest|oldest" : "");
 	if (nactive == 1) {
 		*id = active[0];
 		return 0;

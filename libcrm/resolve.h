@@ -31,6 +31,14 @@ int crm_contact_resolve(struct crm_db *db, const char *key,
 int crm_contact_lookup(struct crm_db *db, const char *what, const char *v,
     int64_t *id, struct crm_error *err);
 
+/*
+ * The same, but an email or phone of several active contacts gives, with
+ * ambiguous 1, the newest of them (by created_at, then id), with 2 the
+ * oldest; 0 refuses it as crm_contact_lookup() does.
+ */
+int crm_contact_lookup_amb(struct crm_db *db, const char *what,
+    const char *v, int ambiguous, int64_t *id, struct crm_error *err);
+
 /* Follow merged_into from *id to the survivor; refuse an erased contact
  * (CRM_EDATA). */
 int crm_contact_survivor(struct crm_db *db, int64_t *id,

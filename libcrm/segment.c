@@ -319,6 +319,15 @@ explain_dim(struct crm_buf *ex, const char *name, const double *sorted,
 	return crm_buf_addc(ex, '\n', err);
 }
 
+/*
+ * 1 for an interaction that is an order's first line or no order's line
+ * at all: lines of one order (order_ref, issue 15) count once, while
+ * their amounts all add up.
+ */
+#define ORDER_FIRST "(order_ref IS NULL OR NOT EXISTS (SELECT 1 FROM" \
+	" interactions o WHERE o.order_ref = interactions.order_ref AND" \
+	" o.contact_id = interactions.contact_id AND o.id < interactions.id))"
+
 /* A contact's purchases as the scan adds them up. */
 struct agg {
 	int64_t last;		/* the latest purchase */
@@ -358,14 +367,15 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
     struct agg *ag, struct crm_error *err)
 {
 	struct crm_stmt *st;
-	int64_t at[SCAN_BATCH];
+	int64_t at[SCAN_BATCH], first[SCAN_BATCH];
 	double amount[SCAN_BATCH];
 	ssize_t slot[SCAN_BATCH];
 	size_t k, m;
 	int rc;
 
-	if ((st = crm_db_stmt(db, "SELECT contact_id, at, amount FROM"
-	    " interactions WHERE kind = ?1 AND at < ?2", err)) == NULL ||
+	if ((st = crm_db_stmt(db, "SELECT contact_id, at, amount, "
+	    ORDER_FIRST " FROM interactions WHERE kind = ?1 AND at < ?2",
+	    err)) == NULL ||
 	    crm_db_bind_text(db, st, 1, opts->kind ? opts->kind : "purchase",
 	    err) < 0 ||
 	    crm_db_bind_int(db, st, 2, end, err) < 0)
@@ -385,6 +395,7 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 			at[m] = crm_db_col_int(st, 1);
 			/* total() skips NULL; NULL reads as 0.0 here. */
 			amount[m] = crm_db_col_double(st, 2);
+			first[m] = crm_db_col_int(st, 3);
 		}
 		for (k = 0; k < m; k++) {
 			struct agg *x;
@@ -394,7 +405,7 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 			x = &ag[slot[k]];
 			if (x->n == 0 || at[k] > x->last)
 				x->last = at[k];
-			x->n++;
+			x->n += first[k];
 			x->total += amount[k];
 		}
 	} while (rc == 1);
@@ -950,7 +961,8 @@ crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
 		    " c.created_at)) THEN (?3 - min(c.created_at,"
 		    " coalesce(p.first, c.created_at))) / 86400 END"
 		    " FROM contacts c LEFT JOIN (SELECT contact_id,"
-		    " count(*) AS n, total(amount) AS total, min(at) AS first,"
+		    " sum(" ORDER_FIRST ") AS n, total(amount) AS total,"
+		    " min(at) AS first,"
 		    " max(at) AS last FROM interactions WHERE kind = ?1 AND"
 		    " at < ?2 GROUP BY contact_id) p ON p.contact_id = c.id"
 		    " WHERE c.merged_into IS NULL AND c.erased_at IS NULL"
@@ -987,8 +999,9 @@ crm_profit(struct crm_db *db, const char *by, const struct crm_rfm_opts *rfm,
 	/* The grouping column comes from the table above, not the user. */
 	if (crm_buf_addf(&sql, err, "SELECT %s, count(*), count(p.n),"
 	    " total(p.n), total(p.total) FROM contacts c %s LEFT JOIN (SELECT"
-	    " contact_id, count(*) AS n, total(amount) AS total FROM"
-	    " interactions WHERE kind = ?1 AND at < ?2 GROUP BY contact_id)"
+	    " contact_id, sum(" ORDER_FIRST ") AS n, total(amount) AS total"
+	    " FROM interactions WHERE kind = ?1 AND at < ?2 GROUP BY"
+	    " contact_id)"
 	    " p ON p.contact_id = c.id WHERE c.merged_into IS NULL AND"
 	    " c.erased_at IS NULL GROUP BY 1", i < 4 ? simple[i][1] :
 	    "sg.name", i < 4 ? "" : "JOIN segment_members sm ON"

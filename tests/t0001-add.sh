@@ -206,7 +206,7 @@ test_expect_success 'NUL byte and invalid UTF-8 are errors with their line' '
 	test_must_fail 3 crm-add nul.csv 2>err &&
 	test_grep "nul.csv:3: NUL byte" err &&
 	printf "external_id,company\nW1,a\nW2,b\n\nW3,caf\351\n" >latin1.csv &&
-	test_must_fail 3 crm-add latin1.csv 2>err &&
+	test_must_fail 3 crm-add --encoding utf-8 latin1.csv 2>err &&
 	test_grep "latin1.csv:5: invalid UTF-8 in field 2" err
 '
 
@@ -362,7 +362,7 @@ test_expect_success 'usage errors exit 2; --help and --version exit 0' '
 	test_must_fail 2 crm-add --bogus 2>err &&
 	test_grep "^usage: crm-add" err &&
 	crm-add --help >out &&
-	test_grep "^usage: crm-add \[-nqtV\]" out &&
+	test_grep "^usage: crm-add \[-HnqtV\]" out &&
 	crm-add -V >out &&
 	test_grep "^crm-add " out
 '

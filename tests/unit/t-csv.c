@@ -185,8 +185,11 @@ main(void)
 	    "text after closing quote");
 	is_str(parse("a,b\nc,\0d\n", 9, 0, 0), "ERR :2: NUL byte in input",
 	    "NUL byte");
-	is_str(P("a,b\nc,\xff\n"), "ERR :2: invalid UTF-8 in field 2",
-	    "invalid UTF-8");
+	is_str(P("a,b\nc\xc3\xa9,\xff\n"), "ERR :2: invalid UTF-8 in field 2"
+	    " (give --encoding, such as cp1252)",
+	    "invalid UTF-8 among UTF-8 characters");
+	is_str(P("a,b\nc,\xe9\x80\n"), "1:a|b;2:c|\xc3\xa9\xe2\x82\xac;",
+	    "not UTF-8 at all: read as Windows-1252");
 	is_str(parse("x\na\nb,c\n", 8, 0, 1),
 	    "ERR :3: expected 1 fields as in the header, found 2",
 	    "ragged record");
