@@ -413,9 +413,17 @@ done:
 /* Interactions */
 
 /* The period's interactions, added up here as the contacts are. */
+/*
+ * An order's later lines (crm-log's order column) are kind 3: their
+ * amounts add to the revenue, but the order is one purchase and one
+ * interaction, counted at its first line.
+ */
 static const char sql_period[] =
-    "SELECT at, channel, CASE kind WHEN 'purchase' THEN 1"
-    " WHEN 'ticket' THEN 2 ELSE 0 END, coalesce(currency, ''), amount,"
+    "SELECT at, channel, CASE kind WHEN 'purchase' THEN CASE WHEN"
+    " order_ref IS NULL OR NOT EXISTS (SELECT 1 FROM interactions o"
+    " WHERE o.order_ref = interactions.order_ref AND o.contact_id ="
+    " interactions.contact_id AND o.id < interactions.id) THEN 1 ELSE 3"
+    " END WHEN 'ticket' THEN 2 ELSE 0 END, coalesce(currency, ''), amount,"
     " direction IS 'out' FROM interactions WHERE at >= ?1 AND at < ?2";
 
 static const char sql_backlog[] =
@@ -554,6 +562,8 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 		struct acc *c;
 
 		b = bucket(r, crm_db_col_int(st, 0));
+		if (kind == 3)
+			goto amount;
 		r->inter_total++;
 		/* Sends (campaign e-mails, calls made) are not the customers'
 		 * activity: counted apart. */
@@ -580,12 +590,14 @@ gather_interactions(struct crm_report *r, struct crm_db *db,
 			continue;
 		r->purchases[b]++;
 		r->purchases_total++;
+amount:
 		if ((c = acc_of(r, &curr, crm_db_col_text(st, 3), err)) ==
 		    NULL) {
 			crm_db_reset(st);
 			return -1;
 		}
-		c->n++;
+		if (kind == 1)
+			c->n++;
 		c->v[b] += crm_db_col_double(st, 4);
 		c->total += crm_db_col_double(st, 4);
 	}

@@ -99,6 +99,10 @@ test_expect_success 'Shopify orders: lines grouped by order, times with offsets 
 	#1003/2|#1003|2024-06-02T12:59:00Z||USD|Bamboo scoop|3.0|web|purchase
 	EOF
 	test_cmp expect out &&
+	crm-report -f text --as-of 2024-06-30 -w 91 >report &&
+	test_grep "^  3 in the period" report &&
+	test_grep "^  purchases: 3$" report &&
+	test_grep "^  revenue: 105.00 EUR$" report &&
 	crm-log --ambiguous oldest $X/shopify-orders.csv 2>err &&
 	test_grep "5 read, 0 inserted, 0 updated, 5 unchanged" err
 '
