@@ -16,6 +16,7 @@
 #include "norm.h"
 #include "report-int.h"
 #include "segment.h"
+#include "task.h"
 
 /* The start of the UTC day of t. */
 static int64_t
@@ -666,6 +667,40 @@ amount:
 	return rc < 0 ? -1 : 0;
 }
 
+/* crm-ticket's service levels, the "all" row: tickets opened in the
+ * period, as of its end, with 4 business hours of look-ahead. */
+static int
+service_row(void *arg, const struct crm_service_row *row,
+    struct crm_error *err)
+{
+	struct crm_report *r = arg;
+
+	(void)err;
+	r->service = *row;
+	r->service.group = NULL;	/* freed with the report's groups */
+	r->has_service = row->tickets > 0;
+	return 0;
+}
+
+static int
+overdue_row(void *arg, const char *owner, int64_t n, struct crm_error *err)
+{
+	struct crm_report *r = arg;
+
+	r->overdue_total += n;
+	return tally(r, &r->overdue, &r->noverdue, &r->overdue_alloc,
+	    *owner ? owner : "(nobody)", n, err);
+}
+
+static int
+gather_service(struct crm_report *r, struct crm_db *db, struct crm_error *err)
+{
+	if (crm_service_report(db, r->end, r->start, CRM_SERVICE_ALL,
+	    4 * 3600, service_row, r, err) < 0)
+		return -1;
+	return crm_task_overdue_each(db, r->end, overdue_row, r, err);
+}
+
 /* The ticket statistics of the period: crm-log stats --tickets. */
 static int
 gather_tickets(struct crm_report *r, struct crm_db *db, struct crm_error *err)
@@ -1200,7 +1235,8 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 		}
 	} else if (rc == 0)
 		rc = gather_worker(r, db, err);
-	if (rc == 0 && gather_churn(r, db, err) < 0)
+	if (rc == 0 && (gather_churn(r, db, err) < 0 ||
+	    gather_service(r, db, err) < 0))
 		rc = -1;
 	crm_db_rollback(w.db);
 	crm_db_close(w.db);

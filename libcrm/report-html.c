@@ -793,6 +793,56 @@ html_interactions(struct report_html *h)
 }
 
 /* The name of segment index i in a flow: new and gone contacts. */
+/* crm-ticket's service levels and crm-task's overdue tasks. */
+static void
+html_service(struct report_html *h)
+{
+	static const char *const th[] = { "figure", "value" };
+	static const char *const tho[] = { "owner", "#overdue tasks" };
+	const struct crm_report *r = h->r;
+	const struct crm_service_row *s = &r->service;
+	const char *cells[1];
+	char a[48];
+	size_t i;
+
+	report_html_hp(h, "<section id=\"service\">\n<h2>Service desk</h2>\n");
+	if (r->has_service) {
+		report_html_caption(h, "Tickets opened in the period"
+		    " (crm-ticket sla): service levels in business hours,"
+		    " at risk within 4 business hours.");
+		report_html_thead(h, "t-service", th, 2);
+#define ROW(label, v) do { cells[0] = (v); \
+	report_html_trow(h, (label), cells, 1); } while (0)
+		ROW("tickets opened", report_fint(a, s->tickets));
+		ROW("still open", report_fint(a, s->open));
+		ROW("breached (open)", report_fint(a, s->breached_open));
+		ROW("at risk", report_fint(a, s->at_risk));
+		ROW("first response within target", report_fpct(a,
+		    report_ratio(s->fr_met, s->fr_measured)));
+		ROW("median first response (h)", report_fnum(a, s->fr_median,
+		    1));
+		ROW("resolution within target", report_fpct(a,
+		    report_ratio(s->res_met, s->res_measured)));
+		ROW("median resolution (h)", report_fnum(a, s->res_median, 1));
+		if (s->csat_n > 0)
+			ROW("satisfaction (1-5)", report_fnum(a, s->csat_mean,
+			    2));
+#undef ROW
+		report_html_tend(h);
+	}
+	if (r->noverdue > 0) {
+		report_html_caption(h, "Overdue tasks per owner (crm-task due"
+		    " --overdue).");
+		report_html_thead(h, "t-overdue", tho, 2);
+		for (i = 0; i < r->noverdue; i++) {
+			cells[0] = report_fint(a, r->overdue[i].n);
+			report_html_trow(h, r->overdue[i].name, cells, 1);
+		}
+		report_html_tend(h);
+	}
+	report_html_hp(h, "</section>\n");
+}
+
 int
 crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 {
@@ -851,6 +901,8 @@ crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	html_contacts(&h);
 	if (!h.failed)
 		html_interactions(&h);
+	if (!h.failed && (r->has_service || r->noverdue > 0))
+		html_service(&h);
 	if (!h.failed)
 		report_html_segments(&h);
 	if (!h.failed)

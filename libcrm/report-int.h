@@ -23,6 +23,7 @@
 
 #include "campaign.h"
 #include "report.h"
+#include "service.h"
 
 #define DAY 86400
 #define WEEK (7 * DAY)
@@ -153,6 +154,12 @@ struct crm_report {
 	struct ticket_stat *tickets;	/* crm_log_tickets over the period */
 	size_t ntickets;
 	struct named *backlog;	/* open tickets at the end, per channel */
+	/* crm-ticket's service levels over tickets opened in the period */
+	int has_service;
+	struct crm_service_row service;
+	struct named *overdue;	/* crm-task: overdue tasks per owner */
+	size_t noverdue, overdue_alloc;
+	int64_t overdue_total;
 	size_t nbacklog;
 	int64_t backlog_total, backlog_oldest;
 

@@ -159,6 +159,41 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		}
 	}
 
+	if (r->has_service || r->noverdue > 0) {
+		const struct crm_service_row *s = &r->service;
+
+		fprintf(fp, "\nSERVICE DESK (crm-ticket, crm-task)\n");
+		if (r->has_service) {
+			fprintf(fp, "  %s tickets opened in the period, %s still"
+			    " open: %s breached, %s at risk\n",
+			    report_fint(a, s->tickets), report_fint(b, s->open),
+			    report_fint(c, s->breached_open),
+			    report_fint(d, s->at_risk));
+			fprintf(fp, "  first response within target %s"
+			    " (median %s h), resolution within target %s"
+			    " (median %s h)\n", report_fpct(a,
+			    report_ratio(s->fr_met, s->fr_measured)),
+			    report_fnum(b, s->fr_median, 1), report_fpct(c,
+			    report_ratio(s->res_met, s->res_measured)),
+			    report_fnum(d, s->res_median, 1));
+			if (s->csat_n > 0)
+				fprintf(fp, "  satisfaction %s of 5 (%s rated)\n",
+				    report_fnum(a, s->csat_mean, 2),
+				    report_fint(b, s->csat_n));
+		}
+		if (r->noverdue > 0) {
+			fprintf(fp, "  overdue tasks: %s;",
+			    report_fint(a, r->overdue_total));
+			for (i = 0; i < r->noverdue; i++) {
+				fprintf(fp, " ");
+				tput(fp, r->overdue[i].name, 20);
+				fprintf(fp, " %s%s", report_fint(a,
+				    r->overdue[i].n), i + 1 < r->noverdue ?
+				    "," : "\n");
+			}
+		}
+	}
+
 	fprintf(fp, "\nSEGMENTS (RFM as of %s)\n", r->asof_day);
 	if (r->buyers == 0)
 		fprintf(fp, "  No purchases: no segments.\n");

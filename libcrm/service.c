@@ -1217,11 +1217,15 @@ crm_service_report(struct crm_db *db, int64_t asof, int64_t since,
 	rp.cal = rp.pol.cal;
 	if (scan(&rp, since, finish, err) < 0)
 		goto done;
-	qsort(rp.g, rp.ng, sizeof(*rp.g), cmpgroup);
+	if (rp.ng > 0)
+		qsort(rp.g, rp.ng, sizeof(*rp.g), cmpgroup);
 	for (i = 0; i < rp.ng; i++) {
 		g = &rp.g[i];
-		qsort(g->fr, g->nfr, sizeof(double), cmpd);
-		qsort(g->res, g->nres, sizeof(double), cmpd);
+		/* An empty list is NULL, which qsort() may not be given. */
+		if (g->nfr > 0)
+			qsort(g->fr, g->nfr, sizeof(double), cmpd);
+		if (g->nres > 0)
+			qsort(g->res, g->nres, sizeof(double), cmpd);
 		g->row.group = g->name;
 		g->row.fr_median = quantile(g->fr, g->nfr, 0.5);
 		g->row.fr_p90 = quantile(g->fr, g->nfr, 0.9);
@@ -1415,7 +1419,8 @@ crm_service_due(struct crm_db *db, int64_t asof, int64_t window,
 	r = scan(&rp, 0, due_each, err);
 	if (r < 0 || crm_out_header(o, names, NULL, 11, err) < 0)
 		goto done;
-	qsort(dl.d, dl.n, sizeof(*dl.d), cmpdue);
+	if (dl.n > 0)
+		qsort(dl.d, dl.n, sizeof(*dl.d), cmpdue);
 	for (i = 0; i < dl.n; i++) {
 		if ((st = crm_db_stmt(db, "SELECT t.ref, coalesce(c.email,"
 		    " c.external_id, '#' || c.id), t.subject, t.priority,"

@@ -606,3 +606,25 @@ crm_task_history(struct crm_db *db, int64_t id, struct crm_out *o,
 	}
 	return rc < 0 ? -1 : 0;
 }
+
+int
+crm_task_overdue_each(struct crm_db *db, int64_t asof,
+    int (*fn)(void *arg, const char *owner, int64_t n, struct crm_error *err),
+    void *arg, struct crm_error *err)
+{
+	struct crm_stmt *st;
+	int rc;
+
+	if ((st = crm_db_stmt(db, "SELECT coalesce(owner, ''), count(*)"
+	    " FROM tasks WHERE done_at IS NULL AND due_at < ?1"
+	    " GROUP BY 1 ORDER BY 2 DESC, 1", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, asof, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1)
+		if (fn(arg, crm_db_col_text(st, 0), crm_db_col_int(st, 1),
+		    err) < 0) {
+			crm_db_reset(st);
+			return -1;
+		}
+	return rc < 0 ? -1 : 0;
+}

@@ -84,6 +84,14 @@ int crm_task_due(struct crm_db *db, int64_t asof, int64_t within,
     int overdue, const char *owner, const char *team, struct crm_out *o,
     struct crm_error *err);
 
+/*
+ * Open tasks past their due time at asof, per owner ("" for none): fn is
+ * called once per owner, most overdue first.
+ */
+int crm_task_overdue_each(struct crm_db *db, int64_t asof,
+    int (*fn)(void *arg, const char *owner, int64_t n, struct crm_error *err),
+    void *arg, struct crm_error *err);
+
 /* A task's hand-offs, oldest first. */
 int crm_task_history(struct crm_db *db, int64_t id, struct crm_out *o,
     struct crm_error *err);

@@ -127,6 +127,19 @@ test_expect_success 'the clock stops at a time-zone change correctly' '
 	test_cmp expect got
 '
 
+# The report is as of the end of 28 December: by then T3 has had Thu 1h +
+# Mon 8h of its 4h first-response target, so both open tickets are
+# breached and none is at risk.
+test_expect_success 'the report has a service desk section' '
+	crm-report -f text --as-of 2026-12-28 >report &&
+	test_grep "^SERVICE DESK" report &&
+	test_grep "^  5 tickets opened in the period, 2 still open: 2 breached, 0 at risk$" report &&
+	test_grep "first response within target 100.0% (median 0.5 h), resolution within target 66.7% (median 3.0 h)" report &&
+	test_grep "^  satisfaction 3.50 of 5 (2 rated)$" report &&
+	crm-report -o report.html --as-of 2026-12-28 &&
+	test_grep "<h2>Service desk</h2>" report.html
+'
+
 test_expect_success 'bad ticket rows: all or nothing, or rejects' '
 	printf "ref,email,status,at\nT7,ann@example.com,open,2026-12-01\nT8,ann@example.com,sleeping,2026-12-01\nT6,nobody@example.com,open,2026-12-01\n" >bad.csv &&
 	test_must_fail 3 crm-ticket bad.csv 2>err &&
