@@ -100,10 +100,10 @@ is_number(const char *s)
 }
 
 static void
-put_csv(FILE *fp, const char *s, int safe)
+put_csv(FILE *fp, const char *s, int safe, int quote)
 {
 	const char *p;
-	int q = safe;
+	int q = safe || quote;
 
 	/* One pass, not strlen() and strpbrk(): most fields are short. */
 	for (p = s; *p != '\0'; p++)
@@ -199,7 +199,13 @@ out_header(struct crm_out *o, const char *const *names,
 		if (o->fmt == CRM_FMT_TSV)
 			put_tsv(o->fp, names[i], 0);
 		else
-			put_csv(o->fp, names[i], 0);
+			/*
+			 * A reader sniffs the separator from the header line
+			 * (csvio.c): a name with a tab, ';' or '|' is quoted,
+			 * so that it reads back as one comma-separated column.
+			 */
+			put_csv(o->fp, names[i], 0,
+			    strpbrk(names[i], "\t;|") != NULL);
 	}
 	putc_unlocked('\n', o->fp);
 	return check(o, err);
@@ -280,7 +286,7 @@ out_row(struct crm_out *o, const char *const *vals, struct crm_error *err)
 		if (o->fmt == CRM_FMT_TSV)
 			put_tsv(o->fp, v, safe);
 		else
-			put_csv(o->fp, v, safe);
+			put_csv(o->fp, v, safe, 0);
 	}
 	putc_unlocked('\n', o->fp);
 	return check(o, err);
