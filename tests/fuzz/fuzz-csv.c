@@ -199,9 +199,14 @@ round_trip(const struct table *t, int tsv)
 	if (fclose(fp) != 0)
 		abort();
 	memfile(buf, len, path);
-	FUZZ_CHECK(read_all(path, tsv ? CRM_CSV_TSV : 0, &back, NULL,
-	    CRM_FMT_CSV, 0) == 0, "what was written does not read back: %s",
-	    buf);
+	/*
+	 * Read back as what was written: the separator and JSON sniffing
+	 * of crm_csv_open() is a guess about other programs' files, which
+	 * a one-column file whose header is "{" or holds a tab defeats.
+	 */
+	FUZZ_CHECK(read_all(path, tsv ? CRM_CSV_TSV : CRM_CSV_NOSNIFF, &back,
+	    NULL, CRM_FMT_CSV, 0) == 0, "what was written does not read back:"
+	    " %s", buf);
 	FUZZ_CHECK(back.ncols == t->ncols, "%zu columns back, %zu written:"
 	    " %s", back.ncols, t->ncols, buf);
 	for (i = 0; i < t->ncols; i++)
