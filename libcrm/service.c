@@ -713,6 +713,39 @@ bad:
 	    " PRIORITY[/CHANNEL]=FIRST,RESOLUTION (e.g. urgent=1h,4h)", spec);
 }
 
+int
+crm_service_change(struct crm_db *db, const struct crm_service_change *c,
+    struct crm_error *err)
+{
+	const char *eq;
+	char *date;
+	size_t i;
+	int rc;
+
+	if ((c->hours != NULL || c->zone != NULL) &&
+	    crm_service_set_hours(db, c->hours, c->zone, err) < 0)
+		return -1;
+	for (i = 0; i < c->nholiday; i++) {
+		if ((eq = strchr(c->holiday[i], '=')) == NULL) {
+			if (crm_service_add_holiday(db, c->holiday[i], NULL,
+			    err) < 0)
+				return -1;
+			continue;
+		}
+		if ((date = strndup(c->holiday[i],
+		    (size_t)(eq - c->holiday[i]))) == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		rc = crm_service_add_holiday(db, date, eq + 1, err);
+		free(date);
+		if (rc < 0)
+			return -1;
+	}
+	for (i = 0; i < c->ntarget; i++)
+		if (crm_service_set_target(db, c->target[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 struct target {
 	char priority[8], channel[16];
 	int64_t first, res;
