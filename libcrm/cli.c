@@ -13,6 +13,8 @@
 #include "buf.h"
 #include "cli.h"
 #include "guard.h"
+#include "help.h"
+#include "match.h"
 #include "norm.h"
 #include "outfile.h"
 #include "profile.h"
@@ -82,6 +84,28 @@ crm_cmd_usage(const struct crm_cmd *table)
 	return text != NULL ? text : "";
 }
 
+const char *
+crm_cli_nearest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL, *prefix = NULL;
+	size_t i, d, bestd = (size_t)-1, wl = strlen(word), nprefix = 0;
+
+	for (i = 0; i < n; i++) {
+		if (wl >= 2 && strncmp(names[i], word, wl) == 0) {
+			prefix = names[i];
+			nprefix++;
+		}
+		d = crm_match_dl_str(word, names[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	if (nprefix == 1)
+		return prefix;
+	return bestd <= 2 && bestd < wl ? best : NULL;
+}
+
 const struct crm_cmd *
 crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
     const char *dflt)
@@ -92,6 +116,18 @@ crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
 	for (i = 0; table[i].name != NULL; i++)
 		if (name != NULL && strcmp(table[i].name, name) == 0)
 			break;
+	/* A default command takes files: a word near a command's name that
+	 * is no file is a misspelt command ("crm-log shw"). */
+	if (table[i].name == NULL && dflt != NULL && name != NULL &&
+	    strcmp(name, "-") != 0 && access(name, F_OK) != 0) {
+		const char *names[64] = { NULL }, *near;
+
+		for (n = 0; table[n].name != NULL && n < 64; n++)
+			names[n] = table[n].name;
+		if ((near = crm_cli_nearest(name, names, n)) != NULL)
+			crm_die_usage("unknown command '%s'; did you mean"
+			    " '%s'? (and no file of that name)", name, near);
+	}
 	if (table[i].name == NULL && dflt != NULL)
 		for (i = 0; table[i].name != NULL; i++)
 			if (strcmp(table[i].name, dflt) == 0)
@@ -104,10 +140,21 @@ crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
 		crm_cli_usage(c, CRM_EUSAGE);
 	for (n = 0; table[n].name != NULL; n++)
 		;
+	{
+		const char *names[64] = { NULL }, *near;
+
+		for (i = 0; i < n && i < 64; i++)
+			names[i] = table[i].name;
+		near = crm_cli_nearest(name, names, i);
+		if (near != NULL)
+			crm_die_usage("unknown command '%s'; did you mean"
+			    " '%s'?", name, near);
+	}
 	for (i = 0; i < n; i++)
 		crm_buf_addf(&b, NULL, "%s%s", i == 0 ? "" : i + 1 < n ?
 		    ", " : " or ", table[i].name);
-	crm_die_usage("unknown command '%s' (%s)", name, crm_buf_str(&b));
+	crm_die_usage("unknown command '%s' (one of %s)", name,
+	    crm_buf_str(&b));
 }
 
 void
@@ -136,25 +183,193 @@ crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
 	}
 }
 
-void
-crm_cli_usage(const struct crm_cli *c, int status)
+/*
+ * Does the usage entry starting at line (the program's name, then its
+ * subcommand words up to the first option) name sub?
+ */
+static int
+entry_names(const char *line, size_t len, const char *prog, const char *sub)
 {
-	FILE *fp = status == 0 ? stdout : stderr;
-	const char *p = c->usage, *nl;
-	int first = 1;
+	size_t n = strlen(prog), sl = strlen(sub);
+	const char *p = line + n, *end = line + len;
 
-	/* One "usage:" and the SYNOPSIS lines under it, indented. */
-	while (*p) {
-		nl = strchr(p, '\n');
-		if (nl == NULL)
-			nl = p + strlen(p);
+	if (len < n || strncmp(line, prog, n) != 0 || (p < end && *p != ' '))
+		return 0;
+	while (p < end) {
+		size_t w;
+
+		while (p < end && *p == ' ')
+			p++;
+		for (w = 0; p + w < end && p[w] != ' '; w++)
+			;
+		if (w == 0 || *p == '-' || (*p == '[' && p[1] == '-'))
+			break;
+		if (*p == '[' && w == sl + 2 && strncmp(p + 1, sub, sl) == 0)
+			return 1;
+		if (w == sl && strncmp(p, sub, sl) == 0)
+			return 1;
+		p += w;
+	}
+	return 0;
+}
+
+/* The SYNOPSIS lines, all or only sub's entries, under one "usage:". */
+static void
+print_usage(FILE *fp, const struct crm_cli *c, const char *sub)
+{
+	const char *p = c->usage, *nl;
+	int first = 1, on = 1, any = 0;
+
+	if (sub != NULL) {
+		/* None of the entries names it: all of them. */
+		for (p = c->usage; *p; p = *nl ? nl + 1 : nl) {
+			nl = p + strcspn(p, "\n");
+			if (entry_names(p, (size_t)(nl - p), c->prog, sub))
+				any = 1;
+		}
+		if (!any)
+			sub = NULL;
+	}
+	for (p = c->usage; *p; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		if (sub != NULL && strncmp(p, c->prog, strlen(c->prog)) == 0)
+			on = entry_names(p, (size_t)(nl - p), c->prog, sub);
+		if (!on)
+			continue;
 		fprintf(fp, "%s%.*s\n", first ? "usage: " : "       ",
 		    (int)(nl - p), p);
 		first = 0;
-		p = *nl ? nl + 1 : nl;
 	}
-	if (status == 0)
+}
+
+/* The common options a page may leave to crm(7). */
+static const struct crm_help_opt common_opts[] = {
+	{ "-d db, --db=db", "The database, instead of CRM_DB or crm.db.",
+	    "d= -db=", NULL, NULL },
+	{ "-f format, --format=format", "Write csv, tsv, json or table.",
+	    "f= -format=", NULL, "csv tsv json table" },
+	{ "-t, --tsv", "Read and write TSV.", "t -tsv", NULL, NULL },
+	{ "--excel-safe", "Neutralise cells a spreadsheet would run as"
+	    " formulas.", "-excel-safe", NULL, NULL },
+	{ "-q, --quiet", "No summary line.", "q -quiet", NULL, NULL },
+	{ "-h, --help", "Print this help and exit 0.", "h -help", NULL,
+	    NULL },
+	{ "-V, --version", "Print the version and exit 0.", "V -version",
+	    NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+/*
+ * One option: its tag, then its first sentence, cut to the terminal's
+ * width (cols) when standard output is one, else whole.
+ */
+static void
+print_opt(FILE *fp, const struct crm_help_opt *o, int width, int cols)
+{
+	const char *s = o->line;
+	int col, room;
+	size_t n = strlen(s), cut;
+
+	col = fprintf(fp, "  %-*s  ", width, o->tag);
+	room = cols - 1 - col;
+	if (cols > 0 && room < 20) {
+		fprintf(fp, "\n%*s", 6, "");
+		room = cols - 1 - 6;
+	}
+	if (cols == 0 || n <= (size_t)room) {
+		fprintf(fp, "%s\n", s);
+		return;
+	}
+	for (cut = (size_t)room - 3; cut > 0 && s[cut] != ' '; cut--)
+		;
+	while (cut > 0 && strchr(" ,;:(", s[cut - 1]) != NULL)
+		cut--;
+	fprintf(fp, "%.*s...\n", (int)cut, s);
+}
+
+/* Is any of o's names also one of the page's? */
+static int
+page_has(const struct crm_help_prog *hp, const struct crm_help_opt *o)
+{
+	const char *n = o->names;
+	int arg;
+
+	while (*n) {
+		size_t len = strcspn(n, " =");
+		int is_long = n[0] == '-';
+		char name[64];
+
+		if (len < sizeof(name)) {
+			memcpy(name, n + is_long, len - is_long);
+			name[len - is_long] = '\0';
+			if (crm_help_opt(hp, name, is_long, &arg) != NULL)
+				return 1;
+		}
+		n += strcspn(n, " ");
+		n += strspn(n, " ");
+	}
+	return 0;
+}
+
+/*
+ * --help: the usage, then every option the man page lists with its first
+ * sentence, in the page's order (help.h); only the subcommand's when the
+ * command line names one.
+ */
+static void
+print_help(const struct crm_cli *c)
+{
+	const struct crm_help_prog *hp = crm_help_find(c->prog);
+	const struct crm_help_opt *o;
+	const char *sub = NULL;
+	int width = 0, pass, cols = 0;
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO))
+		cols = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		    ws.ws_col >= 40 ? ws.ws_col : 80;
+
+	if (hp != NULL && c->argc > 1)
+		sub = crm_help_sub(hp, c->argc - 1, c->argv + 1);
+	print_usage(stdout, c, sub);
+	if (hp == NULL)
+		return;
+	/* The widest tag that fits, then the lines. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			printf("\n%s%s%s:\n", sub ? "options of '" : "options",
+			    sub ? sub : "", sub ? "'" : "");
+		for (o = hp->opts; o->tag != NULL; o++) {
+			int len = (int)strlen(o->tag);
+
+			if (sub != NULL && o->subs != NULL &&
+			    !crm_help_has(o->subs, sub, (size_t)-1))
+				continue;
+			if (pass == 0 && len <= 26 && len > width)
+				width = len;
+			else if (pass == 1)
+				print_opt(stdout, o, width, cols);
+		}
+		for (o = common_opts; o->tag != NULL; o++) {
+			if (page_has(hp, o))
+				continue;
+			if (pass == 0 && (int)strlen(o->tag) > width)
+				width = (int)strlen(o->tag);
+			else if (pass == 1)
+				print_opt(stdout, o, width, cols);
+		}
+	}
+	printf("\nSee %s(1) for the whole story.\n", c->prog);
+}
+
+void
+crm_cli_usage(const struct crm_cli *c, int status)
+{
+	if (status == 0) {
+		print_help(c);
 		exit(crm_cli_finish(0));
+	}
+	print_usage(stderr, c, NULL);
 	exit(status);
 }
 

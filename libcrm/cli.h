@@ -98,6 +98,15 @@ const struct crm_cmd *crm_cmd_find(struct crm_cli *c,
 void crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
     const struct option *longopts);
 
+/*
+ * The one of the n names nearest to word, for "did you mean": the only
+ * name word begins (two letters or more), else the closest by
+ * Damerau-Levenshtein distance when that is at most 2 and shorter than
+ * word; NULL when none is near.
+ */
+const char *crm_cli_nearest(const char *word, const char *const *names,
+    size_t n);
+
 /* Set defaults, remember argv for the audit, umask 077. */
 void crm_cli_init(struct crm_cli *c, const char *prog, const char *usage,
     int argc, char **argv);
