@@ -1,5 +1,7 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include "profile.h"
 
 static const char *progname = "crm";
+static const struct crm_cli *the_cli;	/* for the lock-wait line */
 static double start_time, last_progress;
 static int progress_shown;
 /* Reachable, so leak checkers keep quiet; volatile, so the store stays. */
@@ -32,6 +35,85 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The process that holds the write lock of the database at path, or 0:
+ * in WAL mode SQLite holds it as a POSIX lock on byte 120 of the -shm
+ * file, which F_GETLK reports with its pid.  The file stays open: closing
+ * any descriptor of it would drop the locks SQLite holds on it.
+ */
+static pid_t
+lock_holder(const char *path)
+{
+	static int fd = -1;
+	static char *opened;
+	char shm[PATH_MAX];
+	struct flock fl;
+
+	if (opened == NULL || strcmp(opened, path) != 0) {
+		if (opened != NULL)
+			return 0;
+		snprintf(shm, sizeof(shm), "%s-shm", path);
+		if ((fd = open(shm, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    (opened = strdup(path)) == NULL)
+			return 0;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 120;
+	fl.l_len = 1;
+	if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return fl.l_pid;
+}
+
+/* Its program's name, from /proc (empty if not known). */
+static void
+proc_name(pid_t pid, char *name, size_t size)
+{
+	char path[64];
+	FILE *fp;
+
+	name[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(name, (int)size, fp) == NULL)
+		name[0] = '\0';
+	name[strcspn(name, "\n")] = '\0';
+	fclose(fp);
+}
+
+/* crm_db_on_wait(): on a terminal, say who is being waited for. */
+static void
+say_waiting(const char *path, double waited)
+{
+	static double last;
+	char name[64];
+	const char *base = strrchr(path, '/');
+	pid_t pid;
+	double t = now_s();
+
+	if (the_cli == NULL || !the_cli->tty || the_cli->quiet ||
+	    t - last < 0.25)
+		return;
+	last = t;
+	base = base != NULL ? base + 1 : path;
+	pid = lock_holder(path);
+	fprintf(stderr, "\r\033[K%s: ", progname);
+	if (pid > 0) {
+		proc_name(pid, name, sizeof(name));
+		fprintf(stderr, "waiting for another %sprogram (pid %ld%s%s)",
+		    strncmp(name, "crm", 3) == 0 ? "crm " : "", (long)pid,
+		    name[0] ? ", " : "", name);
+	} else
+		fprintf(stderr, "waiting for another program");
+	fprintf(stderr, " to finish writing to %s, %.0f s so far", base,
+	    waited);
+	fflush(stderr);
+	progress_shown = 1;
 }
 
 void
@@ -57,6 +139,8 @@ crm_cli_init(struct crm_cli *c, const char *prog, const char *usage, int argc,
 		}
 	}
 	progname = prog;
+	the_cli = c;
+	crm_db_on_wait(say_waiting);
 	start_time = now_s();
 	/* Rejects files, exports: personal data is never world-readable. */
 	umask(077);
@@ -587,8 +671,77 @@ crm_progress(struct crm_cli *c, int64_t n, const char *what)
 		return;
 	last_progress = t;
 	progress_shown = 1;
-	fprintf(stderr, "\r%s: %lld %s", progname, (long long)n, what);
+	fprintf(stderr, "\r\033[K%s: %lld %s", progname, (long long)n, what);
 	fflush(stderr);
+}
+
+void
+crm_progress_file(struct crm_cli *c, int64_t n, const char *what,
+    const struct crm_progress_in *in)
+{
+	double t;
+	off_t at;
+
+	if (in == NULL || in->fd < 0 || in->size <= 0) {
+		crm_progress(c, n, what);
+		return;
+	}
+	if (!c->tty || c->quiet)
+		return;
+	t = now_s();
+	if (t - start_time < 1.0 || t - last_progress < 0.25)
+		return;
+	last_progress = t;
+	if ((at = lseek(in->fd, 0, SEEK_CUR)) < 0)
+		at = 0;
+	if (at > in->size)
+		at = in->size;
+	progress_shown = 1;
+	fprintf(stderr, "\r\033[K%s: %s: %d%%, %lld %s, %.1f MB/s", progname,
+	    in->name, (int)(100.0 * (double)at / (double)in->size),
+	    (long long)n, what, t - in->start > 0 ?
+	    (double)(at - in->at0) / 1e6 / (t - in->start) : 0.0);
+	fflush(stderr);
+}
+
+void
+crm_progress_in_init(struct crm_cli *c, struct crm_progress_in *in,
+    const char *path)
+{
+	struct stat want, sb;
+	struct dirent *e;
+	DIR *d;
+
+	in->fd = -1;
+	in->size = 0;
+	in->name = path;
+	in->start = now_s();
+	in->at0 = 0;
+	if (!c->tty || c->quiet)
+		return;
+	if (strcmp(path, "-") == 0) {
+		in->name = "standard input";
+		if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			in->fd = STDIN_FILENO;
+			in->size = sb.st_size;
+		}
+	} else if (stat(path, &want) == 0 && S_ISREG(want.st_mode) &&
+	    (d = opendir("/proc/self/fd")) != NULL) {
+		/* The descriptor the reader opened path on. */
+		while ((e = readdir(d)) != NULL) {
+			int fd = atoi(e->d_name);
+
+			if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+			    fd == dirfd(d) || fstat(fd, &sb) != 0 ||
+			    sb.st_dev != want.st_dev || sb.st_ino != want.st_ino)
+				continue;
+			in->fd = fd;
+			in->size = want.st_size;
+		}
+		closedir(d);
+	}
+	if (in->fd >= 0 && (in->at0 = lseek(in->fd, 0, SEEK_CUR)) < 0)
+		in->at0 = 0;
 }
 
 void
@@ -841,8 +994,11 @@ crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
 		}
 	}
 	if (rc == 0 && (rc = b->header(b->ctx, r, err)) == 0) {
+		struct crm_progress_in in;
+
 		if (b->io != NULL && b->extras_note && !c->quiet)
 			note_extras(r);
+		crm_progress_in_init(c, &in, path);
 		while ((rc = crm_csv_next(r, err)) == 1) {
 			if (b->row(b->ctx, r, err) < 0) {
 				size_t n = strlen(err->msg);
@@ -860,7 +1016,7 @@ crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
 					break;
 				}
 			}
-			crm_progress(c, b->nread(b->ctx), "records");
+			crm_progress_file(c, b->nread(b->ctx), "records", &in);
 		}
 	}
 	crm_csv_close(r);

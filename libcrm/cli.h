@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "csvio.h"
 #include "db.h"
@@ -175,6 +176,25 @@ int crm_cli_finish(int status);
  */
 void crm_progress(struct crm_cli *c, int64_t n, const char *what);
 void crm_progress_end(struct crm_cli *c);
+
+/*
+ * The same for an input file whose size is known (a regular file, or
+ * standard input redirected from one): "prog: file: 42%, N what, R MB/s",
+ * the share of its bytes read so far.  crm_progress_in_init() finds the
+ * descriptor the reader opened path on ("-": standard input); call it
+ * after opening.  A pipe, or no terminal: as crm_progress().
+ */
+struct crm_progress_in {
+	int fd;
+	off_t size, at0;
+	const char *name;
+	double start;
+};
+
+void crm_progress_in_init(struct crm_cli *c, struct crm_progress_in *in,
+    const char *path);
+void crm_progress_file(struct crm_cli *c, int64_t n, const char *what,
+    const struct crm_progress_in *in);
 
 /*
  * A rejects file (--rejects): bad records with a reason column.  Records go

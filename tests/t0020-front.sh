@@ -139,6 +139,30 @@ test_expect_success 'the lint finds an option the man page lacks' '
 	test_grep "crm-export.1: --all is in cmd/crm-export.c but not in the man page" err
 '
 
+# A writer that waits for another's lock says so, on a terminal only
+# (script(1) gives it one); sqlite3 holds the lock for three seconds.
+if command -v script >/dev/null 2>&1; then
+	test_expect_success 'waiting for the write lock is said, with the holder' '
+		crm add contacts.csv 2>/dev/null &&
+		{ echo "BEGIN IMMEDIATE;"; sleep 3; echo "COMMIT;"; } |
+			sqlite3 "$CRM_DB" &
+		sleep 1 &&
+		script -qec "crm-add $PWD/contacts.csv" /dev/null >tty.out &&
+		wait &&
+		tr "\r" "\n" <tty.out >tty.lines &&
+		test_grep "crm-add: waiting for another program (pid [0-9]*, sqlite3) to finish writing to crm.db, [12] s so far" tty.lines &&
+		test_grep "^crm-add: 2 read, 0 inserted, 0 updated, 2 unchanged" tty.lines &&
+		{ echo "BEGIN IMMEDIATE;"; sleep 2; echo "COMMIT;"; } |
+			sqlite3 "$CRM_DB" &
+		sleep 0.5 &&
+		crm-add contacts.csv 2>notty &&
+		wait &&
+		! grep -q waiting notty
+	'
+else
+	test_skip 'waiting for the write lock is said' 'no script(1) here'
+fi
+
 # Completion: the bash function driven as readline would.
 echo ". '$TOP/completion/crm.bash'" >comp.sh
 cat >>comp.sh <<'EOF'
