@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -38,7 +39,48 @@ struct crm_db {
 	int nstmt, astmt;
 	struct stmt_entry *cache;	/* grows; entries live until close */
 	struct crm_db *next;	/* the open connections, for exit */
+	int busy_ms;		/* how long to wait for another writer */
+	double busy_since;	/* when this wait began */
 };
+
+static void (*wait_hook)(const char *path, double waited);
+
+void
+crm_db_on_wait(void (*fn)(const char *path, double waited))
+{
+	wait_hook = fn;
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * SQLite's busy timeout, with word of the wait: after a second, the hook
+ * (crm_db_on_wait()) hears how long it has been, a few times a second.
+ */
+static int
+busy_wait(void *arg, int count)
+{
+	struct crm_db *db = arg;
+	double now = mono_s(), waited;
+	int ms = count < 10 ? count + 1 : count < 40 ? 10 : 50;
+
+	if (count == 0)
+		db->busy_since = now;
+	waited = now - db->busy_since;
+	if (waited * 1000 >= db->busy_ms)
+		return 0;
+	if (wait_hook != NULL && waited >= 1.0)
+		wait_hook(db->name, waited);
+	usleep((useconds_t)ms * 1000);
+	return 1;
+}
 
 /* Every open connection, so that an exit on an error path tidies up. */
 static struct crm_db *open_dbs;
@@ -1154,7 +1196,8 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, busy_timeout_ms());
+	db->busy_ms = busy_timeout_ms();
+	sqlite3_busy_handler(db->h, busy_wait, db);
 	if (crm_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
 		goto fail;
 	/*

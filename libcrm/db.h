@@ -89,6 +89,14 @@ void crm_db_close(struct crm_db *db);
 /* The path given to -d/--db, else $CRM_DB, else "crm.db". */
 const char *crm_db_path(const char *opt);
 
+/*
+ * Call fn, from then on, while a connection waits for another program's
+ * write lock: after a second of waiting, a few times a second, with the
+ * database's name and the seconds waited so far.  (cli.h says so on a
+ * terminal.)
+ */
+void crm_db_on_wait(void (*fn)(const char *path, double waited));
+
 /* The file name the database was opened with, for messages. */
 const char *crm_db_name(const struct crm_db *db);
 

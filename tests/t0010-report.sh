@@ -269,7 +269,7 @@ test_expect_success 'usage errors exit 2; --help is the SYNOPSIS' '
 	test_must_fail 2 crm-report -t 2>/dev/null &&
 	test_must_fail 2 crm-report extra 2>/dev/null &&
 	crm-report --help >out &&
-	sed "s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
+	sed "/^\$/,\$d; s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
 	mandoc -T ascii "$TOP/man/crm-report.1" | sed "s/.\x08//g" |
 		sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" | sed "1d;\$d" |
 		sed "s/^  *//" | tr -s " \n" "  " >want &&
