@@ -10,6 +10,7 @@
 #include "account.h"
 #include "cli.h"
 #include "norm.h"
+#include "profit.h"
 #include "resolve.h"
 #include "segment.h"
 
@@ -36,7 +37,8 @@ static const char u_list[] =
     "crm-segment list | show name | drop name [-d db] [-f format]";
 
 enum { OPT_ASOF = 0x2000, OPT_AVG, OPT_EXPLAIN, OPT_MAP, OPT_RCUTS,
-    OPT_FCUTS, OPT_MCUTS, OPT_CATEGORY, OPT_REPLACE, OPT_SEED };
+    OPT_FCUTS, OPT_MCUTS, OPT_CATEGORY, OPT_REPLACE, OPT_SEED, OPT_COSTS,
+    OPT_CURRENCY };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -45,6 +47,8 @@ static const struct option longopts[] = {
 	{ "by", required_argument, NULL, 'b' },
 	{ "category", no_argument, NULL, OPT_CATEGORY },
 	{ "clusters", required_argument, NULL, 'k' },
+	{ "costs", required_argument, NULL, OPT_COSTS },
+	{ "currency", required_argument, NULL, OPT_CURRENCY },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "f-cuts", required_argument, NULL, OPT_FCUTS },
 	{ "m-cuts", required_argument, NULL, OPT_MCUTS },
@@ -62,7 +66,7 @@ static struct crm_error err;
 static struct crm_rfm_opts ro;
 static struct crm_kmeans_opts ko;
 static struct crm_buf explain = CRM_BUF_INIT(1 << 16);
-static const char *where, *by;
+static const char *where, *by, *currency, *costs_file;
 static double minsup = 0.01;
 static int explain_on, bycat, replace;
 
@@ -91,6 +95,32 @@ die_expr(const char *src, int col, const struct crm_error *e)
 	if (col > 0)
 		fprintf(stderr, "  %s\n  %*s^\n", src, col - 1, "");
 	exit(e->code);
+}
+
+/* Rates when converting, products, costs: then crm_profit_write(). */
+static int
+profit(struct crm_db *db, struct crm_out *o)
+{
+	struct crm_profit_opts po = { ro.asof, ro.kind, by, currency, NULL,
+	    NULL, NULL, &ro };
+	struct crm_products *prod = NULL;
+	struct crm_costs *costs = NULL;
+	struct crm_rates *rates = NULL;
+	int rc = -1;
+
+	if ((currency == NULL || (rates = crm_rates_load(db, &err)) != NULL) &&
+	    (prod = crm_products_load(db, &err)) != NULL &&
+	    (costs_file == NULL || (costs = crm_costs_read(costs_file,
+	    &err)) != NULL)) {
+		po.rates = rates;
+		po.products = prod;
+		po.costs = costs;
+		rc = crm_profit_write(db, &po, o, &err);
+	}
+	crm_rates_free(rates);
+	crm_products_free(prod);
+	crm_costs_free(costs);
+	return rc;
 }
 
 enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
@@ -150,7 +180,7 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 		rc = crm_segment_select(db, e, o, &count, &err);
 		break;
 	case READ_PROFIT:
-		rc = crm_profit(db, by, &ro, o, &err);
+		rc = profit(db, o);
 		break;
 	case READ_PAIRS:
 		rc = crm_pairs(db, bycat, minsup, o, &err);
@@ -330,6 +360,12 @@ main(int argc, char **argv)
 		case OPT_MCUTS:
 			cuts("--m-cuts", optarg, mc);
 			ro.cuts[2] = mc;
+			break;
+		case OPT_COSTS:
+			costs_file = optarg;
+			break;
+		case OPT_CURRENCY:
+			currency = optarg;
 			break;
 		case OPT_REPLACE:
 			replace = 1;

@@ -15,6 +15,8 @@
 #include "deal.h"
 #include "mem.h"
 #include "norm.h"
+#include "product.h"
+#include "rate.h"
 #include "service.h"
 #include "task.h"
 
@@ -308,6 +310,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE interactions ADD COLUMN order_ref TEXT;"
 	"CREATE INDEX interactions_order ON interactions(order_ref)"
 	"  WHERE order_ref IS NOT NULL;",
+
+	/* 12 -> 13 (issue 24): exchange rates (rate.c) */
+	crm_rate_schema,
+
+	/* 13 -> 14 (issue 24): products and their costs (product.c) */
+	crm_product_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -116,17 +116,7 @@ int crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
     const struct crm_kmeans_opts *ko, struct crm_out *o,
     struct crm_buf *explain, struct crm_error *err);
 
-/*
- * Profitability per contact (by == NULL): orders, revenue, average order
- * value, first and last purchase, tenure in days; or per group, by one of
- * stage, country, city, owner, segment (saved segments), rfm (RFM
- * segments, with rfm options) or decile (revenue deciles: the 80/20 view):
- * contacts, buyers, orders, revenue, share and cumulative share of revenue,
- * average order value, revenue per contact.
- */
-int crm_profit(struct crm_db *db, const char *by,
-    const struct crm_rfm_opts *rfm, struct crm_out *o,
-    struct crm_error *err);
+/* Profitability: profit.h. */
 
 /*
  * Items bought together: for every ordered pair (a, b) of products (or
