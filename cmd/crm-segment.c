@@ -27,11 +27,15 @@ static const char u_kmeans[] =
 static const char u_select[] =
     "crm-segment select [-d db] [-f format] [--as-of date] -w expr";
 static const char u_profit[] =
-    "crm-segment profit [-d db] [-f format] [--as-of date] [-b by]";
+    "crm-segment profit [-d db] [-f format] [--as-of date] [-b by]\n"
+    "[--costs file] [--currency code]";
 static const char u_pairs[] =
     "crm-segment pairs [-d db] [-f format] [--category] [-s min-support]";
 static const char u_save[] =
     "crm-segment save [-d db] [--replace] [-w expr] name";
+static const char u_rates[] =
+    "crm-segment rates [-d db] [--currency base] file\n"
+    "crm-segment products [-d db] file";
 static const char u_refresh[] = "crm-segment refresh [-d db] [name ...]";
 static const char u_list[] =
     "crm-segment list | show name | drop name [-d db] [-f format]";
@@ -108,7 +112,7 @@ profit(struct crm_db *db, struct crm_out *o)
 	struct crm_rates *rates = NULL;
 	int rc = -1;
 
-	if ((currency == NULL || (rates = crm_rates_load(db, &err)) != NULL) &&
+	if ((rates = crm_rates_load(db, &err)) != NULL &&
 	    (prod = crm_products_load(db, &err)) != NULL &&
 	    (costs_file == NULL || (costs = crm_costs_read(costs_file,
 	    &err)) != NULL)) {
@@ -201,7 +205,7 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 	return 0;
 }
 
-enum { WRITE_SAVE, WRITE_DROP, WRITE_REFRESH };
+enum { WRITE_SAVE, WRITE_DROP, WRITE_REFRESH, WRITE_RATES, WRITE_PRODUCTS };
 
 /* The commands that write: one transaction, audited. */
 static int
@@ -225,7 +229,21 @@ writer(struct crm_cli *c, int what, int argc, char **argv)
 	db = crm_cli_db(&cli, 0);
 	if (crm_db_begin(db, &err) < 0)
 		crm_die(&err);
-	if (what == WRITE_SAVE && where != NULL) {
+	if (what == WRITE_RATES || what == WRITE_PRODUCTS) {
+		struct crm_rate_import ri = { currency, 0, 0, 0 };
+		struct crm_product_import pi = { 0, 0, 0 };
+
+		if ((what == WRITE_RATES ? crm_rate_import(db, argv[0], &ri,
+		    &err) : crm_product_import(db, argv[0], &pi, &err)) < 0)
+			goto fail;
+		count = what == WRITE_RATES ? ri.read : pi.read;
+		if (!cli.quiet)
+			fprintf(stderr, "crm-segment: %lld %s read, %lld new or"
+			    " changed\n", (long long)count, what ==
+			    WRITE_RATES ? count == 1 ? "rate" : "rates" :
+			    count == 1 ? "product" : "products", (long long)
+			    (what == WRITE_RATES ? ri.changed : pi.changed));
+	} else if (what == WRITE_SAVE && where != NULL) {
 		if (crm_segment_save_rule(db, argv[0], where, ro.asof, replace,
 		    &count, &col, &err) < 0)
 			goto fail;
@@ -294,6 +312,8 @@ static const struct crm_cmd cmds[] = {
 	{ "list", reader, READ_LIST, u_list, NULL },
 	{ "show", reader, READ_SHOW, u_list, NULL },
 	{ "drop", writer, WRITE_DROP, u_list, NULL },
+	{ "rates", writer, WRITE_RATES, u_rates, NULL },
+	{ "products", writer, WRITE_PRODUCTS, u_rates, NULL },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 

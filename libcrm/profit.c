@@ -409,6 +409,9 @@ line_count(struct run *r, size_t unit, size_t slot, size_t ci, int bought,
 	return 0;
 }
 
+static int add_cost(struct run *r, size_t ci, int64_t t,
+    const struct crm_cost *c, int acq, struct crm_error *err);
+
 static int
 scan_purchases(struct run *r, struct crm_error *err)
 {
@@ -472,14 +475,9 @@ scan_purchases(struct run *r, struct crm_error *err)
 		if (r->line && line_count(r, unit, slot, (size_t)ci, 1, x,
 		    err) < 0)
 			goto fail;
-		if (oc != NULL && first && r->line != 1 && r->line != 2) {
-			double v;
-
-			if (convert(r, oc->cost, oc->currency[0] ?
-			    oc->currency : cur, at, slot, &v, err) < 0)
-				goto fail;
-			x->serve += v;
-		}
+		if (oc != NULL && first && add_cost(r, (size_t)ci, at, oc, 0,
+		    err) < 0)
+			goto fail;
 	}
 	return step < 0 ? -1 : 0;
 fail:

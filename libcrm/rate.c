@@ -129,7 +129,7 @@ crm_rate_import(struct crm_db *db, const char *path,
 	if (!crm_currency_valid(base))
 		return crm_error_set(err, CRM_EUSAGE, "base currency: '%s' is"
 		    " not an ISO 4217 code such as EUR", imp->base);
-	if ((r = crm_csv_open(path, 0, err)) == NULL)
+	if ((r = crm_csv_open(path, CRM_CSV_TRAILING, err)) == NULL)
 		return -1;
 	if (crm_csv_header(r, NULL, 0, NULL, err) < 0)
 		goto done;
