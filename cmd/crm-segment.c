@@ -16,8 +16,8 @@
 
 static const char u_rfm[] =
     "crm-segment rfm [-d db] [-f format] [--as-of date] [--average]\n"
-    "[--explain] [--map file] [--r-cuts a,b,c,d] [--f-cuts a,b,c,d]\n"
-    "[--m-cuts a,b,c,d]\n"
+    "[--currency code] [--explain] [--map file] [--r-cuts a,b,c,d]\n"
+    "[--f-cuts a,b,c,d] [--m-cuts a,b,c,d]\n"
     "crm-segment rfm -b account [-d db] [-f format] [--as-of date]"
     " [--average]\n"
     "[--map file]";
@@ -116,7 +116,7 @@ profit(struct crm_db *db, struct crm_out *o)
 	    (prod = crm_products_load(db, &err)) != NULL &&
 	    (costs_file == NULL || (costs = crm_costs_read(costs_file,
 	    &err)) != NULL)) {
-		po.rates = rates;
+		po.rates = ro.rates = rates;
 		po.products = prod;
 		po.costs = costs;
 		rc = crm_profit_write(db, &po, o, &err);
@@ -134,6 +134,7 @@ enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
 static int
 reader(struct crm_cli *c, int what, int argc, char **argv)
 {
+	struct crm_rates *rates = NULL;
 	struct crm_expr *e = NULL;
 	struct crm_out *o;
 	struct crm_db *db;
@@ -153,6 +154,11 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 	 * read(2), as in crm-report. */
 	if (crm_db_map_reads(db, &err) < 0)
 		crm_die(&err);
+	ro.currency = currency;
+	if (currency != NULL && (what == READ_RFM || what == READ_KMEANS) &&
+	    (rates = crm_rates_load(db, &err)) == NULL)
+		crm_die(&err);
+	ro.rates = rates;
 	o = what == READ_LIST || what == READ_PROFIT ? crm_cli_out_auto(&cli) :
 	    crm_cli_out(&cli);
 	/* -b account: accounts, subsidiaries rolled up (account.h). */
@@ -200,6 +206,7 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 	if (explain.len)
 		fputs(crm_buf_str(&explain), stderr);
 	crm_expr_free(e);
+	crm_rates_free(rates);
 	crm_out_free(o);
 	crm_db_close(db);
 	return 0;

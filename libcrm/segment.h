@@ -13,6 +13,7 @@
 #include "error.h"
 #include "expr.h"
 #include "kmeans.h"
+#include "rate.h"
 
 /*
  * RFM.  For each contact (not merged away, not erased): recency in days
@@ -58,6 +59,14 @@ struct crm_rfm_opts {
 	const char *kind;	/* interactions that are purchases */
 	const double *cuts[3];	/* R, F, M: 4 ascending values, or NULL */
 	const struct crm_rfm_map *map;
+	/*
+	 * Money in one currency: with currency, every purchase converted
+	 * to it at its day's rate (rate.h; a purchase without a currency
+	 * is in it); without, purchases in two currencies are an error
+	 * (CRM_EDATA) rather than a sum of both.
+	 */
+	const char *currency;
+	const struct crm_rates *rates;
 };
 
 /*
