@@ -17,6 +17,8 @@
 #include "interaction.h"
 #include "mem.h"
 #include "norm.h"
+#include "product.h"
+#include "rate.h"
 #include "service.h"
 #include "task.h"
 
@@ -363,6 +365,12 @@ static const char *const migrations[] = {
 	 * last stored from, so that a re-import skips what it has applied.
 	 */
 	crm_interaction_rowhash_schema,
+
+	/* 13 -> 14 (issue 24): exchange rates (rate.c) */
+	crm_rate_schema,
+
+	/* 14 -> 15 (issue 24): products and their costs (product.c) */
+	crm_product_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
