@@ -341,14 +341,17 @@ rule_segments(const struct crm_report *r, struct report_line *l, size_t *n,
 	if (top[0] == SIZE_MAX)
 		snprintf(x->text, sizeof(x->text), "No segment changed size"
 		    " since %s.", r->base_day);
-	else
+	else {
+		char two[120] = "";
+
+		if (top[1] != SIZE_MAX)
+			snprintf(two, sizeof(two), ", %s %s%s",
+			    r->segnames[top[1]], d[top[1]] > 0 ? "+" : "",
+			    report_fint(b, d[top[1]]));
 		snprintf(x->text, sizeof(x->text), "Largest segment moves"
-		    " since %s: %s %s%s%s%s%s%s.", r->base_day,
-		    r->segnames[top[0]], d[top[0]] > 0 ? "+" : "",
-		    report_fint(a, d[top[0]]), top[1] == SIZE_MAX ? "" : ", ",
-		    top[1] == SIZE_MAX ? "" : r->segnames[top[1]],
-		    top[1] != SIZE_MAX && d[top[1]] > 0 ? "+" : "",
-		    top[1] == SIZE_MAX ? "" : report_fint(b, d[top[1]]));
+		    " since %s: %s %s%s%s.", r->base_day, r->segnames[top[0]],
+		    d[top[0]] > 0 ? "+" : "", report_fint(a, d[top[0]]), two);
+	}
 	if ((x = line(l, n, max, "movement")) == NULL)
 		return;
 	snprintf(x->text, sizeof(x->text), "Churn risk %s: %s contacts in"

@@ -83,7 +83,7 @@ text_changes(const struct crm_report *r, FILE *fp)
 		fprintf(fp, "  %s: %s to %s%s\n", k == 1 ? "previous period" :
 		    "a year earlier ", r->win[k].first_day, r->win[k].last_day,
 		    r->win[k].has ? "" : " (before the data: no comparison)");
-	fprintf(fp, "  %-23s %13s", "", "this period");
+	fprintf(fp, "  %-23s %12s", "", "this period");
 	if (r->win[1].has)
 		fprintf(fp, r->win[2].has ? "  %-19s" : "  %s",
 		    "on the previous");
@@ -95,15 +95,15 @@ text_changes(const struct crm_report *r, FILE *fp)
 			continue;
 		fprintf(fp, "  ");
 		tpad(fp, report_fig_name(name, r, f), 23);
-		fprintf(fp, " %13s", f == FIG_REVENUE ? report_fmoney(a, v) :
+		fprintf(fp, " %12s", f == FIG_REVENUE ? report_fmoney(a, v) :
 		    report_fnum(a, v, 0));
-		for (k = 1, col = 39; k < 3; k++) {
+		for (k = 1, col = 38; k < 3; k++) {
 			if (!r->win[k].has)
 				continue;
 			report_fchange(b, r->fig[f][0], r->fig[f][k],
 			    f == FIG_REVENUE);
 			if (k == 2 && col + 1 + (int)strlen(b) > 78)
-				col = fprintf(fp, "\n%61s", "") - 2;
+				col = fprintf(fp, "\n%59s", "") - 1;
 			col += fprintf(fp, k == 1 && r->win[2].has ? "  %-19s" :
 			    k == 1 ? "  %s" : " %s", b);
 		}
