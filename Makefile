@@ -10,8 +10,8 @@ DATADIR   = $(PREFIX)/share/crm
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -DCRM_VERSION='"$(VERSION)"' -Ilibcrm
-LIBS      = -lsqlite3 -lcsv -lutf8proc -lm
+CPPFLAGS += -I/usr/include/postgresql -D_GNU_SOURCE -DCRM_VERSION='"$(VERSION)"' -Ilibcrm
+LIBS      = -lsqlite3 -lpq -lcsv -lutf8proc -lm
 
 WARN = -Wall -Wextra -Wno-unused-parameter
 ifeq ($(DEVELOPER),1)
