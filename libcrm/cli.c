@@ -241,6 +241,20 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 	return 0;
 }
 
+int
+crm_cli_pg_ported(const char *prog)
+{
+	/* The programs whose SQL runs on PostgreSQL (tests/t0022). */
+	static const char *const ported[] = { "crm-add", "crm-export",
+	    "crm-log" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ported) / sizeof(ported[0]); i++)
+		if (strcmp(prog, ported[i]) == 0)
+			return 1;
+	return 0;
+}
+
 struct crm_db *
 crm_cli_db(const struct crm_cli *c, int flags)
 {
@@ -252,6 +266,12 @@ crm_cli_db(const struct crm_cli *c, int flags)
 	    STDOUT_FILENO, &err) < 0 ||
 	    (db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
 		crm_die(&err);
+	if (crm_db_is_pg(db) && !crm_cli_pg_ported(c->prog)) {
+		crm_error_set(&err, CRM_EFAIL, "%s: PostgreSQL: %s works on"
+		    " SQLite only so far (README, PostgreSQL)", crm_db_name(db),
+		    c->prog);
+		crm_die(&err);
+	}
 	/* Personal data: say so when anyone may read it, even with -q. */
 	if (crm_db_file_mode(db) & 004)
 		crm_warn("warning: %s is readable by others (mode %04o);"
@@ -284,7 +304,8 @@ crm_cli_db_dry(const struct crm_cli *c, int flags, int dry)
 	char path[128];
 	struct stat sb;
 
-	if (!dry || stat(crm_db_path(c->db_opt), &sb) == 0 || errno != ENOENT)
+	if (!dry || crm_db_is_url(crm_db_path(c->db_opt)) ||
+	    stat(crm_db_path(c->db_opt), &sb) == 0 || errno != ENOENT)
 		return crm_cli_db(c, flags);
 	/* Nothing to write to: a scratch database, removed at exit. */
 	snprintf(dry_dir, sizeof(dry_dir), "%s/crm-dry.XXXXXX",

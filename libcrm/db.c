@@ -1288,6 +1288,12 @@ open_pg(const char *url, struct crm_error *err)
 }
 
 int
+crm_db_is_url(const char *path)
+{
+	return crm_pg_is_url(path);
+}
+
+int
 crm_db_is_pg(const struct crm_db *db)
 {
 	return db->pg != NULL;

@@ -95,6 +95,9 @@ void crm_db_close(struct crm_db *db);
  */
 const char *crm_db_path(const char *opt);
 
+/* 1 if path (crm_db_path()'s) names a PostgreSQL database. */
+int crm_db_is_url(const char *path);
+
 /* 1 if db is a PostgreSQL database, 0 for an SQLite file. */
 int crm_db_is_pg(const struct crm_db *db);
 
