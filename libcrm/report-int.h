@@ -4,7 +4,11 @@
  * the pool it lives in, and the number formats of both renderings.
  *
  *	report-pool.c     the pool it lives in; freeing it
- *	report-gather.c   the period, each section's numbers
+ *	report-gather.c   the period and its buckets; the sections in turn
+ *	report-contacts.c contacts, merges, the audit's runs
+ *	report-activity.c interactions, tickets, service levels, tasks
+ *	report-value.c    RFM segments, deciles, churn and value
+ *	report-campaigns.c  the campaigns sent in the period
  *	report-state.c    the segment snapshot: read, movement, save
  *	report-fmt.c      numbers as people read them
  *	report-html.c     the HTML page, its parts, contacts, interactions
@@ -213,7 +217,36 @@ char *report_pdup(struct crm_report *r, const char *s, struct crm_error *err);
 int report_pgrow(struct crm_report *r, void **v, size_t n, size_t *alloc,
     size_t size, struct crm_error *err);
 
-/* The index of segment name in r->segnames, added if new (report-gather.c). */
+/* The period (report-gather.c): the calendar month of t, as
+ * year * 12 + month - 1, its first moment in *out; the first moment of
+ * such a month; the bucket of time t in [start, end); n zeros from the
+ * pool. */
+int report_month_start(int64_t t, int64_t *out);
+int64_t report_month_of(int ym);
+size_t report_bucket(const struct crm_report *r, int64_t t);
+double *report_zeros(struct crm_report *r, size_t n, struct crm_error *err);
+
+/* Add k to the entry called name of a growing list (report-contacts.c). */
+int report_tally(struct crm_report *r, struct named **list, size_t *n,
+    size_t *alloc, const char *name, int64_t k, struct crm_error *err);
+
+/* The sections, each from db in its read transaction. */
+int report_gather_contacts(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+int report_gather_interactions(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+int report_gather_tickets(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+int report_gather_service(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+int report_gather_segments(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+int report_gather_churn(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+int report_gather_campaigns(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+
+/* The index of segment name in r->segnames, added if new (report-value.c). */
 int report_seg_index(struct crm_report *r, const char *name,
     struct crm_error *err);
 
