@@ -1063,9 +1063,11 @@ translate_ddl(const char *sql)
 static int
 load_idtables(struct crm_pg *pg, struct crm_error *err)
 {
-	PGresult *res = PQexec(pg->c, "SELECT table_name FROM"
-	    " information_schema.columns WHERE table_schema ="
-	    " current_schema() AND column_name = 'id' AND is_identity = 'YES'");
+	/* The catalogue itself: information_schema takes 50 ms here. */
+	PGresult *res = PQexec(pg->c, "SELECT c.relname FROM pg_attribute a"
+	    " JOIN pg_class c ON c.oid = a.attrelid WHERE a.attname = 'id'"
+	    " AND a.attidentity <> '' AND c.relnamespace ="
+	    " CAST(CAST(current_schema() AS text) AS regnamespace)");
 	int i, n;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
