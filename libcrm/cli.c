@@ -82,6 +82,9 @@ crm_cmd_usage(const struct crm_cmd *table)
 	return text != NULL ? text : "";
 }
 
+/* The subcommand crm_cmd_find() chose, for crm_cli_pg_ported(). */
+static const char *cmd_name;
+
 const struct crm_cmd *
 crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
     const char *dflt)
@@ -98,6 +101,7 @@ crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
 				break;
 	if (table[i].name != NULL) {
 		c->usage = table[i].usage;
+		cmd_name = table[i].name;
 		return &table[i];
 	}
 	if (name == NULL)
@@ -244,13 +248,18 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 int
 crm_cli_pg_ported(const char *prog)
 {
-	/* The programs whose SQL runs on PostgreSQL (tests/t0022). */
+	/*
+	 * The programs, or a program's subcommands, whose SQL runs on
+	 * PostgreSQL (tests/t0022).
+	 */
 	static const char *const ported[] = { "crm-add", "crm-export",
-	    "crm-log" };
-	size_t i;
+	    "crm-log", "crm-segment rfm", "crm-segment kmeans" };
+	size_t i, n = strlen(prog);
 
 	for (i = 0; i < sizeof(ported) / sizeof(ported[0]); i++)
-		if (strcmp(prog, ported[i]) == 0)
+		if (strncmp(ported[i], prog, n) == 0 && (ported[i][n] ==
+		    '\0' || (ported[i][n] == ' ' && cmd_name != NULL &&
+		    strcmp(ported[i] + n + 1, cmd_name) == 0)))
 			return 1;
 	return 0;
 }

@@ -206,10 +206,21 @@ test_expect_success 'crm-log --create-missing and --rejects: the same on both' '
 	same
 '
 
+test_expect_success 'crm-segment rfm and kmeans: the same scores on both' '
+	for args in "rfm" "rfm -f json --as-of 2026-10-25" "rfm --average --explain" \
+		"rfm --r-cuts 5,10,20,40 --f-cuts 1,2,3,4 --m-cuts 10,20,500,1000" \
+		"kmeans -k 2 --explain" "kmeans -k 3 --seed 7 --average"; do
+		# shellcheck disable=SC2086
+		both crm-segment $args && same || { echo "crm-segment $args"; return 1; }
+	done
+'
+
 test_expect_success 'a program not ported yet refuses PostgreSQL before touching it' '
 	before=$(pg "select count(*) from audit") &&
-	test_must_fail 1 crm-segment -d "$PG" rfm 2>err &&
+	test_must_fail 1 crm-segment -d "$PG" profit 2>err &&
 	test_grep "crm-segment works on SQLite only so far" err &&
+	test_must_fail 1 crm-deal -d "$PG" stages 2>err &&
+	test_grep "crm-deal works on SQLite only so far" err &&
 	test_must_fail 1 crm-forget -d "$PG" C1 2>err &&
 	test_grep "crm-forget works on SQLite only so far" err &&
 	test_must_fail 1 crm-export -d "$PG" --subject C1 >out 2>err &&
