@@ -1092,11 +1092,11 @@ translate_ddl(const char *sql)
 		}
 		for (i = 0; boundary && i < sizeof(map) / sizeof(map[0]); i++) {
 			size_t n = strlen(map[i].from);
-			char c = p[n];
 
-			if (strncmp(p, map[i].from, n) == 0 && !(c == '_' ||
-			    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9'))) {
+			if (strncmp(p, map[i].from, n) == 0 && !(p[n] == '_' ||
+			    (p[n] >= 'a' && p[n] <= 'z') ||
+			    (p[n] >= 'A' && p[n] <= 'Z') ||
+			    (p[n] >= '0' && p[n] <= '9'))) {
 				rc = crm_buf_adds(&b, map[i].to, NULL);
 				p += n;
 				ids |= i == 0;
