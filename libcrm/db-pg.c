@@ -201,6 +201,18 @@ static const char *const pg_migrations[] = {
 	"  (1, 'negotiation', 4, 0.80, 'open'),"
 	"  (1, 'won', 5, 1.0, 'won'),"
 	"  (1, 'lost', 6, 0.0, 'lost');",
+	NULL,
+	NULL,
+	NULL,
+	/* 12 -> 13: interactions' row_hash trigger (interaction.c) */
+	"ALTER TABLE interactions ADD COLUMN row_hash bytea;"
+	"CREATE FUNCTION crm_interactions_row_hash() RETURNS trigger"
+	"  LANGUAGE plpgsql AS $$BEGIN"
+	"  IF NEW.row_hash IS NOT NULL AND"
+	"    NEW.row_hash IS NOT DISTINCT FROM OLD.row_hash THEN"
+	"    NEW.row_hash := NULL; END IF; RETURN NEW; END$$;"
+	"CREATE TRIGGER interactions_row_hash BEFORE UPDATE ON interactions"
+	"  FOR EACH ROW EXECUTE FUNCTION crm_interactions_row_hash();",
 };
 
 #define NPG ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
