@@ -161,7 +161,7 @@ external_id,email,phone,at,channel,kind,direction,amount,currency,product,catego
 C1,,,2026-10-01T10:00:00+02:00,store,purchase,in,"1,234.50",EUR,Widget,tools,,,,O1
 C1,,,2026-10-05,email,email,out,,,,,Welcome,,,
 ,bob@example.org,,2026-10-06T09:00Z,phone,ticket,in,,,,,Broken,open,,T1
-C2,,,2026-10-07T12:00Z,Web,purchase,in,$19.99,,Gadget,toys,,,,O2
+C2,,,2026-10-07T12:00Z,Web,purchase,in,19.99,EUR,Gadget,toys,,,,O2
 ,,+44 20 7946 0958,2026-10-20T08:00Z,phone,call,in,,,,,Question,,,
 C1,,,2026-10-21T08:00Z,chat,ticket,in,,,,,Refund,closed,2026-10-21T10:00Z,T2
 C3,,,2026-10-22T08:00Z,email,unsubscribe,in,,,,,,,,
@@ -197,7 +197,7 @@ test_expect_success 'crm-log show and stats: the same on both' '
 '
 
 test_expect_success 'crm-log --create-missing and --rejects: the same on both' '
-	printf "external_id,at,channel,kind,amount\nN1,2026-10-02,web,purchase,5\nC1,2026-10-02,fax,call,\n" >new.csv &&
+	printf "external_id,at,channel,kind,amount,currency\nN1,2026-10-02,web,purchase,5,EUR\nC1,2026-10-02,fax,call,,\n" >new.csv &&
 	crm-log -d "$LITE" --create-missing --rejects lrej.lite new.csv 2>err.lite; echo $? >rc.lite
 	crm-log -d "$PG" --create-missing --rejects lrej.pg new.csv 2>err.pg; echo $? >rc.pg
 	test_cmp lrej.lite lrej.pg &&
@@ -212,7 +212,11 @@ test_expect_success 'crm-segment rfm and kmeans: the same scores on both' '
 		"kmeans -k 2 --explain" "kmeans -k 3 --seed 7 --average"; do
 		# shellcheck disable=SC2086
 		both crm-segment $args && same || { echo "crm-segment $args"; return 1; }
-	done
+		test "$(cat rc.pg)" = 0 || { cat err.pg; return 1; }
+	done &&
+	both crm-segment rfm -f tsv &&
+	grep -c "	[1-5][1-5][1-5]	" out.pg >n &&
+	test "$(cat n)" = 3
 '
 
 test_expect_success 'a program not ported yet refuses PostgreSQL before touching it' '
