@@ -13,6 +13,7 @@
 
 #include "churn.h"
 #include "cli.h"
+#include "num.h"
 #include "logistic.h"
 #include "norm.h"
 
@@ -153,11 +154,15 @@ cmd_fit(struct run *r, struct crm_db **db, struct crm_out **o)
 	}
 	if (!cli.quiet) {
 		if (r->summaries && crm_churn_base_skipped(b))
-			crm_warn("%zu rows without purchases skipped",
-			    crm_churn_base_skipped(b));
+			crm_warn("%zu %s without purchases skipped",
+			    crm_churn_base_skipped(b),
+			    crm_num_word((int64_t)crm_churn_base_skipped(b),
+			    "row", "rows"));
 		if (cm.new_customers)
-			crm_warn("%zu customers whose first purchase is on the"
-			    " last day left out of the fit", cm.new_customers);
+			crm_warn("%zu %s whose first purchase is on the"
+			    " last day left out of the fit", cm.new_customers,
+			    crm_num_word((int64_t)cm.new_customers,
+			    "customer", "customers"));
 		both("purchases", &cm.info, r->kind == CRM_CLV_BGNBD ?
 		    "BG/NBD" : "Pareto/NBD");
 		if (cm.has_spend)
@@ -323,7 +328,8 @@ cmd_predict(struct run *r, struct crm_db **db, struct crm_out **o)
 	    &rows, &err) < 0 || crm_out_end(*o, &err) < 0)
 		crm_die(&err);
 	if (!cli.quiet)
-		crm_warn("%lld rows scored", (long long)rows);
+		crm_warn("%lld %s scored", (long long)rows,
+		    crm_num_word(rows, "row", "rows"));
 	crm_churn_logit_free(lg);
 	return 0;
 }

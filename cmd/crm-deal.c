@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "num.h"
 #include "deal.h"
 #include "norm.h"
 
@@ -201,8 +202,9 @@ stages(int argc, char **argv)
 	crm_csv_close(r);
 	crm_batch_end(&cli, db, NULL, dry, "{}");
 	if (!cli.quiet)
-		fprintf(stderr, "crm-deal: pipeline %s: %lld stages%s\n",
-		    pipeline, (long long)n, dry ? " (dry run)" : "");
+		fprintf(stderr, "crm-deal: pipeline %s: %lld %s%s\n",
+		    pipeline, (long long)n, crm_num_word(n, "stage",
+		    "stages"), dry ? " (dry run)" : "");
 	crm_db_close(db);
 	return crm_cli_finish(0);
 }

@@ -11,6 +11,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "num.h"
 #include "interaction.h"
 #include "norm.h"
 #include "profile.h"
@@ -209,8 +210,9 @@ cmd_import(struct crm_cli *c, int what, int argc, char **argv)
 		    (long long)s->updated, (long long)s->unchanged,
 		    (long long)s->rejected);
 		if (s->created)
-			fprintf(stderr, "; %lld contacts created",
-			    (long long)s->created);
+			fprintf(stderr, "; %lld %s created",
+			    (long long)s->created, crm_num_word(s->created,
+			    "contact", "contacts"));
 		if (s->withdrawn)
 			fprintf(stderr, "; %lld consent%s withdrawn",
 			    (long long)s->withdrawn,
