@@ -135,6 +135,9 @@ demo: all
 
 lint: all
 	@for m in $(MAN1) $(MAN5) $(MAN7); do mandoc -Tlint -Wwarning $$m || exit 1; done
+	@v=$$(sed -n 's/^#define CRM_DB_SCHEMA //p' libcrm/db.h); \
+	grep -q "version of its schema, now $$v\." man/crm.7 || \
+	{ echo "man/crm.7: the schema version is not $$v (libcrm/db.h)" >&2; exit 1; }
 	@./scripts/gen-help lint $(MAN1)
 
 install: all

@@ -1,7 +1,8 @@
 /*
  * account.c - accounts: the schema, matching keys, import.  People are
  * joined to accounts in account-link.c, duplicates merged in
- * account-merge.c, reports made in account-report.c.
+ * account-merge.c, reports in account-rollup.c,
+ * account-rfm.c, account-partner.c and account-export.c.
  */
 #include <ctype.h>
 #include <errno.h>

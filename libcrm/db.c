@@ -14,8 +14,11 @@
 #include "contact.h"
 #include "db.h"
 #include "deal.h"
+#include "interaction.h"
 #include "mem.h"
 #include "norm.h"
+#include "product.h"
+#include "rate.h"
 #include "service.h"
 #include "task.h"
 
@@ -41,6 +44,12 @@ struct crm_db {
 	struct crm_db *next;	/* the open connections, for exit */
 	int busy_ms;		/* how long to wait for another writer */
 	double busy_since;	/* when this wait began */
+	/* What crm_db_commit() runs first (crm_db_before_commit()). */
+	struct pending {
+		int (*fn)(void *arg, struct crm_error *err);
+		void *arg;
+	} pending[4];
+	int npending;
 };
 
 static void (*wait_hook)(const char *path, double waited);
@@ -350,6 +359,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE interactions ADD COLUMN order_ref TEXT;"
 	"CREATE INDEX interactions_order ON interactions(order_ref)"
 	"  WHERE order_ref IS NOT NULL;",
+
+	/*
+	 * 12 -> 13 (issue 22): the checksum of the record an interaction was
+	 * last stored from, so that a re-import skips what it has applied.
+	 */
+	crm_interaction_rowhash_schema,
+
+	/* 13 -> 14 (issue 24): exchange rates (rate.c) */
+	crm_rate_schema,
+
+	/* 14 -> 15 (issue 24): products and their costs (product.c) */
+	crm_product_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -817,8 +838,50 @@ crm_db_begin_read(struct crm_db *db, struct crm_error *err)
 }
 
 int
+crm_db_before_commit(struct crm_db *db, int (*fn)(void *arg,
+    struct crm_error *err), void *arg, struct crm_error *err)
+{
+	int i;
+
+	for (i = 0; i < db->npending; i++)
+		if (db->pending[i].fn == fn && db->pending[i].arg == arg)
+			return 0;
+	if (db->npending == (int)(sizeof(db->pending) /
+	    sizeof(db->pending[0])))
+		return crm_error_set(err, CRM_EFAIL, "%s: too much work"
+		    " deferred to the commit", db->name);
+	db->pending[db->npending].fn = fn;
+	db->pending[db->npending++].arg = arg;
+	return 0;
+}
+
+int
+crm_db_before_commit_run(struct crm_db *db, void *arg,
+    struct crm_error *err)
+{
+	int i, j;
+
+	for (i = 0; i < db->npending; i++) {
+		struct pending p = db->pending[i];
+
+		if (arg != NULL && p.arg != arg)
+			continue;
+		/* Once: off the list before it runs. */
+		for (j = i; j + 1 < db->npending; j++)
+			db->pending[j] = db->pending[j + 1];
+		db->npending--;
+		i--;
+		if (p.fn(p.arg, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
 crm_db_commit(struct crm_db *db, struct crm_error *err)
 {
+	if (crm_db_before_commit_run(db, NULL, err) < 0)
+		return -1;
 	if (crm_db_exec(db, "COMMIT", err) < 0)
 		return -1;
 	db->in_tx = 0;
@@ -828,6 +891,8 @@ crm_db_commit(struct crm_db *db, struct crm_error *err)
 void
 crm_db_rollback(struct crm_db *db)
 {
+	if (db != NULL)
+		db->npending = 0;
 	if (db != NULL && db->h != NULL && !sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	if (db != NULL)

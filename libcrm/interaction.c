@@ -1,29 +1,11 @@
 #include <ctype.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
 #include "hash.h"
-#include "interaction.h"
+#include "interaction-int.h"
 #include "norm.h"
-#include "num.h"
-#include "privacy.h"
-#include "resolve.h"
-
-enum {
-	F_EXTERNAL_ID, F_EMAIL, F_PHONE,
-	F_AT, F_CHANNEL, F_KIND, F_DIRECTION, F_AMOUNT, F_CURRENCY, F_PRODUCT,
-	F_CATEGORY, F_QUANTITY, F_SUBJECT, F_NOTE, F_STATUS, F_CLOSED_AT,
-	F_CAMPAIGN, F_REF, F_ORDER,
-	NCOL
-};
-
-/* What a line of an order takes from the order's first line. */
-static const int inherited[] = { F_EXTERNAL_ID, F_EMAIL, F_PHONE, F_AT,
-    F_CHANNEL, F_KIND, F_DIRECTION, F_CURRENCY };
-#define NINHERITED (sizeof(inherited) / sizeof(inherited[0]))
 
 static const struct crm_csv_col cols[NCOL] = {
 	{ "external_id", "externalid|customer_id|customer_number|ext_id" },
@@ -55,41 +37,6 @@ static const char *const channels[] = {
 
 const char crm_log_channels[] =
     "email, phone, web, store, ivr, chat, sms, social, mail, other";
-
-/* A bounded cache of contact keys: memory stays flat however long the
- * input, and skewed logs (a few busy customers) hit it often. */
-#define CACHE_SLOTS 65536
-
-struct cache_slot {
-	uint64_t h;
-	char *key;
-	int64_t id;
-};
-
-struct crm_logger {
-	struct crm_db *db;
-	struct crm_log_opts opts;
-	struct crm_log_stats st;
-	int64_t now;
-	int64_t last_id;	/* max(id) before this run: newer rows are its */
-	int64_t horizon;	/* crm-forget --retain: older ones stay out */
-	int horizon_loaded;	/* read at the first record, in the batch */
-	struct crm_erasure *erased;	/* the erased list, when asked */
-	int idx[NCOL];
-	struct crm_buf key, tmp, hashin;
-	struct cache_slot *cache;
-	int64_t *odd;		/* contacts merged away or erased, sorted */
-	size_t nodd;
-	int odd_loaded;
-	const char *region;	/* the options', else the file's profile's */
-
-	/* Orders: the current one, its line, its first line's values. */
-	struct crm_buf order, oref, prev[NINHERITED];
-	int64_t oline;
-	int cont;		/* this record continues the order before */
-};
-
-static const char *field(struct crm_logger *lg, struct crm_csv *r, int f);
 
 const char *
 crm_log_channel(const char *s)
@@ -161,6 +108,15 @@ crm_logger_free(struct crm_logger *lg)
 
 	if (lg == NULL)
 		return;
+	if (lg->bulk.n > 0) {
+		struct crm_error e;
+
+		/* Freed before its commit: the indexes now, or no commit. */
+		if (crm_db_before_commit_run(lg->db, lg, &e) < 0)
+			crm_db_rollback(lg->db);
+		crm_bulk_clear(&lg->bulk);
+	}
+	crm_logger_keymap_free(lg);
 	for (i = 0; i < CACHE_SLOTS; i++)
 		free(lg->cache[i].key);
 	free(lg->cache);
@@ -228,449 +184,6 @@ crm_logger_header(struct crm_logger *lg, struct crm_csv *r,
 	return 0;
 }
 
-static uint64_t
-fnv64(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n--) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-
-/* A stub contact with every key the record gives (normalised). */
-static int
-create_stub(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
-    struct crm_error *err)
-{
-	struct crm_buf keys[3] = { CRM_BUF_INIT(4096), CRM_BUF_INIT(4096),
-	    CRM_BUF_INIT(4096) };
-	const char *v[3] = { NULL, NULL, NULL };
-	struct crm_stmt *st;
-	int k, e164, rc = -1;
-
-	for (k = 0; k < 3; k++) {
-		const char *raw = field(lg, r, k);
-		size_t len;
-
-		if (raw == NULL)
-			continue;
-		if ((k == 0 && (raw = crm_trim(raw, &len), crm_buf_add(&keys[k],
-		    raw, len, err) < 0)) ||
-		    (k == 1 && crm_norm_email(raw, &keys[k], err) < 0) ||
-		    (k == 2 && crm_norm_phone(raw, lg->region, &keys[k],
-		    &e164, err) < 0))
-			goto done;
-		v[k] = crm_buf_str(&keys[k]);
-	}
-	if ((st = crm_db_stmt(lg->db, "INSERT INTO contacts (external_id,"
-	    " email, phone, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
-	    " ?4)", err)) == NULL ||
-	    crm_db_bind_text(lg->db, st, 1, v[0], err) < 0 ||
-	    crm_db_bind_text(lg->db, st, 2, v[1], err) < 0 ||
-	    crm_db_bind_text(lg->db, st, 3, v[2], err) < 0 ||
-	    crm_db_bind_int(lg->db, st, 4, lg->now, err) < 0 ||
-	    crm_db_step(lg->db, st, err) < 0)
-		goto done;
-	*id = crm_db_last_id(lg->db);
-	lg->st.created++;
-	rc = 0;
-done:
-	for (k = 0; k < 3; k++)
-		crm_buf_release(&keys[k]);
-	return rc;
-}
-
-static int
-cmp_id(const void *pa, const void *pb)
-{
-	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-
-	return (a > b) - (a < b);
-}
-
-/*
- * The contacts merged away or erased, read once in the import's
- * transaction from their two small partial indexes: any other contact an
- * external_id names is the answer itself, which its unique index gives
- * without a read of the contact's row; so does an email or phone that only
- * one contact has.
- */
-static int
-load_odd(struct crm_logger *lg, struct crm_error *err)
-{
-	/*
-	 * Two queries and a sort: with a UNION ... ORDER BY, SQLite scans
-	 * the whole table for the merged ones instead of their index.
-	 */
-	static const char *const sqls[] = {
-		"SELECT id FROM contacts WHERE merged_into IS NOT NULL",
-		"SELECT id FROM contacts WHERE erased_at IS NOT NULL",
-	};
-	struct crm_stmt *st;
-	size_t a = 0;
-	int rc, q;
-
-	lg->odd_loaded = 1;
-	for (q = 0; q < 2; q++) {
-		if ((st = crm_db_stmt(lg->db, sqls[q], err)) == NULL)
-			return -1;
-		while ((rc = crm_db_step(lg->db, st, err)) == 1) {
-			if (lg->nodd == a) {
-				int64_t *p;
-
-				a = a ? 2 * a : 256;
-				if ((p = reallocarray(lg->odd, a,
-				    sizeof(*p))) == NULL) {
-					crm_db_reset(st);
-					return crm_error_set(err, CRM_EFAIL,
-					    "out of memory");
-				}
-				lg->odd = p;
-			}
-			lg->odd[lg->nodd++] = crm_db_col_int(st, 0);
-		}
-		if (rc < 0)
-			return -1;
-	}
-	if (lg->nodd > 1)
-		qsort(lg->odd, lg->nodd, sizeof(*lg->odd), cmp_id);
-	return 0;
-}
-
-static int
-is_odd(const struct crm_logger *lg, int64_t id)
-{
-	size_t lo = 0, hi = lg->nodd;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (lg->odd[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < lg->nodd && lg->odd[lo] == id;
-}
-
-static const char *const sql_plain[] = {
-	"SELECT id FROM contacts WHERE external_id = ?",
-	"SELECT id FROM contacts WHERE email = ? LIMIT 2",
-	"SELECT id FROM contacts WHERE phone = ? LIMIT 2",
-};
-
-/*
- * By key k (external_id, email, phone): 1 and *id if the key's index
- * gives one contact and it is neither merged nor erased, else 0 (none,
- * several, or one for lookup() to follow).
- */
-static int
-plain_key(struct crm_logger *lg, int k, const char *v, int64_t *id,
-    struct crm_error *err)
-{
-	struct crm_stmt *st;
-	int rc;
-
-	if (!lg->odd_loaded && load_odd(lg, err) < 0)
-		return -1;
-	if ((st = crm_db_stmt(lg->db, sql_plain[k], err)) == NULL ||
-	    crm_db_bind_text(lg->db, st, 1, v, err) < 0 ||
-	    (rc = crm_db_step(lg->db, st, err)) < 0)
-		return -1;
-	if (rc == 0)
-		return 0;
-	*id = crm_db_col_int(st, 0);
-	if ((rc = crm_db_step(lg->db, st, err)) != 0) {
-		crm_db_reset(st);
-		return rc < 0 ? -1 : 0;
-	}
-	return !is_odd(lg, *id);
-}
-
-/* The record's contact: external_id, else email, else phone. */
-static int
-contact_of(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
-    struct crm_error *err)
-{
-	static const char *const names[] = { "external_id", "email",
-	    "phone" };
-	struct cache_slot *slot;
-	const char *v = NULL, *raw = NULL;
-	uint64_t h;
-	int k, e164, rc;
-
-	for (k = 0; k < 3; k++) {
-		size_t len;
-
-		raw = field(lg, r, k);
-		if (raw == NULL)
-			continue;
-		crm_buf_reset(&lg->key);
-		if (k == 0) {
-			raw = crm_trim(raw, &len);
-			if (crm_buf_add(&lg->key, raw, len, err) < 0)
-				return -1;
-		} else if (k == 1) {
-			if (crm_norm_email(raw, &lg->key, err) < 0)
-				return -1;
-		} else if (crm_norm_phone(raw, lg->region, &lg->key,
-		    &e164, err) < 0)
-			return -1;
-		v = crm_buf_str(&lg->key);
-		break;
-	}
-	if (v == NULL)
-		return crm_error_set(err, CRM_EDATA,
-		    "no contact: external_id, email and phone are all empty");
-	/* The cache key is the column letter and the value. */
-	h = fnv64(v, lg->key.len) ^ (uint64_t)k;
-	slot = &lg->cache[h & (CACHE_SLOTS - 1)];
-	if (slot->key != NULL && slot->h == h && slot->key[0] == "xep"[k] &&
-	    strcmp(slot->key + 1, v) == 0) {
-		*id = slot->id;
-		return 0;
-	}
-	rc = plain_key(lg, k, v, id, err);
-	if (rc < 0 || (rc == 0 && crm_contact_lookup_amb(lg->db, names[k], v,
-	    lg->opts.ambiguous, id,
-	    err) < 0))
-		return -1;
-	if (*id == 0) {
-		int listed;
-
-		/* A person erased on request stays out, history and all. */
-		if (lg->erased == NULL &&
-		    (lg->erased = crm_erasure_new(lg->db, err)) == NULL)
-			return -1;
-		if ((listed = crm_erasure_listed_raw(lg->erased, names[k], v,
-		    raw, err)) != 0)
-			return listed;
-		if (!lg->opts.create_missing)
-			return crm_error_set(err, CRM_EDATA, "no contact with"
-			    " %s '%s' (crm-add it first, or --create-missing)",
-			    names[k], v);
-		if (create_stub(lg, r, id, err) < 0)
-			return -1;
-	}
-	free(slot->key);
-	if ((slot->key = malloc(lg->key.len + 2)) != NULL) {
-		slot->key[0] = "xep"[k];
-		memcpy(slot->key + 1, v, lg->key.len + 1);
-		slot->h = h;
-		slot->id = *id;
-	}
-	return 0;
-}
-
-/* The normalised record, ready to bind. */
-struct rec {
-	struct crm_log_content c;	/* what its content key covers */
-	const char *ref;
-	const char *order;		/* the order it is a line of */
-	unsigned char hash[16];
-};
-
-static const int textcol[5] = { F_PRODUCT, F_CATEGORY, F_SUBJECT, F_NOTE,
-    F_CAMPAIGN };
-
-static const char *
-field(struct crm_logger *lg, struct crm_csv *r, int f)
-{
-	const char *v = crm_csv_field(r, lg->idx[f]);
-	size_t i;
-
-	if (lg->idx[f] >= 0 && !crm_blank(v))
-		return v;
-	/* A line of the order before: what its first line said. */
-	if (lg->cont)
-		for (i = 0; i < NINHERITED; i++)
-			if (inherited[i] == f)
-				return lg->prev[i].len ? crm_buf_str(&lg->prev[i]) :
-				    NULL;
-	return NULL;
-}
-
-/*
- * Before a record is read: is it a line of the order before it?  Keeps
- * the order's first line's values for the next lines, and makes the
- * line's ref from the order and the line's place in it.
- */
-static int
-order_line(struct crm_logger *lg, struct crm_csv *r, struct crm_error *err)
-{
-	const char *o = crm_csv_field(r, lg->idx[F_ORDER]);
-	size_t len, i;
-
-	lg->cont = 0;
-	if (lg->idx[F_ORDER] < 0 || crm_blank(o)) {
-		crm_buf_reset(&lg->order);
-		return 0;
-	}
-	o = crm_trim(o, &len);
-	if (lg->order.len == len && memcmp(lg->order.s, o, len) == 0) {
-		lg->cont = 1;
-		lg->oline++;
-	} else {
-		crm_buf_reset(&lg->order);
-		if (crm_buf_add(&lg->order, o, len, err) < 0)
-			return -1;
-		lg->oline = 1;
-	}
-	/* The first line's values, the later lines' defaults. */
-	for (i = 0; i < NINHERITED; i++) {
-		const char *v = crm_csv_field(r, lg->idx[inherited[i]]);
-
-		if (lg->cont && (lg->idx[inherited[i]] < 0 || crm_blank(v)))
-			continue;
-		crm_buf_reset(&lg->prev[i]);
-		if (lg->idx[inherited[i]] >= 0 && !crm_blank(v) &&
-		    crm_buf_adds(&lg->prev[i], v, err) < 0)
-			return -1;
-	}
-	crm_buf_reset(&lg->oref);
-	return crm_buf_addf(&lg->oref, err, "%s/%lld", crm_buf_str(&lg->order),
-	    (long long)lg->oline);
-}
-
-static int
-normalise(struct crm_logger *lg, struct crm_csv *r, struct rec *x,
-    char cur[4], char *trimmed[6], struct crm_error *err)
-{
-	char q[CRM_QUOTE_MAX];
-	const char *v;
-	size_t i, len;
-
-	memset(x, 0, sizeof(*x));
-	if ((v = field(lg, r, F_AT)) == NULL)
-		return crm_error_set(err, CRM_EDATA, "no date (at)");
-	if (crm_norm_datetime(v, &x->c.at, err) < 0)
-		return -1;
-	if ((v = field(lg, r, F_CHANNEL)) == NULL)
-		return crm_error_set(err, CRM_EDATA, "no channel");
-	if ((x->c.channel = crm_log_channel(v)) == NULL) {
-		for (i = 0; i < lg->opts.naliases; i++) {
-			const char *from = lg->opts.alias_from[i];
-			const char *t = crm_trim(v, &len);
-
-			if ((size_t)(strchr(from, '=') - from) == len &&
-			    strncasecmp(from, t, len) == 0) {
-				x->c.channel = lg->opts.alias_to[i];
-				break;
-			}
-		}
-		if (x->c.channel == NULL)
-			return crm_error_set(err, CRM_EDATA, "unknown channel"
-			    " '%s' (%s; or map it with --alias)",
-			    crm_quote(q, v, strlen(v)), crm_log_channels);
-	}
-	if ((v = field(lg, r, F_KIND)) == NULL)
-		return crm_error_set(err, CRM_EDATA, "no kind");
-	v = crm_trim(v, &len);
-	crm_buf_reset(&lg->tmp);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)tolower((unsigned char)v[i]);
-
-		if (!(isalnum(c) || c == '_' || c == '-') || len > 32)
-			return crm_error_set(err, CRM_EDATA, "invalid kind '%.*s'"
-			    " (a word of letters, digits, - and _)", (int)len,
-			    v);
-		if (crm_buf_addc(&lg->tmp, c, err) < 0)
-			return -1;
-	}
-	x->c.kind = crm_buf_str(&lg->tmp);
-	if ((v = field(lg, r, F_DIRECTION)) != NULL) {
-		v = crm_trim(v, &len);
-		if ((len == 2 && strncasecmp(v, "in", 2) == 0) ||
-		    (len == 7 && strncasecmp(v, "inbound", 7) == 0) ||
-		    (len == 1 && (*v == 'i' || *v == 'I')))
-			x->c.direction = "in";
-		else if ((len == 3 && strncasecmp(v, "out", 3) == 0) ||
-		    (len == 8 && strncasecmp(v, "outbound", 8) == 0) ||
-		    (len == 1 && (*v == 'o' || *v == 'O')))
-			x->c.direction = "out";
-		else
-			return crm_error_set(err, CRM_EDATA, "invalid direction"
-			    " '%.*s' (in or out)", (int)len, v);
-	}
-	cur[0] = '\0';
-	if ((v = field(lg, r, F_AMOUNT)) != NULL) {
-		if (crm_norm_amount(v, &x->c.amount, cur, err) < 0)
-			return -1;
-		x->c.has_amount = 1;
-	}
-	if ((v = field(lg, r, F_CURRENCY)) != NULL) {
-		char c[4];
-
-		v = crm_trim(v, &len);
-		if (len != 3 || !isalpha((unsigned char)v[0]) ||
-		    !isalpha((unsigned char)v[1]) || !isalpha((unsigned char)v[2]))
-			return crm_error_set(err, CRM_EDATA, "invalid currency"
-			    " '%.*s' (an ISO 4217 code such as EUR)", (int)len,
-			    v);
-		for (i = 0; i < 3; i++)
-			c[i] = (char)toupper((unsigned char)v[i]);
-		c[3] = '\0';
-		if (cur[0] != '\0' && strcmp(cur, c) != 0)
-			return crm_error_set(err, CRM_EDATA, "amount in %s but"
-			    " currency %s", cur, c);
-		memcpy(cur, c, 4);
-	}
-	if (cur[0] == '\0' && x->c.has_amount && lg->opts.currency != NULL)
-		snprintf(cur, 4, "%s", lg->opts.currency);
-	x->c.currency = cur[0] ? cur : NULL;
-	if ((v = field(lg, r, F_QUANTITY)) != NULL) {
-		if (crm_norm_number(v, &x->c.quantity, err) < 0)
-			return crm_error_prefix(err, "quantity");
-		x->c.has_quantity = 1;
-	}
-	if ((v = field(lg, r, F_STATUS)) != NULL) {
-		v = crm_trim(v, &len);
-		if ((len == 4 && strncasecmp(v, "open", 4) == 0) ||
-		    (len == 7 && strncasecmp(v, "pending", 7) == 0))
-			x->c.status = "open";
-		else if ((len == 6 && strncasecmp(v, "closed", 6) == 0) ||
-		    (len == 8 && strncasecmp(v, "resolved", 8) == 0) ||
-		    (len == 6 && strncasecmp(v, "solved", 6) == 0))
-			x->c.status = "closed";
-		else
-			return crm_error_set(err, CRM_EDATA, "invalid status"
-			    " '%.*s' (open or closed)", (int)len, v);
-	}
-	if ((v = field(lg, r, F_CLOSED_AT)) != NULL) {
-		if (crm_norm_datetime(v, &x->c.closed_at, err) < 0)
-			return crm_error_prefix(err, "closed_at");
-		if (x->c.closed_at < x->c.at)
-			return crm_error_set(err, CRM_EDATA,
-			    "closed_at is before at");
-		if (x->c.status == NULL)
-			x->c.status = "closed";
-	}
-	for (i = 0; i < 5; i++) {
-		trimmed[i] = NULL;
-		if ((v = field(lg, r, textcol[i])) == NULL)
-			continue;
-		v = crm_trim(v, &len);
-		if ((trimmed[i] = strndup(v, len)) == NULL)
-			return crm_error_set(err, CRM_EFAIL, "out of memory");
-		x->c.text[i] = trimmed[i];
-	}
-	if ((v = field(lg, r, F_REF)) != NULL) {
-		v = crm_trim(v, &len);
-		if ((trimmed[5] = strndup(v, len)) == NULL)
-			return crm_error_set(err, CRM_EFAIL, "out of memory");
-		x->ref = trimmed[5];
-	}
-	if (lg->order.len > 0) {
-		x->order = crm_buf_str(&lg->order);
-		if (x->ref == NULL)
-			x->ref = crm_buf_str(&lg->oref);
-	}
-	return 0;
-}
 
 void
 crm_log_content_key(const struct crm_log_content *c, unsigned char out[16])
@@ -729,7 +242,9 @@ bind_rec(struct crm_logger *lg, struct crm_stmt *st, const struct rec *x,
 	    crm_db_bind_blob(lg->db, st, 17, x->hash, 16, err) < 0 ||
 	    crm_db_bind_text(db, st, 18, lg->opts.source, err) < 0 ||
 	    crm_db_bind_int(db, st, 19, lg->now, err) < 0 ||
-	    crm_db_bind_text(db, st, 20, x->order, err) < 0)
+	    crm_db_bind_text(db, st, 20, x->order, err) < 0 ||
+	    (x->has_rhash ? crm_db_bind_blob(db, st, 21, x->rhash, 16, err) :
+	    crm_db_bind_null(db, st, 21, err)) < 0)
 		return -1;
 	for (i = 0; i < 5; i++)
 		if (crm_db_bind_text(db, st, 11 + (int)i, x->c.text[i],
@@ -742,8 +257,9 @@ static const char sql_insert[] =
     "INSERT INTO interactions (contact_id, at, channel, kind, direction,"
     " amount, currency, quantity, status, closed_at, product, category,"
     " subject, note, campaign, ref, chash, source, created_at, updated_at,"
-    " order_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-    " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, ?20) ON CONFLICT DO NOTHING";
+    " order_ref, row_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, ?20, ?21)"
+    " ON CONFLICT DO NOTHING";
 
 /*
  * A known ref: as in crm-add, an empty field leaves the stored value
@@ -761,13 +277,34 @@ static const char sql_insert[] =
 	" coalesce(?12, category), coalesce(?13, subject), coalesce(?14, note)," \
 	" coalesce(?15, campaign)"
 
-static const char sql_update[] =
-    "UPDATE interactions SET (contact_id, at, channel, kind, direction,"
-    " amount, currency, quantity, status, closed_at, product, category,"
-    " subject, note, campaign) = (" MERGED_FIELDS "), source = ?18,"
-    " updated_at = ?19, order_ref = coalesce(?20, order_ref) WHERE ref = ?16 AND (contact_id, at, channel, kind,"
-    " direction, amount, currency, quantity, status, closed_at, product,"
-    " category, subject, note, campaign) IS NOT (" MERGED_FIELDS ")";
+#define UPDATE_SET \
+    "UPDATE interactions SET (contact_id, at, channel, kind, direction," \
+    " amount, currency, quantity, status, closed_at, product, category," \
+    " subject, note, campaign) = (" MERGED_FIELDS "), source = ?18," \
+    " updated_at = ?19, order_ref = coalesce(?20, order_ref)," \
+    " row_hash = ?21 WHERE "
+#define UPDATE_CHANGED \
+    " AND (contact_id, at, channel, kind," \
+    " direction, amount, currency, quantity, status, closed_at, product," \
+    " category, subject, note, campaign) IS NOT (" MERGED_FIELDS ")"
+
+static const char sql_update[] = UPDATE_SET "ref = ?16" UPDATE_CHANGED;
+/* The row the ref names, found once. */
+static const char sql_update_id[] = UPDATE_SET "id = ?22" UPDATE_CHANGED;
+
+/*
+ * The schema of the record checksum (migration 12 -> 13): the checksum of
+ * the record an interaction was last stored or updated from (its content
+ * key, contact included, and its order), so that a re-import skips a
+ * record it has applied before without an UPDATE; cleared, as contacts'
+ * row_hash is, when anything else changes the row (a merge, an erasure's
+ * anonymisation, crm-deal).
+ */
+const char crm_interaction_rowhash_schema[] =
+    "ALTER TABLE interactions ADD COLUMN row_hash BLOB;"
+    "CREATE TRIGGER interactions_row_hash AFTER UPDATE ON interactions"
+    "  WHEN NEW.row_hash IS NOT NULL AND NEW.row_hash IS OLD.row_hash"
+    "  BEGIN UPDATE interactions SET row_hash = NULL WHERE id = NEW.id; END;";
 
 /*
  * An unsubscribe or a bounce on a channel that has consent withdraws it:
@@ -824,10 +361,113 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 	return 0;
 }
 
+/* The record's checksum: its content key (contact included), its order. */
+static void
+row_hash(struct rec *x)
+{
+	static const char tag[] = "crm-log record 1";
+	struct crm_fnv128 f;
+
+	crm_fnv128_init(&f);
+	crm_fnv128_add(&f, tag, sizeof(tag));
+	crm_fnv128_add(&f, x->hash, 16);
+	crm_fnv128_str(&f, x->order);
+	crm_fnv128_out(&f, x->rhash);
+	x->has_rhash = 1;
+}
+
+/* Before the commit: the indexes a large batch dropped, built again. */
+static int
+bulk_end(void *arg, struct crm_error *err)
+{
+	struct crm_logger *lg = arg;
+
+	lg->bulk_on = 0;
+	return crm_bulk_restore(&lg->bulk, NULL, err);
+}
+
+/*
+ * The batch has grown large against the table: the indexes the import
+ * does not read are built once at the end (bulk.h), and contacts come
+ * from sorted maps.
+ */
+static int
+bulk_start(struct crm_logger *lg, struct crm_error *err)
+{
+	lg->bulk_on = 1;
+	if (crm_db_before_commit(lg->db, bulk_end, lg, err) < 0 ||
+	    crm_bulk_drop(&lg->bulk, lg->db, "interactions_contact", err) < 0 ||
+	    crm_bulk_drop(&lg->bulk, lg->db, "interactions_order", err) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The row with x's ref, looked up once: 1 with *id and whether its stored
+ * checksum is x's (*same), 0 if there is none.
+ */
+static int
+known_ref(struct crm_logger *lg, const struct rec *x, int64_t *id, int *same,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+	int rc;
+
+	if ((st = crm_db_stmt(lg->db, "SELECT id, row_hash FROM interactions"
+	    " WHERE ref = ?1", err)) == NULL ||
+	    crm_db_bind_text(lg->db, st, 1, x->ref, err) < 0 ||
+	    (rc = crm_db_step(lg->db, st, err)) < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	*id = crm_db_col_int(st, 0);
+	*same = crm_db_col_bytes(st, 1) == 16 &&
+	    memcmp(crm_db_col_blob(st, 1), x->rhash, 16) == 0;
+	crm_db_reset(st);
+	return 1;
+}
+
+/*
+ * A record whose ref is stored as row id: nothing to do when the row
+ * holds its checksum (it was stored from this record and nothing changed
+ * it since); else updated where the merge of the two differs, or only
+ * its checksum kept, so that the next run skips it.
+ */
+static int
+update_ref(struct crm_logger *lg, const struct rec *x, int64_t id, int same,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+
+	if (same) {
+		lg->st.unchanged++;
+		return 0;
+	}
+	if ((st = crm_db_stmt(lg->db, sql_update_id, err)) == NULL ||
+	    bind_rec(lg, st, x, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 22, id, err) < 0 ||
+	    crm_db_step(lg->db, st, err) < 0)
+		return -1;
+	if (crm_db_changes(lg->db) == 1) {
+		lg->st.updated++;
+		return 0;
+	}
+	lg->st.unchanged++;
+	if ((st = crm_db_stmt(lg->db, "UPDATE interactions SET row_hash = ?1"
+	    " WHERE id = ?2", err)) == NULL ||
+	    crm_db_bind_blob(lg->db, st, 1, x->rhash, 16, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 2, id, err) < 0 ||
+	    crm_db_step(lg->db, st, err) < 0)
+		return -1;
+	return 0;
+}
+
 int
 crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
     struct crm_error *err)
 {
+	int64_t rid;
+	int known, same;
 	char cur[4], *trimmed[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
 	struct rec x;
 	struct crm_stmt *st;
@@ -850,9 +490,19 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 			goto done;
 		lg->horizon = has ? h : INT64_MIN;
 		lg->horizon_loaded = 1;
+		lg->fresh = lg->last_id == 0;
 	}
-	if (order_line(lg, r, err) < 0 ||
-	    normalise(lg, r, &x, cur, trimmed, err) < 0)
+	/*
+	 * A large batch: contacts from sorted maps; and once it has
+	 * inserted many rows against the table, its indexes at the end.
+	 */
+	if (!lg->map_on && crm_bulk_due(lg->st.read, 0))
+		lg->map_on = 1;
+	if (!lg->bulk_on && lg->bulk.n == 0 && crm_bulk_due(lg->st.inserted,
+	    lg->last_id) && bulk_start(lg, err) < 0)
+		goto done;
+	if (crm_logger_order_line(lg, r, err) < 0 ||
+	    crm_logger_normalise(lg, r, &x, cur, trimmed, err) < 0)
 		goto done;
 	/* Purged or anonymised by retention: a re-import leaves it so. */
 	if (x.c.at < lg->horizon) {
@@ -860,7 +510,7 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		rc = 0;
 		goto done;
 	}
-	if ((rc = contact_of(lg, r, &x.c.contact, err)) != 0) {
+	if ((rc = crm_logger_contact_of(lg, r, &x.c.contact, err)) != 0) {
 		if (rc == 1) {
 			lg->st.erased++;
 			rc = 0;
@@ -869,6 +519,21 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	}
 	rc = -1;
 	content_hash(&x);
+	if (x.ref != NULL)
+		row_hash(&x);
+	/*
+	 * A ref is looked up once; in a table that was empty, only when
+	 * the INSERT finds it (a ref twice in the input).
+	 */
+	if (x.ref != NULL && !lg->fresh) {
+		if ((known = known_ref(lg, &x, &rid, &same, err)) < 0 ||
+		    (known == 1 && update_ref(lg, &x, rid, same, err) < 0))
+			goto done;
+		if (known == 1) {
+			rc = 0;
+			goto done;
+		}
+	}
 	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||
 	    bind_rec(lg, st, &x, err) < 0 || crm_db_step(lg->db, st, err) < 0)
 		goto done;
@@ -902,14 +567,15 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 			lg->st.collapsed++;
 	} else {
 		/* The ref is known: update it if anything changed. */
-		if ((st = crm_db_stmt(lg->db, sql_update, err)) == NULL ||
-		    bind_rec(lg, st, &x, err) < 0 ||
-		    crm_db_step(lg->db, st, err) < 0)
+		if ((known = known_ref(lg, &x, &rid, &same, err)) < 0)
 			goto done;
-		if (crm_db_changes(lg->db) == 1)
-			lg->st.updated++;
-		else
-			lg->st.unchanged++;
+		if (known == 0) {
+			rc = crm_error_set(err, CRM_EFAIL, "ref '%s': neither"
+			    " stored nor new", x.ref);
+			goto done;
+		}
+		if (update_ref(lg, &x, rid, same, err) < 0)
+			goto done;
 	}
 	rc = 0;
 done:
@@ -952,255 +618,3 @@ crm_log_put(struct crm_db *db, const struct crm_log_content *c,
 	return crm_db_changes(db) == 1 ? 2 : 0;
 }
 
-/* Reports. */
-
-/* Write the rows of a prepared query; columns typed by types[]. */
-static int
-emit(struct crm_db *db, struct crm_stmt *st, struct crm_out *o,
-    const char *const *names, const enum crm_coltype *types,
-    const int *istime, size_t n, struct crm_error *err)
-{
-	const char *vals[32];
-	char tbuf[32][21];
-	size_t i;
-	int rc;
-
-	if (crm_out_header(o, names, types, n, err) < 0)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		for (i = 0; i < n; i++) {
-			if (crm_db_col_isnull(st, (int)i))
-				vals[i] = NULL;
-			else if (istime != NULL && istime[i]) {
-				crm_format_time(crm_db_col_int(st, (int)i),
-				    tbuf[i]);
-				vals[i] = tbuf[i];
-			} else
-				vals[i] = crm_db_col_text(st, (int)i);
-		}
-		if (crm_out_row(o, vals, err) < 0)
-			return -1;
-	}
-	return rc < 0 ? -1 : 0;
-}
-
-int
-crm_log_show(struct crm_db *db, int64_t contact,
-    const struct crm_log_filter *f, struct crm_out *o, struct crm_error *err)
-{
-	static const char *const names[] = { "at", "channel", "kind",
-	    "direction", "amount", "currency", "product", "category",
-	    "quantity", "subject", "note", "status", "closed_at", "campaign",
-	    "ref" };
-	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_TEXT,
-	    CRM_COL_TEXT };
-	static const int istime[] = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
-	    0 };
-	struct crm_stmt *st;
-
-	/*
-	 * The filters are bound as NULL when unused, so that one cached
-	 * statement serves every combination; the history of every contact
-	 * merged into this one is shown with it.
-	 */
-	if ((st = crm_db_stmt(db, "SELECT at, channel, kind, direction,"
-	    " CASE WHEN amount IS NOT NULL THEN printf('%.2f', amount) END,"
-	    " currency, product, category, quantity,"
-	    " subject, note, status, closed_at, campaign, ref"
-	    " FROM interactions WHERE contact_id IN (WITH RECURSIVE m(id) AS"
-	    " (VALUES (?1) UNION SELECT c.id FROM contacts c JOIN m ON"
-	    " c.merged_into = m.id) SELECT id FROM m)"
-	    " AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR kind = ?3)"
-	    " AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"
-	    " ORDER BY at DESC, id DESC LIMIT ?6", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, contact, err) < 0 ||
-	    crm_db_bind_text(db, st, 2, f->channel, err) < 0 ||
-	    crm_db_bind_text(db, st, 3, f->kind, err) < 0 ||
-	    (f->since ? crm_db_bind_int(db, st, 4, f->since, err) :
-	    crm_db_bind_null(db, st, 4, err)) < 0 ||
-	    (f->until ? crm_db_bind_int(db, st, 5, f->until, err) :
-	    crm_db_bind_null(db, st, 5, err)) < 0 ||
-	    crm_db_bind_int(db, st, 6, f->limit > 0 ? f->limit : -1, err) < 0)
-		return -1;
-	return emit(db, st, o, names, types, istime, 15, err);
-}
-
-int
-crm_log_stats_each(struct crm_db *db, int64_t asof, const int64_t *windows,
-    size_t nwindows, int (*fn)(void *arg, const struct crm_log_stats_row *row,
-    struct crm_error *err), void *arg, struct crm_error *err)
-{
-	struct crm_log_stats_row x;
-	struct crm_stmt *st;
-	size_t w;
-	int rc;
-
-	for (w = 0; w < nwindows; w++) {
-		if ((st = crm_db_stmt(db, "SELECT channel, kind, count(*),"
-		    " count(*) FILTER (WHERE direction = 'in'),"
-		    " count(*) FILTER (WHERE direction = 'out'),"
-		    " count(DISTINCT contact_id), total(amount),"
-		    " currency FROM interactions WHERE at >= ?1 AND at < ?2"
-		    " GROUP BY channel, kind, currency"
-		    " ORDER BY channel, kind, currency",
-		    err)) == NULL ||
-		    crm_db_bind_int(db, st, 1, asof - windows[w] * 86400,
-		    err) < 0 ||
-		    crm_db_bind_int(db, st, 2, asof, err) < 0)
-			return -1;
-		while ((rc = crm_db_step(db, st, err)) == 1) {
-			x.window_days = windows[w];
-			x.channel = crm_db_col_text(st, 0);
-			x.kind = crm_db_col_text(st, 1);
-			x.interactions = crm_db_col_int(st, 2);
-			x.inbound = crm_db_col_int(st, 3);
-			x.outbound = crm_db_col_int(st, 4);
-			x.contacts = crm_db_col_int(st, 5);
-			x.amount = crm_db_col_double(st, 6);
-			x.currency = crm_db_col_text(st, 7);
-			if (fn(arg, &x, err) < 0) {
-				crm_db_reset(st);
-				return -1;
-			}
-		}
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-stats_row(void *arg, const struct crm_log_stats_row *x, struct crm_error *err)
-{
-	char b[6][CRM_NUM_MAX];
-	const char *v[9];
-
-	v[0] = crm_num_int(b[0], x->window_days);
-	v[1] = x->channel;
-	v[2] = x->kind;
-	v[3] = crm_num_int(b[1], x->interactions);
-	v[4] = crm_num_int(b[2], x->inbound);
-	v[5] = crm_num_int(b[3], x->outbound);
-	v[6] = crm_num_int(b[4], x->contacts);
-	v[7] = crm_num_fixed(b[5], 2, x->amount);
-	v[8] = x->currency;
-	return crm_out_row(arg, v, err);
-}
-
-int
-crm_log_stats(struct crm_db *db, int64_t asof, const int64_t *windows,
-    size_t nwindows, struct crm_out *o, struct crm_error *err)
-{
-	static const char *const names[] = { "window_days", "channel", "kind",
-	    "interactions", "inbound", "outbound", "contacts", "amount",
-	    "currency" };
-	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_TEXT };
-
-	if (crm_out_header(o, names, types, 9, err) < 0)
-		return -1;
-	return crm_log_stats_each(db, asof, windows, nwindows, stats_row, o,
-	    err);
-}
-
-int
-crm_log_preferred(struct crm_db *db, struct crm_out *o, struct crm_error *err)
-{
-	static const char *const names[] = { "id", "external_id", "email",
-	    "preferred_channel", "inbound", "inbound_total" };
-	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM };
-	struct crm_stmt *st;
-
-	if ((st = crm_db_stmt(db, "WITH per AS (SELECT contact_id, channel,"
-	    " count(*) AS n, max(at) AS last FROM interactions"
-	    " WHERE direction = 'in' GROUP BY contact_id, channel),"
-	    " ranked AS (SELECT contact_id, channel, n, sum(n) OVER w AS total,"
-	    " row_number() OVER (w ORDER BY n DESC, last DESC, channel) AS rn"
-	    " FROM per WINDOW w AS (PARTITION BY contact_id))"
-	    " SELECT c.id, c.external_id, c.email, r.channel, r.n, r.total"
-	    " FROM ranked r JOIN contacts c ON c.id = r.contact_id"
-	    " WHERE r.rn = 1 AND c.erased_at IS NULL ORDER BY c.id", err)) == NULL)
-		return -1;
-	return emit(db, st, o, names, types, NULL, 6, err);
-}
-
-int
-crm_log_tickets_each(struct crm_db *db, int64_t asof, int64_t window,
-    int (*fn)(void *arg, const struct crm_log_tickets_row *row,
-    struct crm_error *err), void *arg, struct crm_error *err)
-{
-	struct crm_log_tickets_row x;
-	struct crm_stmt *st;
-	int rc;
-
-	if ((st = crm_db_stmt(db, "WITH t AS (SELECT channel, status,"
-	    " (closed_at - at) / 3600.0 AS h FROM interactions"
-	    " WHERE kind = 'ticket' AND at >= ?1 AND at < ?2),"
-	    " r AS (SELECT channel, h, row_number() OVER (PARTITION BY channel"
-	    " ORDER BY h) AS rn, count(*) OVER (PARTITION BY channel) AS n"
-	    " FROM t WHERE h IS NOT NULL),"
-	    " med AS (SELECT channel, avg(h) AS m FROM r"
-	    " WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY channel)"
-	    " SELECT t.channel, count(*),"
-	    " count(*) FILTER (WHERE coalesce(status, 'open') = 'open'),"
-	    " count(*) FILTER (WHERE status = 'closed'), count(h),"
-	    " avg(h), med.m"
-	    " FROM t LEFT JOIN med USING (channel)"
-	    " GROUP BY t.channel ORDER BY t.channel", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, asof - window * 86400, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, asof, err) < 0)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		x.channel = crm_db_col_text(st, 0);
-		x.tickets = crm_db_col_int(st, 1);
-		x.open = crm_db_col_int(st, 2);
-		x.closed = crm_db_col_int(st, 3);
-		x.resolved = crm_db_col_int(st, 4);
-		x.mean_hours = x.resolved > 0 ? crm_db_col_double(st, 5) : NAN;
-		x.median_hours = x.resolved > 0 ? crm_db_col_double(st, 6) :
-		    NAN;
-		if (fn(arg, &x, err) < 0) {
-			crm_db_reset(st);
-			return -1;
-		}
-	}
-	return rc < 0 ? -1 : 0;
-}
-
-static int
-tickets_row(void *arg, const struct crm_log_tickets_row *x,
-    struct crm_error *err)
-{
-	char b[6][CRM_NUM_MAX];
-	const char *v[7];
-
-	v[0] = x->channel;
-	v[1] = crm_num_int(b[0], x->tickets);
-	v[2] = crm_num_int(b[1], x->open);
-	v[3] = crm_num_int(b[2], x->closed);
-	v[4] = crm_num_int(b[3], x->resolved);
-	v[5] = isnan(x->mean_hours) ? NULL : crm_num_fixed(b[4], 2,
-	    x->mean_hours);
-	v[6] = isnan(x->median_hours) ? NULL : crm_num_fixed(b[5], 2,
-	    x->median_hours);
-	return crm_out_row(arg, v, err);
-}
-
-int
-crm_log_tickets(struct crm_db *db, int64_t asof, int64_t window,
-    struct crm_out *o, struct crm_error *err)
-{
-	static const char *const names[] = { "channel", "tickets", "open",
-	    "closed", "resolved", "mean_hours", "median_hours" };
-	static const enum crm_coltype types[] = { CRM_COL_TEXT, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
-
-	if (crm_out_header(o, names, types, 7, err) < 0)
-		return -1;
-	return crm_log_tickets_each(db, asof, window, tickets_row, o, err);
-}

@@ -73,7 +73,7 @@ int crm_stats_log2f1_fast(double a, double b, double c, double z, long maxn,
  * F(k, z) = integral from 0 to infinity of e^(-z u) (1 + u)^(-k) du, the
  * Laplace transform of (1 + u)^-k: e^z z^(k-1) Gamma(1-k, z), or Tricomi's
  * U(1, 2-k, z).  It gives the Pareto/NBD likelihood with a common drop-out
- * rate (clv.c).  For k >= 0 and z > 0; NaN otherwise.  F(0, z) = 1/z,
+ * rate (clv-ll.c).  For k >= 0 and z > 0; NaN otherwise.  F(0, z) = 1/z,
  * F(1, 1) = e E1(1) = 0.596347... (Gompertz's constant), and
  * F(k+1, z) = (1 - z F(k, z)) / k, the recurrence callers use to step k up
  * (stable while z <= k, and losing no more than a factor of about 100 in

@@ -207,4 +207,31 @@ test_expect_success 'erasure takes the tickets and tasks of the person' '
 	test "$(sql "select count(*) from tasks t join contacts c on c.id = t.contact_id where c.erased_at is not null")" = 0
 '
 
+# The EXAMPLES of crm-ticket(1) and crm-task(1), run as written in one
+# shell (a pipe into mail or jq goes to a file instead), on a fresh
+# database holding the contact they name; every command must succeed.
+test_expect_success 'the examples in crm-ticket(1) and crm-task(1) run' '
+	mkdir ex && (
+		cd ex &&
+		CRM_DB=$PWD/ex.db && export CRM_DB &&
+		crm-add -q ../contacts.csv &&
+		cp ../events.csv ticket-events.csv &&
+		for m in crm-ticket crm-task; do
+			mandoc -Tascii "$TOP/man/$m.1" | col -bx |
+			    sed -n "/^EXAMPLES/,/^SEE ALSO/p" |
+			    awk "/^ *[$] /{ sub(/^ *[$] /, \"\"); c = 1 } c { print }
+				!/\\\\$/{ c = 0 }" || return 1
+		done >lines &&
+		test "$(grep -c "^crm-\|^id=" lines)" -ge 9 &&
+		sed -e "s/ | mail .*/ >>mail.out/" -e "s/ | jq .*/ >jq.out/" \
+		    lines >script &&
+		{ echo "set -e"; cat script; } >run.sh &&
+		sh run.sh 2>err &&
+		test "$(sql "select value from service_calendar where key = '"'"'holiday 2026-12-25'"'"'")" = Christmas &&
+		test_grep "^id,ref,due_at" mail.out &&
+		test "$(sql "select count(*) from tasks where title = '"'"'Weekly check-in'"'"'")" = 2 &&
+		test "$(sql "select team from tasks where title = '"'"'Renewal'"'"'")" = finance
+	)
+'
+
 test_done
