@@ -165,6 +165,25 @@ else
 	test_skip 'waiting for the write lock is said' 'no script(1) here'
 fi
 
+# The README's tour is what make demo runs (scripts/demo reads it); the
+# lines it shows as output must be what the programs print.
+cat >shown.awk <<'EOF'
+/^## A tour/ { on = 1; next }
+/^## / { on = 0 }
+on && /^    [^ $]/ { sub(/^    /, ""); print }
+EOF
+
+test_expect_success 'make demo runs the README tour; its output lines are real' '
+	"$TOP/scripts/demo" -a -o demo >demo.out 2>&1 &&
+	test_grep "^The report is at .*demo/report.html" demo.out &&
+	test -s demo/report.html &&
+	test $(grep -c "^\$ " demo.out) -ge 40 &&
+	awk -f shown.awk "$TOP/README.md" >shown &&
+	test $(wc -l <shown) -ge 4 &&
+	{ grep -v -x -F -f demo.out shown >missing || :; } &&
+	test_cmp /dev/null missing
+'
+
 # Completion: the bash function driven as readline would.
 echo ". '$TOP/completion/crm.bash'" >comp.sh
 cat >>comp.sh <<'EOF'
