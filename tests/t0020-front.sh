@@ -291,4 +291,32 @@ test_expect_success 'bash completion: options apply per subcommand; files' '
 	test "$(sed -n "/^=3/,\$p" out)" = "=3"
 '
 
+# zsh: _crm run with the completion system's functions stubbed, so that
+# what it hands them shows (zsh is not a dependency: skipped without it).
+if command -v zsh >/dev/null 2>&1; then
+	test_expect_success 'zsh completion: described options, values, files' '
+		cat >zt.zsh <<-EOF &&
+		_describe() { print -l "describe" "\${(@P)4}" }
+		compadd() { print -l "compadd" "\${(@P)2}" }
+		_files() { print files }
+		compset() { PREFIX=\${PREFIX#*=} }
+		t() { words=("\$@"); CURRENT=\$#words; PREFIX=\${words[CURRENT]}; source "$TOP/completion/_crm" }
+		t crm-segment rfm --m-c
+		t crm-segment profit --by=d
+		t crm add target
+		EOF
+		zsh -f zt.zsh >out 2>&1 &&
+		cat >want <<-\EOF &&
+		describe
+		--m-cuts:Score monetary value by these four cut points, which apply to the total or, with --average, to the mean.
+		compadd
+		decile
+		files
+		EOF
+		test_cmp want out
+	'
+else
+	test_skip 'zsh completion' 'no zsh here'
+fi
+
 test_done
