@@ -9,6 +9,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "num.h"
 #include "norm.h"
 #include "profit.h"
 #include "resolve.h"
@@ -255,8 +256,9 @@ writer(struct crm_cli *c, int what, int argc, char **argv)
 		    &count, &col, &err) < 0)
 			goto fail;
 		if (!cli.quiet)
-			fprintf(stderr, "crm-segment: %s: %lld members\n",
-			    argv[0], (long long)count);
+			fprintf(stderr, "crm-segment: %s: %lld %s\n",
+			    argv[0], (long long)count, crm_num_word(count,
+			    "member", "members"));
 	} else if (what == WRITE_SAVE) {
 		int64_t *ids = NULL;
 		size_t n;
@@ -269,8 +271,9 @@ writer(struct crm_cli *c, int what, int argc, char **argv)
 		}
 		free(ids);
 		if (!cli.quiet)
-			fprintf(stderr, "crm-segment: %s: %lld members\n",
-			    argv[0], (long long)count);
+			fprintf(stderr, "crm-segment: %s: %lld %s\n",
+			    argv[0], (long long)count, crm_num_word(count,
+			    "member", "members"));
 	} else if (what == WRITE_DROP) {
 		if (crm_segment_drop(db, argv[0], &err) < 0)
 			goto fail;
