@@ -10,6 +10,7 @@
 #include "account.h"
 #include "cli.h"
 #include "norm.h"
+#include "offer.h"
 #include "profit.h"
 #include "resolve.h"
 #include "segment.h"
@@ -31,6 +32,9 @@ static const char u_profit[] =
     "[--costs file] [--currency code]";
 static const char u_pairs[] =
     "crm-segment pairs [-d db] [-f format] [--category] [-s min-support]";
+static const char u_recommend[] =
+    "crm-segment recommend [-d db] [-f format] [-n offers] [-s min-support]\n"
+    "[--as-of date] [--channel channel]";
 static const char u_save[] =
     "crm-segment save [-d db] [--replace] [-w expr] name";
 static const char u_rates[] =
@@ -42,7 +46,7 @@ static const char u_list[] =
 
 enum { OPT_ASOF = 0x2000, OPT_AVG, OPT_EXPLAIN, OPT_MAP, OPT_RCUTS,
     OPT_FCUTS, OPT_MCUTS, OPT_CATEGORY, OPT_REPLACE, OPT_SEED, OPT_COSTS,
-    OPT_CURRENCY };
+    OPT_CURRENCY, OPT_CHANNEL };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -50,6 +54,7 @@ static const struct option longopts[] = {
 	{ "average", no_argument, NULL, OPT_AVG },
 	{ "by", required_argument, NULL, 'b' },
 	{ "category", no_argument, NULL, OPT_CATEGORY },
+	{ "channel", required_argument, NULL, OPT_CHANNEL },
 	{ "clusters", required_argument, NULL, 'k' },
 	{ "costs", required_argument, NULL, OPT_COSTS },
 	{ "currency", required_argument, NULL, OPT_CURRENCY },
@@ -58,6 +63,7 @@ static const struct option longopts[] = {
 	{ "m-cuts", required_argument, NULL, OPT_MCUTS },
 	{ "map", required_argument, NULL, OPT_MAP },
 	{ "min-support", required_argument, NULL, 's' },
+	{ "offers", required_argument, NULL, 'n' },
 	{ "r-cuts", required_argument, NULL, OPT_RCUTS },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -72,7 +78,8 @@ static struct crm_kmeans_opts ko;
 static struct crm_buf explain = CRM_BUF_INIT(1 << 16);
 static const char *where, *by, *currency, *costs_file;
 static double minsup = 0.01;
-static int explain_on, bycat, replace;
+static int explain_on, bycat, replace, noffers = 3;
+static const char *channel;
 
 static void
 cuts(const char *opt, const char *arg, double out[4])
@@ -127,8 +134,29 @@ profit(struct crm_db *db, struct crm_out *o)
 	return rc;
 }
 
+/* Next best offers, margins from the products; a summary line. */
+static int
+recommend(struct crm_db *db, struct crm_out *o)
+{
+	struct crm_offer_opts oo = { ro.asof, ro.kind, channel, noffers,
+	    minsup, NULL };
+	struct crm_offer_stats st;
+	int rc = -1;
+
+	if ((oo.products = crm_products_load(db, &err)) != NULL &&
+	    (rc = crm_offer_write(db, &oo, o, &st, &err)) == 0 && !cli.quiet)
+		fprintf(stderr, "crm-segment: %lld contacts, %lld with %s,"
+		    " %lld without consent on %s\n", (long long)st.contacts,
+		    (long long)st.offered, st.offers == 1 ? "an offer" :
+		    "offers", (long long)st.no_consent, channel ? channel :
+		    "email");
+	crm_products_free((struct crm_products *)oo.products);
+	return rc;
+}
+
 enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
-    READ_LIST, READ_SHOW, READ_ACCOUNT_RFM, READ_ACCOUNT_PROFIT };
+    READ_LIST, READ_SHOW, READ_ACCOUNT_RFM, READ_ACCOUNT_PROFIT,
+    READ_OFFERS };
 
 /* The commands that only read: one library call, its rows on stdout. */
 static int
@@ -191,6 +219,9 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 		break;
 	case READ_PROFIT:
 		rc = profit(db, o);
+		break;
+	case READ_OFFERS:
+		rc = recommend(db, o);
 		break;
 	case READ_PAIRS:
 		rc = crm_pairs(db, bycat, minsup, o, &err);
@@ -314,6 +345,7 @@ static const struct crm_cmd cmds[] = {
 	{ "select", reader, READ_SELECT, u_select, NULL },
 	{ "profit", reader, READ_PROFIT, u_profit, NULL },
 	{ "pairs", reader, READ_PAIRS, u_pairs, NULL },
+	{ "recommend", reader, READ_OFFERS, u_recommend, NULL },
 	{ "save", writer, WRITE_SAVE, u_save, NULL },
 	{ "refresh", writer, WRITE_REFRESH, u_refresh, NULL },
 	{ "list", reader, READ_LIST, u_list, NULL },
@@ -337,7 +369,7 @@ main(int argc, char **argv)
 	ro.kind = "purchase";
 	ko.k = 4;
 	ko.seed = 1;
-	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "b:k:s:w:",
+	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "b:k:n:s:w:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -387,6 +419,12 @@ main(int argc, char **argv)
 		case OPT_MCUTS:
 			cuts("--m-cuts", optarg, mc);
 			ro.cuts[2] = mc;
+			break;
+		case 'n':
+			noffers = (int)crm_cli_num("-n", optarg, 1, 100);
+			break;
+		case OPT_CHANNEL:
+			channel = optarg;
 			break;
 		case OPT_COSTS:
 			costs_file = optarg;
