@@ -15,7 +15,7 @@ static const char u_rfm[] =
     "crm-segment rfm [-d db] [-f format] [--as-of date] [--average]\n"
     "[--currency code] [--explain] [--map file] [--r-cuts a,b,c,d]\n"
     "[--f-cuts a,b,c,d] [--m-cuts a,b,c,d]\n"
-    "crm-segment rfm -b account [-d db] [-f format] [--as-of date]"
+    "crm-segment rfm -b account|household [-d db] [-f format] [--as-of date]"
     " [--average]\n"
     "[--map file]";
 static const char u_kmeans[] =

@@ -100,9 +100,10 @@ crm_segment_read(struct crm_db *db, enum crm_segment_cmd what,
 		return crm_account_rollup(db, (a->ro.asof / 86400 + 1) *
 		    86400, o, err);
 	}
-	if (what == CRM_SEG_RFM && a->by != NULL)
+	if (what == CRM_SEG_RFM && a->by != NULL &&
+	    strcmp(a->by, "household") != 0)
 		return crm_error_set(err, CRM_EUSAGE, "-b: rfm takes only"
-		    " 'account'");
+		    " 'account' or 'household'");
 	/* These read whole tables: through a memory map a page costs no
 	 * read(2), as in crm-report. */
 	if (crm_db_map_reads(db, err) < 0)
@@ -115,7 +116,8 @@ crm_segment_read(struct crm_db *db, enum crm_segment_cmd what,
 	a->ro.rates = rates;
 	switch (what) {
 	case CRM_SEG_RFM:
-		rc = crm_rfm(db, &a->ro, o, ex, err);
+		rc = a->by != NULL ? crm_rfm_household(db, &a->ro, o, err) :
+		    crm_rfm(db, &a->ro, o, ex, err);
 		break;
 	case CRM_SEG_KMEANS:
 		rc = crm_rfm_kmeans(db, &a->ro, &a->ko, o, ex, err);

@@ -125,6 +125,18 @@ int crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
     const struct crm_kmeans_opts *ko, struct crm_out *o,
     struct crm_buf *explain, struct crm_error *err);
 
+/*
+ * RFM per household (household.h, by address): recency from the
+ * household's latest purchase, frequency and monetary (total, or mean
+ * with monetary_avg) over all its members, scored among households as
+ * crm_rfm() scores contacts.  One row per household (households of one
+ * included): household (its lowest contact id), members, that contact's
+ * external_id and email, recency, frequency, monetary, r, f, m, rfm,
+ * segment, in household order.
+ */
+int crm_rfm_household(struct crm_db *db, const struct crm_rfm_opts *opts,
+    struct crm_out *o, struct crm_error *err);
+
 /* Profitability: profit.h. */
 
 /*

@@ -95,6 +95,22 @@ test_expect_success 'rfm: refused across currencies, converted with --currency' 
 	test_grep "^2,K2,bernd@example.de,28,1,100.00," out
 '
 
+# Households in EUR: 1 (K1, K2) last bought 2026-03-06, 25 days before
+# the 31st, 2 + 1 = 3 orders, 120.50 + 100 = 220.50; 3 (K3) 25 days, 1,
+# 20.00; 4 (K4) 24 days, 2, 120.00.  Three households: R 1 + floor(5 *
+# worse / 3): 4 has two worse (4), the others none (1); F: 1 has two
+# fewer (4), 4 one (2), 3 (1); M likewise 4, 2, 1.
+test_expect_success 'rfm by household' '
+	crm-segment rfm -b household --currency EUR >out &&
+	cat >expect <<-\EOF &&
+	household,members,external_id,email,recency,frequency,monetary,r,f,m,rfm,segment
+	1,2,K1,anna@example.de,25,3,220.50,1,4,4,144,At Risk
+	3,1,K3,carol@example.co.uk,25,1,20.00,1,1,1,111,Lost
+	4,1,K4,daisuke@example.jp,24,2,120.00,4,2,2,422,Potential Loyalist
+	EOF
+	test_cmp expect out
+'
+
 test_expect_success 'a missing rate is named' '
 	test_must_fail 3 crm-segment profit --currency SEK -b month 2>err &&
 	test_grep "no rate for EUR in SEK on or before 2026-03-02" err
