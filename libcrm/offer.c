@@ -101,6 +101,67 @@ better(const struct cand *x, const struct cand *y, char **names)
 	return strcmp(names[x->p], names[y->p]) < 0;
 }
 
+/* A purchase: contact and product number. */
+struct pl {
+	int64_t id;
+	uint32_t p;
+};
+
+static int
+cmp_pl(const void *a, const void *b)
+{
+	const struct pl *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* The ids of the contacts neither merged away nor erased, ascending. */
+static int
+live_ids(struct crm_db *db, int64_t **out, size_t *n, struct crm_error *err)
+{
+	struct crm_stmt *st;
+	size_t a = 0;
+	int step;
+
+	if ((st = crm_db_stmt(db, "SELECT id FROM contacts WHERE merged_into"
+	    " IS NULL AND erased_at IS NULL ORDER BY id", err)) == NULL)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		if (*n == a) {
+			size_t na = a ? 2 * a : 4096;
+			int64_t *q = reallocarray(*out, na, sizeof(*q));
+
+			if (q == NULL) {
+				crm_db_reset(st);
+				return crm_error_set(err, CRM_EFAIL, "out of"
+				    " memory");
+			}
+			*out = q;
+			a = na;
+		}
+		(*out)[(*n)++] = crm_db_col_int(st, 0);
+	}
+	return step < 0 ? -1 : 0;
+}
+
+static int
+is_live(const int64_t *v, size_t n, int64_t id)
+{
+	size_t l = 0, h = n;
+
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+
+		if (v[m] < id)
+			l = m + 1;
+		else
+			h = m;
+	}
+	return l < n && v[l] == id;
+}
+
 /* Gross margin share of each product, 1 when not known. */
 static int
 margins(struct crm_db *db, const struct crm_offer_opts *o, int64_t end,
@@ -162,6 +223,9 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	    o->per_contact : 3;
 	unsigned char *own = NULL;
 	double minc;
+	struct pl *pl = NULL;
+	size_t npl = 0, apl = 0, nlive = 0;
+	int64_t *live = NULL;
 
 	memset(&st, 0, sizeof(st));
 	if (!crm_db_in_tx(db)) {
@@ -169,19 +233,26 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 			return -1;
 		began = 1;
 	}
-	if ((s = crm_db_stmt(db, "SELECT DISTINCT i.contact_id, i.product FROM"
-	    " interactions i JOIN contacts c ON c.id = i.contact_id WHERE"
-	    " i.kind = ?1 AND i.at < ?2 AND i.product IS NOT NULL AND"
-	    " c.merged_into IS NULL AND c.erased_at IS NULL ORDER BY 1",
-	    err)) == NULL ||
-	    crm_db_bind_text(db, s, 1, o->kind ? o->kind : "purchase",
+	/*
+	 * The purchases in table order (no sort, no join in SQL: at 5M
+	 * rows those cost more than the rest), then sorted here by contact
+	 * and product, repeats dropped, contacts merged away or erased
+	 * left out.
+	 */
+	if (live_ids(db, &live, &nlive, err) < 0)
+		goto done;
+	if ((s = crm_db_stmt(db, "SELECT contact_id, product FROM interactions"
+	    " WHERE kind = ?1 AND at < ?2 AND product IS NOT NULL", err)) ==
+	    NULL || crm_db_bind_text(db, s, 1, o->kind ? o->kind : "purchase",
 	    err) < 0 || crm_db_bind_int(db, s, 2, end, err) < 0)
 		goto done;
 	while ((step = crm_db_step(db, s, err)) == 1) {
 		int64_t id = crm_db_col_int(s, 0);
-		long p = name_index(&nm, crm_db_col_text(s, 1));
+		long p;
 
-		if (p < 0) {
+		if (!is_live(live, nlive, id))
+			continue;
+		if ((p = name_index(&nm, crm_db_col_text(s, 1))) < 0) {
 			crm_db_reset(s);
 			if (p == -2)
 				crm_error_set(err, CRM_EDATA, "more than %d"
@@ -192,20 +263,38 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 				crm_error_set(err, CRM_EFAIL, "out of memory");
 			goto done;
 		}
-		if (nb == 0 || b[nb - 1].id != id) {
+		if (npl == apl) {
+			size_t na = apl ? 2 * apl : 4096;
+			struct pl *q = reallocarray(pl, na, sizeof(*q));
+
+			if (q == NULL) {
+				crm_db_reset(s);
+				goto oom;
+			}
+			pl = q;
+			apl = na;
+		}
+		pl[npl].id = id;
+		pl[npl++].p = (uint32_t)p;
+	}
+	if (step < 0)
+		goto done;
+	qsort(pl, npl, sizeof(*pl), cmp_pl);
+	for (i = 0; i < npl; i++) {
+		if (i > 0 && pl[i].id == pl[i - 1].id && pl[i].p == pl[i - 1].p)
+			continue;
+		if (nb == 0 || b[nb - 1].id != pl[i].id) {
 			if (nb == ab) {
 				size_t na = ab ? 2 * ab : 1024;
 				struct basket *q = reallocarray(b, na,
 				    sizeof(*q));
 
-				if (q == NULL) {
-					crm_db_reset(s);
+				if (q == NULL)
 					goto oom;
-				}
 				b = q;
 				ab = na;
 			}
-			b[nb].id = id;
+			b[nb].id = pl[i].id;
 			b[nb].off = ni;
 			b[nb++].len = 0;
 		}
@@ -213,18 +302,16 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 			size_t na = ai ? 2 * ai : 4096;
 			uint32_t *q = reallocarray(items, na, sizeof(*q));
 
-			if (q == NULL) {
-				crm_db_reset(s);
+			if (q == NULL)
 				goto oom;
-			}
 			items = q;
 			ai = na;
 		}
-		items[ni++] = (uint32_t)p;
+		items[ni++] = pl[i].p;
 		b[nb - 1].len++;
 	}
-	if (step < 0)
-		goto done;
+	free(pl);
+	pl = NULL;
 	P = nm.n;
 	nbuy = nb;
 	st.products = (int64_t)P;
@@ -361,6 +448,8 @@ done:
 	free(mg);
 	free(own);
 	free(top);
+	free(pl);
+	free(live);
 	return rc;
 }
 
