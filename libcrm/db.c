@@ -308,6 +308,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE interactions ADD COLUMN order_ref TEXT;"
 	"CREATE INDEX interactions_order ON interactions(order_ref)"
 	"  WHERE order_ref IS NOT NULL;",
+
+	/* 12 -> 13: the stages each deal has entered (deal.c) */
+	crm_deal_entered_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
