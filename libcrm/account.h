@@ -238,6 +238,52 @@ int crm_account_rfm(struct crm_db *db, const struct crm_rfm_opts *opts,
     int roots, struct crm_out *o, struct crm_error *err);
 
 /*
+ * Churn at account level, from the churn scores crm-churn score stored
+ * for the people (P(alive), expected purchases, CLV).  For every account
+ * (not merged away), over the people working there now (erased and
+ * merged-away contacts left out) who have a score, and with the
+ * hierarchy rolled up (own: the account's own people only):
+ *
+ *	p_alive          the mean of the buyers' P(alive), each weighted by
+ *	                 the revenue of the purchases they made while at the
+ *	                 account (equal weights when none made any there);
+ *	                 NAN with no scored buyer
+ *	revenue_at_risk  the sum of that revenue times (1 - P(alive))
+ *	status           "at risk" when p_alive < threshold, "active",
+ *	                 or "no buyers"
+ *
+ * A buyer who left the account no longer counts for it: an account whose
+ * buyers have all moved on has "no buyers" (its revenue stays, as in the
+ * roll-up).  CRM_EDATA when no scores are stored.
+ */
+struct crm_account_churn_opts {
+	double threshold;	/* at risk below this P(alive); 0.5 */
+	int own;		/* own people only, not the subtree */
+	int at_risk_only;	/* only the accounts at risk */
+};
+
+struct crm_account_churn {
+	int64_t id, parent_id;		/* parent_id 0 for a top account */
+	const char *external_id, *name;
+	int depth;
+	int64_t people, buyers;
+	double p_alive;
+	double expected_purchases, clv, revenue, revenue_at_risk;
+	const char *status;
+};
+
+int crm_account_churn_each(struct crm_db *db,
+    const struct crm_account_churn_opts *opts,
+    int (*fn)(void *arg, const struct crm_account_churn *row,
+    struct crm_error *err), void *arg, struct crm_error *err);
+/* Rows: id, external_id, name, parent_id, depth, people, buyers, p_alive,
+ * churn_probability, expected_purchases, clv, revenue, revenue_at_risk,
+ * status. */
+int crm_account_churn(struct crm_db *db,
+    const struct crm_account_churn_opts *opts, struct crm_out *o,
+    struct crm_error *err);
+
+/*
  * Partner report: for each partner, the accounts it sourced, the
  * contacts it brought (a contact's own partner, else the partner of the
  * account the contact works at, else of its nearest parent with one),
