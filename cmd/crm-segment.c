@@ -10,13 +10,14 @@
 #include "account.h"
 #include "cli.h"
 #include "norm.h"
+#include "profit.h"
 #include "resolve.h"
 #include "segment.h"
 
 static const char u_rfm[] =
     "crm-segment rfm [-d db] [-f format] [--as-of date] [--average]\n"
-    "[--explain] [--map file] [--r-cuts a,b,c,d] [--f-cuts a,b,c,d]\n"
-    "[--m-cuts a,b,c,d]\n"
+    "[--currency code] [--explain] [--map file] [--r-cuts a,b,c,d]\n"
+    "[--f-cuts a,b,c,d] [--m-cuts a,b,c,d]\n"
     "crm-segment rfm -b account [-d db] [-f format] [--as-of date]"
     " [--average]\n"
     "[--map file]";
@@ -26,17 +27,22 @@ static const char u_kmeans[] =
 static const char u_select[] =
     "crm-segment select [-d db] [-f format] [--as-of date] -w expr";
 static const char u_profit[] =
-    "crm-segment profit [-d db] [-f format] [--as-of date] [-b by]";
+    "crm-segment profit [-d db] [-f format] [--as-of date] [-b by]\n"
+    "[--costs file] [--currency code]";
 static const char u_pairs[] =
     "crm-segment pairs [-d db] [-f format] [--category] [-s min-support]";
 static const char u_save[] =
     "crm-segment save [-d db] [--replace] [-w expr] name";
+static const char u_rates[] =
+    "crm-segment rates [-d db] [--currency base] file\n"
+    "crm-segment products [-d db] file";
 static const char u_refresh[] = "crm-segment refresh [-d db] [name ...]";
 static const char u_list[] =
     "crm-segment list | show name | drop name [-d db] [-f format]";
 
 enum { OPT_ASOF = 0x2000, OPT_AVG, OPT_EXPLAIN, OPT_MAP, OPT_RCUTS,
-    OPT_FCUTS, OPT_MCUTS, OPT_CATEGORY, OPT_REPLACE, OPT_SEED };
+    OPT_FCUTS, OPT_MCUTS, OPT_CATEGORY, OPT_REPLACE, OPT_SEED, OPT_COSTS,
+    OPT_CURRENCY };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
@@ -45,6 +51,8 @@ static const struct option longopts[] = {
 	{ "by", required_argument, NULL, 'b' },
 	{ "category", no_argument, NULL, OPT_CATEGORY },
 	{ "clusters", required_argument, NULL, 'k' },
+	{ "costs", required_argument, NULL, OPT_COSTS },
+	{ "currency", required_argument, NULL, OPT_CURRENCY },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "f-cuts", required_argument, NULL, OPT_FCUTS },
 	{ "m-cuts", required_argument, NULL, OPT_MCUTS },
@@ -62,7 +70,7 @@ static struct crm_error err;
 static struct crm_rfm_opts ro;
 static struct crm_kmeans_opts ko;
 static struct crm_buf explain = CRM_BUF_INIT(1 << 16);
-static const char *where, *by;
+static const char *where, *by, *currency, *costs_file;
 static double minsup = 0.01;
 static int explain_on, bycat, replace;
 
@@ -93,6 +101,32 @@ die_expr(const char *src, int col, const struct crm_error *e)
 	exit(e->code);
 }
 
+/* Rates when converting, products, costs: then crm_profit_write(). */
+static int
+profit(struct crm_db *db, struct crm_out *o)
+{
+	struct crm_profit_opts po = { ro.asof, ro.kind, by, currency, NULL,
+	    NULL, NULL, &ro };
+	struct crm_products *prod = NULL;
+	struct crm_costs *costs = NULL;
+	struct crm_rates *rates = NULL;
+	int rc = -1;
+
+	if ((rates = crm_rates_load(db, &err)) != NULL &&
+	    (prod = crm_products_load(db, &err)) != NULL &&
+	    (costs_file == NULL || (costs = crm_costs_read(costs_file,
+	    &err)) != NULL)) {
+		po.rates = ro.rates = rates;
+		po.products = prod;
+		po.costs = costs;
+		rc = crm_profit_write(db, &po, o, &err);
+	}
+	crm_rates_free(rates);
+	crm_products_free(prod);
+	crm_costs_free(costs);
+	return rc;
+}
+
 enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
     READ_LIST, READ_SHOW, READ_ACCOUNT_RFM, READ_ACCOUNT_PROFIT };
 
@@ -100,6 +134,7 @@ enum { READ_RFM, READ_KMEANS, READ_SELECT, READ_PROFIT, READ_PAIRS,
 static int
 reader(struct crm_cli *c, int what, int argc, char **argv)
 {
+	struct crm_rates *rates = NULL;
 	struct crm_expr *e = NULL;
 	struct crm_out *o;
 	struct crm_db *db;
@@ -119,6 +154,11 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 	 * read(2), as in crm-report. */
 	if (crm_db_map_reads(db, &err) < 0)
 		crm_die(&err);
+	ro.currency = currency;
+	if (currency != NULL && (what == READ_RFM || what == READ_KMEANS) &&
+	    (rates = crm_rates_load(db, &err)) == NULL)
+		crm_die(&err);
+	ro.rates = rates;
 	o = what == READ_LIST || what == READ_PROFIT ? crm_cli_out_auto(&cli) :
 	    crm_cli_out(&cli);
 	/* -b account: accounts, subsidiaries rolled up (account.h). */
@@ -150,7 +190,7 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 		rc = crm_segment_select(db, e, o, &count, &err);
 		break;
 	case READ_PROFIT:
-		rc = crm_profit(db, by, &ro, o, &err);
+		rc = profit(db, o);
 		break;
 	case READ_PAIRS:
 		rc = crm_pairs(db, bycat, minsup, o, &err);
@@ -166,12 +206,13 @@ reader(struct crm_cli *c, int what, int argc, char **argv)
 	if (explain.len)
 		fputs(crm_buf_str(&explain), stderr);
 	crm_expr_free(e);
+	crm_rates_free(rates);
 	crm_out_free(o);
 	crm_db_close(db);
 	return 0;
 }
 
-enum { WRITE_SAVE, WRITE_DROP, WRITE_REFRESH };
+enum { WRITE_SAVE, WRITE_DROP, WRITE_REFRESH, WRITE_RATES, WRITE_PRODUCTS };
 
 /* The commands that write: one transaction, audited. */
 static int
@@ -195,7 +236,21 @@ writer(struct crm_cli *c, int what, int argc, char **argv)
 	db = crm_cli_db(&cli, 0);
 	if (crm_db_begin(db, &err) < 0)
 		crm_die(&err);
-	if (what == WRITE_SAVE && where != NULL) {
+	if (what == WRITE_RATES || what == WRITE_PRODUCTS) {
+		struct crm_rate_import ri = { currency, 0, 0, 0 };
+		struct crm_product_import pi = { 0, 0, 0 };
+
+		if ((what == WRITE_RATES ? crm_rate_import(db, argv[0], &ri,
+		    &err) : crm_product_import(db, argv[0], &pi, &err)) < 0)
+			goto fail;
+		count = what == WRITE_RATES ? ri.read : pi.read;
+		if (!cli.quiet)
+			fprintf(stderr, "crm-segment: %lld %s read, %lld new or"
+			    " changed\n", (long long)count, what ==
+			    WRITE_RATES ? count == 1 ? "rate" : "rates" :
+			    count == 1 ? "product" : "products", (long long)
+			    (what == WRITE_RATES ? ri.changed : pi.changed));
+	} else if (what == WRITE_SAVE && where != NULL) {
 		if (crm_segment_save_rule(db, argv[0], where, ro.asof, replace,
 		    &count, &col, &err) < 0)
 			goto fail;
@@ -264,6 +319,8 @@ static const struct crm_cmd cmds[] = {
 	{ "list", reader, READ_LIST, u_list, NULL },
 	{ "show", reader, READ_SHOW, u_list, NULL },
 	{ "drop", writer, WRITE_DROP, u_list, NULL },
+	{ "rates", writer, WRITE_RATES, u_rates, NULL },
+	{ "products", writer, WRITE_PRODUCTS, u_rates, NULL },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 
@@ -330,6 +387,12 @@ main(int argc, char **argv)
 		case OPT_MCUTS:
 			cuts("--m-cuts", optarg, mc);
 			ro.cuts[2] = mc;
+			break;
+		case OPT_COSTS:
+			costs_file = optarg;
+			break;
+		case OPT_CURRENCY:
+			currency = optarg;
 			break;
 		case OPT_REPLACE:
 			replace = 1;

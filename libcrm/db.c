@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -13,8 +14,11 @@
 #include "contact.h"
 #include "db.h"
 #include "deal.h"
+#include "interaction.h"
 #include "mem.h"
 #include "norm.h"
+#include "product.h"
+#include "rate.h"
 #include "service.h"
 #include "task.h"
 
@@ -38,7 +42,54 @@ struct crm_db {
 	int nstmt, astmt;
 	struct stmt_entry *cache;	/* grows; entries live until close */
 	struct crm_db *next;	/* the open connections, for exit */
+	int busy_ms;		/* how long to wait for another writer */
+	double busy_since;	/* when this wait began */
+	/* What crm_db_commit() runs first (crm_db_before_commit()). */
+	struct pending {
+		int (*fn)(void *arg, struct crm_error *err);
+		void *arg;
+	} pending[4];
+	int npending;
 };
+
+static void (*wait_hook)(const char *path, double waited);
+
+void
+crm_db_on_wait(void (*fn)(const char *path, double waited))
+{
+	wait_hook = fn;
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * SQLite's busy timeout, with word of the wait: after a second, the hook
+ * (crm_db_on_wait()) hears how long it has been, a few times a second.
+ */
+static int
+busy_wait(void *arg, int count)
+{
+	struct crm_db *db = arg;
+	double now = mono_s(), waited;
+	int ms = count < 10 ? count + 1 : count < 40 ? 10 : 50;
+
+	if (count == 0)
+		db->busy_since = now;
+	waited = now - db->busy_since;
+	if (waited * 1000 >= db->busy_ms)
+		return 0;
+	if (wait_hook != NULL && waited >= 1.0)
+		wait_hook(db->name, waited);
+	usleep((useconds_t)ms * 1000);
+	return 1;
+}
 
 /* Every open connection, so that an exit on an error path tidies up. */
 static struct crm_db *open_dbs;
@@ -309,7 +360,19 @@ static const char *const migrations[] = {
 	"CREATE INDEX interactions_order ON interactions(order_ref)"
 	"  WHERE order_ref IS NOT NULL;",
 
-	/* 12 -> 13: the stages each deal has entered (deal.c) */
+	/*
+	 * 12 -> 13 (issue 22): the checksum of the record an interaction was
+	 * last stored from, so that a re-import skips what it has applied.
+	 */
+	crm_interaction_rowhash_schema,
+
+	/* 13 -> 14 (issue 24): exchange rates (rate.c) */
+	crm_rate_schema,
+
+	/* 14 -> 15 (issue 24): products and their costs (product.c) */
+	crm_product_schema,
+
+	/* 15 -> 16: the stages each deal has entered (deal.c) */
 	crm_deal_entered_schema,
 };
 
@@ -778,8 +841,50 @@ crm_db_begin_read(struct crm_db *db, struct crm_error *err)
 }
 
 int
+crm_db_before_commit(struct crm_db *db, int (*fn)(void *arg,
+    struct crm_error *err), void *arg, struct crm_error *err)
+{
+	int i;
+
+	for (i = 0; i < db->npending; i++)
+		if (db->pending[i].fn == fn && db->pending[i].arg == arg)
+			return 0;
+	if (db->npending == (int)(sizeof(db->pending) /
+	    sizeof(db->pending[0])))
+		return crm_error_set(err, CRM_EFAIL, "%s: too much work"
+		    " deferred to the commit", db->name);
+	db->pending[db->npending].fn = fn;
+	db->pending[db->npending++].arg = arg;
+	return 0;
+}
+
+int
+crm_db_before_commit_run(struct crm_db *db, void *arg,
+    struct crm_error *err)
+{
+	int i, j;
+
+	for (i = 0; i < db->npending; i++) {
+		struct pending p = db->pending[i];
+
+		if (arg != NULL && p.arg != arg)
+			continue;
+		/* Once: off the list before it runs. */
+		for (j = i; j + 1 < db->npending; j++)
+			db->pending[j] = db->pending[j + 1];
+		db->npending--;
+		i--;
+		if (p.fn(p.arg, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
 crm_db_commit(struct crm_db *db, struct crm_error *err)
 {
+	if (crm_db_before_commit_run(db, NULL, err) < 0)
+		return -1;
 	if (crm_db_exec(db, "COMMIT", err) < 0)
 		return -1;
 	db->in_tx = 0;
@@ -789,6 +894,8 @@ crm_db_commit(struct crm_db *db, struct crm_error *err)
 void
 crm_db_rollback(struct crm_db *db)
 {
+	if (db != NULL)
+		db->npending = 0;
 	if (db != NULL && db->h != NULL && !sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	if (db != NULL)
@@ -1157,7 +1264,8 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, busy_timeout_ms());
+	db->busy_ms = busy_timeout_ms();
+	sqlite3_busy_handler(db->h, busy_wait, db);
 	if (crm_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
 		goto fail;
 	/*

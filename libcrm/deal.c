@@ -25,7 +25,7 @@
  * delete.  A deal whose contact_id is already NULL deletes as usual.
  */
 /*
- * Schema 13: deals.entered, the stages (bit p: position p, 1..63) a deal
+ * Schema 16: deals.entered, the stages (bit p: position p, 1..63) a deal
  * has ever entered, kept by the import beside deal_history so that the
  * learnt probabilities and the funnel's reach need not read the history;
  * filled in here for the deals stored before, and again by

@@ -67,7 +67,7 @@
 #include "error.h"
 
 extern const char crm_deal_schema[];
-/* Schema 13: deals.entered (see deal.c). */
+/* Schema 16: deals.entered (see deal.c). */
 extern const char crm_deal_entered_schema[];
 
 /* ------------------------------------------------------------------ */

@@ -14,8 +14,15 @@
  * which would sort a million rows: a row gives its stage, owner, day
  * added and its data-quality and consent facts as bits.
  */
+/*
+ * A contact is new from its created_at or its first interaction,
+ * whichever is earlier: an import of customers with their history (whose
+ * created_at is the day of the import when the file has none) is not
+ * read as that many new contacts.
+ */
 static const char sql_contacts[] =
-    "SELECT stage, owner, created_at,"
+    "SELECT stage, owner, min(created_at, coalesce((SELECT min(at) FROM"
+    " interactions i WHERE i.contact_id = contacts.id), created_at)),"
     " (merged_into IS NOT NULL) + 2 * (erased_at IS NOT NULL)"
     " + 4 * (email IS NULL) + 8 * (phone IS NULL)"
     " + 16 * (do_not_contact = 1)"

@@ -31,7 +31,7 @@ report_html_movement(struct report_html *h)
 	double *delta;
 	size_t i, k;
 
-	report_html_hp(h, "<h3>Movement between segments</h3>\n");
+	report_html_hp(h, "<h3 id=\"movement\">Movement between segments</h3>\n");
 	switch (r->state_status) {
 	case 0:
 		report_html_nodata(h,

@@ -356,12 +356,13 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 	int64_t at[SCAN_BATCH], first[SCAN_BATCH];
 	double amount[SCAN_BATCH];
 	ssize_t slot[SCAN_BATCH];
+	char seen[4] = "";
 	size_t k, m;
 	int rc;
 
 	if ((st = crm_db_stmt(db, "SELECT contact_id, at, amount, "
-	    ORDER_FIRST " FROM interactions WHERE kind = ?1 AND at < ?2",
-	    err)) == NULL ||
+	    ORDER_FIRST ", currency FROM interactions WHERE kind = ?1 AND"
+	    " at < ?2", err)) == NULL ||
 	    crm_db_bind_text(db, st, 1, opts->kind ? opts->kind : "purchase",
 	    err) < 0 ||
 	    crm_db_bind_int(db, st, 2, end, err) < 0)
@@ -370,6 +371,7 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 		for (m = 0; m < SCAN_BATCH &&
 		    (rc = crm_db_step(db, st, err)) == 1; m++) {
 			int64_t id = crm_db_col_int(st, 0);
+			const char *cur = crm_db_col_text(st, 4);
 
 			if (dense)
 				slot[m] = id < lo || id > b[n - 1].id ? -1 :
@@ -382,6 +384,22 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 			/* total() skips NULL; NULL reads as 0.0 here. */
 			amount[m] = crm_db_col_double(st, 2);
 			first[m] = crm_db_col_int(st, 3);
+			if (cur == NULL)
+				continue;
+			if (opts->currency != NULL) {
+				if (crm_rate_convert(opts->rates, amount[m],
+				    cur, opts->currency, at[m], &amount[m],
+				    err) < 0)
+					goto fail;
+			} else if (seen[0] == '\0')
+				snprintf(seen, sizeof(seen), "%.3s", cur);
+			else if (strncmp(seen, cur, 3) != 0) {
+				crm_error_set(err, CRM_EDATA, "purchases are in"
+				    " %s and %.3s: money is added up in one"
+				    " currency (--currency, with rates from"
+				    " crm-segment rates)", seen, cur);
+				goto fail;
+			}
 		}
 		for (k = 0; k < m; k++) {
 			struct agg *x;
@@ -396,6 +414,9 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 		}
 	} while (rc == 1);
 	return rc < 0 ? -1 : 0;
+fail:
+	crm_db_reset(st);
+	return -1;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "expr.h"
 #include "kmeans.h"
+#include "rate.h"
 
 /*
  * RFM.  For each contact (not merged away, not erased): recency in days
@@ -58,6 +59,14 @@ struct crm_rfm_opts {
 	const char *kind;	/* interactions that are purchases */
 	const double *cuts[3];	/* R, F, M: 4 ascending values, or NULL */
 	const struct crm_rfm_map *map;
+	/*
+	 * Money in one currency: with currency, every purchase converted
+	 * to it at its day's rate (rate.h; a purchase without a currency
+	 * is in it); without, purchases in two currencies are an error
+	 * (CRM_EDATA) rather than a sum of both.
+	 */
+	const char *currency;
+	const struct crm_rates *rates;
 };
 
 /*
@@ -116,17 +125,7 @@ int crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
     const struct crm_kmeans_opts *ko, struct crm_out *o,
     struct crm_buf *explain, struct crm_error *err);
 
-/*
- * Profitability per contact (by == NULL): orders, revenue, average order
- * value, first and last purchase, tenure in days; or per group, by one of
- * stage, country, city, owner, segment (saved segments), rfm (RFM
- * segments, with rfm options) or decile (revenue deciles: the 80/20 view):
- * contacts, buyers, orders, revenue, share and cumulative share of revenue,
- * average order value, revenue per contact.
- */
-int crm_profit(struct crm_db *db, const char *by,
-    const struct crm_rfm_opts *rfm, struct crm_out *o,
-    struct crm_error *err);
+/* Profitability: profit.h. */
 
 /*
  * Items bought together: for every ordered pair (a, b) of products (or
