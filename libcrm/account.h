@@ -70,6 +70,12 @@ int crm_account_resolve(struct crm_db *db, const char *key, int64_t *id,
 int crm_account_root(struct crm_db *db, int64_t id, int64_t *root,
     struct crm_error *err);
 
+/* 1 if path is read as JSON lines: json set, or named *.json, *.jsonl. */
+int crm_account_json_input(const char *path, int json);
+
+/* A share in (0, 1] ("0.9") into *v; CRM_EUSAGE otherwise. */
+int crm_account_share(const char *s, double *v, struct crm_error *err);
+
 /* Import of accounts (CSV, TSV through crm_csv; JSON lines). */
 
 struct crm_account_stats {
@@ -198,6 +204,13 @@ int crm_account_merge_list(struct crm_db *db, char *const *keys, int n,
 int crm_account_unmerge_list(struct crm_db *db, char *const *keys, int n,
     struct crm_out *o, struct crm_account_merge_stats *st,
     struct crm_error *err);
+/*
+ * The header, then: with undo, the unmerge of keys; else the pairs of the
+ * file input (tsv: TSV) or, with no input, the merge of keys.
+ */
+int crm_account_merge_run(struct crm_db *db, int undo, const char *input,
+    int tsv, char *const *keys, int n, struct crm_out *o,
+    struct crm_account_merge_stats *st, struct crm_error *err);
 
 /*
  * Roll-ups.  For every account (not merged away): its own figures (from

@@ -164,7 +164,7 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "external_id", "externalid|customer_id|customer_number|ext_id" },
 	{ "email", "e_mail|email_address|mail_address|contact_email" },
 	{ "phone", "phone_number|telephone|tel|mobile" },
-	{ "company", "account|account_name|organisation|organization"
+	{ "company", "account|account_name|associated_company|organisation|organization"
 	    "|company_name" },
 	{ "title", "deal_name|opportunity_name|name|subject" },
 	{ "amount", "value|deal_value|total" },
