@@ -17,9 +17,9 @@
 #include <time.h>
 
 #include "churn-int.h"
-#include "num.h"
 #include "cli.h"
 #include "norm.h"
+#include "num.h"
 
 int
 crm_churn_fit_run(struct crm_db *db, const struct crm_churn_fit_req *q,
