@@ -18,6 +18,7 @@
 
 #include "churn-int.h"
 #include "norm.h"
+#include "num.h"
 
 int
 crm_churn_fit_run(struct crm_db *db, const struct crm_churn_fit_req *q,
@@ -373,10 +374,12 @@ crm_churn_score_notes(const struct crm_churn_model *cm,
     const struct crm_churn_score_stats *st, const struct crm_churn_args *a,
     crm_churn_note_fn *note, void *arg)
 {
-	say(note, arg, "%lld contacts, %lld scored with model %lld over %lld "
-	    "days, %lld without purchases%s", (long long)st->contacts,
+	say(note, arg, "%lld %s, %lld scored with model %lld over %lld "
+	    "%s, %lld without purchases%s", (long long)st->contacts,
+	    crm_num_word(st->contacts, "contact", "contacts"),
 	    (long long)st->scored, (long long)cm->id,
 	    (long long)a->so.horizon_days,
+	    crm_num_word(a->so.horizon_days, "day", "days"),
 	    (long long)(st->contacts - st->scored), a->dry ?
 	    " (dry run: nothing stored)" : "");
 	if (!cm->has_spend && st->scored > 0)
@@ -407,7 +410,8 @@ crm_churn_train_notes(const struct crm_churn_train_result *res,
 		say(note, arg, "the fit did not converge in %d iterations",
 		    res->iterations);
 	if (!quiet && res->has_metrics)
-		say(note, arg, "%zu rows, %zu held out: AUC %.4f, accuracy "
-		    "%.4f%s", res->rows, res->test, res->auc, res->accuracy,
+		say(note, arg, "%zu %s, %zu held out: AUC %.4f, accuracy "
+		    "%.4f%s", res->rows, crm_num_word((int64_t)res->rows,
+		    "row", "rows"), res->test, res->auc, res->accuracy,
 		    a->dry ? " (dry run: not stored)" : "");
 }
