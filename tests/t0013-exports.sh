@@ -89,7 +89,7 @@ test_expect_success 'Shopify orders: lines grouped by order, times with offsets 
 	crm-log --ambiguous oldest --create-missing $X/shopify-orders.csv 2>err &&
 	test_grep "shopify orders export" err &&
 	test_grep "5 read, 5 inserted" err &&
-	test_grep "1 contacts created" err &&
+	test_grep "1 contact created" err &&
 	sql "select ref, order_ref, strftime(\"%Y-%m-%dT%H:%M:%SZ\", at, \"unixepoch\"), coalesce(amount, \"\"), currency, product, quantity, channel, kind from interactions order by id" >out &&
 	cat >expect <<-EOF &&
 	#1001/1|#1001|2024-05-07T23:00:00Z|105.0|EUR|Matcha 100 g|2.0|web|purchase
