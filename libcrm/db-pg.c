@@ -1129,8 +1129,8 @@ translate_ddl(const char *sql)
 		}
 
 		if (*p == '\'') {
-			const char *q = strchr(p + 1, '\'');
-			size_t n = q != NULL ? (size_t)(q + 1 - p) : strlen(p);
+			const char *e = strchr(p + 1, '\'');
+			size_t n = e != NULL ? (size_t)(e + 1 - p) : strlen(p);
 
 			rc = crm_buf_add(&b, p, n, NULL);
 			p += n;
