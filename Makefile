@@ -176,6 +176,6 @@ clean:
 	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags $(GEN_SRC) \
 		scripts/gen-phone scripts/fold-countries scripts/phone-parse \
 		tests/unit/phone-examples.h libcrm/profiles-builtin.c $(HELP_SRC)
-	rm -rf tests/trash.* bench-out fuzz-out
+	rm -rf tests/trash.* bench-out fuzz-out demo-out
 
 .PHONY: all check check-pg bench fuzz reliability demo lint install uninstall clean FORCE

@@ -18,6 +18,7 @@
 #include "help.h"
 #include "match.h"
 #include "norm.h"
+#include "num.h"
 #include "outfile.h"
 #include "profile.h"
 
@@ -1143,6 +1144,8 @@ crm_batch_end(struct crm_cli *c, struct crm_db *db, struct crm_rejects *rj,
 	if (crm_rejects_commit(rj, &err) < 0)
 		crm_die(&err);
 	if (c->quiet && crm_rejects_count(rj) > 0)
-		crm_warn("%lld records rejected, written to %s",
-		    (long long)crm_rejects_count(rj), rj->path);
+		crm_warn("%lld %s rejected, written to %s",
+		    (long long)crm_rejects_count(rj),
+		    crm_num_word(crm_rejects_count(rj), "record", "records"),
+		    rj->path);
 }

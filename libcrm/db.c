@@ -380,6 +380,9 @@ static const char *const migrations[] = {
 
 	/* 14 -> 15 (issue 24): products and their costs (product.c) */
 	crm_product_schema,
+
+	/* 15 -> 16: the stages each deal has entered (deal.c) */
+	crm_deal_entered_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

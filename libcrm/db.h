@@ -24,7 +24,7 @@
 /* 'crm1': what PRAGMA application_id holds in every crm database. */
 #define CRM_DB_APPLICATION_ID 0x63726d31
 /* The schema version this build writes; see the migrations in db.c. */
-#define CRM_DB_SCHEMA 15
+#define CRM_DB_SCHEMA 16
 
 enum {
 	CRM_DB_CREATE = 1 << 0,	/* create the file if it does not exist */
