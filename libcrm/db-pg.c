@@ -213,6 +213,13 @@ static const char *const pg_migrations[] = {
 	"    NEW.row_hash := NULL; END IF; RETURN NEW; END$$;"
 	"CREATE TRIGGER interactions_row_hash BEFORE UPDATE ON interactions"
 	"  FOR EACH ROW EXECUTE FUNCTION crm_interactions_row_hash();",
+	NULL,
+	NULL,
+	/*
+	 * 15 -> 16: deals.entered (deal.c).  Its fill-in from the history
+	 * has nothing to fill here: crm-deal does not run on PostgreSQL.
+	 */
+	"ALTER TABLE deals ADD COLUMN entered bigint NOT NULL DEFAULT 0;",
 };
 
 #define NPG ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
