@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "rate.h"
 #include "report-int.h"
 #include "segment.h"
 
@@ -164,14 +165,32 @@ report_gather_segments(struct crm_report *r, struct crm_db *db,
 {
 	struct rfm_arg a;
 	struct crm_rfm_opts o;
+	struct crm_rates *rates = NULL;
+	int rc;
 
 	memset(&a, 0, sizeof(a));
 	a.r = r;
 	memset(&o, 0, sizeof(o));
 	o.asof = r->end - DAY;
 	o.kind = "purchase";
-	if (crm_rfm_each(db, &o, rfm_row, &a, NULL, err) < 0 ||
-	    segment_totals(r, err) < 0 || report_read_state(r, err) < 0)
+	o.currency = r->o.currency;
+	if (o.currency != NULL && (rates = crm_rates_load(db, err)) == NULL)
+		return -1;
+	o.rates = rates;
+	rc = crm_rfm_each(db, &o, rfm_row, &a, NULL, err);
+	crm_rates_free(rates);
+	/* Money in two currencies without --currency (or a rate missing):
+	 * the segments say so in a sentence, the rest of the report
+	 * stands, and the state file is left as it is. */
+	if (rc < 0 && err->code == CRM_EDATA) {
+		if ((r->seg_note = report_pdup(r, err->msg, err)) == NULL)
+			return -1;
+		crm_error_clear(err);
+		r->nwho = 0;
+		return 0;
+	}
+	if (rc < 0 || segment_totals(r, err) < 0 ||
+	    report_read_state(r, err) < 0)
 		return -1;
 	return report_movement(r, err);
 }
