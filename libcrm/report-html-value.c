@@ -530,8 +530,9 @@ report_html_campaigns(struct report_html *h)
 	report_html_hp(h, "<section id=\"campaigns\"><h2>Campaigns</h2>\n");
 	if (r->ncamps == 0) {
 		snprintf(text, sizeof(text), "No campaign was sent from %s to"
-		    " %s (%s others in the database).", r->start_day,
-		    r->asof_day, report_fint(a, r->camps_other));
+		    " %s (%s %s in the database).", r->start_day,
+		    r->asof_day, report_fint(a, r->camps_other),
+		    r->camps_other == 1 ? "other" : "others");
 		report_html_nodata(h, text);
 		report_html_hp(h, "</section>\n");
 		return;

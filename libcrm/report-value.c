@@ -163,9 +163,10 @@ int
 report_gather_segments(struct crm_report *r, struct crm_db *db,
     struct crm_error *err)
 {
+	struct crm_rates *rates = NULL;
 	struct rfm_arg a;
 	struct crm_rfm_opts o;
-	struct crm_rates *rates = NULL;
+	char cur[4];
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -173,15 +174,26 @@ report_gather_segments(struct crm_report *r, struct crm_db *db,
 	memset(&o, 0, sizeof(o));
 	o.asof = r->end - DAY;
 	o.kind = "purchase";
-	o.currency = r->o.currency;
-	if (o.currency != NULL && (rates = crm_rates_load(db, err)) == NULL)
+	/*
+	 * Purchases in several currencies: RFM's money in --currency, or
+	 * else in the most used one, the others converted where
+	 * crm-segment rates has a rate and left out of monetary where not,
+	 * rather than no report (segment.h).
+	 */
+	if (r->o.currency != NULL)
+		snprintf(cur, sizeof(cur), "%s", r->o.currency);
+	else if (crm_rfm_main_currency(db, o.asof, o.kind, cur, err) < 0)
 		return -1;
+	if (cur[0] && (rates = crm_rates_load(db, err)) == NULL)
+		return -1;
+	o.currency = cur[0] ? cur : NULL;
 	o.rates = rates;
+	o.skip_unconverted = r->o.currency == NULL;
 	rc = crm_rfm_each(db, &o, rfm_row, &a, NULL, err);
 	crm_rates_free(rates);
-	/* Money in two currencies without --currency (or a rate missing):
-	 * the segments say so in a sentence, the rest of the report
-	 * stands, and the state file is left as it is. */
+	/* A rate missing for --currency: the segments say so in a
+	 * sentence, the rest of the report stands, and the state file is
+	 * left as it is. */
 	if (rc < 0 && err->code == CRM_EDATA) {
 		if ((r->seg_note = report_pdup(r, err->msg, err)) == NULL)
 			return -1;
