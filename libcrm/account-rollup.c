@@ -155,6 +155,7 @@ account_emps_free(struct emps *m)
 	free(m->e);
 	free(m->gone);
 	free(m->start);
+	free(m->rev);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -384,7 +385,7 @@ buys_sort(struct buy **v, size_t n, struct crm_error *err)
 /* Own figures, then the subtree sums. */
 int
 account_compute(struct crm_db *db, struct accs *s, int64_t asof,
-    struct crm_error *err)
+    struct emps *keep, struct crm_error *err)
 {
 	struct crm_stmt *st;
 	struct emps m;
@@ -396,6 +397,11 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 
 	if (account_emps_load(db, s, &m, err) < 0)
 		return -1;
+	if (keep != NULL && m.n > 0 && (m.rev = crm_big_calloc(m.n,
+	    sizeof(*m.rev))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto fail;
+	}
 	/* Sums in arrays of their own: the scan touches them at random. */
 	if (s->n > 0 && ((np = calloc(s->n, sizeof(*np))) == NULL ||
 	    (rev = calloc(s->n, sizeof(*rev))) == NULL ||
@@ -446,6 +452,8 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 			}
 		if (k < 0)
 			continue;
+		if (m.rev != NULL)
+			m.rev[e] += b->amount;
 		np[k]++;
 		rev[k] += b->amount;
 		if (b->at > last[k])
@@ -478,7 +486,10 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 		if (rc < 0)
 			goto fail;
 	}
-	account_emps_free(&m);
+	if (keep != NULL)
+		*keep = m;
+	else
+		account_emps_free(&m);
 	free(np);
 	free(rev);
 	free(last);
@@ -535,7 +546,7 @@ crm_account_rollup_each(struct crm_db *db, int64_t asof,
 		crm_db_rollback(db);
 		return -1;
 	}
-	if (account_compute(db, &s, asof, err) < 0)
+	if (account_compute(db, &s, asof, NULL, err) < 0)
 		goto done;
 	for (i = 0; i < s.n; i++)
 		if (fn(arg, &s.a[i].t, err) < 0)

@@ -114,10 +114,15 @@ test_expect_success 'WooCommerce orders: one line per item, item totals' '
 '
 
 test_expect_success 'RFM frequency counts orders, not lines' '
-	crm-segment rfm --as-of 2024-07-01 >rfm.csv &&
+	test_must_fail 3 crm-segment rfm --as-of 2024-07-01 2>err &&
+	test_grep "purchases are in EUR and GBP" err &&
+	printf "currency,date,rate\nGBP,2024-01-02,0.85\nUSD,2024-01-02,1.05\n" >rates.csv &&
+	crm-segment -q rates rates.csv &&
+	crm-segment rfm --currency EUR --as-of 2024-07-01 >rfm.csv &&
+	# guest: 30.00 USD / 1.05 + 12.00 EUR = 28.57 + 12.00
 	test "$(grep -c "" rfm.csv)" -gt 1 &&
 	test "$(awk -F, "\$3 == \"jane.doe@example.com\" && \$5 > 0 { print \$5, \$6 }" rfm.csv)" = "2 136.70" &&
-	test "$(awk -F, "\$3 == \"guest.buyer@example.net\" && \$5 > 0 { print \$5, \$6 }" rfm.csv)" = "2 42.00"
+	test "$(awk -F, "\$3 == \"guest.buyer@example.net\" && \$5 > 0 { print \$5, \$6 }" rfm.csv)" = "2 40.57"
 '
 
 test_expect_success 'Zendesk tickets: statuses and Via channels mapped' '
