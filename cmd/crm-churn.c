@@ -13,6 +13,7 @@
 
 #include "churn.h"
 #include "cli.h"
+#include "num.h"
 #include "logistic.h"
 #include "norm.h"
 
@@ -153,11 +154,15 @@ cmd_fit(struct run *r, struct crm_db **db, struct crm_out **o)
 	}
 	if (!cli.quiet) {
 		if (r->summaries && crm_churn_base_skipped(b))
-			crm_warn("%zu rows without purchases skipped",
-			    crm_churn_base_skipped(b));
+			crm_warn("%zu %s without purchases skipped",
+			    crm_churn_base_skipped(b),
+			    crm_num_word((int64_t)crm_churn_base_skipped(b),
+			    "row", "rows"));
 		if (cm.new_customers)
-			crm_warn("%zu customers whose first purchase is on the"
-			    " last day left out of the fit", cm.new_customers);
+			crm_warn("%zu %s whose first purchase is on the"
+			    " last day left out of the fit", cm.new_customers,
+			    crm_num_word((int64_t)cm.new_customers,
+			    "customer", "customers"));
 		both("purchases", &cm.info, r->kind == CRM_CLV_BGNBD ?
 		    "BG/NBD" : "Pareto/NBD");
 		if (cm.has_spend)
@@ -221,10 +226,12 @@ cmd_score(struct run *r, struct crm_db **db, struct crm_out **o)
 			crm_die(&err);
 	}
 	if (!cli.quiet)
-		crm_warn("%lld contacts, %lld scored with model %lld over %lld"
-		    " days, %lld without purchases%s", (long long)st.contacts,
+		crm_warn("%lld %s, %lld scored with model %lld over %lld"
+		    " %s, %lld without purchases%s", (long long)st.contacts,
+		    crm_num_word(st.contacts, "contact", "contacts"),
 		    (long long)st.scored, (long long)cm.id,
 		    (long long)r->so.horizon_days,
+		    crm_num_word(r->so.horizon_days, "day", "days"),
 		    (long long)(st.contacts - st.scored), r->dry ?
 		    " (dry run: nothing stored)" : "");
 	if (!cli.quiet && !cm.has_spend && st.scored > 0)
@@ -301,8 +308,9 @@ cmd_train(struct run *r, struct crm_db **db, struct crm_out **o)
 		crm_warn("the fit did not converge in %d iterations",
 		    res.iterations);
 	if (!cli.quiet && res.has_metrics)
-		crm_warn("%zu rows, %zu held out: AUC %.4f, accuracy %.4f%s",
-		    res.rows, res.test, res.auc, res.accuracy, r->dry ?
+		crm_warn("%zu %s, %zu held out: AUC %.4f, accuracy %.4f%s",
+		    res.rows, crm_num_word((int64_t)res.rows, "row", "rows"),
+		    res.test, res.auc, res.accuracy, r->dry ?
 		    " (dry run: not stored)" : "");
 	crm_churn_logit_free(lg);
 	return 0;
@@ -323,7 +331,8 @@ cmd_predict(struct run *r, struct crm_db **db, struct crm_out **o)
 	    &rows, &err) < 0 || crm_out_end(*o, &err) < 0)
 		crm_die(&err);
 	if (!cli.quiet)
-		crm_warn("%lld rows scored", (long long)rows);
+		crm_warn("%lld %s scored", (long long)rows,
+		    crm_num_word(rows, "row", "rows"));
 	crm_churn_logit_free(lg);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "bulk.h"
 #include "contact.h"
 #include "hash.h"
 #include "privacy.h"
@@ -71,6 +72,23 @@ struct crm_importer {
 	struct crm_erasure *erased;	/* asked before a contact is made */
 	unsigned char oldhash[16];
 
+	/* A large batch (contact-bulk.c). */
+	int64_t rows;			/* max(id) before it, -1 unread */
+	int fresh;			/* no contacts before it */
+	int bulk_tried, bulk_on;
+	struct crm_bulk bulk;
+	struct crm_imp_seen {		/* fresh: the external_ids stored */
+		size_t n, cap, *slot;	/* offset + 1 into text; 0 free */
+		size_t len, alloc;
+		char *text;
+	} seen;
+	struct crm_imp_event {		/* consent events to write */
+		int64_t id;
+		signed char c[NCONSENT];
+	} *ev;
+	size_t nev, aev;
+	char *ev_source;
+
 	/* Country names not known, once each per column. */
 	struct unknown {
 		char *value, *msg;
@@ -87,5 +105,14 @@ int crm_imp_normalise(struct crm_importer *, struct crm_error *);
 int64_t crm_imp_find(struct crm_importer *, struct crm_error *);
 int crm_imp_insert(struct crm_importer *, struct crm_error *);
 int crm_imp_update(struct crm_importer *, int64_t, struct crm_error *);
+int crm_imp_bulk_start(struct crm_importer *, struct crm_error *);
+void crm_imp_bulk_free(struct crm_importer *);
+int crm_imp_queue_consent(struct crm_importer *, int64_t, const int *,
+    struct crm_error *);
+int crm_imp_need_email(struct crm_importer *, struct crm_error *);
+/* 0 if the fresh table has no contact with this external_id for sure. */
+int crm_imp_seen(const struct crm_importer *, const char *);
+int crm_imp_stored_ext(struct crm_importer *, const char *,
+    struct crm_error *);
 
 #endif

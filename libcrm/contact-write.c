@@ -86,7 +86,8 @@ crm_imp_find(struct crm_importer *imp, struct crm_error *err)
 		if (rc == 0 && email != NULL && imp->keyless &&
 		    imp->opts.key == CRM_KEY_AUTO) {
 			/* Adopt a lead known only by email, if just one. */
-			if ((st = crm_db_stmt(imp->db, sql_adopt, err)) == NULL ||
+			if (crm_imp_need_email(imp, err) < 0 ||
+			    (st = crm_db_stmt(imp->db, sql_adopt, err)) == NULL ||
 			    crm_db_bind_text(imp->db, st, 1, email, err) < 0 ||
 			    (rc = crm_db_step(imp->db, st, err)) < 0)
 				return -1;
@@ -106,7 +107,8 @@ crm_imp_find(struct crm_importer *imp, struct crm_error *err)
 		size_t n = 0;
 		int found = 0;
 
-		if ((st = crm_db_stmt(imp->db, sql_by_email, err)) == NULL ||
+		if (crm_imp_need_email(imp, err) < 0 ||
+		    (st = crm_db_stmt(imp->db, sql_by_email, err)) == NULL ||
 		    crm_db_bind_text(imp->db, st, 1, email, err) < 0)
 			return -1;
 		while ((rc = crm_db_step(imp->db, st, err)) == 1) {
@@ -221,6 +223,8 @@ add_consent(struct crm_importer *imp, int64_t id, const int *c,
 		n += c[f] >= 0;
 	if (n == 0)
 		return 0;
+	if (imp->bulk_on)	/* written at the commit, in one pass */
+		return crm_imp_queue_consent(imp, id, c, err);
 	if ((st = crm_db_stmt(imp->db, sql[n - 1], err)) == NULL ||
 	    crm_db_bind_int(imp->db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(imp->db, st, 2, imp->now, err) < 0 ||
@@ -373,6 +377,8 @@ crm_imp_insert(struct crm_importer *imp, struct crm_error *err)
 		return -1;
 	if (imp->val[F_EXTERNAL_ID] == NULL)
 		imp->keyless = 1;
+	else if (crm_imp_stored_ext(imp, imp->val[F_EXTERNAL_ID], err) < 0)
+		return -1;
 	imp->st.inserted++;
 	return 0;
 }
@@ -518,6 +524,9 @@ crm_imp_update(struct crm_importer *imp, int64_t id, struct crm_error *err)
 	    crm_db_bind_int(imp->db, st, 24, id, err) < 0 ||
 	    bind_hash(imp, st, 25, err) < 0 ||
 	    crm_db_step(imp->db, st, err) < 0)
+		return -1;
+	if (imp->oldv[F_EXTERNAL_ID] == NULL &&
+	    crm_imp_stored_ext(imp, v[F_EXTERNAL_ID], err) < 0)
 		return -1;
 	{
 		int ev[NCONSENT], any = 0;

@@ -78,6 +78,7 @@ crm_importer_new(struct crm_db *db, const struct crm_contact_opts *opts,
 	}
 	imp->now = crm_now();
 	imp->keyless = -1;	/* read at the first record */
+	imp->rows = -1;
 	for (i = 0; i < NTEXT; i++)
 		crm_buf_init(&imp->nv[i], CRM_CSV_FIELD_MAX);
 	for (i = 0; i <= NTEXT; i++)
@@ -105,6 +106,7 @@ crm_importer_free(struct crm_importer *imp)
 	crm_buf_release(&imp->tmp);
 	crm_buf_release(&imp->extkey);
 	crm_erasure_free(imp->erased);
+	crm_imp_bulk_free(imp);
 	for (i = 0; i < (int)imp->nunknown; i++) {
 		free(imp->unknown[i].value);
 		free(imp->unknown[i].msg);
@@ -250,6 +252,11 @@ unchanged(struct crm_importer *imp, struct crm_error *err)
 	/* A bad one is reported by the full path. */
 	if (crm_blank(ext) || crm_norm_name(ext, &imp->extkey, &ignored) < 0)
 		return 0;
+	if (!crm_imp_seen(imp, crm_buf_str(&imp->extkey))) {
+		/* A large batch into an empty table: new for sure. */
+		imp->ext_absent = 1;
+		return 0;
+	}
 	if ((st = crm_db_stmt(imp->db, "SELECT row_hash, merged_into IS NULL"
 	    " AND erased_at IS NULL FROM contacts WHERE external_id = ?1",
 	    err)) == NULL ||
@@ -292,6 +299,15 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 			goto fail;
 		imp->keyless = v != 0;
 	}
+	if (imp->rows < 0) {
+		if (crm_db_query_int(imp->db, "SELECT coalesce(max(id), 0) FROM"
+		    " contacts", &imp->rows, err) < 0)
+			goto fail;
+		imp->fresh = imp->rows == 0;
+	}
+	if (!imp->bulk_tried && crm_bulk_due(imp->st.inserted, imp->rows) &&
+	    crm_imp_bulk_start(imp, err) < 0)
+		goto fail;
 	if (imp->hashing && (same = unchanged(imp, err)) != 0) {
 		if (same < 0)
 			goto fail;

@@ -64,6 +64,7 @@ struct crm_csv {
 	/* Dialect: separator, JSON lines, encoding, preset header. */
 	int delim;		/* the separator once known, 'j' for JSON */
 	int sniff;		/* decide the separator from the header line */
+	int trailing;		/* CRM_CSV_TRAILING */
 	int json;		/* 1 JSON lines, -1 never, 0 sniff */
 	iconv_t cd;		/* (iconv_t)-1 unless converting */
 	char *enc;		/* what is converted from, NULL for UTF-8 */

@@ -105,7 +105,8 @@ crm_csv_peek(struct crm_csv *r, struct crm_error *err)
 				    (int)i))) == NULL)
 					return crm_error_set(err, CRM_EFAIL,
 					    "out of memory");
-				if (crm_blank(r->cols[i]))
+				if (crm_blank(r->cols[i]) && !(r->trailing &&
+				    i + 1 == r->ncols && i > 0))
 					return crm_error_set(err, CRM_EDATA,
 					    "%s:%ld: header field %zu is empty",
 					    r->name, r->ready_line, i + 1);

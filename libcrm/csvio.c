@@ -180,6 +180,7 @@ crm_csv_open_dialect(const char *path, int flags,
 	    ends(path, ".ndjson") || ends(path, ".json")))
 		r->json = 1;
 	r->sniff = !r->tsv && d->delim == 0 && !(flags & CRM_CSV_NOSNIFF);
+	r->trailing = (flags & CRM_CSV_TRAILING) != 0;
 	if (r->tsv || d->delim != 0 || (flags & CRM_CSV_NOSNIFF))
 		r->json = r->json == 1 ? 1 : -1;
 	r->decimal = d->decimal;

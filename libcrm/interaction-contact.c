@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "interaction-int.h"
 #include "norm.h"
@@ -59,6 +60,10 @@ create_stub(struct crm_logger *lg, struct crm_csv *r, int64_t *id,
 		goto done;
 	*id = crm_db_last_id(lg->db);
 	lg->st.created++;
+	/* Its email or phone may now be two contacts'. */
+	for (k = 0; k < 3; k++)
+		if (v[k] != NULL)
+			crm_logger_keymap_spoil(lg, k, v[k]);
 	rc = 0;
 done:
 	for (k = 0; k < 3; k++)
@@ -139,6 +144,142 @@ is_odd(const struct crm_logger *lg, int64_t id)
 	return lo < lg->nodd && lg->odd[lo] == id;
 }
 
+/*
+ * The sorted maps of a large batch: every contact's external_id, email or
+ * phone with its id, read once from the key's index in its order (SQLite's
+ * BINARY collation, strcmp()'s order); a key several contacts have maps
+ * to 0, as does one this run gave a new contact.  They answer what
+ * plain_key() asks the index: the one contact with the key.
+ */
+static const char *const sql_map[] = {
+	"SELECT external_id, id FROM contacts WHERE external_id IS NOT NULL"
+	" ORDER BY external_id",
+	"SELECT email, id FROM contacts WHERE email IS NOT NULL ORDER BY email",
+	"SELECT phone, id FROM contacts WHERE phone IS NOT NULL ORDER BY phone",
+};
+
+static int
+keymap_load(struct crm_logger *lg, int k, struct crm_error *err)
+{
+	struct keymap *m = &lg->keymap[k];
+	struct crm_stmt *st;
+	size_t a = 0, tlen = 0, talloc = 0, last = 0;
+	int rc;
+
+	m->loaded = 1;
+	if ((st = crm_db_stmt(lg->db, sql_map[k], err)) == NULL)
+		return -1;
+	while ((rc = crm_db_step(lg->db, st, err)) == 1) {
+		const char *key = crm_db_col_text(st, 0);
+		size_t len = strlen(key) + 1;
+		int64_t id = crm_db_col_int(st, 1);
+
+		if (m->n > 0) {
+			int c = strcmp(m->text + last, key);
+
+			if (c == 0) {
+				m->id[m->n - 1] = 0;	/* several */
+				continue;
+			}
+			if (c > 0) {
+				/* Not strcmp()'s order: no map. */
+				crm_db_reset(st);
+				m->loaded = -1;
+				return 0;
+			}
+		}
+		if (m->n == a) {
+			size_t *o;
+			int64_t *p;
+
+			a = a ? 2 * a : 4096;
+			if ((o = reallocarray(m->off, a, sizeof(*o))) == NULL)
+				goto oom;
+			m->off = o;
+			if ((p = reallocarray(m->id, a, sizeof(*p))) == NULL)
+				goto oom;
+			m->id = p;
+		}
+		if (tlen + len > talloc) {
+			char *t;
+
+			talloc = talloc ? 2 * talloc : 65536;
+			while (talloc < tlen + len)
+				talloc *= 2;
+			if ((t = realloc(m->text, talloc)) == NULL)
+				goto oom;
+			m->text = t;
+		}
+		memcpy(m->text + tlen, key, len);
+		last = tlen;
+		m->off[m->n] = tlen;
+		m->id[m->n++] = id;
+		tlen += len;
+	}
+	return rc < 0 ? -1 : 0;
+oom:
+	crm_db_reset(st);
+	return crm_error_set(err, CRM_EFAIL, "out of memory");
+}
+
+/* The index in map k of key v, or -1. */
+static ssize_t
+keymap_at(const struct keymap *m, const char *v)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(m->text + m->off[mid], v);
+
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+int
+crm_logger_keymap_find(struct crm_logger *lg, int k, const char *v,
+    int64_t *id, struct crm_error *err)
+{
+	struct keymap *m = &lg->keymap[k];
+	ssize_t i;
+
+	if (!m->loaded && keymap_load(lg, k, err) < 0)
+		return -1;
+	if (m->loaded < 0 || (i = keymap_at(m, v)) < 0 || m->id[i] == 0)
+		return 0;
+	*id = m->id[i];
+	return 1;
+}
+
+void
+crm_logger_keymap_spoil(struct crm_logger *lg, int k, const char *v)
+{
+	struct keymap *m = &lg->keymap[k];
+	ssize_t i;
+
+	if (m->loaded > 0 && (i = keymap_at(m, v)) >= 0)
+		m->id[i] = 0;
+}
+
+void
+crm_logger_keymap_free(struct crm_logger *lg)
+{
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		free(lg->keymap[k].off);
+		free(lg->keymap[k].id);
+		free(lg->keymap[k].text);
+		memset(&lg->keymap[k], 0, sizeof(lg->keymap[k]));
+	}
+}
+
 static const char *const sql_plain[] = {
 	"SELECT id FROM contacts WHERE external_id = ?",
 	"SELECT id FROM contacts WHERE email = ? LIMIT 2",
@@ -159,6 +300,11 @@ plain_key(struct crm_logger *lg, int k, const char *v, int64_t *id,
 
 	if (!lg->odd_loaded && load_odd(lg, err) < 0)
 		return -1;
+	if (lg->map_on) {
+		/* A large batch: the sorted map, read once, answers. */
+		if ((rc = crm_logger_keymap_find(lg, k, v, id, err)) != 0)
+			return rc < 0 ? -1 : !is_odd(lg, *id);
+	}
 	if ((st = crm_db_stmt(lg->db, sql_plain[k], err)) == NULL ||
 	    crm_db_bind_text(lg->db, st, 1, v, err) < 0 ||
 	    (rc = crm_db_step(lg->db, st, err)) < 0)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "bulk.h"
 #include "interaction.h"
 #include "privacy.h"
 
@@ -58,6 +59,24 @@ struct crm_logger {
 	struct crm_buf order, oref, prev[NINHERITED];
 	int64_t oline;
 	int cont;		/* this record continues the order before */
+
+	/*
+	 * A large batch (bulk.h): the contact index of interactions is
+	 * dropped and built again at the commit, and contacts are found by
+	 * key in sorted maps read once (keymap[k] for external_id, email,
+	 * phone) instead of an index probe per record.
+	 */
+	struct crm_bulk bulk;
+	int bulk_on;		/* indexes dropped */
+	int map_on;		/* contacts from the maps */
+	int fresh;		/* no interactions before this run */
+	struct keymap {
+		int loaded;
+		size_t n;
+		size_t *off;	/* into text, sorted by key */
+		int64_t *id;	/* 0: several contacts, or one changed */
+		char *text;
+	} keymap[3];
 };
 
 /* The normalised record, ready to bind. */
@@ -66,8 +85,14 @@ struct rec {
 	const char *ref;
 	const char *order;		/* the order it is a line of */
 	unsigned char hash[16];
+	unsigned char rhash[16];	/* the record's checksum (row_hash) */
+	int has_rhash;
 };
 
+int crm_logger_keymap_find(struct crm_logger *, int, const char *, int64_t *,
+    struct crm_error *);
+void crm_logger_keymap_spoil(struct crm_logger *, int, const char *);
+void crm_logger_keymap_free(struct crm_logger *);
 int crm_logger_contact_of(struct crm_logger *, struct crm_csv *, int64_t *,
     struct crm_error *);
 const char *crm_logger_field(struct crm_logger *, struct crm_csv *, int);

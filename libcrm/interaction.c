@@ -108,6 +108,15 @@ crm_logger_free(struct crm_logger *lg)
 
 	if (lg == NULL)
 		return;
+	if (lg->bulk.n > 0) {
+		struct crm_error e;
+
+		/* Freed before its commit: the indexes now, or no commit. */
+		if (crm_db_before_commit_run(lg->db, lg, &e) < 0)
+			crm_db_rollback(lg->db);
+		crm_bulk_clear(&lg->bulk);
+	}
+	crm_logger_keymap_free(lg);
 	for (i = 0; i < CACHE_SLOTS; i++)
 		free(lg->cache[i].key);
 	free(lg->cache);
@@ -233,7 +242,9 @@ bind_rec(struct crm_logger *lg, struct crm_stmt *st, const struct rec *x,
 	    crm_db_bind_blob(lg->db, st, 17, x->hash, 16, err) < 0 ||
 	    crm_db_bind_text(db, st, 18, lg->opts.source, err) < 0 ||
 	    crm_db_bind_int(db, st, 19, lg->now, err) < 0 ||
-	    crm_db_bind_text(db, st, 20, x->order, err) < 0)
+	    crm_db_bind_text(db, st, 20, x->order, err) < 0 ||
+	    (x->has_rhash ? crm_db_bind_blob(db, st, 21, x->rhash, 16, err) :
+	    crm_db_bind_null(db, st, 21, err)) < 0)
 		return -1;
 	for (i = 0; i < 5; i++)
 		if (crm_db_bind_text(db, st, 11 + (int)i, x->c.text[i],
@@ -246,8 +257,9 @@ static const char sql_insert[] =
     "INSERT INTO interactions (contact_id, at, channel, kind, direction,"
     " amount, currency, quantity, status, closed_at, product, category,"
     " subject, note, campaign, ref, chash, source, created_at, updated_at,"
-    " order_ref) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-    " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, ?20) ON CONFLICT DO NOTHING";
+    " order_ref, row_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?19, ?20, ?21)"
+    " ON CONFLICT DO NOTHING";
 
 /*
  * A known ref: as in crm-add, an empty field leaves the stored value
@@ -265,13 +277,35 @@ static const char sql_insert[] =
 	" coalesce(?12, category), coalesce(?13, subject), coalesce(?14, note)," \
 	" coalesce(?15, campaign)"
 
-static const char sql_update[] =
-    "UPDATE interactions SET (contact_id, at, channel, kind, direction,"
-    " amount, currency, quantity, status, closed_at, product, category,"
-    " subject, note, campaign) = (" MERGED_FIELDS "), source = ?18,"
-    " updated_at = ?19, order_ref = coalesce(?20, order_ref) WHERE ref = ?16 AND (contact_id, at, channel, kind,"
-    " direction, amount, currency, quantity, status, closed_at, product,"
-    " category, subject, note, campaign) IS NOT (" MERGED_FIELDS ")";
+#define UPDATE_SET \
+    "UPDATE interactions SET (contact_id, at, channel, kind, direction," \
+    " amount, currency, quantity, status, closed_at, product, category," \
+    " subject, note, campaign) = (" MERGED_FIELDS "), source = ?18," \
+    " updated_at = ?19, order_ref = coalesce(?20, order_ref)," \
+    " row_hash = ?21 WHERE "
+#define UPDATE_CHANGED \
+    " AND (contact_id, at, channel, kind," \
+    " direction, amount, currency, quantity, status, closed_at, product," \
+    " category, subject, note, campaign) IS DISTINCT FROM (" MERGED_FIELDS \
+    ")"
+
+static const char sql_update[] = UPDATE_SET "ref = ?16" UPDATE_CHANGED;
+/* The row the ref names, found once. */
+static const char sql_update_id[] = UPDATE_SET "id = ?22" UPDATE_CHANGED;
+
+/*
+ * The schema of the record checksum (migration 12 -> 13): the checksum of
+ * the record an interaction was last stored or updated from (its content
+ * key, contact included, and its order), so that a re-import skips a
+ * record it has applied before without an UPDATE; cleared, as contacts'
+ * row_hash is, when anything else changes the row (a merge, an erasure's
+ * anonymisation, crm-deal).
+ */
+const char crm_interaction_rowhash_schema[] =
+    "ALTER TABLE interactions ADD COLUMN row_hash BLOB;"
+    "CREATE TRIGGER interactions_row_hash AFTER UPDATE ON interactions"
+    "  WHEN NEW.row_hash IS NOT NULL AND NEW.row_hash IS OLD.row_hash"
+    "  BEGIN UPDATE interactions SET row_hash = NULL WHERE id = NEW.id; END;";
 
 /*
  * An unsubscribe or a bounce on a channel that has consent withdraws it:
@@ -288,13 +322,13 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 	/* Only where it is not withdrawn already: changes() says. */
 	static const char *const set[] = {
 		"UPDATE contacts SET email_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND email_opt_in IS NOT 0",
+		" WHERE id = ?1 AND email_opt_in IS DISTINCT FROM 0",
 		"UPDATE contacts SET phone_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND phone_opt_in IS NOT 0",
+		" WHERE id = ?1 AND phone_opt_in IS DISTINCT FROM 0",
 		"UPDATE contacts SET sms_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND sms_opt_in IS NOT 0",
+		" WHERE id = ?1 AND sms_opt_in IS DISTINCT FROM 0",
 		"UPDATE contacts SET mail_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND mail_opt_in IS NOT 0",
+		" WHERE id = ?1 AND mail_opt_in IS DISTINCT FROM 0",
 	};
 	struct crm_stmt *st;
 	size_t k;
@@ -328,10 +362,113 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 	return 0;
 }
 
+/* The record's checksum: its content key (contact included), its order. */
+static void
+row_hash(struct rec *x)
+{
+	static const char tag[] = "crm-log record 1";
+	struct crm_fnv128 f;
+
+	crm_fnv128_init(&f);
+	crm_fnv128_add(&f, tag, sizeof(tag));
+	crm_fnv128_add(&f, x->hash, 16);
+	crm_fnv128_str(&f, x->order);
+	crm_fnv128_out(&f, x->rhash);
+	x->has_rhash = 1;
+}
+
+/* Before the commit: the indexes a large batch dropped, built again. */
+static int
+bulk_end(void *arg, struct crm_error *err)
+{
+	struct crm_logger *lg = arg;
+
+	lg->bulk_on = 0;
+	return crm_bulk_restore(&lg->bulk, NULL, err);
+}
+
+/*
+ * The batch has grown large against the table: the indexes the import
+ * does not read are built once at the end (bulk.h), and contacts come
+ * from sorted maps.
+ */
+static int
+bulk_start(struct crm_logger *lg, struct crm_error *err)
+{
+	lg->bulk_on = 1;
+	if (crm_db_before_commit(lg->db, bulk_end, lg, err) < 0 ||
+	    crm_bulk_drop(&lg->bulk, lg->db, "interactions_contact", err) < 0 ||
+	    crm_bulk_drop(&lg->bulk, lg->db, "interactions_order", err) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The row with x's ref, looked up once: 1 with *id and whether its stored
+ * checksum is x's (*same), 0 if there is none.
+ */
+static int
+known_ref(struct crm_logger *lg, const struct rec *x, int64_t *id, int *same,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+	int rc;
+
+	if ((st = crm_db_stmt(lg->db, "SELECT id, row_hash FROM interactions"
+	    " WHERE ref = ?1", err)) == NULL ||
+	    crm_db_bind_text(lg->db, st, 1, x->ref, err) < 0 ||
+	    (rc = crm_db_step(lg->db, st, err)) < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	*id = crm_db_col_int(st, 0);
+	*same = crm_db_col_bytes(st, 1) == 16 &&
+	    memcmp(crm_db_col_blob(st, 1), x->rhash, 16) == 0;
+	crm_db_reset(st);
+	return 1;
+}
+
+/*
+ * A record whose ref is stored as row id: nothing to do when the row
+ * holds its checksum (it was stored from this record and nothing changed
+ * it since); else updated where the merge of the two differs, or only
+ * its checksum kept, so that the next run skips it.
+ */
+static int
+update_ref(struct crm_logger *lg, const struct rec *x, int64_t id, int same,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+
+	if (same) {
+		lg->st.unchanged++;
+		return 0;
+	}
+	if ((st = crm_db_stmt(lg->db, sql_update_id, err)) == NULL ||
+	    bind_rec(lg, st, x, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 22, id, err) < 0 ||
+	    crm_db_step(lg->db, st, err) < 0)
+		return -1;
+	if (crm_db_changes(lg->db) == 1) {
+		lg->st.updated++;
+		return 0;
+	}
+	lg->st.unchanged++;
+	if ((st = crm_db_stmt(lg->db, "UPDATE interactions SET row_hash = ?1"
+	    " WHERE id = ?2", err)) == NULL ||
+	    crm_db_bind_blob(lg->db, st, 1, x->rhash, 16, err) < 0 ||
+	    crm_db_bind_int(lg->db, st, 2, id, err) < 0 ||
+	    crm_db_step(lg->db, st, err) < 0)
+		return -1;
+	return 0;
+}
+
 int
 crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
     struct crm_error *err)
 {
+	int64_t rid;
+	int known, same;
 	char cur[4], *trimmed[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
 	struct rec x;
 	struct crm_stmt *st;
@@ -354,7 +491,17 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 			goto done;
 		lg->horizon = has ? h : INT64_MIN;
 		lg->horizon_loaded = 1;
+		lg->fresh = lg->last_id == 0;
 	}
+	/*
+	 * A large batch: contacts from sorted maps; and once it has
+	 * inserted many rows against the table, its indexes at the end.
+	 */
+	if (!lg->map_on && crm_bulk_due(lg->st.read, 0))
+		lg->map_on = 1;
+	if (!lg->bulk_on && lg->bulk.n == 0 && crm_bulk_due(lg->st.inserted,
+	    lg->last_id) && bulk_start(lg, err) < 0)
+		goto done;
 	if (crm_logger_order_line(lg, r, err) < 0 ||
 	    crm_logger_normalise(lg, r, &x, cur, trimmed, err) < 0)
 		goto done;
@@ -373,6 +520,21 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	}
 	rc = -1;
 	content_hash(&x);
+	if (x.ref != NULL)
+		row_hash(&x);
+	/*
+	 * A ref is looked up once; in a table that was empty, only when
+	 * the INSERT finds it (a ref twice in the input).
+	 */
+	if (x.ref != NULL && !lg->fresh) {
+		if ((known = known_ref(lg, &x, &rid, &same, err)) < 0 ||
+		    (known == 1 && update_ref(lg, &x, rid, same, err) < 0))
+			goto done;
+		if (known == 1) {
+			rc = 0;
+			goto done;
+		}
+	}
 	if ((st = crm_db_stmt(lg->db, sql_insert, err)) == NULL ||
 	    bind_rec(lg, st, &x, err) < 0 || crm_db_step(lg->db, st, err) < 0)
 		goto done;
@@ -406,14 +568,15 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 			lg->st.collapsed++;
 	} else {
 		/* The ref is known: update it if anything changed. */
-		if ((st = crm_db_stmt(lg->db, sql_update, err)) == NULL ||
-		    bind_rec(lg, st, &x, err) < 0 ||
-		    crm_db_step(lg->db, st, err) < 0)
+		if ((known = known_ref(lg, &x, &rid, &same, err)) < 0)
 			goto done;
-		if (crm_db_changes(lg->db) == 1)
-			lg->st.updated++;
-		else
-			lg->st.unchanged++;
+		if (known == 0) {
+			rc = crm_error_set(err, CRM_EFAIL, "ref '%s': neither"
+			    " stored nor new", x.ref);
+			goto done;
+		}
+		if (update_ref(lg, &x, rid, same, err) < 0)
+			goto done;
 	}
 	rc = 0;
 done:
