@@ -175,6 +175,70 @@ unhex(const char *h, unsigned char *out, size_t n)
 }
 
 /* Undo merge u: see crm_merge_undo(). */
+/*
+ * Memberships as they were before merge u, from the list at path in its
+ * before-image: every statement of sql (NULL ended) runs for each entry,
+ * with ?1 the entry (JSON), ?2 the merged contact, ?3 the survivor.  An
+ * entry's "kept" says whether the survivor kept its own membership (the
+ * merged one comes back beside it) or took the merged one's (it moves
+ * back); each statement acts only on one of the two.
+ */
+static const char *const sql_segments[] = {
+	/* Entries [segment_id, kept]. */
+	"INSERT OR IGNORE INTO segment_members (segment_id, contact_id)"
+	" SELECT json_extract(?1, '$[0]'), ?2 WHERE json_extract(?1, '$[1]')"
+	" AND EXISTS (SELECT 1 FROM segments WHERE id = json_extract(?1,"
+	" '$[0]')) AND ?3 IS NOT NULL",
+	"UPDATE segment_members SET contact_id = ?2"
+	" WHERE segment_id = json_extract(?1, '$[0]') AND contact_id = ?3"
+	" AND NOT json_extract(?1, '$[1]')",
+	NULL
+};
+
+static const char *const sql_campaigns[] = {
+	/* Entries {campaign_id, grp, reason, sent_at, kept}. */
+	"INSERT INTO campaign_members"
+	" (campaign_id, contact_id, grp, reason, sent_at)"
+	" SELECT json_extract(?1, '$.campaign_id'), ?2,"
+	" json_extract(?1, '$.grp'), json_extract(?1, '$.reason'),"
+	" json_extract(?1, '$.sent_at')"
+	" WHERE json_extract(?1, '$.kept') AND EXISTS (SELECT 1 FROM"
+	" campaigns WHERE id = json_extract(?1, '$.campaign_id'))"
+	" AND ?3 IS NOT NULL ON CONFLICT DO NOTHING",
+	"UPDATE campaign_members SET"
+	" contact_id = ?2 WHERE campaign_id = json_extract(?1,"
+	" '$.campaign_id') AND contact_id = ?3 AND NOT"
+	" json_extract(?1, '$.kept')",
+	NULL
+};
+
+static int
+restore_list(struct crm_db *db, const struct undo *u, const char *path,
+    const char *const *sql, struct crm_error *err)
+{
+	struct crm_stmt *st, *up;
+	size_t i;
+	int rc;
+
+	if ((st = crm_db_stmt(db, "SELECT j.value FROM merges m,"
+	    " json_each(m.before, ?2) j WHERE m.id = ?1", err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, u->id, err) < 0 ||
+	    crm_db_bind_text(db, st, 2, path, err) < 0)
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1)
+		for (i = 0; sql[i] != NULL; i++)
+			if ((up = crm_db_stmt(db, sql[i], err)) == NULL ||
+			    crm_db_bind_text(db, up, 1, crm_db_col_text(st, 0),
+			    err) < 0 ||
+			    crm_db_bind_int(db, up, 2, u->merged, err) < 0 ||
+			    crm_db_bind_int(db, up, 3, u->survivor, err) < 0 ||
+			    crm_db_step(db, up, err) < 0) {
+				crm_db_reset(st);
+				return -1;
+			}
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 undo_one(struct crm_db *db, const struct undo *u, int64_t now,
     struct crm_error *err)
@@ -218,59 +282,8 @@ undo_one(struct crm_db *db, const struct undo *u, int64_t now,
 	}
 	if (rc < 0)
 		goto done;
-	if ((st = crm_db_stmt(db, "SELECT json_extract(j.value, '$[0]'),"
-	    " json_extract(j.value, '$[1]') FROM merges m,"
-	    " json_each(m.before, '$.segments') j WHERE m.id = ?1",
-	    err)) == NULL || crm_db_bind_int(db, st, 1, u->id, err) < 0)
-		goto done;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int kept = crm_db_col_int(st, 1);
-
-		if ((up = crm_db_stmt(db, kept ? "INSERT OR IGNORE INTO"
-		    " segment_members (segment_id, contact_id)"
-		    " SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM segments"
-		    " WHERE id = ?1) AND ?3 IS NOT NULL" :
-		    "UPDATE segment_members SET contact_id = ?2"
-		    " WHERE segment_id = ?1 AND contact_id = ?3", err)) == NULL ||
-		    crm_db_bind_int(db, up, 1, crm_db_col_int(st, 0),
-		    err) < 0 || crm_db_bind_int(db, up, 2, u->merged, err) < 0 ||
-		    crm_db_bind_int(db, up, 3, u->survivor, err) < 0 ||
-		    crm_db_step(db, up, err) < 0) {
-			crm_db_reset(st);
-			goto done;
-		}
-	}
-	if (rc < 0)
-		goto done;
-	if ((st = crm_db_stmt(db, "SELECT j.value FROM merges m,"
-	    " json_each(m.before, '$.campaigns') j WHERE m.id = ?1",
-	    err)) == NULL || crm_db_bind_int(db, st, 1, u->id, err) < 0)
-		goto done;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		if ((up = crm_db_stmt(db, "INSERT INTO campaign_members"
-		    " (campaign_id, contact_id, grp, reason, sent_at)"
-		    " SELECT json_extract(?1, '$.campaign_id'), ?2,"
-		    " json_extract(?1, '$.grp'), json_extract(?1, '$.reason'),"
-		    " json_extract(?1, '$.sent_at')"
-		    " WHERE json_extract(?1, '$.kept') AND EXISTS (SELECT 1 FROM"
-		    " campaigns WHERE id = json_extract(?1, '$.campaign_id'))"
-		    " ON CONFLICT DO NOTHING", err)) == NULL ||
-		    crm_db_bind_text(db, up, 1, crm_db_col_text(st, 0),
-		    err) < 0 || crm_db_bind_int(db, up, 2, u->merged, err) < 0 ||
-		    crm_db_step(db, up, err) < 0 ||
-		    (up = crm_db_stmt(db, "UPDATE campaign_members SET"
-		    " contact_id = ?2 WHERE campaign_id = json_extract(?1,"
-		    " '$.campaign_id') AND contact_id = ?3 AND NOT"
-		    " json_extract(?1, '$.kept')", err)) == NULL ||
-		    crm_db_bind_text(db, up, 1, crm_db_col_text(st, 0),
-		    err) < 0 || crm_db_bind_int(db, up, 2, u->merged, err) < 0 ||
-		    crm_db_bind_int(db, up, 3, u->survivor, err) < 0 ||
-		    crm_db_step(db, up, err) < 0) {
-			crm_db_reset(st);
-			goto done;
-		}
-	}
-	if (rc < 0)
+	if (restore_list(db, u, "$.segments", sql_segments, err) < 0 ||
+	    restore_list(db, u, "$.campaigns", sql_campaigns, err) < 0)
 		goto done;
 	/* The two rows as they were. */
 	if ((st = crm_db_stmt(db, "SELECT json_extract(before, '$.score'),"
