@@ -1,5 +1,5 @@
 # crm - customer relationship management toolkit
-# make [all|check|bench|fuzz|reliability|demo|install|uninstall|clean]
+# make [all|check|check-pg|bench|fuzz|reliability|demo|install|uninstall|clean]
 #      [DEVELOPER=1] [SANITIZE=address,undefined] [PREFIX=...] [DESTDIR=...]
 
 VERSION   = 0.1.0
@@ -12,8 +12,8 @@ ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -DCRM_VERSION='"$(VERSION)"' -Ilibcrm
-LIBS      = -lsqlite3 -lcsv -lutf8proc -lm
+CPPFLAGS += -I/usr/include/postgresql -D_GNU_SOURCE -DCRM_VERSION='"$(VERSION)"' -Ilibcrm
+LIBS      = -lsqlite3 -lpq -lcsv -lutf8proc -lm
 
 WARN = -Wall -Wextra -Wno-unused-parameter
 ifeq ($(DEVELOPER),1)
@@ -111,6 +111,16 @@ check: all $(UNITS)
 	@chmod +x tests/t[0-9]*.sh
 	prove -j2 --exec '' $(UNITS) tests/t[0-9]*.sh
 
+# The test scripts that pass on PostgreSQL too, run again on a server of
+# their own (scripts/pg-server; README, PostgreSQL).  make check runs
+# tests/t0022-postgres.sh, which compares both engines, in any case.
+PG_TESTS = tests/t0002-export.sh tests/t0022-postgres.sh
+
+check-pg: all
+	@dir=$$(./scripts/pg-server start) || exit 1; \
+	CRM_TEST_PGHOST=$$dir prove --exec '' $(PG_TESTS); rc=$$?; \
+	./scripts/pg-server stop "$$dir"; exit $$rc
+
 # Every benchmark, each printing its ratios against its peer.
 bench: all scripts/phone-parse
 	./scripts/bench
@@ -166,6 +176,6 @@ clean:
 	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags $(GEN_SRC) \
 		scripts/gen-phone scripts/fold-countries scripts/phone-parse \
 		tests/unit/phone-examples.h libcrm/profiles-builtin.c $(HELP_SRC)
-	rm -rf tests/trash.* bench-out fuzz-out
+	rm -rf tests/trash.* bench-out fuzz-out demo-out
 
-.PHONY: all check bench fuzz reliability demo lint install uninstall clean FORCE
+.PHONY: all check check-pg bench fuzz reliability demo lint install uninstall clean FORCE

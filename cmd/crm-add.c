@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "num.h"
 #include "cmd.h"
 #include "contact.h"
 #include "profile.h"
@@ -92,13 +93,23 @@ renormalise(struct crm_cli *cli, const char *region, int dry)
 	    (long long)st.unknown);
 	crm_batch_end(cli, db, NULL, dry, counts);
 	if (!cli->quiet)
-		fprintf(stderr, "crm-add: %lld contacts, %lld changed (%lld"
-		    " phones, %lld types, %lld extensions, %lld countries);"
-		    " kept %lld invalid phones, %lld unknown countries%s\n",
-		    (long long)st.contacts, (long long)st.changed,
-		    (long long)st.phones, (long long)st.types,
-		    (long long)st.exts, (long long)st.countries,
-		    (long long)st.invalid, (long long)st.unknown,
+		fprintf(stderr, "crm-add: %lld %s, %lld changed (%lld"
+		    " %s, %lld %s, %lld %s, %lld %s);"
+		    " kept %lld invalid %s, %lld unknown %s%s\n",
+		    (long long)st.contacts,
+		    crm_num_word(st.contacts, "contact", "contacts"),
+		    (long long)st.changed, (long long)st.phones,
+		    crm_num_word(st.phones, "phone", "phones"),
+		    (long long)st.types,
+		    crm_num_word(st.types, "type", "types"),
+		    (long long)st.exts,
+		    crm_num_word(st.exts, "extension", "extensions"),
+		    (long long)st.countries,
+		    crm_num_word(st.countries, "country", "countries"),
+		    (long long)st.invalid,
+		    crm_num_word(st.invalid, "phone", "phones"),
+		    (long long)st.unknown,
+		    crm_num_word(st.unknown, "country", "countries"),
 		    dry ? " (dry run: nothing written)" : "");
 	crm_out_free(o);
 	crm_db_close(db);

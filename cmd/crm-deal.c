@@ -118,7 +118,7 @@ import(int argc, char **argv)
 		    CRM_COUNT("updated", s->updated),
 		    CRM_COUNT("unchanged", s->unchanged),
 		    CRM_COUNT("rejected", s->rejected),
-		    { "changes", s->changes, "; ", "", " changes", " changes",
+		    { "changes", s->changes, "; ", "", " change", " changes",
 		    0 }, CRM_COUNT("won", s->won), CRM_COUNT("lost", s->lost),
 		    { "erased", s->erased, "; ", "skipped ", " record of"
 		    " erased people", " records of erased people", 1 },

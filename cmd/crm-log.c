@@ -156,7 +156,7 @@ cmd_import(struct crm_cli *c, int what, int argc, char **argv)
 			CRM_COUNT_AUDIT("erased", s->erased),
 			CRM_COUNT_AUDIT("consent_withdrawn", s->withdrawn),
 			CRM_COUNT_AUDIT("collapsed", s->collapsed),
-			{ NULL, s->created, "; ", "", " contacts created",
+			{ NULL, s->created, "; ", "", " contact created",
 			    " contacts created", 1 },
 			{ NULL, s->withdrawn, "; ", "", " consent withdrawn",
 			    " consents withdrawn", 1 },

@@ -18,6 +18,7 @@
 #include "help.h"
 #include "match.h"
 #include "norm.h"
+#include "num.h"
 #include "outfile.h"
 #include "profile.h"
 
@@ -168,6 +169,9 @@ crm_cmd_usage(const struct crm_cmd *table)
 	return text != NULL ? text : "";
 }
 
+/* The subcommand crm_cmd_find() chose, for crm_cli_pg_ported(). */
+static const char *cmd_name;
+
 const char *
 crm_cli_nearest(const char *word, const char *const *names, size_t n)
 {
@@ -218,6 +222,7 @@ crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
 				break;
 	if (table[i].name != NULL) {
 		c->usage = table[i].usage;
+		cmd_name = table[i].name;
 		return &table[i];
 	}
 	if (name == NULL)
@@ -540,6 +545,25 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 	return 0;
 }
 
+int
+crm_cli_pg_ported(const char *prog)
+{
+	/*
+	 * The programs, or a program's subcommands, whose SQL runs on
+	 * PostgreSQL (tests/t0022).
+	 */
+	static const char *const ported[] = { "crm-add", "crm-export",
+	    "crm-log", "crm-segment rfm", "crm-segment kmeans" };
+	size_t i, n = strlen(prog);
+
+	for (i = 0; i < sizeof(ported) / sizeof(ported[0]); i++)
+		if (strncmp(ported[i], prog, n) == 0 && (ported[i][n] ==
+		    '\0' || (ported[i][n] == ' ' && cmd_name != NULL &&
+		    strcmp(ported[i] + n + 1, cmd_name) == 0)))
+			return 1;
+	return 0;
+}
+
 struct crm_db *
 crm_cli_db(const struct crm_cli *c, int flags)
 {
@@ -551,6 +575,12 @@ crm_cli_db(const struct crm_cli *c, int flags)
 	    STDOUT_FILENO, &err) < 0 ||
 	    (db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
 		crm_die(&err);
+	if (crm_db_is_pg(db) && !crm_cli_pg_ported(c->prog)) {
+		crm_error_set(&err, CRM_EFAIL, "%s: PostgreSQL: %s works on"
+		    " SQLite only so far (README, PostgreSQL)", crm_db_name(db),
+		    c->prog);
+		crm_die(&err);
+	}
 	/* Personal data: say so when anyone may read it, even with -q. */
 	if (crm_db_file_mode(db) & 004)
 		crm_warn("warning: %s is readable by others (mode %04o);"
@@ -583,7 +613,8 @@ crm_cli_db_dry(const struct crm_cli *c, int flags, int dry)
 	char path[128];
 	struct stat sb;
 
-	if (!dry || stat(crm_db_path(c->db_opt), &sb) == 0 || errno != ENOENT)
+	if (!dry || crm_db_is_url(crm_db_path(c->db_opt)) ||
+	    stat(crm_db_path(c->db_opt), &sb) == 0 || errno != ENOENT)
 		return crm_cli_db(c, flags);
 	/* Nothing to write to: a scratch database, removed at exit. */
 	snprintf(dry_dir, sizeof(dry_dir), "%s/crm-dry.XXXXXX",
@@ -1113,6 +1144,8 @@ crm_batch_end(struct crm_cli *c, struct crm_db *db, struct crm_rejects *rj,
 	if (crm_rejects_commit(rj, &err) < 0)
 		crm_die(&err);
 	if (c->quiet && crm_rejects_count(rj) > 0)
-		crm_warn("%lld records rejected, written to %s",
-		    (long long)crm_rejects_count(rj), rj->path);
+		crm_warn("%lld %s rejected, written to %s",
+		    (long long)crm_rejects_count(rj),
+		    crm_num_word(crm_rejects_count(rj), "record", "records"),
+		    rj->path);
 }

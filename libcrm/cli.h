@@ -123,6 +123,12 @@ int crm_cli_opt(struct crm_cli *c, int opt, const char *arg);
 void crm_cli_usage(const struct crm_cli *c, int status)
 	__attribute__((noreturn));
 
+/*
+ * 1 if prog runs on PostgreSQL; crm_cli_db() refuses a PostgreSQL
+ * database to the others, before they read or write anything.
+ */
+int crm_cli_pg_ported(const char *prog);
+
 /* "prog: message" on stderr. */
 void crm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -86,8 +86,20 @@ unsigned crm_db_file_mode(const struct crm_db *db);
 /* Finalize cached statements and close; NULL is a no-op. */
 void crm_db_close(struct crm_db *db);
 
-/* The path given to -d/--db, else $CRM_DB, else "crm.db". */
+/*
+ * The path given to -d/--db, else $CRM_DB, else "postgresql://" when
+ * $PGDATABASE or $PGSERVICE names a PostgreSQL database, else "crm.db".
+ * A postgresql:// or postgres:// URL (libpq's, with its environment and
+ * service file for what it leaves out) selects PostgreSQL; anything else
+ * is an SQLite file.
+ */
 const char *crm_db_path(const char *opt);
+
+/* 1 if path (crm_db_path()'s) names a PostgreSQL database. */
+int crm_db_is_url(const char *path);
+
+/* 1 if db is a PostgreSQL database, 0 for an SQLite file. */
+int crm_db_is_pg(const struct crm_db *db);
 
 /*
  * Call fn, from then on, while a connection waits for another program's

@@ -41,7 +41,10 @@ static const char sql_merges[] =
 static const char sql_audit[] =
     "SELECT program, count(*),"
     " CAST(total(json_extract(counts, '$.read')) AS INTEGER),"
-    " CAST(total(json_extract(counts, '$.rejected')) AS INTEGER)"
+    " CAST(total(json_extract(counts, '$.rejected')) AS INTEGER),"
+    " CAST(total(json_extract(counts, '$.inserted')) AS INTEGER),"
+    " CAST(total(json_extract(counts, '$.updated')) AS INTEGER),"
+    " CAST(total(json_extract(counts, '$.unchanged')) AS INTEGER)"
     " FROM audit WHERE at >= ?1 AND at < ?2 GROUP BY program"
     " ORDER BY program";
 
@@ -190,6 +193,9 @@ gather_runs(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 		x->runs = crm_db_col_int(st, 1);
 		x->read = crm_db_col_int(st, 2);
 		x->rejected = crm_db_col_int(st, 3);
+		x->inserted = crm_db_col_int(st, 4);
+		x->updated = crm_db_col_int(st, 5);
+		x->unchanged = crm_db_col_int(st, 6);
 	}
 	return rc < 0 ? -1 : 0;
 }

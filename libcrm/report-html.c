@@ -449,20 +449,28 @@ html_contacts(struct report_html *h)
 		    "No program wrote to the database in the period.");
 	else {
 		static const char *const nm[] = { "program", "#runs",
-		    "#rows read", "#rows rejected" };
+		    "#rows read", "#new", "#changed", "#unchanged",
+		    "#rows rejected" };
 
-		report_html_thead(h, "t-runs", nm, 4);
+		report_html_thead(h, "t-runs", nm, 7);
 		for (i = 0; i < r->nruns; i++) {
+			char f[48];
+
 			cells[0] = report_fint(a, r->runs[i].runs);
 			cells[1] = report_fint(b, r->runs[i].read);
-			cells[2] = report_fint(c, r->runs[i].rejected);
-			report_html_trow(h, r->runs[i].program, cells, 3);
+			cells[2] = report_fint(c, r->runs[i].inserted);
+			cells[3] = report_fint(d, r->runs[i].updated);
+			cells[4] = report_fint(e, r->runs[i].unchanged);
+			cells[5] = report_fint(f, r->runs[i].rejected);
+			report_html_trow(h, r->runs[i].program, cells, 6);
 		}
 		report_html_tend(h);
 	}
 	report_html_caption(h,
 	    "Runs that wrote to the database in the period, from the"
-	    " audit table: rows read and rows rejected as bad data.");
+	    " audit table: rows read, of them new, changed, and unchanged"
+	    " (already there: a file read again adds to the rows read,"
+	    " not to the data), and rows rejected as bad data.");
 	report_html_hp(h, "</figure>\n");
 
 	/* The last twelve months. */

@@ -55,6 +55,7 @@ struct named {			/* a labelled count */
 struct run {			/* the audit's runs of one program */
 	const char *program;
 	int64_t runs, read, rejected;
+	int64_t inserted, updated, unchanged;	/* re-read rows: unchanged */
 };
 
 struct chan_stat {		/* a row of crm_log_stats_each() */

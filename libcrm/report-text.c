@@ -159,9 +159,13 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		for (i = 0; i < r->nruns; i++) {
 			fprintf(fp, "  ");
 			tput(fp, r->runs[i].program, 14);
-			fprintf(fp, ": %s runs, %s rows read, %s rejected\n",
-			    report_fint(a, r->runs[i].runs), report_fint(b,
-			    r->runs[i].read),
+			fprintf(fp, ": %s run%s, %s rows read", report_fint(a,
+			    r->runs[i].runs), r->runs[i].runs == 1 ? "" : "s",
+			    report_fint(b, r->runs[i].read));
+			if (r->runs[i].unchanged > 0)
+				fprintf(fp, " (%s unchanged)", report_fint(c,
+				    r->runs[i].unchanged));
+			fprintf(fp, ", %s rejected\n",
 			    report_fint(c, r->runs[i].rejected));
 		}
 	}

@@ -389,8 +389,14 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 			if (opts->currency != NULL) {
 				if (crm_rate_convert(opts->rates, amount[m],
 				    cur, opts->currency, at[m], &amount[m],
-				    err) < 0)
-					goto fail;
+				    err) < 0) {
+					if (!opts->skip_unconverted)
+						goto fail;
+					crm_error_clear(err);
+					amount[m] = 0;
+					if (opts->skipped != NULL)
+						(*opts->skipped)++;
+				}
 			} else if (seen[0] == '\0')
 				snprintf(seen, sizeof(seen), "%.3s", cur);
 			else if (strncmp(seen, cur, 3) != 0) {
@@ -950,4 +956,29 @@ done:
 	free(k.r);
 	crm_buf_release(&k.arena);
 	return rc;
+}
+
+int
+crm_rfm_main_currency(struct crm_db *db, int64_t asof, const char *kind,
+    char cur[4], struct crm_error *err)
+{
+	int64_t day0 = asof - ((asof % 86400) + 86400) % 86400;
+	struct crm_stmt *st;
+	int step, n = 0;
+
+	cur[0] = '\0';
+	if ((st = crm_db_stmt(db, "SELECT currency FROM interactions WHERE"
+	    " kind = ?1 AND at < ?2 AND currency IS NOT NULL GROUP BY 1"
+	    " ORDER BY count(*) DESC, 1", err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, kind ? kind : "purchase", err) < 0 ||
+	    crm_db_bind_int(db, st, 2, day0 + 86400, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1)
+		if (n++ == 0)
+			snprintf(cur, 4, "%.3s", crm_db_col_text(st, 0));
+	if (step < 0)
+		return -1;
+	if (n < 2)
+		cur[0] = '\0';
+	return 0;
 }

@@ -67,7 +67,23 @@ struct crm_rfm_opts {
 	 */
 	const char *currency;
 	const struct crm_rates *rates;
+	/*
+	 * With currency: a purchase in another currency without a rate is
+	 * left out of monetary (it still counts for recency and frequency)
+	 * instead of an error; *skipped, when not NULL, counts them.
+	 */
+	int skip_unconverted;
+	int64_t *skipped;
 };
+
+/*
+ * The currency most purchases (kind, up to the end of asof's day) are
+ * in, into cur[4]; "" when they are in one currency or none, so that
+ * nothing needs converting.  For a program that must give a figure (the
+ * report) where the user named no currency.
+ */
+int crm_rfm_main_currency(struct crm_db *db, int64_t asof, const char *kind,
+    char cur[4], struct crm_error *err);
 
 /*
  * Compute RFM and write one row per contact to o (id, external_id, email,
@@ -124,6 +140,18 @@ int crm_rfm_each(struct crm_db *db, const struct crm_rfm_opts *opts,
 int crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
     const struct crm_kmeans_opts *ko, struct crm_out *o,
     struct crm_buf *explain, struct crm_error *err);
+
+/*
+ * RFM per household (household.h, by address): recency from the
+ * household's latest purchase, frequency and monetary (total, or mean
+ * with monetary_avg) over all its members, scored among households as
+ * crm_rfm() scores contacts.  One row per household (households of one
+ * included): household (its lowest contact id), members, that contact's
+ * external_id and email, recency, frequency, monetary, r, f, m, rfm,
+ * segment, in household order.
+ */
+int crm_rfm_household(struct crm_db *db, const struct crm_rfm_opts *opts,
+    struct crm_out *o, struct crm_error *err);
 
 /* Profitability: profit.h. */
 

@@ -95,9 +95,45 @@ test_expect_success 'rfm: refused across currencies, converted with --currency' 
 	test_grep "^2,K2,bernd@example.de,28,1,100.00," out
 '
 
+# Households in EUR: 1 (K1, K2) last bought 2026-03-06, 25 days before
+# the 31st, 2 + 1 = 3 orders, 120.50 + 100 = 220.50; 3 (K3) 25 days, 1,
+# 20.00; 4 (K4) 24 days, 2, 120.00.  Three households: R 1 + floor(5 *
+# worse / 3): 4 has two worse (4), the others none (1); F: 1 has two
+# fewer (4), 4 one (2), 3 (1); M likewise 4, 2, 1.
+test_expect_success 'rfm by household' '
+	crm-segment rfm -b household --currency EUR >out &&
+	cat >expect <<-\EOF &&
+	household,members,external_id,email,recency,frequency,monetary,r,f,m,rfm,segment
+	1,2,K1,anna@example.de,25,3,220.50,1,4,4,144,At Risk
+	3,1,K3,carol@example.co.uk,25,1,20.00,1,1,1,111,Lost
+	4,1,K4,daisuke@example.jp,24,2,120.00,4,2,2,422,Potential Loyalist
+	EOF
+	test_cmp expect out
+'
+
 test_expect_success 'a missing rate is named' '
 	test_must_fail 3 crm-segment profit --currency SEK -b month 2>err &&
 	test_grep "no rate for EUR in SEK on or before 2026-03-02" err
+'
+
+# Baskets: K1 {Burr Grinder, Filter Papers}, K2 {Burr Grinder}, K3
+# {Filter Papers}, K4 both; 4 buyers, each product bought by 3, both by
+# 2.  conf(grinder -> papers) = conf(papers -> grinder) = 2/3 = 0.6667,
+# lift 0.6667 / (3/4) = 0.89.  Margins: papers 40%; a grinder costs 70
+# (as of 2026-03-31) and sells for 100 EUR on average in EUR: 1 - 0.7 =
+# 0.3.  K2 gets papers, 0.6667 * 0.4 = 0.2667; K3 a grinder, 0.6667 *
+# 0.3 = 0.2; K1 and K4 own both; K4 has not opted in to email.
+test_expect_success 'recommend: rules, margins, consent, what they own' '
+	crm-segment recommend 2>err >out &&
+	cat >expect <<-\EOF &&
+	id,external_id,email,rank,product,score,confidence,lift,margin,because,reason
+	2,K2,bernd@example.de,1,Filter Papers,0.2667,0.6667,0.89,0.4000,Burr Grinder,"bought Burr Grinder; 67% of those buy Filter Papers, lift 0.9"
+	3,K3,carol@example.co.uk,1,Burr Grinder,0.2000,0.6667,0.89,0.3000,Filter Papers,"bought Filter Papers; 67% of those buy Burr Grinder, lift 0.9"
+	EOF
+	test_cmp expect out &&
+	test_grep "4 contacts, 2 with offers, 1 without consent on email" err &&
+	crm-campaign create -q --channel email offer-papers <out &&
+	test "$(sql "select count(*) from campaign_members")" = 2
 '
 
 test_done

@@ -116,6 +116,47 @@ test_expect_success 'no comparison before the data' '
 	! grep -q "<small" n.html
 '
 
+# The morning mail: a MIME message that Python's email package reads
+# back into the same text and HTML as -f text and -f html write.
+test_expect_success '-f mail: multipart/alternative, text and HTML' '
+	crm-report -q --as-of 2026-10-31 -f mail --to "Kim <kim@example.com>" \
+	    --from "crm <crm@example.com>" --subject "Rapport für Oktober" \
+	    -o m.eml &&
+	crm-report -q --as-of 2026-10-31 -f text >m.txt &&
+	crm-report -q --as-of 2026-10-31 -f html >m.html &&
+	! awk "length > 998" m.eml | grep . &&
+	python3 - <<-\EOF
+	import email, email.policy, sys
+	m = email.message_from_bytes(open("m.eml", "rb").read(),
+	    policy=email.policy.default)
+	assert not m.defects, m.defects
+	assert m["To"] == "Kim <kim@example.com>", m["To"]
+	assert m["From"] == "crm <crm@example.com>", m["From"]
+	assert m["Subject"] == "Rapport f\u00fcr Oktober", m["Subject"]
+	assert m.get_content_type() == "multipart/alternative"
+	parts = list(m.iter_parts())
+	assert [p.get_content_type() for p in parts] == ["text/plain",
+	    "text/html"], parts
+	assert all(not p.defects for p in parts)
+	assert parts[0].get_content() == open("m.txt").read()
+	html = parts[1].get_content()
+	assert html == open("m.html").read()
+	assert "<svg" in html
+	open("part.html", "w").write(html)
+	EOF
+'
+
+test_expect_success '-f mail: header options only with it, one line each' '
+	test_must_fail 2 crm-report --to kim@example.com 2>err &&
+	test_grep "are for -f mail" err &&
+	test_must_fail 2 crm-report -f mail --to "kim@example.com
+Bcc: all@example.com" 2>err &&
+	test_grep "is not one line" err &&
+	crm-report -q --as-of 2026-10-31 -f mail >m2.eml &&
+	test_grep "^Subject: CRM report for 2026-10-31$" m2.eml &&
+	! grep -q "^To:" m2.eml
+'
+
 # Looked at, not only parsed: Chromium lays the page out in frames 1280
 # and 390 pixels wide (a phone); nothing may be wider than the frame,
 # and at 1280 the summary and the cards end within the first 800 pixels.
@@ -156,7 +197,9 @@ test_expect_success 'the first screen at 1280 and 390 pixels' '
 	read ps pc ws wc cards <nums &&
 	test "$pc" = 390 && test "$ps" -le "$pc" &&
 	test "$wc" = 1280 && test "$ws" -le "$wc" &&
-	test "$cards" -le 800
+	test "$cards" -le 800 &&
+	"$TOP/scripts/report-screenshot" --height 1200 part.html part.png &&
+	test -s part.png
 '
 fi
 
