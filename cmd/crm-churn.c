@@ -22,6 +22,12 @@ static const char usage[] =
     "crm-churn predict [-qt] [-d db] [-f format] [-m model] [file]\n"
     "crm-churn models [-d db] [-f format]";
 
+static const struct option longopts[] = {
+	CRM_CLI_LONGOPTS,
+	CRM_CHURN_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
 static struct crm_cli cli;
 
 static void
@@ -234,7 +240,7 @@ main(int argc, char **argv)
 	crm_cli_init(&cli, "crm-churn", usage, argc, argv);
 	crm_churn_args_init(&r);
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    CRM_CHURN_SHORTOPTS, crm_churn_longopts, NULL)) != -1)
+	    CRM_CHURN_SHORTOPTS, longopts, NULL)) != -1)
 		if ((rc = crm_churn_args_opt(&r, ch, optarg, &err)) < 0)
 			crm_die_usage("%s", err.msg);
 		else if (rc > 0 && !crm_cli_opt(&cli, ch, optarg))
@@ -247,7 +253,8 @@ main(int argc, char **argv)
 	if (c == NULL)
 		crm_die_usage("unknown command '%s' (fit, score, eval, train,"
 		    " predict, models)", argv[optind]);
-	if (crm_churn_args_check(&r, c->name, c->opts, c->model, &err) < 0)
+	if (crm_churn_args_check(&r, c->name, c->opts, c->model, longopts,
+	    &err) < 0)
 		crm_die_usage("%s", err.msg);
 	if (argc - ++optind > c->files)
 		crm_cli_usage(&cli, CRM_EUSAGE);

@@ -17,14 +17,16 @@
 
 static const char usage[] =
     "crm-report [-qV] [-d db] [-f html|text|mail] [-n top] [-o file]\n"
-    "[-s file] [-w days] [--as-of date] [--from address] [--since date]\n"
-    "[--subject text] [--to address]";
+    "[-s file] [-w days] [--as-of date] [--currency code] [--from address]\n"
+    "[--since date] [--subject text] [--to address]";
 
-enum { OPT_ASOF = 0x2000, OPT_FROM, OPT_SINCE, OPT_SUBJECT, OPT_TO };
+enum { OPT_ASOF = 0x2000, OPT_CURRENCY, OPT_FROM, OPT_SINCE, OPT_SUBJECT,
+    OPT_TO };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "as-of", required_argument, NULL, OPT_ASOF },
+	{ "currency", required_argument, NULL, OPT_CURRENCY },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "output", required_argument, NULL, 'o' },
 	{ "since", required_argument, NULL, OPT_SINCE },
@@ -104,6 +106,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_SINCE:
 			opts.since = crm_cli_time("--since", optarg);
+			break;
+		case OPT_CURRENCY:
+			opts.currency = optarg;
 			break;
 		case OPT_FROM:
 			from = header_arg("--from", optarg, 1);

@@ -46,6 +46,11 @@ int
 crm_bulk_drop(struct crm_bulk *b, struct crm_db *db, const char *name,
     struct crm_error *err)
 {
+	/* The index's own statement, to make it again. */
+	static const char lite[] = "SELECT sql FROM sqlite_master WHERE"
+	    " type = 'index' AND name = ?1 AND sql IS NOT NULL";
+	static const char pg[] = "SELECT indexdef FROM pg_indexes WHERE"
+	    " schemaname = current_schema() AND indexname = ?1";
 	struct crm_stmt *st;
 	char drop[128];
 	int rc;
@@ -55,8 +60,7 @@ crm_bulk_drop(struct crm_bulk *b, struct crm_db *db, const char *name,
 		return 0;
 	if (b->n == CRM_BULK_MAX_INDEXES || strlen(name) > 64)
 		return crm_error_set(err, CRM_EFAIL, "bulk: index '%s'", name);
-	if ((st = crm_db_stmt(db, "SELECT sql FROM sqlite_master WHERE"
-	    " type = 'index' AND name = ?1 AND sql IS NOT NULL", err)) == NULL ||
+	if ((st = crm_db_stmt(db, crm_db_is_pg(db) ? pg : lite, err)) == NULL ||
 	    crm_db_bind_text(db, st, 1, name, err) < 0 ||
 	    (rc = crm_db_step(db, st, err)) < 0)
 		return -1;

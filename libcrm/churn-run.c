@@ -17,7 +17,6 @@
 #include <time.h>
 
 #include "churn-int.h"
-#include "cli.h"
 #include "norm.h"
 #include "num.h"
 
@@ -97,29 +96,6 @@ crm_churn_score_big(const char *path)
 	return path != NULL && stat(path, &sb) == 0 &&
 	    sb.st_size >= (off_t)16 << 20;
 }
-
-/* crm-churn's options, cli.c's among them. */
-const struct option crm_churn_longopts[] = {
-	CRM_CLI_LONGOPTS,
-	{ "as-of", required_argument, NULL, 'A' },
-	{ "by", required_argument, NULL, 'b' },
-	{ "calibration-end", required_argument, NULL, 'c' },
-	{ "currency", required_argument, NULL, 'C' },
-	{ "discount", required_argument, NULL, 'D' },
-	{ "drop", required_argument, NULL, 'x' },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "holdout-end", required_argument, NULL, 'e' },
-	{ "horizon", required_argument, NULL, 'H' },
-	{ "id", required_argument, NULL, 'i' },
-	{ "label", required_argument, NULL, 'l' },
-	{ "lambda", required_argument, NULL, 'L' },
-	{ "model", required_argument, NULL, 'm' },
-	{ "seed", required_argument, NULL, 's' },
-	{ "summaries", required_argument, NULL, 'S' },
-	{ "test-share", required_argument, NULL, 'T' },
-	{ "unit", required_argument, NULL, 'u' },
-	{ NULL, 0, NULL, 0 }
-};
 
 void
 crm_churn_args_init(struct crm_churn_args *a)
@@ -267,19 +243,20 @@ crm_churn_args_opt(struct crm_churn_args *a, int ch, const char *arg,
 
 /* The long name of option val. */
 static const char *
-optname(int val)
+optname(const struct option *lo, int val)
 {
 	size_t i;
 
-	for (i = 0; crm_churn_longopts[i].name != NULL; i++)
-		if (crm_churn_longopts[i].val == val)
-			return crm_churn_longopts[i].name;
+	for (i = 0; lo[i].name != NULL; i++)
+		if (lo[i].val == val)
+			return lo[i].name;
 	return "?";
 }
 
 int
 crm_churn_args_check(const struct crm_churn_args *a, const char *name,
-    const char *opts, int model, struct crm_error *err)
+    const char *opts, int model, const struct option *longopts,
+    struct crm_error *err)
 {
 	int ch;
 
@@ -287,7 +264,7 @@ crm_churn_args_check(const struct crm_churn_args *a, const char *name,
 		if (a->seen[ch] && strchr("dfhqtV", ch) == NULL &&
 		    strchr(opts, ch) == NULL)
 			return crm_error_set(err, CRM_EUSAGE, "%s does not take "
-			    "--%s", name, optname(ch));
+			    "--%s", name, optname(longopts, ch));
 	if (a->seen['m'] && ((model == 'k' && a->kind <= 0) ||
 	    (model == 'l' && a->kind > 0) || (model == 'b' && a->kind < 0)))
 		return crm_error_set(err, CRM_EUSAGE, "%s: --model: a %s", name,

@@ -350,18 +350,37 @@ int crm_churn_args_opt(struct crm_churn_args *a, int ch, const char *arg,
 
 /*
  * CRM_EUSAGE when an option was given that the command name does not
- * take (opts: the short letters it takes besides -d -f -h -q -t -V) or --model names the wrong sort of
+ * take (opts: the short letters it takes besides -d -f -h -q -t -V;
+ * longopts: the program's table, for the option's name) or --model names the wrong sort of
  * model (model 'k': a kind; 'l': a logit model's number; 'b': a count
  * model's kind or number), or what the command needs is missing (fit's
  * --model, eval's --holdout-end, train's --label) or does not fit it
  * (--by, fit --summaries with database options).
  */
 int crm_churn_args_check(const struct crm_churn_args *a, const char *name,
-    const char *opts, int model, struct crm_error *err);
+    const char *opts, int model, const struct option *longopts,
+    struct crm_error *err);
 
-/* For getopt_long: crm-churn's long options (cli.c's among them) and its
- * short ones after CRM_CLI_SHORTOPTS. */
-extern const struct option crm_churn_longopts[];
+/* For getopt_long: crm-churn's own options, long and short (after
+ * CRM_CLI_LONGOPTS and CRM_CLI_SHORTOPTS). */
+#define CRM_CHURN_LONGOPTS \
+	{ "as-of", required_argument, NULL, 'A' }, \
+	{ "by", required_argument, NULL, 'b' }, \
+	{ "calibration-end", required_argument, NULL, 'c' }, \
+	{ "currency", required_argument, NULL, 'C' }, \
+	{ "discount", required_argument, NULL, 'D' }, \
+	{ "drop", required_argument, NULL, 'x' }, \
+	{ "dry-run", no_argument, NULL, 'n' }, \
+	{ "holdout-end", required_argument, NULL, 'e' }, \
+	{ "horizon", required_argument, NULL, 'H' }, \
+	{ "id", required_argument, NULL, 'i' }, \
+	{ "label", required_argument, NULL, 'l' }, \
+	{ "lambda", required_argument, NULL, 'L' }, \
+	{ "model", required_argument, NULL, 'm' }, \
+	{ "seed", required_argument, NULL, 's' }, \
+	{ "summaries", required_argument, NULL, 'S' }, \
+	{ "test-share", required_argument, NULL, 'T' }, \
+	{ "unit", required_argument, NULL, 'u' }
 #define CRM_CHURN_SHORTOPTS "b:C:c:D:e:H:i:L:l:m:nS:s:T:u:x:"
 
 /*

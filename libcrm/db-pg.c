@@ -77,7 +77,7 @@ struct crm_pgst {
 	const char **vals;
 	int *lens, *fmts;
 	Oid *types;
-	Oid *ptypes;		/* the types it was prepared with */
+	Oid *ptypes;		/* its parameters' types on the server */
 	char name[24];		/* its name on the server; "" before */
 	PGresult *res;
 	int row, nrows;		/* row -1: not run since the last reset */
@@ -213,6 +213,13 @@ static const char *const pg_migrations[] = {
 	"    NEW.row_hash := NULL; END IF; RETURN NEW; END$$;"
 	"CREATE TRIGGER interactions_row_hash BEFORE UPDATE ON interactions"
 	"  FOR EACH ROW EXECUTE FUNCTION crm_interactions_row_hash();",
+	NULL,
+	NULL,
+	/*
+	 * 15 -> 16: deals.entered (deal.c).  Its fill-in from the history
+	 * has nothing to fill here: crm-deal does not run on PostgreSQL.
+	 */
+	"ALTER TABLE deals ADD COLUMN entered bigint NOT NULL DEFAULT 0;",
 };
 
 #define NPG ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
@@ -683,8 +690,6 @@ prepare(struct crm_pgst *st, struct crm_error *err)
 		PQclear(PQexec(pg->c, sql));
 		st->name[0] = '\0';
 	}
-	if (st->nparam > 0)
-		memcpy(st->ptypes, st->types, (size_t)st->nparam * sizeof(Oid));
 	if (in_tx && crm_pg_exec(pg, "SAVEPOINT crm_prepare", err) < 0)
 		return -1;
 	snprintf(st->name, sizeof(st->name), "crm%u", ++pg->nprepared);
@@ -721,8 +726,44 @@ prepare(struct crm_pgst *st, struct crm_error *err)
 	    err) < 0)
 		rc = -1;
 	PQclear(res);
+	/* The types the server settled on, for fits() to hold binds to. */
+	if (rc == 0 && st->nparam > 0) {
+		int i;
+
+		res = PQdescribePrepared(pg->c, st->name);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK ||
+		    PQnparams(res) != st->nparam) {
+			pgerr(pg, res, err, "describe");
+			rc = -1;
+		} else
+			for (i = 0; i < st->nparam; i++)
+				st->ptypes[i] = PQparamtype(res, i);
+		PQclear(res);
+	}
 	/* The bindings' own types: what the next step compares. */
 	return rc;
+}
+
+/*
+ * Whether a value bound as type b (0: text or NULL, left to the server)
+ * may be sent, as text, to a parameter the server prepared as type p.
+ */
+static int
+fits(Oid b, Oid p)
+{
+	switch (b) {
+	case 0:
+		return 1;
+	case OID_INT8:
+		return p == OID_INT8 || p == OID_INT4 || p == OID_INT2 ||
+		    p == OID_FLOAT8 || p == OID_FLOAT4 || p == OID_NUMERIC ||
+		    p == 25;
+	case OID_FLOAT8:
+		return p == OID_FLOAT8 || p == OID_FLOAT4 || p == OID_NUMERIC ||
+		    p == 25;
+	default:
+		return b == p;
+	}
 }
 
 static int
@@ -753,9 +794,10 @@ crm_pg_step(struct crm_pgst *st, struct crm_error *err)
 		st->fmts[i] = st->p[i].fmt;
 		st->types[i] = st->p[i].val != NULL ? st->p[i].type : 0;
 	}
-	if ((st->name[0] == '\0' || (st->nparam > 0 && memcmp(st->types,
-	    st->ptypes, (size_t)st->nparam * sizeof(Oid)) != 0)) &&
-	    prepare(st, err) < 0)
+	for (i = 0; st->name[0] != '\0' && i < st->nparam; i++)
+		if (!fits(st->types[i], st->ptypes[i]))
+			break;
+	if ((st->name[0] == '\0' || i < st->nparam) && prepare(st, err) < 0)
 		return -1;
 	st->res = PQexecPrepared(pg->c, st->name, st->nparam, st->vals,
 	    st->lens, st->fmts, 0);
@@ -1094,8 +1136,8 @@ translate_ddl(const char *sql)
 		}
 
 		if (*p == '\'') {
-			const char *q = strchr(p + 1, '\'');
-			size_t n = q != NULL ? (size_t)(q + 1 - p) : strlen(p);
+			const char *e = strchr(p + 1, '\'');
+			size_t n = e != NULL ? (size_t)(e + 1 - p) : strlen(p);
 
 			rc = crm_buf_add(&b, p, n, NULL);
 			p += n;

@@ -33,7 +33,11 @@ jaro_need(const char *a, size_t na, const char *b, size_t nb)
 	return (x * y + x + y - 1) / (x + y);
 }
 
-/* 1 if a Double Metaphone code of one name is one of the other's. */
+/*
+ * 1 if a Double Metaphone code of one name is one of the other's.  The
+ * codes are NUL-padded to 5 bytes (dedupe-load.c): fixed-size compares,
+ * which the compiler does inline, instead of strcmp() calls.
+ */
 static int
 sounds_alike(const char *const a[2], const char *const b[2])
 {
@@ -41,7 +45,7 @@ sounds_alike(const char *const a[2], const char *const b[2])
 
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < 2; j++)
-			if (a[i][0] && strcmp(a[i], b[j]) == 0)
+			if (a[i][0] && memcmp(a[i], b[j], 5) == 0)
 				return 1;
 	return 0;
 }

@@ -288,6 +288,9 @@ rec_add(struct crm_dedupe *d, const char *const v[NF], const char *name,
 	for (f = F_FIRST; f <= F_LAST; f++) {
 		if (r->len[f] == 0)
 			continue;
+		/* NUL-padded, so that 5-byte compares are string compares */
+		memset(dm1, 0, sizeof(dm1));
+		memset(dm2, 0, sizeof(dm2));
 		crm_match_dmetaphone(val(d, r, f), 4, dm1, dm2);
 		if (crm_match_nick(val(d, r, f), NULL, 0) > 0)
 			r->nick |= (unsigned char)(1u << f);

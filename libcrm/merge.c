@@ -846,7 +846,8 @@ crm_merge_run(struct crm_db *db, struct crm_csv *r,
 		m[i].up = i;
 		m[i].score = NAN;
 	}
-	qsort(l, nl, sizeof(*l), cmp_link);
+	if (nl > 0)
+		qsort(l, nl, sizeof(*l), cmp_link);
 	for (i = 0; i < nl; i++) {
 		size_t x = member_find(m, member_at(m, nm, l[i].a));
 		size_t y = member_find(m, member_at(m, nm, l[i].b));

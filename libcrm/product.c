@@ -282,7 +282,8 @@ crm_products_load(struct crm_db *db, struct crm_error *err)
 			    p->arena.s + off[i * 6 + j];
 	}
 	free(off);
-	qsort(p->r, p->n, sizeof(*p->r), cmp_prow);
+	if (p->n > 0)
+		qsort(p->r, p->n, sizeof(*p->r), cmp_prow);
 	return p;
 oom:
 	crm_error_set(err, CRM_EFAIL, "out of memory");

@@ -652,6 +652,17 @@ struct gout {
 	int64_t contacts;
 };
 
+/* Periods sort by name (the time series), other groups by revenue. */
+static char **sort_names;
+
+static int
+cmp_period(const void *pa, const void *pb)
+{
+	const struct gout *x = pa, *y = pb;
+
+	return strcmp(sort_names[x->key], sort_names[y->key]);
+}
+
 static int
 cmp_gout(const void *pa, const void *pb)
 {
@@ -723,8 +734,10 @@ emit_groups(struct run *r, char **names, size_t nk, const struct acc *g,
 			total += x->revenue;
 			m++;
 		}
+		sort_names = names;
 		if (!keep_order)
-			qsort(v, m, sizeof(*v), cmp_gout);
+			qsort(v, m, sizeof(*v), r->line >= 3 ? cmp_period :
+			    cmp_gout);
 		for (k = 0; k < m; k++) {
 			struct crm_profit_row row;
 

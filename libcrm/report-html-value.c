@@ -164,6 +164,14 @@ report_html_segments(struct report_html *h)
 	size_t i;
 
 	report_html_hp(h, "<section id=\"segments\"><h2>Segments</h2>\n");
+	if (r->seg_note != NULL) {
+		snprintf(text, sizeof(text), "No RFM segments: %s. The other"
+		    " sections do not need one currency; crm-report --currency"
+		    " converts for the segments.", r->seg_note);
+		report_html_nodata(h, text);
+		report_html_hp(h, "</section>\n");
+		return;
+	}
 	if (r->buyers == 0) {
 		snprintf(text, sizeof(text), "No purchases up to %s: no RFM"
 		    " segments.", r->asof_day);

@@ -200,6 +200,7 @@ struct crm_report {
 	int64_t buyers;
 	double revenue_total;
 	struct decile dec[10];
+	const char *seg_note;	/* why there are no segments (currencies) */
 	/* movement */
 	int state_status;	/* 0 none, 1 compared, 2 no file yet,
 				   3 file is for a later day, 4 same day

@@ -232,7 +232,8 @@ crm_report_save_state(const struct crm_report *r, struct crm_error *err)
 	size_t i, j = 0;
 	FILE *fp;
 
-	if (r->o.state == NULL || r->state_status == 3)
+	if (r->o.state == NULL || r->state_status == 3 ||
+	    r->seg_note != NULL)
 		return 0;
 	if ((f = crm_outfile_open(r->o.state, err)) == NULL)
 		return -1;

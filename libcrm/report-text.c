@@ -269,7 +269,11 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	}
 
 	fprintf(fp, "\nSEGMENTS (RFM as of %s)\n", r->asof_day);
-	if (r->buyers == 0)
+	if (r->seg_note != NULL) {
+		fprintf(fp, "  No segments: ");
+		tput(fp, r->seg_note, 200);
+		fprintf(fp, ".\n");
+	} else if (r->buyers == 0)
 		fprintf(fp, "  No purchases: no segments.\n");
 	else {
 		fprintf(fp, "  %-22s %12s %8s %16s %7s\n", "segment",

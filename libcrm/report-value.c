@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "rate.h"
 #include "report-int.h"
 #include "segment.h"
 
@@ -174,18 +175,32 @@ report_gather_segments(struct crm_report *r, struct crm_db *db,
 	o.asof = r->end - DAY;
 	o.kind = "purchase";
 	/*
-	 * Purchases in several currencies: RFM's money in the most used
-	 * one, the others converted where crm-segment rates has a rate and
-	 * left out of monetary where not, rather than no report (segment.h).
+	 * Purchases in several currencies: RFM's money in --currency, or
+	 * else in the most used one, the others converted where
+	 * crm-segment rates has a rate and left out of monetary where not,
+	 * rather than no report (segment.h).
 	 */
-	if (crm_rfm_main_currency(db, o.asof, o.kind, cur, err) < 0 ||
-	    (cur[0] && (rates = crm_rates_load(db, err)) == NULL))
+	if (r->o.currency != NULL)
+		snprintf(cur, sizeof(cur), "%s", r->o.currency);
+	else if (crm_rfm_main_currency(db, o.asof, o.kind, cur, err) < 0)
+		return -1;
+	if (cur[0] && (rates = crm_rates_load(db, err)) == NULL)
 		return -1;
 	o.currency = cur[0] ? cur : NULL;
 	o.rates = rates;
-	o.skip_unconverted = 1;
+	o.skip_unconverted = r->o.currency == NULL;
 	rc = crm_rfm_each(db, &o, rfm_row, &a, NULL, err);
 	crm_rates_free(rates);
+	/* A rate missing for --currency: the segments say so in a
+	 * sentence, the rest of the report stands, and the state file is
+	 * left as it is. */
+	if (rc < 0 && err->code == CRM_EDATA) {
+		if ((r->seg_note = report_pdup(r, err->msg, err)) == NULL)
+			return -1;
+		crm_error_clear(err);
+		r->nwho = 0;
+		return 0;
+	}
 	if (rc < 0 || segment_totals(r, err) < 0 ||
 	    report_read_state(r, err) < 0)
 		return -1;

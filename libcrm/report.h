@@ -59,6 +59,7 @@ struct crm_report_opts {
 	double at_risk;		/* P(alive) below this is at risk; 0: 0.5 */
 	const char *db_name;	/* shown in the heading; may be NULL */
 	int64_t now;		/* when the report is made (crm_now()) */
+	const char *currency;	/* segments' money in it (rates.h), or NULL */
 };
 
 struct crm_report;

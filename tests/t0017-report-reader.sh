@@ -126,4 +126,33 @@ test_expect_success 'a Champion with a low P(alive) gets a reason' '
 	test_grep "bought 3 times, but not for 2 days: recent among all customers (RFM), late for one who bought this often (the model)" row
 '
 
+# Purchases in two currencies: the report stands (segments in the most
+# used currency, the others converted where there is a rate); with
+# --currency and no rate, the segments say so and the state file is kept.
+cat >two.csv <<'CSV'
+external_id,at,channel,kind,amount,currency,ref
+A,2026-10-01T09:00Z,web,purchase,100,EUR,X1
+B,2026-10-02T09:00Z,web,purchase,50,GBP,X2
+CSV
+cat >rates.csv <<'CSV'
+currency,date,rate
+GBP,2026-09-30,0.5
+CSV
+test_expect_success 'two currencies: the report stands; --currency converts' '
+	crm-add -q -d two.db c.csv && crm-log -q -d two.db two.csv &&
+	crm-report -q -d two.db --as-of 2026-11-01 -f text >two.txt &&
+	test_grep "^  revenue: 100.00 EUR$" two.txt &&
+	test_grep "^  revenue: 50.00 GBP$" two.txt &&
+	echo "crm-report-state 1 2026-10-01 -" >st && cp st st.before &&
+	crm-report -q -d two.db --as-of 2026-11-01 --currency USD -s st \
+	    -f text >usd.txt &&
+	test_grep "^  No segments: " usd.txt &&
+	test_cmp st.before st &&
+	crm-segment rates -q -d two.db --currency EUR rates.csv &&
+	crm-report -q -d two.db --as-of 2026-11-01 --currency EUR \
+	    -f text >eur.txt &&
+	! grep -q "No segments" eur.txt &&
+	test_grep "top 10% of contacts bring 50.0% of revenue" eur.txt
+'
+
 test_done
