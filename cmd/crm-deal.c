@@ -2,7 +2,6 @@
  * crm-deal - the sales pipeline: deals in, stages, the pipeline at any
  * date, the forecast, win rates and the funnel.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "num.h"
+#include "cmd.h"
 #include "deal.h"
 #include "norm.h"
 
@@ -60,7 +59,7 @@ static struct crm_deal_import_opts iopts;
 static struct crm_deal_pipeline_opts popts;
 static struct crm_deal_forecast_opts fopts;
 static struct crm_deal_stats_opts sopts;
-static const char *pipeline, *rejects, *by;
+static const char *pipeline, *rejects, *by, *ref;
 static int dry;
 
 static double
@@ -87,86 +86,46 @@ by_option(const char *allowed, int dflt)
 	return b;
 }
 
+CRM_CMD_IMPORTER(crm_deal_importer)
+
 /* The import as a batch. */
-static int
-header(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_deal_importer_header(ctx, r, err);
-}
-
-static int
-row(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_deal_importer_row(ctx, r, err);
-}
-
-static int64_t
-nread(void *ctx)
-{
-	return crm_deal_importer_stats(ctx)->read;
-}
-
 static int
 import(int argc, char **argv)
 {
-	struct crm_batch batch = { NULL, header, row, nread, NULL, NULL, 0 };
+	struct crm_cmd_import im = CRM_CMD_IMPORT_INIT;
 	const struct crm_deal_import_stats *s;
-	struct crm_deal_importer *im;
-	struct crm_rejects *rj = NULL;
 	struct crm_error err;
-	struct crm_db *db;
-	char counts[256];
-	int i;
 
-	crm_batch_check_inputs(argc, argv);
-	crm_batch_bulk(argc, argv);
-	db = crm_cli_db(&cli, CRM_DB_CREATE);
+	crm_deal_importer_b_set(&im);
+	im.rejects = rejects;
+	im.dry = dry;
+	im.bulk = 1;
 	iopts.pipeline = pipeline;
 	/*
 	 * Foreign keys off for the import's transaction, as crm-log does:
 	 * every pipeline, stage and contact id it writes is one it has just
 	 * read, and every deal id one it has just made.
 	 */
-	if ((im = crm_deal_importer_new(db, &iopts, &err)) == NULL ||
-	    (rejects != NULL && (rj = crm_rejects_new(rejects,
-	    cli.excel_safe, &err)) == NULL) ||
-	    crm_db_foreign_keys(db, 0, &err) < 0 || crm_db_begin(db, &err) < 0)
+	if ((im.batch.ctx = crm_deal_importer_new(crm_cmd_import_open(&cli,
+	    &im, argc, argv), &iopts, &err)) == NULL ||
+	    crm_db_foreign_keys(im.db, 0, &err) < 0)
 		crm_die(&err);
-	batch.ctx = im;
-	for (i = 0; i < (argc ? argc : 1); i++)
-		if (crm_batch_file(&cli, &batch, argc ? argv[i] : "-", rj,
-		    &err) < 0)
-			crm_batch_die(db, rj, &err);
-	s = crm_deal_importer_stats(im);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
-	    "\"changes\":%lld,\"won\":%lld,\"lost\":%lld,\"erased\":%lld}",
-	    (long long)s->read, (long long)s->inserted, (long long)s->updated,
-	    (long long)s->unchanged, (long long)s->rejected,
-	    (long long)s->changes, (long long)s->won, (long long)s->lost,
-	    (long long)s->erased);
-	crm_batch_end(&cli, db, rj, dry, counts);
-	if (!cli.quiet) {
-		fprintf(stderr, "crm-deal: %lld read, %lld inserted, %lld"
-		    " updated, %lld unchanged, %lld rejected; %lld %s,"
-		    " %lld won, %lld lost", (long long)s->read,
-		    (long long)s->inserted, (long long)s->updated,
-		    (long long)s->unchanged, (long long)s->rejected,
-		    (long long)s->changes, crm_num_word(s->changes, "change",
-		    "changes"), (long long)s->won,
-		    (long long)s->lost);
-		if (s->erased)
-			fprintf(stderr, "; skipped %lld record%s of erased"
-			    " people", (long long)s->erased,
-			    s->erased == 1 ? "" : "s");
-		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
-		    "");
+	crm_cmd_import_run(&cli, &im, argc, argv);
+	s = crm_deal_importer_stats(im.batch.ctx);
+	{
+		const struct crm_count n[] = { CRM_COUNT("read", s->read),
+		    CRM_COUNT("inserted", s->inserted),
+		    CRM_COUNT("updated", s->updated),
+		    CRM_COUNT("unchanged", s->unchanged),
+		    CRM_COUNT("rejected", s->rejected),
+		    { "changes", s->changes, "; ", "", " change", " changes",
+		    0 }, CRM_COUNT("won", s->won), CRM_COUNT("lost", s->lost),
+		    { "erased", s->erased, "; ", "skipped ", " record of"
+		    " erased people", " records of erased people", 1 },
+		    CRM_COUNT_END };
+
+		return crm_cmd_import_end(&cli, &im, n);
 	}
-	i = s->rejected ? CRM_EDATA : 0;
-	crm_rejects_free(rj);
-	crm_deal_importer_free(im);
-	crm_db_close(db);
-	return crm_cli_finish(i);
 }
 
 static int
@@ -203,24 +162,41 @@ stages(int argc, char **argv)
 	crm_csv_close(r);
 	crm_batch_end(&cli, db, NULL, dry, "{}");
 	if (!cli.quiet)
-		fprintf(stderr, "crm-deal: pipeline %s: %lld %s%s\n",
-		    pipeline, (long long)n, crm_num_word(n, "stage",
-		    "stages"), dry ? " (dry run)" : "");
+		fprintf(stderr, "crm-deal: pipeline %s: %lld stages%s\n",
+		    pipeline, (long long)n, dry ? " (dry run)" : "");
 	crm_db_close(db);
 	return crm_cli_finish(0);
 }
 
 /* The read-only reports: one call between the options and the exit. */
 static int
+report_fn(struct crm_db *db, struct crm_out *o, void *arg,
+    struct crm_error *err)
+{
+	const char *cmd = arg;
+
+	if (strcmp(cmd, "show") == 0)
+		return crm_deal_show(db, ref, o, err);
+	if (strcmp(cmd, "pipeline") == 0)
+		return crm_deal_pipeline_write(db, &popts, o, err);
+	if (strcmp(cmd, "stale") == 0)
+		return crm_deal_stale_write(db, &popts, o, err);
+	if (strcmp(cmd, "forecast") == 0)
+		return crm_deal_forecast_write(db, &fopts, o, err);
+	if (strcmp(cmd, "probabilities") == 0)
+		return crm_deal_probabilities_write(db, pipeline,
+		    fopts.confidence, o, err);
+	if (strcmp(cmd, "stats") == 0)
+		return crm_deal_stats_write(db, &sopts, o, err);
+	return crm_deal_funnel_write(db, &sopts, o, err);
+}
+
+static int
 report(const char *cmd, int argc, char **argv)
 {
-	struct crm_error err;
-	struct crm_db *db;
-	struct crm_out *o;
-	int rc;
-
 	if (argc != (strcmp(cmd, "show") == 0))
 		crm_cli_usage(&cli, CRM_EUSAGE);
+	ref = argv[0];
 	popts.pipeline = fopts.pipeline = sopts.pipeline = pipeline;
 	if (strcmp(cmd, "pipeline") == 0)
 		popts.by = by_option("stage owner month", CRM_DEAL_BY_STAGE);
@@ -230,39 +206,7 @@ report(const char *cmd, int argc, char **argv)
 		sopts.by = by_option("total owner source", CRM_DEAL_BY_TOTAL);
 	else if (by != NULL)
 		crm_die_usage("%s: no --by", cmd);
-	db = crm_cli_db(&cli, 0);
-	o = crm_cli_out_auto(&cli);
-	if (strcmp(cmd, "show") == 0)
-		rc = crm_deal_show(db, argv[0], o, &err);
-	else if (strcmp(cmd, "pipeline") == 0)
-		rc = crm_deal_pipeline_write(db, &popts, o, &err);
-	else if (strcmp(cmd, "stale") == 0)
-		rc = crm_deal_stale_write(db, &popts, o, &err);
-	else if (strcmp(cmd, "forecast") == 0)
-		rc = crm_deal_forecast_write(db, &fopts, o, &err);
-	else if (strcmp(cmd, "probabilities") == 0)
-		rc = crm_deal_probabilities_write(db, pipeline,
-		    fopts.confidence, o, &err);
-	else if (strcmp(cmd, "stats") == 0)
-		rc = crm_deal_stats_write(db, &sopts, o, &err);
-	else
-		rc = crm_deal_funnel_write(db, &sopts, o, &err);
-	if (rc < 0 || crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return crm_cli_finish(0);
-}
-
-static int64_t
-when(const char *opt, const char *arg)
-{
-	struct crm_error err;
-	int64_t t;
-
-	if (crm_norm_datetime(arg, &t, &err) < 0)
-		crm_die_usage("%s: %s", opt, err.msg);
-	return t;
+	return crm_cmd_read(&cli, report_fn, (void *)cmd);
 }
 
 int
@@ -272,13 +216,13 @@ main(int argc, char **argv)
 	    "pipeline", "stale", "forecast", "probabilities", "stats",
 	    "funnel" };
 	const char *cmd = "import";
+	static char currency[4];
+	struct crm_error err;
 	size_t k;
-	int ch, i;
+	int ch;
 
 	crm_cli_init(&cli, "crm-deal", usage, argc, argv);
-	iopts.region = getenv("CRM_REGION");
-	if (iopts.region != NULL && *iopts.region == '\0')
-		iopts.region = NULL;
+	iopts.region = crm_cmd_region();
 	fopts.periods = 3;
 	fopts.commit = 0.8;
 	fopts.confidence = 0.95;
@@ -290,17 +234,9 @@ main(int argc, char **argv)
 			iopts.by = optarg;
 			break;
 		case 'C':
-			if (strlen(optarg) != 3)
-				crm_die_usage("--currency: '%s' is not an ISO"
-				    " 4217 code such as EUR", optarg);
-			for (i = 0; i < 3; i++)
-				if (!isalpha((unsigned char)optarg[i]))
-					crm_die_usage("--currency: '%s' is not"
-					    " an ISO 4217 code", optarg);
-				else
-					optarg[i] = (char)toupper(
-					    (unsigned char)optarg[i]);
-			iopts.currency = optarg;
+			if (crm_norm_currency(optarg, currency, &err) < 0)
+				crm_die_usage("--currency: %s", err.msg);
+			iopts.currency = currency;
 			break;
 		case 'n':
 			dry = 1;
@@ -323,7 +259,7 @@ main(int argc, char **argv)
 			    36500);
 			break;
 		case OPT_ASOF:
-			popts.as_of = fopts.as_of = when("--as-of", optarg);
+			popts.as_of = fopts.as_of = crm_cli_time("--as-of", optarg);
 			break;
 		case OPT_BACKTEST:
 			fopts.backtest = 1;
@@ -348,10 +284,10 @@ main(int argc, char **argv)
 			fopts.with_customers = 1;
 			break;
 		case OPT_SINCE:
-			sopts.since = when("--since", optarg);
+			sopts.since = crm_cli_time("--since", optarg);
 			break;
 		case OPT_UNTIL:
-			sopts.until = when("--until", optarg);
+			sopts.until = crm_cli_time("--until", optarg);
 			break;
 		default:
 			crm_cli_opt(&cli, ch, optarg) ||

@@ -288,3 +288,48 @@ crm_account_people(struct crm_db *db, int64_t id, int partner,
 	}
 	return rc < 0 ? -1 : 0;
 }
+
+int
+crm_account_report(struct crm_db *db, struct crm_account_report_opts *r,
+    struct crm_out *o, struct crm_error *err)
+{
+	struct crm_log_filter lf = { NULL, NULL, 0, 0, r->limit };
+	struct crm_rfm_opts ro;
+	const char *c = r->what;
+	int64_t id;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.asof = r->asof ? r->asof : crm_now();
+	r->n = 0;
+	/* The roll-ups read whole tables: through a memory map. */
+	if (crm_account_report_bulk(c) && crm_db_map_reads(db, err) < 0)
+		return -1;
+	if (strcmp(c, "dupes") == 0)
+		return crm_account_dupes(db, r->score, o, &r->n, err);
+	if (strcmp(c, "rollup") == 0)
+		return crm_account_rollup(db, r->asof ? (r->asof / 86400 + 1) *
+		    86400 : 0, o, err);
+	if (strcmp(c, "rfm") == 0)
+		return crm_account_rfm(db, &ro, r->roots, o, err);
+	if (strcmp(c, "churn") == 0)
+		return crm_account_churn(db, &r->churn, o, err);
+	if (strcmp(c, "partners") == 0)
+		return crm_account_partners(db, o, err);
+	if (strcmp(c, "export") == 0)
+		return crm_account_export(db, o, r->columns, &r->filter, &r->n,
+		    err);
+	if (r->key == NULL)
+		return crm_error_set(err, CRM_EUSAGE, "%s: no account", c);
+	if (crm_account_resolve(db, r->key, &id, err) < 0)
+		return -1;
+	if (strcmp(c, "people") == 0)
+		return crm_account_people(db, id, r->partner, o, err);
+	return crm_account_show(db, id, &lf, o, err);
+}
+
+int
+crm_account_report_bulk(const char *what)
+{
+	return strcmp(what, "rollup") == 0 || strcmp(what, "rfm") == 0 ||
+	    strcmp(what, "churn") == 0 || strcmp(what, "partners") == 0;
+}

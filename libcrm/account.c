@@ -1076,6 +1076,17 @@ crm_account_json_input(const char *path, int json)
 }
 
 int
+crm_account_json_inputs(int argc, char *const *argv, int json)
+{
+	int i;
+
+	for (i = 0; i < (argc ? argc : 1); i++)
+		if (crm_account_json_input(argc ? argv[i] : "-", json))
+			return 1;
+	return 0;
+}
+
+int
 crm_account_share(const char *s, double *v, struct crm_error *err)
 {
 	char *end;

@@ -72,6 +72,8 @@ int crm_account_root(struct crm_db *db, int64_t id, int64_t *root,
 
 /* 1 if path is read as JSON lines: json set, or named *.json, *.jsonl. */
 int crm_account_json_input(const char *path, int json);
+/* 1 if one of the argc files in argv (none: "-") is read as JSON lines. */
+int crm_account_json_inputs(int argc, char *const *argv, int json);
 
 /* A share in (0, 1] ("0.9") into *v; CRM_EUSAGE otherwise. */
 int crm_account_share(const char *s, double *v, struct crm_error *err);
@@ -338,5 +340,30 @@ int crm_account_people(struct crm_db *db, int64_t id, int partner,
 int crm_account_show(struct crm_db *db, int64_t id,
     const struct crm_log_filter *f, struct crm_out *o,
     struct crm_error *err);
+
+/*
+ * The reports as crm-account runs them, by name: dupes, rollup (to the
+ * end of the as-of day), rfm, churn, partners, export, people and show
+ * (of the account key names).  n gets the pairs (dupes) or accounts
+ * (export) written.
+ */
+struct crm_account_report_opts {
+	const char *what;
+	const char *key;		/* people, show */
+	int64_t asof;			/* rollup, rfm; 0 now */
+	int64_t limit;			/* show */
+	int roots, partner;		/* rfm, people */
+	double score;			/* dupes */
+	const char *columns;		/* export */
+	struct crm_account_filter filter;
+	struct crm_account_churn_opts churn;
+	int64_t n;
+};
+
+int crm_account_report(struct crm_db *db, struct crm_account_report_opts *r,
+    struct crm_out *o, struct crm_error *err);
+/* 1 for the reports that read whole tables (rollup, rfm, churn,
+ * partners): crm_db_bulk() before opening the database helps them. */
+int crm_account_report_bulk(const char *what);
 
 #endif

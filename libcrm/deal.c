@@ -29,10 +29,13 @@
  * has ever entered, kept by the import beside deal_history so that the
  * learnt probabilities and the funnel's reach need not read the history;
  * filled in here for the deals stored before, and again by
- * crm_deal_stages_define() when positions change.
+ * crm_deal_stages_define() when positions change.  The shift is
+ * bigint << int4 so that PostgreSQL has the operator (SQLite reads INT4
+ * as an integer).
  */
 #define DEAL_ENTERED_SQL "UPDATE deals SET entered = coalesce((SELECT" \
-	" sum(DISTINCT 1 << s.position) FROM deal_history h JOIN deal_stages s" \
+	" sum(DISTINCT CAST(1 AS BIGINT) << CAST(s.position AS INT4))" \
+	" FROM deal_history h JOIN deal_stages s" \
 	" ON s.id = h.stage_to WHERE h.deal_id = deals.id AND s.position" \
 	" BETWEEN 1 AND 63), 0)"
 
