@@ -1,5 +1,5 @@
 # crm - customer relationship management toolkit
-# make [all|check|bench|fuzz|reliability|demo|install|uninstall|clean]
+# make [all|check|check-pg|bench|fuzz|reliability|demo|install|uninstall|clean]
 #      [DEVELOPER=1] [SANITIZE=address,undefined] [PREFIX=...] [DESTDIR=...]
 
 VERSION   = 0.1.0
@@ -7,11 +7,13 @@ PREFIX    = /usr/local
 BINDIR    = $(PREFIX)/bin
 MANPREFIX = $(PREFIX)/share/man
 DATADIR   = $(PREFIX)/share/crm
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -DCRM_VERSION='"$(VERSION)"' -Ilibcrm
-LIBS      = -lsqlite3 -lcsv -lutf8proc -lm
+CPPFLAGS += -I/usr/include/postgresql -D_GNU_SOURCE -DCRM_VERSION='"$(VERSION)"' -Ilibcrm
+LIBS      = -lsqlite3 -lpq -lcsv -lutf8proc -lm
 
 WARN = -Wall -Wextra -Wno-unused-parameter
 ifeq ($(DEVELOPER),1)
@@ -35,11 +37,13 @@ endif
 # Generated at build time from libphonenumber's metadata and iso-codes
 # (README, "Phone numbers and countries"); not in git.
 GEN_SRC  = libcrm/phone-data.c libcrm/country-data.c
-LIB_SRC  = $(sort $(wildcard libcrm/*.c) $(GEN_SRC) libcrm/profiles-builtin.c)
+# The options of every program, from the man pages (scripts/gen-help).
+HELP_SRC = libcrm/help-data.c
+LIB_SRC  = $(sort $(wildcard libcrm/*.c) $(GEN_SRC) $(HELP_SRC) libcrm/profiles-builtin.c)
 PROFILES = $(sort $(wildcard profiles/*.profile))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
 LIB_HDR  = $(wildcard libcrm/*.h)
-PROGS    = $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/crm-*.c)))
+PROGS    = crm $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/crm-*.c)))
 UNIT_SRC = $(sort $(wildcard tests/unit/t-*.c))
 UNITS    = $(UNIT_SRC:.c=)
 MAN1     = $(wildcard man/*.1)
@@ -84,11 +88,18 @@ libcrm/country-data.c: scripts/gen-countries scripts/fold-countries
 libcrm/profiles-builtin.c: $(PROFILES) scripts/embed-profiles
 	$(Q)./scripts/embed-profiles $@ $(PROFILES)
 
+# --help, crm(1) and completion: what the man pages say about each option.
+libcrm/help-data.c: $(MAN1) scripts/gen-help .deps-ok
+	$(Q)./scripts/gen-help c $@ $(MAN1)
+
 libcrm.a: $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(QAR)$(AR) rcs $@ $(LIB_OBJ)
 
 crm-%: cmd/crm-%.c libcrm.a $(LIB_HDR) .build-flags
+	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
+
+crm: cmd/crm.c libcrm.a $(LIB_HDR) .build-flags
 	$(QCC)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libcrm.a $(LIBS)
 
 tests/unit/t-phone: tests/unit/phone-examples.h
@@ -99,6 +110,16 @@ tests/unit/t-%: tests/unit/t-%.c tests/unit/tap.h libcrm.a $(LIB_HDR) .build-fla
 check: all $(UNITS)
 	@chmod +x tests/t[0-9]*.sh
 	prove -j2 --exec '' $(UNITS) tests/t[0-9]*.sh
+
+# The test scripts that pass on PostgreSQL too, run again on a server of
+# their own (scripts/pg-server; README, PostgreSQL).  make check runs
+# tests/t0022-postgres.sh, which compares both engines, in any case.
+PG_TESTS = tests/t0002-export.sh tests/t0022-postgres.sh
+
+check-pg: all
+	@dir=$$(./scripts/pg-server start) || exit 1; \
+	CRM_TEST_PGHOST=$$dir prove --exec '' $(PG_TESTS); rc=$$?; \
+	./scripts/pg-server stop "$$dir"; exit $$rc
 
 # Every benchmark, each printing its ratios against its peer.
 bench: all scripts/phone-parse
@@ -127,6 +148,7 @@ lint: all
 	@v=$$(sed -n 's/^#define CRM_DB_SCHEMA //p' libcrm/db.h); \
 	grep -q "version of its schema, now $$v\." man/crm.7 || \
 	{ echo "man/crm.7: the schema version is not $$v (libcrm/db.h)" >&2; exit 1; }
+	@./scripts/gen-help lint $(MAN1)
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(DATADIR)/profiles
@@ -136,6 +158,10 @@ install: all
 	cp -f $(MAN5) $(DESTDIR)$(MANPREFIX)/man5/
 	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
 	cp -f $(PROFILES) $(DESTDIR)$(DATADIR)/profiles/
+	mkdir -p $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	cp -f completion/crm.bash $(DESTDIR)$(BASHCOMPDIR)/crm
+	cd $(DESTDIR)$(BASHCOMPDIR) && for p in $(filter crm-%,$(PROGS)); do ln -sf crm $$p; done
+	cp -f completion/_crm $(DESTDIR)$(ZSHCOMPDIR)/_crm
 
 uninstall:
 	cd $(DESTDIR)$(BINDIR) && rm -f $(PROGS)
@@ -143,11 +169,13 @@ uninstall:
 	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(notdir $(MAN5))
 	cd $(DESTDIR)$(MANPREFIX)/man7 && rm -f $(notdir $(MAN7))
 	cd $(DESTDIR)$(DATADIR)/profiles && rm -f $(notdir $(PROFILES))
+	cd $(DESTDIR)$(BASHCOMPDIR) && rm -f crm $(filter crm-%,$(PROGS))
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_crm
 
 clean:
 	rm -f $(PROGS) $(UNITS) libcrm.a libcrm/*.o .build-flags $(GEN_SRC) \
 		scripts/gen-phone scripts/fold-countries scripts/phone-parse \
-		tests/unit/phone-examples.h libcrm/profiles-builtin.c
-	rm -rf tests/trash.* bench-out fuzz-out
+		tests/unit/phone-examples.h libcrm/profiles-builtin.c $(HELP_SRC)
+	rm -rf tests/trash.* bench-out fuzz-out demo-out
 
-.PHONY: all check bench fuzz reliability demo lint install uninstall clean FORCE
+.PHONY: all check check-pg bench fuzz reliability demo lint install uninstall clean FORCE

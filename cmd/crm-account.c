@@ -1,6 +1,6 @@
 /*
- * crm-account - accounts (companies), their people, duplicates, roll-ups
- * and partners.
+ * crm-account - accounts (companies), their people, duplicates, roll-ups,
+ * churn at account level and partners.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "cmd.h"
 #include "norm.h"
 
 static const char usage[] =
@@ -21,17 +22,19 @@ static const char usage[] =
     "crm-account rollup [-d db] [-f format] [-a date]\n"
     "crm-account partners [-d db] [-f format]\n"
     "crm-account rfm [-d db] [-f format] [-a date] [--roots]\n"
+    "crm-account churn [-d db] [-f format] [-p p_alive] [--at-risk] [--own]\n"
     "crm-account export [-d db] [-f format] [-c columns] [-o owner]\n"
     "[-T type] [--country code] [--excel-safe] [--include-merged]\n"
     "crm-account people [-d db] [-f format] [--partner] account\n"
     "crm-account show [-d db] [-f format] [-l limit] account";
 
 enum { OPT_BY_DOMAIN = 0x2000, OPT_ROOTS, OPT_COUNTRY, OPT_MERGED,
-    OPT_PARTNER };
+    OPT_PARTNER, OPT_AT_RISK, OPT_OWN };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "as-of", required_argument, NULL, 'a' },
+	{ "at-risk", no_argument, NULL, OPT_AT_RISK },
 	{ "by-domain", no_argument, NULL, OPT_BY_DOMAIN },
 	{ "columns", required_argument, NULL, 'c' },
 	{ "country", required_argument, NULL, OPT_COUNTRY },
@@ -41,6 +44,8 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "limit", required_argument, NULL, 'l' },
 	{ "owner", required_argument, NULL, 'o' },
+	{ "own", no_argument, NULL, OPT_OWN },
+	{ "p-alive", required_argument, NULL, 'p' },
 	{ "partner", no_argument, NULL, OPT_PARTNER },
 	{ "rejects", required_argument, NULL, 'r' },
 	{ "roots", no_argument, NULL, OPT_ROOTS },
@@ -51,284 +56,221 @@ static const struct option longopts[] = {
 
 static struct {
 	struct crm_cli cli;
-	struct crm_error err;
-	const char *rejects, *columns, *input;
+	const char *cmd, *rejects, *columns, *input;
+	char **argv;
 	struct crm_account_filter filter;
+	struct crm_account_churn_opts churn;
 	int dry, json, by_domain, roots, partner;
 	int64_t asof, limit;
 	double score;
 } g;
 
-static int
-imp_header(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_account_importer_header(ctx, r, err);
-}
+CRM_CMD_IMPORTER(crm_account_importer)
+CRM_CMD_IMPORTER(crm_account_linker)
 
 static int
-imp_row(void *ctx, struct crm_csv *r, struct crm_error *err)
+cmd_import(int argc, char **argv)
 {
-	return crm_account_importer_row(ctx, r, err);
-}
-
-static int64_t
-imp_read(void *ctx)
-{
-	return crm_account_importer_stats(ctx)->read;
-}
-
-static int
-is_json(const char *path)
-{
-	size_t n = strlen(path);
-
-	return g.json || (n > 5 && strcmp(path + n - 5, ".json") == 0) ||
-	    (n > 6 && strcmp(path + n - 6, ".jsonl") == 0);
-}
-
-static int
-cmd_import(struct crm_db *db, int argc, char **argv)
-{
-	struct crm_batch b = { NULL, imp_header, imp_row, imp_read, NULL, NULL,
-	    0 };
-	struct crm_account_importer *imp;
+	struct crm_cmd_import im = CRM_CMD_IMPORT_INIT;
 	const struct crm_account_stats *s;
-	struct crm_rejects *rj = NULL;
-	char counts[256];
+	struct crm_error err;
+	struct crm_db *db;
 	int i;
 
+	crm_account_importer_b_set(&im);
+	im.rejects = g.rejects;
+	im.dry = g.dry;
+	im.bulk = 1;
 	for (i = 0; g.rejects != NULL && i < (argc ? argc : 1); i++)
-		if (is_json(argc ? argv[i] : "-"))
+		if (crm_account_json_input(argc ? argv[i] : "-", g.json))
 			crm_die_usage("--rejects takes CSV or TSV input only");
-	if ((imp = crm_account_importer_new(db, &g.err)) == NULL ||
-	    (g.rejects != NULL && (rj = crm_rejects_new(g.rejects,
-	    g.cli.excel_safe, &g.err)) == NULL) ||
-	    crm_db_begin(db, &g.err) < 0)
-		crm_die(&g.err);
-	b.ctx = imp;
+	db = crm_cmd_import_open(&g.cli, &im, argc, argv);
+	if ((im.batch.ctx = crm_account_importer_new(db, &err)) == NULL ||
+	    (g.rejects != NULL && (im.rj = crm_rejects_new(g.rejects,
+	    g.cli.excel_safe, &err)) == NULL) || crm_db_begin(db, &err) < 0)
+		crm_die(&err);
 	for (i = 0; i < (argc ? argc : 1); i++) {
 		const char *path = argc ? argv[i] : "-";
 
-		if (!is_json(path)) {
-			if (crm_batch_file(&g.cli, &b, path, rj, &g.err) < 0)
-				crm_batch_die(db, rj, &g.err);
-			continue;
-		}
-		if (crm_account_importer_json(imp, path, &g.err) < 0) {
-			crm_db_rollback(db);
-			crm_die(&g.err);
-		}
+		if (crm_account_json_input(path, g.json) ?
+		    crm_account_importer_json(im.batch.ctx, path, &err) < 0 :
+		    crm_batch_file(&g.cli, &im.batch, path, im.rj, &err) < 0)
+			crm_batch_die(db, im.rj, &err);
 	}
-	if (crm_account_importer_finish(imp, &g.err) < 0) {
-		crm_rejects_discard(rj);
-		crm_db_rollback(db);
-		crm_die(&g.err);
+	if (crm_account_importer_finish(im.batch.ctx, &err) < 0)
+		crm_batch_die(db, im.rj, &err);
+	s = crm_account_importer_stats(im.batch.ctx);
+	{
+		const struct crm_count n[] = {
+			CRM_COUNT("read", s->read),
+			CRM_COUNT("inserted", s->inserted),
+			CRM_COUNT("updated", s->updated),
+			CRM_COUNT("unchanged", s->unchanged),
+			CRM_COUNT("rejected", s->rejected),
+			CRM_COUNT_END
+		};
+		return crm_cmd_import_end(&g.cli, &im, n);
 	}
-	s = crm_account_importer_stats(imp);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld}",
-	    (long long)s->read, (long long)s->inserted, (long long)s->updated,
-	    (long long)s->unchanged, (long long)s->rejected);
-	crm_batch_end(&g.cli, db, rj, g.dry, counts);
-	if (!g.cli.quiet)
-		fprintf(stderr, "crm-account: %lld read, %lld inserted, %lld"
-		    " updated, %lld unchanged, %lld rejected%s\n",
-		    (long long)s->read, (long long)s->inserted,
-		    (long long)s->updated, (long long)s->unchanged,
-		    (long long)s->rejected, g.dry ? " (dry run: nothing"
-		    " written)" : "");
-	i = s->rejected ? CRM_EDATA : 0;
-	crm_rejects_free(rj);
-	crm_account_importer_free(imp);
-	return i;
 }
 
 static int
-link_header(void *ctx, struct crm_csv *r, struct crm_error *err)
+cmd_link(int argc, char **argv)
 {
-	return crm_account_linker_header(ctx, r, err);
-}
-
-static int
-link_row(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_account_linker_row(ctx, r, err);
-}
-
-static int64_t
-link_read(void *ctx)
-{
-	return crm_account_linker_stats(ctx)->read;
-}
-
-static int
-cmd_link(struct crm_db *db, int argc, char **argv)
-{
-	struct crm_batch b = { NULL, link_header, link_row, link_read, NULL,
-	    NULL, 0 };
-	struct crm_account_linker *l;
+	struct crm_cmd_import im = CRM_CMD_IMPORT_INIT;
 	const struct crm_link_stats *s;
-	struct crm_rejects *rj = NULL;
-	char counts[256];
-	int i;
+	struct crm_error err;
 
-	if ((l = crm_account_linker_new(db, &g.err)) == NULL ||
-	    (g.rejects != NULL && (rj = crm_rejects_new(g.rejects,
-	    g.cli.excel_safe, &g.err)) == NULL) ||
-	    crm_db_begin(db, &g.err) < 0)
-		crm_die(&g.err);
-	b.ctx = l;
-	for (i = 0; i < argc || (argc == 0 && i == 0 && !g.by_domain); i++)
-		if (crm_batch_file(&g.cli, &b, argc ? argv[i] : "-", rj,
-		    &g.err) < 0)
-			crm_batch_die(db, rj, &g.err);
-	if (g.by_domain && crm_account_link_domains(l, &g.err) < 0) {
-		crm_rejects_discard(rj);
-		crm_db_rollback(db);
-		crm_die(&g.err);
+	crm_account_linker_b_set(&im);
+	im.rejects = g.rejects;
+	im.dry = g.dry;
+	im.bulk = 1;
+	if ((im.batch.ctx = crm_account_linker_new(crm_cmd_import_open(&g.cli,
+	    &im, argc, argv), &err)) == NULL)
+		crm_die(&err);
+	/* --by-domain alone reads no file. */
+	if (argc > 0 || !g.by_domain)
+		crm_cmd_import_run(&g.cli, &im, argc, argv);
+	else if (crm_db_begin(im.db, &err) < 0)
+		crm_die(&err);
+	if (g.by_domain && crm_account_link_domains(im.batch.ctx, &err) < 0)
+		crm_batch_die(im.db, im.rj, &err);
+	s = crm_account_linker_stats(im.batch.ctx);
+	{
+		const struct crm_count n[] = {
+			CRM_COUNT("read", s->read),
+			CRM_COUNT("linked", s->linked),
+			CRM_COUNT("moved", s->moved),
+			CRM_COUNT("updated", s->updated),
+			CRM_COUNT("unchanged", s->unchanged),
+			CRM_COUNT("skipped", s->skipped),
+			CRM_COUNT("rejected", s->rejected),
+			CRM_COUNT_END
+		};
+		return crm_cmd_import_end(&g.cli, &im, n);
 	}
-	s = crm_account_linker_stats(l);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"linked\":%lld,"
-	    "\"moved\":%lld,\"updated\":%lld,\"unchanged\":%lld,"
-	    "\"skipped\":%lld,\"rejected\":%lld}", (long long)s->read,
-	    (long long)s->linked, (long long)s->moved, (long long)s->updated,
-	    (long long)s->unchanged, (long long)s->skipped,
-	    (long long)s->rejected);
-	crm_batch_end(&g.cli, db, rj, g.dry, counts);
-	if (!g.cli.quiet)
-		fprintf(stderr, "crm-account: %lld read, %lld linked, %lld"
-		    " moved, %lld updated, %lld unchanged, %lld skipped, %lld"
-		    " rejected%s\n", (long long)s->read, (long long)s->linked,
-		    (long long)s->moved, (long long)s->updated,
-		    (long long)s->unchanged, (long long)s->skipped,
-		    (long long)s->rejected, g.dry ? " (dry run: nothing"
-		    " written)" : "");
-	i = s->rejected ? CRM_EDATA : 0;
-	crm_rejects_free(rj);
-	crm_account_linker_free(l);
-	return i;
 }
 
 static int
-cmd_merge(struct crm_db *db, int argc, char **argv, int undo)
+cmd_merge(int argc, char **argv, int undo)
 {
 	struct crm_account_merge_stats st = { 0, 0, 0, 0 };
-	struct crm_csv *r = NULL;
+	struct crm_error err;
+	struct crm_db *db;
 	struct crm_out *o;
-	char counts[160];
-	int rc;
+	int64_t n;
 
 	if ((undo && (argc == 0 || g.input != NULL)) ||
 	    (!undo && (argc % 2 != 0 || (g.input == NULL) == (argc == 0))))
 		crm_cli_usage(&g.cli, CRM_EUSAGE);
+	db = crm_cli_db(&g.cli, 0);
 	o = crm_cli_out(&g.cli);
-	if (crm_db_begin(db, &g.err) < 0 ||
-	    crm_account_merge_header(o, &g.err) < 0)
-		crm_die(&g.err);
-	if (undo)
-		rc = crm_account_unmerge_list(db, argv, argc, o, &st, &g.err);
-	else if (g.input != NULL)
-		rc = (r = crm_csv_open(g.input, g.cli.tsv ? CRM_CSV_TSV : 0,
-		    &g.err)) == NULL ? -1 : crm_account_merge_pairs(db, r, o,
-		    &st, &g.err);
-	else
-		rc = crm_account_merge_list(db, argv, argc, o, &st, &g.err);
-	crm_csv_close(r);
-	if (rc < 0) {
-		crm_db_rollback(db);
-		crm_die(&g.err);
+	if (crm_db_begin(db, &err) < 0 || crm_account_merge_run(db, undo,
+	    g.input, g.cli.tsv, argv, argc, o, &st, &err) < 0)
+		crm_cmd_fail(db, &err);
+	n = undo ? st.undone : st.merged;
+	{
+		const struct crm_count c[] = {
+			CRM_COUNT_AUDIT("merged", st.merged),
+			CRM_COUNT_AUDIT("undone", st.undone),
+			CRM_COUNT_AUDIT("skipped", st.skipped),
+			CRM_COUNT_AUDIT("apart", st.apart),
+			CRM_COUNT_END
+		};
+		crm_cmd_commit(&g.cli, db, g.dry, c);
 	}
-	snprintf(counts, sizeof(counts), "{\"merged\":%lld,\"undone\":%lld,"
-	    "\"skipped\":%lld,\"apart\":%lld}", (long long)st.merged,
-	    (long long)st.undone, (long long)st.skipped, (long long)st.apart);
-	crm_batch_end(&g.cli, db, NULL, g.dry, counts);
 	if (st.apart)
 		crm_warn("%lld pair%s left apart: accounts in one hierarchy",
 		    (long long)st.apart, st.apart == 1 ? "" : "s");
 	if (!g.cli.quiet)
 		fprintf(stderr, "crm-account: %lld account%s %s%s\n",
-		    (long long)(undo ? st.undone : st.merged),
-		    (undo ? st.undone : st.merged) == 1 ? "" : "s",
-		    undo ? "unmerged" : "merged", g.dry ?
-		    " (dry run: nothing written)" : "");
+		    (long long)n, n == 1 ? "" : "s", undo ? "unmerged" :
+		    "merged", g.dry ? " (dry run: nothing written)" : "");
 	crm_out_free(o);
 	return 0;
 }
 
 static int
-cmd_report(struct crm_db *db, const char *what, int argc, char **argv)
+rollup_cmd(const char *c)
 {
-	struct crm_out *o = crm_cli_out_auto(&g.cli);
+	return strcmp(c, "rollup") == 0 || strcmp(c, "rfm") == 0 ||
+	    strcmp(c, "churn") == 0 || strcmp(c, "partners") == 0;
+}
+
+/* The reports: one library call each. */
+static int
+report(struct crm_db *db, struct crm_out *o, void *arg, struct crm_error *err)
+{
 	struct crm_log_filter lf = { NULL, NULL, 0, 0, g.limit };
 	struct crm_rfm_opts ro;
 	int64_t id, n = 0;
-	int rc, one = strcmp(what, "show") == 0 || strcmp(what, "people") == 0;
+	const char *c = g.cmd;
 
-	if (argc != one)
-		crm_cli_usage(&g.cli, CRM_EUSAGE);
+	(void)arg;
 	memset(&ro, 0, sizeof(ro));
 	ro.asof = g.asof ? g.asof : crm_now();
-	if (strcmp(what, "dupes") == 0) {
-		rc = crm_account_dupes(db, g.score, o, &n, &g.err);
-		if (rc == 0 && !g.cli.quiet)
+	/* The roll-ups read whole tables: through a memory map. */
+	if (rollup_cmd(c) && crm_db_map_reads(db, err) < 0)
+		return -1;
+	if (strcmp(c, "dupes") == 0) {
+		if (crm_account_dupes(db, g.score, o, &n, err) < 0)
+			return -1;
+		if (!g.cli.quiet)
 			fprintf(stderr, "crm-account: %lld pair%s\n",
 			    (long long)n, n == 1 ? "" : "s");
-	} else if (strcmp(what, "rollup") == 0)
-		rc = crm_account_rollup(db, g.asof ? (g.asof / 86400 + 1) *
-		    86400 : 0, o, &g.err);
-	else if (strcmp(what, "rfm") == 0)
-		rc = crm_account_rfm(db, &ro, g.roots, o, &g.err);
-	else if (strcmp(what, "partners") == 0)
-		rc = crm_account_partners(db, o, &g.err);
-	else if (strcmp(what, "export") == 0)
-		rc = crm_account_export(db, o, g.columns, &g.filter, &n,
-		    &g.err);
-	else if (crm_account_resolve(db, argv[0], &id, &g.err) < 0)
-		rc = -1;
-	else if (strcmp(what, "people") == 0)
-		rc = crm_account_people(db, id, g.partner, o, &g.err);
-	else
-		rc = crm_account_show(db, id, &lf, o, &g.err);
-	if (rc < 0 || crm_out_end(o, &g.err) < 0)
-		crm_die(&g.err);
-	crm_out_free(o);
-	return 0;
+		return 0;
+	}
+	if (strcmp(c, "rollup") == 0)
+		return crm_account_rollup(db, g.asof ? (g.asof / 86400 + 1) *
+		    86400 : 0, o, err);
+	if (strcmp(c, "rfm") == 0)
+		return crm_account_rfm(db, &ro, g.roots, o, err);
+	if (strcmp(c, "churn") == 0)
+		return crm_account_churn(db, &g.churn, o, err);
+	if (strcmp(c, "partners") == 0)
+		return crm_account_partners(db, o, err);
+	if (strcmp(c, "export") == 0)
+		return crm_account_export(db, o, g.columns, &g.filter, &n, err);
+	if (crm_account_resolve(db, g.argv[0], &id, err) < 0)
+		return -1;
+	if (strcmp(c, "people") == 0)
+		return crm_account_people(db, id, g.partner, o, err);
+	return crm_account_show(db, id, &lf, o, err);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const char *const cmds[] = { "import", "link", "dupes", "merge",
-	    "unmerge", "rollup", "rfm", "partners", "export", "people",
-	    "show" };
-	const char *cmd = "import";
-	struct crm_db *db;
-	int ch, i, rc;
+	    "unmerge", "rollup", "rfm", "churn", "partners", "export",
+	    "people", "show" };
+	struct crm_error err;
+	int ch, i;
 
 	crm_cli_init(&g.cli, "crm-account", usage, argc, argv);
-	crm_error_clear(&g.err);
+	g.cmd = "import";
 	g.score = 0.9;
+	g.churn.threshold = 0.5;
 	/* The first word names the command (a file so named: ./link). */
 	for (i = 0; argc > 1 && i < (int)(sizeof(cmds) / sizeof(*cmds)); i++)
 		if (strcmp(argv[1], cmds[i]) == 0) {
-			cmd = cmds[i];
+			g.cmd = cmds[i];
 			argv[1] = argv[0];
 			argv++;
 			argc--;
 			break;
 		}
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "a:c:i:jl:nr:o:s:T:", longopts, NULL)) != -1) {
+	    "a:c:i:jl:no:p:r:s:T:", longopts, NULL)) != -1) {
+		const struct crm_cmd_str strs[] = { { 'c', &g.columns },
+		    { 'i', &g.input }, { 'o', &g.filter.owner },
+		    { 'r', &g.rejects }, { 'T', &g.filter.type },
+		    { OPT_COUNTRY, &g.filter.country }, { 0, NULL } };
+
+		if (crm_cmd_str(strs, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'a':
-			if (crm_norm_datetime(optarg, &g.asof, &g.err) < 0)
-				crm_die_usage("--as-of: %s", g.err.msg);
-			break;
-		case 'c':
-			g.columns = optarg;
-			break;
-		case 'i':
-			g.input = optarg;
+			g.asof = crm_cli_time("--as-of", optarg);
 			break;
 		case 'j':
 			g.json = 1;
@@ -339,29 +281,24 @@ main(int argc, char **argv)
 		case 'n':
 			g.dry = 1;
 			break;
-		case 'o':
-			g.filter.owner = optarg;
-			break;
-		case 'r':
-			g.rejects = optarg;
-			break;
+		case 'p':
 		case 's':
-			g.score = strtod(optarg, NULL);
-			if (g.score <= 0 || g.score > 1)
-				crm_die_usage("--score: '%s' is not in (0, 1]",
-				    optarg);
+			if (crm_account_share(optarg, ch == 'p' ?
+			    &g.churn.threshold : &g.score, &err) < 0)
+				crm_die_usage("--%s: %s", ch == 'p' ?
+				    "p-alive" : "score", err.msg);
 			break;
-		case 'T':
-			g.filter.type = optarg;
+		case OPT_AT_RISK:
+			g.churn.at_risk_only = 1;
 			break;
 		case OPT_BY_DOMAIN:
 			g.by_domain = 1;
 			break;
-		case OPT_COUNTRY:
-			g.filter.country = optarg;
-			break;
 		case OPT_MERGED:
 			g.filter.include_merged = 1;
+			break;
+		case OPT_OWN:
+			g.churn.own = 1;
 			break;
 		case OPT_ROOTS:
 			g.roots = 1;
@@ -376,29 +313,18 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "link") == 0) {
-		crm_batch_check_inputs(argc, argv);
-		crm_batch_bulk(argc, argv);
-	}
-	/* The reports read whole tables: a page cache in one block, mapped. */
-	if (strcmp(cmd, "rollup") == 0 || strcmp(cmd, "rfm") == 0 ||
-	    strcmp(cmd, "partners") == 0)
+	if (strcmp(g.cmd, "import") == 0)
+		return crm_cli_finish(cmd_import(argc, argv));
+	if (strcmp(g.cmd, "link") == 0)
+		return crm_cli_finish(cmd_link(argc, argv));
+	if (strcmp(g.cmd, "merge") == 0 || strcmp(g.cmd, "unmerge") == 0)
+		return crm_cli_finish(cmd_merge(argc, argv, g.cmd[0] == 'u'));
+	if (argc != (strcmp(g.cmd, "show") == 0 ||
+	    strcmp(g.cmd, "people") == 0))
+		crm_cli_usage(&g.cli, CRM_EUSAGE);
+	g.argv = argv;
+	/* ... and with the page cache in one block. */
+	if (rollup_cmd(g.cmd))
 		crm_db_bulk();
-	db = crm_cli_db(&g.cli, strcmp(cmd, "import") == 0 ? CRM_DB_CREATE :
-	    0);
-	if (strcmp(cmd, "rollup") == 0 || strcmp(cmd, "rfm") == 0 ||
-	    strcmp(cmd, "partners") == 0) {
-		if (crm_db_map_reads(db, &g.err) < 0)
-			crm_die(&g.err);
-	}
-	if (strcmp(cmd, "import") == 0)
-		rc = cmd_import(db, argc, argv);
-	else if (strcmp(cmd, "link") == 0)
-		rc = cmd_link(db, argc, argv);
-	else if (strcmp(cmd, "merge") == 0 || strcmp(cmd, "unmerge") == 0)
-		rc = cmd_merge(db, argc, argv, cmd[0] == 'u');
-	else
-		rc = cmd_report(db, cmd, argc, argv);
-	crm_db_close(db);
-	return crm_cli_finish(rc);
+	return crm_cli_finish(crm_cmd_read(&g.cli, report, NULL));
 }

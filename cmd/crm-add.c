@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "num.h"
+#include "cmd.h"
 #include "contact.h"
 #include "profile.h"
 
@@ -36,25 +38,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The importer as a batch: header, record, count. */
-static int
-header(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	crm_importer_source(ctx, crm_csv_name(r));
-	return crm_importer_header(ctx, r, err);
-}
-
-static int
-row(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_importer_row(ctx, r, err);
-}
-
-static int64_t
-nread(void *ctx)
-{
-	return crm_importer_stats(ctx)->read;
-}
+CRM_CMD_IMPORTER_SOURCE(crm_importer)
 
 static void
 warning(void *arg, const char *msg)
@@ -109,23 +93,27 @@ renormalise(struct crm_cli *cli, const char *region, int dry)
 	    (long long)st.unknown);
 	crm_batch_end(cli, db, NULL, dry, counts);
 	if (!cli->quiet)
-		fprintf(stderr, "crm-add: %lld contacts, %lld changed (%lld"
-		    " phones, %lld types, %lld extensions, %lld countries);"
-		    " kept %lld invalid phones, %lld unknown countries%s\n",
-		    (long long)st.contacts, (long long)st.changed,
-		    (long long)st.phones, (long long)st.types,
-		    (long long)st.exts, (long long)st.countries,
-		    (long long)st.invalid, (long long)st.unknown,
+		fprintf(stderr, "crm-add: %lld %s, %lld changed (%lld"
+		    " %s, %lld %s, %lld %s, %lld %s);"
+		    " kept %lld invalid %s, %lld unknown %s%s\n",
+		    (long long)st.contacts,
+		    crm_num_word(st.contacts, "contact", "contacts"),
+		    (long long)st.changed, (long long)st.phones,
+		    crm_num_word(st.phones, "phone", "phones"),
+		    (long long)st.types,
+		    crm_num_word(st.types, "type", "types"),
+		    (long long)st.exts,
+		    crm_num_word(st.exts, "extension", "extensions"),
+		    (long long)st.countries,
+		    crm_num_word(st.countries, "country", "countries"),
+		    (long long)st.invalid,
+		    crm_num_word(st.invalid, "phone", "phones"),
+		    (long long)st.unknown,
+		    crm_num_word(st.unknown, "country", "countries"),
 		    dry ? " (dry run: nothing written)" : "");
 	crm_out_free(o);
 	crm_db_close(db);
 	return crm_cli_finish(0);
-}
-
-static void
-region(void *ctx, const char *r)
-{
-	crm_importer_region(ctx, r);
 }
 
 int
@@ -134,24 +122,17 @@ main(int argc, char **argv)
 	struct crm_contact_opts opts = { CRM_KEY_AUTO, 0, NULL, NULL, 0,
 	    CRM_AMBIGUOUS_REJECT };
 	const struct crm_contact_stats *s;
-	struct crm_batch batch = { NULL, header, row, nread, NULL, region, 1 };
+	struct crm_cmd_import im = CRM_CMD_IMPORT_INIT;
 	struct crm_import_opts io;
-	struct crm_rejects *rj = NULL;
 	const char *rejects = NULL;
-	struct crm_importer *imp;
 	struct crm_error err;
 	struct crm_cli cli;
-	struct crm_db *db;
-	char counts[256];
-	int ch, dry = 0, i, renorm = 0;
+	int ch, dry = 0, renorm = 0;
 
 	crm_cli_init(&cli, "crm-add", usage, argc, argv);
 	crm_error_clear(&err);
 	memset(&io, 0, sizeof(io));
-	batch.io = &io;
-	opts.region = getenv("CRM_REGION");
-	if (opts.region != NULL && *opts.region == '\0')
-		opts.region = NULL;
+	opts.region = crm_cmd_region();
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
 	    CRM_IMPORT_SHORTOPTS "k:nR:r:", longopts, NULL)) != -1) {
 		if (crm_import_opt(&io, ch, optarg, &err) != 0) {
@@ -200,51 +181,34 @@ main(int argc, char **argv)
 		return renormalise(&cli, opts.region, dry);
 	}
 
-	if (crm_import_check(&io, &err) < 0)
+	crm_importer_b_set(&im);
+	im.batch.io = &io;
+	im.batch.extras_note = 1;
+	im.rejects = rejects;
+	im.dry = dry;
+	im.bulk = 1;
+	if ((im.batch.ctx = crm_importer_new(crm_cmd_import_open(&cli, &im,
+	    argc, argv), &opts, &err)) == NULL)
 		crm_die(&err);
-	crm_cli_output(&cli, "--rejects", rejects);
-	crm_batch_check_inputs(argc, argv);
-	crm_batch_bulk(argc, argv);
-	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);
-	if ((imp = crm_importer_new(db, &opts, &err)) == NULL ||
-	    (rejects != NULL && (rj = crm_rejects_new(rejects, cli.excel_safe,
-	    &err)) == NULL) ||
-	    crm_db_begin(db, &err) < 0)
-		crm_die(&err);
-	batch.ctx = imp;
-	for (i = 0; i < (argc ? argc : 1); i++)
-		if (crm_batch_file(&cli, &batch, argc ? argv[i] : "-", rj,
-		    &err) < 0)
-			crm_batch_die(db, rj, &err);
-	s = crm_importer_stats(imp);
-	crm_importer_warnings(imp, warning, NULL);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
-	    "\"erased\":%lld}",
-	    (long long)s->read, (long long)s->inserted,
-	    (long long)s->updated, (long long)s->unchanged,
-	    (long long)s->rejected, (long long)s->erased);
-	crm_batch_end(&cli, db, rj, dry, counts);
-	if (!cli.quiet) {
-		fprintf(stderr, "crm-add: %lld read, %lld inserted, %lld"
-		    " updated, %lld unchanged, %lld rejected",
-		    (long long)s->read, (long long)s->inserted,
-		    (long long)s->updated, (long long)s->unchanged,
-		    (long long)s->rejected);
-		if (s->optout_kept)
-			fprintf(stderr, "; kept %lld opt-out%s (see"
-			    " --allow-opt-in)", (long long)s->optout_kept,
-			    s->optout_kept == 1 ? "" : "s");
-		if (s->erased)
-			fprintf(stderr, "; skipped %lld record%s of erased"
-			    " people", (long long)s->erased,
-			    s->erased == 1 ? "" : "s");
-		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
-		    "");
+	crm_cmd_import_run(&cli, &im, argc, argv);
+	s = crm_importer_stats(im.batch.ctx);
+	crm_importer_warnings(im.batch.ctx, warning, NULL);
+	{
+		const struct crm_count n[] = {
+			CRM_COUNT("read", s->read),
+			CRM_COUNT("inserted", s->inserted),
+			CRM_COUNT("updated", s->updated),
+			CRM_COUNT("unchanged", s->unchanged),
+			CRM_COUNT("rejected", s->rejected),
+			CRM_COUNT_AUDIT("erased", s->erased),
+			{ NULL, s->optout_kept, "; ", "kept ", " opt-out (see"
+			    " --allow-opt-in)", " opt-outs (see --allow-opt-in)",
+			    1 },
+			{ NULL, s->erased, "; ", "skipped ", " record of"
+			    " erased people", " records of erased people", 1 },
+			CRM_COUNT_END
+		};
+
+		return crm_cli_finish(crm_cmd_import_end(&cli, &im, n));
 	}
-	i = s->rejected ? CRM_EDATA : 0;
-	crm_rejects_free(rj);
-	crm_importer_free(imp);
-	crm_db_close(db);
-	return crm_cli_finish(i);
 }

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "campaign.h"
 #include "cli.h"
+#include "num.h"
 #include "norm.h"
 #include "outfile.h"
 
@@ -208,9 +209,10 @@ cmd_create(struct crm_cli *cl, int what, int argc, char **argv)
 	else
 		snprintf(from, sizeof(from), "%lld read", (long long)c.read);
 	if (!cli.quiet)
-		fprintf(stderr, "crm-campaign: %s: %s, %lld candidates:"
+		fprintf(stderr, "crm-campaign: %s: %s, %lld %s:"
 		    " %lld target, %lld control, %lld suppressed%s%s%s\n",
 		    o->name, from, (long long)c.members,
+		    crm_num_word(c.members, "candidate", "candidates"),
 		    (long long)c.target, (long long)c.control,
 		    (long long)c.suppressed, crm_buf_str(&why), c.rebuilt ?
 		    "; draft rebuilt" : "", dry ?
@@ -240,15 +242,18 @@ cmd_export(struct crm_cli *cl, int what, int argc, char **argv)
 	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
 	if (es.skipped)
-		crm_warn("%s: %lld targets left out: no longer contactable on"
-		    " the channel", name, (long long)es.skipped);
+		crm_warn("%s: %lld %s left out: no longer contactable on"
+		    " the channel", name, (long long)es.skipped,
+		    crm_num_word(es.skipped, "target", "targets"));
 	if (es.duplicates)
-		crm_warn("%s: %lld targets left out: their address was"
+		crm_warn("%s: %lld %s left out: their address was"
 		    " written for another target", name,
-		    (long long)es.duplicates);
+		    (long long)es.duplicates, crm_num_word(es.duplicates,
+		    "target", "targets"));
 	if (es.missing) {
-		fprintf(stderr, "crm-campaign: warning: %s: %lld placeholders"
-		    " rendered empty:", template, (long long)es.missing);
+		fprintf(stderr, "crm-campaign: warning: %s: %lld %s"
+		    " rendered empty:", template, (long long)es.missing,
+		    crm_num_word(es.missing, "placeholder", "placeholders"));
 		for (i = 0; i < crm_campaign_template_nfields(tp); i++) {
 			const char *f = crm_campaign_template_missing(tp, i,
 			    &n);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "num.h"
 #include "deal.h"
 #include "norm.h"
 
@@ -147,11 +148,12 @@ import(int argc, char **argv)
 	crm_batch_end(&cli, db, rj, dry, counts);
 	if (!cli.quiet) {
 		fprintf(stderr, "crm-deal: %lld read, %lld inserted, %lld"
-		    " updated, %lld unchanged, %lld rejected; %lld changes,"
+		    " updated, %lld unchanged, %lld rejected; %lld %s,"
 		    " %lld won, %lld lost", (long long)s->read,
 		    (long long)s->inserted, (long long)s->updated,
 		    (long long)s->unchanged, (long long)s->rejected,
-		    (long long)s->changes, (long long)s->won,
+		    (long long)s->changes, crm_num_word(s->changes, "change",
+		    "changes"), (long long)s->won,
 		    (long long)s->lost);
 		if (s->erased)
 			fprintf(stderr, "; skipped %lld record%s of erased"
@@ -201,8 +203,9 @@ stages(int argc, char **argv)
 	crm_csv_close(r);
 	crm_batch_end(&cli, db, NULL, dry, "{}");
 	if (!cli.quiet)
-		fprintf(stderr, "crm-deal: pipeline %s: %lld stages%s\n",
-		    pipeline, (long long)n, dry ? " (dry run)" : "");
+		fprintf(stderr, "crm-deal: pipeline %s: %lld %s%s\n",
+		    pipeline, (long long)n, crm_num_word(n, "stage",
+		    "stages"), dry ? " (dry run)" : "");
 	crm_db_close(db);
 	return crm_cli_finish(0);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "num.h"
 #include "dedupe.h"
 #include "household.h"
 #include "merge.h"
@@ -140,15 +141,23 @@ find(struct args *a, int argc, char **argv)
 		snprintf(rep, sizeof(rep), " (%lld repeating an id, taken as"
 		    " one)", (long long)s->repeated);
 	if (!a->cli.quiet && link)
-		fprintf(stderr, "crm-dedupe: %lld records%s, %lld candidate"
-		    " pairs, %lld linked\n", (long long)s->records, rep,
-		    (long long)s->candidates, (long long)s->linked);
+		fprintf(stderr, "crm-dedupe: %lld %s%s, %lld candidate"
+		    " %s, %lld linked\n", (long long)s->records,
+		    crm_num_word(s->records, "record", "records"), rep,
+		    (long long)s->candidates,
+		    crm_num_word(s->candidates, "pair", "pairs"),
+		    (long long)s->linked);
 	else if (!a->cli.quiet)
-		fprintf(stderr, "crm-dedupe: %lld records%s, %lld candidate"
-		    " pairs, %lld matching, %lld clusters of %lld records\n",
-		    (long long)s->records, rep, (long long)s->candidates,
+		fprintf(stderr, "crm-dedupe: %lld %s%s, %lld candidate"
+		    " %s, %lld matching, %lld %s of %lld %s\n",
+		    (long long)s->records,
+		    crm_num_word(s->records, "record", "records"), rep,
+		    (long long)s->candidates,
+		    crm_num_word(s->candidates, "pair", "pairs"),
 		    (long long)s->matches, (long long)s->clusters,
-		    (long long)s->in_clusters);
+		    crm_num_word(s->clusters, "cluster", "clusters"),
+		    (long long)s->in_clusters,
+		    crm_num_word(s->in_clusters, "record", "records"));
 	crm_out_free(o);
 	crm_dedupe_free(d);
 	crm_db_close(db);
@@ -172,8 +181,10 @@ households(struct args *a, int argc, char **argv)
 	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
 	if (!a->cli.quiet)
-		fprintf(stderr, "crm-dedupe: %lld households of two or more,"
-		    " %lld people in them\n", (long long)nh, (long long)nm);
+		fprintf(stderr, "crm-dedupe: %lld %s of two or more,"
+		    " %lld people in them\n", (long long)nh,
+		    crm_num_word(nh, "household", "households"),
+		    (long long)nm);
 	crm_out_free(o);
 	crm_db_close(db);
 	return crm_cli_finish(0);
@@ -225,13 +236,16 @@ merge(struct args *a, int argc, char **argv)
 	if (crm_cli_commit(&a->cli, db, a->dry, counts, &err) < 0)
 		goto fail;
 	if (!a->cli.quiet && undo)
-		fprintf(stderr, "crm-dedupe: %lld merges undone%s\n",
-		    (long long)st.undone, dry);
+		fprintf(stderr, "crm-dedupe: %lld %s undone%s\n",
+		    (long long)st.undone,
+		    crm_num_word(st.undone, "merge", "merges"), dry);
 	else if (!a->cli.quiet)
 		fprintf(stderr, "crm-dedupe: %lld read, %lld skipped, %lld"
-		    " groups, %lld contacts merged%s\n", (long long)st.read,
+		    " %s, %lld %s merged%s\n", (long long)st.read,
 		    (long long)st.skipped, (long long)st.groups,
-		    (long long)st.merged, dry);
+		    crm_num_word(st.groups, "group", "groups"),
+		    (long long)st.merged,
+		    crm_num_word(st.merged, "contact", "contacts"), dry);
 	crm_out_free(o);
 	crm_db_close(db);
 	return crm_cli_finish(0);

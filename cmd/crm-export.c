@@ -114,6 +114,12 @@ main(int argc, char **argv)
 			    " it takes no columns, filters or format");
 		region = getenv("CRM_REGION");
 		db = crm_cli_db(&cli, 0);
+		if (crm_db_is_pg(db)) {
+			crm_error_set(&err, CRM_EFAIL, "%s: PostgreSQL:"
+			    " --subject works on SQLite only so far",
+			    crm_db_name(db));
+			crm_die(&err);
+		}
 		if (crm_contact_resolve(db, subject, region != NULL &&
 		    *region != '\0' ? region : NULL, &id, &err) < 0 ||
 		    crm_privacy_export(db, id, stdout, &err) < 0)

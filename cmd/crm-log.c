@@ -1,8 +1,6 @@
 /*
  * crm-log - record interactions; show a contact's history; channel stats.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +9,8 @@
 
 #include "account.h"
 #include "cli.h"
+#include "cmd.h"
+#include "contact.h"
 #include "interaction.h"
 #include "norm.h"
 #include "profile.h"
@@ -56,31 +56,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The logger as a batch: header, record, count. */
-static int
-header(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	crm_logger_source(ctx, crm_csv_name(r));
-	return crm_logger_header(ctx, r, err);
-}
-
-static int
-row(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_logger_row(ctx, r, err);
-}
-
-static int64_t
-nread(void *ctx)
-{
-	return crm_logger_stats(ctx)->read;
-}
-
-static void
-region(void *ctx, const char *r)
-{
-	crm_logger_region(ctx, r);
-}
+CRM_CMD_IMPORTER_SOURCE(crm_logger)
 
 /* How the input files are read (profile.h). */
 static struct crm_import_opts io;
@@ -95,84 +71,67 @@ static int64_t asof;
 static int account, dry, report;
 static char currency[4], kind[33];
 
-/* crm-log show key: one contact's history. */
+/* crm-log show key: one contact's (-A: an account's) history. */
+static int
+show(struct crm_db *db, struct crm_out *o, void *key, struct crm_error *e)
+{
+	int64_t id;
+
+	if (account)
+		return crm_account_resolve(db, key, &id, e) < 0 ? -1 :
+		    crm_account_show(db, id, &f, o, e);
+	return crm_contact_resolve(db, key, opts.region, &id, e) < 0 ? -1 :
+	    crm_log_show(db, id, &f, o, e);
+}
+
 static int
 cmd_show(struct crm_cli *c, int what, int argc, char **argv)
 {
-	struct crm_out *o;
-	struct crm_db *db;
-	int64_t id;
-
 	if (argc != 1)
 		crm_cli_usage(&cli, CRM_EUSAGE);
-	db = crm_cli_db(&cli, 0);
-	o = crm_cli_out_auto(&cli);
-	/* -A: the combined timeline of an account's people. */
-	if ((account ? crm_account_resolve(db, argv[0], &id, &err) < 0 ||
-	    crm_account_show(db, id, &f, o, &err) < 0 :
-	    crm_contact_resolve(db, argv[0], opts.region, &id, &err) < 0 ||
-	    crm_log_show(db, id, &f, o, &err) < 0) ||
-	    crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
+	return crm_cmd_read(&cli, show, argv[0]);
 }
 
 /* crm-log stats: per channel, preferred channels, or tickets. */
+static int64_t wins[16];
+static size_t nw;
+
+static int
+stats(struct crm_db *db, struct crm_out *o, void *arg, struct crm_error *e)
+{
+	return report == 0 ? crm_log_stats(db, asof, wins, nw, o, e) :
+	    report == 1 ? crm_log_preferred(db, o, e) :
+	    crm_log_tickets(db, asof, wins[nw - 1], o, e);
+}
+
 static int
 cmd_stats(struct crm_cli *c, int what, int argc, char **argv)
 {
-	char *list, *tok, *save = NULL;
-	struct crm_out *o;
-	struct crm_db *db;
-	int64_t wins[16];
-	size_t nw = 0;
-
 	if (argc != 0)
 		crm_cli_usage(&cli, CRM_EUSAGE);
-	if ((list = strdup(windows)) == NULL)
-		crm_die_usage("out of memory");
-	for (tok = strtok_r(list, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (nw == sizeof(wins) / sizeof(wins[0]) ||
-		    crm_norm_days(tok, &wins[nw], &err) < 0 || wins[nw] <= 0)
-			crm_die_usage("--windows: bad window '%s'", tok);
-		nw++;
-	}
-	free(list);
+	if (crm_norm_windows(windows, wins, 16, &nw, &err) < 0)
+		crm_die_usage("--windows: %s", err.msg);
 	if (asof == 0)
 		asof = crm_now();
-	db = crm_cli_db(&cli, 0);
-	o = crm_cli_out_auto(&cli);
-	if ((report == 0 ? crm_log_stats(db, asof, wins, nw, o, &err) :
-	    report == 1 ? crm_log_preferred(db, o, &err) :
-	    crm_log_tickets(db, asof, wins[nw - 1], o, &err)) < 0 ||
-	    crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
+	return crm_cmd_read(&cli, stats, NULL);
 }
 
 /* crm-log [file ...]: the import, one transaction. */
 static int
 cmd_import(struct crm_cli *c, int what, int argc, char **argv)
 {
+	struct crm_cmd_import im = CRM_CMD_IMPORT_INIT;
 	const struct crm_log_stats *s;
-	struct crm_batch batch = { NULL, header, row, nread, &io, region, 0 };
-	struct crm_rejects *rj = NULL;
-	struct crm_logger *lg;
 	struct crm_db *db;
-	char counts[256];
-	int i;
+	int64_t collapsed;
+	int status;
 
-	if (crm_import_check(&io, &err) < 0)
-		crm_die(&err);
-	crm_cli_output(&cli, "--rejects", rejects);
-	crm_batch_check_inputs(argc, argv);
-	crm_batch_bulk(argc, argv);
-	db = crm_cli_db_dry(&cli, CRM_DB_CREATE, dry);
+	crm_logger_b_set(&im);
+	im.batch.io = &io;
+	im.rejects = rejects;
+	im.dry = dry;
+	im.bulk = 1;
+	db = crm_cmd_import_open(&cli, &im, argc, argv);
 	/*
 	 * Foreign keys are off for the import's transaction: every contact
 	 * id it writes (interactions, consent events) is one it looked up in
@@ -180,59 +139,41 @@ cmd_import(struct crm_cli *c, int what, int argc, char **argv)
 	 * it deletes a contact, so SQLite's look-up of the contact for each
 	 * row, a sixth of a first import's time, could find nothing.
 	 */
-	if ((lg = crm_logger_new(db, &opts, &err)) == NULL ||
-	    (rejects != NULL && (rj = crm_rejects_new(rejects,
-	    cli.excel_safe, &err)) == NULL) ||
-	    crm_db_foreign_keys(db, 0, &err) < 0 ||
-	    crm_db_begin(db, &err) < 0)
+	if ((im.batch.ctx = crm_logger_new(db, &opts, &err)) == NULL ||
+	    crm_db_foreign_keys(db, 0, &err) < 0)
 		crm_die(&err);
-	batch.ctx = lg;
-	for (i = 0; i < (argc ? argc : 1); i++)
-		if (crm_batch_file(&cli, &batch, argc ? argv[i] : "-", rj,
-		    &err) < 0)
-			crm_batch_die(db, rj, &err);
-	s = crm_logger_stats(lg);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"updated\":%lld,\"unchanged\":%lld,\"rejected\":%lld,"
-	    "\"contacts_created\":%lld,\"erased\":%lld,"
-	    "\"consent_withdrawn\":%lld,\"collapsed\":%lld}",
-	    (long long)s->read, (long long)s->inserted,
-	    (long long)s->updated, (long long)s->unchanged,
-	    (long long)s->rejected, (long long)s->created,
-	    (long long)s->erased, (long long)s->withdrawn,
-	    (long long)s->collapsed);
-	crm_batch_end(&cli, db, rj, dry, counts);
-	if (!cli.quiet) {
-		fprintf(stderr, "crm-log: %lld read, %lld inserted, %lld"
-		    " updated, %lld unchanged, %lld rejected",
-		    (long long)s->read, (long long)s->inserted,
-		    (long long)s->updated, (long long)s->unchanged,
-		    (long long)s->rejected);
-		if (s->created)
-			fprintf(stderr, "; %lld contacts created",
-			    (long long)s->created);
-		if (s->withdrawn)
-			fprintf(stderr, "; %lld consent%s withdrawn",
-			    (long long)s->withdrawn,
-			    s->withdrawn == 1 ? "" : "s");
-		if (s->erased)
-			fprintf(stderr, "; skipped %lld record%s of erased"
-			    " people", (long long)s->erased,
-			    s->erased == 1 ? "" : "s");
-		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
-		    "");
+	crm_cmd_import_run(&cli, &im, argc, argv);
+	s = crm_logger_stats(im.batch.ctx);
+	collapsed = s->collapsed;
+	{
+		const struct crm_count n[] = {
+			CRM_COUNT("read", s->read),
+			CRM_COUNT("inserted", s->inserted),
+			CRM_COUNT("updated", s->updated),
+			CRM_COUNT("unchanged", s->unchanged),
+			CRM_COUNT("rejected", s->rejected),
+			CRM_COUNT_AUDIT("contacts_created", s->created),
+			CRM_COUNT_AUDIT("erased", s->erased),
+			CRM_COUNT_AUDIT("consent_withdrawn", s->withdrawn),
+			CRM_COUNT_AUDIT("collapsed", s->collapsed),
+			{ NULL, s->created, "; ", "", " contact created",
+			    " contacts created", 1 },
+			{ NULL, s->withdrawn, "; ", "", " consent withdrawn",
+			    " consents withdrawn", 1 },
+			{ NULL, s->erased, "; ", "skipped ", " record of"
+			    " erased people", " records of erased people", 1 },
+			CRM_COUNT_END
+		};
+
+		status = crm_cmd_import_end(&cli, &im, n);
 	}
-	if (s->collapsed)
+	if (collapsed)
 		crm_warn("warning: %lld record%s without a ref identical to"
 		    " another of this input (contact, time, kind, amount,"
 		    " product, ...) stored once; give each purchase a ref to"
-		    " keep them apart", (long long)s->collapsed,
-		    s->collapsed == 1 ? "" : "s");
-	i = s->rejected ? CRM_EDATA : 0;
-	crm_rejects_free(rj);
-	crm_logger_free(lg);
-	crm_db_close(db);
-	return i;
+		    " keep them apart", (long long)collapsed,
+		    collapsed == 1 ? "" : "s");
+	return status;
 }
 
 static const struct crm_cmd cmds[] = {
@@ -246,13 +187,12 @@ int
 main(int argc, char **argv)
 {
 	const struct crm_cmd *cmd;
-	int ch, i;
+	enum crm_ambiguous amb;
+	int ch;
 
 	crm_cli_init(&cli, "crm-log", crm_cmd_usage(cmds), argc, argv);
 	crm_error_clear(&err);
-	opts.region = getenv("CRM_REGION");
-	if (opts.region != NULL && *opts.region == '\0')
-		opts.region = NULL;
+	opts.region = crm_cmd_region();
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
 	    CRM_IMPORT_SHORTOPTS "Aa:C:c:k:l:nR:r:w:", longopts, NULL)) != -1) {
 		if (crm_import_opt(&io, ch, optarg, &err) != 0) {
@@ -269,14 +209,8 @@ main(int argc, char **argv)
 				crm_die(&err);
 			break;
 		case 'C':
-			if (strlen(optarg) != 3 || !isalpha((unsigned char)
-			    optarg[0]) || !isalpha((unsigned char)optarg[1]) ||
-			    !isalpha((unsigned char)optarg[2]))
-				crm_die_usage("--currency: '%s' is not an ISO"
-				    " 4217 code such as EUR", optarg);
-			for (i = 0; i < 3; i++)
-				currency[i] = (char)toupper((unsigned char)
-				    optarg[i]);
+			if (crm_norm_currency(optarg, currency, &err) < 0)
+				crm_die_usage("--currency: %s", err.msg);
 			opts.currency = currency;
 			break;
 		case 'c':
@@ -285,10 +219,7 @@ main(int argc, char **argv)
 				    optarg, crm_log_channels);
 			break;
 		case 'k':
-			for (i = 0; optarg[i] != '\0' && i < 32; i++)
-				kind[i] = (char)tolower((unsigned char)
-				    optarg[i]);
-			kind[i] = '\0';
+			crm_norm_lower(optarg, kind, sizeof(kind));
 			f.kind = kind;
 			break;
 		case 'l':
@@ -313,15 +244,9 @@ main(int argc, char **argv)
 			opts.create_missing = 1;
 			break;
 		case OPT_AMBIGUOUS:
-			if (strcmp(optarg, "reject") == 0)
-				opts.ambiguous = 0;
-			else if (strcmp(optarg, "newest") == 0)
-				opts.ambiguous = 1;
-			else if (strcmp(optarg, "oldest") == 0)
-				opts.ambiguous = 2;
-			else
-				crm_die_usage("unknown --ambiguous '%s' (newest,"
-				    " oldest or reject)", optarg);
+			if (crm_contact_ambiguous_parse(optarg, &amb, &err) < 0)
+				crm_die(&err);
+			opts.ambiguous = (int)amb;
 			break;
 		case OPT_PREFERRED:
 			report = 1;

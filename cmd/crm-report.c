@@ -16,21 +16,39 @@
 #include "report.h"
 
 static const char usage[] =
-    "crm-report [-qV] [-d db] [-f html|text] [-n top] [-o file] [-s file]\n"
-    "[-w days] [--as-of date] [--since date]";
+    "crm-report [-qV] [-d db] [-f html|text|mail] [-n top] [-o file]\n"
+    "[-s file] [-w days] [--as-of date] [--from address] [--since date]\n"
+    "[--subject text] [--to address]";
 
-enum { OPT_ASOF = 0x2000, OPT_SINCE };
+enum { OPT_ASOF = 0x2000, OPT_FROM, OPT_SINCE, OPT_SUBJECT, OPT_TO };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "as-of", required_argument, NULL, OPT_ASOF },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "output", required_argument, NULL, 'o' },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "state", required_argument, NULL, 's' },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "to", required_argument, NULL, OPT_TO },
 	{ "top", required_argument, NULL, 'n' },
 	{ "window", required_argument, NULL, 'w' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* A mail header's value from the command line: one line; an address
+ * printable ASCII (a subject may be UTF-8, encoded in the mail). */
+static const char *
+header_arg(const char *opt, const char *v, int ascii)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (ascii && *p > 0x7e))
+			crm_die_usage("%s: '%s' is not one line of %s", opt, v,
+			    ascii ? "ASCII" : "text");
+	return v;
+}
 
 int
 main(int argc, char **argv)
@@ -40,7 +58,7 @@ main(int argc, char **argv)
 	struct crm_error err;
 	struct crm_cli cli;
 	struct crm_db *db;
-	const char *output = NULL;
+	const char *output = NULL, *to = NULL, *from = NULL, *subject = NULL;
 	struct crm_outfile *out = NULL;
 	FILE *fp = stdout;
 	int ch, text = 0, rc;
@@ -56,9 +74,11 @@ main(int argc, char **argv)
 				text = 0;
 			else if (strcmp(optarg, "text") == 0)
 				text = 1;
+			else if (strcmp(optarg, "mail") == 0)
+				text = 2;
 			else
-				crm_die_usage("--format: '%s' is not html or"
-				    " text", optarg);
+				crm_die_usage("--format: '%s' is not html, text"
+				    " or mail", optarg);
 			break;
 		case 'n':
 			opts.top = crm_cli_num("--top", optarg, 1, 1000);
@@ -85,6 +105,15 @@ main(int argc, char **argv)
 		case OPT_SINCE:
 			opts.since = crm_cli_time("--since", optarg);
 			break;
+		case OPT_FROM:
+			from = header_arg("--from", optarg, 1);
+			break;
+		case OPT_SUBJECT:
+			subject = header_arg("--subject", optarg, 0);
+			break;
+		case OPT_TO:
+			to = header_arg("--to", optarg, 1);
+			break;
 		default:
 			if (crm_cli_opt(&cli, ch, optarg))
 				continue;
@@ -93,6 +122,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		crm_cli_usage(&cli, CRM_EUSAGE);
+	if (text != 2 && (to != NULL || from != NULL || subject != NULL))
+		crm_die_usage("--to, --from and --subject are for -f mail");
 
 	crm_cli_output(&cli, "--output", output);
 	crm_cli_output(&cli, "--state", opts.state);
@@ -109,7 +140,8 @@ main(int argc, char **argv)
 			crm_die(&err);
 		fp = crm_outfile_fp(out);
 	}
-	rc = text ? crm_report_text(r, fp, &err) :
+	rc = text == 2 ? crm_report_mail(r, fp, to, from, subject, &err) :
+	    text ? crm_report_text(r, fp, &err) :
 	    crm_report_html(r, fp, &err);
 	/* A write error names the file ("write error: ENOSPC" alone not). */
 	if (rc < 0 && strncmp(err.msg, "write error", 11) == 0)

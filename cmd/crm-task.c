@@ -3,11 +3,10 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "bizcal.h"
 #include "cli.h"
+#include "cmd.h"
 #include "norm.h"
 #include "task.h"
 
@@ -52,273 +51,174 @@ static const struct option longopts[] = {
 struct opts {
 	struct crm_cli cli;
 	struct crm_task t;
-	const char *region, *rejects, *by, *reason;
+	const char *region, *rejects, *by, *reason, *key;
 	int64_t asof, at, within;
 	int dry, overdue;
 };
 
-static int
-header(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_tasker_header(ctx, r, err);
-}
-
-static int
-row(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_tasker_row(ctx, r, err);
-}
-
-static int64_t
-nread(void *ctx)
-{
-	return crm_tasker_stats(ctx)->read;
-}
+CRM_CMD_IMPORTER(crm_tasker)
 
 static int
 cmd_import(struct opts *op, int argc, char **argv)
 {
-	struct crm_batch batch = { NULL, header, row, nread, NULL, NULL, 0 };
+	struct crm_cmd_import im = CRM_CMD_IMPORT_INIT;
 	const struct crm_task_stats *s;
-	struct crm_rejects *rj = NULL;
-	struct crm_tasker *tk;
-	struct crm_error err;
-	struct crm_db *db;
-	char counts[160];
-	int i, rejected;
-
-	crm_cli_output(&op->cli, "--rejects", op->rejects);
-	crm_batch_check_inputs(argc, argv);
-	db = crm_cli_db(&op->cli, CRM_DB_CREATE);
-	if ((tk = crm_tasker_new(db, op->region, &err)) == NULL ||
-	    (op->rejects != NULL && (rj = crm_rejects_new(op->rejects,
-	    op->cli.excel_safe, &err)) == NULL) ||
-	    crm_db_begin(db, &err) < 0)
-		crm_die(&err);
-	batch.ctx = tk;
-	for (i = 0; i < (argc ? argc : 1); i++)
-		if (crm_batch_file(&op->cli, &batch, argc ? argv[i] : "-", rj,
-		    &err) < 0)
-			crm_batch_die(db, rj, &err);
-	s = crm_tasker_stats(tk);
-	rejected = (int)crm_rejects_count(rj);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"unchanged\":%lld,\"rejected\":%d}", (long long)s->read,
-	    (long long)s->inserted, (long long)s->unchanged, rejected);
-	crm_batch_end(&op->cli, db, rj, op->dry, counts);
-	if (!op->cli.quiet)
-		fprintf(stderr, "crm-task: %lld read, %lld inserted, %lld"
-		    " unchanged, %d rejected%s\n", (long long)s->read,
-		    (long long)s->inserted, (long long)s->unchanged, rejected,
-		    op->dry ? " (dry run: nothing written)" : "");
-	crm_rejects_free(rj);
-	crm_tasker_free(tk);
-	crm_db_close(db);
-	return rejected ? CRM_EDATA : 0;
-}
-
-/* A write of one task: begin, fn, audit, commit. */
-static void
-commit(struct opts *op, struct crm_db *db, const char *counts)
-{
 	struct crm_error err;
 
-	if (crm_cli_commit(&op->cli, db, 0, counts, &err) < 0)
+	crm_tasker_b_set(&im);
+	im.rejects = op->rejects;
+	im.dry = op->dry;
+	if ((im.batch.ctx = crm_tasker_new(crm_cmd_import_open(&op->cli, &im,
+	    argc, argv), op->region, &err)) == NULL)
 		crm_die(&err);
+	crm_cmd_import_run(&op->cli, &im, argc, argv);
+	s = crm_tasker_stats(im.batch.ctx);
+	{
+		const struct crm_count n[] = {
+			CRM_COUNT("read", s->read),
+			CRM_COUNT("inserted", s->inserted),
+			CRM_COUNT("unchanged", s->unchanged),
+			CRM_COUNT("rejected", crm_rejects_count(im.rj)),
+			CRM_COUNT_END
+		};
+
+		return crm_cmd_import_end(&op->cli, &im, n);
+	}
 }
 
-static void
-fail(struct crm_db *db, struct crm_error *err)
-{
-	crm_db_rollback(db);
-	crm_die(err);
-}
-
+/* The writes: add title due, done task, assign task. */
 static int
-cmd_add(struct opts *op, int argc, char **argv)
+cmd_add(struct opts *op, char **argv)
 {
 	struct crm_error err;
 	struct crm_db *db;
-	char counts[64];
 	int64_t id;
 	int added;
 
-	if (argc != 2)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
 	op->t.title = argv[0];
 	op->t.due_at = crm_cli_time("due", argv[1]);
 	db = crm_cli_db(&op->cli, CRM_DB_CREATE);
 	if (crm_db_begin(db, &err) < 0 ||
 	    crm_task_add(db, &op->t, op->region, &id, &added, &err) < 0)
-		fail(db, &err);
-	snprintf(counts, sizeof(counts), "{\"task\":%lld,\"added\":%d}",
-	    (long long)id, added);
-	commit(op, db, counts);
+		crm_cmd_fail(db, &err);
+	{
+		const struct crm_count n[] = { CRM_COUNT_AUDIT("task", id),
+		    CRM_COUNT_AUDIT("added", added), CRM_COUNT_END };
+
+		crm_cmd_commit(&op->cli, db, 0, n);
+	}
 	if (!op->cli.quiet)
 		fprintf(stderr, "crm-task: task #%lld %s\n", (long long)id,
 		    added ? "added" : "exists already (same ref)");
 	printf("%lld\n", (long long)id);
-	crm_db_close(db);
 	return 0;
 }
 
 static int
-cmd_done(struct opts *op, int argc, char **argv)
+cmd_done(struct opts *op, char **argv)
 {
 	struct crm_error err;
 	struct crm_db *db;
-	char counts[64];
 	int64_t id, next;
 
-	if (argc != 1)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
 	db = crm_cli_db(&op->cli, 0);
 	if (crm_db_begin(db, &err) < 0 ||
 	    crm_task_find(db, argv[0], &id, &err) < 0 ||
 	    crm_task_done(db, id, op->at ? op->at : crm_now(), op->t.note,
 	    &next, &err) < 0)
-		fail(db, &err);
-	snprintf(counts, sizeof(counts), "{\"task\":%lld,\"next\":%lld}",
-	    (long long)id, (long long)next);
-	commit(op, db, counts);
-	if (!op->cli.quiet) {
-		fprintf(stderr, "crm-task: task #%lld done", (long long)id);
-		if (next)
-			fprintf(stderr, "; next one is #%lld", (long long)next);
-		fputc('\n', stderr);
+		crm_cmd_fail(db, &err);
+	{
+		const struct crm_count n[] = { CRM_COUNT_AUDIT("task", id),
+		    CRM_COUNT_AUDIT("next", next), CRM_COUNT_END };
+
+		crm_cmd_commit(&op->cli, db, 0, n);
 	}
-	crm_db_close(db);
+	if (!op->cli.quiet && next)
+		fprintf(stderr, "crm-task: task #%lld done; next one is #%lld\n",
+		    (long long)id, (long long)next);
+	else if (!op->cli.quiet)
+		fprintf(stderr, "crm-task: task #%lld done\n", (long long)id);
 	return 0;
 }
 
 static int
-cmd_assign(struct opts *op, int argc, char **argv)
+cmd_assign(struct opts *op, char **argv)
 {
 	struct crm_error err;
 	struct crm_db *db;
 	int64_t id;
 
-	if (argc != 1 || (op->t.owner == NULL && op->t.team == NULL))
+	if (op->t.owner == NULL && op->t.team == NULL)
 		crm_cli_usage(&op->cli, CRM_EUSAGE);
 	db = crm_cli_db(&op->cli, 0);
 	if (crm_db_begin(db, &err) < 0 ||
 	    crm_task_find(db, argv[0], &id, &err) < 0 ||
 	    crm_task_assign(db, id, op->t.owner, op->t.team, op->by,
 	    op->reason, op->at ? op->at : crm_now(), &err) < 0)
-		fail(db, &err);
-	commit(op, db, NULL);
+		crm_cmd_fail(db, &err);
+	crm_cmd_commit(&op->cli, db, 0, NULL);
 	if (!op->cli.quiet)
 		fprintf(stderr, "crm-task: task #%lld handed to %s\n",
 		    (long long)id, op->t.team ? op->t.team : op->t.owner);
-	crm_db_close(db);
 	return 0;
 }
 
+/* The reports: due, history task. */
 static int
-cmd_due(struct opts *op, int argc, char **argv)
+report(struct crm_db *db, struct crm_out *o, void *arg, struct crm_error *err)
 {
-	struct crm_error err;
-	struct crm_out *o;
-	struct crm_db *db;
-
-	(void)argv;
-	if (argc != 0)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
-	db = crm_cli_db(&op->cli, 0);
-	o = crm_cli_out_auto(&op->cli);
-	if (crm_task_due(db, op->asof, op->within, op->overdue, op->t.owner,
-	    op->t.team, o, &err) < 0 || crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
-}
-
-static int
-cmd_history(struct opts *op, int argc, char **argv)
-{
-	struct crm_error err;
-	struct crm_out *o;
-	struct crm_db *db;
+	const struct opts *op = arg;
 	int64_t id;
 
-	if (argc != 1)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
-	db = crm_cli_db(&op->cli, 0);
-	o = crm_cli_out_auto(&op->cli);
-	if (crm_task_find(db, argv[0], &id, &err) < 0 ||
-	    crm_task_history(db, id, o, &err) < 0 || crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
+	if (op->key == NULL)
+		return crm_task_due(db, op->asof, op->within, op->overdue,
+		    op->t.owner, op->t.team, o, err);
+	if (crm_task_find(db, op->key, &id, err) < 0)
+		return -1;
+	return crm_task_history(db, id, o, err);
 }
 
+/* The subcommands, the number of operands each takes; NULL: a report. */
 static const struct {
 	const char *name;
-	int (*fn)(struct opts *, int, char **);
+	int (*fn)(struct opts *, char **);
+	int nargs;
 } cmds[] = {
-	{ "add", cmd_add },
-	{ "due", cmd_due },
-	{ "done", cmd_done },
-	{ "assign", cmd_assign },
-	{ "history", cmd_history },
+	{ "add", cmd_add, 2 },
+	{ "due", NULL, 0 },
+	{ "done", cmd_done, 1 },
+	{ "assign", cmd_assign, 1 },
+	{ "history", NULL, 1 },
 };
 
 int
 main(int argc, char **argv)
 {
-	struct crm_error err;
-	struct opts op;
+	static struct opts op;
+	const struct crm_cmd_str str[] = {
+		{ 'c', &op.t.contact }, { 'D', &op.t.deal },
+		{ 'e', &op.t.every }, { 'k', &op.t.ticket },
+		{ 'N', &op.t.note }, { 'O', &op.t.owner },
+		{ 'P', &op.t.priority }, { 'R', &op.region },
+		{ 'r', &op.rejects }, { 'T', &op.t.team },
+		{ OPT_BY, &op.by }, { OPT_REASON, &op.reason },
+		{ OPT_REF, &op.t.ref }, { 0, NULL }
+	};
 	size_t i;
 	int ch;
 
-	memset(&op, 0, sizeof(op));
 	crm_cli_init(&op.cli, "crm-task", usage, argc, argv);
-	op.region = getenv("CRM_REGION");
-	if (op.region != NULL && *op.region == '\0')
-		op.region = NULL;
+	op.region = crm_cmd_region();
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
 	    "c:D:e:k:N:nO:P:R:r:T:w:", longopts, NULL)) != -1) {
+		if (crm_cmd_str(str, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'c':
-			op.t.contact = optarg;
-			break;
-		case 'D':
-			op.t.deal = optarg;
-			break;
-		case 'e':
-			op.t.every = optarg;
-			break;
-		case 'k':
-			op.t.ticket = optarg;
-			break;
-		case 'N':
-			op.t.note = optarg;
-			break;
 		case 'n':
 			op.dry = 1;
 			break;
-		case 'O':
-			op.t.owner = optarg;
-			break;
-		case 'P':
-			op.t.priority = optarg;
-			break;
-		case 'R':
-			op.region = optarg;
-			break;
-		case 'r':
-			op.rejects = optarg;
-			break;
-		case 'T':
-			op.t.team = optarg;
-			break;
 		case 'w':
-			if (crm_bizcal_duration(optarg, &op.within, &err) < 0) {
-				crm_error_prefix(&err, "--within");
-				crm_die(&err);
-			}
+			op.within = crm_cmd_duration("--within", optarg);
 			break;
 		case OPT_ASOF:
 			op.asof = crm_cli_time("--as-of", optarg);
@@ -326,17 +226,8 @@ main(int argc, char **argv)
 		case OPT_AT:
 			op.at = crm_cli_time("--at", optarg);
 			break;
-		case OPT_BY:
-			op.by = optarg;
-			break;
 		case OPT_OVERDUE:
 			op.overdue = 1;
-			break;
-		case OPT_REASON:
-			op.reason = optarg;
-			break;
-		case OPT_REF:
-			op.t.ref = optarg;
 			break;
 		default:
 			crm_cli_opt(&op.cli, ch, optarg) ||
@@ -347,10 +238,16 @@ main(int argc, char **argv)
 	argv += optind;
 	if (op.asof == 0)
 		op.asof = crm_now();
-	for (i = 0; argc > 0 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return crm_cli_finish(cmds[i].fn(&op, argc - 1,
-			    argv + 1));
+	for (i = 0; argc > 0 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		if (argc - 1 != cmds[i].nargs)
+			crm_cli_usage(&op.cli, CRM_EUSAGE);
+		op.key = argv[1];	/* history's task; NULL for due */
+		return crm_cli_finish(cmds[i].fn != NULL ?
+		    cmds[i].fn(&op, argv + 1) : crm_cmd_read(&op.cli, report,
+		    &op));
+	}
 	if (argc > 0 && strcmp(argv[0], "import") == 0) {
 		argc--;
 		argv++;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bizcal.h"
 #include "cli.h"
+#include "cmd.h"
 #include "norm.h"
 #include "service.h"
 
@@ -46,190 +46,100 @@ static const struct option longopts[] = {
 /* Everything the options say, for whichever subcommand runs. */
 struct opts {
 	struct crm_cli cli;
-	const char *region, *rejects, *assignee, *team, *hours, *zone;
+	const char *region, *rejects, *assignee, *team, *ref;
 	const char *holiday[64], *target[64];
-	size_t nholiday, ntarget;
+	struct crm_service_change pol;
 	enum crm_service_by by;
 	int64_t asof, since, within;
-	int dry, breached;
+	int dry, breached, what;
 };
 
-static int
-header(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_ticketer_header(ctx, r, err);
-}
-
-static int
-row(void *ctx, struct crm_csv *r, struct crm_error *err)
-{
-	return crm_ticketer_row(ctx, r, err);
-}
-
-static int64_t
-nread(void *ctx)
-{
-	return crm_ticketer_stats(ctx)->read;
-}
+CRM_CMD_IMPORTER(crm_ticketer)
 
 static int
 cmd_import(struct opts *op, int argc, char **argv)
 {
-	struct crm_batch batch = { NULL, header, row, nread, NULL, NULL, 0 };
+	struct crm_cmd_import im = CRM_CMD_IMPORT_INIT;
 	const struct crm_service_stats *s;
-	struct crm_rejects *rj = NULL;
-	struct crm_ticketer *t;
 	struct crm_error err;
-	struct crm_db *db;
-	char counts[256];
-	int i, rejected;
 
-	crm_cli_output(&op->cli, "--rejects", op->rejects);
-	crm_batch_check_inputs(argc, argv);
-	db = crm_cli_db(&op->cli, CRM_DB_CREATE);
-	if ((t = crm_ticketer_new(db, op->region, &err)) == NULL ||
-	    (op->rejects != NULL && (rj = crm_rejects_new(op->rejects,
-	    op->cli.excel_safe, &err)) == NULL) ||
-	    crm_db_begin(db, &err) < 0)
+	crm_ticketer_b_set(&im);
+	im.rejects = op->rejects;
+	im.dry = op->dry;
+	if ((im.batch.ctx = crm_ticketer_new(crm_cmd_import_open(&op->cli,
+	    &im, argc, argv), op->region, &err)) == NULL)
 		crm_die(&err);
-	batch.ctx = t;
-	for (i = 0; i < (argc ? argc : 1); i++)
-		if (crm_batch_file(&op->cli, &batch, argc ? argv[i] : "-", rj,
-		    &err) < 0)
-			crm_batch_die(db, rj, &err);
-	s = crm_ticketer_stats(t);
-	rejected = (int)crm_rejects_count(rj);
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"inserted\":%lld,"
-	    "\"changed\":%lld,\"unchanged\":%lld,\"rejected\":%d,"
-	    "\"events\":%lld,\"handoffs\":%lld,\"reopens\":%lld}",
-	    (long long)s->read, (long long)s->inserted, (long long)s->changed,
-	    (long long)s->unchanged, rejected, (long long)s->events,
-	    (long long)s->handoffs, (long long)s->reopens);
-	crm_batch_end(&op->cli, db, rj, op->dry, counts);
-	if (!op->cli.quiet)
-		fprintf(stderr, "crm-ticket: %lld read, %lld inserted, %lld"
-		    " changed, %lld unchanged, %d rejected; %lld event%s%s\n",
-		    (long long)s->read, (long long)s->inserted,
-		    (long long)s->changed, (long long)s->unchanged, rejected,
-		    (long long)s->events, s->events == 1 ? "" : "s",
-		    op->dry ? " (dry run: nothing written)" : "");
-	crm_rejects_free(rj);
-	crm_ticketer_free(t);
-	crm_db_close(db);
-	return rejected ? CRM_EDATA : 0;
-}
+	crm_cmd_import_run(&op->cli, &im, argc, argv);
+	s = crm_ticketer_stats(im.batch.ctx);
+	{
+		const struct crm_count n[] = {
+			CRM_COUNT("read", s->read),
+			CRM_COUNT("inserted", s->inserted),
+			CRM_COUNT("changed", s->changed),
+			CRM_COUNT("unchanged", s->unchanged),
+			CRM_COUNT("rejected", crm_rejects_count(im.rj)),
+			{ "events", s->events, "; ", "", " event", " events",
+			    0 },
+			CRM_COUNT_AUDIT("handoffs", s->handoffs),
+			CRM_COUNT_AUDIT("reopens", s->reopens),
+			CRM_COUNT_END
+		};
 
-static int
-cmd_sla(struct opts *op, int argc, char **argv)
-{
-	struct crm_error err;
-	struct crm_out *o;
-	struct crm_db *db;
-
-	(void)argv;
-	if (argc != 0)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
-	db = crm_cli_db(&op->cli, 0);
-	o = crm_cli_out_auto(&op->cli);
-	if (crm_service_report_out(db, op->asof, op->since, op->by,
-	    op->within, o, &err) < 0 || crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
-}
-
-static int
-cmd_due(struct opts *op, int argc, char **argv)
-{
-	struct crm_error err;
-	struct crm_out *o;
-	struct crm_db *db;
-
-	(void)argv;
-	if (argc != 0)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
-	db = crm_cli_db(&op->cli, 0);
-	o = crm_cli_out_auto(&op->cli);
-	if (crm_service_due(db, op->asof, op->within, op->breached, op->team,
-	    op->assignee, o, &err) < 0 || crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
-}
-
-static int
-cmd_history(struct opts *op, int argc, char **argv)
-{
-	struct crm_error err;
-	struct crm_out *o;
-	struct crm_db *db;
-
-	if (argc != 1)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
-	db = crm_cli_db(&op->cli, 0);
-	o = crm_cli_out_auto(&op->cli);
-	if (crm_service_history(db, argv[0], o, &err) < 0 ||
-	    crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
-}
-
-static int
-cmd_policy(struct opts *op, int argc, char **argv)
-{
-	struct crm_error err;
-	struct crm_out *o;
-	struct crm_db *db;
-	size_t i;
-	char *name;
-	int set = op->hours || op->zone || op->nholiday || op->ntarget;
-
-	(void)argv;
-	if (argc != 0)
-		crm_cli_usage(&op->cli, CRM_EUSAGE);
-	db = crm_cli_db(&op->cli, set ? CRM_DB_CREATE : 0);
-	if (set) {
-		if (crm_db_begin(db, &err) < 0 ||
-		    crm_service_set_hours(db, op->hours, op->zone, &err) < 0)
-			goto fail;
-		for (i = 0; i < op->nholiday; i++) {
-			if ((name = strchr(op->holiday[i], '=')) != NULL)
-				*name++ = '\0';
-			if (crm_service_add_holiday(db, op->holiday[i], name,
-			    &err) < 0)
-				goto fail;
-		}
-		for (i = 0; i < op->ntarget; i++)
-			if (crm_service_set_target(db, op->target[i], &err) < 0)
-				goto fail;
-		if (crm_cli_commit(&op->cli, db, 0, NULL, &err) < 0)
-			goto fail;
+		return crm_cmd_import_end(&op->cli, &im, n);
 	}
-	o = crm_cli_out_auto(&op->cli);
-	if (crm_service_policy(db, o, &err) < 0 || crm_out_end(o, &err) < 0)
-		crm_die(&err);
-	crm_out_free(o);
-	crm_db_close(db);
-	return 0;
-fail:
-	crm_db_rollback(db);
-	if (err.code == CRM_EDATA)
-		err.code = CRM_EUSAGE;
-	crm_die(&err);
+}
+
+/* The reports: sla, due, history ref, policy. */
+static int
+report(struct crm_db *db, struct crm_out *o, void *arg, struct crm_error *err)
+{
+	const struct opts *op = arg;
+
+	switch (op->what) {
+	case 's':
+		return crm_service_report_out(db, op->asof, op->since, op->by,
+		    op->within, o, err);
+	case 'd':
+		return crm_service_due(db, op->asof, op->within, op->breached,
+		    op->team, op->assignee, o, err);
+	case 'h':
+		return crm_service_history(db, op->ref, o, err);
+	default:
+		return crm_service_policy(db, o, err);
+	}
+}
+
+/* policy with settings: store them in one transaction, then show. */
+static int
+cmd_policy(struct opts *op)
+{
+	struct crm_error err;
+	struct crm_db *db;
+
+	if (op->pol.hours || op->pol.zone || op->pol.nholiday ||
+	    op->pol.ntarget) {
+		db = crm_cli_db(&op->cli, CRM_DB_CREATE);
+		if (crm_db_begin(db, &err) < 0 ||
+		    crm_service_change(db, &op->pol, &err) < 0 ||
+		    crm_cli_commit(&op->cli, db, 0, NULL, &err) < 0) {
+			crm_db_rollback(db);
+			if (err.code == CRM_EDATA)
+				err.code = CRM_EUSAGE;
+			crm_die(&err);
+		}
+		crm_db_close(db);
+	}
+	return crm_cmd_read(&op->cli, report, op);
 }
 
 static const struct {
 	const char *name;
-	int (*fn)(struct opts *, int, char **);
+	int what, nargs;
 } cmds[] = {
-	{ "sla", cmd_sla },
-	{ "due", cmd_due },
-	{ "history", cmd_history },
-	{ "policy", cmd_policy },
+	{ "sla", 's', 0 },
+	{ "due", 'd', 0 },
+	{ "history", 'h', 1 },
+	{ "policy", 'p', 0 },
 };
 
 int
@@ -242,10 +152,10 @@ main(int argc, char **argv)
 
 	memset(&op, 0, sizeof(op));
 	crm_cli_init(&op.cli, "crm-ticket", usage, argc, argv);
-	op.region = getenv("CRM_REGION");
-	if (op.region != NULL && *op.region == '\0')
-		op.region = NULL;
+	op.region = crm_cmd_region();
 	op.within = 4 * 3600;
+	op.pol.holiday = op.holiday;
+	op.pol.target = op.target;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
 	    "A:b:H:nR:r:T:w:z:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -257,7 +167,7 @@ main(int argc, char **argv)
 				crm_die(&err);
 			break;
 		case 'H':
-			op.hours = optarg;
+			op.pol.hours = optarg;
 			break;
 		case 'n':
 			op.dry = 1;
@@ -272,13 +182,10 @@ main(int argc, char **argv)
 			op.team = optarg;
 			break;
 		case 'w':
-			if (crm_bizcal_duration(optarg, &op.within, &err) < 0) {
-				crm_error_prefix(&err, "--within");
-				crm_die(&err);
-			}
+			op.within = crm_cmd_duration("--within", optarg);
 			break;
 		case 'z':
-			op.zone = optarg;
+			op.pol.zone = optarg;
 			break;
 		case OPT_ASOF:
 			op.asof = crm_cli_time("--as-of", optarg);
@@ -290,14 +197,14 @@ main(int argc, char **argv)
 			op.breached = 1;
 			break;
 		case OPT_HOLIDAY:
-			if (op.nholiday == 64)
+			if (op.pol.nholiday == 64)
 				crm_die_usage("--holiday: at most 64 at once");
-			op.holiday[op.nholiday++] = optarg;
+			op.holiday[op.pol.nholiday++] = optarg;
 			break;
 		case OPT_TARGET:
-			if (op.ntarget == 64)
+			if (op.pol.ntarget == 64)
 				crm_die_usage("--target: at most 64 at once");
-			op.target[op.ntarget++] = optarg;
+			op.target[op.pol.ntarget++] = optarg;
 			break;
 		default:
 			crm_cli_opt(&op.cli, ch, optarg) ||
@@ -309,10 +216,16 @@ main(int argc, char **argv)
 	if (op.asof == 0)
 		op.asof = crm_now();
 	/* The first word names the command (a file so named: ./sla). */
-	for (i = 0; argc > 0 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return crm_cli_finish(cmds[i].fn(&op, argc - 1,
-			    argv + 1));
+	for (i = 0; argc > 0 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		if (argc - 1 != cmds[i].nargs)
+			crm_cli_usage(&op.cli, CRM_EUSAGE);
+		op.what = cmds[i].what;
+		op.ref = argv[1];
+		return crm_cli_finish(op.what == 'p' ? cmd_policy(&op) :
+		    crm_cmd_read(&op.cli, report, &op));
+	}
 	if (argc > 0 && strcmp(argv[0], "import") == 0) {
 		argc--;
 		argv++;

@@ -82,6 +82,9 @@ struct emps {
 	 */
 	uint32_t *start;
 	int64_t maxc;
+	/* account_compute() with keep: the revenue of the purchases made
+	 * under each row (e[i]'s in rev[i]). */
+	double *rev;
 };
 
 int account_emps_load(struct crm_db *db, const struct accs *s,
@@ -97,9 +100,10 @@ int account_grow(void *pp, size_t *alloc, size_t n, size_t size,
     struct crm_error *err);
 
 /* Own figures of every account up to asof (0: all), then the subtree
- * sums. */
+ * sums.  keep (NULL: none) gets the employment rows with their revenue,
+ * for the caller to free. */
 int account_compute(struct crm_db *db, struct accs *s, int64_t asof,
-    struct crm_error *err);
+    struct emps *keep, struct crm_error *err);
 
 /* Numbers as the reports write them. */
 void account_fmt_int(char *b, size_t n, int64_t v);

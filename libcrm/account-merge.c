@@ -687,3 +687,24 @@ done:
 	free(u);
 	return rc;
 }
+
+int
+crm_account_merge_run(struct crm_db *db, int undo, const char *input,
+    int tsv, char *const *keys, int n, struct crm_out *o,
+    struct crm_account_merge_stats *st, struct crm_error *err)
+{
+	struct crm_csv *r;
+	int rc;
+
+	if (crm_account_merge_header(o, err) < 0)
+		return -1;
+	if (undo)
+		return crm_account_unmerge_list(db, keys, n, o, st, err);
+	if (input == NULL)
+		return crm_account_merge_list(db, keys, n, o, st, err);
+	if ((r = crm_csv_open(input, tsv ? CRM_CSV_TSV : 0, err)) == NULL)
+		return -1;
+	rc = crm_account_merge_pairs(db, r, o, st, err);
+	crm_csv_close(r);
+	return rc;
+}

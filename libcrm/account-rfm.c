@@ -69,7 +69,7 @@ crm_account_rfm(struct crm_db *db, const struct crm_rfm_opts *opts,
 		crm_db_rollback(db);
 		return -1;
 	}
-	if (account_compute(db, &s, asof_end, err) < 0)
+	if (account_compute(db, &s, asof_end, NULL, err) < 0)
 		goto done;
 	if (s.n && ((rv = calloc(s.n, sizeof(*rv))) == NULL ||
 	    (fv = calloc(s.n, sizeof(*fv))) == NULL ||

@@ -11,6 +11,7 @@
 
 #include "account.h"
 #include "account-int.h"
+#include "mem.h"
 #include "norm.h"
 
 void
@@ -154,6 +155,7 @@ account_emps_free(struct emps *m)
 	free(m->e);
 	free(m->gone);
 	free(m->start);
+	free(m->rev);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -169,7 +171,7 @@ account_grow(void *pp, size_t *alloc, size_t n, size_t size,
 	a = *alloc ? *alloc * 2 : 4096;
 	if ((np = reallocarray(*(void **)pp, a, size)) == NULL)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
-	*(void **)pp = np;
+	*(void **)pp = crm_big(np, a, size);
 	*alloc = a;
 	return 0;
 }
@@ -196,8 +198,9 @@ emps_index(struct emps *m, struct crm_error *err)
 			qsort(m->e, m->n, sizeof(*m->e), cmp_emp);
 		return 0;
 	}
-	if ((m->start = calloc((size_t)maxc + 2, sizeof(*m->start))) == NULL ||
-	    (sorted = malloc(m->n * sizeof(*sorted))) == NULL) {
+	if ((m->start = crm_big_calloc((size_t)maxc + 2,
+	    sizeof(*m->start))) == NULL || (sorted = crm_big(malloc(m->n *
+	    sizeof(*sorted)), m->n, sizeof(*sorted))) == NULL) {
 		free(m->start);
 		m->start = NULL;
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
@@ -207,7 +210,8 @@ emps_index(struct emps *m, struct crm_error *err)
 	for (c = 1; c <= maxc + 1; c++)
 		m->start[c] += m->start[c - 1];
 	/* Place each row at its contact's next free slot, in load order. */
-	if ((pos = malloc(((size_t)maxc + 1) * sizeof(*pos))) == NULL) {
+	if ((pos = crm_big(malloc(((size_t)maxc + 1) * sizeof(*pos)),
+	    (size_t)maxc + 1, sizeof(*pos))) == NULL) {
 		free(sorted);
 		free(m->start);
 		m->start = NULL;
@@ -327,20 +331,77 @@ account_emps_at(const struct emps *m, int64_t c, int64_t t)
 	return -1;
 }
 
+/* A purchase: who, when, how much. */
+struct buy {
+	int64_t contact, at;
+	double amount;
+};
+
+/*
+ * Put v (n purchases) in buyer order, keeping the table order among one
+ * buyer's: a radix sort on the contact id, 11 bits a pass, as many
+ * passes as the largest id needs (two up to two million contacts).
+ * Each pass reads its input once in order and writes to 2,048 places
+ * at a time, which the cache keeps up with; *v may be swapped for the
+ * sorted copy.
+ */
+static int
+buys_sort(struct buy **v, size_t n, struct crm_error *err)
+{
+	struct buy *a = *v, *b, *t;
+	uint64_t maxc = 0;
+	size_t i, cnt[2048], sum, c;
+	int shift;
+
+	for (i = 0; i < n; i++)
+		if ((uint64_t)a[i].contact > maxc)
+			maxc = (uint64_t)a[i].contact;
+	if (n < 2 || maxc == 0)
+		return 0;
+	if ((b = crm_big(malloc(n * sizeof(*b)), n, sizeof(*b))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	for (shift = 0; shift < 64 && (maxc >> shift) != 0; shift += 11) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[((uint64_t)a[i].contact >> shift) & 2047]++;
+		for (c = 0, sum = 0; c < 2048; c++) {
+			size_t x = cnt[c];
+
+			cnt[c] = sum;
+			sum += x;
+		}
+		for (i = 0; i < n; i++)
+			b[cnt[((uint64_t)a[i].contact >> shift) & 2047]++] =
+			    a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	free(b);
+	*v = a;
+	return 0;
+}
+
 /* Own figures, then the subtree sums. */
 int
 account_compute(struct crm_db *db, struct accs *s, int64_t asof,
-    struct crm_error *err)
+    struct emps *keep, struct crm_error *err)
 {
 	struct crm_stmt *st;
 	struct emps m;
+	struct buy *buys = NULL;
 	int64_t k, p, *np = NULL, *last = NULL;
 	double *rev = NULL;
-	size_t i;
+	size_t i, j, nbuys = 0, nalloc = 0;
 	int rc, hops, deals;
 
 	if (account_emps_load(db, s, &m, err) < 0)
 		return -1;
+	if (keep != NULL && m.n > 0 && (m.rev = crm_big_calloc(m.n,
+	    sizeof(*m.rev))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		goto fail;
+	}
 	/* Sums in arrays of their own: the scan touches them at random. */
 	if (s->n > 0 && ((np = calloc(s->n, sizeof(*np))) == NULL ||
 	    (rev = calloc(s->n, sizeof(*rev))) == NULL ||
@@ -355,21 +416,51 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 	/*
 	 * A purchase counts for the account the buyer worked at when
 	 * buying: a person who moved on leaves the old purchases behind.
+	 * The purchases come in table order, their buyers at random: read
+	 * them into memory, put them in buyer order and walk them beside
+	 * the employment rows (also in buyer order), instead of a lookup
+	 * per purchase that misses the cache twice.
 	 */
 	if ((st = crm_db_stmt(db, "SELECT contact_id, at, amount FROM"
 	    " interactions WHERE kind = 'purchase' AND (?1 = 0 OR at < ?1)",
 	    err)) == NULL || crm_db_bind_int(db, st, 1, asof, err) < 0)
 		goto fail;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int64_t t = crm_db_col_int(st, 1);
-
-		if ((k = account_emps_at(&m, crm_db_col_int(st, 0), t)) < 0)
-			continue;
-		np[k]++;
-		rev[k] += crm_db_col_double(st, 2);
-		if (t > last[k])
-			last[k] = t;
+		if (account_grow(&buys, &nalloc, nbuys, sizeof(*buys),
+		    err) < 0) {
+			crm_db_reset(st);
+			goto fail;
+		}
+		buys[nbuys].contact = crm_db_col_int(st, 0);
+		buys[nbuys].at = crm_db_col_int(st, 1);
+		buys[nbuys++].amount = crm_db_col_double(st, 2);
 	}
+	if (rc < 0 || buys_sort(&buys, nbuys, err) < 0)
+		goto fail;
+	for (i = 0, j = 0; i < nbuys; i++) {
+		const struct buy *b = &buys[i];
+		size_t e;
+
+		while (j < m.n && m.e[j].contact < b->contact)
+			j++;
+		for (e = j, k = -1; e < m.n && m.e[e].contact == b->contact;
+		    e++)
+			if (b->at >= m.e[e].start && (m.e[e].end == 0 ||
+			    b->at < m.e[e].end)) {
+				k = m.e[e].acc;
+				break;
+			}
+		if (k < 0)
+			continue;
+		if (m.rev != NULL)
+			m.rev[e] += b->amount;
+		np[k]++;
+		rev[k] += b->amount;
+		if (b->at > last[k])
+			last[k] = b->at;
+	}
+	free(buys);
+	buys = NULL;
 	if (rc < 0 || (deals = account_have_deals(db, err)) < 0)
 		goto fail;
 	for (i = 0; i < s->n; i++) {
@@ -395,7 +486,10 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 		if (rc < 0)
 			goto fail;
 	}
-	account_emps_free(&m);
+	if (keep != NULL)
+		*keep = m;
+	else
+		account_emps_free(&m);
 	free(np);
 	free(rev);
 	free(last);
@@ -430,6 +524,7 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 	return 0;
 fail:
 	account_emps_free(&m);
+	free(buys);
 	free(np);
 	free(rev);
 	free(last);
@@ -451,7 +546,7 @@ crm_account_rollup_each(struct crm_db *db, int64_t asof,
 		crm_db_rollback(db);
 		return -1;
 	}
-	if (account_compute(db, &s, asof, err) < 0)
+	if (account_compute(db, &s, asof, NULL, err) < 0)
 		goto done;
 	for (i = 0; i < s.n; i++)
 		if (fn(arg, &s.a[i].t, err) < 0)

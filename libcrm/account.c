@@ -1065,3 +1065,25 @@ crm_account_importer_finish(struct crm_account_importer *imp,
 	}
 	return 0;
 }
+
+int
+crm_account_json_input(const char *path, int json)
+{
+	size_t n = strlen(path);
+
+	return json || (n > 5 && strcmp(path + n - 5, ".json") == 0) ||
+	    (n > 6 && strcmp(path + n - 6, ".jsonl") == 0);
+}
+
+int
+crm_account_share(const char *s, double *v, struct crm_error *err)
+{
+	char *end;
+	double x = strtod(s, &end);
+
+	if (end == s || *end != '\0' || !(x > 0 && x <= 1))
+		return crm_error_set(err, CRM_EUSAGE, "'%s' is not in (0, 1]",
+		    s);
+	*v = x;
+	return 0;
+}

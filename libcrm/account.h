@@ -70,6 +70,12 @@ int crm_account_resolve(struct crm_db *db, const char *key, int64_t *id,
 int crm_account_root(struct crm_db *db, int64_t id, int64_t *root,
     struct crm_error *err);
 
+/* 1 if path is read as JSON lines: json set, or named *.json, *.jsonl. */
+int crm_account_json_input(const char *path, int json);
+
+/* A share in (0, 1] ("0.9") into *v; CRM_EUSAGE otherwise. */
+int crm_account_share(const char *s, double *v, struct crm_error *err);
+
 /* Import of accounts (CSV, TSV through crm_csv; JSON lines). */
 
 struct crm_account_stats {
@@ -198,6 +204,13 @@ int crm_account_merge_list(struct crm_db *db, char *const *keys, int n,
 int crm_account_unmerge_list(struct crm_db *db, char *const *keys, int n,
     struct crm_out *o, struct crm_account_merge_stats *st,
     struct crm_error *err);
+/*
+ * The header, then: with undo, the unmerge of keys; else the pairs of the
+ * file input (tsv: TSV) or, with no input, the merge of keys.
+ */
+int crm_account_merge_run(struct crm_db *db, int undo, const char *input,
+    int tsv, char *const *keys, int n, struct crm_out *o,
+    struct crm_account_merge_stats *st, struct crm_error *err);
 
 /*
  * Roll-ups.  For every account (not merged away): its own figures (from
@@ -236,6 +249,52 @@ int crm_account_rollup(struct crm_db *db, int64_t asof, struct crm_out *o,
  */
 int crm_account_rfm(struct crm_db *db, const struct crm_rfm_opts *opts,
     int roots, struct crm_out *o, struct crm_error *err);
+
+/*
+ * Churn at account level, from the churn scores crm-churn score stored
+ * for the people (P(alive), expected purchases, CLV).  For every account
+ * (not merged away), over the people working there now (erased and
+ * merged-away contacts left out) who have a score, and with the
+ * hierarchy rolled up (own: the account's own people only):
+ *
+ *	p_alive          the mean of the buyers' P(alive), each weighted by
+ *	                 the revenue of the purchases they made while at the
+ *	                 account (equal weights when none made any there);
+ *	                 NAN with no scored buyer
+ *	revenue_at_risk  the sum of that revenue times (1 - P(alive))
+ *	status           "at risk" when p_alive < threshold, "active",
+ *	                 or "no buyers"
+ *
+ * A buyer who left the account no longer counts for it: an account whose
+ * buyers have all moved on has "no buyers" (its revenue stays, as in the
+ * roll-up).  CRM_EDATA when no scores are stored.
+ */
+struct crm_account_churn_opts {
+	double threshold;	/* at risk below this P(alive); 0.5 */
+	int own;		/* own people only, not the subtree */
+	int at_risk_only;	/* only the accounts at risk */
+};
+
+struct crm_account_churn {
+	int64_t id, parent_id;		/* parent_id 0 for a top account */
+	const char *external_id, *name;
+	int depth;
+	int64_t people, buyers;
+	double p_alive;
+	double expected_purchases, clv, revenue, revenue_at_risk;
+	const char *status;
+};
+
+int crm_account_churn_each(struct crm_db *db,
+    const struct crm_account_churn_opts *opts,
+    int (*fn)(void *arg, const struct crm_account_churn *row,
+    struct crm_error *err), void *arg, struct crm_error *err);
+/* Rows: id, external_id, name, parent_id, depth, people, buyers, p_alive,
+ * churn_probability, expected_purchases, clv, revenue, revenue_at_risk,
+ * status. */
+int crm_account_churn(struct crm_db *db,
+    const struct crm_account_churn_opts *opts, struct crm_out *o,
+    struct crm_error *err);
 
 /*
  * Partner report: for each partner, the accounts it sourced, the

@@ -39,8 +39,10 @@ oom(struct crm_error *err)
 /* churn-base.c */
 
 /*
- * A finite number into buf, with prec significant digits (conv 'g') or
- * decimals ('f'); else an error naming what.  Never "-0".
+ * A finite number into buf (CRM_NUM_MAX bytes or more), with prec
+ * significant digits (conv 'g') or decimals ('f'), through num.c;
+ * else an error naming what.  Never "-0": a zero, or a negative number
+ * that rounds to one, is written unsigned.
  */
 int churn_num(char *buf, size_t len, int conv, int prec, double v,
     const char *what, struct crm_error *err);

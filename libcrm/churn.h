@@ -40,6 +40,7 @@
 #ifndef CRM_CHURN_H
 #define CRM_CHURN_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,7 @@
 #include "csvio.h"
 #include "db.h"
 #include "error.h"
+#include "logistic.h"
 
 /* ------------------------------------------------------------------ */
 /* Customer bases */
@@ -149,6 +151,37 @@ int crm_churn_fit(const struct crm_churn_base *b, int kind,
 int crm_churn_model_store(struct crm_db *db, struct crm_churn_model *cm,
     struct crm_error *err);
 
+/* What crm-churn fit asks for (churn-run.c). */
+struct crm_churn_fit_req {
+	const char *summaries;		/* a file of summaries, or NULL: db */
+	int csv_flags;			/* for summaries, as crm_csv_open */
+	struct crm_churn_base_opts base; /* for db */
+	int kind;			/* CRM_CLV_BGNBD or CRM_CLV_PARETO */
+	int unit_given;			/* summaries: their unit (1 or 7),
+					   0 if not known */
+	int store;			/* store a converged model in db */
+	const struct crm_clv_fit_opts *fit;	/* may be NULL */
+};
+
+struct crm_churn_fit_done {
+	double cpu;			/* seconds of CPU the fits took */
+	size_t skipped;			/* summaries' rows without purchases */
+	int stored;			/* cm->id set, transaction open */
+	char counts[128];		/* for the audit: customers, repeaters
+					   (JSON) */
+};
+
+/*
+ * The base (from db or the summaries), both fits (crm_churn_fit), and a
+ * converged model stored when q->store and db: then in a write
+ * transaction left open for the caller to commit (done->stored); rolled
+ * back on failure.  A fit that does not converge is no error, as in
+ * crm_churn_fit().
+ */
+int crm_churn_fit_run(struct crm_db *db, const struct crm_churn_fit_req *q,
+    struct crm_churn_model *cm, struct crm_churn_fit_done *done,
+    struct crm_error *err);
+
 /*
  * Load a stored count model: id > 0 that one, else the latest of kind
  * (0: the latest BG/NBD or Pareto/NBD model).  CRM_EDATA when there is
@@ -186,11 +219,29 @@ struct crm_churn_score_opts {
 	int store;		/* replace the scores table */
 };
 
+/*
+ * Before crm_churn_score(): with store, foreign keys off (each contact_id
+ * stored is one an interaction or a merged contact names, read in the
+ * same transaction) and a write transaction begun; then the model loaded
+ * as crm_churn_model_load() does (rolled back if that fails).  The caller
+ * commits and turns foreign keys on again.
+ */
+int crm_churn_score_begin(struct crm_db *db, int store, int64_t id,
+    int kind, struct crm_churn_model *cm, struct crm_error *err);
+
+/* A database file this large (16 MiB) pays for crm_db_bulk() when scores
+ * are stored. */
+int crm_churn_score_big(const char *path);
+
 struct crm_churn_score_stats {
 	int64_t contacts;	/* contacts written */
 	int64_t scored;		/* of them with purchases */
 	int64_t no_spend;	/* scored without an expected spend */
 };
+
+/* The audit's counts of a scoring (JSON) into buf, which is returned. */
+const char *crm_churn_score_counts(const struct crm_churn_score_stats *st,
+    int64_t id, char *buf, size_t len);
 
 /*
  * Score every contact (not merged away, not erased), in id order, and
@@ -269,5 +320,76 @@ struct crm_churn_eval {
 int crm_churn_eval(struct crm_db *db, const struct crm_churn_model *cm,
     int64_t holdout_end, int by, struct crm_out *o,
     struct crm_churn_eval *ev, struct crm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* crm-churn's options (churn-run.c) */
+
+struct crm_churn_args {
+	const char *file, *summaries, *drop[64], *currency;
+	struct crm_churn_train_opts to;
+	struct crm_churn_score_opts so;
+	int64_t hold, calend, modelid;
+	size_t ndrop;
+	int kind, unit, dry, by;
+	char seen[128];			/* options given */
+	char *dropbuf[64];		/* --drop's copies */
+	size_t ndropbuf;
+};
+
+/* The defaults; crm_churn_args_free() frees --drop's copies. */
+void crm_churn_args_init(struct crm_churn_args *a);
+void crm_churn_args_free(struct crm_churn_args *a);
+
+/*
+ * One option, getopt_long's ch and arg (kept, not copied, except
+ * --drop's list): 0 when taken, 1 when it is none of crm-churn's own
+ * (the caller's: -d, -f, ...), -1 with CRM_EUSAGE for a bad value.
+ */
+int crm_churn_args_opt(struct crm_churn_args *a, int ch, const char *arg,
+    struct crm_error *err);
+
+/*
+ * CRM_EUSAGE when an option was given that the command name does not
+ * take (opts: the short letters it takes besides -d -f -h -q -t -V) or --model names the wrong sort of
+ * model (model 'k': a kind; 'l': a logit model's number; 'b': a count
+ * model's kind or number), or what the command needs is missing (fit's
+ * --model, eval's --holdout-end, train's --label) or does not fit it
+ * (--by, fit --summaries with database options).
+ */
+int crm_churn_args_check(const struct crm_churn_args *a, const char *name,
+    const char *opts, int model, struct crm_error *err);
+
+/* For getopt_long: crm-churn's long options (cli.c's among them) and its
+ * short ones after CRM_CLI_SHORTOPTS. */
+extern const struct option crm_churn_longopts[];
+#define CRM_CHURN_SHORTOPTS "b:C:c:D:e:H:i:L:l:m:nS:s:T:u:x:"
+
+/*
+ * What the commands say on standard error, each line handed to note
+ * (without "crm-churn: " or a newline).  Fit: a count fit that did not
+ * converge (also with quiet; stored_db: a database was named), else
+ * unless quiet the rows skipped, the customers left out, both
+ * log-likelihoods of each model and the summary.  Score and eval: their
+ * summaries (the caller checks quiet).  Train: no hold-out metrics and
+ * no convergence (also with quiet), then the summary.
+ */
+typedef void crm_churn_note_fn(void *arg, const char *line);
+
+/* What a fit's progress line says: its model, iteration count (the
+ * caller's), log-likelihood, and whether it drags.  buf is returned. */
+const char *crm_churn_progress_text(const struct crm_clv_progress *p,
+    char *buf, size_t len);
+
+void crm_churn_fit_notes(const struct crm_churn_model *cm,
+    const struct crm_churn_fit_done *dn, const struct crm_churn_args *a,
+    int quiet, int stored_db, crm_churn_note_fn *note, void *arg);
+void crm_churn_score_notes(const struct crm_churn_model *cm,
+    const struct crm_churn_score_stats *st, const struct crm_churn_args *a,
+    crm_churn_note_fn *note, void *arg);
+void crm_churn_eval_note(const struct crm_churn_model *cm,
+    const struct crm_churn_eval *ev, crm_churn_note_fn *note, void *arg);
+void crm_churn_train_notes(const struct crm_churn_train_result *res,
+    const struct crm_churn_args *a, int quiet, crm_churn_note_fn *note,
+    void *arg);
 
 #endif

@@ -1,5 +1,7 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -13,11 +15,15 @@
 #include "buf.h"
 #include "cli.h"
 #include "guard.h"
+#include "help.h"
+#include "match.h"
 #include "norm.h"
+#include "num.h"
 #include "outfile.h"
 #include "profile.h"
 
 static const char *progname = "crm";
+static const struct crm_cli *the_cli;	/* for the lock-wait line */
 static double start_time, last_progress;
 static int progress_shown;
 /* Reachable, so leak checkers keep quiet; volatile, so the store stays. */
@@ -30,6 +36,85 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The process that holds the write lock of the database at path, or 0:
+ * in WAL mode SQLite holds it as a POSIX lock on byte 120 of the -shm
+ * file, which F_GETLK reports with its pid.  The file stays open: closing
+ * any descriptor of it would drop the locks SQLite holds on it.
+ */
+static pid_t
+lock_holder(const char *path)
+{
+	static int fd = -1;
+	static char *opened;
+	char shm[PATH_MAX];
+	struct flock fl;
+
+	if (opened == NULL || strcmp(opened, path) != 0) {
+		if (opened != NULL)
+			return 0;
+		snprintf(shm, sizeof(shm), "%s-shm", path);
+		if ((fd = open(shm, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    (opened = strdup(path)) == NULL)
+			return 0;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 120;
+	fl.l_len = 1;
+	if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return fl.l_pid;
+}
+
+/* Its program's name, from /proc (empty if not known). */
+static void
+proc_name(pid_t pid, char *name, size_t size)
+{
+	char path[64];
+	FILE *fp;
+
+	name[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(name, (int)size, fp) == NULL)
+		name[0] = '\0';
+	name[strcspn(name, "\n")] = '\0';
+	fclose(fp);
+}
+
+/* crm_db_on_wait(): on a terminal, say who is being waited for. */
+static void
+say_waiting(const char *path, double waited)
+{
+	static double last;
+	char name[64];
+	const char *base = strrchr(path, '/');
+	pid_t pid;
+	double t = now_s();
+
+	if (the_cli == NULL || !the_cli->tty || the_cli->quiet ||
+	    t - last < 0.25)
+		return;
+	last = t;
+	base = base != NULL ? base + 1 : path;
+	pid = lock_holder(path);
+	fprintf(stderr, "\r\033[K%s: ", progname);
+	if (pid > 0) {
+		proc_name(pid, name, sizeof(name));
+		fprintf(stderr, "waiting for another %sprogram (pid %ld%s%s)",
+		    strncmp(name, "crm", 3) == 0 ? "crm " : "", (long)pid,
+		    name[0] ? ", " : "", name);
+	} else
+		fprintf(stderr, "waiting for another program");
+	fprintf(stderr, " to finish writing to %s, %.0f s so far", base,
+	    waited);
+	fflush(stderr);
+	progress_shown = 1;
 }
 
 void
@@ -55,6 +140,8 @@ crm_cli_init(struct crm_cli *c, const char *prog, const char *usage, int argc,
 		}
 	}
 	progname = prog;
+	the_cli = c;
+	crm_db_on_wait(say_waiting);
 	start_time = now_s();
 	/* Rejects files, exports: personal data is never world-readable. */
 	umask(077);
@@ -82,6 +169,31 @@ crm_cmd_usage(const struct crm_cmd *table)
 	return text != NULL ? text : "";
 }
 
+/* The subcommand crm_cmd_find() chose, for crm_cli_pg_ported(). */
+static const char *cmd_name;
+
+const char *
+crm_cli_nearest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL, *prefix = NULL;
+	size_t i, d, bestd = (size_t)-1, wl = strlen(word), nprefix = 0;
+
+	for (i = 0; i < n; i++) {
+		if (wl >= 2 && strncmp(names[i], word, wl) == 0) {
+			prefix = names[i];
+			nprefix++;
+		}
+		d = crm_match_dl_str(word, names[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	if (nprefix == 1)
+		return prefix;
+	return bestd <= 2 && bestd < wl ? best : NULL;
+}
+
 const struct crm_cmd *
 crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
     const char *dflt)
@@ -92,22 +204,46 @@ crm_cmd_find(struct crm_cli *c, const struct crm_cmd *table, const char *name,
 	for (i = 0; table[i].name != NULL; i++)
 		if (name != NULL && strcmp(table[i].name, name) == 0)
 			break;
+	/* A default command takes files: a word near a command's name that
+	 * is no file is a misspelt command ("crm-log shw"). */
+	if (table[i].name == NULL && dflt != NULL && name != NULL &&
+	    strcmp(name, "-") != 0 && access(name, F_OK) != 0) {
+		const char *names[64] = { NULL }, *near;
+
+		for (n = 0; table[n].name != NULL && n < 64; n++)
+			names[n] = table[n].name;
+		if ((near = crm_cli_nearest(name, names, n)) != NULL)
+			crm_die_usage("unknown command '%s'; did you mean"
+			    " '%s'? (and no file of that name)", name, near);
+	}
 	if (table[i].name == NULL && dflt != NULL)
 		for (i = 0; table[i].name != NULL; i++)
 			if (strcmp(table[i].name, dflt) == 0)
 				break;
 	if (table[i].name != NULL) {
 		c->usage = table[i].usage;
+		cmd_name = table[i].name;
 		return &table[i];
 	}
 	if (name == NULL)
 		crm_cli_usage(c, CRM_EUSAGE);
 	for (n = 0; table[n].name != NULL; n++)
 		;
+	{
+		const char *names[64] = { NULL }, *near;
+
+		for (i = 0; i < n && i < 64; i++)
+			names[i] = table[i].name;
+		near = crm_cli_nearest(name, names, i);
+		if (near != NULL)
+			crm_die_usage("unknown command '%s'; did you mean"
+			    " '%s'?", name, near);
+	}
 	for (i = 0; i < n; i++)
 		crm_buf_addf(&b, NULL, "%s%s", i == 0 ? "" : i + 1 < n ?
 		    ", " : " or ", table[i].name);
-	crm_die_usage("unknown command '%s' (%s)", name, crm_buf_str(&b));
+	crm_die_usage("unknown command '%s' (one of %s)", name,
+	    crm_buf_str(&b));
 }
 
 void
@@ -136,25 +272,193 @@ crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
 	}
 }
 
-void
-crm_cli_usage(const struct crm_cli *c, int status)
+/*
+ * Does the usage entry starting at line (the program's name, then its
+ * subcommand words up to the first option) name sub?
+ */
+static int
+entry_names(const char *line, size_t len, const char *prog, const char *sub)
 {
-	FILE *fp = status == 0 ? stdout : stderr;
-	const char *p = c->usage, *nl;
-	int first = 1;
+	size_t n = strlen(prog), sl = strlen(sub);
+	const char *p = line + n, *end = line + len;
 
-	/* One "usage:" and the SYNOPSIS lines under it, indented. */
-	while (*p) {
-		nl = strchr(p, '\n');
-		if (nl == NULL)
-			nl = p + strlen(p);
+	if (len < n || strncmp(line, prog, n) != 0 || (p < end && *p != ' '))
+		return 0;
+	while (p < end) {
+		size_t w;
+
+		while (p < end && *p == ' ')
+			p++;
+		for (w = 0; p + w < end && p[w] != ' '; w++)
+			;
+		if (w == 0 || *p == '-' || (*p == '[' && p[1] == '-'))
+			break;
+		if (*p == '[' && w == sl + 2 && strncmp(p + 1, sub, sl) == 0)
+			return 1;
+		if (w == sl && strncmp(p, sub, sl) == 0)
+			return 1;
+		p += w;
+	}
+	return 0;
+}
+
+/* The SYNOPSIS lines, all or only sub's entries, under one "usage:". */
+static void
+print_usage(FILE *fp, const struct crm_cli *c, const char *sub)
+{
+	const char *p = c->usage, *nl;
+	int first = 1, on = 1, any = 0;
+
+	if (sub != NULL) {
+		/* None of the entries names it: all of them. */
+		for (p = c->usage; *p; p = *nl ? nl + 1 : nl) {
+			nl = p + strcspn(p, "\n");
+			if (entry_names(p, (size_t)(nl - p), c->prog, sub))
+				any = 1;
+		}
+		if (!any)
+			sub = NULL;
+	}
+	for (p = c->usage; *p; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		if (sub != NULL && strncmp(p, c->prog, strlen(c->prog)) == 0)
+			on = entry_names(p, (size_t)(nl - p), c->prog, sub);
+		if (!on)
+			continue;
 		fprintf(fp, "%s%.*s\n", first ? "usage: " : "       ",
 		    (int)(nl - p), p);
 		first = 0;
-		p = *nl ? nl + 1 : nl;
 	}
-	if (status == 0)
+}
+
+/* The common options a page may leave to crm(7). */
+static const struct crm_help_opt common_opts[] = {
+	{ "-d db, --db=db", "The database, instead of CRM_DB or crm.db.",
+	    "d= -db=", NULL, NULL },
+	{ "-f format, --format=format", "Write csv, tsv, json or table.",
+	    "f= -format=", NULL, "csv tsv json table" },
+	{ "-t, --tsv", "Read and write TSV.", "t -tsv", NULL, NULL },
+	{ "--excel-safe", "Neutralise cells a spreadsheet would run as"
+	    " formulas.", "-excel-safe", NULL, NULL },
+	{ "-q, --quiet", "No summary line.", "q -quiet", NULL, NULL },
+	{ "-h, --help", "Print this help and exit 0.", "h -help", NULL,
+	    NULL },
+	{ "-V, --version", "Print the version and exit 0.", "V -version",
+	    NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+/*
+ * One option: its tag, then its first sentence, cut to the terminal's
+ * width (cols) when standard output is one, else whole.
+ */
+static void
+print_opt(FILE *fp, const struct crm_help_opt *o, int width, int cols)
+{
+	const char *s = o->line;
+	int col, room;
+	size_t n = strlen(s), cut;
+
+	col = fprintf(fp, "  %-*s  ", width, o->tag);
+	room = cols - 1 - col;
+	if (cols > 0 && room < 20) {
+		fprintf(fp, "\n%*s", 6, "");
+		room = cols - 1 - 6;
+	}
+	if (cols == 0 || n <= (size_t)room) {
+		fprintf(fp, "%s\n", s);
+		return;
+	}
+	for (cut = (size_t)room - 3; cut > 0 && s[cut] != ' '; cut--)
+		;
+	while (cut > 0 && strchr(" ,;:(", s[cut - 1]) != NULL)
+		cut--;
+	fprintf(fp, "%.*s...\n", (int)cut, s);
+}
+
+/* Is any of o's names also one of the page's? */
+static int
+page_has(const struct crm_help_prog *hp, const struct crm_help_opt *o)
+{
+	const char *n = o->names;
+	int arg;
+
+	while (*n) {
+		size_t len = strcspn(n, " =");
+		int is_long = n[0] == '-';
+		char name[64];
+
+		if (len < sizeof(name)) {
+			memcpy(name, n + is_long, len - is_long);
+			name[len - is_long] = '\0';
+			if (crm_help_opt(hp, name, is_long, &arg) != NULL)
+				return 1;
+		}
+		n += strcspn(n, " ");
+		n += strspn(n, " ");
+	}
+	return 0;
+}
+
+/*
+ * --help: the usage, then every option the man page lists with its first
+ * sentence, in the page's order (help.h); only the subcommand's when the
+ * command line names one.
+ */
+static void
+print_help(const struct crm_cli *c)
+{
+	const struct crm_help_prog *hp = crm_help_find(c->prog);
+	const struct crm_help_opt *o;
+	const char *sub = NULL;
+	int width = 0, pass, cols = 0;
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO))
+		cols = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		    ws.ws_col >= 40 ? ws.ws_col : 80;
+
+	if (hp != NULL && c->argc > 1)
+		sub = crm_help_sub(hp, c->argc - 1, c->argv + 1);
+	print_usage(stdout, c, sub);
+	if (hp == NULL)
+		return;
+	/* The widest tag that fits, then the lines. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			printf("\n%s%s%s:\n", sub ? "options of '" : "options",
+			    sub ? sub : "", sub ? "'" : "");
+		for (o = hp->opts; o->tag != NULL; o++) {
+			int len = (int)strlen(o->tag);
+
+			if (sub != NULL && o->subs != NULL &&
+			    !crm_help_has(o->subs, sub, (size_t)-1))
+				continue;
+			if (pass == 0 && len <= 26 && len > width)
+				width = len;
+			else if (pass == 1)
+				print_opt(stdout, o, width, cols);
+		}
+		for (o = common_opts; o->tag != NULL; o++) {
+			if (page_has(hp, o))
+				continue;
+			if (pass == 0 && (int)strlen(o->tag) > width)
+				width = (int)strlen(o->tag);
+			else if (pass == 1)
+				print_opt(stdout, o, width, cols);
+		}
+	}
+	printf("\nSee %s(1) for the whole story.\n", c->prog);
+}
+
+void
+crm_cli_usage(const struct crm_cli *c, int status)
+{
+	if (status == 0) {
+		print_help(c);
 		exit(crm_cli_finish(0));
+	}
+	print_usage(stderr, c, NULL);
 	exit(status);
 }
 
@@ -241,6 +545,25 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 	return 0;
 }
 
+int
+crm_cli_pg_ported(const char *prog)
+{
+	/*
+	 * The programs, or a program's subcommands, whose SQL runs on
+	 * PostgreSQL (tests/t0022).
+	 */
+	static const char *const ported[] = { "crm-add", "crm-export",
+	    "crm-log", "crm-segment rfm", "crm-segment kmeans" };
+	size_t i, n = strlen(prog);
+
+	for (i = 0; i < sizeof(ported) / sizeof(ported[0]); i++)
+		if (strncmp(ported[i], prog, n) == 0 && (ported[i][n] ==
+		    '\0' || (ported[i][n] == ' ' && cmd_name != NULL &&
+		    strcmp(ported[i] + n + 1, cmd_name) == 0)))
+			return 1;
+	return 0;
+}
+
 struct crm_db *
 crm_cli_db(const struct crm_cli *c, int flags)
 {
@@ -252,6 +575,12 @@ crm_cli_db(const struct crm_cli *c, int flags)
 	    STDOUT_FILENO, &err) < 0 ||
 	    (db = crm_db_open(crm_db_path(c->db_opt), flags, &err)) == NULL)
 		crm_die(&err);
+	if (crm_db_is_pg(db) && !crm_cli_pg_ported(c->prog)) {
+		crm_error_set(&err, CRM_EFAIL, "%s: PostgreSQL: %s works on"
+		    " SQLite only so far (README, PostgreSQL)", crm_db_name(db),
+		    c->prog);
+		crm_die(&err);
+	}
 	/* Personal data: say so when anyone may read it, even with -q. */
 	if (crm_db_file_mode(db) & 004)
 		crm_warn("warning: %s is readable by others (mode %04o);"
@@ -284,7 +613,8 @@ crm_cli_db_dry(const struct crm_cli *c, int flags, int dry)
 	char path[128];
 	struct stat sb;
 
-	if (!dry || stat(crm_db_path(c->db_opt), &sb) == 0 || errno != ENOENT)
+	if (!dry || crm_db_is_url(crm_db_path(c->db_opt)) ||
+	    stat(crm_db_path(c->db_opt), &sb) == 0 || errno != ENOENT)
 		return crm_cli_db(c, flags);
 	/* Nothing to write to: a scratch database, removed at exit. */
 	snprintf(dry_dir, sizeof(dry_dir), "%s/crm-dry.XXXXXX",
@@ -372,8 +702,77 @@ crm_progress(struct crm_cli *c, int64_t n, const char *what)
 		return;
 	last_progress = t;
 	progress_shown = 1;
-	fprintf(stderr, "\r%s: %lld %s", progname, (long long)n, what);
+	fprintf(stderr, "\r\033[K%s: %lld %s", progname, (long long)n, what);
 	fflush(stderr);
+}
+
+void
+crm_progress_file(struct crm_cli *c, int64_t n, const char *what,
+    const struct crm_progress_in *in)
+{
+	double t;
+	off_t at;
+
+	if (in == NULL || in->fd < 0 || in->size <= 0) {
+		crm_progress(c, n, what);
+		return;
+	}
+	if (!c->tty || c->quiet)
+		return;
+	t = now_s();
+	if (t - start_time < 1.0 || t - last_progress < 0.25)
+		return;
+	last_progress = t;
+	if ((at = lseek(in->fd, 0, SEEK_CUR)) < 0)
+		at = 0;
+	if (at > in->size)
+		at = in->size;
+	progress_shown = 1;
+	fprintf(stderr, "\r\033[K%s: %s: %d%%, %lld %s, %.1f MB/s", progname,
+	    in->name, (int)(100.0 * (double)at / (double)in->size),
+	    (long long)n, what, t - in->start > 0 ?
+	    (double)(at - in->at0) / 1e6 / (t - in->start) : 0.0);
+	fflush(stderr);
+}
+
+void
+crm_progress_in_init(struct crm_cli *c, struct crm_progress_in *in,
+    const char *path)
+{
+	struct stat want, sb;
+	struct dirent *e;
+	DIR *d;
+
+	in->fd = -1;
+	in->size = 0;
+	in->name = path;
+	in->start = now_s();
+	in->at0 = 0;
+	if (!c->tty || c->quiet)
+		return;
+	if (strcmp(path, "-") == 0) {
+		in->name = "standard input";
+		if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			in->fd = STDIN_FILENO;
+			in->size = sb.st_size;
+		}
+	} else if (stat(path, &want) == 0 && S_ISREG(want.st_mode) &&
+	    (d = opendir("/proc/self/fd")) != NULL) {
+		/* The descriptor the reader opened path on. */
+		while ((e = readdir(d)) != NULL) {
+			int fd = atoi(e->d_name);
+
+			if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+			    fd == dirfd(d) || fstat(fd, &sb) != 0 ||
+			    sb.st_dev != want.st_dev || sb.st_ino != want.st_ino)
+				continue;
+			in->fd = fd;
+			in->size = want.st_size;
+		}
+		closedir(d);
+	}
+	if (in->fd >= 0 && (in->at0 = lseek(in->fd, 0, SEEK_CUR)) < 0)
+		in->at0 = 0;
 }
 
 void
@@ -626,8 +1025,11 @@ crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
 		}
 	}
 	if (rc == 0 && (rc = b->header(b->ctx, r, err)) == 0) {
+		struct crm_progress_in in;
+
 		if (b->io != NULL && b->extras_note && !c->quiet)
 			note_extras(r);
+		crm_progress_in_init(c, &in, path);
 		while ((rc = crm_csv_next(r, err)) == 1) {
 			if (b->row(b->ctx, r, err) < 0) {
 				size_t n = strlen(err->msg);
@@ -645,7 +1047,7 @@ crm_batch_file(struct crm_cli *c, const struct crm_batch *b, const char *path,
 					break;
 				}
 			}
-			crm_progress(c, b->nread(b->ctx), "records");
+			crm_progress_file(c, b->nread(b->ctx), "records", &in);
 		}
 	}
 	crm_csv_close(r);
@@ -742,6 +1144,8 @@ crm_batch_end(struct crm_cli *c, struct crm_db *db, struct crm_rejects *rj,
 	if (crm_rejects_commit(rj, &err) < 0)
 		crm_die(&err);
 	if (c->quiet && crm_rejects_count(rj) > 0)
-		crm_warn("%lld records rejected, written to %s",
-		    (long long)crm_rejects_count(rj), rj->path);
+		crm_warn("%lld %s rejected, written to %s",
+		    (long long)crm_rejects_count(rj),
+		    crm_num_word(crm_rejects_count(rj), "record", "records"),
+		    rj->path);
 }

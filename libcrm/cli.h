@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "csvio.h"
 #include "db.h"
@@ -98,6 +99,15 @@ const struct crm_cmd *crm_cmd_find(struct crm_cli *c,
 void crm_cmd_check(const struct crm_cmd *cmd, const int *seen, size_t n,
     const struct option *longopts);
 
+/*
+ * The one of the n names nearest to word, for "did you mean": the only
+ * name word begins (two letters or more), else the closest by
+ * Damerau-Levenshtein distance when that is at most 2 and shorter than
+ * word; NULL when none is near.
+ */
+const char *crm_cli_nearest(const char *word, const char *const *names,
+    size_t n);
+
 /* Set defaults, remember argv for the audit, umask 077. */
 void crm_cli_init(struct crm_cli *c, const char *prog, const char *usage,
     int argc, char **argv);
@@ -112,6 +122,12 @@ int crm_cli_opt(struct crm_cli *c, int opt, const char *arg);
 /* Usage to stdout with status 0, else to stderr; then exit(status). */
 void crm_cli_usage(const struct crm_cli *c, int status)
 	__attribute__((noreturn));
+
+/*
+ * 1 if prog runs on PostgreSQL; crm_cli_db() refuses a PostgreSQL
+ * database to the others, before they read or write anything.
+ */
+int crm_cli_pg_ported(const char *prog);
 
 /* "prog: message" on stderr. */
 void crm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -166,6 +182,25 @@ int crm_cli_finish(int status);
  */
 void crm_progress(struct crm_cli *c, int64_t n, const char *what);
 void crm_progress_end(struct crm_cli *c);
+
+/*
+ * The same for an input file whose size is known (a regular file, or
+ * standard input redirected from one): "prog: file: 42%, N what, R MB/s",
+ * the share of its bytes read so far.  crm_progress_in_init() finds the
+ * descriptor the reader opened path on ("-": standard input); call it
+ * after opening.  A pipe, or no terminal: as crm_progress().
+ */
+struct crm_progress_in {
+	int fd;
+	off_t size, at0;
+	const char *name;
+	double start;
+};
+
+void crm_progress_in_init(struct crm_cli *c, struct crm_progress_in *in,
+    const char *path);
+void crm_progress_file(struct crm_cli *c, int64_t n, const char *what,
+    const struct crm_progress_in *in);
 
 /*
  * A rejects file (--rejects): bad records with a reason column.  Records go

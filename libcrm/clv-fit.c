@@ -56,13 +56,13 @@ objective(const double *p, double *g, void *arg)
 		ll = clv_bgnbd_ll(o->d, p, g);
 		break;
 	case CRM_CLV_PARETO:
-		ll = clv_pareto_ll(o->d, p);
+		ll = clv_pareto_ll(o->d, p, g);
 		break;
 	case BG_LIM:
 		ll = clv_bgnbd_lim_ll(o->d, p, g);
 		break;
 	case PA_LIM:
-		ll = clv_pareto_lim_ll(o->d, p);
+		ll = clv_pareto_lim_ll(o->d, p, g);
 		break;
 	case GG_LIM:
 		ll = clv_gg_lim_ll(o->d, p, g);
@@ -198,7 +198,7 @@ fit(const struct rows *d, int kind, double *par,
 	memset(&opts, 0, sizeof(opts));
 	memset(hinv, 0, sizeof(hinv));
 	opts.positive = 1;
-	opts.gradient = kind != CRM_CLV_PARETO && kind != PA_LIM;
+	opts.gradient = 1;
 	opts.gtol = GTOL;
 	opts.hinv = hinv;
 	opts.monitor = monitor;
@@ -516,10 +516,10 @@ crm_clv_loglik(const struct crm_clv_model *m,
 		    clv_bgnbd_lim_ll(&d, (double[]){ p[0], p[1], 1e-300 }, NULL);
 	} else if (m->limit)
 		*ll = clv_pareto_lim_ll(&d, p[2] > 0 ? p :
-		    (double[]){ p[0], p[1], 1e-300 });
+		    (double[]){ p[0], p[1], 1e-300 }, NULL);
 	else
 		*ll = m->kind == CRM_CLV_BGNBD ? clv_bgnbd_ll(&d, p, NULL) :
-		    clv_pareto_ll(&d, p);
+		    clv_pareto_ll(&d, p, NULL);
 	clv_rows_free(&d);
 	if (!isfinite(*ll))
 		return crm_error_set(err, CRM_EFAIL, "%s log-likelihood "

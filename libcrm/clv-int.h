@@ -60,6 +60,7 @@ struct rows {
 	double *kt;
 	size_t *kT, *ktx;	/* per group: keys of (x, T) and (x, t_x) */
 	double *klf, *kla, *klb; /* per key: ln F, ln(alpha+t), ln(beta+t) */
+	double *kdl;		/* per key, 4: ln F's gradient */
 	size_t *kord;		/* limit Pareto/NBD: keys by t, then x */
 	double *kf;		/* scratch, max x + 3 */
 };
@@ -81,10 +82,10 @@ double clv_softplus(double u, double *sig);
 int clv_pareto_terms(double r, double al, double s, double be, double x,
     double tx, double T, long maxn, double *l1, double *l2);
 double clv_bgnbd_ll(const struct rows *d, const double *p, double *g);
-double clv_pareto_ll(const struct rows *d, const double *p);
+double clv_pareto_ll(const struct rows *d, const double *p, double *g);
 double clv_gg_ll(const struct rows *d, const double *par, double *g);
 double clv_bgnbd_lim_ll(const struct rows *d, const double *p, double *g);
-double clv_pareto_lim_ll(const struct rows *d, const double *p);
+double clv_pareto_lim_ll(const struct rows *d, const double *p, double *g);
 double clv_gg_lim_ll(const struct rows *d, const double *par, double *g);
 
 /* clv-fit.c */

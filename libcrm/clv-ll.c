@@ -16,6 +16,7 @@
 #include "stats.h"
 
 #define PARETO_MAXN	20000	/* 2F1 terms per evaluation near z = 1 */
+#define PARETO_SERIES	2000	/* terms of lf_series() before giving up */
 
 /* log(1 + e^u), and the logistic 1/(1 + e^-u) into *sig. */
 double
@@ -114,6 +115,145 @@ pareto_lf(double r, double al, double s, double be, double x, double t,
 }
 
 /*
+ * h = ln F(a, b; a+1; z) for 0 <= z < 1, and into d (when not NULL) its
+ * partial derivatives in a, b and z.  With c_n = (b)_n z^n / n! (the
+ * binomial series of (1-z)^-b),
+ *
+ *	F   = sum a/(a+n) c_n,		dF/da = sum n/(a+n)^2 c_n,
+ *	dF/db = sum a/(a+n) c_n H_n,	H_n = sum_{k<n} 1/(b+k),
+ *	dF/dz = sum_{n>0} a/(a+n) c_{n-1} (b+n-1),
+ *
+ * every term positive, so nothing cancels; the sums are rescaled before
+ * they could overflow.  The tail after term n is bounded by the term
+ * times q/(1-q), q the larger of z and the next ratio (b+n)z/(n+1)
+ * (the ratios fall towards z when b > 1 and rise towards it when b < 1),
+ * times (1 + 1/n) for the derivatives' growing factors.  Fails (-1) when
+ * that takes more than maxn terms: z near 1.
+ */
+static int
+lf_series(double a, double b, double z, long maxn, double *h, double *d)
+{
+	double c = 1, F = 1, Fa = 0, Fb = 0, Fz = 0, H = 0, scale = 0;
+	long n;
+
+	for (n = 1; n <= maxn; n++) {
+		double bn = b + (double)n - 1, qa = a / (a + (double)n), t;
+		double q, tail;
+
+		if (d != NULL) {
+			Fz += qa * c * bn;
+			H += 1 / bn;
+		}
+		c *= bn * z / (double)n;
+		t = qa * c;
+		F += t;
+		if (d != NULL) {
+			Fa += t * (double)n / (a * (a + (double)n));
+			Fb += t * H;
+		}
+		q = (b + (double)n) * z / ((double)n + 1);
+		if (q < z)
+			q = z;
+		q *= 1 + 1 / (double)n;
+		if (q < 1) {
+			tail = q / (1 - q);
+			if (t * tail <= 1e-17 * F && (d == NULL ||
+			    (t * (double)n / (a * (a + (double)n)) * tail <=
+			    1e-17 * Fa && t * H * tail <= 1e-17 * Fb &&
+			    qa * c * (b + (double)n) * tail <= 1e-17 * Fz)))
+				break;
+		}
+		if (c > 1e280) {
+			c *= 1e-280;
+			F *= 1e-280;
+			Fa *= 1e-280;
+			Fb *= 1e-280;
+			Fz *= 1e-280;
+			scale += 280 * 2.302585092994045684;
+		}
+	}
+	if (n > maxn || !isfinite(F))
+		return -1;
+	*h = log(F) + scale;
+	if (d != NULL) {
+		d[0] = Fa / F;
+		d[1] = Fb / F;
+		d[2] = Fz / F;
+	}
+	return 0;
+}
+
+/* lf_series() where it fails: 2F1 by crm_stats_log2f1_fast(). */
+static int
+lf_general(double a, double b, double z, double *h)
+{
+	int sg;
+
+	if (crm_stats_log2f1_fast(a, b, a + 1, z, PARETO_MAXN, h, &sg) < 0 ||
+	    sg <= 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * ln of A0's part at time t (below), with its gradient in (r, alpha, s,
+ * beta) into dl when not NULL:
+ *
+ *	alpha >= beta:	ln F(r+s+x, s+1; z) - (r+s+x) ln(alpha+t),
+ *			z = (alpha-beta)/(alpha+t)
+ *	alpha < beta:	ln F(r+s+x, r+x; z) - (r+s+x) ln(beta+t),
+ *			z = (beta-alpha)/(beta+t)
+ *
+ * with F(a, b; z) = 2F1(a, b; a+1; z), so that z lies in [0, 1) (Fader
+ * and Hardie's two cases).  Where the series would crawl (z near 1) the
+ * value comes from crm_stats_log2f1_fast() and the derivatives of ln F
+ * from central differences of it.
+ */
+static int
+pareto_key(double r, double al, double s, double be, double x, double t,
+    double *lf, double *dl)
+{
+	double a = r + s + x, b, g, z, h, dh[3];
+	int first = al >= be, k;
+
+	b = first ? s + 1 : r + x;
+	g = first ? al : be;
+	z = first ? (al - be) / (al + t) : (be - al) / (be + t);
+	if (lf_series(a, b, z, PARETO_SERIES, &h, dl ? dh : NULL) < 0) {
+		if (lf_general(a, b, z, &h) < 0)
+			return -1;
+		for (k = 0; dl != NULL && k < 3; k++) {
+			double v[3] = { a, b, z }, e, hp, hm;
+
+			e = k < 2 ? 1e-5 * v[k] : 1e-5 * (1 - z);
+			v[k] += e;
+			if (lf_general(v[0], v[1], v[2], &hp) < 0)
+				return -1;
+			v[k] -= 2 * e;
+			if (lf_general(v[0], v[1], v[2], &hm) < 0)
+				return -1;
+			dh[k] = (hp - hm) / (2 * e);
+		}
+	}
+	*lf = h - a * log(g + t);
+	if (dl == NULL)
+		return 0;
+	/* a = r+s+x; b = s+1 or r+x; z through alpha and beta. */
+	if (first) {
+		dl[0] = dh[0] - log(al + t);
+		dl[2] = dh[0] + dh[1] - log(al + t);
+		dl[1] = dh[2] * (be + t) / ((al + t) * (al + t)) - a / (al + t);
+		dl[3] = -dh[2] / (al + t);
+	} else {
+		dl[0] = dh[0] + dh[1] - log(be + t);
+		dl[2] = dh[0] - log(be + t);
+		dl[1] = -dh[2] / (be + t);
+		dl[3] = dh[2] * (al + t) / ((be + t) * (be + t)) - a / (be + t);
+	}
+	return 0;
+}
+
+/*
  * The logs of the two parts of the bracket of the Pareto/NBD likelihood,
  *	(alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0,
  * for one customer (P(alive) is 1 / (1 + e^(l2 - l1))).
@@ -138,40 +278,55 @@ clv_pareto_terms(double r, double al, double s, double be, double x, double tx,
 }
 
 /*
- * Pareto/NBD log-likelihood summed over the rows; per customer
+ * Pareto/NBD log-likelihood summed over the rows, and its gradient in
+ * (r, alpha, s, beta) into g when not NULL; per customer
  *	ln G(r+x) - ln G(r) + r ln alpha + s ln beta + ln[bracket above].
  * The per-key arrays of d are scratch, filled here.
  */
 double
-clv_pareto_ll(const struct rows *d, const double *p)
+clv_pareto_ll(const struct rows *d, const double *p, double *g)
 {
 	double r = p[0], al = p[1], s = p[2], be = p[3];
-	double ll, lgr = crm_stats_lgamma(r);
+	double ll, lgr = crm_stats_lgamma(r), pr = crm_stats_digamma(r);
+	double gr, gal, gs, gbe;
 	size_t i, j, k;
 
 	ll = d->wsum * (r * log(al) + s * log(be));
-	for (j = 0; j < d->nx; j++)
+	gr = d->wsum * log(al);
+	gal = d->wsum * r / al;
+	gs = d->wsum * log(be);
+	gbe = d->wsum * s / be;
+	for (j = 0; j < d->nx; j++) {
 		ll += d->wx[j] * (crm_stats_lgamma(r + d->xs[j]) - lgr);
+		if (g != NULL && d->xs[j] > 0)
+			gr += d->wx[j] * (crm_stats_digamma(r + d->xs[j]) - pr);
+	}
 	for (k = 0; k < d->nkey; k++) {
-		double a = r + s + d->kx[k], t = d->kt[k], lf;
-		int sg;
+		double t = d->kt[k];
 
 		d->kla[k] = log(al + t);
 		d->klb[k] = log(be + t);
-		if (crm_stats_log2f1_fast(a, s + 1, a + 1, (al - be) / (al + t),
-		    PARETO_MAXN, &lf, &sg) < 0 || sg <= 0)
+		if (pareto_key(r, al, s, be, (double)d->kx[k], t, &d->klf[k],
+		    g != NULL ? &d->kdl[4 * k] : NULL) < 0)
 			return NAN;
-		d->klf[k] = lf - a * d->kla[k];
 	}
 	for (j = 0; j < d->nx; j++)	/* ln s/(r+s+x) */
 		d->tab[j] = log(s / (r + s + d->xs[j]));
 	for (i = 0; i < d->n; i++) {
 		double x = d->xs[d->xi[i]], lftx = d->klf[d->ktx[i]];
-		double lfT = d->klf[d->kT[i]], l1, u1, u2;
+		double lfT = d->klf[d->kT[i]], l1, u1, u2, w = d->w[i];
+		double w1, wa, wb, den, rsx;
+		const double *da, *db;
 
 		l1 = -(r + x) * d->kla[d->kT[i]] - s * d->klb[d->kT[i]];
 		if (!(d->tx[i] < d->T[i] && lfT < lftx)) {
-			ll += d->w[i] * l1;
+			ll += w * l1;
+			if (g != NULL) {
+				gr -= w * d->kla[d->kT[i]];
+				gal -= w * (r + x) / (al + d->T[i]);
+				gs -= w * d->klb[d->kT[i]];
+				gbe -= w * s / (be + d->T[i]);
+			}
 			continue;
 		}
 		/*
@@ -179,15 +334,47 @@ clv_pareto_ll(const struct rows *d, const double *p)
 		 * 1 + e^u1 - e^u2, with u1 modest unless P(alive) is tiny.
 		 * log rather than log1p: an absolute error of 1e-16 in a
 		 * term of the log-likelihood is no error at all, and log1p
-		 * costs twice as much.
+		 * costs twice as much.  Its derivative weighs those of l1,
+		 * ls + lf(t_x) and ls + lf(T) by w1, wa and -wb.
 		 */
 		u1 = d->tab[d->xi[i]] + lftx - l1;
 		u2 = d->tab[d->xi[i]] + lfT - l1;
-		if (u1 < 30)
-			ll += d->w[i] * (l1 + log(1 + (exp(u1) - exp(u2))));
-		else
-			ll += d->w[i] * (l1 + u1 + log(-expm1(u2 - u1) +
-			    exp(-u1)));
+		if (u1 < 30) {
+			double e1 = exp(u1), e2 = exp(u2);
+
+			den = 1 + (e1 - e2);
+			ll += w * (l1 + log(den));
+			w1 = 1 / den;
+			wa = e1 / den;
+			wb = e2 / den;
+		} else {
+			double e0 = exp(-u1), e2 = exp(u2 - u1);
+
+			den = -expm1(u2 - u1) + e0;
+			ll += w * (l1 + u1 + log(den));
+			w1 = e0 / den;
+			wa = 1 / den;
+			wb = e2 / den;
+		}
+		if (g == NULL)
+			continue;
+		rsx = 1 / (r + s + x);
+		da = &d->kdl[4 * d->ktx[i]];
+		db = &d->kdl[4 * d->kT[i]];
+		gr += w * (-w1 * d->kla[d->kT[i]] + (wa - wb) * -rsx +
+		    wa * da[0] - wb * db[0]);
+		gal += w * (-w1 * (r + x) / (al + d->T[i]) + wa * da[1] -
+		    wb * db[1]);
+		gs += w * (-w1 * d->klb[d->kT[i]] + (wa - wb) * (1 / s - rsx) +
+		    wa * da[2] - wb * db[2]);
+		gbe += w * (-w1 * s / (be + d->T[i]) + wa * da[3] -
+		    wb * db[3]);
+	}
+	if (g != NULL) {
+		g[0] = gr;
+		g[1] = gal;
+		g[2] = gs;
+		g[3] = gbe;
 	}
 	return ll;
 }
@@ -291,47 +478,89 @@ clv_bgnbd_lim_ll(const struct rows *d, const double *p, double *g)
 }
 
 /*
+ * dF(k, z)/dk by central differences, F = crm_stats_laplace_pow (its
+ * derivative in k, minus the transform of (1+u)^-k ln(1+u), has no
+ * closed form).
+ */
+static double
+laplace_dk(double k, double z)
+{
+	double h = 1e-5 * (k > 1 ? k : 1);
+
+	return (crm_stats_laplace_pow(k + h, z) -
+	    crm_stats_laplace_pow(k - h, z)) / (2 * h);
+}
+
+/*
  * Pareto/NBD with a common drop-out rate mu (s and beta infinite with
  * s/beta = mu): every lifetime exponential(mu), so per customer, with
  * k = r+x, z_t = mu (alpha+t) and F = crm_stats_laplace_pow,
  *
  *	ln G(k) - ln G(r) + r ln alpha - mu T - k ln(alpha+T)
- *	    + ln[k F(k+1, z_T) + z_tx F(k, z_tx) e^u],
+ *	    + ln[A + B e^u],  A = k F(k+1, z_T),  B = z_tx F(k, z_tx),
  *	u = mu (T - t_x) + k ln((alpha+T)/(alpha+t_x))
  *
  * (the bracket is 1 / P(alive); its first term is 1 - z_T F(k, z_T), so
  * nothing cancels).  F is needed per distinct (x, t): for each t at the
  * smallest k, then stepped up in x by its recurrence while z <= 5, where
  * that is stable; beyond, each from its continued fraction.
+ *
+ * The gradient in (r, alpha, mu) goes into g when not NULL.  In z,
+ * dF(k, z)/dz = F(k, z) - F(k-1, z) exactly, so A's is k (F(k+1) -
+ * F(k)) and B's, by the recurrence, k (F(k) - F(k+1)) times what z_tx
+ * is differentiated by; in k, dF/dk is a central difference at the
+ * smallest k of each t, stepped up in x by the derivative of the
+ * recurrence, dF(k+1)/dk = -(z dF(k)/dk + F(k+1)) / k.
  */
 double
-clv_pareto_lim_ll(const struct rows *d, const double *p)
+clv_pareto_lim_ll(const struct rows *d, const double *p, double *g)
 {
 	double r = p[0], al = p[1], mu = p[2], ll, lgr = crm_stats_lgamma(r);
+	double gr = 0, gal = 0, gmu = 0, pr = crm_stats_digamma(r);
 	size_t i, j, q, k;
 
 	ll = d->wsum * r * log(al);
-	for (j = 0; j < d->nx; j++)
+	gr = d->wsum * log(al);
+	gal = d->wsum * r / al;
+	for (j = 0; j < d->nx; j++) {
 		ll += d->wx[j] * (crm_stats_lgamma(r + d->xs[j]) - lgr);
+		if (g != NULL && d->xs[j] > 0)
+			gr += d->wx[j] * (crm_stats_digamma(r + d->xs[j]) - pr);
+	}
 	for (q = 0; q < d->nkey; ) {
 		size_t q0 = q;
 		double t = d->kt[d->kord[q]], z = mu * (al + t), *f = d->kf;
+		double *fk;
 		long maxx;
 
 		while (q < d->nkey && d->kt[d->kord[q]] == t)
 			q++;
 		maxx = d->kx[d->kord[q - 1]];
+		fk = f + maxx + 3;
 		if (z <= 5) {
 			f[0] = crm_stats_laplace_pow(r, z);
 			f[1] = r < 0.5 ? crm_stats_laplace_pow(r + 1, z) :
 			    (1 - z * f[0]) / r;
 			for (j = 2; j <= (size_t)maxx + 1; j++)
 				f[j] = (1 - z * f[j - 1]) / (r + (double)j - 1);
+			if (g != NULL) {
+				fk[0] = laplace_dk(r, z);
+				fk[1] = r < 0.5 ? laplace_dk(r + 1, z) :
+				    -(z * fk[0] + f[1]) / r;
+				for (j = 2; j <= (size_t)maxx + 1; j++)
+					fk[j] = -(z * fk[j - 1] + f[j]) /
+					    (r + (double)j - 1);
+			}
 			for (k = q0; k < q; k++) {
 				size_t key = d->kord[k];
 
 				d->klf[key] = f[d->kx[key]];
 				d->kla[key] = f[d->kx[key] + 1];
+				if (g != NULL) {
+					d->kdl[2 * key] = fk[d->kx[key]];
+					d->kdl[2 * key + 1] =
+					    fk[d->kx[key] + 1];
+				}
 			}
 		} else
 			for (k = q0; k < q; k++) {
@@ -340,19 +569,48 @@ clv_pareto_lim_ll(const struct rows *d, const double *p)
 
 				d->klf[key] = crm_stats_laplace_pow(kk, z);
 				d->kla[key] = crm_stats_laplace_pow(kk + 1, z);
+				if (g != NULL) {
+					d->kdl[2 * key] = laplace_dk(kk, z);
+					d->kdl[2 * key + 1] =
+					    laplace_dk(kk + 1, z);
+				}
 			}
 	}
 	for (i = 0; i < d->n; i++) {
 		double x = d->xs[d->xi[i]], kk = r + x, T = d->T[i];
 		double tx = d->tx[i], lT = log(al + T), ltx = log(al + tx);
 		double u = mu * (T - tx) + kk * (lT - ltx);
-		double A = kk * d->kla[d->kT[i]];
-		double B = mu * (al + tx) * d->klf[d->ktx[i]];
+		size_t kT = d->kT[i], ktx = d->ktx[i];
+		double A = kk * d->kla[kT];
+		double B = mu * (al + tx) * d->klf[ktx], lA, lBu, L, wA, wB;
+		double dzA, dzB;
 
 		if (!(A > 0 && B > 0))
 			return NAN;
-		ll += d->w[i] * (-mu * T - kk * lT +
-		    crm_stats_logsumexp2(log(A), log(B) + u));
+		lA = log(A);
+		lBu = log(B) + u;
+		L = crm_stats_logsumexp2(lA, lBu);
+		ll += d->w[i] * (-mu * T - kk * lT + L);
+		if (g == NULL)
+			continue;
+		wA = exp(lA - L) * d->w[i];
+		wB = exp(lBu - L) * d->w[i];
+		/* dA/dz_T / A and dB/dz_tx / B, z = mu (alpha + t) */
+		dzA = (d->kla[kT] - d->klf[kT]) / d->kla[kT];
+		dzB = kk * (d->klf[ktx] - d->kla[ktx]) / (mu * (al + tx) *
+		    d->klf[ktx]);
+		gr += d->w[i] * -lT + wA * (1 / kk + d->kdl[2 * kT + 1] /
+		    d->kla[kT]) + wB * (d->kdl[2 * ktx] / d->klf[ktx] +
+		    lT - ltx);
+		gal += d->w[i] * -kk / (al + T) + wA * dzA * mu + wB *
+		    (dzB * mu + kk * (1 / (al + T) - 1 / (al + tx)));
+		gmu += d->w[i] * -T + wA * dzA * (al + T) + wB * (dzB *
+		    (al + tx) + T - tx);
+	}
+	if (g != NULL) {
+		g[0] = gr;
+		g[1] = gal;
+		g[2] = gmu;
 	}
 	return ll;
 }

@@ -42,6 +42,7 @@ clv_rows_free(struct rows *d)
 	free(d->klf);
 	free(d->kla);
 	free(d->klb);
+	free(d->kdl);
 	free(d->kord);
 	free(d->kf);
 	memset(d, 0, sizeof(*d));
@@ -359,7 +360,8 @@ clv_rows_keys(struct rows *d, struct crm_error *err)
 	free(slot);
 	if ((d->klf = malloc(d->nkey * sizeof(*d->klf))) == NULL ||
 	    (d->kla = malloc(d->nkey * sizeof(*d->kla))) == NULL ||
-	    (d->klb = malloc(d->nkey * sizeof(*d->klb))) == NULL)
+	    (d->klb = malloc(d->nkey * sizeof(*d->klb))) == NULL ||
+	    (d->kdl = malloc(4 * d->nkey * sizeof(*d->kdl))) == NULL)
 		return nomem(err);
 	return 0;
 }
@@ -395,7 +397,7 @@ clv_rows_keys_sorted(struct rows *d, struct crm_error *err)
 			maxx = d->xs[k];
 	if ((v = malloc((d->nkey + 1) * sizeof(*v))) == NULL ||
 	    (d->kord = malloc((d->nkey + 1) * sizeof(*d->kord))) == NULL ||
-	    (d->kf = malloc(((size_t)maxx + 3) * sizeof(*d->kf))) == NULL) {
+	    (d->kf = malloc(2 * ((size_t)maxx + 3) * sizeof(*d->kf))) == NULL) {
 		free(v);
 		return nomem(err);
 	}

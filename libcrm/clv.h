@@ -129,15 +129,19 @@ struct crm_clv_fit_opts {
  *
  * Fit a count model of the given kind by maximum likelihood, starting from
  * r = alpha = a = b = 1.  Identical summaries are grouped, parameter-only
- * terms computed once per evaluation, BG/NBD gets its analytic gradient
- * (Pareto/NBD central differences), and with more than 50,000 distinct
+ * terms computed once per evaluation, every likelihood has its analytic
+ * gradient (Pareto/NBD's through the series of its 2F1 in all three
+ * arguments; its limit's dF/dk is a central difference once per distinct
+ * t; tests/unit/t-churn holds all six to finite differences), and with
+ * more than 50,000 distinct
  * summaries a fit on a deterministic 1-in-k subsample of 20,000 to 40,000
  * provides the start and the inverse Hessian for the full fit, which then
  * needs only a few iterations.  BFGS in log-parameters, Nelder-Mead as a
  * fallback (optim.h).  Pareto/NBD evaluates its 2F1 once per distinct
  * (x, t) among the t_x and T values, so summaries built from dates (times
- * in whole days) fit fast; with a million customers and times that never
- * repeat it needs tens of seconds, against well under one for BG/NBD.
+ * in whole days or weeks of them) fit fast: 0.7 s of CPU for a million
+ * customers with both the full and the limit model; with times that never
+ * repeat (summaries from elsewhere, to 4 decimals) about 3.7 s.
  *
  * On success m holds the estimate and info (may be NULL) the fit.  A fit
  * that ran out of iterations still returns 0 with info->converged = 0 and

@@ -141,7 +141,7 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 		goto done;
 	}
 	p = (int)nattr;
-	if (crm_buf_adds(&sql, " FROM contacts WHERE 1", err) < 0)
+	if (crm_buf_adds(&sql, " FROM contacts WHERE 1 = 1", err) < 0)
 		goto done;
 	if (!f->include_merged && crm_buf_adds(&sql,
 	    " AND merged_into IS NULL AND erased_at IS NULL", err) < 0)
@@ -198,9 +198,10 @@ crm_contact_export(struct crm_db *db, struct crm_out *o, const char *columns,
 				"d.email = contacts.email",
 				"d.phone = contacts.phone",
 				"d.phone = contacts.phone",
-				"d.street = contacts.street AND d.postcode IS"
-				" contacts.postcode AND d.city IS contacts.city"
-				" AND d.country IS contacts.country" };
+				"d.street = contacts.street AND d.postcode IS NOT"
+				" DISTINCT FROM contacts.postcode AND d.city IS"
+				" NOT DISTINCT FROM contacts.city AND d.country"
+				" IS NOT DISTINCT FROM contacts.country" };
 
 			if (crm_buf_addf(&sql, err, " AND %s IS NOT NULL AND"
 			    " %s <> '' AND NOT EXISTS (SELECT 1 FROM contacts d"
@@ -261,7 +262,7 @@ crm_contact_set_stage(struct crm_db *db, int64_t id, const char *stage,
 	struct crm_stmt *st;
 
 	if ((st = crm_db_stmt(db, "UPDATE contacts SET stage = ?2,"
-	    " updated_at = ?3 WHERE id = ?1 AND stage IS NOT ?2", err)) == NULL ||
+	    " updated_at = ?3 WHERE id = ?1 AND stage IS DISTINCT FROM ?2", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_text(db, st, 2, stage, err) < 0 ||
 	    crm_db_bind_int(db, st, 3, now, err) < 0 ||

@@ -61,6 +61,7 @@ struct crm_csv {
 	/* Dialect: separator, JSON lines, encoding, preset header. */
 	int delim;		/* the separator once known, 'j' for JSON */
 	int sniff;		/* decide the separator from the header line */
+	int trailing;		/* CRM_CSV_TRAILING */
 	int json;		/* 1 JSON lines, -1 never, 0 sniff */
 	iconv_t cd;		/* (iconv_t)-1 unless converting */
 	char *enc;		/* what is converted from, NULL for UTF-8 */
@@ -258,6 +259,7 @@ crm_csv_open_dialect(const char *path, int flags,
 	    ends(path, ".ndjson") || ends(path, ".json")))
 		r->json = 1;
 	r->sniff = !r->tsv && d->delim == 0 && !(flags & CRM_CSV_NOSNIFF);
+	r->trailing = (flags & CRM_CSV_TRAILING) != 0;
 	if (r->tsv || d->delim != 0 || (flags & CRM_CSV_NOSNIFF))
 		r->json = r->json == 1 ? 1 : -1;
 	r->decimal = d->decimal;
@@ -922,7 +924,8 @@ crm_csv_peek(struct crm_csv *r, struct crm_error *err)
 				    (int)i))) == NULL)
 					return crm_error_set(err, CRM_EFAIL,
 					    "out of memory");
-				if (crm_blank(r->cols[i]))
+				if (crm_blank(r->cols[i]) && !(r->trailing &&
+				    i + 1 == r->ncols && i > 0))
 					return crm_error_set(err, CRM_EDATA,
 					    "%s:%ld: header field %zu is empty",
 					    r->name, r->ready_line, i + 1);

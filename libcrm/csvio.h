@@ -54,6 +54,9 @@
 enum {
 	CRM_CSV_TSV = 1 << 0,	/* tab-separated, no quoting */
 	CRM_CSV_NOSNIFF = 1 << 1, /* comma-separated unless CRM_CSV_TSV */
+	CRM_CSV_TRAILING = 1 << 2, /* an empty last header field (each line
+				    * ends in a separator, as the ECB's
+				    * rates): a column named "" */
 };
 
 struct crm_csv;

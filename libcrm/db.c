@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -12,26 +13,37 @@
 #include "buf.h"
 #include "contact.h"
 #include "db.h"
+#include "db-int.h"
 #include "deal.h"
 #include "interaction.h"
 #include "mem.h"
 #include "norm.h"
+#include "product.h"
+#include "rate.h"
 #include "service.h"
 #include "task.h"
 
 #define CACHE_MB	64	/* the page cache of each connection */
 
-struct stmt_entry {
-	const char *sql;
+/*
+ * A statement of either engine: SQLite's, or PostgreSQL's (db-pg.c) when
+ * pg is set.
+ */
+struct crm_stmt {
 	sqlite3_stmt *st;
+	struct crm_pgst *pg;
 };
 
-/* A struct crm_stmt is an sqlite3_stmt, seen from outside as opaque. */
-#define ST(st)	((sqlite3_stmt *)(st))
-#define CST(st)	((struct crm_stmt *)(st))
+struct stmt_entry {
+	const char *sql;
+	struct crm_stmt *st;
+};
+
+#define ST(x)	((x)->st)
 
 struct crm_db {
 	sqlite3 *h;
+	struct crm_pg *pg;	/* a PostgreSQL connection instead of h */
 	char *name;
 	int in_tx;
 	int readonly;		/* opened read-only (see crm_db_open()) */
@@ -39,6 +51,8 @@ struct crm_db {
 	int nstmt, astmt;
 	struct stmt_entry *cache;	/* grows; entries live until close */
 	struct crm_db *next;	/* the open connections, for exit */
+	int busy_ms;		/* how long to wait for another writer */
+	double busy_since;	/* when this wait began */
 	/* What crm_db_commit() runs first (crm_db_before_commit()). */
 	struct pending {
 		int (*fn)(void *arg, struct crm_error *err);
@@ -46,6 +60,45 @@ struct crm_db {
 	} pending[4];
 	int npending;
 };
+
+static void (*wait_hook)(const char *path, double waited);
+
+void
+crm_db_on_wait(void (*fn)(const char *path, double waited))
+{
+	wait_hook = fn;
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * SQLite's busy timeout, with word of the wait: after a second, the hook
+ * (crm_db_on_wait()) hears how long it has been, a few times a second.
+ */
+static int
+busy_wait(void *arg, int count)
+{
+	struct crm_db *db = arg;
+	double now = mono_s(), waited;
+	int ms = count < 10 ? count + 1 : count < 40 ? 10 : 50;
+
+	if (count == 0)
+		db->busy_since = now;
+	waited = now - db->busy_since;
+	if (waited * 1000 >= db->busy_ms)
+		return 0;
+	if (wait_hook != NULL && waited >= 1.0)
+		wait_hook(db->name, waited);
+	usleep((useconds_t)ms * 1000);
+	return 1;
+}
 
 /* Every open connection, so that an exit on an error path tidies up. */
 static struct crm_db *open_dbs;
@@ -321,6 +374,15 @@ static const char *const migrations[] = {
 	 * last stored from, so that a re-import skips what it has applied.
 	 */
 	crm_interaction_rowhash_schema,
+
+	/* 13 -> 14 (issue 24): exchange rates (rate.c) */
+	crm_rate_schema,
+
+	/* 14 -> 15 (issue 24): products and their costs (product.c) */
+	crm_product_schema,
+
+	/* 15 -> 16: the stages each deal has entered (deal.c) */
+	crm_deal_entered_schema,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -347,6 +409,10 @@ crm_db_path(const char *opt)
 		return opt;
 	if ((p = getenv("CRM_DB")) != NULL && *p != '\0')
 		return p;
+	/* libpq's environment names a database: PostgreSQL's defaults. */
+	if (((p = getenv("PGDATABASE")) != NULL && *p != '\0') ||
+	    ((p = getenv("PGSERVICE")) != NULL && *p != '\0'))
+		return "postgresql://";
 	return "crm.db";
 }
 
@@ -365,18 +431,28 @@ crm_db_engine_version(void)
 int
 crm_db_in_tx(struct crm_db *db)
 {
+	if (db->pg != NULL)
+		return crm_pg_in_tx(db->pg);
 	return !sqlite3_get_autocommit(db->h);
 }
 
 int64_t
 crm_db_changes(struct crm_db *db)
 {
+	if (db->pg != NULL)
+		return crm_pg_changes(db->pg);
 	return sqlite3_changes64(db->h);
 }
 
 int
 crm_db_foreign_keys(struct crm_db *db, int on, struct crm_error *err)
 {
+	/*
+	 * PostgreSQL's are always on: turning them off (for speed, where a
+	 * program knows its ids are good) takes a superuser there.
+	 */
+	if (db->pg != NULL)
+		return 0;
 	return crm_db_exec(db, on ? "PRAGMA foreign_keys = ON" :
 	    "PRAGMA foreign_keys = OFF", err);
 }
@@ -384,6 +460,8 @@ crm_db_foreign_keys(struct crm_db *db, int on, struct crm_error *err)
 int
 crm_db_map_reads(struct crm_db *db, struct crm_error *err)
 {
+	if (db->pg != NULL)
+		return 0;
 	/*
 	 * 2 GiB less 64 KiB: the largest map SQLite's default build takes.
 	 * A read through the map is a memory access, not a read(2) and a
@@ -395,6 +473,10 @@ crm_db_map_reads(struct crm_db *db, struct crm_error *err)
 int
 crm_db_secure_delete(struct crm_db *db, int on, struct crm_error *err)
 {
+	if (db->pg != NULL)
+		return crm_error_set(err, CRM_EFAIL, "%s: erasure with the"
+		    " free space overwritten is not available on PostgreSQL"
+		    " yet", db->name);
 	return crm_db_exec(db, on ? "PRAGMA secure_delete = ON" :
 	    "PRAGMA secure_delete = OFF", err);
 }
@@ -405,6 +487,8 @@ crm_db_secure_delete_on(struct crm_db *db)
 	struct crm_error err;
 	int64_t v = 0;
 
+	if (db->pg != NULL)
+		return 0;
 	return crm_db_query_int(db, "PRAGMA secure_delete", &v, &err) == 0 &&
 	    v != 0;
 }
@@ -412,9 +496,12 @@ crm_db_secure_delete_on(struct crm_db *db)
 int
 crm_db_checkpoint(struct crm_db *db, struct crm_error *err)
 {
-	int rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
-	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	int rc;
 
+	if (db->pg != NULL)
+		return 0;
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
 	if (rc == SQLITE_OK)
 		return 0;
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
@@ -427,6 +514,8 @@ crm_db_exec(struct crm_db *db, const char *sql, struct crm_error *err)
 {
 	int rc;
 
+	if (db->pg != NULL)
+		return crm_pg_exec(db->pg, sql, err);
 	if ((rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL)) != SQLITE_OK)
 		return dberr(db, err, rc, "exec");
 	return 0;
@@ -439,6 +528,8 @@ crm_db_query_int(struct crm_db *db, const char *sql, int64_t *out,
 	sqlite3_stmt *st;
 	int rc;
 
+	if (db->pg != NULL)
+		return crm_pg_query_int(db->pg, sql, out, err);
 	if ((rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL)) != SQLITE_OK)
 		return dberr(db, err, rc, "prepare");
 	rc = sqlite3_step(st);
@@ -452,33 +543,62 @@ crm_db_query_int(struct crm_db *db, const char *sql, int64_t *out,
 	return -1;
 }
 
+/* A statement for sql on db's engine, or NULL with err set. */
+static struct crm_stmt *
+new_stmt(struct crm_db *db, const char *sql, unsigned flags,
+    struct crm_error *err)
+{
+	struct crm_stmt *st;
+	int rc;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	if (db->pg != NULL) {
+		if ((st->pg = crm_pg_prepare(db->pg, sql, err)) == NULL) {
+			free(st);
+			return NULL;
+		}
+		return st;
+	}
+	rc = sqlite3_prepare_v3(db->h, sql, -1, flags, &st->st, NULL);
+	if (rc != SQLITE_OK) {
+		dberr(db, err, rc, "prepare");
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
 struct crm_stmt *
 crm_db_stmt(struct crm_db *db, const char *sql, struct crm_error *err)
 {
-	sqlite3_stmt *st;
-	int i, rc;
+	struct crm_stmt *st;
+	int i;
 
 	for (i = 0; i < db->nstmt; i++) {
 		if (db->cache[i].sql == sql) {
 			st = db->cache[i].st;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return CST(st);
+			if (st->pg != NULL) {
+				crm_pg_reset(st->pg);
+				crm_pg_clear(st->pg);
+			} else {
+				sqlite3_reset(st->st);
+				sqlite3_clear_bindings(st->st);
+			}
+			return st;
 		}
 	}
-	rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-	    NULL);
-	if (rc != SQLITE_OK) {
-		dberr(db, err, rc, "prepare");
+	if ((st = new_stmt(db, sql, SQLITE_PREPARE_PERSISTENT, err)) == NULL)
 		return NULL;
-	}
 	if (db->nstmt == db->astmt) {
 		int n = db->astmt ? db->astmt * 2 : 32;
 		struct stmt_entry *p = reallocarray(db->cache, (size_t)n,
 		    sizeof(*p));
 
 		if (p == NULL) {
-			sqlite3_finalize(st);
+			crm_db_finalize(st);
 			crm_error_set(err, CRM_EFAIL, "out of memory");
 			return NULL;
 		}
@@ -488,32 +608,31 @@ crm_db_stmt(struct crm_db *db, const char *sql, struct crm_error *err)
 	db->cache[db->nstmt].sql = sql;
 	db->cache[db->nstmt].st = st;
 	db->nstmt++;
-	return CST(st);
+	return st;
 }
 
 struct crm_stmt *
 crm_db_prepare(struct crm_db *db, const char *sql, struct crm_error *err)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL)) != SQLITE_OK) {
-		dberr(db, err, rc, "prepare");
-		return NULL;
-	}
-	return CST(st);
+	return new_stmt(db, sql, 0, err);
 }
 
 int64_t
 crm_db_last_id(struct crm_db *db)
 {
+	if (db->pg != NULL)
+		return crm_pg_last_id(db->pg);
 	return sqlite3_last_insert_rowid(db->h);
 }
 
 int
 crm_db_step(struct crm_db *db, struct crm_stmt *st, struct crm_error *err)
 {
-	int rc = sqlite3_step(ST(st));
+	int rc;
+
+	if (st->pg != NULL)
+		return crm_pg_step(st->pg, err);
+	rc = sqlite3_step(ST(st));
 
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -536,6 +655,8 @@ int
 crm_db_bind_text(struct crm_db *db, struct crm_stmt *st, int i,
     const char *s, struct crm_error *err)
 {
+	if (st->pg != NULL)
+		return crm_pg_bind_text(st->pg, i, s, 0, err);
 	if (s == NULL)
 		return bindrc(db, sqlite3_bind_null(ST(st), i), err);
 	return bindrc(db, sqlite3_bind_text(ST(st), i, s, -1, SQLITE_STATIC),
@@ -546,6 +667,8 @@ int
 crm_db_bind_text_copy(struct crm_db *db, struct crm_stmt *st, int i,
     const char *s, struct crm_error *err)
 {
+	if (st->pg != NULL)
+		return crm_pg_bind_text(st->pg, i, s, 1, err);
 	if (s == NULL)
 		return bindrc(db, sqlite3_bind_null(ST(st), i), err);
 	return bindrc(db, sqlite3_bind_text(ST(st), i, s, -1,
@@ -556,6 +679,8 @@ int
 crm_db_bind_blob(struct crm_db *db, struct crm_stmt *st, int i,
     const void *p, size_t n, struct crm_error *err)
 {
+	if (st->pg != NULL)
+		return crm_pg_bind_blob(st->pg, i, p, n, err);
 	return bindrc(db, sqlite3_bind_blob64(ST(st), i, p, n, SQLITE_STATIC),
 	    err);
 }
@@ -564,6 +689,8 @@ int
 crm_db_bind_int(struct crm_db *db, struct crm_stmt *st, int i, int64_t v,
     struct crm_error *err)
 {
+	if (st->pg != NULL)
+		return crm_pg_bind_int(st->pg, i, v, err);
 	return bindrc(db, sqlite3_bind_int64(ST(st), i, v), err);
 }
 
@@ -571,6 +698,8 @@ int
 crm_db_bind_double(struct crm_db *db, struct crm_stmt *st, int i, double v,
     struct crm_error *err)
 {
+	if (st->pg != NULL)
+		return crm_pg_bind_double(st->pg, i, v, err);
 	return bindrc(db, sqlite3_bind_double(ST(st), i, v), err);
 }
 
@@ -578,42 +707,56 @@ int
 crm_db_bind_null(struct crm_db *db, struct crm_stmt *st, int i,
     struct crm_error *err)
 {
+	if (st->pg != NULL)
+		return crm_pg_bind_null(st->pg, i, err);
 	return bindrc(db, sqlite3_bind_null(ST(st), i), err);
 }
 
 int
 crm_db_bind_count(struct crm_stmt *st)
 {
+	if (st->pg != NULL)
+		return crm_pg_bind_count(st->pg);
 	return sqlite3_bind_parameter_count(ST(st));
 }
 
 const char *
 crm_db_col_text(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_text(st->pg, i);
 	return (const char *)sqlite3_column_text(ST(st), i);
 }
 
 int64_t
 crm_db_col_int(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_int(st->pg, i);
 	return sqlite3_column_int64(ST(st), i);
 }
 
 double
 crm_db_col_double(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_double(st->pg, i);
 	return sqlite3_column_double(ST(st), i);
 }
 
 const void *
 crm_db_col_blob(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_blob(st->pg, i);
 	return sqlite3_column_blob(ST(st), i);
 }
 
 int
 crm_db_col_bytes(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_bytes(st->pg, i);
 	return sqlite3_column_bytes(ST(st), i);
 }
 
@@ -637,38 +780,56 @@ type_of(int t)
 enum crm_db_type
 crm_db_col_type(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_type(st->pg, i);
 	return type_of(sqlite3_column_type(ST(st), i));
 }
 
 int
 crm_db_col_isnull(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_type(st->pg, i) == CRM_DB_NULL;
 	return sqlite3_column_type(ST(st), i) == SQLITE_NULL;
 }
 
 int
 crm_db_col_count(struct crm_stmt *st)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_count(st->pg);
 	return sqlite3_column_count(ST(st));
 }
 
 const char *
 crm_db_col_name(struct crm_stmt *st, int i)
 {
+	if (st->pg != NULL)
+		return crm_pg_col_name(st->pg, i);
 	return sqlite3_column_name(ST(st), i);
 }
 
 void
 crm_db_reset(struct crm_stmt *st)
 {
-	if (st != NULL)
+	if (st == NULL)
+		return;
+	if (st->pg != NULL)
+		crm_pg_reset(st->pg);
+	else
 		sqlite3_reset(ST(st));
 }
 
 void
 crm_db_finalize(struct crm_stmt *st)
 {
-	sqlite3_finalize(ST(st));
+	if (st == NULL)
+		return;
+	if (st->pg != NULL)
+		crm_pg_finalize(st->pg);
+	else
+		sqlite3_finalize(ST(st));
+	free(st);
 }
 
 /* What a module's SQL function sees of one call. */
@@ -699,6 +860,14 @@ crm_db_function(struct crm_db *db, const char *name, int nargs,
 	struct fn_entry *e;
 	int rc;
 
+	/*
+	 * A function computed in C in the program has no PostgreSQL
+	 * equivalent yet: the module that needs one is not ported.
+	 */
+	if (db->pg != NULL)
+		return crm_error_set(err, CRM_EFAIL, "%s: SQL function %s: not"
+		    " available on PostgreSQL yet (this command works on"
+		    " SQLite only)", db->name, name);
 	if ((e = malloc(sizeof(*e))) == NULL)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
 	e->fn = fn;
@@ -764,6 +933,12 @@ crm_db_set_aux(struct crm_db_call *c, int i, void *p, void (*destroy)(void *))
 int
 crm_db_begin(struct crm_db *db, struct crm_error *err)
 {
+	if (db->pg != NULL) {
+		if (crm_pg_begin(db->pg, 1, err) < 0)
+			return -1;
+		db->in_tx = 1;
+		return 0;
+	}
 	if (crm_db_exec(db, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	db->in_tx = 1;
@@ -775,6 +950,12 @@ crm_db_begin_read(struct crm_db *db, struct crm_error *err)
 {
 	int64_t n;
 
+	if (db->pg != NULL) {
+		if (crm_pg_begin(db->pg, 0, err) < 0)
+			return -1;
+		db->in_tx = 1;
+		return 0;
+	}
 	if (crm_db_exec(db, "BEGIN", err) < 0)
 		return -1;
 	db->in_tx = 1;
@@ -832,6 +1013,10 @@ crm_db_commit(struct crm_db *db, struct crm_error *err)
 {
 	if (crm_db_before_commit_run(db, NULL, err) < 0)
 		return -1;
+	if (db->pg != NULL) {
+		db->in_tx = 0;
+		return crm_pg_commit(db->pg, err);
+	}
 	if (crm_db_exec(db, "COMMIT", err) < 0)
 		return -1;
 	db->in_tx = 0;
@@ -843,6 +1028,11 @@ crm_db_rollback(struct crm_db *db)
 {
 	if (db != NULL)
 		db->npending = 0;
+	if (db != NULL && db->pg != NULL) {
+		crm_pg_rollback(db->pg);
+		db->in_tx = 0;
+		return;
+	}
 	if (db != NULL && db->h != NULL && !sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	if (db != NULL)
@@ -1145,13 +1335,78 @@ close_all(void)
 		struct crm_db *db = open_dbs;
 
 		crm_db_rollback(db);
-		if (!db->readonly) {
+		if (db->h != NULL && !db->readonly) {
 			sqlite3_busy_timeout(db->h, 0);
 			(void)sqlite3_wal_checkpoint_v2(db->h, NULL,
 			    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 		}
 		crm_db_close(db);
 	}
+}
+
+/*
+ * url without a password, for messages: "postgresql://u:secret@h/d" as
+ * "postgresql://u@h/d" (a password=... keyword is cut the same way).
+ */
+static char *
+url_name(const char *url)
+{
+	const char *auth = strstr(url, "://"), *at, *colon;
+	char *s, *pw;
+	size_t n;
+
+	auth = auth != NULL ? auth + 3 : url;
+	n = strcspn(auth, "/?");
+	at = memchr(auth, '@', n);
+	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon != NULL) {
+		if (asprintf(&s, "%.*s%s", (int)(colon - url), url, at) < 0)
+			return NULL;
+	} else if ((s = strdup(url)) == NULL)
+		return NULL;
+	if ((pw = strstr(s, "password=")) != NULL) {
+		n = strcspn(pw + 9, "&");
+		memmove(pw + 9, pw + 9 + n, strlen(pw + 9 + n) + 1);
+	}
+	return s;
+}
+
+/* A PostgreSQL database at url (see db-pg.c). */
+static struct crm_db *
+open_pg(const char *url, struct crm_error *err)
+{
+	struct crm_db *db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->name = url_name(url)) == NULL) {
+		free(db);
+		crm_error_set(err, CRM_EFAIL, "out of memory");
+		return NULL;
+	}
+	db->mode = 0600;
+	if ((db->pg = crm_pg_open(url, db->name, migrations, NMIGRATIONS,
+	    err)) == NULL) {
+		free(db->name);
+		free(db);
+		return NULL;
+	}
+	if (!close_all_set)
+		close_all_set = atexit(close_all) == 0;
+	db->next = open_dbs;
+	open_dbs = db;
+	return db;
+}
+
+int
+crm_db_is_url(const char *path)
+{
+	return crm_pg_is_url(path);
+}
+
+int
+crm_db_is_pg(const struct crm_db *db)
+{
+	return db->pg != NULL;
 }
 
 struct crm_db *
@@ -1168,6 +1423,8 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 	 * Only possible before SQLite initialises; later calls fail harmlessly.
 	 */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (crm_pg_is_url(path))
+		return open_pg(path, err);
 	if (create_file(path, flags, err) < 0)
 		return NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
@@ -1211,7 +1468,8 @@ crm_db_open(const char *path, int flags, struct crm_error *err)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, busy_timeout_ms());
+	db->busy_ms = busy_timeout_ms();
+	sqlite3_busy_handler(db->h, busy_wait, db);
 	if (crm_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0)
 		goto fail;
 	/*
@@ -1288,9 +1546,10 @@ crm_db_close(struct crm_db *db)
 			break;
 		}
 	for (i = 0; i < db->nstmt; i++)
-		sqlite3_finalize(db->cache[i].st);
+		crm_db_finalize(db->cache[i].st);
 	free(db->cache);
 	crm_db_rollback(db);
+	crm_pg_close(db->pg);
 	sqlite3_close(db->h);
 	free(db->name);
 	free(db);

@@ -24,7 +24,7 @@
 /* 'crm1': what PRAGMA application_id holds in every crm database. */
 #define CRM_DB_APPLICATION_ID 0x63726d31
 /* The schema version this build writes; see the migrations in db.c. */
-#define CRM_DB_SCHEMA 13
+#define CRM_DB_SCHEMA 16
 
 enum {
 	CRM_DB_CREATE = 1 << 0,	/* create the file if it does not exist */
@@ -86,8 +86,28 @@ unsigned crm_db_file_mode(const struct crm_db *db);
 /* Finalize cached statements and close; NULL is a no-op. */
 void crm_db_close(struct crm_db *db);
 
-/* The path given to -d/--db, else $CRM_DB, else "crm.db". */
+/*
+ * The path given to -d/--db, else $CRM_DB, else "postgresql://" when
+ * $PGDATABASE or $PGSERVICE names a PostgreSQL database, else "crm.db".
+ * A postgresql:// or postgres:// URL (libpq's, with its environment and
+ * service file for what it leaves out) selects PostgreSQL; anything else
+ * is an SQLite file.
+ */
 const char *crm_db_path(const char *opt);
+
+/* 1 if path (crm_db_path()'s) names a PostgreSQL database. */
+int crm_db_is_url(const char *path);
+
+/* 1 if db is a PostgreSQL database, 0 for an SQLite file. */
+int crm_db_is_pg(const struct crm_db *db);
+
+/*
+ * Call fn, from then on, while a connection waits for another program's
+ * write lock: after a second of waiting, a few times a second, with the
+ * database's name and the seconds waited so far.  (cli.h says so on a
+ * terminal.)
+ */
+void crm_db_on_wait(void (*fn)(const char *path, double waited));
 
 /* The file name the database was opened with, for messages. */
 const char *crm_db_name(const struct crm_db *db);

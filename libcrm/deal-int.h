@@ -54,6 +54,9 @@ int deal_parse_prob(const char *v, double *p, struct crm_error *err);
 /* The pipeline's id by name; 0 if none. */
 int64_t deal_pipeline_id(const struct deal_stages *s, const char *name);
 
+/* deals.entered again for pipeline ?1's deals, from their history. */
+extern const char deal_entered_sql[];
+
 /* Midnight UTC of the day of t. */
 int64_t deal_day(int64_t t);
 
@@ -101,10 +104,13 @@ struct deal_set {
 };
 
 /*
- * Read the deals (of pipeline, or all) into ds: as they are now, or with
- * as_of (or with_history) rebuilt from deal_history up to as_of (0: all
- * of it), which also fills entered, maxpos and the stays.  Deals made
- * after as_of keep stage -1.  Free with deal_set_release().
+ * Read the deals (of pipeline, or all) into ds, as they are now, with
+ * the stages each entered (deals.entered) and the furthest reached.
+ * With as_of, as they were then: a deal changed since is rebuilt from
+ * deal_history up to as_of, one made later keeps stage -1.  With
+ * ds->on_stay set, every deal is rebuilt from its whole history and
+ * on_stay called at each stay that ends.  with_history is kept for the
+ * callers and no longer needed.  Free with deal_set_release().
  */
 int deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
     int with_history, const char *pipeline, struct crm_error *err);

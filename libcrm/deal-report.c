@@ -168,6 +168,27 @@ apply(struct deal_set *ds, struct deal_row *r, int64_t at, int64_t from,
 	r->changed_at = at;
 }
 
+/* The furthest position r entered, lost stages excepted. */
+static void
+set_maxpos(const struct deal_set *ds, struct deal_row *r)
+{
+	const struct deal_stage *sg;
+	size_t s;
+
+	r->maxpos = 0;
+	if (r->stage < 0 || r->entered == 0)
+		return;
+	sg = &ds->stages.v[r->stage];
+	for (s = 0; s < ds->stages.n; s++) {
+		const struct deal_stage *x = &ds->stages.v[s];
+
+		if (x->pipeline == sg->pipeline && x->outcome != OUT_LOST &&
+		    x->position < 64 && x->position > r->maxpos &&
+		    (r->entered & ((uint64_t)1 << x->position)))
+			r->maxpos = x->position;
+	}
+}
+
 int
 deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
     int with_history, const char *pipeline, struct crm_error *err)
@@ -175,8 +196,8 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	struct crm_stmt *st;
 	struct deal_row *r;
 	int64_t maxid = 0, id, pid = 0;
+	size_t i, nflux = 0;
 	int rc, c;
-	size_t i;
 
 	ds->as_of = as_of;
 	/* Read through a memory map: no copy of each page into the cache. */
@@ -198,7 +219,7 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	maxid = 0;
 	if ((st = crm_db_stmt(db, "SELECT id, pipeline_id, stage_id, amount,"
 	    " currency, probability, close_at, owner, source, created_at,"
-	    " stage_at, closed_at, changed_at FROM deals", err)) == NULL)
+	    " stage_at, closed_at, changed_at, entered FROM deals", err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		if (pid != 0 && crm_db_col_int(st, 1) != pid)
@@ -234,23 +255,46 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 		r->closed_at = crm_db_col_int(st, 11);
 		r->changed_at = crm_db_col_int(st, 12);
 		r->last_change = r->changed_at;
+		r->entered = (uint64_t)crm_db_col_int(st, 13);
+		set_maxpos(ds, r);
 		if (r->id > maxid)
 			maxid = r->id;
 		ds->n++;
 	}
 	if (rc < 0)
 		return -1;
-	if (!with_history && as_of == 0)
+	/*
+	 * The history is read only for what the deals table cannot say:
+	 * the stays in each stage (the funnel), and the state as of a past
+	 * date of the deals changed since (a deal unchanged since then is
+	 * as it was; one made later is left out).
+	 */
+	if (ds->on_stay == NULL && as_of == 0)
 		return 0;
 	if ((ds->index = malloc((size_t)(maxid + 1) * sizeof(int))) == NULL)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
 	for (id = 0; id <= maxid; id++)
 		ds->index[id] = -1;
 	for (i = 0; i < ds->n; i++) {
-		ds->index[ds->d[i].id] = (int)i;
-		ds->d[i].stage = -1;	/* rebuilt from the history */
+		r = &ds->d[i];
+		if (as_of != 0 && r->created_at > as_of) {
+			r->stage = -1;
+			continue;
+		}
+		if (ds->on_stay == NULL && r->changed_at <= as_of)
+			continue;
+		/* Rebuilt from the history. */
+		ds->index[r->id] = (int)i;
+		r->stage = -1;
+		r->entered = 0;
+		r->maxpos = 0;
+		nflux++;
 	}
-	/* Later rows are left out by SQLite, before their columns are read. */
+	(void)with_history;
+	if (nflux == 0)
+		goto closed;
+	/* Later rows are left out by SQLite before their columns are read;
+	 * rows of deals not rebuilt, after their deal's id is. */
 	if ((st = crm_db_stmt(db, "SELECT deal_id, at, stage_from, stage_to,"
 	    " amount_to, close_to FROM deal_history WHERE at <= ?1"
 	    " ORDER BY id", err)) == NULL ||
@@ -258,11 +302,12 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	    err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int64_t at = crm_db_col_int(st, 1);
+		int64_t at;
 
 		id = crm_db_col_int(st, 0);
 		if (id > maxid || ds->index[id] < 0)
 			continue;
+		at = crm_db_col_int(st, 1);
 		apply(ds, &ds->d[ds->index[id]], at, crm_db_col_int(st, 2),
 		    crm_db_col_isnull(st, 2), crm_db_col_int(st, 3),
 		    !crm_db_col_isnull(st, 4), crm_db_col_double(st, 4),
@@ -270,6 +315,7 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	}
 	if (rc < 0)
 		return -1;
+closed:
 	/* Closed as of the date: when it entered its closing stage, unless
 	 * that is the stored state (which may name its own close time). */
 	for (i = 0; i < ds->n; i++) {

@@ -317,6 +317,11 @@ crm_deal_stages_define(struct crm_db *db, const char *pipeline,
 	    crm_db_bind_int(db, st, 1, pid, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
 		return -1;
+	/* Positions may have moved: what each deal entered, again. */
+	if ((st = crm_db_stmt(db, deal_entered_sql, err)) == NULL ||
+	    crm_db_bind_int(db, st, 1, pid, err) < 0 ||
+	    crm_db_step(db, st, err) < 0)
+		return -1;
 	return 0;
 }
 

@@ -24,6 +24,24 @@
  * tie (contact_id, and the title that may name the person) and skips the
  * delete.  A deal whose contact_id is already NULL deletes as usual.
  */
+/*
+ * Schema 16: deals.entered, the stages (bit p: position p, 1..63) a deal
+ * has ever entered, kept by the import beside deal_history so that the
+ * learnt probabilities and the funnel's reach need not read the history;
+ * filled in here for the deals stored before, and again by
+ * crm_deal_stages_define() when positions change.
+ */
+#define DEAL_ENTERED_SQL "UPDATE deals SET entered = coalesce((SELECT" \
+	" sum(DISTINCT 1 << s.position) FROM deal_history h JOIN deal_stages s" \
+	" ON s.id = h.stage_to WHERE h.deal_id = deals.id AND s.position" \
+	" BETWEEN 1 AND 63), 0)"
+
+const char crm_deal_entered_schema[] =
+    "ALTER TABLE deals ADD COLUMN entered INTEGER NOT NULL DEFAULT 0;"
+    DEAL_ENTERED_SQL ";";
+
+const char deal_entered_sql[] = DEAL_ENTERED_SQL " WHERE pipeline_id = ?1";
+
 const char crm_deal_schema[] =
     "CREATE TABLE pipelines ("
     "  id INTEGER PRIMARY KEY,"
@@ -146,7 +164,7 @@ static const struct crm_csv_col cols[NCOL] = {
 	{ "external_id", "externalid|customer_id|customer_number|ext_id" },
 	{ "email", "e_mail|email_address|mail_address|contact_email" },
 	{ "phone", "phone_number|telephone|tel|mobile" },
-	{ "company", "account|account_name|organisation|organization"
+	{ "company", "account|account_name|associated_company|organisation|organization"
 	    "|company_name" },
 	{ "title", "deal_name|opportunity_name|name|subject" },
 	{ "amount", "value|deal_value|total" },
@@ -177,6 +195,7 @@ static const int text_field[NTEXT] = { F_COMPANY, F_TITLE, F_CURRENCY,
 struct dstate {
 	int64_t id, pipeline, stage, contact;	/* contact 0: none */
 	int64_t close_date, created_at, stage_at, closed_at, changed_at;
+	int64_t entered;			/* deals.entered */
 	int has_amount, has_prob, has_close;
 	double amount, prob;
 	struct crm_buf text[NTEXT];		/* len 0 + NULL str: none */
@@ -430,7 +449,7 @@ contact_of(struct crm_deal_importer *im, struct crm_csv *r, int64_t *id,
 static const char sql_find[] = "SELECT id, pipeline_id, stage_id,"
     " contact_id, amount, probability, close_at, created_at, stage_at,"
     " closed_at, changed_at, company, title, currency, owner, source,"
-    " product, lost_reason FROM deals WHERE ref = ?1";
+    " product, lost_reason, entered FROM deals WHERE ref = ?1";
 
 /* Read the stored deal ref into old: 1 found, 0 none. */
 static int
@@ -459,6 +478,7 @@ load_old(struct crm_deal_importer *im, const char *ref, struct crm_error *err)
 	d->stage_at = crm_db_col_int(st, 8);
 	d->closed_at = crm_db_col_int(st, 9);
 	d->changed_at = crm_db_col_int(st, 10);
+	d->entered = crm_db_col_int(st, 11 + NTEXT);
 	for (i = 0; i < NTEXT; i++) {
 		s = crm_db_col_text(st, 11 + i);
 		if (dset(d, i, s, s != NULL ? strlen(s) : 0, err) < 0) {
@@ -506,15 +526,16 @@ bind_opt_int(struct crm_db *db, struct crm_stmt *st, int i, int has,
 static const char sql_insert[] = "INSERT INTO deals (ref, pipeline_id,"
     " stage_id, contact_id, amount, probability, close_at, created_at,"
     " stage_at, closed_at, changed_at, company, title, currency, owner,"
-    " source, product, lost_reason, updated_at) VALUES (?1, ?2, ?3, ?4, ?5,"
-    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+    " source, product, lost_reason, updated_at, entered) VALUES (?1, ?2, ?3,"
+    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+    " ?19, ?20)";
 
 static const char sql_update[] = "UPDATE deals SET pipeline_id = ?2,"
     " stage_id = ?3, contact_id = ?4, amount = ?5, probability = ?6,"
     " close_at = ?7, created_at = ?8, stage_at = ?9, closed_at = ?10,"
     " changed_at = ?11, company = ?12, title = ?13, currency = ?14,"
     " owner = ?15, source = ?16, product = ?17, lost_reason = ?18,"
-    " updated_at = ?19 WHERE id = ?1";
+    " updated_at = ?19, entered = ?20 WHERE id = ?1";
 
 static int
 store(struct crm_deal_importer *im, const char *ref, int isnew,
@@ -545,6 +566,7 @@ store(struct crm_deal_importer *im, const char *ref, int isnew,
 		if (crm_db_bind_text(db, st, 12 + i, dtext(d, i), err) < 0)
 			bad = 1;
 	bind_opt_int(db, st, 19, 1, im->now, &bad, err);
+	bind_opt_int(db, st, 20, 1, d->entered, &bad, err);
 	if (bad || crm_db_step(db, st, err) < 0)
 		return -1;
 	if (isnew)
@@ -658,6 +680,7 @@ parse(struct crm_deal_importer *im, struct crm_csv *r, int isnew,
 	d->stage_at = isnew ? 0 : o->stage_at;
 	d->closed_at = isnew ? 0 : o->closed_at;
 	d->changed_at = isnew ? 0 : o->changed_at;
+	d->entered = isnew ? 0 : o->entered;
 	for (i = 0; i < NTEXT; i++)
 		if (dset(d, i, isnew ? NULL : dtext(o, i), isnew || !o->has_text[i]
 		    ? 0 : o->text[i].len, err) < 0)
@@ -803,6 +826,8 @@ crm_deal_importer_row(struct crm_deal_importer *im, struct crm_csv *r,
 	    im->opts.by : dtext(d, T_OWNER);
 	sg = deal_stage_by_id(&im->stages, d->stage);
 	og = isnew ? NULL : deal_stage_by_id(&im->stages, o->stage);
+	if (sg->position >= 1 && sg->position < 64)
+		d->entered |= (int64_t)((uint64_t)1 << sg->position);
 	tracked = isnew || d->stage != o->stage ||
 	    !same_num(d->has_amount, d->amount, o->has_amount, o->amount) ||
 	    !same_num(d->has_close, d->close_date, o->has_close, o->close_date);

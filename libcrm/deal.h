@@ -13,7 +13,8 @@
  *                 stage's), close_at (the expected close date: midnight
  *                 UTC), owner, source, product, lost_reason,
  *                 created_at, stage_at (entered its stage), closed_at
- *                 (entered won or lost), updated_at
+ *                 (entered won or lost), updated_at, entered (bit p:
+ *                 the deal has entered the stage at position p)
  *   deal_history  one row per change of stage, amount or close date:
  *                 deal_id, at, by (who), and the stage, amount and close
  *                 date before (stage_from, amount_from, close_from; NULL
@@ -66,6 +67,8 @@
 #include "error.h"
 
 extern const char crm_deal_schema[];
+/* Schema 16: deals.entered (see deal.c). */
+extern const char crm_deal_entered_schema[];
 
 /* ------------------------------------------------------------------ */
 /* Stages */

@@ -71,8 +71,8 @@ crm_log_show(struct crm_db *db, int64_t contact,
 	    " FROM interactions WHERE contact_id IN (WITH RECURSIVE m(id) AS"
 	    " (VALUES (?1) UNION SELECT c.id FROM contacts c JOIN m ON"
 	    " c.merged_into = m.id) SELECT id FROM m)"
-	    " AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR kind = ?3)"
-	    " AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)"
+	    " AND (channel = ?2 OR ?2 IS NULL) AND (kind = ?3 OR ?3 IS NULL)"
+	    " AND (at >= ?4 OR ?4 IS NULL) AND (at < ?5 OR ?5 IS NULL)"
 	    " ORDER BY at DESC, id DESC LIMIT ?6", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, contact, err) < 0 ||
 	    crm_db_bind_text(db, st, 2, f->channel, err) < 0 ||
@@ -81,7 +81,8 @@ crm_log_show(struct crm_db *db, int64_t contact,
 	    crm_db_bind_null(db, st, 4, err)) < 0 ||
 	    (f->until ? crm_db_bind_int(db, st, 5, f->until, err) :
 	    crm_db_bind_null(db, st, 5, err)) < 0 ||
-	    crm_db_bind_int(db, st, 6, f->limit > 0 ? f->limit : -1, err) < 0)
+	    crm_db_bind_int(db, st, 6, f->limit > 0 ? f->limit : INT64_MAX,
+	    err) < 0)
 		return -1;
 	return emit(db, st, o, names, types, istime, 15, err);
 }
@@ -209,7 +210,7 @@ crm_log_tickets_each(struct crm_db *db, int64_t asof, int64_t window,
 	    " count(*) FILTER (WHERE status = 'closed'), count(h),"
 	    " avg(h), med.m"
 	    " FROM t LEFT JOIN med USING (channel)"
-	    " GROUP BY t.channel ORDER BY t.channel", err)) == NULL ||
+	    " GROUP BY t.channel, med.m ORDER BY t.channel", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, asof - window * 86400, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, asof, err) < 0)
 		return -1;

@@ -286,7 +286,8 @@ static const char sql_insert[] =
 #define UPDATE_CHANGED \
     " AND (contact_id, at, channel, kind," \
     " direction, amount, currency, quantity, status, closed_at, product," \
-    " category, subject, note, campaign) IS NOT (" MERGED_FIELDS ")"
+    " category, subject, note, campaign) IS DISTINCT FROM (" MERGED_FIELDS \
+    ")"
 
 static const char sql_update[] = UPDATE_SET "ref = ?16" UPDATE_CHANGED;
 /* The row the ref names, found once. */
@@ -326,13 +327,13 @@ withdraw(struct crm_logger *lg, const struct rec *x, struct crm_error *err)
 	/* Only where it is not withdrawn already: changes() says. */
 	static const char *const set[] = {
 		"UPDATE contacts SET email_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND email_opt_in IS NOT 0",
+		" WHERE id = ?1 AND email_opt_in IS DISTINCT FROM 0",
 		"UPDATE contacts SET phone_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND phone_opt_in IS NOT 0",
+		" WHERE id = ?1 AND phone_opt_in IS DISTINCT FROM 0",
 		"UPDATE contacts SET sms_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND sms_opt_in IS NOT 0",
+		" WHERE id = ?1 AND sms_opt_in IS DISTINCT FROM 0",
 		"UPDATE contacts SET mail_opt_in = 0, updated_at = ?2"
-		" WHERE id = ?1 AND mail_opt_in IS NOT 0",
+		" WHERE id = ?1 AND mail_opt_in IS DISTINCT FROM 0",
 	};
 	struct crm_stmt *st;
 	size_t k;

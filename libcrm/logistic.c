@@ -1098,3 +1098,15 @@ done:
 	return rc;
 }
 
+int
+crm_churn_logit_save(struct crm_db *db, struct crm_churn_logit *lg,
+    int64_t *id, struct crm_error *err)
+{
+	if (crm_db_begin(db, err) < 0)
+		return -1;
+	if (crm_churn_logit_store(db, lg, id, err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
+	return 0;
+}

@@ -68,6 +68,11 @@ void crm_churn_logit_free(struct crm_churn_logit *lg);
 int crm_churn_logit_store(struct crm_db *db, struct crm_churn_logit *lg,
     int64_t *id, struct crm_error *err);
 
+/* The same in a write transaction of its own, left open for the caller
+ * to commit; rolled back on failure. */
+int crm_churn_logit_save(struct crm_db *db, struct crm_churn_logit *lg,
+    int64_t *id, struct crm_error *err);
+
 /* The stored logit model id (> 0), or the latest one (0). */
 struct crm_churn_logit *crm_churn_logit_load(struct crm_db *db, int64_t id,
     struct crm_error *err);

@@ -722,6 +722,55 @@ crm_norm_days(const char *in, int64_t *days, struct crm_error *err)
 	return 0;
 }
 
+int
+crm_norm_windows(const char *in, int64_t *days, size_t max, size_t *n,
+    struct crm_error *err)
+{
+	char *list, *tok, *save = NULL;
+	int rc = 0;
+
+	*n = 0;
+	if ((list = strdup(in)) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (*n == max || crm_norm_days(tok, &days[*n], err) < 0 ||
+		    days[*n] <= 0) {
+			rc = crm_error_set(err, CRM_EDATA, "bad window '%s'",
+			    tok);
+			break;
+		}
+		(*n)++;
+	}
+	free(list);
+	return rc;
+}
+
+int
+crm_norm_currency(const char *in, char out[4], struct crm_error *err)
+{
+	int i;
+
+	if (strlen(in) != 3 || !isalpha((unsigned char)in[0]) ||
+	    !isalpha((unsigned char)in[1]) || !isalpha((unsigned char)in[2]))
+		return crm_error_set(err, CRM_EDATA, "'%s' is not an ISO 4217"
+		    " code such as EUR", in);
+	for (i = 0; i < 3; i++)
+		out[i] = (char)toupper((unsigned char)in[i]);
+	out[3] = '\0';
+	return 0;
+}
+
+void
+crm_norm_lower(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
 int64_t
 crm_now(void)
 {

@@ -132,6 +132,20 @@ int crm_norm_bool(const char *in, int *out, struct crm_error *err);
 int crm_norm_days(const char *in, int64_t *days, struct crm_error *err);
 
 /*
+ * A comma-separated list of such durations, each above 0 ("30,90,365"):
+ * at most max of them into days[], *n their count.  CRM_EDATA ("bad
+ * window 'x'") for a bad one or one too many.
+ */
+int crm_norm_windows(const char *in, int64_t *days, size_t max, size_t *n,
+    struct crm_error *err);
+
+/* An ISO 4217 code: three letters, into out in capitals; CRM_EDATA. */
+int crm_norm_currency(const char *in, char out[4], struct crm_error *err);
+
+/* in in ASCII lower case, cut to size - 1 bytes, into out. */
+void crm_norm_lower(const char *in, char *out, size_t size);
+
+/*
  * Money: an optional sign, an optional currency symbol ($ EUR-sign
  * pound-sign yen-sign) or ISO code before or after, digits with an
  * optional decimal part.  When both '.' and ',' appear the last one is

@@ -113,3 +113,9 @@ crm_num_unsigned_zero(char *buf)
 	}
 	return buf;
 }
+
+const char *
+crm_num_word(int64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}

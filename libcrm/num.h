@@ -24,6 +24,12 @@ char *crm_num_g6(char buf[CRM_NUM_MAX], double v);
 /* "%lld". */
 char *crm_num_int(char buf[CRM_NUM_MAX], int64_t v);
 
+/*
+ * The word for n things, so that words agree with numbers: one when n is
+ * 1, else many ("1 record", "2 records", "0 records").
+ */
+const char *crm_num_word(int64_t n, const char *one, const char *many);
+
 /* "-0", "-0.00" and the like become unsigned; buf is returned. */
 char *crm_num_unsigned_zero(char *buf);
 

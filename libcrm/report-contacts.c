@@ -14,8 +14,15 @@
  * which would sort a million rows: a row gives its stage, owner, day
  * added and its data-quality and consent facts as bits.
  */
+/*
+ * A contact is new from its created_at or its first interaction,
+ * whichever is earlier: an import of customers with their history (whose
+ * created_at is the day of the import when the file has none) is not
+ * read as that many new contacts.
+ */
 static const char sql_contacts[] =
-    "SELECT stage, owner, created_at,"
+    "SELECT stage, owner, min(created_at, coalesce((SELECT min(at) FROM"
+    " interactions i WHERE i.contact_id = contacts.id), created_at)),"
     " (merged_into IS NOT NULL) + 2 * (erased_at IS NOT NULL)"
     " + 4 * (email IS NULL) + 8 * (phone IS NULL)"
     " + 16 * (do_not_contact = 1)"
@@ -34,7 +41,10 @@ static const char sql_merges[] =
 static const char sql_audit[] =
     "SELECT program, count(*),"
     " CAST(total(json_extract(counts, '$.read')) AS INTEGER),"
-    " CAST(total(json_extract(counts, '$.rejected')) AS INTEGER)"
+    " CAST(total(json_extract(counts, '$.rejected')) AS INTEGER),"
+    " CAST(total(json_extract(counts, '$.inserted')) AS INTEGER),"
+    " CAST(total(json_extract(counts, '$.updated')) AS INTEGER),"
+    " CAST(total(json_extract(counts, '$.unchanged')) AS INTEGER)"
     " FROM audit WHERE at >= ?1 AND at < ?2 GROUP BY program"
     " ORDER BY program";
 
@@ -183,6 +193,9 @@ gather_runs(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 		x->runs = crm_db_col_int(st, 1);
 		x->read = crm_db_col_int(st, 2);
 		x->rejected = crm_db_col_int(st, 3);
+		x->inserted = crm_db_col_int(st, 4);
+		x->updated = crm_db_col_int(st, 5);
+		x->unchanged = crm_db_col_int(st, 6);
 	}
 	return rc < 0 ? -1 : 0;
 }

@@ -81,3 +81,41 @@ report_ratio(int64_t a, int64_t b)
 {
 	return b > 0 ? (double)a / (double)b : NAN;
 }
+
+const char *
+report_fchange(char out[64], double now, double was, int money)
+{
+	double d = now - was;
+	char a[48];
+
+	if (d == 0 || (money && fabs(d) < 0.005)) {
+		snprintf(out, 64, "unchanged");
+		return out;
+	}
+	if (money)
+		report_fmoney(a, fabs(d));
+	else
+		report_fnum(a, fabs(d), 0);
+	if (was != 0)
+		snprintf(out, 64, "%s %s (%+.1f%%)", d > 0 ? "up" : "down", a,
+		    d / fabs(was) * 100);
+	else
+		snprintf(out, 64, "up %s (from none)", a);
+	return out;
+}
+
+const char *
+report_fig_name(char out[48], const struct crm_report *r, int f)
+{
+	static const char *const names[NFIG] = { "contacts", "new contacts",
+	    "interactions", "purchases", "revenue", "open tickets at the end",
+	    "campaigns sent" };
+
+	if (f == FIG_REVENUE && r->ncurr > 0 &&
+	    strcmp(r->curr[0], "(no currency)") != 0) {
+		snprintf(out, 48, "revenue in %.20s", r->curr[0]);
+		return out;
+	}
+	snprintf(out, 48, "%s", names[f]);
+	return out;
+}

@@ -130,7 +130,8 @@ gather_worker(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 {
 	if (report_gather_segments(r, db, err) < 0 ||
 	    report_gather_tickets(r, db, err) < 0 ||
-	    report_gather_campaigns(r, db, err) < 0)
+	    report_gather_campaigns(r, db, err) < 0 ||
+	    report_gather_change(r, db, err) < 0)
 		return -1;
 	return 0;
 }
@@ -224,6 +225,7 @@ crm_report_build(struct crm_db *db, const struct crm_report_opts *opts,
 	crm_format_date(r->start, r->start_day);
 	if (buckets(r, err) < 0 || gather(r, db, err) < 0)
 		goto fail;
+	report_change_finish(r);
 	snprintf(r->summary, sizeof(r->summary), "as of %s: %lld contacts,"
 	    " %lld interactions in %lld days, %d of 5 sections without data",
 	    r->asof_day, (long long)r->live, (long long)r->inter_total,

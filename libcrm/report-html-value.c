@@ -31,7 +31,7 @@ report_html_movement(struct report_html *h)
 	double *delta;
 	size_t i, k;
 
-	report_html_hp(h, "<h3>Movement between segments</h3>\n");
+	report_html_hp(h, "<h3 id=\"movement\">Movement between segments</h3>\n");
 	switch (r->state_status) {
 	case 0:
 		report_html_nodata(h,
@@ -301,6 +301,36 @@ report_html_segments(struct report_html *h)
 	report_html_hp(h, "</section>\n");
 }
 
+/*
+ * Why a customer is at risk, in words; above all where the numbers seem
+ * to disagree: a Champion (recent, frequent, big) with a low P(alive).
+ * RFM ranks a customer's last purchase against everyone's; the model
+ * against the customer's own pace, so a frequent buyer who stops is
+ * late sooner than an occasional one.
+ */
+static const char *
+risk_reason(const struct risky *x, char *out, size_t n)
+{
+	static const char *const good[] = { "Champions", "Loyal",
+	    "Potential Loyalist", "New", "Promising" };
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (x->segment != NULL && strcmp(x->segment, good[i]) == 0)
+			break;
+	if (i < sizeof(good) / sizeof(good[0]))
+		snprintf(out, n, "bought %d time%s, but not for %d day%s:"
+		    " recent among all customers (RFM), late for one who"
+		    " bought this often (the model)", (int)x->orders,
+		    x->orders == 1 ? "" : "s", (int)x->recency,
+		    x->recency == 1 ? "" : "s");
+	else
+		snprintf(out, n, "%d purchase%s, none for %d day%s",
+		    (int)x->orders, x->orders == 1 ? "" : "s",
+		    (int)x->recency, x->recency == 1 ? "" : "s");
+	return out;
+}
+
 void
 report_html_churn(struct report_html *h)
 {
@@ -433,9 +463,10 @@ report_html_churn(struct report_html *h)
 	else {
 		static const char *const th[] = { "#", "customer",
 		    "external id", "owner", "segment", "#revenue",
-		    "#purchases", "#days since last", "#P(alive)", "#CLV" };
+		    "#purchases", "#days since last", "#P(alive)", "#CLV",
+		    "why at risk" };
 
-		report_html_thead(h, "t-risk", th, 10);
+		report_html_thead(h, "t-risk", th, 11);
 		for (i = 0; i < r->nrisky; i++) {
 			const struct risky *x = &r->risky[i];
 			char buf[5][48];
@@ -452,19 +483,24 @@ report_html_churn(struct report_html *h)
 			report_html_hp(h,
 			    "</td><td class=\"n\">%s</td><td class=\"n\">%s"
 			    "</td><td class=\"n\">%s</td><td class=\"n\">%s"
-			    "</td><td class=\"n\">%s</td></tr>\n",
+			    "</td><td class=\"n\">%s</td>",
 			    report_fmoney(buf[0], x->revenue),
 			    report_fint(buf[1],
 			    x->orders), report_fint(buf[2], x->recency),
 			    report_fnum(buf[3],
 			    x->p_alive, 3), report_fmoney(buf[4], x->clv));
+			report_html_hp(h, "<td>");
+			report_html_esc(h, risk_reason(x, text, sizeof(text)));
+			report_html_hp(h, "</td></tr>\n");
 		}
 		report_html_tend(h);
 	}
 	snprintf(text, sizeof(text), "Customers with P(alive) below %.2f,"
 	    " ranked by their revenue up to %s (crm-segment rfm), with their"
 	    " owner to call them. Names only: no email or phone in a"
-	    " report that travels.", r->at_risk, r->asof_day);
+	    " report that travels. P(alive) and CLV: crm-churn(1), \"The"
+	    " models of non-contractual customers\"; segments: crm-segment(1),"
+	    " RFM.", r->at_risk, r->asof_day);
 	report_html_hp(h, "<p class=\"note\">");
 	report_html_esc(h, text);
 	report_html_hp(h, "</p>\n</section>\n");
@@ -486,8 +522,9 @@ report_html_campaigns(struct report_html *h)
 	report_html_hp(h, "<section id=\"campaigns\"><h2>Campaigns</h2>\n");
 	if (r->ncamps == 0) {
 		snprintf(text, sizeof(text), "No campaign was sent from %s to"
-		    " %s (%s others in the database).", r->start_day,
-		    r->asof_day, report_fint(a, r->camps_other));
+		    " %s (%s %s in the database).", r->start_day,
+		    r->asof_day, report_fint(a, r->camps_other),
+		    r->camps_other == 1 ? "other" : "others");
 		report_html_nodata(h, text);
 		report_html_hp(h, "</section>\n");
 		return;

@@ -37,8 +37,13 @@ static const char css[] =
     "min-width:150px}\n"
     ".kpi b{display:block;font-size:22px}\n"
     ".kpi span{color:#555;font-size:13px}\n"
+    ".kpi small{display:block;font-size:12px;color:#444}\n"
+    ".kpi small.up::before{content:'\\25B2  '}\n"
+    ".kpi small.down::before{content:'\\25BC  '}\n"
+    "#summary h2{margin-top:12px}\n"
+    "#summary ul{margin:4px 0;padding-left:20px}\n"
     ".grid{display:flex;flex-wrap:wrap;gap:20px;align-items:flex-start}\n"
-    "figure{margin:0 0 12px;flex:1 1 560px;max-width:600px}\n"
+    "figure{margin:0 0 12px;flex:1 1 560px;max-width:600px;min-width:0}\n"
     "figure.wide{max-width:none}\n"
     "figcaption{font-size:13px;color:#444;margin:2px 0 6px}\n"
     ".scroll{overflow-x:auto}\n"
@@ -56,7 +61,11 @@ static const char css[] =
     "border-top:1px solid #ccc}\n"
     "details summary{cursor:pointer;color:#555;font-size:13px;"
     "margin:4px 0}\n"
-    "@media print{nav{display:none}figure{break-inside:avoid}}\n";
+    "@media print{nav{display:none}figure{break-inside:avoid}}\n"
+    "@media (max-width:600px){body{padding:8px 12px}h1{font-size:21px}"
+    ".kpis{gap:6px;margin:8px 0}.kpi{min-width:0;flex:1 1 40%;"
+    "padding:4px 8px}.kpi b{font-size:18px}.kpi small{font-size:11px}"
+    "figure{flex-basis:100%}}\n";
 
 void
 report_html_esc(struct report_html *h, const char *s)
@@ -440,20 +449,28 @@ html_contacts(struct report_html *h)
 		    "No program wrote to the database in the period.");
 	else {
 		static const char *const nm[] = { "program", "#runs",
-		    "#rows read", "#rows rejected" };
+		    "#rows read", "#new", "#changed", "#unchanged",
+		    "#rows rejected" };
 
-		report_html_thead(h, "t-runs", nm, 4);
+		report_html_thead(h, "t-runs", nm, 7);
 		for (i = 0; i < r->nruns; i++) {
+			char f[48];
+
 			cells[0] = report_fint(a, r->runs[i].runs);
 			cells[1] = report_fint(b, r->runs[i].read);
-			cells[2] = report_fint(c, r->runs[i].rejected);
-			report_html_trow(h, r->runs[i].program, cells, 3);
+			cells[2] = report_fint(c, r->runs[i].inserted);
+			cells[3] = report_fint(d, r->runs[i].updated);
+			cells[4] = report_fint(e, r->runs[i].unchanged);
+			cells[5] = report_fint(f, r->runs[i].rejected);
+			report_html_trow(h, r->runs[i].program, cells, 6);
 		}
 		report_html_tend(h);
 	}
 	report_html_caption(h,
 	    "Runs that wrote to the database in the period, from the"
-	    " audit table: rows read and rows rejected as bad data.");
+	    " audit table: rows read, of them new, changed, and unchanged"
+	    " (already there: a file read again adds to the rows read,"
+	    " not to the data), and rows rejected as bad data.");
 	report_html_hp(h, "</figure>\n");
 
 	/* The last twelve months. */
@@ -843,6 +860,78 @@ html_service(struct report_html *h)
 	report_html_hp(h, "</section>\n");
 }
 
+/* A headline card with its changes on the earlier periods. */
+static void
+kpi(struct report_html *h, int f, double v)
+{
+	const struct crm_report *r = h->r;
+	char a[48], name[48], c[64];
+	int k;
+
+	report_fig_name(name, r, f);
+	if (f == FIG_NEW || f == FIG_INTER || f == FIG_PURCHASES ||
+	    f == FIG_REVENUE || f == FIG_CAMPAIGNS)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name),
+		    " in the period");
+	report_html_hp(h, "<div class=\"kpi\"><b>");
+	report_html_esc(h, f == FIG_REVENUE ? report_fmoney(a, v) :
+	    report_fnum(a, v, 0));
+	report_html_hp(h, "</b><span>");
+	report_html_esc(h, name);
+	report_html_hp(h, "</span>");
+	for (k = 1; k < 3; k++) {
+		const char *dir;
+
+		if (!r->win[k].has)
+			continue;
+		report_fchange(c, r->fig[f][0], r->fig[f][k],
+		    f == FIG_REVENUE);
+		dir = strncmp(c, "up", 2) == 0 ? "up" : strncmp(c, "down",
+		    4) == 0 ? "down" : "same";
+		report_html_hp(h, "<small class=\"%s\">", dir);
+		report_html_esc(h, c);
+		report_html_hp(h, " %s</small>", k == 1 ? "on the previous" :
+		    "on a year earlier");
+	}
+	report_html_hp(h, "</div>\n");
+}
+
+/* What changed, by rules, each line a link to its section. */
+static void
+html_summary(struct report_html *h)
+{
+	const struct crm_report *r = h->r;
+	struct report_line l[12];
+	size_t n = report_summary_lines(r, l, 12), i;
+	char text[320];
+	int k;
+
+	report_html_hp(h, "<section id=\"summary\"><h2>What changed</h2>\n");
+	if (n == 0)
+		report_html_hp(h, "<p>Nothing to compare with, and no campaign,"
+		    " service level or task to report.</p>\n");
+	else {
+		report_html_hp(h, "<ul>\n");
+		for (i = 0; i < n; i++) {
+			report_html_hp(h, "<li><a href=\"#%s\">", l[i].href);
+			report_html_esc(h, l[i].text);
+			report_html_hp(h, "</a></li>\n");
+		}
+		report_html_hp(h, "</ul>\n");
+	}
+	for (k = 1; k < 3; k++) {
+		snprintf(text, sizeof(text), "%s%s: %s to %s%s",
+		    k == 1 ? "Compared with the previous period" :
+		    "; a year earlier", "", r->win[k].first_day,
+		    r->win[k].last_day, r->win[k].has ? "" :
+		    " (before the data: no comparison)");
+		if (k == 1)
+			report_html_hp(h, "<p class=\"note\">");
+		report_html_esc(h, text);
+	}
+	report_html_hp(h, ".</p>\n</section>\n");
+}
+
 int
 crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 {
@@ -873,30 +962,20 @@ crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	    "<a href=\"#interactions\">Interactions</a>"
 	    "<a href=\"#segments\">Segments</a>"
 	    "<a href=\"#churn\">Churn and value</a>"
-	    "<a href=\"#campaigns\">Campaigns</a></nav>\n"
-	    "<div class=\"kpis\">\n");
-	report_html_kpi(&h, report_fint(a, r->live), "contacts");
-	snprintf(text, sizeof(text), "new contacts in %lld days",
-	    (long long)r->days);
-	report_html_kpi(&h, report_fint(a, r->new_total), text);
-	report_html_kpi(&h, report_fint(a, r->inter_total),
-	    "interactions in the period");
-	report_html_kpi(&h, report_fint(a, r->purchases_total),
-	    "purchases in the period");
-	if (top != NULL) {
-		snprintf(text, sizeof(text), "revenue in the period%s%s%s",
-		    strcmp(top, "(no currency)") == 0 ? ", no currency" :
-		    " in ", strcmp(top, "(no currency)") == 0 ? "" : top,
-		    r->ncurr > 1 ? " (the largest currency)" : "");
-		report_html_kpi(&h, report_fmoney(a, r->curr_total[0]), text);
-	}
-	report_html_kpi(&h, report_fint(a, r->backlog_total),
-	    "tickets open at the end");
+	    "<a href=\"#campaigns\">Campaigns</a></nav>\n");
+	html_summary(&h);
+	report_html_hp(&h, "<div class=\"kpis\">\n");
+	kpi(&h, FIG_CONTACTS, (double)r->live);
+	kpi(&h, FIG_NEW, r->fig[FIG_NEW][0]);
+	kpi(&h, FIG_INTER, r->fig[FIG_INTER][0]);
+	kpi(&h, FIG_PURCHASES, r->fig[FIG_PURCHASES][0]);
+	if (top != NULL)
+		kpi(&h, FIG_REVENUE, r->fig[FIG_REVENUE][0]);
+	kpi(&h, FIG_BACKLOG, (double)r->backlog_total);
 	if (r->scored > 0)
 		report_html_kpi(&h, report_fint(a, r->at_risk_n),
 		    "scored customers at risk");
-	report_html_kpi(&h, report_fint(a, (int64_t)r->ncamps),
-	    "campaigns sent");
+	kpi(&h, FIG_CAMPAIGNS, r->fig[FIG_CAMPAIGNS][0]);
 	report_html_hp(&h, "</div>\n</header>\n<main>\n");
 	html_contacts(&h);
 	if (!h.failed)

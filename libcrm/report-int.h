@@ -9,6 +9,7 @@
  *	report-activity.c interactions, tickets, service levels, tasks
  *	report-value.c    RFM segments, deciles, churn and value
  *	report-campaigns.c  the campaigns sent in the period
+ *	report-change.c   the earlier periods' figures; the summary's rules
  *	report-state.c    the segment snapshot: read, movement, save
  *	report-fmt.c      numbers as people read them
  *	report-html.c     the HTML page, its parts, contacts, interactions
@@ -54,6 +55,7 @@ struct named {			/* a labelled count */
 struct run {			/* the audit's runs of one program */
 	const char *program;
 	int64_t runs, read, rejected;
+	int64_t inserted, updated, unchanged;	/* re-read rows: unchanged */
 };
 
 struct chan_stat {		/* a row of crm_log_stats_each() */
@@ -110,6 +112,27 @@ struct campaign {
 struct flow {
 	int from, to;		/* segment indexes; -1 new, -2 gone */
 	int64_t n;
+};
+
+/* The headline figures, compared with earlier periods. */
+enum { FIG_CONTACTS, FIG_NEW, FIG_INTER, FIG_PURCHASES, FIG_REVENUE,
+    FIG_BACKLOG, FIG_CAMPAIGNS, NFIG };
+
+struct window {			/* this period, the previous, a year ago */
+	int64_t start, end;
+	int has;		/* the database reaches back to its start */
+	char first_day[11], last_day[11];
+};
+
+struct curr_win {		/* revenue of the earlier periods */
+	const char *name;	/* "" for none */
+	double v[3];
+};
+
+/* A line of the summary: a sentence and the section it is about. */
+struct report_line {
+	const char *href;	/* an id in the page */
+	char text[240];
 };
 
 struct crm_report {
@@ -206,6 +229,12 @@ struct crm_report {
 	struct campaign *camps;
 	size_t ncamps;
 	int64_t camps_other;	/* sent before the period or not sent */
+
+	/* what changed */
+	struct window win[3];
+	double fig[NFIG][3];	/* [figure][window] */
+	struct curr_win *cwin;
+	size_t ncwin;
 };
 
 /* The pool (report-pool.c): zeroed memory that lives as long as r;
@@ -245,6 +274,14 @@ int report_gather_churn(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
 int report_gather_campaigns(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
+/* The earlier periods (report-change.c); then, once every section is
+ * in, this period's figures from them. */
+int report_gather_change(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+void report_change_finish(struct crm_report *r);
+/* The summary's lines, at most max, by rules from the figures. */
+size_t report_summary_lines(const struct crm_report *r,
+    struct report_line *l, size_t max);
 
 /* The index of segment name in r->segnames, added if new (report-value.c). */
 int report_seg_index(struct crm_report *r, const char *name,
@@ -265,6 +302,13 @@ const char *report_fpct(char out[48], double share);
 double report_ratio(int64_t a, int64_t b);
 const char *report_unit_name(const struct crm_report *r);
 const char *report_flow_name(const struct crm_report *r, int i);
+/* A change from was to now: "up 12 (+8.3%)", "down 3.50 (-2.0%)",
+ * "up 4 (from none)", "unchanged". */
+const char *report_fchange(char out[64], double now, double was,
+    int money);
+/* What figure f counts, for a card or a sentence ("revenue in EUR"). */
+const char *report_fig_name(char out[48], const struct crm_report *r,
+    int f);
 
 /* The HTML page being written (report-html.c); a write error is noted
  * in failed and err, and the rest is skipped. */

@@ -43,6 +43,74 @@ tpad(FILE *fp, const char *s, int width)
 		fputc(' ', fp);
 }
 
+/* A sentence as "  - " and lines of at most 78 columns. */
+static void
+tsentence(FILE *fp, const char *s)
+{
+	int col = fprintf(fp, "  -");
+
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (col + 1 + (int)n > 78 && col > 4)
+			col = fprintf(fp, "\n   ");
+		fputc(' ', fp);
+		col += 1 + (int)n;
+		for (; n > 0; n--, s++)
+			fputc((unsigned char)*s < 0x20 ? '?' : *s, fp);
+		s += strspn(s, " ");
+	}
+	fputc('\n', fp);
+}
+
+/* The summary and the headline figures with their changes. */
+static void
+text_changes(const struct crm_report *r, FILE *fp)
+{
+	struct report_line l[12];
+	size_t n = report_summary_lines(r, l, 12), i;
+	char a[48], b[64], name[48];
+	int f, k, col;
+
+	fprintf(fp, "\nSUMMARY\n");
+	if (n == 0)
+		fprintf(fp, "  Nothing to compare with, and no campaign, service"
+		    " level or task to report.\n");
+	for (i = 0; i < n; i++)
+		tsentence(fp, l[i].text);
+	fprintf(fp, "\nHEADLINES\n");
+	for (k = 1; k < 3; k++)
+		fprintf(fp, "  %s: %s to %s%s\n", k == 1 ? "previous period" :
+		    "a year earlier ", r->win[k].first_day, r->win[k].last_day,
+		    r->win[k].has ? "" : " (before the data: no comparison)");
+	fprintf(fp, "  %-23s %12s", "", "this period");
+	if (r->win[1].has)
+		fprintf(fp, r->win[2].has ? "  %-19s" : "  %s",
+		    "on the previous");
+	fprintf(fp, "%s\n", r->win[2].has ? " on a year earlier" : "");
+	for (f = 0; f < NFIG; f++) {
+		double v = f == FIG_CONTACTS ? (double)r->live : r->fig[f][0];
+
+		if (f == FIG_REVENUE && r->ncurr == 0)
+			continue;
+		fprintf(fp, "  ");
+		tpad(fp, report_fig_name(name, r, f), 23);
+		fprintf(fp, " %12s", f == FIG_REVENUE ? report_fmoney(a, v) :
+		    report_fnum(a, v, 0));
+		for (k = 1, col = 38; k < 3; k++) {
+			if (!r->win[k].has)
+				continue;
+			report_fchange(b, r->fig[f][0], r->fig[f][k],
+			    f == FIG_REVENUE);
+			if (k == 2 && col + 1 + (int)strlen(b) > 78)
+				col = fprintf(fp, "\n%59s", "") - 1;
+			col += fprintf(fp, k == 1 && r->win[2].has ? "  %-19s" :
+			    k == 1 ? "  %s" : " %s", b);
+		}
+		fprintf(fp, "\n");
+	}
+}
+
 int
 crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 {
@@ -53,7 +121,9 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	    r->start_day, r->asof_day, (long long)r->days);
 	fprintf(fp, "Database ");
 	tput(fp, r->o.db_name ? r->o.db_name : "(unnamed)", 60);
-	fprintf(fp, "\n\nCONTACTS\n");
+	fprintf(fp, "\n");
+	text_changes(r, fp);
+	fprintf(fp, "\nCONTACTS\n");
 	if (r->live == 0)
 		fprintf(fp, "  No contacts in the database.\n");
 	else {
@@ -89,9 +159,13 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		for (i = 0; i < r->nruns; i++) {
 			fprintf(fp, "  ");
 			tput(fp, r->runs[i].program, 14);
-			fprintf(fp, ": %s runs, %s rows read, %s rejected\n",
-			    report_fint(a, r->runs[i].runs), report_fint(b,
-			    r->runs[i].read),
+			fprintf(fp, ": %s run%s, %s rows read", report_fint(a,
+			    r->runs[i].runs), r->runs[i].runs == 1 ? "" : "s",
+			    report_fint(b, r->runs[i].read));
+			if (r->runs[i].unchanged > 0)
+				fprintf(fp, " (%s unchanged)", report_fint(c,
+				    r->runs[i].unchanged));
+			fprintf(fp, ", %s rejected\n",
 			    report_fint(c, r->runs[i].rejected));
 		}
 	}

@@ -162,16 +162,32 @@ int
 report_gather_segments(struct crm_report *r, struct crm_db *db,
     struct crm_error *err)
 {
+	struct crm_rates *rates = NULL;
 	struct rfm_arg a;
 	struct crm_rfm_opts o;
+	char cur[4];
+	int rc;
 
 	memset(&a, 0, sizeof(a));
 	a.r = r;
 	memset(&o, 0, sizeof(o));
 	o.asof = r->end - DAY;
 	o.kind = "purchase";
-	if (crm_rfm_each(db, &o, rfm_row, &a, NULL, err) < 0 ||
-	    segment_totals(r, err) < 0 || report_read_state(r, err) < 0)
+	/*
+	 * Purchases in several currencies: RFM's money in the most used
+	 * one, the others converted where crm-segment rates has a rate and
+	 * left out of monetary where not, rather than no report (segment.h).
+	 */
+	if (crm_rfm_main_currency(db, o.asof, o.kind, cur, err) < 0 ||
+	    (cur[0] && (rates = crm_rates_load(db, err)) == NULL))
+		return -1;
+	o.currency = cur[0] ? cur : NULL;
+	o.rates = rates;
+	o.skip_unconverted = 1;
+	rc = crm_rfm_each(db, &o, rfm_row, &a, NULL, err);
+	crm_rates_free(rates);
+	if (rc < 0 || segment_totals(r, err) < 0 ||
+	    report_read_state(r, err) < 0)
 		return -1;
 	return report_movement(r, err);
 }

@@ -87,6 +87,15 @@ int crm_report_text(const struct crm_report *r, FILE *fp,
     struct crm_error *err);
 
 /*
+ * Write the report as a mail for sendmail -t to fp: headers (To and From
+ * when not NULL, Subject, by default "CRM report for DAY", Date), then a
+ * MIME multipart/alternative body of the text summary and the HTML page.
+ * to, from and subject must not hold line breaks; non-ASCII is encoded.
+ */
+int crm_report_mail(const struct crm_report *r, FILE *fp, const char *to,
+    const char *from, const char *subject, struct crm_error *err);
+
+/*
  * Write the new snapshot to opts->state (a temporary file beside it, then
  * rename), as described above; nothing when there is no state file or
  * the report is for an earlier day than the file's.

@@ -1,6 +1,6 @@
 /*
  * segment-int.h - what the parts of segment (segment-rfm.c,
- * segment-profit.c, segment.c) share; not for other modules.
+ * segment-pairs.c, segment.c) share; not for other modules.
  */
 #ifndef CRM_SEGMENT_INT_H
 #define CRM_SEGMENT_INT_H

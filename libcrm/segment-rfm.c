@@ -356,12 +356,13 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 	int64_t at[SCAN_BATCH], first[SCAN_BATCH];
 	double amount[SCAN_BATCH];
 	ssize_t slot[SCAN_BATCH];
+	char seen[4] = "";
 	size_t k, m;
 	int rc;
 
 	if ((st = crm_db_stmt(db, "SELECT contact_id, at, amount, "
-	    ORDER_FIRST " FROM interactions WHERE kind = ?1 AND at < ?2",
-	    err)) == NULL ||
+	    ORDER_FIRST ", currency FROM interactions WHERE kind = ?1 AND"
+	    " at < ?2", err)) == NULL ||
 	    crm_db_bind_text(db, st, 1, opts->kind ? opts->kind : "purchase",
 	    err) < 0 ||
 	    crm_db_bind_int(db, st, 2, end, err) < 0)
@@ -370,6 +371,7 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 		for (m = 0; m < SCAN_BATCH &&
 		    (rc = crm_db_step(db, st, err)) == 1; m++) {
 			int64_t id = crm_db_col_int(st, 0);
+			const char *cur = crm_db_col_text(st, 4);
 
 			if (dense)
 				slot[m] = id < lo || id > b[n - 1].id ? -1 :
@@ -382,6 +384,28 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 			/* total() skips NULL; NULL reads as 0.0 here. */
 			amount[m] = crm_db_col_double(st, 2);
 			first[m] = crm_db_col_int(st, 3);
+			if (cur == NULL)
+				continue;
+			if (opts->currency != NULL) {
+				if (crm_rate_convert(opts->rates, amount[m],
+				    cur, opts->currency, at[m], &amount[m],
+				    err) < 0) {
+					if (!opts->skip_unconverted)
+						goto fail;
+					crm_error_clear(err);
+					amount[m] = 0;
+					if (opts->skipped != NULL)
+						(*opts->skipped)++;
+				}
+			} else if (seen[0] == '\0')
+				snprintf(seen, sizeof(seen), "%.3s", cur);
+			else if (strncmp(seen, cur, 3) != 0) {
+				crm_error_set(err, CRM_EDATA, "purchases are in"
+				    " %s and %.3s: money is added up in one"
+				    " currency (--currency, with rates from"
+				    " crm-segment rates)", seen, cur);
+				goto fail;
+			}
 		}
 		for (k = 0; k < m; k++) {
 			struct agg *x;
@@ -396,6 +420,9 @@ scan_purchases(struct crm_db *db, const struct crm_rfm_opts *opts,
 		}
 	} while (rc == 1);
 	return rc < 0 ? -1 : 0;
+fail:
+	crm_db_reset(st);
+	return -1;
 }
 
 /*
@@ -929,4 +956,29 @@ done:
 	free(k.r);
 	crm_buf_release(&k.arena);
 	return rc;
+}
+
+int
+crm_rfm_main_currency(struct crm_db *db, int64_t asof, const char *kind,
+    char cur[4], struct crm_error *err)
+{
+	int64_t day0 = asof - ((asof % 86400) + 86400) % 86400;
+	struct crm_stmt *st;
+	int step, n = 0;
+
+	cur[0] = '\0';
+	if ((st = crm_db_stmt(db, "SELECT currency FROM interactions WHERE"
+	    " kind = ?1 AND at < ?2 AND currency IS NOT NULL GROUP BY 1"
+	    " ORDER BY count(*) DESC, 1", err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, kind ? kind : "purchase", err) < 0 ||
+	    crm_db_bind_int(db, st, 2, day0 + 86400, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1)
+		if (n++ == 0)
+			snprintf(cur, 4, "%.3s", crm_db_col_text(st, 0));
+	if (step < 0)
+		return -1;
+	if (n < 2)
+		cur[0] = '\0';
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "expr.h"
 #include "kmeans.h"
+#include "rate.h"
 
 /*
  * RFM.  For each contact (not merged away, not erased): recency in days
@@ -58,7 +59,31 @@ struct crm_rfm_opts {
 	const char *kind;	/* interactions that are purchases */
 	const double *cuts[3];	/* R, F, M: 4 ascending values, or NULL */
 	const struct crm_rfm_map *map;
+	/*
+	 * Money in one currency: with currency, every purchase converted
+	 * to it at its day's rate (rate.h; a purchase without a currency
+	 * is in it); without, purchases in two currencies are an error
+	 * (CRM_EDATA) rather than a sum of both.
+	 */
+	const char *currency;
+	const struct crm_rates *rates;
+	/*
+	 * With currency: a purchase in another currency without a rate is
+	 * left out of monetary (it still counts for recency and frequency)
+	 * instead of an error; *skipped, when not NULL, counts them.
+	 */
+	int skip_unconverted;
+	int64_t *skipped;
 };
+
+/*
+ * The currency most purchases (kind, up to the end of asof's day) are
+ * in, into cur[4]; "" when they are in one currency or none, so that
+ * nothing needs converting.  For a program that must give a figure (the
+ * report) where the user named no currency.
+ */
+int crm_rfm_main_currency(struct crm_db *db, int64_t asof, const char *kind,
+    char cur[4], struct crm_error *err);
 
 /*
  * Compute RFM and write one row per contact to o (id, external_id, email,
@@ -117,16 +142,18 @@ int crm_rfm_kmeans(struct crm_db *db, const struct crm_rfm_opts *opts,
     struct crm_buf *explain, struct crm_error *err);
 
 /*
- * Profitability per contact (by == NULL): orders, revenue, average order
- * value, first and last purchase, tenure in days; or per group, by one of
- * stage, country, city, owner, segment (saved segments), rfm (RFM
- * segments, with rfm options) or decile (revenue deciles: the 80/20 view):
- * contacts, buyers, orders, revenue, share and cumulative share of revenue,
- * average order value, revenue per contact.
+ * RFM per household (household.h, by address): recency from the
+ * household's latest purchase, frequency and monetary (total, or mean
+ * with monetary_avg) over all its members, scored among households as
+ * crm_rfm() scores contacts.  One row per household (households of one
+ * included): household (its lowest contact id), members, that contact's
+ * external_id and email, recency, frequency, monetary, r, f, m, rfm,
+ * segment, in household order.
  */
-int crm_profit(struct crm_db *db, const char *by,
-    const struct crm_rfm_opts *rfm, struct crm_out *o,
-    struct crm_error *err);
+int crm_rfm_household(struct crm_db *db, const struct crm_rfm_opts *opts,
+    struct crm_out *o, struct crm_error *err);
+
+/* Profitability: profit.h. */
 
 /*
  * Items bought together: for every ordered pair (a, b) of products (or

@@ -73,6 +73,20 @@ int crm_service_add_holiday(struct crm_db *db, const char *date,
     const char *name, struct crm_error *err);
 int crm_service_set_target(struct crm_db *db, const char *spec,
     struct crm_error *err);
+/*
+ * All of a change at once, as crm-ticket policy takes it: hours and zone
+ * (NULL: keep), holidays as "DATE" or "DATE=NAME", targets as above.
+ * Call inside a transaction; nothing is stored past the first error.
+ */
+struct crm_service_change {
+	const char *hours, *zone;
+	const char *const *holiday;
+	size_t nholiday;
+	const char *const *target;
+	size_t ntarget;
+};
+int crm_service_change(struct crm_db *db, const struct crm_service_change *c,
+    struct crm_error *err);
 /* The policy as rows: setting, value. */
 int crm_service_policy(struct crm_db *db, struct crm_out *o,
     struct crm_error *err);

@@ -28,6 +28,18 @@ TZ=UTC
 export CRM_DB CRM_NOW LC_ALL TZ PATH
 unset CRM_REGION CRM_BUSY_TIMEOUT CRM_PROFILES
 
+# With CRM_TEST_PGHOST (make check-pg; scripts/pg-server started the
+# server there), the scratch database is a PostgreSQL database of the
+# test's own, and sql() asks it through psql.
+if [ -n "${CRM_TEST_PGHOST:-}" ]; then
+	PGHOST=$CRM_TEST_PGHOST
+	PGUSER=crm
+	export PGHOST PGUSER
+	PGDB=crm_$(printf %s "$TEST_NAME" | tr -c 'a-z0-9' _)
+	dropdb --if-exists "$PGDB" && createdb "$PGDB" || exit 1
+	CRM_DB=postgresql:///$PGDB
+fi
+
 test_count=0
 test_failed=0
 
@@ -78,12 +90,17 @@ test_grep() {
 
 # sql QUERY: run QUERY on the scratch database, list mode.
 sql() {
-	sqlite3 -batch "$CRM_DB" "$1"
+	if [ -n "${CRM_TEST_PGHOST:-}" ]; then
+		psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CRM_DB" -c "$1"
+	else
+		sqlite3 -batch "$CRM_DB" "$1"
+	fi
 }
 
 test_done() {
 	echo "1..$test_count"
 	if [ "$test_failed" -eq 0 ]; then
+		[ -z "${CRM_TEST_PGHOST:-}" ] || dropdb --if-exists "$PGDB"
 		cd "$TOP" && rm -rf "$TRASH"
 		exit 0
 	fi

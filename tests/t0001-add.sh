@@ -150,7 +150,7 @@ test_expect_success '--rejects: a clean run leaves no rejects file, nor a failed
 
 test_expect_success '--rejects with -q still says that records were rejected' '
 	test_must_fail 3 crm-add -q --rejects rej.csv r1.csv 2>err &&
-	test_grep "1 records rejected, written to rej.csv" err
+	test_grep "1 record rejected, written to rej.csv" err
 '
 
 test_expect_success '--dry-run writes nothing' '

@@ -93,7 +93,7 @@ test_expect_success 'an unknown contact is an error, or a stub with --create-mis
 	test_must_fail 3 crm-log unknown.csv 2>err &&
 	test_grep "unknown.csv:2: no contact with external_id .C9." err &&
 	crm-log --create-missing unknown.csv 2>err &&
-	test_grep "1 contacts created" err &&
+	test_grep "1 contact created" err &&
 	test "$(sql "select stage from contacts where external_id = '\''C9'\''")" = lead
 '
 

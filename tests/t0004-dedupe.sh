@@ -320,7 +320,7 @@ test_expect_success 'merge clusters; the order of later merges is enforced' '
 
 test_expect_success 'merge: rows marked no are skipped; rules' '
 	printf "id_a,id_b,match\n1,2,no\n3,4,yes\n" | crm-dedupe merge -n >out.csv 2>err &&
-	test_grep "2 read, 1 skipped, 1 groups, 1 contacts merged" err &&
+	test_grep "2 read, 1 skipped, 1 group, 1 contact merged" err &&
 	test_grep "^[0-9]*,3,4," out.csv &&
 	printf "id_a,id_b\n1,2\n" | crm-dedupe merge -n -r complete >out.csv 2>/dev/null &&
 	test_grep "^[0-9]*,1,2," out.csv &&

@@ -276,7 +276,7 @@ test_expect_success 'kmeans: bad -k and --seed exit 2, too many clusters or no b
 test_expect_success '--help is the SYNOPSIS' '
 	crm-segment --help >out &&
 	test_grep "^       crm-segment kmeans \[-d db\]" out &&
-	sed "s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
+	sed "/^\$/,\$d; s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
 	mandoc -T ascii "$TOP/man/crm-segment.1" | sed "s/.\x08//g" |
 		sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" | sed "1d;\$d" |
 		sed "s/^  *//" | tr -s " \n" "  " >want &&

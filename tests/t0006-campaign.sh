@@ -186,7 +186,7 @@ test_expect_success 'export leaves out a target who opted out since' '
 	sql "UPDATE contacts SET email_opt_in = 0 WHERE external_id = '\''E08'\''" &&
 	crm-campaign export spring >out.csv 2>err &&
 	test "$(wc -l <out.csv)" = 2 &&
-	test_grep "spring: 1 targets left out" err &&
+	test_grep "spring: 1 target left out" err &&
 	sql "UPDATE contacts SET email_opt_in = 1 WHERE external_id = '\''E08'\''"
 '
 

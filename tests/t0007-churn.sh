@@ -254,7 +254,7 @@ test_expect_success 'models lists what was stored; --help is the SYNOPSIS' '
 	crm-churn models >models.csv &&
 	test "$(cut -d, -f1,2 models.csv | head -4 | tr "\n" " ")" = "id,kind 1,bgnbd 2,pareto 3,logit " &&
 	crm-churn --help >out &&
-	sed "s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
+	sed "/^\$/,\$d; s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
 	mandoc -T ascii "$TOP/man/crm-churn.1" | sed "s/.\x08//g" |
 		sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" | sed "1d;\$d" |
 		sed "s/^  *//" | tr -s " \n" "  " >want &&

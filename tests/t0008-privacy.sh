@@ -114,7 +114,7 @@ test_expect_success 'usage errors exit 2; --help is the SYNOPSIS' '
 	test_must_fail 2 crm-forget -r -l &&
 	test_must_fail 2 crm-forget --bogus C1 &&
 	crm-forget --help >out &&
-	sed "s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
+	sed "/^\$/,\$d; s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
 	mandoc -T ascii "$TOP/man/crm-forget.1" | sed "s/.\x08//g" |
 		sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" | sed "1d;\$d" |
 		sed "s/^  *//" | tr -s " \n" "  " >want &&

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 FLAGS=$(cat "$TOP/.build-flags")
-LIBS="-lsqlite3 -lcsv -lutf8proc -lm"
+LIBS="-lsqlite3 -lpq -lcsv -lutf8proc -lm"
 
 # build OUT SOURCE...: compile and link against libcrm.a, as the Makefile
 # builds programs.

@@ -189,7 +189,10 @@ test_expect_success 'the text summary has the same numbers' '
 	tail -n +2 <out.pipe |
 		cut -f1,2,5 >want &&
 	test_cmp want got &&
-	test_grep "^  7 contacts, 7 new in the period" r.txt &&
+	# New: C (no history), E and X<1>& (first interaction in the
+	# period); A, B, D and F bought before 2026-08-03 (their history
+	# came in with crm-log), so they are not new though added today.
+	test_grep "^  7 contacts, 3 new in the period" r.txt &&
 	test_grep "tickets: 3 opened in the period, 1 of them still open" r.txt &&
 	test_grep "open tickets at the end: 2" r.txt &&
 	test_grep "^  spring (email, sent 2026-10-15)" r.txt &&
@@ -269,7 +272,7 @@ test_expect_success 'usage errors exit 2; --help is the SYNOPSIS' '
 	test_must_fail 2 crm-report -t 2>/dev/null &&
 	test_must_fail 2 crm-report extra 2>/dev/null &&
 	crm-report --help >out &&
-	sed "s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
+	sed "/^\$/,\$d; s/^usage: //; s/^  *//" out | tr -s " \n" "  " >got &&
 	mandoc -T ascii "$TOP/man/crm-report.1" | sed "s/.\x08//g" |
 		sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" | sed "1d;\$d" |
 		sed "s/^  *//" | tr -s " \n" "  " >want &&
@@ -290,7 +293,7 @@ test_expect_success 'the examples of the man page' '
 	test_cmp want got &&
 	crm-segment profit --by rfm --as-of 2026-11-01 >out.pipe &&
 	grep Champions <out.pipe >got &&
-	echo "Champions,1,1,3,170.00,0.2000,0.7882,56.67,170.00" >want &&
+	echo "Champions,1,1,3,170.00,0.2000,0.7882,56.67,170.00,,,,,," >want &&
 	test_cmp want got
 '
 

@@ -155,7 +155,7 @@ test_expect_success '--renormalise brings stored contacts to the rules, in one t
 	3,country,Narnia,Narnia,unknown country: kept as it was
 	EOF
 	test_cmp expect out &&
-	test_grep "6 contacts, 2 changed (1 phones, 2 types, 0 extensions, 1 countries); kept 1 invalid phones, 1 unknown countries" err &&
+	test_grep "6 contacts, 2 changed (1 phone, 2 types, 0 extensions, 1 country); kept 1 invalid phone, 1 unknown country" err &&
 	crm-add --renormalise -q >out &&
 	test "$(grep -c "^1," out)" = 0 &&
 	test "$(sql "select phone || phone_type || country from contacts where id = 1")" = "+2348031234567mobileNG"

@@ -89,7 +89,7 @@ test_expect_success 'Shopify orders: lines grouped by order, times with offsets 
 	crm-log --ambiguous oldest --create-missing $X/shopify-orders.csv 2>err &&
 	test_grep "shopify orders export" err &&
 	test_grep "5 read, 5 inserted" err &&
-	test_grep "1 contacts created" err &&
+	test_grep "1 contact created" err &&
 	sql "select ref, order_ref, strftime(\"%Y-%m-%dT%H:%M:%SZ\", at, \"unixepoch\"), coalesce(amount, \"\"), currency, product, quantity, channel, kind from interactions order by id" >out &&
 	cat >expect <<-EOF &&
 	#1001/1|#1001|2024-05-07T23:00:00Z|105.0|EUR|Matcha 100 g|2.0|web|purchase
@@ -114,10 +114,15 @@ test_expect_success 'WooCommerce orders: one line per item, item totals' '
 '
 
 test_expect_success 'RFM frequency counts orders, not lines' '
-	crm-segment rfm --as-of 2024-07-01 >rfm.csv &&
+	test_must_fail 3 crm-segment rfm --as-of 2024-07-01 2>err &&
+	test_grep "purchases are in EUR and GBP" err &&
+	printf "currency,date,rate\nGBP,2024-01-02,0.85\nUSD,2024-01-02,1.05\n" >rates.csv &&
+	crm-segment -q rates rates.csv &&
+	crm-segment rfm --currency EUR --as-of 2024-07-01 >rfm.csv &&
+	# guest: 30.00 USD / 1.05 + 12.00 EUR = 28.57 + 12.00
 	test "$(grep -c "" rfm.csv)" -gt 1 &&
 	test "$(awk -F, "\$3 == \"jane.doe@example.com\" && \$5 > 0 { print \$5, \$6 }" rfm.csv)" = "2 136.70" &&
-	test "$(awk -F, "\$3 == \"guest.buyer@example.net\" && \$5 > 0 { print \$5, \$6 }" rfm.csv)" = "2 42.00"
+	test "$(awk -F, "\$3 == \"guest.buyer@example.net\" && \$5 > 0 { print \$5, \$6 }" rfm.csv)" = "2 40.57"
 '
 
 test_expect_success 'Zendesk tickets: statuses and Via channels mapped' '

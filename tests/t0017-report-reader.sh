@@ -95,4 +95,35 @@ test_expect_success 'no lifetime value is not available, not 0.00' '
 	! grep -q "total CLV 0.00" t.txt
 '
 
+# A file read again adds to the rows read, not to the data: the report
+# says how many were unchanged.
+test_expect_success 'a re-run shows as unchanged rows, not as more data' '
+	crm-log -q -d s.db sends.csv &&
+	crm-report -q -d s.db --as-of 2026-11-01 -f text >rr.txt &&
+	test_grep "^  crm-log: 2 runs, 12 rows read (6 unchanged), 0 rejected$" rr.txt &&
+	crm-report -q -d s.db --as-of 2026-11-01 >rr.html &&
+	sed -n "/<table id=\"t-runs\">/,/<\/table>/p" rr.html |
+	    grep ">crm-log<" >row &&
+	test_grep "<td class=\"n\">2</td><td class=\"n\">12</td><td class=\"n\">6</td><td class=\"n\">0</td><td class=\"n\">6</td><td class=\"n\">0</td>" row
+'
+
+# Ann (A) is a Champion as of 2026-11-01 (t0005-segment.sh: 3 purchases,
+# the last on 2026-10-30, 2 days before); a model that gives her a
+# P(alive) of 0.017 is explained, not left standing.
+test_expect_success 'a Champion with a low P(alive) gets a reason' '
+	crm-add -q -d ch.db "$DATA/segment-contacts.csv" &&
+	crm-log -q -d ch.db "$DATA/segment-purchases.csv" &&
+	sqlite3 -batch ch.db "INSERT INTO models (id, kind, params, unit,
+	    calibration_end, fitted_at) VALUES (1, '\''bgnbd'\'', '\''{}'\'',
+	    '\''day'\'', 1793232000, 1793232000);
+	    INSERT INTO scores (contact_id, model_id, p_alive,
+	    expected_purchases, horizon_days, clv, scored_at)
+	    SELECT id, 1, 0.017, 0.1, 90, 1.0, 1793232000 FROM contacts
+	    WHERE external_id = '\''A'\''" &&
+	crm-report -q -d ch.db --as-of 2026-11-01 >ch.html &&
+	sed -n "/<table id=\"t-risk\">/,/<\/table>/p" ch.html | grep ">Ann<" >row &&
+	test_grep ">Champions<" row &&
+	test_grep "bought 3 times, but not for 2 days: recent among all customers (RFM), late for one who bought this often (the model)" row
+'
+
 test_done

@@ -3,13 +3,15 @@
  * CDNOW sample against the published estimates and function values
  * (Fader, Hardie & Lee 2005; the values listed in tests/data/README), then
  * consistency checks, errors, and a fit on simulated data large enough to
- * take the subsample path.
+ * take the subsample path, and every likelihood's analytic gradient
+ * against central differences.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clv-int.h"
 #include "clv.h"
 #include "tap.h"
 
@@ -486,6 +488,94 @@ test_limits(const struct crm_clv_customer *c, size_t n)
 	}
 }
 
+/* One likelihood of clv-ll.c, by the number of its parameters. */
+static double
+ll_of(int kind, const struct rows *d, const double *p, double *g)
+{
+	switch (kind) {
+	case 0:
+		return clv_bgnbd_ll(d, p, g);
+	case 1:
+		return clv_pareto_ll(d, p, g);
+	case 2:
+		return clv_gg_ll(d, p, g);
+	case 3:
+		return clv_bgnbd_lim_ll(d, p, g);
+	case 4:
+		return clv_pareto_lim_ll(d, p, g);
+	default:
+		return clv_gg_lim_ll(d, p, g);
+	}
+}
+
+/*
+ * The analytic gradients against central differences of the
+ * log-likelihood (extrapolated, so that they are good to 1e-8), at points that take every path: Pareto/NBD with
+ * alpha < beta (CDNOW) and alpha > beta, and with beta so far above alpha
+ * that 2F1's argument is near 1 (the general 2F1 and differences of it);
+ * its limit with z = mu (alpha+t) below and above 5 and r below 0.5.
+ */
+static void
+test_gradients(const struct crm_clv_customer *c, size_t n)
+{
+	static const struct {
+		int kind, np;
+		double p[4];
+		const char *what;
+	} pt[] = {
+		{ 0, 4, { 0.243, 4.41, 0.793, 2.43 }, "BG/NBD" },
+		{ 1, 4, { 0.553, 10.58, 0.606, 11.67 }, "Pareto/NBD, alpha < beta" },
+		{ 1, 4, { 0.5, 12, 0.7, 9 }, "Pareto/NBD, alpha > beta" },
+		{ 1, 4, { 0.8, 0.05, 0.9, 400 }, "Pareto/NBD, 2F1 near z = 1" },
+		{ 1, 4, { 2.5, 30, 3, 0.2 }, "Pareto/NBD, alpha >> beta" },
+		{ 2, 3, { 6.25, 3.74, 15.4 }, "Gamma-Gamma" },
+		{ 3, 3, { 0.243, 4.41, 0.4 }, "BG/NBD limit" },
+		{ 4, 3, { 0.55, 10.6, 0.05 }, "Pareto/NBD limit, z <= 5" },
+		{ 4, 3, { 0.3, 10.6, 0.02 }, "Pareto/NBD limit, r < 0.5" },
+		{ 4, 3, { 0.55, 10.6, 0.4 }, "Pareto/NBD limit, z > 5" },
+		{ 5, 2, { 6.25, 0.3 }, "Gamma-Gamma limit" },
+	};
+	struct rows d, ds;
+	size_t i, j;
+
+	if (!ok(clv_rows_build(&d, c, n, 0, &err) == 0 &&
+	    clv_rows_keys_sorted(&d, &err) == 0 &&
+	    clv_rows_build(&ds, c, n, 1, &err) == 0, "rows for the gradients"))
+		return;
+	for (i = 0; i < sizeof(pt) / sizeof(pt[0]); i++) {
+		const struct rows *r = pt[i].kind == 2 || pt[i].kind == 5 ?
+		    &ds : &d;
+		double g[4], p[4], worst = 0;
+
+		memcpy(p, pt[i].p, sizeof(p));
+		ll_of(pt[i].kind, r, p, g);
+		for (j = 0; j < (size_t)pt[i].np; j++) {
+			double h = 1e-3 * p[j], fd, e, dd[2];
+			int k;
+
+			/* Richardson: (4 D(h/2) - D(h)) / 3, error O(h^4) */
+			for (k = 0; k < 2; k++, h /= 2) {
+				double up, dn;
+
+				p[j] = pt[i].p[j] + h;
+				up = ll_of(pt[i].kind, r, p, NULL);
+				p[j] = pt[i].p[j] - h;
+				dn = ll_of(pt[i].kind, r, p, NULL);
+				p[j] = pt[i].p[j];
+				dd[k] = (up - dn) / (2 * h);
+			}
+			fd = (4 * dd[1] - dd[0]) / 3;
+			e = fabs(g[j] - fd) / (1 + fabs(fd));
+			if (!(e <= worst))
+				worst = e;
+		}
+		ok(worst < 1e-6, "%s: gradient against central differences, "
+		    "worst relative difference %.1e", pt[i].what, worst);
+	}
+	clv_rows_free(&d);
+	clv_rows_free(&ds);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -501,6 +591,7 @@ main(int argc, char **argv)
 	test_gg(c, n);
 	test_factor(c, n);
 	test_limits(c, n);
+	test_gradients(c, n);
 	free(c);
 	test_errors();
 	test_simulated();

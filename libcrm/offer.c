@@ -1,0 +1,505 @@
+/*
+ * offer.c - next best offer from association rules (offer.h).
+ *
+ * The baskets come sorted by contact; products are numbered as they
+ * come.  Pair counts sit in a dense matrix of the products (P x P
+ * counters), filled from each basket, then every contact's candidates
+ * are scored against the rules from what they bought.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "num.h"
+#include "offer.h"
+
+#define MAX_PRODUCTS 8192	/* the matrix: 256 MiB of counters */
+
+struct names {
+	size_t n, cap;
+	char **v;
+	uint32_t *slot;		/* open addressing: index + 1 */
+	size_t scap;
+};
+
+static uint64_t
+strhash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* The number of name s, added when new; -1 on ENOMEM or too many. */
+static long
+name_index(struct names *m, const char *s)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->scap) {
+		size_t nc = m->scap ? 2 * m->scap : 256, j;
+		uint32_t *ns = calloc(nc, sizeof(*ns));
+
+		if (ns == NULL)
+			return -1;
+		for (j = 0; j < m->scap; j++)
+			if (m->slot[j]) {
+				size_t k = strhash(m->v[m->slot[j] - 1]) &
+				    (nc - 1);
+
+				while (ns[k])
+					k = (k + 1) & (nc - 1);
+				ns[k] = m->slot[j];
+			}
+		free(m->slot);
+		m->slot = ns;
+		m->scap = nc;
+	}
+	for (i = strhash(s) & (m->scap - 1); m->slot[i];
+	    i = (i + 1) & (m->scap - 1))
+		if (strcmp(m->v[m->slot[i] - 1], s) == 0)
+			return (long)m->slot[i] - 1;
+	if (m->n == MAX_PRODUCTS)
+		return -2;
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? 2 * m->cap : 64;
+		char **nv = reallocarray(m->v, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		m->v = nv;
+		m->cap = nc;
+	}
+	if ((m->v[m->n] = strdup(s)) == NULL)
+		return -1;
+	m->slot[i] = (uint32_t)++m->n;
+	return (long)m->n - 1;
+}
+
+/* A contact's basket in the list of all: items [off, off + len). */
+struct basket {
+	int64_t id;
+	size_t off, len;
+};
+
+struct cand {
+	uint32_t p, because;
+	double score, conf, lift;
+};
+
+static int
+better(const struct cand *x, const struct cand *y, char **names)
+{
+	if (x->score != y->score)
+		return x->score > y->score;
+	if (x->lift != y->lift)
+		return x->lift > y->lift;
+	return strcmp(names[x->p], names[y->p]) < 0;
+}
+
+/* A purchase: contact and product number. */
+struct pl {
+	int64_t id;
+	uint32_t p;
+};
+
+static int
+cmp_pl(const void *a, const void *b)
+{
+	const struct pl *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* The ids of the contacts neither merged away nor erased, ascending. */
+static int
+live_ids(struct crm_db *db, int64_t **out, size_t *n, struct crm_error *err)
+{
+	struct crm_stmt *st;
+	size_t a = 0;
+	int step;
+
+	if ((st = crm_db_stmt(db, "SELECT id FROM contacts WHERE merged_into"
+	    " IS NULL AND erased_at IS NULL ORDER BY id", err)) == NULL)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		if (*n == a) {
+			size_t na = a ? 2 * a : 4096;
+			int64_t *q = reallocarray(*out, na, sizeof(*q));
+
+			if (q == NULL) {
+				crm_db_reset(st);
+				return crm_error_set(err, CRM_EFAIL, "out of"
+				    " memory");
+			}
+			*out = q;
+			a = na;
+		}
+		(*out)[(*n)++] = crm_db_col_int(st, 0);
+	}
+	return step < 0 ? -1 : 0;
+}
+
+static int
+is_live(const int64_t *v, size_t n, int64_t id)
+{
+	size_t l = 0, h = n;
+
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+
+		if (v[m] < id)
+			l = m + 1;
+		else
+			h = m;
+	}
+	return l < n && v[l] == id;
+}
+
+/* Gross margin share of each product, 1 when not known. */
+static int
+margins(struct crm_db *db, const struct crm_offer_opts *o, int64_t end,
+    struct names *nm, size_t np, double *mg, struct crm_error *err)
+{
+	struct crm_stmt *st;
+	size_t i;
+	int step;
+
+	for (i = 0; i < np; i++)
+		mg[i] = 1;
+	if (crm_products_count(o->products) == 0)
+		return 0;
+	/* Mean unit price per product and currency, for unit costs. */
+	if ((st = crm_db_stmt(db, "SELECT product, currency, avg(amount /"
+	    " coalesce(nullif(quantity, 0), 1)) FROM interactions WHERE"
+	    " kind = ?1 AND at < ?2 AND product IS NOT NULL AND amount > 0"
+	    " GROUP BY 1, 2", err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, o->kind ? o->kind : "purchase",
+	    err) < 0 || crm_db_bind_int(db, st, 2, end, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		const char *p = crm_db_col_text(st, 0);
+		const char *cur = crm_db_col_text(st, 1);
+		struct crm_product_cost pc;
+		long k = name_index(nm, p);
+
+		if (k < 0 || (size_t)k >= np ||
+		    !crm_product_find(o->products, p, end - 1, &pc))
+			continue;
+		if (pc.has_cost && (pc.currency == NULL || cur == NULL ||
+		    strcmp(pc.currency, cur) == 0))
+			mg[k] = 1 - pc.unit_cost / crm_db_col_double(st, 2);
+		else if (!pc.has_cost)
+			mg[k] = pc.margin;
+		if (mg[k] < 0)
+			mg[k] = 0;
+	}
+	return step < 0 ? -1 : 0;
+}
+
+int
+crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
+    int (*fn)(void *arg, const struct crm_offer_row *row,
+    struct crm_error *err), void *arg, struct crm_offer_stats *sto,
+    struct crm_error *err)
+{
+	struct names nm = { 0, 0, NULL, NULL, 0 };
+	struct basket *b = NULL;
+	uint32_t *items = NULL, *co = NULL, *cnt = NULL;
+	double *mg = NULL;
+	struct cand *top = NULL;
+	size_t nb = 0, ab = 0, ni = 0, ai = 0, i, j, k, P, nbuy;
+	int64_t day0 = o->asof - ((o->asof % 86400) + 86400) % 86400;
+	int64_t end = day0 + 86400;
+	struct crm_offer_stats st;
+	struct crm_stmt *s;
+	int step, rc = -1, began = 0, n = o->per_contact > 0 ?
+	    o->per_contact : 3;
+	unsigned char *own = NULL;
+	double minc;
+	struct pl *pl = NULL;
+	size_t npl = 0, apl = 0, nlive = 0;
+	int64_t *live = NULL;
+
+	memset(&st, 0, sizeof(st));
+	if (!crm_db_in_tx(db)) {
+		if (crm_db_begin_read(db, err) < 0)
+			return -1;
+		began = 1;
+	}
+	/*
+	 * The purchases in table order (no sort, no join in SQL: at 5M
+	 * rows those cost more than the rest), then sorted here by contact
+	 * and product, repeats dropped, contacts merged away or erased
+	 * left out.
+	 */
+	if (live_ids(db, &live, &nlive, err) < 0)
+		goto done;
+	if ((s = crm_db_stmt(db, "SELECT contact_id, product FROM interactions"
+	    " WHERE kind = ?1 AND at < ?2 AND product IS NOT NULL", err)) ==
+	    NULL || crm_db_bind_text(db, s, 1, o->kind ? o->kind : "purchase",
+	    err) < 0 || crm_db_bind_int(db, s, 2, end, err) < 0)
+		goto done;
+	while ((step = crm_db_step(db, s, err)) == 1) {
+		int64_t id = crm_db_col_int(s, 0);
+		long p;
+
+		if (!is_live(live, nlive, id))
+			continue;
+		if ((p = name_index(&nm, crm_db_col_text(s, 1))) < 0) {
+			crm_db_reset(s);
+			if (p == -2)
+				crm_error_set(err, CRM_EDATA, "more than %d"
+				    " products: recommend works on at most"
+				    " that many (group them by category)",
+				    MAX_PRODUCTS);
+			else
+				crm_error_set(err, CRM_EFAIL, "out of memory");
+			goto done;
+		}
+		if (npl == apl) {
+			size_t na = apl ? 2 * apl : 4096;
+			struct pl *q = reallocarray(pl, na, sizeof(*q));
+
+			if (q == NULL) {
+				crm_db_reset(s);
+				goto oom;
+			}
+			pl = q;
+			apl = na;
+		}
+		pl[npl].id = id;
+		pl[npl++].p = (uint32_t)p;
+	}
+	if (step < 0)
+		goto done;
+	qsort(pl, npl, sizeof(*pl), cmp_pl);
+	for (i = 0; i < npl; i++) {
+		if (i > 0 && pl[i].id == pl[i - 1].id && pl[i].p == pl[i - 1].p)
+			continue;
+		if (nb == 0 || b[nb - 1].id != pl[i].id) {
+			if (nb == ab) {
+				size_t na = ab ? 2 * ab : 1024;
+				struct basket *q = reallocarray(b, na,
+				    sizeof(*q));
+
+				if (q == NULL)
+					goto oom;
+				b = q;
+				ab = na;
+			}
+			b[nb].id = pl[i].id;
+			b[nb].off = ni;
+			b[nb++].len = 0;
+		}
+		if (ni == ai) {
+			size_t na = ai ? 2 * ai : 4096;
+			uint32_t *q = reallocarray(items, na, sizeof(*q));
+
+			if (q == NULL)
+				goto oom;
+			items = q;
+			ai = na;
+		}
+		items[ni++] = pl[i].p;
+		b[nb - 1].len++;
+	}
+	free(pl);
+	pl = NULL;
+	P = nm.n;
+	nbuy = nb;
+	st.products = (int64_t)P;
+	if ((co = calloc(P * P + 1, sizeof(*co))) == NULL ||
+	    (cnt = calloc(P + 1, sizeof(*cnt))) == NULL ||
+	    (mg = calloc(P + 1, sizeof(*mg))) == NULL ||
+	    (own = calloc(P + 1, 1)) == NULL ||
+	    (top = calloc((size_t)n, sizeof(*top))) == NULL)
+		goto oom;
+	for (i = 0; i < nb; i++) {
+		const uint32_t *it = items + b[i].off;
+
+		for (j = 0; j < b[i].len; j++) {
+			cnt[it[j]]++;
+			for (k = 0; k < b[i].len; k++)
+				if (k != j)
+					co[(size_t)it[j] * P + it[k]]++;
+		}
+	}
+	minc = o->min_count < 1 ? o->min_count * (double)nbuy : o->min_count;
+	for (i = 0; i < P * P; i++)
+		st.rules += co[i] >= minc && co[i] > 0;
+	if (margins(db, o, end, &nm, P, mg, err) < 0)
+		goto done;
+	/* Contacts in id order, with consent on the channel. */
+	if ((s = crm_db_stmt(db, "SELECT id, external_id, email,"
+	    " do_not_contact = 0 AND (CASE ?1 WHEN 'email' THEN email_opt_in"
+	    " WHEN 'sms' THEN sms_opt_in WHEN 'phone' THEN phone_opt_in"
+	    " ELSE mail_opt_in END) IS 1 FROM contacts WHERE merged_into IS"
+	    " NULL AND erased_at IS NULL ORDER BY id", err)) == NULL ||
+	    crm_db_bind_text(db, s, 1, o->channel ? o->channel : "email",
+	    err) < 0)
+		goto done;
+	j = 0;
+	while ((step = crm_db_step(db, s, err)) == 1) {
+		int64_t id = crm_db_col_int(s, 0);
+		const struct basket *x;
+		size_t m = 0, a, c;
+		int r;
+
+		st.contacts++;
+		while (j < nb && b[j].id < id)
+			j++;
+		if (j == nb || b[j].id != id)
+			continue;
+		if (!crm_db_col_int(s, 3)) {
+			st.no_consent++;
+			continue;
+		}
+		x = &b[j];
+		for (a = 0; a < x->len; a++)
+			own[items[x->off + a]] = 1;
+		for (c = 0; c < P; c++) {
+			struct cand best = { 0, 0, -1, 0, 0 };
+
+			if (own[c])
+				continue;
+			for (a = 0; a < x->len; a++) {
+				uint32_t p = items[x->off + a];
+				uint32_t both = co[(size_t)p * P + c];
+				struct cand t;
+
+				if (both == 0 || both < minc)
+					continue;
+				t.p = (uint32_t)c;
+				t.because = p;
+				t.conf = (double)both / cnt[p];
+				t.lift = t.conf / ((double)cnt[c] / nbuy);
+				t.score = t.conf * mg[c];
+				if (best.score < 0 || t.score > best.score ||
+				    (t.score == best.score && (t.lift >
+				    best.lift || (t.lift == best.lift &&
+				    strcmp(nm.v[p], nm.v[best.because]) <
+				    0))))
+					best = t;
+			}
+			if (best.score < 0)
+				continue;
+			/* Insert into the top n. */
+			if (m == (size_t)n && !better(&best, &top[m - 1],
+			    nm.v))
+				continue;
+			if (m < (size_t)n)
+				m++;
+			for (k = m - 1; k > 0 && better(&best, &top[k - 1],
+			    nm.v); k--)
+				top[k] = top[k - 1];
+			top[k] = best;
+		}
+		for (a = 0; a < x->len; a++)
+			own[items[x->off + a]] = 0;
+		st.offered += m > 0;
+		for (r = 0; r < (int)m; r++) {
+			struct crm_offer_row row;
+
+			row.id = id;
+			row.external_id = crm_db_col_text(s, 1);
+			row.email = crm_db_col_text(s, 2);
+			row.rank = r + 1;
+			row.product = nm.v[top[r].p];
+			row.because = nm.v[top[r].because];
+			row.score = top[r].score;
+			row.confidence = top[r].conf;
+			row.lift = top[r].lift;
+			row.margin = mg[top[r].p];
+			row.pair_buyers = co[(size_t)top[r].because * P +
+			    top[r].p];
+			st.offers++;
+			if (fn(arg, &row, err) < 0) {
+				crm_db_reset(s);
+				goto done;
+			}
+		}
+	}
+	if (step < 0)
+		goto done;
+	rc = 0;
+	goto done;
+oom:
+	crm_error_set(err, CRM_EFAIL, "out of memory");
+done:
+	if (began)
+		crm_db_rollback(db);
+	if (sto != NULL)
+		*sto = st;
+	for (i = 0; i < nm.n; i++)
+		free(nm.v[i]);
+	free(nm.v);
+	free(nm.slot);
+	free(b);
+	free(items);
+	free(co);
+	free(cnt);
+	free(mg);
+	free(own);
+	free(top);
+	free(pl);
+	free(live);
+	return rc;
+}
+
+struct wr {
+	struct crm_out *o;
+	struct crm_buf reason;
+};
+
+static int
+write_offer(void *arg, const struct crm_offer_row *x, struct crm_error *err)
+{
+	struct wr *w = arg;
+	char b[7][CRM_NUM_MAX];
+	const char *v[11];
+
+	crm_buf_reset(&w->reason);
+	if (crm_buf_addf(&w->reason, err, "bought %s; %.0f%% of those buy"
+	    " %s, lift %.1f", x->because, 100 * x->confidence, x->product,
+	    x->lift) < 0)
+		return -1;
+	v[0] = crm_num_int(b[0], x->id);
+	v[1] = x->external_id;
+	v[2] = x->email;
+	v[3] = crm_num_int(b[1], x->rank);
+	v[4] = x->product;
+	v[5] = crm_num_fixed(b[2], 4, x->score);
+	v[6] = crm_num_fixed(b[3], 4, x->confidence);
+	v[7] = crm_num_fixed(b[4], 2, x->lift);
+	v[8] = crm_num_fixed(b[5], 4, x->margin);
+	v[9] = x->because;
+	v[10] = crm_buf_str(&w->reason);
+	return crm_out_row(w->o, v, err);
+}
+
+int
+crm_offer_write(struct crm_db *db, const struct crm_offer_opts *opts,
+    struct crm_out *o, struct crm_offer_stats *st, struct crm_error *err)
+{
+	static const char *const names[] = { "id", "external_id", "email",
+	    "rank", "product", "score", "confidence", "lift", "margin",
+	    "because", "reason" };
+	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+	    CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM,
+	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_TEXT, CRM_COL_TEXT };
+	struct wr w = { o, CRM_BUF_INIT(1 << 16) };
+	int rc;
+
+	if (crm_out_header(o, names, types, 11, err) < 0)
+		return -1;
+	rc = crm_offer_each(db, opts, write_offer, &w, st, err);
+	crm_buf_release(&w.reason);
+	return rc;
+}
