@@ -298,12 +298,17 @@ static const char sql_update_id[] = UPDATE_SET "id = ?22" UPDATE_CHANGED;
  * the record an interaction was last stored or updated from (its content
  * key, contact included, and its order), so that a re-import skips a
  * record it has applied before without an UPDATE; cleared, as contacts'
- * row_hash is, when anything else changes the row (a merge, an erasure's
- * anonymisation, crm-deal).
+ * row_hash is, when anything else changes what the record said (an
+ * erasure's anonymisation, crm-deal).  Not when a merge or an unmerge
+ * moves the row (contact_id, chash): the checksum covers the contact, so
+ * a record of a merged-away contact, which now resolves to the survivor,
+ * no longer matches it; and an unmerge puts back the row it matched.
  */
 const char crm_interaction_rowhash_schema[] =
     "ALTER TABLE interactions ADD COLUMN row_hash BLOB;"
-    "CREATE TRIGGER interactions_row_hash AFTER UPDATE ON interactions"
+    "CREATE TRIGGER interactions_row_hash AFTER UPDATE OF at, channel, kind,"
+    "  direction, amount, currency, quantity, status, closed_at, product,"
+    "  category, subject, note, campaign, ref, order_ref ON interactions"
     "  WHEN NEW.row_hash IS NOT NULL AND NEW.row_hash IS OLD.row_hash"
     "  BEGIN UPDATE interactions SET row_hash = NULL WHERE id = NEW.id; END;";
 
@@ -431,8 +436,7 @@ known_ref(struct crm_logger *lg, const struct rec *x, int64_t *id, int *same,
 /*
  * A record whose ref is stored as row id: nothing to do when the row
  * holds its checksum (it was stored from this record and nothing changed
- * it since); else updated where the merge of the two differs, or only
- * its checksum kept, so that the next run skips it.
+ * it since); else updated where the merge of the two differs.
  */
 static int
 update_ref(struct crm_logger *lg, const struct rec *x, int64_t id, int same,
@@ -453,13 +457,11 @@ update_ref(struct crm_logger *lg, const struct rec *x, int64_t id, int same,
 		lg->st.updated++;
 		return 0;
 	}
+	/*
+	 * Nothing to change: the row stays as it is, checksum and all (a
+	 * re-run changes nothing; an unmerge finds the row it left).
+	 */
 	lg->st.unchanged++;
-	if ((st = crm_db_stmt(lg->db, "UPDATE interactions SET row_hash = ?1"
-	    " WHERE id = ?2", err)) == NULL ||
-	    crm_db_bind_blob(lg->db, st, 1, x->rhash, 16, err) < 0 ||
-	    crm_db_bind_int(lg->db, st, 2, id, err) < 0 ||
-	    crm_db_step(lg->db, st, err) < 0)
-		return -1;
 	return 0;
 }
 
