@@ -549,7 +549,7 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		 * The same content as a record inserted by this run: two
 		 * identical purchases in one input, counted once.
 		 */
-		int64_t same = 0;
+		int64_t twins = 0;
 
 		/*
 		 * By id, not by created_at: two runs in the same second
@@ -563,10 +563,10 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 		    crm_db_bind_int(lg->db, st, 2, lg->last_id, err) < 0 ||
 		    crm_db_step(lg->db, st, err) < 0)
 			goto done;
-		same = crm_db_col_int(st, 0);
+		twins = crm_db_col_int(st, 0);
 		crm_db_reset(st);
 		lg->st.unchanged++;
-		if (same > 0)
+		if (twins > 0)
 			lg->st.collapsed++;
 	} else {
 		/* The ref is known: update it if anything changed. */
