@@ -3,7 +3,7 @@
  * and the sections gathered from the database in turn (read only; the
  * RFM segments in a second thread).  Each section's queries are in its
  * own file: report-contacts.c, report-activity.c, report-value.c,
- * report-campaigns.c.
+ * report-campaigns.c, report-sales.c.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -223,7 +223,8 @@ crm_report_build(struct crm_db *db, const struct crm_report_opts *opts,
 	r->days = (r->end - r->start) / DAY;
 	crm_format_date(r->end - DAY, r->asof_day);
 	crm_format_date(r->start, r->start_day);
-	if (buckets(r, err) < 0 || gather(r, db, err) < 0)
+	if (buckets(r, err) < 0 || gather(r, db, err) < 0 ||
+	    report_gather_sales(r, db, err) < 0)
 		goto fail;
 	report_change_finish(r);
 	snprintf(r->summary, sizeof(r->summary), "as of %s: %lld contacts,"

@@ -690,3 +690,132 @@ report_html_campaigns(struct report_html *h)
 	report_html_hp(h, "</figure>\n</section>\n");
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Sales: the deal pipeline and the accounts (left out when their tables
+ * are empty) */
+
+/* A sentence before a table. */
+static void
+para(struct report_html *h, const char *text)
+{
+	h->charted = 0;
+	report_html_hp(h, "<p>");
+	report_html_esc(h, text);
+	report_html_hp(h, "</p>\n");
+}
+
+void
+report_html_pipeline(struct report_html *h)
+{
+	static const char *const heads[] = { "Stage", "Currency", "#Deals",
+	    "#Amount", "#Weighted" };
+	static const char *const fheads[] = { "Month", "Currency",
+	    "#Open deals", "#Won", "#Weighted", "#Best case" };
+	const struct crm_report *r = h->r;
+	char a[48], b[48], c[48], d[48], text[200];
+	const char *cells[5];
+	size_t i;
+
+	report_html_hp(h, "<section id=\"pipeline\"><h2>Sales pipeline</h2>\n");
+	if (r->npipe == 0) {
+		snprintf(text, sizeof(text), "No deal was open on %s.",
+		    r->asof_day);
+		report_html_nodata(h, text);
+	} else {
+		snprintf(text, sizeof(text), "Open deals on %s by stage, per"
+		    " currency (crm-deal pipeline; weighted: amount times the"
+		    " stage's probability).", r->asof_day);
+		para(h, text);
+		report_html_thead(h, "pipeline-stages", heads, 5);
+		for (i = 0; i < r->npipe && !h->failed; i++) {
+			const struct pipe_stage *p = &r->pipe[i];
+
+			cells[0] = p->currency[0] ? p->currency : "-";
+			cells[1] = report_fint(a, p->count);
+			cells[2] = report_fmoney(b, p->amount);
+			cells[3] = report_fmoney(c, p->weighted);
+			report_html_trow(h, p->stage, cells, 4);
+		}
+		report_html_tend(h);
+	}
+	if (r->nfc > 0) {
+		para(h, "The forecast by month of close, this"
+		    " month and the next two, per currency (crm-deal"
+		    " forecast).");
+		report_html_thead(h, "pipeline-forecast", fheads, 6);
+		for (i = 0; i < r->nfc && !h->failed; i++) {
+			const struct fc_month *f = &r->fc[i];
+
+			cells[0] = f->currency[0] ? f->currency : "-";
+			cells[1] = report_fint(a, f->open);
+			cells[2] = report_fmoney(b, f->won);
+			cells[3] = report_fmoney(c, f->weighted);
+			cells[4] = report_fmoney(d, f->best_case);
+			report_html_trow(h, f->label, cells, 5);
+		}
+		report_html_tend(h);
+	}
+	report_html_hp(h, "</section>\n");
+}
+
+void
+report_html_accounts(struct report_html *h)
+{
+	static const char *const theads[] = { "Account", "Name", "#Revenue" };
+	static const char *const rheads[] = { "Account", "Name", "#Buyers",
+	    "#P(alive)", "#Revenue", "#Revenue at risk" };
+	const struct crm_report *r = h->r;
+	char a[48], b[48], c[48], d[48], text[240];
+	const char *cells[5];
+	size_t i;
+
+	report_html_hp(h, "<section id=\"accounts\"><h2>Accounts</h2>\n");
+	if (r->acc_mixed)
+		report_html_nodata(h, "Revenue in the period is in several"
+		    " currencies: accounts are not ranked by it.");
+	else if (r->ntop_acc == 0) {
+		snprintf(text, sizeof(text), "No account bought from %s to"
+		    " %s.", r->start_day, r->asof_day);
+		report_html_nodata(h, text);
+	} else {
+		snprintf(text, sizeof(text), "The top accounts by revenue"
+		    " from %s to %s, subsidiaries included (crm-account"
+		    " rollup).", r->start_day, r->asof_day);
+		para(h, text);
+		report_html_thead(h, "accounts-top", theads, 3);
+		for (i = 0; i < r->ntop_acc && !h->failed; i++) {
+			cells[0] = r->top_acc[i].name;
+			cells[1] = report_fmoney(a, r->top_acc[i].revenue);
+			report_html_trow(h, r->top_acc[i].ext, cells, 2);
+		}
+		report_html_tend(h);
+	}
+	if (r->risk_note != NULL) {
+		snprintf(text, sizeof(text), "No accounts at risk: %s.",
+		    r->risk_note);
+		report_html_nodata(h, text);
+	} else if (r->nrisk_acc == 0) {
+		snprintf(text, sizeof(text), "No account is at risk"
+		    " (P(alive) below %.2f).", r->at_risk);
+		report_html_nodata(h, text);
+	} else {
+		snprintf(text, sizeof(text), "Accounts at risk: P(alive) below"
+		    " %.2f, by revenue at risk (crm-account churn).",
+		    r->at_risk);
+		para(h, text);
+		report_html_thead(h, "accounts-risk", rheads, 6);
+		for (i = 0; i < r->nrisk_acc && !h->failed; i++) {
+			const struct acc_row *x = &r->risk_acc[i];
+
+			cells[0] = x->name;
+			cells[1] = report_fint(a, x->buyers);
+			cells[2] = report_fnum(b, x->p_alive, 2);
+			cells[3] = report_fmoney(c, x->revenue);
+			cells[4] = report_fmoney(d, x->at_risk);
+			report_html_trow(h, x->ext, cells, 5);
+		}
+		report_html_tend(h);
+	}
+	report_html_hp(h, "</section>\n");
+}

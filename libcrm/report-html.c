@@ -962,7 +962,12 @@ crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	    "<a href=\"#interactions\">Interactions</a>"
 	    "<a href=\"#segments\">Segments</a>"
 	    "<a href=\"#churn\">Churn and value</a>"
-	    "<a href=\"#campaigns\">Campaigns</a></nav>\n");
+	    "<a href=\"#campaigns\">Campaigns</a>");
+	if (r->deals_n > 0)
+		report_html_hp(&h, "<a href=\"#pipeline\">Sales pipeline</a>");
+	if (r->accounts_n > 0)
+		report_html_hp(&h, "<a href=\"#accounts\">Accounts</a>");
+	report_html_hp(&h, "</nav>\n");
 	html_summary(&h);
 	report_html_hp(&h, "<div class=\"kpis\">\n");
 	kpi(&h, FIG_CONTACTS, (double)r->live);
@@ -988,6 +993,10 @@ crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		report_html_churn(&h);
 	if (!h.failed)
 		report_html_campaigns(&h);
+	if (!h.failed && r->deals_n > 0)
+		report_html_pipeline(&h);
+	if (!h.failed && r->accounts_n > 0)
+		report_html_accounts(&h);
 	report_html_hp(&h,
 	    "</main>\n<footer>\n<p>Contacts counted are those neither"
 	    " merged into another nor erased. Money is summed as stored: when"

@@ -9,11 +9,13 @@
  *	report-activity.c interactions, tickets, service levels, tasks
  *	report-value.c    RFM segments, deciles, churn and value
  *	report-campaigns.c  the campaigns sent in the period
+ *	report-sales.c    the deal pipeline, its forecast; the accounts
  *	report-change.c   the earlier periods' figures; the summary's rules
  *	report-state.c    the segment snapshot: read, movement, save
  *	report-fmt.c      numbers as people read them
  *	report-html.c     the HTML page, its parts, contacts, interactions
- *	report-html-value.c  segments, movement, churn, campaigns in HTML
+ *	report-html-value.c  segments, movement, churn, campaigns,
+ *	                  pipeline, accounts in HTML
  *	report-text.c     the plain-text summary
  *
  * The gatherer fills struct crm_report with numbers and names only; the
@@ -108,6 +110,26 @@ struct campaign {
 	double rate[2], uplift, lo, hi, p_value, revenue[2];
 	int64_t suppressed[CRM_CAMPAIGN_NREASONS];
 };
+
+struct pipe_stage {		/* open deals of a stage in one currency */
+	const char *pipeline, *stage, *currency;	/* currency "" none */
+	int64_t count;
+	double amount, weighted;
+};
+
+struct fc_month {		/* crm-deal forecast: a month, a currency */
+	const char *label, *currency;
+	int64_t open;
+	double won, weighted, best_case;
+};
+
+struct acc_row {		/* an account: revenue or risk */
+	const char *ext, *name;
+	int64_t purchases, buyers;
+	double revenue, p_alive, at_risk;
+};
+
+#define MAXACCOUNTS 10
 
 struct flow {
 	int from, to;		/* segment indexes; -1 new, -2 gone */
@@ -231,6 +253,17 @@ struct crm_report {
 	size_t ncamps;
 	int64_t camps_other;	/* sent before the period or not sent */
 
+	/* sales: deals and accounts (0 rows in the table: no section) */
+	int64_t deals_n, accounts_n;
+	struct pipe_stage *pipe;
+	size_t npipe, pipe_alloc;
+	struct fc_month *fc;
+	size_t nfc, fc_alloc;
+	struct acc_row *top_acc, *risk_acc;	/* MAXACCOUNTS each */
+	size_t ntop_acc, nrisk_acc;
+	int acc_mixed;		/* revenue in several currencies */
+	const char *risk_note;	/* why no risk table (no scores) */
+
 	/* what changed */
 	struct window win[3];
 	double fig[NFIG][3];	/* [figure][window] */
@@ -274,6 +307,10 @@ int report_gather_segments(struct crm_report *r, struct crm_db *db,
 int report_gather_churn(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
 int report_gather_campaigns(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+/* Deals and accounts (report-sales.c), after the read transaction:
+ * the account roll-ups open their own. */
+int report_gather_sales(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
 /* The earlier periods (report-change.c); then, once every section is
  * in, this period's figures from them. */
@@ -349,5 +386,7 @@ void report_html_movement(struct report_html *h);
 void report_html_segments(struct report_html *h);
 void report_html_churn(struct report_html *h);
 void report_html_campaigns(struct report_html *h);
+void report_html_pipeline(struct report_html *h);
+void report_html_accounts(struct report_html *h);
 
 #endif

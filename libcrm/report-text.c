@@ -111,6 +111,85 @@ text_changes(const struct crm_report *r, FILE *fp)
 	}
 }
 
+/* The deal pipeline and the accounts: left out when their tables are
+ * empty. */
+static void
+text_sales(const struct crm_report *r, FILE *fp)
+{
+	char a[48], b[48], c[48], d[48];
+	size_t i;
+
+	if (r->deals_n > 0) {
+		fprintf(fp, "\nSALES PIPELINE\n");
+		if (r->npipe == 0)
+			fprintf(fp, "  No open deal on %s.\n", r->asof_day);
+		else
+			fprintf(fp, "  open deals on %s by stage (deals,"
+			    " amount, weighted):\n", r->asof_day);
+		for (i = 0; i < r->npipe; i++) {
+			const struct pipe_stage *p = &r->pipe[i];
+
+			fprintf(fp, "    ");
+			tpad(fp, p->stage, 20);
+			fprintf(fp, " ");
+			tpad(fp, p->currency[0] ? p->currency : "-", 4);
+			fprintf(fp, " %6s %14s %14s\n", report_fint(a,
+			    p->count), report_fmoney(b, p->amount),
+			    report_fmoney(c, p->weighted));
+		}
+		if (r->nfc > 0)
+			fprintf(fp, "  forecast by month of close (open deals,"
+			    " won, weighted, best case):\n");
+		for (i = 0; i < r->nfc; i++) {
+			const struct fc_month *f = &r->fc[i];
+
+			fprintf(fp, "    %-7s ", f->label);
+			tpad(fp, f->currency[0] ? f->currency : "-", 4);
+			fprintf(fp, " %5s %13s %13s %13s\n", report_fint(a,
+			    f->open), report_fmoney(b, f->won),
+			    report_fmoney(c, f->weighted),
+			    report_fmoney(d, f->best_case));
+		}
+	}
+	if (r->accounts_n > 0) {
+		fprintf(fp, "\nACCOUNTS\n");
+		if (r->acc_mixed)
+			fprintf(fp, "  Revenue is in several currencies: no"
+			    " ranking of accounts by it.\n");
+		else if (r->ntop_acc == 0)
+			fprintf(fp, "  No account bought from %s to %s.\n",
+			    r->start_day, r->asof_day);
+		else
+			fprintf(fp, "  top accounts by revenue in the period"
+			    " (revenue):\n");
+		for (i = 0; i < r->ntop_acc; i++) {
+			fprintf(fp, "    ");
+			tpad(fp, r->top_acc[i].ext, 16);
+			fprintf(fp, " ");
+			tpad(fp, r->top_acc[i].name, 30);
+			fprintf(fp, " %14s\n", report_fmoney(a,
+			    r->top_acc[i].revenue));
+		}
+		if (r->risk_note != NULL)
+			fprintf(fp, "  No accounts at risk: %s.\n",
+			    r->risk_note);
+		else if (r->nrisk_acc == 0)
+			fprintf(fp, "  No account at risk (P(alive) <"
+			    " %.2f).\n", r->at_risk);
+		else
+			fprintf(fp, "  accounts at risk (P(alive) < %.2f;"
+			    " revenue at risk, P(alive)):\n", r->at_risk);
+		for (i = 0; i < r->nrisk_acc; i++) {
+			fprintf(fp, "    ");
+			tpad(fp, r->risk_acc[i].ext, 16);
+			fprintf(fp, " ");
+			tpad(fp, r->risk_acc[i].name, 30);
+			fprintf(fp, " %14s %5.2f\n", report_fmoney(a,
+			    r->risk_acc[i].at_risk), r->risk_acc[i].p_alive);
+		}
+	}
+}
+
 int
 crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 {
@@ -370,6 +449,7 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 			    " to %+.1f, p = %.3f\n", cp->uplift * 100,
 			    cp->lo * 100, cp->hi * 100, cp->p_value);
 	}
+	text_sales(r, fp);
 	if (ferror(fp))
 		return crm_error_set(err, CRM_EFAIL, "write error: %s",
 		    strerror(errno));
