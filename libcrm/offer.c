@@ -14,70 +14,20 @@
 #include "buf.h"
 #include "num.h"
 #include "offer.h"
+#include "strmap.h"
 
 #define MAX_PRODUCTS 8192	/* the matrix: 256 MiB of counters */
 
-struct names {
-	size_t n, cap;
-	char **v;
-	uint32_t *slot;		/* open addressing: index + 1 */
-	size_t scap;
-};
-
-static uint64_t
-strhash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-/* The number of name s, added when new; -1 on ENOMEM or too many. */
+/*
+ * The index of product name s in m, added when new; -1 on ENOMEM, -2 when
+ * a new name would pass MAX_PRODUCTS (it is then held but not used).
+ */
 static long
-name_index(struct names *m, const char *s)
+name_index(struct crm_strmap *m, const char *s)
 {
-	size_t i;
+	long k = crm_strmap_index(m, s);
 
-	if (2 * (m->n + 1) > m->scap) {
-		size_t nc = m->scap ? 2 * m->scap : 256, j;
-		uint32_t *ns = calloc(nc, sizeof(*ns));
-
-		if (ns == NULL)
-			return -1;
-		for (j = 0; j < m->scap; j++)
-			if (m->slot[j]) {
-				size_t k = strhash(m->v[m->slot[j] - 1]) &
-				    (nc - 1);
-
-				while (ns[k])
-					k = (k + 1) & (nc - 1);
-				ns[k] = m->slot[j];
-			}
-		free(m->slot);
-		m->slot = ns;
-		m->scap = nc;
-	}
-	for (i = strhash(s) & (m->scap - 1); m->slot[i];
-	    i = (i + 1) & (m->scap - 1))
-		if (strcmp(m->v[m->slot[i] - 1], s) == 0)
-			return (long)m->slot[i] - 1;
-	if (m->n == MAX_PRODUCTS)
-		return -2;
-	if (m->n == m->cap) {
-		size_t nc = m->cap ? 2 * m->cap : 64;
-		char **nv = reallocarray(m->v, nc, sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		m->v = nv;
-		m->cap = nc;
-	}
-	if ((m->v[m->n] = strdup(s)) == NULL)
-		return -1;
-	m->slot[i] = (uint32_t)++m->n;
-	return (long)m->n - 1;
+	return k >= MAX_PRODUCTS ? -2 : k;
 }
 
 /* A contact's basket in the list of all: items [off, off + len). */
@@ -165,7 +115,7 @@ is_live(const int64_t *v, size_t n, int64_t id)
 /* Gross margin share of each product, 1 when not known. */
 static int
 margins(struct crm_db *db, const struct crm_offer_opts *o, int64_t end,
-    struct names *nm, size_t np, double *mg, struct crm_error *err)
+    struct crm_strmap *nm, size_t np, double *mg, struct crm_error *err)
 {
 	struct crm_stmt *st;
 	size_t i;
@@ -209,7 +159,7 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
     struct crm_error *err), void *arg, struct crm_offer_stats *sto,
     struct crm_error *err)
 {
-	struct names nm = { 0, 0, NULL, NULL, 0 };
+	struct crm_strmap nm = CRM_STRMAP_INIT;
 	struct basket *b = NULL;
 	uint32_t *items = NULL, *co = NULL, *cnt = NULL;
 	double *mg = NULL;
@@ -437,10 +387,7 @@ done:
 		crm_db_rollback(db);
 	if (sto != NULL)
 		*sto = st;
-	for (i = 0; i < nm.n; i++)
-		free(nm.v[i]);
-	free(nm.v);
-	free(nm.slot);
+	crm_strmap_free(&nm);
 	free(b);
 	free(items);
 	free(co);

@@ -21,6 +21,7 @@
 #include "num.h"
 #include "profit.h"
 #include "segment-int.h"
+#include "strmap.h"
 
 struct acc {
 	double revenue, cogs, serve, acq;
@@ -39,75 +40,11 @@ struct pcontact {
 enum { S_EXT, S_EMAIL, S_STAGE, S_COUNTRY, S_CITY, S_OWNER, S_SOURCE,
     S_KEY };
 
-/* A string -> index map (group keys), open addressing. */
-struct keymap {
-	size_t cap, n;
-	uint32_t *slot;		/* index + 1, 0 empty */
-	char **keys;
-};
-
-static uint64_t
-strhash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-/* The index of key, added when new; (size_t)-1 on ENOMEM. */
+/* The index of group key k, added when new; (size_t)-1 on ENOMEM. */
 static size_t
-key_index(struct keymap *m, const char *key)
+group_index(struct crm_strmap *m, const char *k)
 {
-	size_t i;
-
-	if (2 * (m->n + 1) > m->cap) {
-		size_t nc = m->cap ? 2 * m->cap : 64, j;
-		uint32_t *ns = calloc(nc, sizeof(*ns));
-
-		if (ns == NULL)
-			return (size_t)-1;
-		for (j = 0; j < m->cap; j++)
-			if (m->slot[j]) {
-				size_t k = strhash(m->keys[m->slot[j] - 1]) &
-				    (nc - 1);
-
-				while (ns[k])
-					k = (k + 1) & (nc - 1);
-				ns[k] = m->slot[j];
-			}
-		free(m->slot);
-		m->slot = ns;
-		m->cap = nc;
-	}
-	for (i = strhash(key) & (m->cap - 1); m->slot[i];
-	    i = (i + 1) & (m->cap - 1))
-		if (strcmp(m->keys[m->slot[i] - 1], key) == 0)
-			return m->slot[i] - 1;
-	if ((m->n & (m->n - 1)) == 0 || m->n == 0) {
-		char **nk = reallocarray(m->keys, m->n ? 2 * m->n : 1,
-		    sizeof(*nk));
-
-		if (nk == NULL)
-			return (size_t)-1;
-		m->keys = nk;
-	}
-	if ((m->keys[m->n] = strdup(key)) == NULL)
-		return (size_t)-1;
-	m->slot[i] = (uint32_t)++m->n;
-	return m->n - 1;
-}
-
-static void
-keymap_free(struct keymap *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		free(m->keys[i]);
-	free(m->keys);
-	free(m->slot);
+	return (size_t)crm_strmap_index(m, k);
 }
 
 /* A set of (group, contact) pairs, for counting distinct contacts. */
@@ -163,7 +100,7 @@ struct run {
 	struct crm_buf arena;
 	char (*cur)[4];		/* currency slots; "" is none */
 	size_t ncur;
-	struct keymap keys;	/* line groups */
+	struct crm_strmap keys;	/* line groups */
 	struct acc *a;		/* [unit * ncur + slot] */
 	size_t aunit;
 	struct pairset seen, bought;
@@ -376,7 +313,7 @@ line_unit(struct run *r, const char *v, int64_t t)
 		}
 		v = k;
 	}
-	return key_index(&r->keys, v ? v : "(none)");
+	return group_index(&r->keys, v ? v : "(none)");
 }
 
 /* An amount of currency cur at t into the slot's currency: *out. */
@@ -803,7 +740,7 @@ household_row(void *arg, const struct crm_household_row *h,
 	if (ci < 0)
 		return 0;
 	snprintf(k, sizeof(k), "%lld", (long long)h->household);
-	return pairs_add(x->p, key_index(&x->r->keys, k), (size_t)ci, err);
+	return pairs_add(x->p, group_index(&x->r->keys, k), (size_t)ci, err);
 }
 
 /* The pairs of a contact-level by. */
@@ -821,7 +758,7 @@ contact_pairs(struct run *r, struct pairs *p, struct crm_error *err)
 				const char *v = cstr(r, &r->c[i],
 				    S_STAGE + (int)k);
 
-				if (pairs_add(p, key_index(&r->keys, v ? v :
+				if (pairs_add(p, group_index(&r->keys, v ? v :
 				    "(none)"), i, err) < 0)
 					return -1;
 			}
@@ -844,7 +781,7 @@ contact_pairs(struct run *r, struct pairs *p, struct crm_error *err)
 		for (i = 0; i < n; i++) {
 			ssize_t ci = contact_index(r, b[i].id);
 
-			if (ci >= 0 && pairs_add(p, key_index(&r->keys,
+			if (ci >= 0 && pairs_add(p, group_index(&r->keys,
 			    crm_seg_rfm_name(r->o->rfm, &b[i])), (size_t)ci,
 			    err) < 0)
 				goto rfm_done;
@@ -867,7 +804,7 @@ rfm_done:
 		while ((step = crm_db_step(r->db, st, err)) == 1) {
 			ssize_t ci = contact_index(r, crm_db_col_int(st, 0));
 
-			if (ci >= 0 && pairs_add(p, key_index(&r->keys,
+			if (ci >= 0 && pairs_add(p, group_index(&r->keys,
 			    crm_db_col_text(st, 1)), (size_t)ci, err) < 0) {
 				crm_db_reset(st);
 				return -1;
@@ -905,7 +842,7 @@ contact_groups(struct run *r, int (*fn)(void *,
 			g[p.k[i] * r->ncur + s].buyers += (x->has & 1) != 0;
 		}
 	}
-	rc = emit_groups(r, r->keys.keys, nk, g, size, 0, fn, arg, err);
+	rc = emit_groups(r, r->keys.v, nk, g, size, 0, fn, arg, err);
 done:
 	free(p.k);
 	free(p.c);
@@ -992,7 +929,7 @@ line_groups(struct run *r, int (*fn)(void *, const struct crm_profit_row *,
 
 	if (acc_at(r, nk, 0) == NULL)
 		return -1;
-	return emit_groups(r, r->keys.keys, nk, r->a, NULL, 0, fn, arg, err);
+	return emit_groups(r, r->keys.v, nk, r->a, NULL, 0, fn, arg, err);
 }
 
 int
@@ -1067,7 +1004,7 @@ done:
 	free(r.a);
 	free(r.seen.v);
 	free(r.bought.v);
-	keymap_free(&r.keys);
+	crm_strmap_free(&r.keys);
 	crm_buf_release(&r.arena);
 	return rc;
 }
