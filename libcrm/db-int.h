@@ -68,4 +68,13 @@ enum crm_db_type crm_pg_col_type(struct crm_pgst *st, int i);
 int crm_pg_col_count(struct crm_pgst *st);
 const char *crm_pg_col_name(struct crm_pgst *st, int i);
 
+/* db-pg-sql.c: PostgreSQL's own migrations (NULL: SQLite's translated),
+ * the functions that stand in for SQLite's, the id triggers. */
+extern const char *const crm_pg_migrations[];
+extern const int crm_pg_nmigrations;
+extern const char crm_pg_functions[];
+extern const char crm_pg_functions_analytics[];
+extern const char crm_pg_functions_ops[];
+extern const char crm_pg_ids[];
+
 #endif

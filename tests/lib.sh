@@ -61,6 +61,17 @@ test_skip() {
 	echo "ok $test_count # skip $1: $2"
 }
 
+# test_expect_sqlite DESCRIPTION SCRIPT: a test of what only SQLite has (a
+# file's mode, its journal, the sqlite3 shell on the file); under make
+# check-pg it is skipped, and says so.
+test_expect_sqlite() {
+	if [ -n "${CRM_TEST_PGHOST:-}" ]; then
+		test_skip "$1" 'SQLite only'
+	else
+		test_expect_success "$1" "$2"
+	fi
+}
+
 # test_must_fail STATUS COMMAND...: COMMAND must exit with STATUS.
 test_must_fail() {
 	want=$1

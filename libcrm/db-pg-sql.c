@@ -1,0 +1,261 @@
+/*
+ * db-pg-sql.c - the SQL the PostgreSQL backend (db-pg.c) runs on a
+ * server of its own: its migrations where SQLite's do not translate, the
+ * functions that stand in for SQLite's, and the id triggers.
+ *
+ * crm_pg_functions is the core; the functions that one group of modules
+ * needs go into that group's string below, so that each stays with the
+ * modules that call it.  All of them are (re)made, in this order, when
+ * the schema is brought up to date.
+ */
+#include "db-int.h"
+
+/*
+ * The migrations PostgreSQL runs instead of a translation of SQLite's
+ * (index i takes version i to i + 1).  No PostgreSQL database predates
+ * this backend, so a data migration is a no-op here: every PostgreSQL
+ * database is created at the current schema.
+ */
+/* What translate_ddl() adds after a table whose key is "id". */
+#define ID_TRIGGER(t) "CREATE TRIGGER crm_id BEFORE INSERT ON " t \
+	" FOR EACH ROW EXECUTE FUNCTION crm_next_id();"
+
+const char *const crm_pg_migrations[] = {
+	/* 0 -> 1: SQLite's, translated, after these functions */
+	NULL,
+	NULL,
+	NULL,
+	/* 3 -> 4: the row_hash trigger */
+	"ALTER TABLE contacts ADD COLUMN row_hash bytea;"
+	"CREATE FUNCTION crm_contacts_row_hash() RETURNS trigger"
+	"  LANGUAGE plpgsql AS $$BEGIN"
+	"  IF NEW.row_hash IS NOT NULL AND"
+	"    NEW.row_hash IS NOT DISTINCT FROM OLD.row_hash THEN"
+	"    NEW.row_hash := NULL; END IF; RETURN NEW; END$$;"
+	"CREATE TRIGGER contacts_row_hash BEFORE UPDATE ON contacts"
+	"  FOR EACH ROW EXECUTE FUNCTION crm_contacts_row_hash();"
+	"CREATE INDEX contacts_erased ON contacts(id)"
+	"  WHERE erased_at IS NOT NULL;",
+	/* 4 -> 5: the retention table (nothing to carry over) */
+	"CREATE TABLE retention ("
+	"  id bigint PRIMARY KEY CHECK (id = 1),"
+	"  before bigint NOT NULL,"
+	"  mode text COLLATE \"C\" NOT NULL CHECK (mode = 'purge' OR mode = 'anonymise'),"
+	"  set_at bigint NOT NULL"
+	");",
+	NULL,
+	NULL,
+	/* 7 -> 8: email keys re-keyed: nothing stored before */
+	"SELECT 1;",
+	/* 8 -> 9: deals (deal.c), with the delete trigger in PL/pgSQL */
+	"CREATE TABLE pipelines ("
+	"  id bigint PRIMARY KEY,"
+	"  name text COLLATE \"C\" NOT NULL UNIQUE,"
+	"  created_at bigint NOT NULL"
+	");"
+	ID_TRIGGER("pipelines")
+	"CREATE TABLE deal_stages ("
+	"  id bigint PRIMARY KEY,"
+	"  pipeline_id bigint NOT NULL REFERENCES pipelines(id),"
+	"  name text COLLATE \"C\" NOT NULL,"
+	"  position bigint NOT NULL,"
+	"  probability double precision NOT NULL"
+	"    CHECK (probability >= 0 AND probability <= 1),"
+	"  outcome text COLLATE \"C\" NOT NULL DEFAULT 'open'"
+	"    CHECK (outcome = 'open' OR outcome = 'won' OR outcome = 'lost'),"
+	"  UNIQUE (pipeline_id, name)"
+	");"
+	ID_TRIGGER("deal_stages")
+	"CREATE TABLE deals ("
+	"  id bigint PRIMARY KEY,"
+	"  ref text COLLATE \"C\" NOT NULL UNIQUE,"
+	"  pipeline_id bigint NOT NULL REFERENCES pipelines(id),"
+	"  stage_id bigint NOT NULL REFERENCES deal_stages(id),"
+	"  contact_id bigint REFERENCES contacts(id),"
+	"  company text COLLATE \"C\","
+	"  title text COLLATE \"C\","
+	"  amount double precision,"
+	"  currency text COLLATE \"C\","
+	"  probability double precision"
+	"    CHECK (probability IS NULL OR (probability >= 0"
+	"      AND probability <= 1)),"
+	"  close_at bigint,"
+	"  owner text COLLATE \"C\","
+	"  source text COLLATE \"C\","
+	"  product text COLLATE \"C\","
+	"  lost_reason text COLLATE \"C\","
+	"  created_at bigint NOT NULL,"
+	"  stage_at bigint NOT NULL,"
+	"  closed_at bigint,"
+	"  changed_at bigint NOT NULL,"
+	"  updated_at bigint NOT NULL"
+	");"
+	ID_TRIGGER("deals")
+	"CREATE INDEX deals_contact ON deals(contact_id)"
+	"  WHERE contact_id IS NOT NULL;"
+	"CREATE TABLE deal_history ("
+	"  id bigint PRIMARY KEY,"
+	"  deal_id bigint NOT NULL REFERENCES deals(id) ON DELETE CASCADE,"
+	"  at bigint NOT NULL,"
+	"  changed_by text COLLATE \"C\","
+	"  stage_from bigint,"
+	"  stage_to bigint NOT NULL,"
+	"  amount_from double precision,"
+	"  amount_to double precision,"
+	"  close_from bigint,"
+	"  close_to bigint"
+	");"
+	ID_TRIGGER("deal_history")
+	"CREATE INDEX deal_history_deal ON deal_history(deal_id, at);"
+	"CREATE FUNCTION crm_deals_keep_company() RETURNS trigger"
+	"  LANGUAGE plpgsql AS $$BEGIN"
+	"  IF OLD.company IS NOT NULL AND OLD.contact_id IS NOT NULL THEN"
+	"    UPDATE deals SET contact_id = NULL, title = NULL"
+	"      WHERE id = OLD.id;"
+	"    RETURN NULL; END IF; RETURN OLD; END$$;"
+	"CREATE TRIGGER deals_keep_company BEFORE DELETE ON deals"
+	"  FOR EACH ROW EXECUTE FUNCTION crm_deals_keep_company();"
+	"INSERT INTO pipelines (id, name, created_at)"
+	"  VALUES (1, 'sales', CAST(extract(epoch FROM now()) AS bigint));"
+	"INSERT INTO deal_stages (pipeline_id, name, position,"
+	"  probability, outcome) VALUES"
+	"  (1, 'qualification', 1, 0.20, 'open'),"
+	"  (1, 'needs analysis', 2, 0.25, 'open'),"
+	"  (1, 'proposal', 3, 0.65, 'open'),"
+	"  (1, 'negotiation', 4, 0.80, 'open'),"
+	"  (1, 'won', 5, 1.0, 'won'),"
+	"  (1, 'lost', 6, 0.0, 'lost');",
+	NULL,
+	NULL,
+	NULL,
+	/* 12 -> 13: interactions' row_hash trigger (interaction.c) */
+	"ALTER TABLE interactions ADD COLUMN row_hash bytea;"
+	"CREATE FUNCTION crm_interactions_row_hash() RETURNS trigger"
+	"  LANGUAGE plpgsql AS $$BEGIN"
+	"  IF NEW.row_hash IS NOT NULL AND"
+	"    NEW.row_hash IS NOT DISTINCT FROM OLD.row_hash THEN"
+	"    NEW.row_hash := NULL; END IF; RETURN NEW; END$$;"
+	"CREATE TRIGGER interactions_row_hash BEFORE UPDATE ON interactions"
+	"  FOR EACH ROW EXECUTE FUNCTION crm_interactions_row_hash();",
+	NULL,
+	NULL,
+	/*
+	 * 15 -> 16: deals.entered (deal.c).  Its fill-in from the history
+	 * has nothing to fill here: crm-deal does not run on PostgreSQL.
+	 */
+	"ALTER TABLE deals ADD COLUMN entered bigint NOT NULL DEFAULT 0;",
+};
+
+const int crm_pg_nmigrations =
+    (int)(sizeof(crm_pg_migrations) / sizeof(crm_pg_migrations[0]));
+
+/*
+ * SQLite's functions that the schema and the ported modules call, as SQL
+ * or PL/pgSQL functions; (re)made whenever the schema is brought up to
+ * date, before the migrations.
+ */
+const char crm_pg_functions[] =
+	"CREATE OR REPLACE FUNCTION crm_next_id() RETURNS trigger"
+	"  LANGUAGE plpgsql AS $$BEGIN"
+	"  IF NEW.id IS NULL THEN"
+	"    EXECUTE format('SELECT coalesce(max(id), 0) + 1 FROM %I.%I',"
+	"      TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO NEW.id;"
+	"  END IF; RETURN NEW; END$$;"
+	"CREATE OR REPLACE FUNCTION json_valid(t text) RETURNS boolean"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$BEGIN"
+	"  PERFORM t::json; RETURN true;"
+	"  EXCEPTION WHEN others THEN RETURN false; END$$;"
+	/* The members of a JSON object or array held as text. */
+	"CREATE OR REPLACE FUNCTION json_each(t text)"
+	"  RETURNS TABLE (key text, value text)"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT e.key, e.value FROM json_each_text(CAST(t AS json)) e"
+	"  WHERE json_typeof(CAST(t AS json)) = 'object'"
+	"  UNION ALL SELECT CAST(e.n - 1 AS text), e.v"
+	"  FROM json_array_elements_text(CAST(t AS json)) WITH ORDINALITY"
+	"    AS e(v, n)"
+	"  WHERE json_typeof(CAST(t AS json)) = 'array' $$;"
+	/* SQLite's names of a JSON value's type; NULL if not JSON. */
+	"CREATE OR REPLACE FUNCTION json_type(t text) RETURNS text"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$DECLARE j json; BEGIN"
+	"  j := CAST(t AS json);"
+	"  RETURN CASE json_typeof(j) WHEN 'string' THEN 'text'"
+	"    WHEN 'boolean' THEN CAST(j AS text)"
+	"    WHEN 'number' THEN CASE WHEN CAST(j AS text) ~ '[.eE]'"
+	"      THEN 'real' ELSE 'integer' END"
+	"    ELSE json_typeof(j) END;"
+	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
+	/*
+	 * RFC 7396 merge patch as SQLite's json_patch(): the target's keys
+	 * in their order, then the new ones, values as they were written.
+	 */
+	"CREATE OR REPLACE FUNCTION json_patch(target text, patch text)"
+	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	"DECLARE t json; p json; r text := ''; k text; v json; pv json;"
+	"BEGIN"
+	"  p := CAST(patch AS json);"
+	"  IF json_typeof(p) <> 'object' THEN RETURN patch; END IF;"
+	"  t := CAST(target AS json);"
+	"  IF json_typeof(t) <> 'object' THEN t := CAST('{}' AS json); END IF;"
+	"  FOR k, v IN SELECT e.key, e.value FROM json_each(t) e LOOP"
+	"    pv := p -> k;"
+	"    IF pv IS NULL THEN"
+	"      r := r || ',' || to_json(k) || ':' || CAST(v AS text);"
+	"    ELSIF json_typeof(pv) <> 'null' THEN"
+	"      r := r || ',' || to_json(k) || ':' ||"
+	"        json_patch(CAST(v AS text), CAST(pv AS text));"
+	"    END IF;"
+	"  END LOOP;"
+	"  FOR k, v IN SELECT e.key, e.value FROM json_each(p) e LOOP"
+	"    IF t -> k IS NULL AND json_typeof(v) <> 'null' THEN"
+	"      r := r || ',' || to_json(k) || ':' ||"
+	"        json_patch('{}', CAST(v AS text));"
+	"    END IF;"
+	"  END LOOP;"
+	"  RETURN '{' || substr(r, 2) || '}';"
+	"END$$;"
+	/* total(): sum() that is 0.0 over no rows, and always real. */
+	"CREATE OR REPLACE AGGREGATE total(double precision) ("
+	"  SFUNC = float8pl, STYPE = double precision, INITCOND = '0');"
+	/*
+	 * printf('%.Nf', x), the one form the ported modules use: half
+	 * away from zero on the decimal value, as SQLite rounds.
+	 */
+	"CREATE OR REPLACE FUNCTION printf(fmt text, v double precision)"
+	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CASE WHEN fmt ~ '^%\\.[0-9]+f$' AND v IS NOT NULL"
+	"    THEN CAST(round(CAST(v AS numeric),"
+	"      CAST(substr(fmt, 3, length(fmt) - 3) AS int)) AS text) END $$;";
+
+/*
+ * Ids as SQLite gives them: one more than the largest, taken when the row
+ * is inserted, not from a sequence.  A sequence hands out numbers that a
+ * rolled-back batch, or an INSERT ... ON CONFLICT DO NOTHING that found
+ * the row there, never used, and the same commands would number their
+ * rows differently on the two engines.  The writers take turns
+ * (crm_db_begin()'s lock), so the largest id cannot change under one.
+ * Every table whose primary key is "id" gets the trigger.
+ */
+const char crm_pg_ids[] =
+	"DO $$DECLARE r record; BEGIN"
+	"  FOR r IN SELECT c.relname FROM pg_class c"
+	"    JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
+	"      AND i.indnatts = 1"
+	"    JOIN pg_attribute a ON a.attrelid = c.oid"
+	"      AND a.attnum = i.indkey[0] AND a.attname = 'id'"
+	"    WHERE c.relnamespace ="
+	"      CAST(CAST(current_schema() AS text) AS regnamespace)"
+	"    AND NOT EXISTS (SELECT 1 FROM pg_trigger t"
+	"      WHERE t.tgrelid = c.oid AND t.tgname = 'crm_id') LOOP"
+	"    EXECUTE format('CREATE TRIGGER crm_id BEFORE INSERT ON %I"
+	"      FOR EACH ROW EXECUTE FUNCTION crm_next_id()', r.relname);"
+	"  END LOOP; END$$;";
+
+/* Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need. */
+const char crm_pg_functions_analytics[] = "";
+
+/*
+ * Functions that crm-campaign, crm-deal, crm-account, crm-ticket,
+ * crm-task and crm-report need.
+ */
+const char crm_pg_functions_ops[] = "";
