@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "db-int.h"
+#include "hash.h"
 
 /*
  * SQLite's DDL in PostgreSQL's types.  Case-sensitive on the upper-case
@@ -112,21 +113,81 @@ schema_version(struct crm_pg *pg, int64_t *ver, struct crm_error *err)
 	    " crm_meta WHERE key = 'schema'", ver, err);
 }
 
+/*
+ * The checksum of the functions' text (crm_pg_functions and each group's),
+ * as hex: crm_meta's 'functions' holds the one they were last made from.
+ */
+static void
+functions_sum(char out[33])
+{
+	static const char *const text[] = { crm_pg_functions,
+	    crm_pg_functions_analytics, crm_pg_functions_ops };
+	struct crm_fnv128 f;
+	unsigned char h[16];
+	size_t i;
+
+	crm_fnv128_init(&f);
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		crm_fnv128_add(&f, text[i], strlen(text[i]) + 1);
+	crm_fnv128_out(&f, h);
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Whether crm_meta says the functions were made from sum (0: no table). */
+static int
+functions_fresh(struct crm_pg *pg, const char *sum, int64_t *fresh,
+    struct crm_error *err)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM crm_meta WHERE"
+	    " key = 'functions' AND value = '%s'", sum);
+	return crm_pg_query_int(pg, sql, fresh, err);
+}
+
+/*
+ * The functions, made again: the text of one group may change at any
+ * version of the schema (a module newly ported), and a database made
+ * before must have them too.
+ */
+static int
+make_functions(struct crm_pg *pg, const char *sum, struct crm_error *err)
+{
+	char sql[160];
+
+	if (crm_pg_exec(pg, crm_pg_functions, err) < 0 ||
+	    (crm_pg_functions_analytics[0] != '\0' &&
+	    crm_pg_exec(pg, crm_pg_functions_analytics, err) < 0) ||
+	    (crm_pg_functions_ops[0] != '\0' &&
+	    crm_pg_exec(pg, crm_pg_functions_ops, err) < 0))
+		return -1;
+	snprintf(sql, sizeof(sql), "INSERT INTO crm_meta VALUES ('functions',"
+	    " '%s') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+	    sum);
+	return crm_pg_exec(pg, sql, err);
+}
+
 int
 crm_pg_migrate(struct crm_pg *pg, const char *name,
     const char *const *sqlite, int n, struct crm_error *err)
 {
-	int64_t ver, ntab;
-	char sql[128];
+	int64_t ver, ntab, fresh = 0;
+	char sql[128], sum[33];
 	int i;
 
-	if (schema_version(pg, &ver, err) < 0)
+	functions_sum(sum);
+	if (schema_version(pg, &ver, err) < 0 ||
+	    (ver >= 0 && functions_fresh(pg, sum, &fresh, err) < 0))
 		return -1;
-	if (ver == n)
+	if (ver == n && fresh)
 		return 0;
+	/* Under the writers' lock: one program makes them, the others wait. */
 	if (crm_pg_begin(pg, 1, err) < 0)
 		return -1;
-	if (schema_version(pg, &ver, err) < 0)
+	fresh = 0;
+	if (schema_version(pg, &ver, err) < 0 ||
+	    (ver >= 0 && functions_fresh(pg, sum, &fresh, err) < 0))
 		goto fail;
 	if (ver < 0) {
 		if (crm_pg_query_int(pg, "SELECT count(*) FROM pg_tables WHERE"
@@ -151,12 +212,11 @@ crm_pg_migrate(struct crm_pg *pg, const char *name,
 		    (long long)ver, n);
 		goto fail;
 	}
-	if (crm_pg_exec(pg, crm_pg_functions, err) < 0 ||
-	    (crm_pg_functions_analytics[0] != '\0' &&
-	    crm_pg_exec(pg, crm_pg_functions_analytics, err) < 0) ||
-	    (crm_pg_functions_ops[0] != '\0' &&
-	    crm_pg_exec(pg, crm_pg_functions_ops, err) < 0))
+	/* Before the migrations, which may call them. */
+	if (!fresh && make_functions(pg, sum, err) < 0) {
+		crm_error_prefix(err, "functions");
 		goto fail;
+	}
 	for (i = (int)ver; i < n; i++) {
 		char *t = NULL;
 		int rc;
@@ -178,7 +238,8 @@ crm_pg_migrate(struct crm_pg *pg, const char *name,
 	}
 	snprintf(sql, sizeof(sql), "UPDATE crm_meta SET value = '%d' WHERE"
 	    " key = 'schema'", n);
-	if (crm_pg_exec(pg, sql, err) < 0 || crm_pg_commit(pg, err) < 0)
+	if ((ver < n && crm_pg_exec(pg, sql, err) < 0) ||
+	    crm_pg_commit(pg, err) < 0)
 		goto fail;
 	return 0;
 fail:
