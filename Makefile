@@ -116,6 +116,7 @@ check: all $(UNITS)
 # tests/t0022-postgres.sh, which compares both engines, in any case.
 PG_TESTS = \
 	tests/t0002-export.sh \
+	tests/t0005-segment.sh \
 	tests/t0007-churn.sh \
 	tests/t0022-postgres.sh \
 	tests/t0026-cust.sh

@@ -557,8 +557,7 @@ crm_cli_pg_ported(const char *prog)
 		"crm-churn",
 		"crm-export",
 		"crm-log",
-		"crm-segment kmeans",
-		"crm-segment rfm",
+		"crm-segment",
 	};
 	size_t i, n = strlen(prog);
 
