@@ -356,6 +356,22 @@ const char crm_pg_functions_ops[] =
 	"    ELSE coalesce(s, 0) + CASE WHEN v THEN 1 ELSE 0 END END $$;"
 	"CREATE OR REPLACE AGGREGATE sum(boolean) ("
 	"  SFUNC = crm_sum_bool, STYPE = bigint);"
+	/*
+	 * Comparisons in arithmetic, as SQLite's 1 and 0: n * (a = b) and
+	 * (a = b) + n.
+	 */
+	"CREATE OR REPLACE FUNCTION crm_int_mul_bool(a integer, b boolean)"
+	"  RETURNS integer LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT a * CAST(b AS integer) $$;"
+	"CREATE OR REPLACE FUNCTION crm_bool_add_int(a boolean, b integer)"
+	"  RETURNS integer LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CAST(a AS integer) + b $$;"
+	"DROP OPERATOR IF EXISTS * (integer, boolean);"
+	"CREATE OPERATOR * (LEFTARG = integer, RIGHTARG = boolean,"
+	"  FUNCTION = crm_int_mul_bool);"
+	"DROP OPERATOR IF EXISTS + (boolean, integer);"
+	"CREATE OPERATOR + (LEFTARG = boolean, RIGHTARG = integer,"
+	"  FUNCTION = crm_bool_add_int);"
 	/* group_concat(x): the values joined with commas, in input order. */
 	"CREATE OR REPLACE FUNCTION crm_group_concat(s text, v anyelement)"
 	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
