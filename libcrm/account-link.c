@@ -130,7 +130,8 @@ employ(struct crm_account_linker *l, int64_t c, int64_t a, const char *role,
 	/* The same job recorded before (a re-run of an older file). */
 	if ((st = crm_db_stmt(db, "SELECT 1 FROM account_contacts WHERE"
 	    " contact_id = ?1 AND account_id = ?2 AND ended_at IS NOT NULL"
-	    " AND (?3 IS NULL OR started_at = ?3) LIMIT 1", err)) == NULL ||
+	    " AND (CAST(?3 AS BIGINT) IS NULL OR started_at = ?3) LIMIT 1",
+	    err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, c, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, a, err) < 0 ||
 	    (since ? crm_db_bind_int(db, st, 3, since, err) :

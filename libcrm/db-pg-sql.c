@@ -303,7 +303,7 @@ const char crm_pg_functions_ops[] =
 	"CREATE OR REPLACE FUNCTION max(a anycompatible, b anycompatible)"
 	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
 	"  SELECT CASE WHEN a >= b THEN a WHEN b > a THEN b END $$;"
-	"CREATE OR REPLACE FUNCTION instr(s text, t text) RETURNS bigint"
+	"CREATE OR REPLACE FUNCTION instr(s text, t text) RETURNS integer"
 	"  LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT strpos(s, t) $$;"
 	/*
 	 * strftime(fmt, seconds, 'unixepoch'), the one form the modules
