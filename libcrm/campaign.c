@@ -246,6 +246,9 @@ sql_chash(struct crm_db_call *c)
 int
 campaign_register_functions(struct crm_db *db, struct crm_error *err)
 {
+	/* PostgreSQL has them in PL/pgSQL (crm_pg_functions_ops). */
+	if (crm_db_is_pg(db))
+		return 0;
 	if (crm_db_function(db, "crm_campaign_u", 2, sql_u, err) < 0 ||
 	    crm_db_function(db, "crm_campaign_chash", 1, sql_chash, err) < 0)
 		return -1;
@@ -411,7 +414,7 @@ static const char sql_report[] =
     " (SELECT m.grp, m.sent_at, " SQL_RESPONSES("count(*)") " AS n, "
     SQL_RESPONSES("total(i.amount)") " AS amount"
     "  FROM campaign_members m JOIN contacts c ON c.id = m.contact_id"
-    "  WHERE m.campaign_id = ?1 AND m.grp <> 'suppressed')"
+    "  WHERE m.campaign_id = ?1 AND m.grp <> 'suppressed') AS r"
     " GROUP BY grp";
 
 enum { R_GROUP, R_REASON, R_CONTACTS, R_SENT, R_RESPONDERS, R_RATE,
