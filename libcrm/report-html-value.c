@@ -695,14 +695,71 @@ report_html_campaigns(struct report_html *h)
 /* Sales: the deal pipeline and the accounts (left out when their tables
  * are empty) */
 
-/* A sentence before a table. */
+/*
+ * A sentence, then a table of nrows rows: row(r, i, cells, buf) gives
+ * row i's label and fills cells (ncol - 1 of them, formatted into buf).
+ */
+struct report_table {
+	const char *id;
+	const char *const *heads;	/* '#' first: a numeric column */
+	size_t ncol, nrows;
+	const char *(*row)(const struct crm_report *r, size_t i,
+	    const char **cells, char (*buf)[48]);
+};
+
+#define TABLE_MAXCOL 8
+
 static void
-para(struct report_html *h, const char *text)
+table(struct report_html *h, const char *intro, const struct report_table *t)
 {
+	const char *cells[TABLE_MAXCOL];
+	char buf[TABLE_MAXCOL][48];
+	size_t i;
+
 	h->charted = 0;
 	report_html_hp(h, "<p>");
-	report_html_esc(h, text);
+	report_html_esc(h, intro);
 	report_html_hp(h, "</p>\n");
+	report_html_thead(h, t->id, t->heads, t->ncol);
+	for (i = 0; i < t->nrows && !h->failed; i++) {
+		const char *label = t->row(h->r, i, cells, buf);
+
+		report_html_trow(h, label, cells, t->ncol - 1);
+	}
+	report_html_tend(h);
+}
+
+static const char *
+curr_cell(const char *c)
+{
+	return c[0] ? c : "-";
+}
+
+static const char *
+pipe_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct pipe_stage *p = &r->pipe[i];
+
+	cells[0] = curr_cell(p->currency);
+	cells[1] = report_fint(buf[1], p->count);
+	cells[2] = report_fmoney(buf[2], p->amount);
+	cells[3] = report_fmoney(buf[3], p->weighted);
+	return p->stage;
+}
+
+static const char *
+fc_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct fc_month *f = &r->fc[i];
+
+	cells[0] = curr_cell(f->currency);
+	cells[1] = report_fint(buf[1], f->open);
+	cells[2] = report_fmoney(buf[2], f->won);
+	cells[3] = report_fmoney(buf[3], f->weighted);
+	cells[4] = report_fmoney(buf[4], f->best_case);
+	return f->label;
 }
 
 void
@@ -713,9 +770,11 @@ report_html_pipeline(struct report_html *h)
 	static const char *const fheads[] = { "Month", "Currency",
 	    "#Open deals", "#Won", "#Weighted", "#Best case" };
 	const struct crm_report *r = h->r;
-	char a[48], b[48], c[48], d[48], text[200];
-	const char *cells[5];
-	size_t i;
+	struct report_table t = { "pipeline-stages", heads, 5, r->npipe,
+	    pipe_row };
+	struct report_table f = { "pipeline-forecast", fheads, 6, r->nfc,
+	    fc_row };
+	char text[200];
 
 	report_html_hp(h, "<section id=\"pipeline\"><h2>Sales pipeline</h2>\n");
 	if (r->npipe == 0) {
@@ -726,37 +785,51 @@ report_html_pipeline(struct report_html *h)
 		snprintf(text, sizeof(text), "Open deals on %s by stage, per"
 		    " currency (crm-deal pipeline; weighted: amount times the"
 		    " stage's probability).", r->asof_day);
-		para(h, text);
-		report_html_thead(h, "pipeline-stages", heads, 5);
-		for (i = 0; i < r->npipe && !h->failed; i++) {
-			const struct pipe_stage *p = &r->pipe[i];
-
-			cells[0] = p->currency[0] ? p->currency : "-";
-			cells[1] = report_fint(a, p->count);
-			cells[2] = report_fmoney(b, p->amount);
-			cells[3] = report_fmoney(c, p->weighted);
-			report_html_trow(h, p->stage, cells, 4);
-		}
-		report_html_tend(h);
+		table(h, text, &t);
 	}
-	if (r->nfc > 0) {
-		para(h, "The forecast by month of close, this"
-		    " month and the next two, per currency (crm-deal"
-		    " forecast).");
-		report_html_thead(h, "pipeline-forecast", fheads, 6);
-		for (i = 0; i < r->nfc && !h->failed; i++) {
-			const struct fc_month *f = &r->fc[i];
-
-			cells[0] = f->currency[0] ? f->currency : "-";
-			cells[1] = report_fint(a, f->open);
-			cells[2] = report_fmoney(b, f->won);
-			cells[3] = report_fmoney(c, f->weighted);
-			cells[4] = report_fmoney(d, f->best_case);
-			report_html_trow(h, f->label, cells, 5);
-		}
-		report_html_tend(h);
-	}
+	if (r->nfc > 0)
+		table(h, "The forecast by month of close, this month and the"
+		    " next two, per currency (crm-deal forecast).", &f);
 	report_html_hp(h, "</section>\n");
+}
+
+static const char *
+top_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	cells[0] = r->top_acc[i].name;
+	cells[1] = report_fmoney(buf[1], r->top_acc[i].revenue);
+	return r->top_acc[i].ext;
+}
+
+static const char *
+risk_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct acc_row *x = &r->risk_acc[i];
+
+	cells[0] = x->name;
+	cells[1] = report_fint(buf[1], x->buyers);
+	cells[2] = report_fnum(buf[2], x->p_alive, 2);
+	cells[3] = report_fmoney(buf[3], x->revenue);
+	cells[4] = report_fmoney(buf[4], x->at_risk);
+	return x->ext;
+}
+
+static const char *
+partner_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct partner *p = &r->partners[i];
+
+	cells[0] = p->name;
+	cells[1] = p->type;
+	cells[2] = report_fint(buf[3], p->contacts);
+	cells[3] = report_fint(buf[4], p->customers);
+	cells[4] = r->acc_mixed ? "-" : report_fmoney(buf[5], p->revenue);
+	cells[5] = report_fint(buf[6], p->won);
+	cells[6] = report_fpct(buf[7], p->win_rate);
+	return p->ext;
 }
 
 void
@@ -765,10 +838,17 @@ report_html_accounts(struct report_html *h)
 	static const char *const theads[] = { "Account", "Name", "#Revenue" };
 	static const char *const rheads[] = { "Account", "Name", "#Buyers",
 	    "#P(alive)", "#Revenue", "#Revenue at risk" };
+	static const char *const pheads[] = { "Partner", "Name", "Type",
+	    "#Contacts", "#Customers", "#Revenue", "#Deals won",
+	    "#Win rate" };
 	const struct crm_report *r = h->r;
-	char a[48], b[48], c[48], d[48], text[240];
-	const char *cells[5];
-	size_t i;
+	struct report_table top = { "accounts-top", theads, 3, r->ntop_acc,
+	    top_row };
+	struct report_table risk = { "accounts-risk", rheads, 6,
+	    r->nrisk_acc, risk_row };
+	struct report_table part = { "accounts-partners", pheads,
+	    r->partner_deals ? 8 : 6, r->npartners, partner_row };
+	char text[320];
 
 	report_html_hp(h, "<section id=\"accounts\"><h2>Accounts</h2>\n");
 	if (r->acc_mixed)
@@ -782,14 +862,7 @@ report_html_accounts(struct report_html *h)
 		snprintf(text, sizeof(text), "The top accounts by revenue"
 		    " from %s to %s, subsidiaries included (crm-account"
 		    " rollup).", r->start_day, r->asof_day);
-		para(h, text);
-		report_html_thead(h, "accounts-top", theads, 3);
-		for (i = 0; i < r->ntop_acc && !h->failed; i++) {
-			cells[0] = r->top_acc[i].name;
-			cells[1] = report_fmoney(a, r->top_acc[i].revenue);
-			report_html_trow(h, r->top_acc[i].ext, cells, 2);
-		}
-		report_html_tend(h);
+		table(h, text, &top);
 	}
 	if (r->risk_note != NULL) {
 		snprintf(text, sizeof(text), "No accounts at risk: %s.",
@@ -803,19 +876,23 @@ report_html_accounts(struct report_html *h)
 		snprintf(text, sizeof(text), "Accounts at risk: P(alive) below"
 		    " %.2f, by revenue at risk (crm-account churn).",
 		    r->at_risk);
-		para(h, text);
-		report_html_thead(h, "accounts-risk", rheads, 6);
-		for (i = 0; i < r->nrisk_acc && !h->failed; i++) {
-			const struct acc_row *x = &r->risk_acc[i];
-
-			cells[0] = x->name;
-			cells[1] = report_fint(a, x->buyers);
-			cells[2] = report_fnum(b, x->p_alive, 2);
-			cells[3] = report_fmoney(c, x->revenue);
-			cells[4] = report_fmoney(d, x->at_risk);
-			report_html_trow(h, x->ext, cells, 5);
-		}
-		report_html_tend(h);
+		table(h, text, &risk);
+	}
+	report_html_hp(h, "<h3 id=\"partners\">Partners</h3>\n");
+	if (r->npartners == 0)
+		report_html_nodata(h, "No partners: no account is a reseller,"
+		    " agency, referrer or affiliate.");
+	else {
+		snprintf(text, sizeof(text), "What each partner brought, all"
+		    " time (crm-account partners): the contacts it sourced,"
+		    " those who bought, their revenue%s%s; %s.",
+		    r->acc_mixed ? " (not shown: it adds several currencies)"
+		    : "", r->partner_deals ? ", deals won and the win rate"
+		    " (won of won and lost)" : "", r->partners_all >
+		    MAXPARTNERS ? "the twenty that brought most revenue" :
+		    r->partners_all == 1 ? "the only partner" :
+		    "by revenue");
+		table(h, text, &part);
 	}
 	report_html_hp(h, "</section>\n");
 }

@@ -130,6 +130,13 @@ struct acc_row {		/* an account: revenue or risk */
 };
 
 #define MAXACCOUNTS 10
+#define MAXPARTNERS 20
+
+struct partner {		/* crm-account partners: what one brought */
+	const char *ext, *name, *type;
+	int64_t contacts, customers, won, lost;
+	double revenue, win_rate;	/* NAN: no closed deal */
+};
 
 struct flow {
 	int from, to;		/* segment indexes; -1 new, -2 gone */
@@ -263,6 +270,10 @@ struct crm_report {
 	size_t ntop_acc, nrisk_acc;
 	int acc_mixed;		/* revenue in several currencies */
 	const char *risk_note;	/* why no risk table (no scores) */
+	struct partner *partners;	/* by revenue, at most MAXPARTNERS */
+	size_t npartners;
+	int64_t partners_all;	/* partners in the table */
+	int partner_deals;	/* a deals table: won, lost, win rate */
 
 	/* what changed */
 	struct window win[3];

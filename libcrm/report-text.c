@@ -187,6 +187,28 @@ text_sales(const struct crm_report *r, FILE *fp)
 			fprintf(fp, " %14s %5.2f\n", report_fmoney(a,
 			    r->risk_acc[i].at_risk), r->risk_acc[i].p_alive);
 		}
+		if (r->npartners == 0)
+			fprintf(fp, "  No partners.\n");
+		else
+			fprintf(fp, "  partners, all time (contacts, customers,"
+			    " revenue%s):\n", r->partner_deals ? ", won, win"
+			    " rate" : "");
+		for (i = 0; i < r->npartners; i++) {
+			const struct partner *p = &r->partners[i];
+			char e[48];
+
+			fprintf(fp, "    ");
+			tpad(fp, p->ext, 10);
+			fprintf(fp, " ");
+			tpad(fp, p->name, 20);
+			fprintf(fp, " %5s %5s %13s", report_fint(a,
+			    p->contacts), report_fint(b, p->customers),
+			    r->acc_mixed ? "-" : report_fmoney(c, p->revenue));
+			if (r->partner_deals)
+				fprintf(fp, " %4s %6s", report_fint(d, p->won),
+				    report_fpct(e, p->win_rate));
+			fprintf(fp, "\n");
+		}
 	}
 }
 
