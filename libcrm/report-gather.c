@@ -173,7 +173,8 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 	    pthread_create(&tid, NULL, work, &w) == 0)
 		threaded = 1;
 	if (report_gather_contacts(r, db, err) == 0 &&
-	    report_gather_interactions(r, db, err) == 0)
+	    report_gather_interactions(r, db, err) == 0 &&
+	    report_gather_whale(r, db, err) == 0)
 		rc = 0;
 	if (threaded) {
 		pthread_join(tid, NULL);

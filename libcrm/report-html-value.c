@@ -277,6 +277,7 @@ report_html_segments(struct report_html *h)
 		report_html_caption(h, text);
 	}
 	report_html_hp(h, "</figure>\n</div>\n");
+	report_html_whale(h);
 	{
 		static const char *const th[] = { "segment", "#contacts",
 		    "#share of contacts", "#buyers", "#orders", "#revenue",
@@ -307,6 +308,97 @@ report_html_segments(struct report_html *h)
 	    " profit --by rfm.</p>\n");
 	report_html_movement(h);
 	report_html_hp(h, "</section>\n");
+}
+
+/* The whale curve: cumulative profit over the customers ranked by it. */
+void
+report_html_whale(struct report_html *h)
+{
+	const struct crm_report *r = h->r;
+	const char *cats[WHALE_STEPS + 1];
+	char labels[WHALE_STEPS + 1][8];
+	char a[48], b[48], c[48], text[400], vl[80];
+	const char *cells[3];
+	struct crm_chart_series s;
+	struct crm_chart ch;
+	double v[WHALE_STEPS + 1];
+	int share = r->whale_total > 0;
+	const char *what = r->whale_costs ? "profit" : "revenue";
+	size_t k;
+
+	report_html_hp(h, "<h3 id=\"whale\">Cumulative %s by customer (the"
+	    " whale curve)</h3>\n", what);
+	if (r->whale_note != NULL) {
+		snprintf(text, sizeof(text), "No whale curve: %s.",
+		    r->whale_note);
+		report_html_nodata(h, text);
+		return;
+	}
+	if (r->whale_n == 0) {
+		report_html_nodata(h, "No customer has bought: no whale"
+		    " curve.");
+		return;
+	}
+	report_html_hp(h, "<p>");
+	report_html_esc(h, report_whale_sentence(r, text, sizeof(text)));
+	report_html_hp(h, "</p>\n<figure class=\"wide\">\n");
+	for (k = 0; k <= WHALE_STEPS; k++) {
+		snprintf(labels[k], sizeof(labels[k]), "%zu%%",
+		    k * 100 / WHALE_STEPS);
+		cats[k] = labels[k];
+		v[k] = share ? r->whale_cum[k] / r->whale_total :
+		    r->whale_cum[k];
+	}
+	memset(&ch, 0, sizeof(ch));
+	memset(&s, 0, sizeof(s));
+	s.name = what;
+	s.v = v;
+	s.colour = "#0072B2";
+	snprintf(text, sizeof(text), "Cumulative %s over the customers,"
+	    " most profitable first", what);
+	ch.title = text;
+	ch.cat_label = "share of customers, ranked by profit";
+	snprintf(vl, sizeof(vl), share ? "cumulative %s (share of all)" :
+	    "cumulative %s (money)", what);
+	ch.value_label = vl;
+	ch.kind = CRM_CHART_LINES;
+	ch.ncat = WHALE_STEPS + 1;
+	ch.cats = cats;
+	ch.nser = 1;
+	ch.ser = &s;
+	ch.percent = share;
+	ch.width = 900;
+	report_html_chart(h, &ch);
+	{
+		const char *th[4] = { "top customers", "#customers", NULL,
+		    "#share of all" };
+		char head[48];
+
+		snprintf(head, sizeof(head), "#cumulative %s%s%s", what,
+		    *r->whale_currency ? " " : "", r->whale_currency);
+		th[2] = head;
+		report_html_thead(h, "t-whale", th, 4);
+	}
+	for (k = 1; k <= WHALE_STEPS; k++) {
+		cells[0] = report_fint(a, (int64_t)((uint64_t)k *
+		    (uint64_t)r->whale_n / WHALE_STEPS));
+		cells[1] = report_fmoney(b, r->whale_cum[k]);
+		cells[2] = report_fpct(c, share ? r->whale_cum[k] /
+		    r->whale_total : NAN);
+		report_html_trow(h, labels[k], cells, 3);
+	}
+	report_html_tend(h);
+	snprintf(text, sizeof(text), "%s customers up to %s ranked by their"
+	    " %s%s%s (crm-segment profit: revenue less cost of goods, cost"
+	    " to serve and acquisition, as far as products and costs are"
+	    " known), the sum after each twentieth of them; the curve peaks"
+	    " where the customers who cost more than they bring begin.%s",
+	    report_fint(a, r->whale_n), r->asof_day, what,
+	    *r->whale_currency ? " in " : "", r->whale_currency,
+	    r->whale_other > 0 ? " Customers' purchases in other currencies"
+	    " are left out (crm-report --currency converts them)." : "");
+	report_html_caption(h, text);
+	report_html_hp(h, "</figure>\n");
 }
 
 /*

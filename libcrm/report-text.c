@@ -398,6 +398,15 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		    " the top 20%% %.1f%%\n", r->dec[0].cum * 100,
 		    r->dec[1].cum * 100);
 	}
+	if (r->whale_note != NULL) {
+		fprintf(fp, "  No whale curve: ");
+		tput(fp, r->whale_note, 200);
+		fprintf(fp, ".\n");
+	} else if (r->whale_n > 0) {
+		char text[400];
+
+		tsentence(fp, report_whale_sentence(r, text, sizeof(text)));
+	}
 	if (r->state_status == 1) {
 		fprintf(fp, "  since %s: %s changed segment, %s new, %s"
 		    " gone\n", r->base_day, report_fint(a, r->moved),
