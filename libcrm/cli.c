@@ -556,6 +556,7 @@ crm_cli_pg_ported(const char *prog)
 		"crm-add",
 		"crm-churn",
 		"crm-export",
+		"crm-forget",
 		"crm-log",
 		"crm-segment",
 	};
