@@ -553,12 +553,18 @@ crm_cli_pg_ported(const char *prog)
 	 * PostgreSQL (tests/t0022).
 	 */
 	static const char *const ported[] = {
+		"crm-account",
 		"crm-add",
+		"crm-campaign",
 		"crm-churn",
+		"crm-deal",
 		"crm-export",
 		"crm-forget",
 		"crm-log",
+		"crm-report",
 		"crm-segment",
+		"crm-task",
+		"crm-ticket",
 	};
 	size_t i, n = strlen(prog);
 

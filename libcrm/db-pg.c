@@ -468,7 +468,7 @@ prepare(struct crm_pgst *st, struct crm_error *err)
 		}
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		/* 42P08 when the parameter is also compared later on. */
+		/* 42P18: indeterminate; 42P08: "? IS NULL OR x = ?". */
 		if (state == NULL || (strcmp(state, "42P18") != 0 &&
 		    strcmp(state, "42P08") != 0) || m == NULL ||
 		    (m = strchr(m, '$')) == NULL ||
