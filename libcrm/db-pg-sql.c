@@ -290,47 +290,15 @@ const char crm_pg_ids[] =
 
 /*
  * Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need:
- * SQLite's json_extract() and date functions, for the forms they call.
+ * SQLite's date functions in the forms they call, and its catalog.
+ * json_extract(), json_each(json, path), instr() and strftime() on Unix
+ * seconds, which they call too, are crm_pg_functions_ops' (made after
+ * these, so they replace the ones here in an older database).
  */
 const char crm_pg_functions_analytics[] =
 	/*
-	 * json_extract(json, path) for paths of .key and [N] steps: a
-	 * string's text, a number as written, true and false as 1 and 0,
-	 * NULL for null or nothing there, an object or array as its JSON.
-	 * Text, which the column getters convert as SQLite's value would be.
-	 */
-	"CREATE OR REPLACE FUNCTION crm_json_path(path text) RETURNS text[]"
-	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE k text[] := '{}'; m text[];"
-	"BEGIN"
-	"  IF left(path, 1) <> '$' THEN"
-	"    RAISE EXCEPTION 'bad JSON path: %', path; END IF;"
-	"  FOR m IN SELECT regexp_matches(substr(path, 2),"
-	"    '\\.\"([^\"]*)\"|\\.([^.[]+)|\\[([0-9]+)\\]', 'g') LOOP"
-	"    k := k || coalesce(m[1], m[2], m[3]);"
-	"  END LOOP;"
-	"  RETURN k;"
-	"END$$;"
-	"CREATE OR REPLACE FUNCTION json_extract(t text, path text)"
-	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE j json;"
-	"BEGIN"
-	"  j := CAST(t AS json) #> crm_json_path(path);"
-	"  RETURN CASE json_typeof(j) WHEN 'string' THEN j #>> '{}'"
-	"    WHEN 'boolean' THEN CASE WHEN CAST(j AS text) = 'true'"
-	"      THEN '1' ELSE '0' END"
-	"    WHEN 'null' THEN NULL ELSE CAST(j AS text) END;"
-	"END$$;"
-	/* json_each(json, path): the members of what is at path. */
-	"CREATE OR REPLACE FUNCTION json_each(t text, path text)"
-	"  RETURNS TABLE (key text, value text)"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT e.key, e.value FROM json_each(CAST(CAST(t AS json)"
-	"    #> crm_json_path(path) AS text)) e $$;"
-	/*
-	 * strftime(format, time): time as Unix seconds with the modifier
-	 * 'unixepoch', or as an ISO 8601 date or date and time; the
-	 * conversions %Y %m %d %H %M %S %s %j %w %f and %%, in UTC.
+	 * strftime(format, time) of an ISO 8601 date or date and time:
+	 * the conversions %Y %m %d %H %M %S %s %j %w %f and %%.
 	 */
 	"CREATE OR REPLACE FUNCTION crm_strftime(fmt text, ts timestamp)"
 	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
@@ -361,19 +329,13 @@ const char crm_pg_functions_analytics[] =
 	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
 	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
 	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
-	"CREATE OR REPLACE FUNCTION strftime(fmt text, v double precision,"
-	"  modifier text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT CASE WHEN modifier = 'unixepoch' THEN crm_strftime(fmt,"
-	"    CAST(to_timestamp(v) AT TIME ZONE 'UTC' AS timestamp)) END $$;"
 	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
 	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
 	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
 	"CREATE OR REPLACE FUNCTION date(v double precision, modifier text)"
 	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT strftime('%Y-%m-%d', v, modifier) $$;"
-	/* instr(s, t): where t first occurs in s, from 1; 0 if nowhere. */
-	"CREATE OR REPLACE FUNCTION instr(s text, t text) RETURNS integer"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT strpos(s, t) $$;"
+	"  SELECT CASE WHEN modifier = 'unixepoch' THEN to_char(to_timestamp(v)"
+	"    AT TIME ZONE 'UTC', 'YYYY-MM-DD') END $$;"
 	/*
 	 * SQLite's catalog as erasure, subject export and merges read it:
 	 * the tables of the current schema, their columns (types by
