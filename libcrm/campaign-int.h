@@ -1,7 +1,7 @@
 /*
  * campaign-int.h - what the parts of the campaign module share
- * (campaign.c: names, hashing, send, close, measure, list;
- * campaign-create.c; campaign-export.c); not for use outside them.
+ * (campaign.c: names, hashing, send, close, list; campaign-create.c;
+ * campaign-export.c; campaign-measure.c); not for use outside them.
  * campaign.h is the module's interface.
  */
 #ifndef CRM_CAMPAIGN_INT_H

@@ -288,8 +288,93 @@ const char crm_pg_ids[] =
 	"      FOR EACH ROW EXECUTE FUNCTION crm_next_id()', r.relname);"
 	"  END LOOP; END$$;";
 
-/* Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need. */
-const char crm_pg_functions_analytics[] = "";
+/*
+ * Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need:
+ * SQLite's json_extract() and date functions, for the forms they call.
+ */
+const char crm_pg_functions_analytics[] =
+	/*
+	 * json_extract(json, path) for paths of .key and [N] steps: a
+	 * string's text, a number as written, true and false as 1 and 0,
+	 * NULL for null or nothing there, an object or array as its JSON.
+	 * Text, which the column getters convert as SQLite's value would be.
+	 */
+	"CREATE OR REPLACE FUNCTION crm_json_path(path text) RETURNS text[]"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	"DECLARE k text[] := '{}'; m text[];"
+	"BEGIN"
+	"  IF left(path, 1) <> '$' THEN"
+	"    RAISE EXCEPTION 'bad JSON path: %', path; END IF;"
+	"  FOR m IN SELECT regexp_matches(substr(path, 2),"
+	"    '\\.\"([^\"]*)\"|\\.([^.[]+)|\\[([0-9]+)\\]', 'g') LOOP"
+	"    k := k || coalesce(m[1], m[2], m[3]);"
+	"  END LOOP;"
+	"  RETURN k;"
+	"END$$;"
+	"CREATE OR REPLACE FUNCTION json_extract(t text, path text)"
+	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	"DECLARE j json;"
+	"BEGIN"
+	"  j := CAST(t AS json) #> crm_json_path(path);"
+	"  RETURN CASE json_typeof(j) WHEN 'string' THEN j #>> '{}'"
+	"    WHEN 'boolean' THEN CASE WHEN CAST(j AS text) = 'true'"
+	"      THEN '1' ELSE '0' END"
+	"    WHEN 'null' THEN NULL ELSE CAST(j AS text) END;"
+	"END$$;"
+	/* json_each(json, path): the members of what is at path. */
+	"CREATE OR REPLACE FUNCTION json_each(t text, path text)"
+	"  RETURNS TABLE (key text, value text)"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT e.key, e.value FROM json_each(CAST(CAST(t AS json)"
+	"    #> crm_json_path(path) AS text)) e $$;"
+	/*
+	 * strftime(format, time): time as Unix seconds with the modifier
+	 * 'unixepoch', or as an ISO 8601 date or date and time; the
+	 * conversions %Y %m %d %H %M %S %s %j %w %f and %%, in UTC.
+	 */
+	"CREATE OR REPLACE FUNCTION crm_strftime(fmt text, ts timestamp)"
+	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	"DECLARE r text := ''; i int := 1; c text;"
+	"BEGIN"
+	"  WHILE i <= length(fmt) LOOP"
+	"    c := substr(fmt, i, 1);"
+	"    IF c = '%' AND i < length(fmt) THEN"
+	"      i := i + 1; c := substr(fmt, i, 1);"
+	"      r := r || CASE c WHEN 'Y' THEN to_char(ts, 'YYYY')"
+	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
+	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
+	"        WHEN 'S' THEN to_char(ts, 'SS')"
+	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
+	"        WHEN 'j' THEN to_char(ts, 'DDD')"
+	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
+	"        WHEN 's' THEN CAST(CAST(floor(extract(epoch FROM ts)) AS bigint)"
+	"          AS text)"
+	"        WHEN '%' THEN '%' ELSE '%' || c END;"
+	"    ELSE r := r || c; END IF;"
+	"    i := i + 1;"
+	"  END LOOP;"
+	"  RETURN r;"
+	"END$$;"
+	"CREATE OR REPLACE FUNCTION crm_time(v text) RETURNS timestamp"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$BEGIN"
+	"  IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}"
+	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
+	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
+	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
+	"CREATE OR REPLACE FUNCTION strftime(fmt text, v double precision,"
+	"  modifier text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT CASE WHEN modifier = 'unixepoch' THEN crm_strftime(fmt,"
+	"    CAST(to_timestamp(v) AT TIME ZONE 'UTC' AS timestamp)) END $$;"
+	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
+	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
+	"CREATE OR REPLACE FUNCTION date(v double precision, modifier text)"
+	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT strftime('%Y-%m-%d', v, modifier) $$;"
+	/* unixepoch(date or date and time): Unix seconds; NULL if not one. */
+	"CREATE OR REPLACE FUNCTION unixepoch(v text) RETURNS bigint"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT CAST(floor(extract(epoch FROM crm_time(v))) AS bigint) $$;";
 
 /*
  * Functions that crm-campaign, crm-deal, crm-account, crm-ticket,

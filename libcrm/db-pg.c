@@ -434,7 +434,8 @@ crm_pg_finalize(struct crm_pgst *st)
 /*
  * Prepare st on the server for the types of its bindings, the others
  * left for the server to infer from the SQL.  One it cannot infer (a
- * parameter first seen in "? IS NULL") is taken for text.  Inside a
+ * parameter first seen in "? IS NULL", even if compared later) is taken
+ * for text.  Inside a
  * transaction under a savepoint, so that SQL PostgreSQL refuses fails
  * this statement only, as on SQLite, not the transaction.
  */
