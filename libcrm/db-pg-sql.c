@@ -262,7 +262,87 @@ const char crm_pg_functions[] =
 	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
 	"  SELECT CASE WHEN fmt ~ '^%\\.[0-9]+f$' AND v IS NOT NULL"
 	"    THEN CAST(round(CAST(v AS numeric),"
-	"      CAST(substr(fmt, 3, length(fmt) - 3) AS int)) AS text) END $$;";
+	"      CAST(substr(fmt, 3, length(fmt) - 3) AS int)) AS text) END $$;"
+	/*
+	 * Shared by both groups of modules below.
+	 *
+	 * strftime(fmt, seconds, 'unixepoch'), the one form the modules
+	 * use, in UTC: %Y %m %d %H %M %S %f %s %j %w %%.
+	 */
+	"CREATE OR REPLACE FUNCTION strftime(fmt text, t double precision,"
+	"  m text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$"
+	"DECLARE ts timestamp; r text := ''; i int := 1; c text; BEGIN"
+	"  IF fmt IS NULL OR t IS NULL OR m IS DISTINCT FROM 'unixepoch'"
+	"  THEN RETURN NULL; END IF;"
+	"  ts := to_timestamp(t) AT TIME ZONE 'UTC';"
+	"  IF fmt = '%Y-%m-%d' THEN RETURN to_char(ts, 'YYYY-MM-DD'); END IF;"
+	"  IF fmt = '%Y-%m' THEN RETURN to_char(ts, 'YYYY-MM'); END IF;"
+	"  IF fmt = '%Y-%m-%dT%H:%M:%SZ' THEN"
+	"    RETURN to_char(ts, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'); END IF;"
+	"  WHILE i <= length(fmt) LOOP"
+	"    c := substr(fmt, i, 1);"
+	"    IF c = '%' AND i < length(fmt) THEN"
+	"      i := i + 1; c := substr(fmt, i, 1);"
+	"      r := r || CASE c WHEN 'Y' THEN to_char(ts, 'YYYY')"
+	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
+	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
+	"        WHEN 'S' THEN to_char(ts, 'SS') WHEN 'j' THEN to_char(ts, 'DDD')"
+	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
+	"        WHEN 's' THEN CAST(CAST(floor(t) AS bigint) AS text)"
+	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
+	"        WHEN '%' THEN '%' ELSE '%' || c END;"
+	"    ELSE r := r || c; END IF;"
+	"    i := i + 1;"
+	"  END LOOP;"
+	"  RETURN r; END$$;"
+	/*
+	 * json_extract(json, path) for paths such as '$', '$.a.b', '$.a[2]':
+	 * strings unquoted, true and false as 1 and 0, JSON null as NULL,
+	 * numbers, objects and arrays as their text.
+	 */
+	"CREATE OR REPLACE FUNCTION crm_json_path(p text) RETURNS text[]"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	"DECLARE r text[] := '{}'; i int := 2; n int := length(p); j int;"
+	"  c text; BEGIN"
+	"  IF substr(p, 1, 1) <> '$' THEN RETURN NULL; END IF;"
+	"  WHILE i <= n LOOP"
+	"    c := substr(p, i, 1);"
+	"    IF c = '.' AND substr(p, i + 1, 1) = '\"' THEN"
+	"      j := strpos(substr(p, i + 2), '\"');"
+	"      IF j = 0 THEN RETURN NULL; END IF;"
+	"      r := r || substr(p, i + 2, j - 1);"
+	"      i := i + 2 + j;"
+	"    ELSIF c = '.' THEN"
+	"      j := i + 1;"
+	"      WHILE j <= n AND substr(p, j, 1) NOT IN ('.', '[') LOOP"
+	"        j := j + 1;"
+	"      END LOOP;"
+	"      r := r || substr(p, i + 1, j - i - 1);"
+	"      i := j;"
+	"    ELSIF c = '[' THEN"
+	"      j := strpos(substr(p, i), ']');"
+	"      IF j = 0 THEN RETURN NULL; END IF;"
+	"      r := r || substr(p, i + 1, j - 2);"
+	"      i := i + j;"
+	"    ELSE RETURN NULL; END IF;"
+	"  END LOOP;"
+	"  RETURN r; END$$;"
+	"CREATE OR REPLACE FUNCTION json_extract(j text, p text) RETURNS text"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$DECLARE v json; BEGIN"
+	"  v := CAST(j AS json) #> crm_json_path(p);"
+	"  RETURN CASE json_typeof(v) WHEN 'string' THEN v #>> '{}'"
+	"    WHEN 'null' THEN NULL"
+	"    WHEN 'boolean' THEN CASE WHEN v #>> '{}' = 'true' THEN '1'"
+	"      ELSE '0' END"
+	"    WHEN 'number' THEN CAST(v AS text)"
+	"    ELSE crm_json_min(CAST(v AS text)) END; END$$;"
+	/* json_each(json, path): the members of the value at path. */
+	"DROP FUNCTION IF EXISTS json_each(text, text);"
+	"CREATE FUNCTION json_each(t text, p text)"
+	"  RETURNS TABLE (key text, value text, type text)"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT e.key, e.value, e.type FROM json_each(json_extract(t, p)) e"
+	"  $$;";
 
 /*
  * Ids as SQLite gives them: one more than the largest, taken when the row
@@ -293,40 +373,6 @@ const char crm_pg_ids[] =
  * SQLite's json_extract() and date functions, for the forms they call.
  */
 const char crm_pg_functions_analytics[] =
-	/*
-	 * json_extract(json, path) for paths of .key and [N] steps: a
-	 * string's text, a number as written, true and false as 1 and 0,
-	 * NULL for null or nothing there, an object or array as its JSON.
-	 * Text, which the column getters convert as SQLite's value would be.
-	 */
-	"CREATE OR REPLACE FUNCTION crm_json_path(path text) RETURNS text[]"
-	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE k text[] := '{}'; m text[];"
-	"BEGIN"
-	"  IF left(path, 1) <> '$' THEN"
-	"    RAISE EXCEPTION 'bad JSON path: %', path; END IF;"
-	"  FOR m IN SELECT regexp_matches(substr(path, 2),"
-	"    '\\.\"([^\"]*)\"|\\.([^.[]+)|\\[([0-9]+)\\]', 'g') LOOP"
-	"    k := k || coalesce(m[1], m[2], m[3]);"
-	"  END LOOP;"
-	"  RETURN k;"
-	"END$$;"
-	"CREATE OR REPLACE FUNCTION json_extract(t text, path text)"
-	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE j json;"
-	"BEGIN"
-	"  j := CAST(t AS json) #> crm_json_path(path);"
-	"  RETURN CASE json_typeof(j) WHEN 'string' THEN j #>> '{}'"
-	"    WHEN 'boolean' THEN CASE WHEN CAST(j AS text) = 'true'"
-	"      THEN '1' ELSE '0' END"
-	"    WHEN 'null' THEN NULL ELSE CAST(j AS text) END;"
-	"END$$;"
-	/* json_each(json, path): the members of what is at path. */
-	"CREATE OR REPLACE FUNCTION json_each(t text, path text)"
-	"  RETURNS TABLE (key text, value text)"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT e.key, e.value FROM json_each(CAST(CAST(t AS json)"
-	"    #> crm_json_path(path) AS text)) e $$;"
 	/*
 	 * strftime(format, time): time as Unix seconds with the modifier
 	 * 'unixepoch', or as an ISO 8601 date or date and time; the
@@ -361,10 +407,6 @@ const char crm_pg_functions_analytics[] =
 	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
 	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
 	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
-	"CREATE OR REPLACE FUNCTION strftime(fmt text, v double precision,"
-	"  modifier text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT CASE WHEN modifier = 'unixepoch' THEN crm_strftime(fmt,"
-	"    CAST(to_timestamp(v) AT TIME ZONE 'UTC' AS timestamp)) END $$;"
 	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
 	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
 	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
