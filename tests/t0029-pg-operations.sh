@@ -104,6 +104,8 @@ test_expect_success 'crm-campaign create: the same members, control group and re
 	    awk -F, "{ print \$1 \",\" (NR % 3 ? \"a\" : \"b\") }"; } >strata.csv &&
 	both crm-campaign create texts -c sms -H 25% --stratify strata.csv &&
 	same &&
+	both crm-campaign create -n homes -c email --per-household targets.csv &&
+	same &&
 	both crm-campaign list &&
 	same
 '
