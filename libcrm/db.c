@@ -1584,3 +1584,9 @@ done:
 	crm_buf_release(&args);
 	return rc;
 }
+
+struct crm_pg *
+crm_db_pg(struct crm_db *db)
+{
+	return db->pg;
+}
