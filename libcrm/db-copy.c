@@ -79,7 +79,7 @@ crm_db_copy_begin(struct crm_db *db, const char *table, const char *cols,
 		return NULL;
 	}
 	if (crm_db_is_pg(db)) {
-		cp->pg = crm_pg_conn(crm_db_pg(db));
+		cp->pg = crm_pg_conn(db->pg);
 		snprintf(cp->sql, n, "COPY %s (%s) FROM STDIN", table, cols);
 		return cp;
 	}

@@ -176,11 +176,9 @@ int crm_pg_col_count(struct crm_pgst *st);
 const char *crm_pg_col_name(struct crm_pgst *st, int i);
 
 /*
- * For db-copy.c: the PostgreSQL connection of db (NULL for SQLite), and
- * libpq's handle of it (a PGconn *, declared void here so that only the
- * files that use libpq include it).
+ * For db-copy.c: libpq's handle of a connection (a PGconn *, declared
+ * void here so that only the files that use libpq include it).
  */
-struct crm_pg *crm_db_pg(struct crm_db *db);
 void *crm_pg_conn(struct crm_pg *pg);
 
 /* db-pg-sql.c: PostgreSQL's own migrations (NULL: SQLite's translated),

@@ -710,9 +710,3 @@ crm_sq_close(struct crm_db *db)
 {
 	sqlite3_close(db->h);
 }
-
-struct crm_pg *
-crm_db_pg(struct crm_db *db)
-{
-	return db->pg;
-}
