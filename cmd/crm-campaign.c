@@ -21,7 +21,8 @@ static const char u_export[] =
     "[--excel-safe] name";
 static const char u_send[] = "crm-campaign send [-nq] [-d db] name";
 static const char u_report[] =
-    "crm-campaign report [-qt] [-d db] [-f format] [-k kind] [-w days] name";
+    "crm-campaign report [-qt] [-C currency] [-d db] [-f format] [-k kind]\n"
+    "[-w days] name";
 static const char u_list[] = "crm-campaign list [-t] [-d db] [-f format]";
 static const char u_close[] = "crm-campaign close [-q] [-d db] name";
 
@@ -31,6 +32,7 @@ static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "allow-overlap", no_argument, NULL, OPT_ALLOW },
 	{ "channel", required_argument, NULL, 'c' },
+	{ "currency", required_argument, NULL, 'C' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "holdout", required_argument, NULL, 'H' },
 	{ "kind", required_argument, NULL, 'k' },
@@ -55,6 +57,7 @@ static int dry;
 static struct crm_campaign_opts opt;
 static const char *supp, *template, *kind = "purchase";
 static int64_t window = 30;
+static char currency[4];
 /* What a run says: warnings (even with -q), the summary (unless -q). */
 static struct crm_buf json = CRM_BUF_INIT(4096), warn = CRM_BUF_INIT(4096),
     summary = CRM_BUF_INIT(4096);
@@ -191,7 +194,8 @@ reader(struct crm_db *d, struct crm_out *o, void *name, struct crm_error *e)
 
 	if (name == NULL)
 		return crm_campaign_list(d, o, e);
-	if (crm_campaign_measure(d, name, window, kind, &res, e) < 0 ||
+	if (crm_campaign_measure_in(d, name, window, kind, *currency ?
+	    currency : NULL, &res, e) < 0 ||
 	    crm_campaign_report_write(o, &res, e) < 0)
 		return -1;
 	return crm_campaign_report_notes(name, kind, &res, crm_now(), &warn,
@@ -214,8 +218,8 @@ static const struct crm_cmd cmds[] = {
 	{ "export", cmd_export, 0, u_export, (const int[]){ 'f', 't', 'T',
 	    CRM_OPT_EXCEL_SAFE, 0 } },
 	{ "send", cmd_write, 'S', u_send, (const int[]){ 'n', 0 } },
-	{ "report", cmd_read, 'R', u_report, (const int[]){ 'f', 'k', 't', 'w',
-	    0 } },
+	{ "report", cmd_read, 'R', u_report, (const int[]){ 'C', 'f', 'k', 't',
+	    'w', 0 } },
 	{ "list", cmd_read, 'L', u_list, (const int[]){ 'f', 't', 0 } },
 	{ "close", cmd_write, 'C', u_close, (const int[]){ 0 } },
 	{ NULL, NULL, 0, NULL, NULL }
@@ -240,10 +244,14 @@ main(int argc, char **argv)
 	crm_cli_init(&cli, "crm-campaign", crm_cmd_usage(cmds), argc, argv);
 	crm_error_clear(&err);
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "c:H:k:m:nP:p:S:s:T:w:", longopts, NULL)) != -1) {
+	    "C:c:H:k:m:nP:p:S:s:T:w:", longopts, NULL)) != -1) {
 		if (crm_cmd_opt(&cli, opts, ch, optarg))
 			continue;
 		switch (ch) {
+		case 'C':
+			if (crm_norm_currency(optarg, currency, &err) < 0)
+				crm_die_usage("--currency: %s", err.msg);
+			break;
 		case 'c':
 			rc = crm_campaign_set_channel(&opt, optarg, &err);
 			break;
