@@ -93,12 +93,6 @@ finish_write(void)
 		fail();
 }
 
-static void
-progress(void *arg, int64_t n, const char *what)
-{
-	crm_progress(&cli, n, what);
-}
-
 static int
 cmd_create(struct crm_cli *cl, int what, int argc, char **argv)
 {
@@ -121,7 +115,7 @@ cmd_create(struct crm_cli *cl, int what, int argc, char **argv)
 			crm_die(&err);
 		for (i = 1; i < (argc > 1 ? argc : 2); i++)
 			if (crm_campaign_targets_file(t, argc > 1 ? argv[i] :
-			    "-", cli.tsv ? CRM_CSV_TSV : 0, progress, NULL,
+			    "-", cli.tsv ? CRM_CSV_TSV : 0, crm_cmd_progress, &cli,
 			    &err) < 0)
 				crm_die(&err);
 		crm_progress_end(&cli);

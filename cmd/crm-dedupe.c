@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd.h"
 #include "num.h"
 #include "dedupe.h"
 #include "household.h"
@@ -59,12 +60,6 @@ struct args {
 	int what, dry, all;
 };
 
-static void
-progress(void *arg, int64_t n, const char *what)
-{
-	crm_progress(arg, n, what);
-}
-
 /*
  * A file's records into d, the id from column idcol; the file's format
  * becomes the output's.
@@ -107,7 +102,7 @@ find(struct args *a, int argc, char **argv)
 	/* -I FILE_ID,REFERENCE_ID */
 	if (link && a->idcol != NULL && (refid = strchr(a->idcol, ',')) != NULL)
 		*refid = '\0';
-	a->opts.progress = progress;
+	a->opts.progress = crm_cmd_progress;
 	a->opts.progress_arg = &a->cli;
 	if ((d = crm_dedupe_new(&a->opts, &err)) == NULL)
 		crm_die(&err);

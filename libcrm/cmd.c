@@ -135,6 +135,16 @@ crm_cmd_commit(struct crm_cli *c, struct crm_db *db, int dry,
 }
 
 void
+crm_cmd_commit_json(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json)
+{
+	struct crm_error err;
+
+	if (crm_cli_commit(c, db, dry, counts_json, &err) < 0)
+		crm_die(&err);
+}
+
+void
 crm_cmd_fail(struct crm_db *db, const struct crm_error *err)
 {
 	crm_db_rollback(db);
@@ -219,6 +229,19 @@ crm_cmd_say(const char *lines)
 	for (; lines != NULL && (nl = strchr(lines, '\n')) != NULL;
 	    lines = nl + 1)
 		crm_warn("%.*s", (int)(nl - lines), lines);
+}
+
+void
+crm_cmd_progress(void *cli, int64_t n, const char *what)
+{
+	crm_progress(cli, n, what);
+}
+
+void
+crm_cmd_note(void *arg, const char *line)
+{
+	(void)arg;
+	crm_warn("%s", line);
 }
 
 int64_t

@@ -178,6 +178,10 @@ int crm_cmd_read(struct crm_cli *c, int (*fn)(struct crm_db *db,
 void crm_cmd_commit(struct crm_cli *c, struct crm_db *db, int dry,
     const struct crm_count *counts);
 
+/* crm_cli_commit() with counts_json, or die; the database stays open. */
+void crm_cmd_commit_json(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json);
+
 /* A write that failed: roll back, die with err. */
 void crm_cmd_fail(struct crm_db *db, const struct crm_error *err)
 	__attribute__((noreturn));
@@ -285,6 +289,14 @@ int crm_cmd_str(const struct crm_cmd_str *t, int ch, const char *arg);
  * write them): each printed as "prog: line"; nothing when lines is NULL.
  */
 void crm_cmd_say(const char *lines);
+
+/*
+ * Callbacks for library functions that report as they go: progress with
+ * arg the struct crm_cli (crm_progress()), and a line of a summary
+ * ("prog: line" on standard error; arg unused).
+ */
+void crm_cmd_progress(void *cli, int64_t n, const char *what);
+void crm_cmd_note(void *arg, const char *line);
 
 /* A duration (crm_bizcal_duration) for option name, or die. */
 int64_t crm_cmd_duration(const char *name, const char *arg);
