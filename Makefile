@@ -162,6 +162,7 @@ lint: all
 	grep -q "version of its schema, now $$v\." man/crm.7 || \
 	{ echo "man/crm.7: the schema version is not $$v (libcrm/db.h)" >&2; exit 1; }
 	@./scripts/gen-help lint $(MAN1)
+	@./scripts/check-arch
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(DATADIR)/profiles
