@@ -2,7 +2,7 @@
  * deal.h - the sales pipeline: deals, their stages and history, the
  * pipeline at any date, the forecast and the statistics of what was won.
  *
- * Tables (crm_deal_schema, one migration in db.c):
+ * Tables (crm_deal_schema, one migration in db-schema.c):
  *
  *   pipelines     id, name (unique)
  *   deal_stages   id, pipeline_id, name, position, probability (0..1),
