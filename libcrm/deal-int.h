@@ -154,6 +154,9 @@ void deal_fix_closed(const struct deal_set *ds, struct deal_row *r);
 double deal_prob(const struct deal_set *ds, const struct deal_row *r);
 /* Closed deals per stage entered (n) and won among them. */
 void deal_learn(const struct deal_set *ds, int64_t *n, int64_t *won);
+/* The same for one deal r, added to n and won. */
+void deal_learn_one(const struct deal_set *ds, const struct deal_row *r,
+    int64_t *n, int64_t *won);
 
 /* Aggregates keyed by (key, currency). */
 struct deal_group {

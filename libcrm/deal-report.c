@@ -742,30 +742,36 @@ done:
  * it and the won among them; n and won have ds->stages.n entries.
  */
 void
+deal_learn_one(const struct deal_set *ds, const struct deal_row *r,
+    int64_t *n, int64_t *won)
+{
+	size_t s;
+	int outc;
+
+	if (r->stage < 0 ||
+	    (outc = ds->stages.v[r->stage].outcome) == OUT_OPEN)
+		return;
+	for (s = 0; s < ds->stages.n; s++) {
+		const struct deal_stage *sg = &ds->stages.v[s];
+
+		if (sg->pipeline != ds->stages.v[r->stage].pipeline ||
+		    sg->position >= 64 ||
+		    !(r->entered & ((uint64_t)1 << sg->position)))
+			continue;
+		n[s]++;
+		won[s] += outc == OUT_WON;
+	}
+}
+
+void
 deal_learn(const struct deal_set *ds, int64_t *n, int64_t *won)
 {
-	size_t i, s;
+	size_t i;
 
 	memset(n, 0, ds->stages.n * sizeof(*n));
 	memset(won, 0, ds->stages.n * sizeof(*won));
-	for (i = 0; i < ds->n; i++) {
-		const struct deal_row *r = &ds->d[i];
-		int outc;
-
-		if (r->stage < 0 ||
-		    (outc = ds->stages.v[r->stage].outcome) == OUT_OPEN)
-			continue;
-		for (s = 0; s < ds->stages.n; s++) {
-			const struct deal_stage *sg = &ds->stages.v[s];
-
-			if (sg->pipeline != ds->stages.v[r->stage].pipeline ||
-			    sg->position >= 64 ||
-			    !(r->entered & ((uint64_t)1 << sg->position)))
-				continue;
-			n[s]++;
-			won[s] += outc == OUT_WON;
-		}
-	}
+	for (i = 0; i < ds->n; i++)
+		deal_learn_one(ds, &ds->d[i], n, won);
 }
 
 int
