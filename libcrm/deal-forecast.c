@@ -402,28 +402,35 @@ view(const struct sweep *w, int k, size_t i, const struct snaps *q,
     size_t *at, struct deal_row *v)
 {
 	const struct deal_row *r = &w->ds->d[i];
+	const struct snap *x;
 
 	if (r->created_at > w->asof[k])
 		return NULL;
-	*v = *r;
-	if (r->last_change > w->asof[k]) {
-		const struct snap *x;
-
-		while (*at < q->n && q->v[*at].i < i)
-			(*at)++;
-		if (*at == q->n || q->v[*at].i != i)
-			return NULL;
-		x = &q->v[*at];
-		v->stage = x->stage;
-		v->maxpos = x->maxpos;
-		v->has_amount = x->has_amount;
-		v->has_close = x->has_close;
-		v->amount = x->amount;
-		v->close_date = x->close_date;
-		v->stage_at = x->stage_at;
-		v->changed_at = x->changed_at;
-		v->entered = x->entered;
+	if (r->last_change <= w->asof[k]) {
+		/* The stored deal: a copy only when its close time changes
+		 * (deal_fix_closed()). */
+		if (r->stage < 0 || (w->ds->stages.v[r->stage].outcome ==
+		    OUT_OPEN ? r->closed_at == 0 : r->closed_at != 0))
+			return r;
+		*v = *r;
+		deal_fix_closed(w->ds, v);
+		return v;
 	}
+	while (*at < q->n && q->v[*at].i < i)
+		(*at)++;
+	if (*at == q->n || q->v[*at].i != i)
+		return NULL;
+	x = &q->v[*at];
+	*v = *r;
+	v->stage = x->stage;
+	v->maxpos = x->maxpos;
+	v->has_amount = x->has_amount;
+	v->has_close = x->has_close;
+	v->amount = x->amount;
+	v->close_date = x->close_date;
+	v->stage_at = x->stage_at;
+	v->changed_at = x->changed_at;
+	v->entered = x->entered;
 	deal_fix_closed(w->ds, v);
 	return v;
 }

@@ -940,6 +940,18 @@ on_stay(void *arg, const struct deal_row *r)
 	x->days += r->stay_days;
 }
 
+/* Reach groups' keys: pipeline * REACH + the furthest position. */
+#define REACH ((int64_t)1 << 24)
+
+static int
+funnel_apply(void *arg, size_t i, const struct deal_hrow *h)
+{
+	struct deal_set *ds = arg;
+
+	deal_apply(ds, &ds->d[i], h);
+	return 0;
+}
+
 int
 crm_deal_funnel_each(struct crm_db *db,
     const struct crm_deal_stats_opts *opts,
@@ -950,11 +962,13 @@ crm_deal_funnel_each(struct crm_db *db,
 	struct funnel_ctx f;
 	struct crm_deal_funnel_row row;
 	struct deal_group *x, *nx;
+	struct deal_groups reach;
 	size_t i, s, t;
 	int rc = -1;
 
 	memset(&ds, 0, sizeof(ds));
 	memset(&f, 0, sizeof(f));
+	memset(&reach, 0, sizeof(reach));
 	f.opts = opts;
 	f.err = err;
 	ds.on_stay = on_stay;
@@ -965,25 +979,54 @@ crm_deal_funnel_each(struct crm_db *db,
 		    " or source");
 		goto done;
 	}
-	ds.owners = 1;
-	if (deal_set_load(db, &ds, 0, 1, opts->pipeline, err) < 0 || f.failed)
+	ds.owners = opts->by != CRM_DEAL_BY_TOTAL;
+	if (deal_set_read(db, &ds, opts->pipeline, err) < 0 ||
+	    deal_set_index(&ds, err) < 0)
 		goto done;
-	/* Reached: a deal reached every stage up to the furthest it got. */
+	/* The deals made in the window, rebuilt from their stage changes. */
+	for (i = 0; i < ds.n; i++) {
+		struct deal_row *r = &ds.d[i];
+
+		if (!in_window(opts, r))
+			continue;
+		ds.index[r->id] = (int)i;
+		r->stage = -1;
+		r->entered = 0;
+		r->maxpos = 0;
+	}
+	if (deal_history_scan(db, &ds, INT64_MIN, INT64_MAX, 1, funnel_apply,
+	    &ds, err) != 0 || f.failed)
+		goto done;
+	/*
+	 * Reached: a deal reached every stage up to the furthest it got;
+	 * counted by pipeline, furthest position and key, then handed to
+	 * the stages.
+	 */
 	for (i = 0; i < ds.n; i++) {
 		struct deal_row *r = &ds.d[i];
 
 		if (r->stage < 0 || !in_window(opts, r))
 			continue;
+		if ((x = deal_group(&reach, ds.stages.v[r->stage].pipeline *
+		    REACH + r->maxpos, (int)group_key(r, opts->by),
+		    err)) == NULL)
+			goto done;
+		x->count++;
+	}
+	for (i = 0; i < reach.n; i++) {
+		const struct deal_group *y = &reach.v[i];
+
 		for (s = 0; s < ds.stages.n; s++) {
 			const struct deal_stage *sg = &ds.stages.v[s];
 
-			if (sg->pipeline != ds.stages.v[r->stage].pipeline ||
-			    sg->outcome == OUT_LOST || sg->position > r->maxpos)
+			if (sg->pipeline != y->key / REACH ||
+			    sg->outcome == OUT_LOST ||
+			    sg->position > y->key % REACH)
 				continue;
-			if ((x = deal_group(&f.g, (int64_t)s, (int)group_key(r,
-			    opts->by), err)) == NULL)
+			if ((x = deal_group(&f.g, (int64_t)s, y->currency,
+			    err)) == NULL)
 				goto done;
-			x->count++;
+			x->count += y->count;
 		}
 	}
 	/* Rows: each key (in name order), each stage in order. */
@@ -1054,6 +1097,7 @@ crm_deal_funnel_each(struct crm_db *db,
 	}
 	rc = 0;
 done:
+	deal_groups_release(&reach);
 	deal_groups_release(&f.g);
 	deal_set_release(&ds);
 	return rc;
