@@ -119,7 +119,8 @@ PG_TESTS = \
 	tests/t0005-segment.sh \
 	tests/t0007-churn.sh \
 	tests/t0022-postgres.sh \
-	tests/t0026-cust.sh
+	tests/t0026-cust.sh \
+	tests/t0028-pg-analytics.sh
 
 check-pg: all
 	@dir=$$(./scripts/pg-server start) || exit 1; \

@@ -335,6 +335,7 @@ main(int argc, char **argv)
 			argv++;
 			break;
 		}
+	crm_cli_subcommand(c->name);
 	if (c->what == 'L' || c->what == 'H')
 		a.what = c->what;
 	if (c->what == 'U')

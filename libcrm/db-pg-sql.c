@@ -5,8 +5,13 @@
  *
  * crm_pg_functions is the core; the functions that one group of modules
  * needs go into that group's string below, so that each stays with the
- * modules that call it.  All of them are (re)made, in this order, when
- * the schema is brought up to date.
+ * modules that call it.  All of them are (re)made, in this order, under
+ * the writers' lock, when a program opens a database whose crm_meta
+ * 'functions' is not the checksum of their text (db-pg-schema.c): so
+ * a function added or changed here reaches databases of any age, no
+ * migration needed.  Write each as CREATE OR REPLACE; one whose
+ * arguments or result type change needs a DROP FUNCTION IF EXISTS of
+ * the old one first (CREATE OR REPLACE cannot change those).
  */
 #include "db-int.h"
 
@@ -151,8 +156,8 @@ const int crm_pg_nmigrations =
 
 /*
  * SQLite's functions that the schema and the ported modules call, as SQL
- * or PL/pgSQL functions; (re)made whenever the schema is brought up to
- * date, before the migrations.
+ * or PL/pgSQL functions; (re)made whenever their text changes, before
+ * the migrations.
  */
 const char crm_pg_functions[] =
 	"CREATE OR REPLACE FUNCTION crm_next_id() RETURNS trigger"
@@ -290,47 +295,15 @@ const char crm_pg_ids[] =
 
 /*
  * Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need:
- * SQLite's json_extract() and date functions, for the forms they call.
+ * SQLite's date functions in the forms they call, and its catalog.
+ * json_extract(), json_each(json, path), instr() and strftime() on Unix
+ * seconds, which they call too, are crm_pg_functions_ops' (made after
+ * these, so they replace the ones here in an older database).
  */
 const char crm_pg_functions_analytics[] =
 	/*
-	 * json_extract(json, path) for paths of .key and [N] steps: a
-	 * string's text, a number as written, true and false as 1 and 0,
-	 * NULL for null or nothing there, an object or array as its JSON.
-	 * Text, which the column getters convert as SQLite's value would be.
-	 */
-	"CREATE OR REPLACE FUNCTION crm_json_path(path text) RETURNS text[]"
-	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE k text[] := '{}'; m text[];"
-	"BEGIN"
-	"  IF left(path, 1) <> '$' THEN"
-	"    RAISE EXCEPTION 'bad JSON path: %', path; END IF;"
-	"  FOR m IN SELECT regexp_matches(substr(path, 2),"
-	"    '\\.\"([^\"]*)\"|\\.([^.[]+)|\\[([0-9]+)\\]', 'g') LOOP"
-	"    k := k || coalesce(m[1], m[2], m[3]);"
-	"  END LOOP;"
-	"  RETURN k;"
-	"END$$;"
-	"CREATE OR REPLACE FUNCTION json_extract(t text, path text)"
-	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE j json;"
-	"BEGIN"
-	"  j := CAST(t AS json) #> crm_json_path(path);"
-	"  RETURN CASE json_typeof(j) WHEN 'string' THEN j #>> '{}'"
-	"    WHEN 'boolean' THEN CASE WHEN CAST(j AS text) = 'true'"
-	"      THEN '1' ELSE '0' END"
-	"    WHEN 'null' THEN NULL ELSE CAST(j AS text) END;"
-	"END$$;"
-	/* json_each(json, path): the members of what is at path. */
-	"CREATE OR REPLACE FUNCTION json_each(t text, path text)"
-	"  RETURNS TABLE (key text, value text)"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT e.key, e.value FROM json_each(CAST(CAST(t AS json)"
-	"    #> crm_json_path(path) AS text)) e $$;"
-	/*
-	 * strftime(format, time): time as Unix seconds with the modifier
-	 * 'unixepoch', or as an ISO 8601 date or date and time; the
-	 * conversions %Y %m %d %H %M %S %s %j %w %f and %%, in UTC.
+	 * strftime(format, time) of an ISO 8601 date or date and time:
+	 * the conversions %Y %m %d %H %M %S %s %j %w %f and %%.
 	 */
 	"CREATE OR REPLACE FUNCTION crm_strftime(fmt text, ts timestamp)"
 	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
@@ -361,16 +334,66 @@ const char crm_pg_functions_analytics[] =
 	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
 	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
 	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
-	"CREATE OR REPLACE FUNCTION strftime(fmt text, v double precision,"
-	"  modifier text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT CASE WHEN modifier = 'unixepoch' THEN crm_strftime(fmt,"
-	"    CAST(to_timestamp(v) AT TIME ZONE 'UTC' AS timestamp)) END $$;"
 	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
 	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
 	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
 	"CREATE OR REPLACE FUNCTION date(v double precision, modifier text)"
 	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT strftime('%Y-%m-%d', v, modifier) $$;"
+	"  SELECT CASE WHEN modifier = 'unixepoch' THEN to_char(to_timestamp(v)"
+	"    AT TIME ZONE 'UTC', 'YYYY-MM-DD') END $$;"
+	/*
+	 * SQLite's catalog as erasure, subject export and merges read it:
+	 * the tables of the current schema, their columns (types by
+	 * SQLite's names) and foreign keys, as sqlite_schema,
+	 * pragma_table_info() and pragma_foreign_key_list() give them.
+	 */
+	"CREATE OR REPLACE VIEW sqlite_schema AS"
+	"  SELECT CAST('table' AS text) AS type, CAST(c.relname AS text) AS name,"
+	"    CAST(c.relname AS text) AS tbl_name, CAST(NULL AS text) AS sql"
+	"  FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace ="
+	"    CAST(CAST(current_schema() AS text) AS regnamespace);"
+	"CREATE OR REPLACE FUNCTION pragma_table_info(tab text)"
+	"  RETURNS TABLE (cid bigint, name text, type text, \"notnull\" bigint,"
+	"    dflt_value text, pk bigint)"
+	"  LANGUAGE sql STABLE STRICT AS $$"
+	"  SELECT row_number() OVER (ORDER BY a.attnum) - 1,"
+	"    CAST(a.attname AS text),"
+	"    CASE format_type(a.atttypid, a.atttypmod)"
+	"      WHEN 'bigint' THEN 'INTEGER' WHEN 'integer' THEN 'INTEGER'"
+	"      WHEN 'double precision' THEN 'REAL' WHEN 'text' THEN 'TEXT'"
+	"      WHEN 'bytea' THEN 'BLOB'"
+	"      ELSE upper(format_type(a.atttypid, a.atttypmod)) END,"
+	"    CAST(a.attnotnull AS integer),"
+	"    pg_get_expr(d.adbin, d.adrelid),"
+	"    coalesce((SELECT k.n FROM pg_constraint p,"
+	"      unnest(p.conkey) WITH ORDINALITY AS k(att, n)"
+	"      WHERE p.conrelid = c.oid AND p.contype = 'p'"
+	"      AND k.att = a.attnum), 0)"
+	"  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+	"  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum"
+	"  WHERE c.relname = tab AND c.relnamespace ="
+	"    CAST(CAST(current_schema() AS text) AS regnamespace)"
+	"  AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum $$;"
+	"CREATE OR REPLACE FUNCTION pragma_foreign_key_list(tab text)"
+	"  RETURNS TABLE (id bigint, seq bigint, \"table\" text, \"from\" text,"
+	"    \"to\" text, on_update text, on_delete text, match text)"
+	"  LANGUAGE sql STABLE STRICT AS $$"
+	"  SELECT dense_rank() OVER (ORDER BY p.oid) - 1, k.n - 1,"
+	"    CAST(r.relname AS text), CAST(fa.attname AS text),"
+	"    CAST(ta.attname AS text), 'NO ACTION',"
+	"    CASE p.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'"
+	"      WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT'"
+	"      ELSE 'NO ACTION' END, 'NONE'"
+	"  FROM pg_class c JOIN pg_constraint p ON p.conrelid = c.oid"
+	"    AND p.contype = 'f'"
+	"  JOIN pg_class r ON r.oid = p.confrelid"
+	"  CROSS JOIN LATERAL unnest(p.conkey, p.confkey) WITH ORDINALITY"
+	"    AS k(att, fatt, n)"
+	"  JOIN pg_attribute fa ON fa.attrelid = c.oid AND fa.attnum = k.att"
+	"  JOIN pg_attribute ta ON ta.attrelid = r.oid AND ta.attnum = k.fatt"
+	"  WHERE c.relname = tab AND c.relnamespace ="
+	"    CAST(CAST(current_schema() AS text) AS regnamespace)"
+	"  ORDER BY p.oid, k.n $$;"
 	/* unixepoch(date or date and time): Unix seconds; NULL if not one. */
 	"CREATE OR REPLACE FUNCTION unixepoch(v text) RETURNS bigint"
 	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
