@@ -367,6 +367,8 @@ const char *report_fpct(char out[48], double share);
 double report_ratio(int64_t a, int64_t b);
 const char *report_unit_name(const struct crm_report *r);
 const char *report_flow_name(const struct crm_report *r, int i);
+/* A segment's colour, pinned by its name (report-html-value.c). */
+const char *report_seg_colour(const char *name);
 /* A change from was to now: "up 12 (+8.3%)", "down 3.50 (-2.0%)",
  * "up 4 (from none)", "unchanged". */
 const char *report_fchange(char out[64], double now, double was,
