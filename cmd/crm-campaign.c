@@ -27,7 +27,8 @@ static const char u_export[] =
     "[--excel-safe] name";
 static const char u_send[] = "crm-campaign send [-nq] [-d db] name";
 static const char u_report[] =
-    "crm-campaign report [-qt] [-d db] [-f format] [-k kind] [-w days] name";
+    "crm-campaign report [-qt] [-C currency] [-d db] [-f format] [-k kind]\n"
+    "[-w days] name";
 static const char u_list[] = "crm-campaign list [-t] [-d db] [-f format]";
 static const char u_close[] = "crm-campaign close [-q] [-d db] name";
 
@@ -37,6 +38,7 @@ static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "allow-overlap", no_argument, NULL, OPT_ALLOW },
 	{ "channel", required_argument, NULL, 'c' },
+	{ "currency", required_argument, NULL, 'C' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "holdout", required_argument, NULL, 'H' },
 	{ "kind", required_argument, NULL, 'k' },
@@ -61,6 +63,7 @@ static int dry;
 static struct crm_campaign_opts opt;
 static const char *supp, *template, *kind = "purchase";
 static int64_t window = 30;
+static char currency[4];
 
 /* The campaign name, first of the operands: at most max of them. */
 static const char *
@@ -304,7 +307,8 @@ cmd_report(struct crm_cli *cl, int what, int argc, char **argv)
 
 	db = crm_cli_db(&cli, 0);
 	o = crm_cli_out_auto(&cli);
-	if (crm_campaign_measure(db, name, window, kind, &res, &err) < 0 ||
+	if (crm_campaign_measure_in(db, name, window, kind, *currency ?
+	    currency : NULL, &res, &err) < 0 ||
 	    crm_campaign_report_write(o, &res, &err) < 0 ||
 	    crm_out_end(o, &err) < 0)
 		crm_die(&err);
@@ -362,8 +366,8 @@ static const struct crm_cmd cmds[] = {
 	{ "export", cmd_export, 0, u_export, (const int[]){ 'f', 't', 'T',
 	    CRM_OPT_EXCEL_SAFE, 0 } },
 	{ "send", cmd_send, 0, u_send, (const int[]){ 'n', 0 } },
-	{ "report", cmd_report, 0, u_report, (const int[]){ 'f', 'k', 't', 'w',
-	    0 } },
+	{ "report", cmd_report, 0, u_report, (const int[]){ 'C', 'f', 'k', 't',
+	    'w', 0 } },
 	{ "list", cmd_list, 0, u_list, (const int[]){ 'f', 't', 0 } },
 	{ "close", cmd_close, 0, u_close, (const int[]){ 0 } },
 	{ NULL, NULL, 0, NULL, NULL }
@@ -380,10 +384,14 @@ main(int argc, char **argv)
 	crm_error_clear(&err);
 	opt.per_days = 30;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "c:H:k:m:nP:p:S:s:T:w:", longopts, NULL)) != -1) {
+	    "C:c:H:k:m:nP:p:S:s:T:w:", longopts, NULL)) != -1) {
 		if (nseen < sizeof(seen) / sizeof(seen[0]))
 			seen[nseen++] = ch;
 		switch (ch) {
+		case 'C':
+			if (crm_norm_currency(optarg, currency, &err) < 0)
+				crm_die_usage("--currency: %s", err.msg);
+			break;
 		case 'c':
 			opt.channel = crm_campaign_channel(optarg);
 			if (opt.channel == NULL)

@@ -39,7 +39,7 @@
 #include "segment.h"
 
 /* The tables: accounts, account_contacts, contact_partners, account_merges
- * (one migration in db.c). */
+ * (one migration in db-schema.c). */
 extern const char crm_account_schema[];
 
 /*

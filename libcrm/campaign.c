@@ -1,6 +1,7 @@
 /*
  * campaign.c - campaigns: channel and purpose words, the hash that draws
- * control groups, send, close, the measure of response, the list.
+ * control groups, send, close, the list (the measure of response is in
+ * campaign-measure.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -246,6 +247,9 @@ sql_chash(struct crm_db_call *c)
 int
 campaign_register_functions(struct crm_db *db, struct crm_error *err)
 {
+	/* PostgreSQL has them in PL/pgSQL (crm_pg_functions_ops). */
+	if (crm_db_is_pg(db))
+		return 0;
 	if (crm_db_function(db, "crm_campaign_u", 2, sql_u, err) < 0 ||
 	    crm_db_function(db, "crm_campaign_chash", 1, sql_chash, err) < 0)
 		return -1;
@@ -394,144 +398,6 @@ crm_campaign_close(struct crm_db *db, const char *name, const char **was,
 	    crm_db_bind_int(db, st, 1, k.id, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
 		return -1;
-	return 0;
-}
-
-/* Report. */
-
-/* ?1 campaign, ?2 kind, [?3, ?4) the window.  A merged-away member's
- * responses may have moved to its survivor: both count. */
-#define SQL_RESPONSES(what) \
-	"(SELECT " what " FROM interactions i" \
-	" WHERE i.contact_id IN (m.contact_id, c.merged_into)" \
-	" AND i.kind = ?2 AND i.at >= ?3 AND i.at < ?4)"
-
-static const char sql_report[] =
-    "SELECT grp, count(*), count(sent_at), sum(n > 0), total(amount) FROM"
-    " (SELECT m.grp, m.sent_at, " SQL_RESPONSES("count(*)") " AS n, "
-    SQL_RESPONSES("total(i.amount)") " AS amount"
-    "  FROM campaign_members m JOIN contacts c ON c.id = m.contact_id"
-    "  WHERE m.campaign_id = ?1 AND m.grp <> 'suppressed')"
-    " GROUP BY grp";
-
-enum { R_GROUP, R_REASON, R_CONTACTS, R_SENT, R_RESPONDERS, R_RATE,
-    R_REVENUE, R_RPC, R_UPLIFT, R_RELATIVE, R_CI_LOW, R_CI_HIGH, R_Z,
-    R_P, R_INTERVAL, R_TEST, NR };
-
-int
-crm_campaign_measure(struct crm_db *db, const char *name,
-    int64_t window_days, const char *kind, struct crm_campaign_result *res,
-    struct crm_error *err)
-{
-	struct crm_campaign_counts c;
-	struct crm_campaign_group *g;
-	struct crm_stmt *st;
-	struct camp k;
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	memset(&c, 0, sizeof(c));
-	if (campaign_must_find(db, name, &k, err) < 0)
-		return -1;
-	if (k.sent_at == 0)
-		return crm_error_set(err, CRM_EFAIL, "campaign '%s' has not"
-		    " been sent: nothing to measure yet (crm-campaign send %s)",
-		    name, name);
-	res->sent_at = k.sent_at;
-	res->window_end = k.sent_at + window_days * 86400;
-	if ((st = crm_db_stmt(db, sql_report, err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, k.id, err) < 0 ||
-	    crm_db_bind_text(db, st, 2, kind, err) < 0 ||
-	    crm_db_bind_int(db, st, 3, res->sent_at, err) < 0 ||
-	    crm_db_bind_int(db, st, 4, res->window_end, err) < 0)
-		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		g = strcmp(crm_db_col_text(st, 0), "target") == 0 ?
-		    &res->target : &res->control;
-		g->contacts = crm_db_col_int(st, 1);
-		g->sent = crm_db_col_int(st, 2);
-		g->responders = crm_db_col_int(st, 3);
-		g->revenue = crm_db_col_double(st, 4);
-	}
-	if (rc < 0 || campaign_count_members(db, k.id, &c, err) < 0)
-		return -1;
-	memcpy(res->suppressed, c.reason, sizeof(res->suppressed));
-	res->tested = res->target.contacts > 0 && res->control.contacts > 0;
-	if (res->tested && crm_stats_prop_test(
-	    (unsigned long)res->target.responders,
-	    (unsigned long)res->target.contacts,
-	    (unsigned long)res->control.responders,
-	    (unsigned long)res->control.contacts, 0.95, &res->test, err) < 0)
-		return -1;
-	return 0;
-}
-
-static int
-report_group(struct crm_out *out, const char *name,
-    const struct crm_campaign_group *g, const struct crm_stats_prop_test *t,
-    struct crm_error *err)
-{
-	char b[NR][CRM_NUM_MAX];
-	const char *v[NR];
-	int i;
-
-	for (i = 0; i < NR; i++)
-		v[i] = NULL;
-	v[R_GROUP] = name;
-	v[R_CONTACTS] = crm_num_int(b[R_CONTACTS], g->contacts);
-	v[R_SENT] = crm_num_int(b[R_SENT], g->sent);
-	v[R_RESPONDERS] = crm_num_int(b[R_RESPONDERS], g->responders);
-	v[R_REVENUE] = crm_num_fixed(b[R_REVENUE], 2, g->revenue);
-	if (g->contacts > 0) {
-		v[R_RATE] = crm_num_g6(b[R_RATE], (double)g->responders /
-		    (double)g->contacts);
-		v[R_RPC] = crm_num_fixed(b[R_RPC], 2, g->revenue /
-		    (double)g->contacts);
-	}
-	if (t != NULL) {
-		v[R_UPLIFT] = crm_num_g6(b[R_UPLIFT], t->diff);
-		if (t->p2 > 0)
-			v[R_RELATIVE] = crm_num_g6(b[R_RELATIVE],
-			    t->diff / t->p2);
-		v[R_CI_LOW] = crm_num_g6(b[R_CI_LOW], t->ci_low);
-		v[R_CI_HIGH] = crm_num_g6(b[R_CI_HIGH], t->ci_high);
-		v[R_Z] = crm_num_g6(b[R_Z], t->z);
-		v[R_P] = crm_num_g6(b[R_P], t->p_value);
-		v[R_INTERVAL] = t->interval;
-		v[R_TEST] = t->test;
-	}
-	return crm_out_row(out, v, err);
-}
-
-int
-crm_campaign_report_write(struct crm_out *out,
-    const struct crm_campaign_result *res, struct crm_error *err)
-{
-	static const char *const names[NR] = { "group", "reason", "contacts",
-	    "sent", "responders", "response_rate", "revenue",
-	    "revenue_per_contact", "uplift", "uplift_relative", "ci_low",
-	    "ci_high", "z", "p_value", "interval", "test" };
-	enum crm_coltype types[NR];
-	const char *v[NR];
-	char b[CRM_NUM_MAX];
-	int i;
-
-	for (i = 0; i < NR; i++)
-		types[i] = i < R_CONTACTS || i >= R_INTERVAL ? CRM_COL_TEXT :
-		    CRM_COL_NUM;
-	if (crm_out_header(out, names, types, NR, err) < 0 ||
-	    report_group(out, "target", &res->target, res->tested ?
-	    &res->test : NULL, err) < 0 ||
-	    report_group(out, "control", &res->control, NULL, err) < 0)
-		return -1;
-	for (i = 0; i < CRM_CAMPAIGN_NREASONS; i++) {
-		memset(v, 0, sizeof(v));
-		v[R_GROUP] = "suppressed";
-		v[R_REASON] = crm_campaign_reasons[i];
-		v[R_CONTACTS] = crm_num_int(b, res->suppressed[i]);
-		if (crm_out_row(out, v, err) < 0)
-			return -1;
-	}
 	return 0;
 }
 

@@ -266,10 +266,20 @@ int crm_campaign_close(struct crm_db *db, const char *name, const char **was,
 
 /* A group of a campaign as measured: its members (everyone assigned,
  * sent or not), those sent to, those who responded, their responses'
- * amounts. */
+ * amounts: revenue when they are in one currency (or converted to the
+ * one asked for), NAN when in several (see the result's cur). */
 struct crm_campaign_group {
 	int64_t contacts, sent, responders;
 	double revenue;
+};
+
+/* The most currencies a campaign's responses may be in, unconverted. */
+#define CRM_CAMPAIGN_MAXCUR 16
+
+/* The responses' amounts in one currency: target's and control's. */
+struct crm_campaign_revenue {
+	char currency[4];	/* "" for amounts recorded without one */
+	double target, control;
 };
 
 struct crm_campaign_result {
@@ -279,6 +289,10 @@ struct crm_campaign_result {
 	int tested;		/* both groups have members: test is set */
 	struct crm_stats_prop_test test;	/* target against control */
 	int64_t suppressed[CRM_CAMPAIGN_NREASONS];	/* by reason */
+	/* Revenue per currency, by code ("" first); with a currency asked
+	 * for, one entry in it.  ncur 0: no response had an amount. */
+	size_t ncur;
+	struct crm_campaign_revenue cur[CRM_CAMPAIGN_MAXCUR];
 };
 
 /*
@@ -286,9 +300,18 @@ struct crm_campaign_result {
  * contact's id, or its survivor's once merged) at or after the send and
  * before sent_at + window_days; the uplift is the two-proportion test of
  * the response rates (crm_stats_prop_test, 95%) when there is a control
- * group.  Revenue is the sum of the responses' amounts, as stored (one
- * currency is assumed).  An unsent campaign is CRM_EFAIL.
+ * group.  Revenue is never added up across currencies: it is kept per
+ * currency (res->cur), unless currency is given (not NULL), when every
+ * amount is converted to it at the rate of its day (rate.h; an amount
+ * without a currency is taken to be in it).  An unsent campaign is
+ * CRM_EFAIL; a missing rate is CRM_EDATA naming it, and so are
+ * responses in more than CRM_CAMPAIGN_MAXCUR currencies.
  */
+int crm_campaign_measure_in(struct crm_db *db, const char *name,
+    int64_t window_days, const char *kind, const char *currency,
+    struct crm_campaign_result *res, struct crm_error *err);
+
+/* crm_campaign_measure_in() without a currency: per currency. */
 int crm_campaign_measure(struct crm_db *db, const char *name,
     int64_t window_days, const char *kind, struct crm_campaign_result *res,
     struct crm_error *err);
@@ -296,7 +319,8 @@ int crm_campaign_measure(struct crm_db *db, const char *name,
 /*
  * crm-campaign report's rows for res (columns group, reason, contacts,
  * sent, responders, response_rate, revenue, revenue_per_contact, uplift,
- * uplift_relative, ci_low, ci_high, z, p_value, interval, test):
+ * uplift_relative, ci_low, ci_high, z, p_value, interval, test,
+ * currency):
  *
  *	target      the target group, with the uplift against control: rate
  *	            difference, relative difference, its 95% interval, z,
@@ -305,8 +329,10 @@ int crm_campaign_measure(struct crm_db *db, const char *name,
  *	control     the control group
  *	suppressed  one row per reason (all reasons, zeros too)
  *
- * Rates and test figures with six significant digits, money with two
- * decimals.
+ * With revenue in several currencies, target and control have a row per
+ * currency (res->cur's order), the counts and the test repeated on each.
+ * Rates and test figures with six significant digits, money with the
+ * currency's decimals (crm_currency_decimals()).
  */
 int crm_campaign_report_write(struct crm_out *out,
     const struct crm_campaign_result *res, struct crm_error *err);

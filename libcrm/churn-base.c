@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "norm.h"
 #include "num.h"
+#include "rate.h"
 #include "stats.h"
 
 /* The day (since 1970-01-01, UTC) that holds moment t. */
@@ -366,6 +367,8 @@ idmap_load(struct crm_db *db, struct idmap *m, struct crm_error *err)
  */
 struct share {
 	const char *currency;
+	const struct crm_rates *rates;	/* NULL: other currencies left out */
+	size_t converted, other;	/* purchases in other currencies */
 	struct crm_db *db;
 	const struct idmap *map;
 	int64_t end_day, lo, hi;
@@ -385,11 +388,9 @@ scan_buys(struct share *s)
 	size_t n = 0, a = 0;
 	int step;
 
-	if ((st = crm_db_stmt(s->db, "SELECT contact_id, at, amount FROM"
-	    " interactions WHERE id >= ?2 AND id < ?3 AND kind = 'purchase'"
-	    " AND at < ?1 AND (?4 IS NULL OR currency IS NULL OR"
-	    " currency = ?4)", err)) == NULL ||
-	    crm_db_bind_text(s->db, st, 4, s->currency, err) < 0 ||
+	if ((st = crm_db_stmt(s->db, "SELECT contact_id, at, amount, currency"
+	    " FROM interactions WHERE id >= ?2 AND id < ?3 AND kind ="
+	    " 'purchase' AND at < ?1", err)) == NULL ||
 	    crm_db_bind_int(s->db, st, 1, (s->end_day + 1) * 86400, err) < 0 ||
 	    crm_db_bind_int(s->db, st, 2, s->lo, err) < 0 ||
 	    crm_db_bind_int(s->db, st, 3, s->hi, err) < 0)
@@ -397,7 +398,28 @@ scan_buys(struct share *s)
 	while ((step = crm_db_step(s->db, st, err)) == 1) {
 		int64_t cid = crm_db_col_int(st, 0);
 		int64_t day = day_of(crm_db_col_int(st, 1));
+		double amount = crm_db_col_double(st, 2);
+		const char *cur;
 		long j;
+
+		/*
+		 * Another currency than the one asked for: converted at its
+		 * day's rate, or without rates left out.
+		 */
+		if (s->currency != NULL && (cur = crm_db_col_text(st, 3)) !=
+		    NULL && strcmp(cur, s->currency) != 0) {
+			if (s->rates == NULL) {
+				s->other++;
+				continue;
+			}
+			if (crm_rate_convert(s->rates, amount, cur,
+			    s->currency, crm_db_col_int(st, 1), &amount,
+			    err) < 0) {
+				crm_db_reset(st);
+				goto fail;
+			}
+			s->converted++;
+		}
 
 		/* A merge cycle or a chain too long leaves it merged. */
 		if (m->nm > 0 && (j = find_id(m->mid, m->nm, cid)) >= 0 &&
@@ -426,7 +448,7 @@ scan_buys(struct share *s)
 		}
 		v[n].key = (uint64_t)cid << DAY_BITS | (uint64_t)(day +
 		    DAY_BIAS);
-		v[n].amount = crm_db_col_double(st, 2);
+		v[n].amount = amount;
 		n++;
 	}
 	if (step < 0 || sort_buys(v, n, err) < 0)
@@ -453,8 +475,8 @@ share_job(void *arg)
  * opts' currency, or none in it: an error listing them.
  */
 static int
-check_currency(struct crm_db *db, const char *want, int64_t end_day,
-    struct crm_error *err)
+check_currency(struct crm_db *db, const char *want, int rates,
+    int64_t end_day, struct crm_error *err)
 {
 	struct crm_stmt *st;
 	char list[200] = "";
@@ -478,15 +500,19 @@ check_currency(struct crm_db *db, const char *want, int64_t end_day,
 	}
 	if (step < 0)
 		return -1;
-	if (want != NULL && !found)
+	if (want != NULL && !found && !rates)
 		return crm_error_set(err, CRM_EDATA, "no purchase in %s (the "
-		    "purchases are in %s)", want, n ? list : "no currency");
+		    "purchases are in %s) and no rates to convert them to it"
+		    " (crm-segment rates FILE)", want, n ? list :
+		    "no currency");
 	if (want == NULL && n > 1)
 		return crm_error_set(err, CRM_EDATA, "purchases in %s%d "
-		    "currencies (%s%s): their amounts cannot be added up; fit "
-		    "one currency at a time (--currency %.3s)", n > 20 ?
-		    "more than " : "", n > 20 ? 20 : n, list, n > 20 ? ", ..." :
-		    "", list);
+		    "currencies (%s%s): their amounts cannot be added up; give"
+		    " the currency of the spend model (--currency %.3s): the"
+		    " others are converted to it at their day's rate, or left"
+		    " out when no rates were imported (crm-segment rates)",
+		    n > 20 ? "more than " : "", n > 20 ? 20 : n, list, n > 20 ?
+		    ", ..." : "", list);
 	return 0;
 }
 
@@ -562,6 +588,7 @@ churn_base_load(struct crm_db *db,
 	struct idmap map;
 	const struct buy *p;
 	struct crm_db *db2 = NULL;
+	struct crm_rates *rates = NULL;
 	struct acc a;
 	pthread_t tid;
 	int64_t end_day, last, lo, hi;
@@ -626,9 +653,19 @@ churn_base_load(struct crm_db *db,
 	    crm_db_query_int(db, "SELECT coalesce(max(id), -1) + 1 FROM"
 	    " interactions", &hi, err) < 0)
 		goto fail;
-	if (check_currency(db, opts->currency, end_day, err) < 0)
+	if (opts->currency != NULL) {
+		if ((rates = crm_rates_load(db, err)) == NULL)
+			goto fail;
+		if (crm_rates_count(rates) == 0) {
+			crm_rates_free(rates);
+			rates = NULL;
+		}
+	}
+	if (check_currency(db, opts->currency, rates != NULL, end_day,
+	    err) < 0)
 		goto fail;
 	s[0].currency = s[1].currency = opts->currency;
+	s[0].rates = s[1].rates = rates;
 	if (opts->currency != NULL)
 		snprintf(b->currency, sizeof(b->currency), "%s",
 		    opts->currency);
@@ -657,6 +694,8 @@ churn_base_load(struct crm_db *db,
 		*err = s[0].err;
 		goto fail;
 	}
+	b->converted = s[0].converted + s[1].converted;
+	b->other = s[0].other + s[1].other;
 	in.a = s[0].v;
 	in.na = s[0].n;
 	in.b = s[1].v;
@@ -717,6 +756,7 @@ fail:
 done:
 	free(s[0].v);
 	free(s[1].v);
+	crm_rates_free(rates);
 	idmap_free(&map);
 	if (db2 != NULL)
 		churn_second_close(db2);

@@ -101,6 +101,8 @@ crm_churn_fit(const struct crm_churn_base *b, int kind,
 
 	memset(cm, 0, sizeof(*cm));
 	memcpy(cm->currency, b->currency, sizeof(cm->currency));
+	cm->converted = b->converted;
+	cm->other_currency = b->other;
 	cm->unit_days = b->unit_days;
 	cm->cal_end = b->unit_days ? b->cal_day * 86400 : 0;
 	for (i = 0; i < b->n; i++) {

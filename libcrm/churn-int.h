@@ -27,6 +27,9 @@ struct crm_churn_base {
 	int summaries;			/* read from a file: c only */
 	char currency[4];		/* opts->currency, or "" */
 	size_t skipped;
+	size_t converted;		/* purchases converted to currency */
+	size_t other;			/* in another currency, left out
+					   (no rates) */
 };
 
 static inline int

@@ -346,8 +346,18 @@ crm_churn_fit_notes(const struct crm_churn_model *cm,
 		    stored_db ? "; model not stored" : "");
 		return;
 	}
+	/* Said even with -q: the spend model saw only part of the history. */
+	if (cm->other_currency)
+		say(note, arg, "%zu purchase%s in other currencies than %s left"
+		    " out: no rates to convert them (crm-segment rates FILE)",
+		    cm->other_currency, cm->other_currency == 1 ? "" : "s",
+		    cm->currency);
 	if (quiet)
 		return;
+	if (cm->converted)
+		say(note, arg, "%zu purchase%s converted to %s at the rate of"
+		    " %s day", cm->converted, cm->converted == 1 ? "" : "s",
+		    cm->currency, cm->converted == 1 ? "its" : "their");
 	if (a->summaries && dn->skipped)
 		say(note, arg, "%zu rows without purchases skipped",
 		    dn->skipped);

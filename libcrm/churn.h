@@ -73,10 +73,12 @@ struct crm_churn_base_opts {
  * when holdout_end is not after the calibration end day.  Amounts in
  * different currencies are never added up: when the purchases up to the
  * end name more than one currency and opts->currency is NULL, CRM_EDATA
- * lists them (up to 20) and says to fit one currency at a time; with
- * opts->currency only its purchases count (CRM_EDATA if there are none).
- * Purchases without a currency count in every case.  Free with
- * crm_churn_base_free().
+ * lists them (up to 20) and says to give one; with opts->currency, the
+ * purchases in other currencies are converted to it at their day's rate
+ * (crm_rate_convert(); CRM_EDATA naming a missing rate) when the rates
+ * table has any, else left out, only its purchases counting (CRM_EDATA
+ * if there are none).  Purchases without a currency count in every case,
+ * as if in it.  Free with crm_churn_base_free().
  */
 struct crm_churn_base *crm_churn_base_db(struct crm_db *db,
     const struct crm_churn_base_opts *opts, struct crm_error *err);
@@ -121,6 +123,10 @@ struct crm_churn_model {
 					   calibration end day */
 	long repeat_purchases;		/* sum of x */
 	char currency[4];		/* the purchases' currency, or "" */
+	size_t converted;		/* purchases converted to it at
+					   their day's rate (rate.h) */
+	size_t other_currency;		/* purchases in others left out:
+					   no rates to convert them */
 };
 
 /* "bgnbd" or "pareto" to CRM_CLV_*; 0 for anything else. */

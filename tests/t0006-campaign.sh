@@ -193,7 +193,7 @@ test_expect_success 'export leaves out a target who opted out since' '
 test_expect_success 'send: one outbound interaction per target, idempotent' '
 	crm-campaign send spring 2>err &&
 	test_grep "spring: 2 sent, 0 already sent, 0 not contactable" err &&
-	test "$(sql "SELECT c.external_id, i.channel, i.kind, i.direction, i.campaign, i.ref = '\''campaign:spring:'\'' || c.id, i.at
+	test "$(sql "SELECT c.external_id, i.channel, i.kind, i.direction, i.campaign, CASE WHEN i.ref = '\''campaign:spring:'\'' || c.id THEN 1 ELSE 0 END, i.at
 		FROM interactions i JOIN contacts c ON c.id = i.contact_id
 		WHERE i.campaign = '\''spring'\'' ORDER BY 1")" = "$(printf "E01|email|campaign|out|spring|1|1793534400\nE08|email|campaign|out|spring|1|1793534400")" &&
 	crm-campaign send spring 2>err &&
@@ -331,17 +331,17 @@ test_expect_success 'report: rates, uplift, interval, p-value, revenue' '
 	crm-log -q buys.csv &&
 	CRM_NOW=2027-01-01 crm-campaign report rep >out.csv 2>err &&
 	cat >expect <<-\EOF &&
-	group,reason,contacts,sent,responders,response_rate,revenue,revenue_per_contact,uplift,uplift_relative,ci_low,ci_high,z,p_value,interval,test
-	target,,300,300,45,0.15,910.00,3.03,0.05,0.5,-0.032607,0.113349,1.25739,0.208613,newcombe,z
-	control,,100,0,10,0.1,200.00,2.00,,,,,,,,
-	suppressed,merged,0,,,,,,,,,,,,,
-	suppressed,erased,0,,,,,,,,,,,,,
-	suppressed,do_not_contact,0,,,,,,,,,,,,,
-	suppressed,no_consent,0,,,,,,,,,,,,,
-	suppressed,no_address,0,,,,,,,,,,,,,
-	suppressed,invalid_address,0,,,,,,,,,,,,,
-	suppressed,other_campaign,0,,,,,,,,,,,,,
-	suppressed,frequency_cap,0,,,,,,,,,,,,,
+	group,reason,contacts,sent,responders,response_rate,revenue,revenue_per_contact,uplift,uplift_relative,ci_low,ci_high,z,p_value,interval,test,currency
+	target,,300,300,45,0.15,910.00,3.03,0.05,0.5,-0.032607,0.113349,1.25739,0.208613,newcombe,z,
+	control,,100,0,10,0.1,200.00,2.00,,,,,,,,,
+	suppressed,merged,0,,,,,,,,,,,,,,
+	suppressed,erased,0,,,,,,,,,,,,,,
+	suppressed,do_not_contact,0,,,,,,,,,,,,,,
+	suppressed,no_consent,0,,,,,,,,,,,,,,
+	suppressed,no_address,0,,,,,,,,,,,,,,
+	suppressed,invalid_address,0,,,,,,,,,,,,,,
+	suppressed,other_campaign,0,,,,,,,,,,,,,,
+	suppressed,frequency_cap,0,,,,,,,,,,,,,,
 	EOF
 	test_cmp expect out.csv &&
 	test_grep "rep: sent 2026-11-02T00:00:00Z, purchase responses until 2026-12-02T00:00:00Z" err &&
@@ -353,10 +353,57 @@ test_expect_success 'report: rates, uplift, interval, p-value, revenue' '
 	test_grep "^target,,300,300,1," out.csv
 '
 
+# Two currencies: 20 contacts, one stratum, holdout 50%: 10 and 10.  The
+# first target buys for EUR 100.00 on Tuesday 2026-11-10, the second for
+# USD 50.00 that day, the first control for USD 25.00 on Saturday the
+# 14th.  Per currency: target EUR 100.00 (10.00 a contact) and USD 50.00
+# (5.00), control EUR 0.00 and USD 25.00 (2.50).  In EUR, at EUR 1 =
+# USD 1.25 on the 10th and 1.00 on Friday the 13th (Saturday has none):
+# target 100 + 50 / 1.25 = 140.00 (14.00), control 25 / 1 = 25.00.
+test_expect_success 'report: revenue per currency, or converted (-C)' '
+	{ echo id,segment && sed -n "401,420p" ids.csv | sed "s/,.*/,all/"; } |
+		crm-campaign create -q fx -c email -H 50% --stratify --allow-overlap &&
+	CRM_NOW=2026-11-02T00:00:00Z crm-campaign send -q fx &&
+	sql "SELECT c.external_id || \",\" || grp FROM campaign_members m JOIN campaigns k ON k.id = m.campaign_id
+		JOIN contacts c ON c.id = m.contact_id WHERE k.name = '\''fx'\''
+		ORDER BY m.contact_id" >fx.ids &&
+	t1=$(grep -m1 ",target" fx.ids | cut -d, -f1) &&
+	t2=$(grep ",target" fx.ids | sed -n 2p | cut -d, -f1) &&
+	c1=$(grep -m1 ",control" fx.ids | cut -d, -f1) &&
+	printf "%s\n" external_id,at,channel,kind,amount,currency,ref \
+		"$t1,2026-11-10T10:00Z,web,purchase,100.00,EUR,FX1" \
+		"$t2,2026-11-10T11:00Z,web,purchase,50.00,USD,FX2" \
+		"$c1,2026-11-14T10:00Z,web,purchase,25.00,USD,FX3" >fx.csv &&
+	crm-log -q fx.csv &&
+	CRM_NOW=2027-01-01 crm-campaign report -q fx >out.csv &&
+	cut -d, -f1,3,5,7,8,17 out.csv | sed -n 1,5p >got &&
+	cat >expect <<-\EOF &&
+	group,contacts,responders,revenue,revenue_per_contact,currency
+	target,10,2,100.00,10.00,EUR
+	target,10,2,50.00,5.00,USD
+	control,10,1,0.00,0.00,EUR
+	control,10,1,25.00,2.50,USD
+	EOF
+	test_cmp expect got &&
+	printf "Date,USD,\n2026-11-13,1.00,\n2026-11-10,1.25,\n" >fx-rates.csv &&
+	crm-segment -q rates fx-rates.csv &&
+	CRM_NOW=2027-01-01 crm-campaign report -q -C eur fx >out.csv &&
+	cut -d, -f1,3,5,7,8,17 out.csv | sed -n 1,3p >got &&
+	cat >expect <<-\EOF &&
+	group,contacts,responders,revenue,revenue_per_contact,currency
+	target,10,2,140.00,14.00,EUR
+	control,10,1,25.00,2.50,EUR
+	EOF
+	test_cmp expect got &&
+	test_must_fail 3 crm-campaign report -q -C JPY fx 2>err &&
+	test_grep "no rate for" err &&
+	test_must_fail 2 crm-campaign report -q -C euro fx
+'
+
 test_expect_success 'report: no control group is said' '
 	crm-campaign report spring >out.csv 2>err &&
 	test_grep "spring: no control group: the uplift cannot be measured" err &&
-	test_grep "^target,,2,2,0,0,0.00,0.00,,,,,,,,$" out.csv
+	test_grep "^target,,2,2,0,0,0.00,0.00,,,,,,,,,$" out.csv
 '
 
 test_expect_success 'bad options are usage errors (exit 2)' '
@@ -422,7 +469,7 @@ test_expect_success 'create -n writes nothing but counts' '
 test_expect_success '--help is the usage on stdout' '
 	crm-campaign --help >out &&
 	test_grep "^usage: crm-campaign create" out &&
-	test_grep "crm-campaign report \[-qt\] \[-d db\] \[-f format\] \[-k kind\] \[-w days\] name" out
+	test_grep "crm-campaign report \[-qt\] \[-C currency\] \[-d db\] \[-f format\] \[-k kind\]" out
 '
 
 test_done

@@ -84,11 +84,41 @@ test_expect_success 'several currencies: refused with the list, fitted one at a 
 	printf "external_id\nA\nB\nC\nD\n" >cc.csv &&
 	CRM_DB=cur.db crm-add -q cc.csv && CRM_DB=cur.db crm-log -q cur.csv &&
 	test_must_fail 3 env CRM_DB=cur.db crm-churn fit -m bgnbd -c 2025-04-30 2>err &&
-	test_grep "purchases in 3 currencies (EUR, GBP, USD): their amounts cannot be added up; fit one currency at a time (--currency EUR)" err &&
+	test_grep "purchases in 3 currencies (EUR, GBP, USD): their amounts cannot be added up; give the currency of the spend model (--currency EUR)" err &&
 	test_must_fail 3 env CRM_DB=cur.db crm-churn fit -m bgnbd -C CHF -c 2025-04-30 2>err &&
-	test_grep "no purchase in CHF (the purchases are in EUR, GBP, USD)" err &&
+	test_grep "no purchase in CHF (the purchases are in EUR, GBP, USD) and no rates" err &&
 	test_must_fail 3 env CRM_DB=cur.db crm-churn fit -n -m bgnbd -C EUR -c 2025-04-30 2>err &&
 	test_grep "^crm-churn: 2 customers, 2 repeat buyers, 3 repeat purchases: " err
+'
+
+# With rates, Gamma-Gamma's spend is in the currency asked for, each
+# purchase converted at its day's rate.  2,000 customers in EUR, GBP and
+# USD (gen-churn-cases) and A, B, D above; EUR 1 = GBP 0.80 = USD 1.25
+# from 2024-01-01.  B's repeat purchase, GBP 30 on 2025-03-06, is EUR
+# 30 / 0.8 = 37.50; A's repeat days 12 and 11 EUR: 11.50; D made one
+# purchase: zbar 0.
+test_expect_success 'several currencies with rates: converted for the spend model' '
+	mkdir fx && "$TOP/scripts/gen-churn-cases" currencies fx &&
+	export CRM_DB=fx.db &&
+	crm-add -q fx/customers.csv && crm-log -q fx/purchases.csv &&
+	printf "external_id\nA\nB\nD\n" >abd.csv && crm-add -q abd.csv &&
+	grep -E "^(external_id|A|B|D)," cur.csv >abd-buys.csv && crm-log -q abd-buys.csv &&
+	others=$(awk -F, "\$2 < \"2025-07\" && (\$6 == \"GBP\" || \$6 == \"USD\")" fx/purchases.csv | wc -l) &&
+	crm-churn fit -n -m bgnbd -C EUR -c 2025-06-30 >/dev/null 2>err &&
+	test_grep "^crm-churn: $((others + 3)) purchases in other currencies than EUR left out" err &&
+	printf "Date,USD,GBP,\n2024-01-01,1.25,0.80,\n" >rates.csv &&
+	crm-segment -q rates rates.csv &&
+	crm-churn fit -m bgnbd -C EUR -c 2025-06-30 >fit.csv 2>err &&
+	test_grep "^crm-churn: $((others + 3)) purchases converted to EUR at the rate of their day" err &&
+	test_grep ",EUR$" fit.csv &&
+	crm-churn score -q >s.csv &&
+	grep -E "^[0-9]+,(A|B|D)," s.csv | cut -d, -f2,4,7 >got &&
+	printf "A,2,11.50\nB,1,37.50\nD,0,0.00\n" >expect &&
+	test_cmp expect got &&
+	printf "Date,USD,GBP,\n2025-01-06,1.25,0.80,\n" >late.csv &&
+	sql "delete from rates" && crm-segment -q rates late.csv &&
+	test_must_fail 3 crm-churn fit -n -m bgnbd -C EUR -c 2025-06-30 2>err &&
+	test_grep "no rate for .* in EUR as early as" err
 '
 
 test_expect_success 'crm-log warns how many identical purchases without a ref it stored once' '

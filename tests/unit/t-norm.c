@@ -257,6 +257,14 @@ main(void)
 	is_str(ts, "2026-11-01T12:00:00Z", "format time");
 	crm_format_time(-1, ts);
 	is_str(ts, "1969-12-31T23:59:59Z", "format negative time");
+	crm_format_time(0, ts);
+	is_str(ts, "1970-01-01T00:00:00Z", "format the epoch");
+	crm_format_time(253402300799, ts);
+	is_str(ts, "9999-12-31T23:59:59Z", "format the last second of 9999");
+	crm_format_time(253402300800, ts);
+	is_str(ts, "0000-01-01T00:00:00Z", "year 10000 wraps to four digits");
+	crm_format_time(-62198755200, ts);
+	is_str(ts, "-001-01-01T00:00:00Z", "a year before 0 keeps its sign");
 	crm_format_date(951782400, d);
 	is_str(d, "2000-02-29", "format date");
 	ok(crm_days_from_civil(2000, 3, 1) - crm_days_from_civil(2000, 2, 28)
