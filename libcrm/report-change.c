@@ -56,7 +56,7 @@ static const char sql_alive[] =
     "SELECT min(created_at, coalesce((SELECT min(at) FROM interactions i"
     " WHERE i.contact_id = contacts.id), created_at)), erased_at, CASE WHEN merged_into IS NULL THEN NULL"
     " ELSE coalesce((SELECT min(at) FROM merges WHERE merged_id ="
-    " contacts.id AND undone_at IS NULL), 0) END FROM contacts";
+    " contacts.id AND undone_at IS NULL), 0) END, id FROM contacts";
 
 /* The interactions of the two earlier periods, classified as the
  * period's are (report-activity.c, sql_period). */
@@ -65,27 +65,31 @@ static const char sql_windows[] =
     " order_ref IS NULL OR NOT EXISTS (SELECT 1 FROM interactions o"
     " WHERE o.order_ref = interactions.order_ref AND o.contact_id ="
     " interactions.contact_id AND o.id < interactions.id) THEN 1 ELSE 3"
-    " END ELSE 0 END, coalesce(currency, ''), amount FROM interactions"
+    " END ELSE 0 END, coalesce(currency, ''), amount, contact_id"
+    " FROM interactions"
     " WHERE (at >= ?1 AND at < ?2) OR (at >= ?3 AND at < ?4)";
 
 static const char sql_backlog_at[] =
     "SELECT count(*) FROM interactions WHERE kind = 'ticket' AND at < ?1"
-    " AND (coalesce(status, 'open') = 'open' OR closed_at >= ?1)";
+    " AND (coalesce(status, 'open') = 'open' OR closed_at >= ?1)"
+    " AND (?2 IS NULL OR contact_id IN (SELECT id FROM contacts"
+    " WHERE owner = ?2))";
 
 static const char sql_sent[] =
     "SELECT count(*) FROM campaigns WHERE sent_at >= ?1 AND sent_at < ?2";
 
+/* A count with ?1 = a and ?2 = b, or with owner, ?2 the owner's name. */
 static int
-count_at(struct crm_db *db, const char *sql, int64_t a, int64_t b,
-    double *out, struct crm_error *err)
+count_at(const struct crm_report *r, struct crm_db *db, const char *sql,
+    int64_t a, int64_t b, int owner, double *out, struct crm_error *err)
 {
 	struct crm_stmt *st;
 	int step;
 
 	if ((st = crm_db_stmt(db, sql, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, a, err) < 0 ||
-	    (crm_db_bind_count(st) > 1 &&
-	    crm_db_bind_int(db, st, 2, b, err) < 0) ||
+	    (owner ? report_bind_owner(r, db, st, 2, err) :
+	    crm_db_bind_int(db, st, 2, b, err)) < 0 ||
 	    (step = crm_db_step(db, st, err)) < 0)
 		return -1;
 	*out = step == 1 ? (double)crm_db_col_int(st, 0) : 0;
@@ -163,6 +167,8 @@ report_gather_change(struct crm_report *r, struct crm_db *db,
 	while ((step = crm_db_step(db, st, err)) == 1) {
 		int64_t born = crm_db_col_int(st, 0), died = INT64_MAX;
 
+		if (!report_owned(r, crm_db_col_int(st, 3)))
+			continue;
 		if (!crm_db_col_isnull(st, 1))
 			died = crm_db_col_int(st, 1);
 		if (!crm_db_col_isnull(st, 2) && crm_db_col_int(st, 2) < died)
@@ -192,7 +198,7 @@ report_gather_change(struct crm_report *r, struct crm_db *db,
 		int w = win_of(r, crm_db_col_int(st, 0));
 		int kind = crm_db_col_int(st, 1);
 
-		if (w < 0)
+		if (w < 0 || !report_owned(r, crm_db_col_int(st, 4)))
 			continue;
 		if (kind != 3)
 			r->fig[FIG_INTER][w]++;
@@ -210,10 +216,10 @@ report_gather_change(struct crm_report *r, struct crm_db *db,
 	for (k = 0; k < 3; k++) {
 		if (!r->win[k].has)
 			continue;
-		if (count_at(db, sql_backlog_at, r->win[k].end, 0,
+		if (count_at(r, db, sql_backlog_at, r->win[k].end, 0, 1,
 		    &r->fig[FIG_BACKLOG][k], err) < 0 ||
-		    (count_at(db, sql_sent, r->win[k].start,
-		    r->win[k].end, &r->fig[FIG_CAMPAIGNS][k], err) < 0))
+		    (count_at(r, db, sql_sent, r->win[k].start,
+		    r->win[k].end, 0, &r->fig[FIG_CAMPAIGNS][k], err) < 0))
 			return -1;
 	}
 	return 0;

@@ -286,6 +286,10 @@ struct crm_report {
 	int64_t partners_all;	/* partners in the table */
 	int partner_deals;	/* a deals table: won, lost, win rate */
 
+	/* --owner: the owner's contacts, by id (NULL: every contact) */
+	int64_t *own_ids;
+	size_t nown;
+
 	/* what changed */
 	struct window win[3];
 	double fig[NFIG][3];	/* [figure][window] */
@@ -314,6 +318,13 @@ double *report_zeros(struct crm_report *r, size_t n, struct crm_error *err);
 /* Add k to the entry called name of a growing list (report-contacts.c). */
 int report_tally(struct crm_report *r, struct named **list, size_t *n,
     size_t *alloc, const char *name, int64_t k, struct crm_error *err);
+
+/* 1 when contact id counts: no --owner, or the owner's contact
+ * (report-gather.c). */
+int report_owned(const struct crm_report *r, int64_t id);
+/* Bind parameter i of st to the owner's name, or NULL without one. */
+int report_bind_owner(const struct crm_report *r, struct crm_db *db,
+    struct crm_stmt *st, int i, struct crm_error *err);
 
 /* The sections, each from db in its read transaction. */
 int report_gather_contacts(struct crm_report *r, struct crm_db *db,
@@ -376,6 +387,9 @@ const char *report_fchange(char out[64], double now, double was,
 /* What figure f counts, for a card or a sentence ("revenue in EUR"). */
 const char *report_fig_name(char out[48], const struct crm_report *r,
     int f);
+
+/* What an owner's report (--owner) filters and what it keeps whole. */
+extern const char report_owner_scope[];
 
 /* The HTML page being written (report-html.c); a write error is noted
  * in failed and err, and the rest is skipped. */

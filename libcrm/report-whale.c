@@ -32,7 +32,8 @@ whale_row(void *arg, const struct crm_profit_row *row, struct crm_error *err)
 	double p;
 
 	/* A contact who never bought is no customer of the curve. */
-	if (row->first == 0 && row->revenue == 0)
+	if ((row->first == 0 && row->revenue == 0) ||
+	    !report_owned(r, row->id))
 		return 0;
 	if (a->cur != NULL && strcmp(a->cur, row->currency != NULL ?
 	    row->currency : "") != 0) {
