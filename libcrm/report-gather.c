@@ -245,6 +245,8 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 		}
 	} else if (rc == 0)
 		rc = gather_worker(r, db, err);
+	if (rc == 0)
+		report_whale_rfm(r, err);
 	if (rc == 0 && (report_gather_churn(r, db, err) < 0 ||
 	    report_gather_service(r, db, err) < 0))
 		rc = -1;

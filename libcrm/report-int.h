@@ -252,6 +252,7 @@ struct crm_report {
 	double whale_gain, whale_loss, whale_total;
 	double whale_cum[WHALE_STEPS + 1];	/* after the top k/20 */
 	int whale_costs;	/* costs known: profit, else revenue */
+	int whale_from_rfm;	/* no costs: from the RFM rows' revenue */
 	const char *whale_currency;	/* "" none */
 	const char *whale_note;	/* why no curve (a rate missing) */
 
@@ -344,6 +345,8 @@ int report_gather_campaigns(struct crm_report *r, struct crm_db *db,
 /* The whale curve (report-whale.c), and its sentence into out. */
 int report_gather_whale(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
+/* Without products or costs, after the segments: from their rows. */
+void report_whale_rfm(struct crm_report *r, struct crm_error *err);
 const char *report_whale_sentence(const struct crm_report *r, char *out,
     size_t n);
 /* Deals and accounts (report-sales.c), after the read transaction:
