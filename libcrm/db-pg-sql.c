@@ -262,137 +262,12 @@ const char crm_pg_functions[] =
 	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
 	"  SELECT CASE WHEN fmt ~ '^%\\.[0-9]+f$' AND v IS NOT NULL"
 	"    THEN CAST(round(CAST(v AS numeric),"
-	"      CAST(substr(fmt, 3, length(fmt) - 3) AS int)) AS text) END $$;";
-
-/*
- * Ids as SQLite gives them: one more than the largest, taken when the row
- * is inserted, not from a sequence.  A sequence hands out numbers that a
- * rolled-back batch, or an INSERT ... ON CONFLICT DO NOTHING that found
- * the row there, never used, and the same commands would number their
- * rows differently on the two engines.  The writers take turns
- * (crm_db_begin()'s lock), so the largest id cannot change under one.
- * Every table whose primary key is "id" gets the trigger.
- */
-const char crm_pg_ids[] =
-	"DO $$DECLARE r record; BEGIN"
-	"  FOR r IN SELECT c.relname FROM pg_class c"
-	"    JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
-	"      AND i.indnatts = 1"
-	"    JOIN pg_attribute a ON a.attrelid = c.oid"
-	"      AND a.attnum = i.indkey[0] AND a.attname = 'id'"
-	"    WHERE c.relnamespace ="
-	"      CAST(CAST(current_schema() AS text) AS regnamespace)"
-	"    AND NOT EXISTS (SELECT 1 FROM pg_trigger t"
-	"      WHERE t.tgrelid = c.oid AND t.tgname = 'crm_id') LOOP"
-	"    EXECUTE format('CREATE TRIGGER crm_id BEFORE INSERT ON %I"
-	"      FOR EACH ROW EXECUTE FUNCTION crm_next_id()', r.relname);"
-	"  END LOOP; END$$;";
-
-/*
- * Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need:
- * SQLite's json_extract() and date functions, for the forms they call.
- */
-const char crm_pg_functions_analytics[] =
+	"      CAST(substr(fmt, 3, length(fmt) - 3) AS int)) AS text) END $$;"
 	/*
-	 * json_extract(json, path) for paths of .key and [N] steps: a
-	 * string's text, a number as written, true and false as 1 and 0,
-	 * NULL for null or nothing there, an object or array as its JSON.
-	 * Text, which the column getters convert as SQLite's value would be.
-	 */
-	"CREATE OR REPLACE FUNCTION crm_json_path(path text) RETURNS text[]"
-	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE k text[] := '{}'; m text[];"
-	"BEGIN"
-	"  IF left(path, 1) <> '$' THEN"
-	"    RAISE EXCEPTION 'bad JSON path: %', path; END IF;"
-	"  FOR m IN SELECT regexp_matches(substr(path, 2),"
-	"    '\\.\"([^\"]*)\"|\\.([^.[]+)|\\[([0-9]+)\\]', 'g') LOOP"
-	"    k := k || coalesce(m[1], m[2], m[3]);"
-	"  END LOOP;"
-	"  RETURN k;"
-	"END$$;"
-	"CREATE OR REPLACE FUNCTION json_extract(t text, path text)"
-	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE j json;"
-	"BEGIN"
-	"  j := CAST(t AS json) #> crm_json_path(path);"
-	"  RETURN CASE json_typeof(j) WHEN 'string' THEN j #>> '{}'"
-	"    WHEN 'boolean' THEN CASE WHEN CAST(j AS text) = 'true'"
-	"      THEN '1' ELSE '0' END"
-	"    WHEN 'null' THEN NULL ELSE CAST(j AS text) END;"
-	"END$$;"
-	/* json_each(json, path): the members of what is at path. */
-	"CREATE OR REPLACE FUNCTION json_each(t text, path text)"
-	"  RETURNS TABLE (key text, value text)"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT e.key, e.value FROM json_each(CAST(CAST(t AS json)"
-	"    #> crm_json_path(path) AS text)) e $$;"
-	/*
-	 * strftime(format, time): time as Unix seconds with the modifier
-	 * 'unixepoch', or as an ISO 8601 date or date and time; the
-	 * conversions %Y %m %d %H %M %S %s %j %w %f and %%, in UTC.
-	 */
-	"CREATE OR REPLACE FUNCTION crm_strftime(fmt text, ts timestamp)"
-	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE r text := ''; i int := 1; c text;"
-	"BEGIN"
-	"  WHILE i <= length(fmt) LOOP"
-	"    c := substr(fmt, i, 1);"
-	"    IF c = '%' AND i < length(fmt) THEN"
-	"      i := i + 1; c := substr(fmt, i, 1);"
-	"      r := r || CASE c WHEN 'Y' THEN to_char(ts, 'YYYY')"
-	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
-	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
-	"        WHEN 'S' THEN to_char(ts, 'SS')"
-	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
-	"        WHEN 'j' THEN to_char(ts, 'DDD')"
-	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
-	"        WHEN 's' THEN CAST(CAST(floor(extract(epoch FROM ts)) AS bigint)"
-	"          AS text)"
-	"        WHEN '%' THEN '%' ELSE '%' || c END;"
-	"    ELSE r := r || c; END IF;"
-	"    i := i + 1;"
-	"  END LOOP;"
-	"  RETURN r;"
-	"END$$;"
-	"CREATE OR REPLACE FUNCTION crm_time(v text) RETURNS timestamp"
-	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$BEGIN"
-	"  IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}"
-	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
-	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
-	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
-	"CREATE OR REPLACE FUNCTION strftime(fmt text, v double precision,"
-	"  modifier text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT CASE WHEN modifier = 'unixepoch' THEN crm_strftime(fmt,"
-	"    CAST(to_timestamp(v) AT TIME ZONE 'UTC' AS timestamp)) END $$;"
-	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
-	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
-	"CREATE OR REPLACE FUNCTION date(v double precision, modifier text)"
-	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT strftime('%Y-%m-%d', v, modifier) $$;"
-	/* unixepoch(date or date and time): Unix seconds; NULL if not one. */
-	"CREATE OR REPLACE FUNCTION unixepoch(v text) RETURNS bigint"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT CAST(floor(extract(epoch FROM crm_time(v))) AS bigint) $$;";
-
-/*
- * Functions that crm-campaign, crm-deal, crm-account, crm-ticket,
- * crm-task and crm-report need.
- */
-const char crm_pg_functions_ops[] =
-	/* SQLite's min(a, b) and max(a, b): NULL if either is. */
-	"CREATE OR REPLACE FUNCTION min(a anycompatible, b anycompatible)"
-	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
-	"  SELECT CASE WHEN a <= b THEN a WHEN b < a THEN b END $$;"
-	"CREATE OR REPLACE FUNCTION max(a anycompatible, b anycompatible)"
-	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
-	"  SELECT CASE WHEN a >= b THEN a WHEN b > a THEN b END $$;"
-	"CREATE OR REPLACE FUNCTION instr(s text, t text) RETURNS integer"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT strpos(s, t) $$;"
-	/*
+	 * Shared by both groups of modules below.
+	 *
 	 * strftime(fmt, seconds, 'unixepoch'), the one form the modules
-	 * use, in UTC: %Y %m %d %H %M %S %s %j %w %%.
+	 * use, in UTC: %Y %m %d %H %M %S %f %s %j %w %%.
 	 */
 	"CREATE OR REPLACE FUNCTION strftime(fmt text, t double precision,"
 	"  m text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$"
@@ -412,6 +287,7 @@ const char crm_pg_functions_ops[] =
 	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
 	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
 	"        WHEN 'S' THEN to_char(ts, 'SS') WHEN 'j' THEN to_char(ts, 'DDD')"
+	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
 	"        WHEN 's' THEN CAST(CAST(floor(t) AS bigint) AS text)"
 	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
 	"        WHEN '%' THEN '%' ELSE '%' || c END;"
@@ -466,7 +342,96 @@ const char crm_pg_functions_ops[] =
 	"  RETURNS TABLE (key text, value text, type text)"
 	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
 	"  SELECT e.key, e.value, e.type FROM json_each(json_extract(t, p)) e"
-	"  $$;"
+	"  $$;";
+
+/*
+ * Ids as SQLite gives them: one more than the largest, taken when the row
+ * is inserted, not from a sequence.  A sequence hands out numbers that a
+ * rolled-back batch, or an INSERT ... ON CONFLICT DO NOTHING that found
+ * the row there, never used, and the same commands would number their
+ * rows differently on the two engines.  The writers take turns
+ * (crm_db_begin()'s lock), so the largest id cannot change under one.
+ * Every table whose primary key is "id" gets the trigger.
+ */
+const char crm_pg_ids[] =
+	"DO $$DECLARE r record; BEGIN"
+	"  FOR r IN SELECT c.relname FROM pg_class c"
+	"    JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
+	"      AND i.indnatts = 1"
+	"    JOIN pg_attribute a ON a.attrelid = c.oid"
+	"      AND a.attnum = i.indkey[0] AND a.attname = 'id'"
+	"    WHERE c.relnamespace ="
+	"      CAST(CAST(current_schema() AS text) AS regnamespace)"
+	"    AND NOT EXISTS (SELECT 1 FROM pg_trigger t"
+	"      WHERE t.tgrelid = c.oid AND t.tgname = 'crm_id') LOOP"
+	"    EXECUTE format('CREATE TRIGGER crm_id BEFORE INSERT ON %I"
+	"      FOR EACH ROW EXECUTE FUNCTION crm_next_id()', r.relname);"
+	"  END LOOP; END$$;";
+
+/*
+ * Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need:
+ * SQLite's json_extract() and date functions, for the forms they call.
+ */
+const char crm_pg_functions_analytics[] =
+	/*
+	 * strftime(format, time): time as Unix seconds with the modifier
+	 * 'unixepoch', or as an ISO 8601 date or date and time; the
+	 * conversions %Y %m %d %H %M %S %s %j %w %f and %%, in UTC.
+	 */
+	"CREATE OR REPLACE FUNCTION crm_strftime(fmt text, ts timestamp)"
+	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	"DECLARE r text := ''; i int := 1; c text;"
+	"BEGIN"
+	"  WHILE i <= length(fmt) LOOP"
+	"    c := substr(fmt, i, 1);"
+	"    IF c = '%' AND i < length(fmt) THEN"
+	"      i := i + 1; c := substr(fmt, i, 1);"
+	"      r := r || CASE c WHEN 'Y' THEN to_char(ts, 'YYYY')"
+	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
+	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
+	"        WHEN 'S' THEN to_char(ts, 'SS')"
+	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
+	"        WHEN 'j' THEN to_char(ts, 'DDD')"
+	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
+	"        WHEN 's' THEN CAST(CAST(floor(extract(epoch FROM ts)) AS bigint)"
+	"          AS text)"
+	"        WHEN '%' THEN '%' ELSE '%' || c END;"
+	"    ELSE r := r || c; END IF;"
+	"    i := i + 1;"
+	"  END LOOP;"
+	"  RETURN r;"
+	"END$$;"
+	"CREATE OR REPLACE FUNCTION crm_time(v text) RETURNS timestamp"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$BEGIN"
+	"  IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}"
+	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
+	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
+	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
+	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
+	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
+	"CREATE OR REPLACE FUNCTION date(v double precision, modifier text)"
+	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT strftime('%Y-%m-%d', v, modifier) $$;"
+	/* unixepoch(date or date and time): Unix seconds; NULL if not one. */
+	"CREATE OR REPLACE FUNCTION unixepoch(v text) RETURNS bigint"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT CAST(floor(extract(epoch FROM crm_time(v))) AS bigint) $$;";
+
+/*
+ * Functions that crm-campaign, crm-deal, crm-account, crm-ticket,
+ * crm-task and crm-report need.
+ */
+const char crm_pg_functions_ops[] =
+	/* SQLite's min(a, b) and max(a, b): NULL if either is. */
+	"CREATE OR REPLACE FUNCTION min(a anycompatible, b anycompatible)"
+	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CASE WHEN a <= b THEN a WHEN b < a THEN b END $$;"
+	"CREATE OR REPLACE FUNCTION max(a anycompatible, b anycompatible)"
+	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CASE WHEN a >= b THEN a WHEN b > a THEN b END $$;"
+	"CREATE OR REPLACE FUNCTION instr(s text, t text) RETURNS integer"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT strpos(s, t) $$;"
 	/* total() of JSON values (json_extract() gives text). */
 	"CREATE OR REPLACE FUNCTION crm_total_text(s double precision, v text)"
 	"  RETURNS double precision LANGUAGE sql IMMUTABLE AS $$"
