@@ -17,6 +17,7 @@
 #include "strmap.h"
 
 #define MAX_PRODUCTS 8192	/* the matrix: 256 MiB of counters */
+#define AGAIN_K 8		/* buy again: counts of days 1 .. 8 and more */
 
 /*
  * The index of product name s in m, added when new; -1 on ENOMEM, -2 when
@@ -39,6 +40,11 @@ struct basket {
 struct cand {
 	uint32_t p, because;
 	double score, conf, lift;
+	int again;		/* buy again: the contact's own product */
+	int popular;		/* the empty rule: because is p itself */
+	double interval;	/* its usual interval, days */
+	int64_t since, times;	/* days since the last, purchase days */
+	int basis;		/* conf: of the buyers on that many days */
 };
 
 static int
@@ -51,10 +57,11 @@ better(const struct cand *x, const struct cand *y, char **names)
 	return strcmp(names[x->p], names[y->p]) < 0;
 }
 
-/* A purchase: contact and product number. */
+/* A purchase: contact, product number and day. */
 struct pl {
 	int64_t id;
 	uint32_t p;
+	int32_t day;
 };
 
 static int
@@ -64,7 +71,31 @@ cmp_pl(const void *a, const void *b)
 
 	if (x->id != y->id)
 		return x->id < y->id ? -1 : 1;
-	return x->p < y->p ? -1 : x->p > y->p;
+	if (x->p != y->p)
+		return x->p < y->p ? -1 : 1;
+	return x->day < y->day ? -1 : x->day > y->day;
+}
+
+/* A repeat buyer's mean interval between purchase days of a product. */
+struct gap {
+	uint32_t p;
+	float days;
+};
+
+static int
+cmp_gap(const void *a, const void *b)
+{
+	const struct gap *x = a, *y = b;
+
+	if (x->p != y->p)
+		return x->p < y->p ? -1 : 1;
+	return x->days < y->days ? -1 : x->days > y->days;
+}
+
+static int64_t
+day_of(int64_t t)
+{
+	return t / 86400 - (t % 86400 < 0);
 }
 
 /* The ids of the contacts neither merged away nor erased, ascending. */
@@ -153,6 +184,41 @@ margins(struct crm_db *db, const struct crm_offer_opts *o, int64_t end,
 	return step < 0 ? -1 : 0;
 }
 
+/*
+ * Whether item i, a product the contact bought on itimes[i] days, is due
+ * again today: its usual interval (the contact's own mean interval, else
+ * the median of its repeat buyers') has four fifths passed, three times
+ * not yet (then they buy it elsewhere, or no more).  The confidence is
+ * the share of the product's buyers on at least that many days who
+ * bought it on one more (al: buyers on at least 1, 2, ... AGAIN_K days),
+ * or on fewer days when fewer than minc (or none) bought it on one more.
+ * 1 and *t filled when due.
+ */
+static int
+again(size_t i, const uint32_t *itimes, const int32_t *ifirst,
+    const int32_t *ilast, const uint32_t *al, double median, int64_t today,
+    double minc, struct cand *t)
+{
+	uint32_t k = itimes[i] < AGAIN_K - 1 ? itimes[i] : AGAIN_K - 1;
+	double ivl = itimes[i] >= 2 ? (double)(ilast[i] - ifirst[i]) /
+	    (itimes[i] - 1) : median;
+	int64_t since = today - ilast[i];
+
+	while (k > 1 && (al[k] == 0 || al[k] < minc))
+		k--;
+	if (al[k] == 0 || al[k] < minc || !(ivl > 0) ||
+	    (double)since < 0.8 * ivl || (double)since > 3 * ivl)
+		return 0;
+	t->again = 1;
+	t->popular = 0;
+	t->conf = (double)al[k] / al[k - 1];
+	t->interval = ivl;
+	t->since = since;
+	t->times = itimes[i];
+	t->basis = (int)k;
+	return 1;
+}
+
 int
 crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
     int (*fn)(void *arg, const struct crm_offer_row *row,
@@ -161,8 +227,12 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 {
 	struct crm_strmap nm = CRM_STRMAP_INIT;
 	struct basket *b = NULL;
-	uint32_t *items = NULL, *co = NULL, *cnt = NULL;
-	double *mg = NULL;
+	uint32_t *items = NULL, *co = NULL, *cnt = NULL, *itimes = NULL;
+	uint32_t *atleast = NULL, *own = NULL;
+	int32_t *ifirst = NULL, *ilast = NULL;
+	struct gap *gaps = NULL;
+	size_t ngap = 0, agap = 0;
+	double *mg = NULL, *ivl = NULL;
 	struct cand *top = NULL;
 	size_t nb = 0, ab = 0, ni = 0, ai = 0, i, j, k, P, nbuy;
 	int64_t day0 = o->asof - ((o->asof % 86400) + 86400) % 86400;
@@ -171,8 +241,8 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	struct crm_stmt *s;
 	int step, rc = -1, began = 0, n = o->per_contact > 0 ?
 	    o->per_contact : 3;
-	unsigned char *own = NULL;
 	double minc;
+	int64_t today = day0 / 86400;
 	struct pl *pl = NULL;
 	size_t npl = 0, apl = 0, nlive = 0;
 	int64_t *live = NULL;
@@ -191,8 +261,9 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	 */
 	if (live_ids(db, &live, &nlive, err) < 0)
 		goto done;
-	if ((s = crm_db_stmt(db, "SELECT contact_id, product FROM interactions"
-	    " WHERE kind = ?1 AND at < ?2 AND product IS NOT NULL", err)) ==
+	if ((s = crm_db_stmt(db, "SELECT contact_id, product, at FROM"
+	    " interactions WHERE kind = ?1 AND at < ?2 AND product IS NOT"
+	    " NULL", err)) ==
 	    NULL || crm_db_bind_text(db, s, 1, o->kind ? o->kind : "purchase",
 	    err) < 0 || crm_db_bind_int(db, s, 2, end, err) < 0)
 		goto done;
@@ -225,14 +296,21 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 			apl = na;
 		}
 		pl[npl].id = id;
+		pl[npl].day = (int32_t)day_of(crm_db_col_int(s, 2));
 		pl[npl++].p = (uint32_t)p;
 	}
 	if (step < 0)
 		goto done;
 	qsort(pl, npl, sizeof(*pl), cmp_pl);
+	/* Each product of a basket once, with its purchase days. */
 	for (i = 0; i < npl; i++) {
-		if (i > 0 && pl[i].id == pl[i - 1].id && pl[i].p == pl[i - 1].p)
+		if (i > 0 && pl[i].id == pl[i - 1].id && pl[i].p ==
+		    pl[i - 1].p) {
+			if (pl[i].day != pl[i - 1].day)
+				itimes[ni - 1]++;
+			ilast[ni - 1] = pl[i].day;
 			continue;
+		}
 		if (nb == 0 || b[nb - 1].id != pl[i].id) {
 			if (nb == ab) {
 				size_t na = ab ? 2 * ab : 1024;
@@ -250,13 +328,25 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 		}
 		if (ni == ai) {
 			size_t na = ai ? 2 * ai : 4096;
-			uint32_t *q = reallocarray(items, na, sizeof(*q));
+			uint32_t *q;
+			int32_t *d;
 
-			if (q == NULL)
+			if ((q = reallocarray(items, na, sizeof(*q))) == NULL)
 				goto oom;
 			items = q;
+			if ((q = reallocarray(itimes, na, sizeof(*q))) == NULL)
+				goto oom;
+			itimes = q;
+			if ((d = reallocarray(ifirst, na, sizeof(*d))) == NULL)
+				goto oom;
+			ifirst = d;
+			if ((d = reallocarray(ilast, na, sizeof(*d))) == NULL)
+				goto oom;
+			ilast = d;
 			ai = na;
 		}
+		itimes[ni] = 1;
+		ifirst[ni] = ilast[ni] = pl[i].day;
 		items[ni++] = pl[i].p;
 		b[nb - 1].len++;
 	}
@@ -268,7 +358,9 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	if ((co = calloc(P * P + 1, sizeof(*co))) == NULL ||
 	    (cnt = calloc(P + 1, sizeof(*cnt))) == NULL ||
 	    (mg = calloc(P + 1, sizeof(*mg))) == NULL ||
-	    (own = calloc(P + 1, 1)) == NULL ||
+	    (own = calloc(P + 1, sizeof(*own))) == NULL ||
+	    (atleast = calloc(P * AGAIN_K + 1, sizeof(*atleast))) == NULL ||
+	    (ivl = calloc(P + 1, sizeof(*ivl))) == NULL ||
 	    (top = calloc((size_t)n, sizeof(*top))) == NULL)
 		goto oom;
 	for (i = 0; i < nb; i++) {
@@ -281,6 +373,42 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 					co[(size_t)it[j] * P + it[k]]++;
 		}
 	}
+	/*
+	 * Buying again: per product, how many buyers bought it on at least
+	 * 1, 2, ... AGAIN_K days, and the median of its repeat buyers' mean
+	 * intervals.
+	 */
+	for (i = 0; i < ni; i++) {
+		uint32_t t = itimes[i] < AGAIN_K ? itimes[i] : AGAIN_K;
+
+		for (j = 0; j < t; j++)
+			atleast[(size_t)items[i] * AGAIN_K + j]++;
+		if (itimes[i] < 2)
+			continue;
+		if (ngap == agap) {
+			size_t na = agap ? 2 * agap : 4096;
+			struct gap *q = reallocarray(gaps, na, sizeof(*q));
+
+			if (q == NULL)
+				goto oom;
+			gaps = q;
+			agap = na;
+		}
+		gaps[ngap].p = items[i];
+		gaps[ngap++].days = (float)(ilast[i] - ifirst[i]) /
+		    (float)(itimes[i] - 1);
+	}
+	if (ngap > 0)
+		qsort(gaps, ngap, sizeof(*gaps), cmp_gap);
+	for (i = 0; i < ngap; i = j) {
+		for (j = i; j < ngap && gaps[j].p == gaps[i].p; j++)
+			;
+		ivl[gaps[i].p] = (j - i) % 2 ? gaps[i + (j - i) / 2].days :
+		    (gaps[i + (j - i) / 2 - 1].days + gaps[i + (j - i) /
+		    2].days) / 2;
+	}
+	free(gaps);
+	gaps = NULL;
 	minc = o->min_count < 1 ? o->min_count * (double)nbuy : o->min_count;
 	for (i = 0; i < P * P; i++)
 		st.rules += co[i] >= minc && co[i] > 0;
@@ -313,12 +441,33 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 		}
 		x = &b[j];
 		for (a = 0; a < x->len; a++)
-			own[items[x->off + a]] = 1;
+			own[items[x->off + a]] = (uint32_t)(x->off + a + 1);
 		for (c = 0; c < P; c++) {
-			struct cand best = { 0, 0, -1, 0, 0 };
+			struct cand best = { 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0 };
 
-			if (own[c])
+			if (own[c] && !again(own[c] - 1, itimes, ifirst, ilast,
+			    atleast + (size_t)c * AGAIN_K, ivl[c], today, minc,
+			    &best))
 				continue;
+			if (own[c]) {
+				best.p = best.because = (uint32_t)c;
+				best.lift = best.conf / ((double)cnt[c] / nbuy);
+				best.score = best.conf * mg[c];
+				goto insert;
+			}
+			/*
+			 * The empty rule: the share of all buyers who bought
+			 * c.  A rule from what the contact bought replaces it
+			 * only when it does better (its lift above 1, or a
+			 * better margin... the same margin: lift above 1).
+			 */
+			if (cnt[c] >= minc && cnt[c] > 0) {
+				best.p = best.because = (uint32_t)c;
+				best.conf = (double)cnt[c] / nbuy;
+				best.lift = 1;
+				best.score = best.conf * mg[c];
+				best.popular = 1;
+			}
 			for (a = 0; a < x->len; a++) {
 				uint32_t p = items[x->off + a];
 				uint32_t both = co[(size_t)p * P + c];
@@ -331,8 +480,11 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 				t.conf = (double)both / cnt[p];
 				t.lift = t.conf / ((double)cnt[c] / nbuy);
 				t.score = t.conf * mg[c];
+				t.again = 0;
+				t.popular = 0;
 				if (best.score < 0 || t.score > best.score ||
-				    (t.score == best.score && (t.lift >
+				    (t.score == best.score && !best.popular &&
+				    (t.lift >
 				    best.lift || (t.lift == best.lift &&
 				    strcmp(nm.v[p], nm.v[best.because]) <
 				    0))))
@@ -340,6 +492,7 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 			}
 			if (best.score < 0)
 				continue;
+insert:
 			/* Insert into the top n. */
 			if (m == (size_t)n && !better(&best, &top[m - 1],
 			    nm.v))
@@ -362,13 +515,20 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 			row.email = crm_db_col_text(s, 2);
 			row.rank = r + 1;
 			row.product = nm.v[top[r].p];
-			row.because = nm.v[top[r].because];
+			row.because = top[r].popular ? NULL :
+			    nm.v[top[r].because];
 			row.score = top[r].score;
 			row.confidence = top[r].conf;
 			row.lift = top[r].lift;
 			row.margin = mg[top[r].p];
 			row.pair_buyers = co[(size_t)top[r].because * P +
 			    top[r].p];
+			row.again = top[r].again;
+			row.popular = top[r].popular;
+			row.interval = top[r].interval;
+			row.since = top[r].since;
+			row.times = top[r].times;
+			row.basis = top[r].basis;
 			st.offers++;
 			if (fn(arg, &row, err) < 0) {
 				crm_db_reset(s);
@@ -395,6 +555,12 @@ done:
 	free(mg);
 	free(own);
 	free(top);
+	free(itimes);
+	free(ifirst);
+	free(ilast);
+	free(atleast);
+	free(ivl);
+	free(gaps);
 	free(pl);
 	free(live);
 	return rc;
@@ -413,9 +579,18 @@ write_offer(void *arg, const struct crm_offer_row *x, struct crm_error *err)
 	const char *v[11];
 
 	crm_buf_reset(&w->reason);
-	if (crm_buf_addf(&w->reason, err, "bought %s; %.0f%% of those buy"
-	    " %s, lift %.1f", x->because, 100 * x->confidence, x->product,
-	    x->lift) < 0)
+	if ((x->again && x->times > 1 ? crm_buf_addf(&w->reason, err,
+	    "buys %s every %.0f days, last bought %lld days ago; %.0f%% of"
+	    " those who bought it on %d days bought it again", x->product,
+	    x->interval, (long long)x->since, 100 * x->confidence,
+	    x->basis) : x->again ? crm_buf_addf(&w->reason, err, "bought %s"
+	    " %lld days ago; %.0f%% of its buyers buy it again, every %.0f"
+	    " days", x->product, (long long)x->since, 100 * x->confidence,
+	    x->interval) : x->popular ? crm_buf_addf(&w->reason, err,
+	    "bought by %.0f%% of customers", 100 * x->confidence) :
+	    crm_buf_addf(&w->reason, err, "bought %s; %.0f%%"
+	    " of those buy %s, lift %.1f", x->because, 100 * x->confidence,
+	    x->product, x->lift)) < 0)
 		return -1;
 	v[0] = crm_num_int(b[0], x->id);
 	v[1] = x->external_id;
