@@ -57,9 +57,9 @@ better(const struct cand *x, const struct cand *y, char **names)
 	return strcmp(names[x->p], names[y->p]) < 0;
 }
 
-/* A purchase: contact, product number and day. */
+/* A purchase: contact (its index among the live), product, day. */
 struct pl {
-	int64_t id;
+	uint32_t li;
 	uint32_t p;
 	int32_t day;
 };
@@ -69,8 +69,8 @@ cmp_pl(const void *a, const void *b)
 {
 	const struct pl *x = a, *y = b;
 
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
+	if (x->li != y->li)
+		return x->li < y->li ? -1 : 1;
 	if (x->p != y->p)
 		return x->p < y->p ? -1 : 1;
 	return x->day < y->day ? -1 : x->day > y->day;
@@ -127,8 +127,9 @@ live_ids(struct crm_db *db, int64_t **out, size_t *n, struct crm_error *err)
 	return step < 0 ? -1 : 0;
 }
 
-static int
-is_live(const int64_t *v, size_t n, int64_t id)
+/* The index of id in v, or -1. */
+static long
+live_index(const int64_t *v, size_t n, int64_t id)
 {
 	size_t l = 0, h = n;
 
@@ -140,48 +141,163 @@ is_live(const int64_t *v, size_t n, int64_t id)
 		else
 			h = m;
 	}
-	return l < n && v[l] == id;
+	return l < n && v[l] == id ? (long)l : -1;
 }
 
-/* Gross margin share of each product, 1 when not known. */
-static int
-margins(struct crm_db *db, const struct crm_offer_opts *o, int64_t end,
-    struct crm_strmap *nm, size_t np, double *mg, struct crm_error *err)
+/*
+ * Sort n purchases by contact, product and day: by contact by counting
+ * (nlive contacts), then each contact's few by insertion.
+ */
+static struct pl *
+sort_pl(struct pl *v, size_t n, size_t nlive)
 {
-	struct crm_stmt *st;
+	size_t *at = calloc(nlive + 1, sizeof(*at)), i, j, k;
+	struct pl *out = malloc((n ? n : 1) * sizeof(*out));
+
+	if (at == NULL || out == NULL) {
+		free(at);
+		free(out);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		at[v[i].li + 1]++;
+	for (k = 0; k < nlive; k++)
+		at[k + 1] += at[k];
+	for (i = 0; i < n; i++)
+		out[at[v[i].li]++] = v[i];
+	/* at[k] is now the end of contact k's run. */
+	for (k = 0, i = 0; k < nlive; i = at[k++]) {
+		if (at[k] - i > 32) {
+			qsort(out + i, at[k] - i, sizeof(*out), cmp_pl);
+			continue;
+		}
+		for (j = i + 1; j < at[k]; j++) {
+			struct pl t = out[j];
+			size_t m = j;
+
+			while (m > i && cmp_pl(&out[m - 1], &t) > 0) {
+				out[m] = out[m - 1];
+				m--;
+			}
+			out[m] = t;
+		}
+	}
+	free(at);
+	return out;
+}
+
+/*
+ * Mean unit prices per product and currency, summed during the scan of
+ * the purchases (a GROUP BY over millions of rows costs more than the
+ * rest): for currency slot c (0 none, else 1 + its index in curs), the
+ * array pr[c] of MAX_PRODUCTS sums.
+ */
+struct price {
+	double sum;
+	int64_t n;
+};
+
+struct prices {
+	struct crm_strmap curs;
+	struct price **pr;
+	size_t npr;
+};
+
+static int
+price_add(struct prices *x, long p, const char *cur, double amount,
+    double qty, struct crm_error *err)
+{
+	long c = cur == NULL ? 0 : crm_strmap_index(&x->curs, cur) + 1;
+
+	if (c < 0 || p < 0 || p >= MAX_PRODUCTS)
+		return c < 0 ? crm_error_set(err, CRM_EFAIL, "out of memory") :
+		    0;
+	if ((size_t)c >= x->npr) {
+		struct price **q = reallocarray(x->pr, (size_t)c + 1,
+		    sizeof(*q));
+
+		if (q == NULL)
+			return crm_error_set(err, CRM_EFAIL, "out of memory");
+		memset(q + x->npr, 0, ((size_t)c + 1 - x->npr) * sizeof(*q));
+		x->pr = q;
+		x->npr = (size_t)c + 1;
+	}
+	if (x->pr[c] == NULL && (x->pr[c] = calloc(MAX_PRODUCTS,
+	    sizeof(**x->pr))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	x->pr[c][p].sum += amount / (qty != 0 ? qty : 1);
+	x->pr[c][p].n++;
+	return 0;
+}
+
+static void
+prices_free(struct prices *x)
+{
 	size_t i;
-	int step;
+
+	for (i = 0; i < x->npr; i++)
+		free(x->pr[i]);
+	free(x->pr);
+	crm_strmap_free(&x->curs);
+}
+
+static struct prices *sort_prices;
+
+static int
+cmp_cur(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	if (x == 0 || y == 0)
+		return (x != 0) - (y != 0);
+	return strcmp(sort_prices->curs.v[x - 1], sort_prices->curs.v[y - 1]);
+}
+
+/*
+ * Gross margin share of each product, 1 when not known: its margin, or
+ * 1 - unit cost / its mean unit price in the cost's currency (any
+ * currency when the cost has none: the last in the order of the codes).
+ */
+static int
+margins(const struct crm_offer_opts *o, int64_t end, struct crm_strmap *nm,
+    size_t np, struct prices *x, double *mg, struct crm_error *err)
+{
+	size_t i, k, *order;
 
 	for (i = 0; i < np; i++)
 		mg[i] = 1;
-	if (crm_products_count(o->products) == 0)
+	if (crm_products_count(o->products) == 0 || x->npr == 0)
 		return 0;
-	/* Mean unit price per product and currency, for unit costs. */
-	if ((st = crm_db_stmt(db, "SELECT product, currency, avg(amount /"
-	    " coalesce(nullif(quantity, 0), 1)) FROM interactions WHERE"
-	    " kind = ?1 AND at < ?2 AND product IS NOT NULL AND amount > 0"
-	    " GROUP BY 1, 2", err)) == NULL ||
-	    crm_db_bind_text(db, st, 1, o->kind ? o->kind : "purchase",
-	    err) < 0 || crm_db_bind_int(db, st, 2, end, err) < 0)
-		return -1;
-	while ((step = crm_db_step(db, st, err)) == 1) {
-		const char *p = crm_db_col_text(st, 0);
-		const char *cur = crm_db_col_text(st, 1);
+	if ((order = calloc(x->npr, sizeof(*order))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	for (k = 0; k < x->npr; k++)
+		order[k] = k;
+	sort_prices = x;
+	qsort(order, x->npr, sizeof(*order), cmp_cur);
+	for (i = 0; i < np && i < MAX_PRODUCTS; i++) {
 		struct crm_product_cost pc;
-		long k = name_index(nm, p);
 
-		if (k < 0 || (size_t)k >= np ||
-		    !crm_product_find(o->products, p, end - 1, &pc))
+		if (!crm_product_find(o->products, nm->v[i], end - 1, &pc))
 			continue;
-		if (pc.has_cost && (pc.currency == NULL || cur == NULL ||
-		    strcmp(pc.currency, cur) == 0))
-			mg[k] = 1 - pc.unit_cost / crm_db_col_double(st, 2);
-		else if (!pc.has_cost)
-			mg[k] = pc.margin;
-		if (mg[k] < 0)
-			mg[k] = 0;
+		for (k = 0; k < x->npr; k++) {
+			size_t c = order[k];
+			const struct price *q = x->pr[c] ? &x->pr[c][i] : NULL;
+			const char *cur = c ? x->curs.v[c - 1] : NULL;
+
+			if (q == NULL || q->n == 0)
+				continue;
+			if (pc.has_cost && (pc.currency == NULL || cur == NULL ||
+			    strcmp(pc.currency, cur) == 0))
+				mg[i] = 1 - pc.unit_cost / (q->sum /
+				    (double)q->n);
+			else if (!pc.has_cost)
+				mg[i] = pc.margin;
+			if (mg[i] < 0)
+				mg[i] = 0;
+		}
 	}
-	return step < 0 ? -1 : 0;
+	free(order);
+	return 0;
 }
 
 /*
@@ -243,6 +359,8 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	    o->per_contact : 3;
 	double minc;
 	int64_t today = day0 / 86400;
+	struct prices px = { CRM_STRMAP_INIT, NULL, 0 };
+	int costs = crm_products_count(o->products) > 0;
 	struct pl *pl = NULL;
 	size_t npl = 0, apl = 0, nlive = 0;
 	int64_t *live = NULL;
@@ -261,19 +379,28 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	 */
 	if (live_ids(db, &live, &nlive, err) < 0)
 		goto done;
-	if ((s = crm_db_stmt(db, "SELECT contact_id, product, at FROM"
-	    " interactions WHERE kind = ?1 AND at < ?2 AND product IS NOT"
-	    " NULL", err)) ==
+	if ((s = crm_db_stmt(db, "SELECT contact_id, product, at, amount,"
+	    " quantity, currency FROM interactions WHERE kind = ?1 AND at <"
+	    " ?2 AND product IS NOT NULL", err)) ==
 	    NULL || crm_db_bind_text(db, s, 1, o->kind ? o->kind : "purchase",
 	    err) < 0 || crm_db_bind_int(db, s, 2, end, err) < 0)
 		goto done;
 	while ((step = crm_db_step(db, s, err)) == 1) {
 		int64_t id = crm_db_col_int(s, 0);
-		long p;
+		long p = name_index(&nm, crm_db_col_text(s, 1)), li;
 
-		if (!is_live(live, nlive, id))
+		/* Prices of every purchase, the contact live or not. */
+		if (p >= 0 && costs && !crm_db_col_isnull(s, 3) &&
+		    crm_db_col_double(s, 3) > 0 && price_add(&px, p,
+		    crm_db_col_text(s, 5), crm_db_col_double(s, 3),
+		    crm_db_col_isnull(s, 4) ? 1 : crm_db_col_double(s, 4),
+		    err) < 0) {
+			crm_db_reset(s);
+			goto done;
+		}
+		if ((li = live_index(live, nlive, id)) < 0)
 			continue;
-		if ((p = name_index(&nm, crm_db_col_text(s, 1))) < 0) {
+		if (p < 0) {
 			crm_db_reset(s);
 			if (p == -2)
 				crm_error_set(err, CRM_EDATA, "more than %d"
@@ -295,23 +422,30 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 			pl = q;
 			apl = na;
 		}
-		pl[npl].id = id;
+		pl[npl].li = (uint32_t)li;
 		pl[npl].day = (int32_t)day_of(crm_db_col_int(s, 2));
 		pl[npl++].p = (uint32_t)p;
 	}
 	if (step < 0)
 		goto done;
-	qsort(pl, npl, sizeof(*pl), cmp_pl);
+	{
+		struct pl *sorted = sort_pl(pl, npl, nlive);
+
+		if (sorted == NULL)
+			goto oom;
+		free(pl);
+		pl = sorted;
+	}
 	/* Each product of a basket once, with its purchase days. */
 	for (i = 0; i < npl; i++) {
-		if (i > 0 && pl[i].id == pl[i - 1].id && pl[i].p ==
+		if (i > 0 && pl[i].li == pl[i - 1].li && pl[i].p ==
 		    pl[i - 1].p) {
 			if (pl[i].day != pl[i - 1].day)
 				itimes[ni - 1]++;
 			ilast[ni - 1] = pl[i].day;
 			continue;
 		}
-		if (nb == 0 || b[nb - 1].id != pl[i].id) {
+		if (nb == 0 || b[nb - 1].id != live[pl[i].li]) {
 			if (nb == ab) {
 				size_t na = ab ? 2 * ab : 1024;
 				struct basket *q = reallocarray(b, na,
@@ -322,7 +456,7 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 				b = q;
 				ab = na;
 			}
-			b[nb].id = pl[i].id;
+			b[nb].id = live[pl[i].li];
 			b[nb].off = ni;
 			b[nb++].len = 0;
 		}
@@ -412,7 +546,7 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	minc = o->min_count < 1 ? o->min_count * (double)nbuy : o->min_count;
 	for (i = 0; i < P * P; i++)
 		st.rules += co[i] >= minc && co[i] > 0;
-	if (margins(db, o, end, &nm, P, mg, err) < 0)
+	if (margins(o, end, &nm, P, &px, mg, err) < 0)
 		goto done;
 	/* Contacts in id order, with consent on the channel. */
 	if ((s = crm_db_stmt(db, "SELECT id, external_id, email,"
@@ -561,6 +695,7 @@ done:
 	free(atleast);
 	free(ivl);
 	free(gaps);
+	prices_free(&px);
 	free(pl);
 	free(live);
 	return rc;
