@@ -114,7 +114,12 @@ check: all $(UNITS)
 # The test scripts that pass on PostgreSQL too, run again on a server of
 # their own (scripts/pg-server; README, PostgreSQL).  make check runs
 # tests/t0022-postgres.sh, which compares both engines, in any case.
-PG_TESTS = tests/t0002-export.sh tests/t0022-postgres.sh
+PG_TESTS = \
+	tests/t0002-export.sh \
+	tests/t0005-segment.sh \
+	tests/t0007-churn.sh \
+	tests/t0022-postgres.sh \
+	tests/t0026-cust.sh
 
 check-pg: all
 	@dir=$$(./scripts/pg-server start) || exit 1; \

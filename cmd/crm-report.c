@@ -17,18 +17,21 @@
 
 static const char usage[] =
     "crm-report [-qV] [-d db] [-f html|text|mail] [-n top] [-o file]\n"
-    "[-s file] [-w days] [--as-of date] [--currency code] [--from address]\n"
-    "[--since date] [--subject text] [--to address]";
+    "[-s file] [-w days] [--as-of date] [--costs file] [--currency code]\n"
+    "[--from address] [--owner name] [--since date] [--subject text]\n"
+    "[--to address]";
 
-enum { OPT_ASOF = 0x2000, OPT_CURRENCY, OPT_FROM, OPT_SINCE, OPT_SUBJECT,
-    OPT_TO };
+enum { OPT_ASOF = 0x2000, OPT_COSTS, OPT_CURRENCY, OPT_FROM, OPT_OWNER,
+    OPT_SINCE, OPT_SUBJECT, OPT_TO };
 
 static const struct option longopts[] = {
 	CRM_CLI_LONGOPTS,
 	{ "as-of", required_argument, NULL, OPT_ASOF },
+	{ "costs", required_argument, NULL, OPT_COSTS },
 	{ "currency", required_argument, NULL, OPT_CURRENCY },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "output", required_argument, NULL, 'o' },
+	{ "owner", required_argument, NULL, OPT_OWNER },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "state", required_argument, NULL, 's' },
 	{ "subject", required_argument, NULL, OPT_SUBJECT },
@@ -106,6 +109,14 @@ main(int argc, char **argv)
 			break;
 		case OPT_SINCE:
 			opts.since = crm_cli_time("--since", optarg);
+			break;
+		case OPT_COSTS:
+			opts.costs = optarg;
+			break;
+		case OPT_OWNER:
+			if (*optarg == '\0')
+				crm_die_usage("--owner: an empty name");
+			opts.owner = optarg;
 			break;
 		case OPT_CURRENCY:
 			opts.currency = optarg;

@@ -200,11 +200,11 @@ crm_account_show(struct crm_db *db, int64_t id,
 	    " AND (ac.ended_at IS NULL OR i.at < ac.ended_at)"
 	    " WHERE c.erased_at IS NULL"
 	    " AND (?3 IS NULL OR i.channel = ?3) AND (?4 IS NULL OR"
-	    " i.kind = ?4) AND (?5 IS NULL OR i.at >= ?5) AND (?6 IS NULL OR"
-	    " i.at < ?6)"
+	    " i.kind = ?4) AND (CAST(?5 AS BIGINT) IS NULL OR i.at >= ?5)"
+	    " AND (CAST(?6 AS BIGINT) IS NULL OR i.at < ?6)"
 	    " ORDER BY i.at DESC, i.id DESC LIMIT ?2", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
-	    crm_db_bind_int(db, st, 2, f->limit > 0 ? f->limit : -1,
+	    crm_db_bind_int(db, st, 2, f->limit > 0 ? f->limit : INT64_MAX,
 	    err) < 0 ||
 	    crm_db_bind_text(db, st, 3, f->channel, err) < 0 ||
 	    crm_db_bind_text(db, st, 4, f->kind, err) < 0 ||

@@ -116,8 +116,9 @@ employ(struct crm_account_linker *l, int64_t c, int64_t a, const char *role,
 	if (cur != 0 && cur_acc == a) {
 		if ((st = crm_db_stmt(db, "UPDATE account_contacts SET"
 		    " role = coalesce(?2, role), title = coalesce(?3, title)"
-		    " WHERE id = ?1 AND (coalesce(?2, role) IS NOT role OR"
-		    " coalesce(?3, title) IS NOT title)", err)) == NULL ||
+		    " WHERE id = ?1 AND (coalesce(?2, role) IS DISTINCT FROM"
+		    " role OR coalesce(?3, title) IS DISTINCT FROM title)",
+		    err)) == NULL ||
 		    crm_db_bind_int(db, st, 1, cur, err) < 0 ||
 		    crm_db_bind_text(db, st, 2, role, err) < 0 ||
 		    crm_db_bind_text(db, st, 3, title, err) < 0 ||
@@ -129,7 +130,8 @@ employ(struct crm_account_linker *l, int64_t c, int64_t a, const char *role,
 	/* The same job recorded before (a re-run of an older file). */
 	if ((st = crm_db_stmt(db, "SELECT 1 FROM account_contacts WHERE"
 	    " contact_id = ?1 AND account_id = ?2 AND ended_at IS NOT NULL"
-	    " AND (?3 IS NULL OR started_at = ?3) LIMIT 1", err)) == NULL ||
+	    " AND (CAST(?3 AS BIGINT) IS NULL OR started_at = ?3) LIMIT 1",
+	    err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, c, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, a, err) < 0 ||
 	    (since ? crm_db_bind_int(db, st, 3, since, err) :
@@ -266,7 +268,7 @@ link_row(struct crm_account_linker *l, struct crm_csv *r,
 		if ((st = crm_db_stmt(l->db, "UPDATE contact_partners SET"
 		    " partner_id = ?2, set_at = ?3 WHERE id = (SELECT id FROM"
 		    " contact_partners WHERE contact_id = ?1 ORDER BY set_at, id"
-		    " LIMIT 1) AND partner_id IS NOT ?2", err)) == NULL ||
+		    " LIMIT 1) AND partner_id IS DISTINCT FROM ?2", err)) == NULL ||
 		    crm_db_bind_int(l->db, st, 1, c, err) < 0 ||
 		    crm_db_bind_int(l->db, st, 2, p, err) < 0 ||
 		    crm_db_bind_int(l->db, st, 3, l->now, err) < 0 ||

@@ -465,25 +465,25 @@ crm_account_unmerge(struct crm_db *db, int64_t merged, int64_t *merge_id,
 	    crm_db_bind_int(db, st, 2, s, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE account_contacts SET account_id = ?2"
-	    " WHERE id IN (SELECT value FROM account_merges, json_each(before,"
+	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges, json_each(before,"
 	    " '$.people') WHERE account_merges.id = ?1)", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE accounts SET parent_id = ?2"
-	    " WHERE id IN (SELECT value FROM account_merges, json_each(before,"
+	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges, json_each(before,"
 	    " '$.children') WHERE account_merges.id = ?1)", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE accounts SET partner_id = ?2"
-	    " WHERE id IN (SELECT value FROM account_merges, json_each(before,"
+	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges, json_each(before,"
 	    " '$.sourced') WHERE account_merges.id = ?1)", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE contact_partners SET partner_id = ?2"
-	    " WHERE id IN (SELECT value FROM account_merges,"
+	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges,"
 	    " json_each(before, '$.contacts') WHERE account_merges.id = ?1)",
 	    err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||

@@ -41,16 +41,10 @@ brought_find(struct brought *b, size_t n, int64_t c)
 }
 
 int
-crm_account_partners(struct crm_db *db, struct crm_out *o,
-    struct crm_error *err)
+crm_account_partners_each(struct crm_db *db, int *has_deals,
+    int (*fn)(void *arg, const struct crm_account_partner *row,
+    struct crm_error *err), void *arg, struct crm_error *err)
 {
-	static const char *const names[] = { "partner_id", "external_id",
-	    "name", "type", "accounts", "contacts", "customers", "revenue",
-	    "deals_won", "deals_lost", "win_rate", "won_value" };
-	static const enum crm_coltype types[] = { CRM_COL_NUM, CRM_COL_TEXT,
-	    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
-	    CRM_COL_NUM };
 	struct pstat *ps = NULL;
 	struct brought *br = NULL, *x;
 	int64_t *eff = NULL, k, p, last;
@@ -70,6 +64,8 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 	if ((deals = account_have_deals(db, err)) < 0 || account_emps_load(db, &s, &m,
 	    err) < 0)
 		goto done;
+	if (has_deals != NULL)
+		*has_deals = deals;
 	if (s.n && ((ps = calloc(s.n, sizeof(*ps))) == NULL ||
 	    (eff = calloc(s.n, sizeof(*eff))) == NULL)) {
 		crm_error_set(err, CRM_EFAIL, "out of memory");
@@ -171,43 +167,30 @@ crm_account_partners(struct crm_db *db, struct crm_out *o,
 			goto done;
 		rc = -1;
 	}
-	if (crm_out_header(o, names, types, deals ? 12 : 8, err) < 0)
-		goto done;
 	for (i = 0; i < s.n; i++) {
 		const char *t = s.a[i].type;
-		char b[12][32];
-		const char *v[12];
+		struct crm_account_partner row;
 
 		if (t == NULL || (strcmp(t, "reseller") != 0 &&
 		    strcmp(t, "agency") != 0 && strcmp(t, "referrer") != 0 &&
 		    strcmp(t, "affiliate") != 0))
 			continue;
-		account_fmt_int(b[0], 32, s.a[i].id);
-		v[0] = b[0];
-		v[1] = s.a[i].ext;
-		v[2] = s.a[i].name;
-		v[3] = t;
-		account_fmt_int(b[4], 32, ps[i].accounts);
-		v[4] = b[4];
-		account_fmt_int(b[5], 32, ps[i].contacts);
-		v[5] = b[5];
-		account_fmt_int(b[6], 32, ps[i].customers);
-		v[6] = b[6];
-		account_fmt_money(b[7], 32, ps[i].revenue);
-		v[7] = b[7];
-		account_fmt_int(b[8], 32, ps[i].won);
-		v[8] = b[8];
-		account_fmt_int(b[9], 32, ps[i].lost);
-		v[9] = b[9];
-		v[10] = NULL;
-		if (ps[i].won + ps[i].lost > 0) {
-			snprintf(b[10], 32, "%.4f", (double)ps[i].won /
-			    (double)(ps[i].won + ps[i].lost));
-			v[10] = b[10];
-		}
-		account_fmt_money(b[11], 32, ps[i].won_value);
-		v[11] = b[11];
-		if (crm_out_row(o, v, err) < 0)
+		memset(&row, 0, sizeof(row));
+		row.id = s.a[i].id;
+		row.external_id = s.a[i].ext;
+		row.name = s.a[i].name;
+		row.type = t;
+		row.accounts = ps[i].accounts;
+		row.contacts = ps[i].contacts;
+		row.customers = ps[i].customers;
+		row.revenue = ps[i].revenue;
+		row.has_deals = deals;
+		row.won = ps[i].won;
+		row.lost = ps[i].lost;
+		row.win_rate = ps[i].won + ps[i].lost > 0 ?
+		    (double)ps[i].won / (double)(ps[i].won + ps[i].lost) : NAN;
+		row.won_value = ps[i].won_value;
+		if ((rc = fn(arg, &row, err)) != 0)
 			goto done;
 	}
 	rc = 0;
@@ -219,4 +202,77 @@ done:
 	free(eff);
 	account_accs_free(&s);
 	return rc;
+}
+
+/* crm-account partners: the rows of crm_account_partners_each() as
+ * text. */
+struct pwrite {
+	struct crm_out *o;
+	int deals, headed;
+};
+
+static const char *const partner_names[] = { "partner_id", "external_id",
+    "name", "type", "accounts", "contacts", "customers", "revenue",
+    "deals_won", "deals_lost", "win_rate", "won_value" };
+static const enum crm_coltype partner_types[] = { CRM_COL_NUM, CRM_COL_TEXT,
+    CRM_COL_TEXT, CRM_COL_TEXT, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM,
+    CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM, CRM_COL_NUM };
+
+static int
+pwrite_head(struct pwrite *w, struct crm_error *err)
+{
+	if (w->headed)
+		return 0;
+	w->headed = 1;
+	return crm_out_header(w->o, partner_names, partner_types, w->deals ?
+	    12 : 8, err);
+}
+
+static int
+pwrite_row(void *arg, const struct crm_account_partner *p,
+    struct crm_error *err)
+{
+	struct pwrite *w = arg;
+	char b[12][32];
+	const char *v[12];
+
+	w->deals = p->has_deals;
+	if (pwrite_head(w, err) < 0)
+		return -1;
+	account_fmt_int(b[0], 32, p->id);
+	v[0] = b[0];
+	v[1] = p->external_id;
+	v[2] = p->name;
+	v[3] = p->type;
+	account_fmt_int(b[4], 32, p->accounts);
+	v[4] = b[4];
+	account_fmt_int(b[5], 32, p->contacts);
+	v[5] = b[5];
+	account_fmt_int(b[6], 32, p->customers);
+	v[6] = b[6];
+	account_fmt_money(b[7], 32, p->revenue);
+	v[7] = b[7];
+	account_fmt_int(b[8], 32, p->won);
+	v[8] = b[8];
+	account_fmt_int(b[9], 32, p->lost);
+	v[9] = b[9];
+	v[10] = NULL;
+	if (!isnan(p->win_rate)) {
+		snprintf(b[10], 32, "%.4f", p->win_rate);
+		v[10] = b[10];
+	}
+	account_fmt_money(b[11], 32, p->won_value);
+	v[11] = b[11];
+	return crm_out_row(w->o, v, err);
+}
+
+int
+crm_account_partners(struct crm_db *db, struct crm_out *o,
+    struct crm_error *err)
+{
+	struct pwrite w = { o, 0, 0 };
+
+	if (crm_account_partners_each(db, &w.deals, pwrite_row, &w, err) != 0)
+		return -1;
+	return pwrite_head(&w, err);
 }

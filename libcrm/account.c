@@ -679,16 +679,16 @@ upsert(struct crm_account_importer *imp, struct crm_error *err)
 		    " json_patch(coalesce(attrs, '{}'), ?12) END,"
 		    " updated_at = ?13"
 		    " WHERE id = ?1 AND (external_id IS NULL AND ?2 IS NOT NULL"
-		    " OR coalesce(?3, name) IS NOT name"
-		    " OR coalesce(?5, domain) IS NOT domain"
-		    " OR coalesce(?6, industry) IS NOT industry"
-		    " OR coalesce(?7, size) IS NOT size"
-		    " OR coalesce(?8, country) IS NOT country"
-		    " OR coalesce(?9, owner) IS NOT owner"
-		    " OR coalesce(?10, type) IS NOT type"
-		    " OR coalesce(?11, person_id) IS NOT person_id"
+		    " OR coalesce(?3, name) IS DISTINCT FROM name"
+		    " OR coalesce(?5, domain) IS DISTINCT FROM domain"
+		    " OR coalesce(?6, industry) IS DISTINCT FROM industry"
+		    " OR coalesce(?7, size) IS DISTINCT FROM size"
+		    " OR coalesce(?8, country) IS DISTINCT FROM country"
+		    " OR coalesce(?9, owner) IS DISTINCT FROM owner"
+		    " OR coalesce(?10, type) IS DISTINCT FROM type"
+		    " OR coalesce(?11, person_id) IS DISTINCT FROM person_id"
 		    " OR (?12 IS NOT NULL AND json_patch(coalesce(attrs, '{}'),"
-		    " ?12) IS NOT attrs))", err)) == NULL ||
+		    " ?12) IS DISTINCT FROM attrs))", err)) == NULL ||
 		    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 		    crm_db_bind_text(db, st, 2, v[F_EXT], err) < 0 ||
 		    crm_db_bind_text(db, st, 3, name.len ? name.s : NULL,
@@ -1034,7 +1034,7 @@ crm_account_importer_finish(struct crm_account_importer *imp,
 				    " parents", p->where, p->key);
 			st = crm_db_stmt(db, "UPDATE accounts SET parent_id ="
 			    " ?2, updated_at = ?3 WHERE id = ?1 AND"
-			    " parent_id IS NOT ?2", err);
+			    " parent_id IS DISTINCT FROM ?2", err);
 		} else {
 			if ((st = crm_db_stmt(db, "SELECT " ACCOUNT_IS_PARTNER
 			    " FROM accounts WHERE id = ?1", err)) == NULL ||
@@ -1050,7 +1050,7 @@ crm_account_importer_finish(struct crm_account_importer *imp,
 				    p->key);
 			st = crm_db_stmt(db, "UPDATE accounts SET partner_id ="
 			    " ?2, updated_at = ?3 WHERE id = ?1 AND"
-			    " partner_id IS NOT ?2", err);
+			    " partner_id IS DISTINCT FROM ?2", err);
 		}
 		if (st == NULL || crm_db_bind_int(db, st, 1, p->id, err) < 0 ||
 		    crm_db_bind_int(db, st, 2, to, err) < 0 ||

@@ -39,7 +39,7 @@
 #include "segment.h"
 
 /* The tables: accounts, account_contacts, contact_partners, account_merges
- * (one migration in db.c). */
+ * (one migration in db-schema.c). */
 extern const char crm_account_schema[];
 
 /*
@@ -307,6 +307,30 @@ int crm_account_churn(struct crm_db *db,
  */
 int crm_account_partners(struct crm_db *db, struct crm_out *o,
     struct crm_error *err);
+
+/*
+ * The same as numbers: one row per partner (an account of type reseller,
+ * agency, referrer or affiliate), in account id order, handed to fn and
+ * valid during the call only.  revenue adds the customers' purchase
+ * amounts as stored, whatever their currency.  *has_deals (when not
+ * NULL) is set before the first row: 1 with a deals table, when won,
+ * lost, win_rate (won / (won + lost), NAN with no closed deal) and
+ * won_value count.  fn returning non-zero stops the walk and is
+ * returned.  Reads in its own read transaction.
+ */
+struct crm_account_partner {
+	int64_t id;
+	const char *external_id, *name, *type;
+	int64_t accounts, contacts, customers;
+	double revenue;
+	int has_deals;
+	int64_t won, lost;
+	double win_rate, won_value;
+};
+
+int crm_account_partners_each(struct crm_db *db, int *has_deals,
+    int (*fn)(void *arg, const struct crm_account_partner *row,
+    struct crm_error *err), void *arg, struct crm_error *err);
 
 /* Export: columns comma-separated (NULL: all); filters may be NULL. */
 struct crm_account_filter {

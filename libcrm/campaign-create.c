@@ -23,14 +23,14 @@
  */
 #define SQL_REASON_ALL \
 	"CASE" SQL_REASON_CONTACT \
-	" WHEN ?5 AND EXISTS (SELECT 1 FROM campaign_members o" \
+	" WHEN ?5 <> 0 AND EXISTS (SELECT 1 FROM campaign_members o" \
 	"   JOIN campaigns k ON k.id = o.campaign_id" \
 	"   WHERE o.contact_id = c.id AND o.campaign_id <> ?2" \
 	"   AND o.grp <> 'suppressed' AND k.state <> 'closed')" \
 	"   THEN 'other_campaign'" \
 	" WHEN ?6 > 0 AND (SELECT count(*) FROM (SELECT 1 FROM interactions i" \
 	"   WHERE i.contact_id = c.id AND i.at > ?7 AND i.at <= ?8" \
-	"   AND i.direction = 'out' LIMIT ?6)) >= ?6 THEN 'frequency_cap'" \
+	"   AND i.direction = 'out' LIMIT ?6) AS x) >= ?6 THEN 'frequency_cap'" \
 	" END"
 
 /*
@@ -41,7 +41,7 @@
 #define SQL_CANDIDATES(stratum) \
 	"WITH s AS MATERIALIZED (SELECT k.contact_id AS id, " \
 	SQL_REASON_ALL " AS reason" stratum \
-	" FROM temp.crm_campaign_cand k JOIN contacts c ON c.id = k.contact_id)"
+	" FROM crm_campaign_cand k JOIN contacts c ON c.id = k.contact_id)"
 
 /* ?3 the campaign name (the hash key), ?4 the share. */
 static const char sql_members[] =
@@ -54,17 +54,18 @@ static const char sql_members[] =
 /* Stratified: ?9 1 to take the stratum from the input, else the saved
  * segments the contact is in. */
 static const char sql_members_strat[] =
-    SQL_CANDIDATES(", CASE WHEN ?9 THEN coalesce(k.stratum, '')"
+    SQL_CANDIDATES(", CASE WHEN ?9 <> 0 THEN coalesce(k.stratum, '')"
     "   ELSE coalesce((SELECT group_concat(segment_id) FROM"
     "     (SELECT g.segment_id FROM segment_members g"
-    "      WHERE g.contact_id = c.id ORDER BY g.segment_id)), '') END AS st")
+    "      WHERE g.contact_id = c.id ORDER BY g.segment_id) AS g), '')"
+    "   END AS st")
     " INSERT INTO campaign_members (campaign_id, contact_id, grp, reason)"
     " SELECT ?2, id, CASE WHEN reason IS NOT NULL THEN 'suppressed'"
-    "   WHEN CAST(rn * ?4 + us AS INTEGER) > CAST((rn - 1) * ?4 + us"
-    "     AS INTEGER) THEN 'control' ELSE 'target' END, reason"
+    "   WHEN floor(rn * ?4 + us) > floor((rn - 1) * ?4 + us)"
+    "     THEN 'control' ELSE 'target' END, reason"
     " FROM (SELECT id, reason, crm_campaign_u(?3, st) AS us,"
     "   row_number() OVER (PARTITION BY reason IS NULL, st"
-    "     ORDER BY crm_campaign_u(?3, id), id) AS rn FROM s)"
+    "     ORDER BY crm_campaign_u(?3, id), id) AS rn FROM s) AS m"
     " ORDER BY id";
 
 /* Targets. */
@@ -95,8 +96,8 @@ static const char sql_temp_tables[] =
     "  ext TEXT, email TEXT, stratum TEXT, contact_id INTEGER);"
     "CREATE TEMP TABLE IF NOT EXISTS crm_campaign_cand ("
     "  contact_id INTEGER PRIMARY KEY, stratum TEXT);"
-    "DELETE FROM temp.crm_campaign_input;"
-    "DELETE FROM temp.crm_campaign_cand;";
+    "DELETE FROM crm_campaign_input;"
+    "DELETE FROM crm_campaign_cand;";
 
 struct crm_campaign_targets *
 crm_campaign_targets_new(struct crm_db *db, struct crm_error *err)
@@ -189,8 +190,8 @@ tfield(struct crm_campaign_targets *t, struct crm_csv *r, int f, size_t *len)
 }
 
 static const char sql_stage[] =
-    "INSERT INTO temp.crm_campaign_input (src, line, id, ext, email, stratum)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO crm_campaign_input (seq, src, line, id, ext, email,"
+    " stratum) VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6)";
 
 int
 crm_campaign_targets_row(struct crm_campaign_targets *t, struct crm_csv *r,
@@ -244,6 +245,7 @@ crm_campaign_targets_row(struct crm_campaign_targets *t, struct crm_csv *r,
 	    crm_db_bind_text(db, st, 4, ext, err) < 0 ||
 	    crm_db_bind_text(db, st, 5, email, err) < 0 ||
 	    crm_db_bind_text(db, st, 6, seg, err) < 0 ||
+	    crm_db_bind_int(db, st, 7, t->n + 1, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
 		goto done;
 	t->n++;
@@ -266,7 +268,7 @@ done:
  * ?1 = 1) to name the first that matches nothing.
  */
 static const char sql_resolve[] =
-    "UPDATE temp.crm_campaign_input SET contact_id = CASE"
+    "UPDATE crm_campaign_input SET contact_id = CASE"
     " WHEN id IS NOT NULL THEN id"
     " WHEN ext IS NOT NULL THEN (SELECT c.id FROM contacts c"
     "   WHERE c.external_id = crm_campaign_input.ext)"
@@ -278,40 +280,42 @@ static const char sql_resolve[] =
     "   AND c.merged_into IS NOT NULL)) END";
 
 static const char sql_ambiguous[] =
-    "SELECT src, line, email FROM temp.crm_campaign_input t"
+    "SELECT src, line, email FROM crm_campaign_input t"
     " WHERE id IS NULL AND ext IS NULL AND (SELECT count(*) FROM contacts c"
     "   WHERE c.email = t.email AND c.merged_into IS NULL"
     "   AND c.erased_at IS NULL) > 1 ORDER BY seq LIMIT 1";
 
 static const char sql_unresolved[] =
     "SELECT src, line, id, ext, email, count(*) OVER ()"
-    " FROM temp.crm_campaign_input t WHERE contact_id IS NULL"
-    " OR (?1 AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = t.id))"
+    " FROM crm_campaign_input t WHERE contact_id IS NULL"
+    " OR (?1 <> 0 AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = t.id))"
     " ORDER BY seq LIMIT 1";
 
 static const char sql_cand_input[] =
-    "INSERT OR IGNORE INTO temp.crm_campaign_cand (contact_id, stratum)"
-    " SELECT contact_id, stratum FROM temp.crm_campaign_input ORDER BY seq";
+    "INSERT INTO crm_campaign_cand (contact_id, stratum)"
+    " SELECT contact_id, stratum FROM crm_campaign_input ORDER BY seq"
+    " ON CONFLICT DO NOTHING";
 
 static const char sql_cand_segment[] =
-    "INSERT OR IGNORE INTO temp.crm_campaign_cand (contact_id)"
+    "INSERT INTO crm_campaign_cand (contact_id)"
     " SELECT contact_id FROM segment_members WHERE segment_id = ?1"
-    " ORDER BY contact_id";
+    " ORDER BY contact_id ON CONFLICT DO NOTHING";
 
 /* A merged-away candidate brings its survivor (the end of the chain). */
 static const char sql_cand_survivors[] =
     "WITH RECURSIVE chain(start, id, depth) AS ("
-    "  SELECT k.contact_id, c.merged_into, 1 FROM temp.crm_campaign_cand k"
+    "  SELECT k.contact_id, c.merged_into, 1 FROM crm_campaign_cand k"
     "  JOIN contacts c ON c.id = k.contact_id WHERE c.merged_into IS NOT NULL"
     "  UNION ALL"
     "  SELECT chain.start, c.merged_into, chain.depth + 1 FROM chain"
     "  JOIN contacts c ON c.id = chain.id"
     "  WHERE c.merged_into IS NOT NULL AND chain.depth < 64)"
-    " INSERT OR IGNORE INTO temp.crm_campaign_cand (contact_id, stratum)"
-    " SELECT chain.id, (SELECT stratum FROM temp.crm_campaign_cand k"
+    " INSERT INTO crm_campaign_cand (contact_id, stratum)"
+    " SELECT chain.id, (SELECT stratum FROM crm_campaign_cand k"
     "   WHERE k.contact_id = chain.start)"
     " FROM chain JOIN contacts c ON c.id = chain.id"
-    " WHERE c.merged_into IS NULL ORDER BY chain.start";
+    " WHERE c.merged_into IS NULL ORDER BY chain.start"
+    " ON CONFLICT DO NOTHING";
 
 static const char *
 src_name(const struct crm_campaign_targets *t, int64_t src)
@@ -541,7 +545,7 @@ crm_campaign_create(struct crm_db *db, const struct crm_campaign_opts *o,
 	    (st = crm_db_stmt(db, "UPDATE campaign_members SET"
 	    " grp = 'suppressed', reason = 'household' WHERE campaign_id = ?1"
 	    " AND grp <> 'suppressed' AND EXISTS (SELECT 1 FROM"
-	    " temp.crm_household h JOIN temp.crm_household o ON"
+	    " crm_household h JOIN crm_household o ON"
 	    " o.household = h.household AND o.contact_id < h.contact_id"
 	    " JOIN campaign_members m ON m.campaign_id = ?1 AND"
 	    " m.contact_id = o.contact_id AND m.grp <> 'suppressed'"
@@ -550,7 +554,7 @@ crm_campaign_create(struct crm_db *db, const struct crm_campaign_opts *o,
 	    crm_db_step(db, st, err) < 0))
 		return -1;
 	if (campaign_count_members(db, k.id, c, err) < 0 ||
-	    crm_db_query_int(db, "SELECT count(*) FROM temp.crm_campaign_cand",
+	    crm_db_query_int(db, "SELECT count(*) FROM crm_campaign_cand",
 	    &ncand, err) < 0)
 		return -1;
 	if (c->members != ncand)	/* an id that names no contact */

@@ -30,19 +30,19 @@ struct camp {
 	" WHEN c.do_not_contact = 1 THEN 'do_not_contact'" \
 	" WHEN (CASE ?1 WHEN 'email' THEN c.email_opt_in" \
 	"   WHEN 'sms' THEN c.sms_opt_in WHEN 'phone' THEN c.phone_opt_in" \
-	"   ELSE c.mail_opt_in END) IS NOT 1 THEN 'no_consent'" \
+	"   ELSE c.mail_opt_in END) IS DISTINCT FROM 1 THEN 'no_consent'" \
 	" WHEN CASE ?1 WHEN 'email' THEN nullif(trim(c.email), '') IS NULL" \
 	"   WHEN 'mail' THEN nullif(trim(c.street), '') IS NULL" \
 	"     OR nullif(trim(c.city), '') IS NULL" \
 	"     OR nullif(trim(c.postcode), '') IS NULL" \
 	"   ELSE nullif(trim(c.phone), '') IS NULL END THEN 'no_address'" \
-	" WHEN CASE ?1 WHEN 'email' THEN NOT (c.email GLOB '?*@?*'" \
-	"     AND c.email NOT GLOB '*@*@*')" \
-	"   WHEN 'mail' THEN 0" \
-	"   ELSE NOT (c.phone GLOB '+[1-9]*' AND length(c.phone) BETWEEN 7" \
-	"     AND 16 AND substr(c.phone, 2) NOT GLOB '*[^0-9]*')" \
-	"     OR (?1 = 'sms' AND coalesce(c.phone_type NOT IN ('mobile'," \
-	"     'fixed_line_or_mobile'), 1)) END" \
+	" WHEN CASE ?1 WHEN 'email' THEN NOT (glob('?*@?*', c.email)" \
+	"     AND NOT glob('*@*@*', c.email))" \
+	"   WHEN 'mail' THEN 0 = 1" \
+	"   ELSE NOT (glob('+[1-9]*', c.phone) AND length(c.phone) BETWEEN 7" \
+	"     AND 16 AND NOT glob('*[^0-9]*', substr(c.phone, 2)))" \
+	"     OR (?1 = 'sms' AND (c.phone_type IS NULL OR c.phone_type NOT IN" \
+	"     ('mobile', 'fixed_line_or_mobile'))) END" \
 	"   THEN 'invalid_address'"
 
 /* Look campaign name up: 1 found, 0 not (k->id 0), -1 error. */

@@ -26,7 +26,7 @@ static const char sql_report[] =
     "SELECT grp, count(*), count(sent_at), sum(n > 0) FROM"
     " (SELECT m.grp, m.sent_at, " SQL_RESPONSES("count(*)") " AS n"
     "  FROM campaign_members m JOIN contacts c ON c.id = m.contact_id"
-    "  WHERE m.campaign_id = ?1 AND m.grp <> 'suppressed')"
+    "  WHERE m.campaign_id = ?1 AND m.grp <> 'suppressed') AS r"
     " GROUP BY grp";
 
 /* The responses' amounts, one by one: each may need its day's rate. */

@@ -247,6 +247,9 @@ sql_chash(struct crm_db_call *c)
 int
 campaign_register_functions(struct crm_db *db, struct crm_error *err)
 {
+	/* PostgreSQL has them in PL/pgSQL (crm_pg_functions_ops). */
+	if (crm_db_is_pg(db))
+		return 0;
 	if (crm_db_function(db, "crm_campaign_u", 2, sql_u, err) < 0 ||
 	    crm_db_function(db, "crm_campaign_chash", 1, sql_chash, err) < 0)
 		return -1;

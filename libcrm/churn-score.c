@@ -284,10 +284,17 @@ store_scores(struct crm_db *db, struct scoring *sc, struct crm_error *err)
 	int64_t now = crm_now();
 	size_t j;
 
-	if ((ins = crm_db_stmt(db, "INSERT OR REPLACE INTO scores"
+	if ((ins = crm_db_stmt(db, "INSERT INTO scores"
 	    " (contact_id, model_id, p_alive, expected_purchases,"
 	    " horizon_days, expected_spend, clv, churn_probability,"
-	    " scored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    " scored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT (contact_id) DO UPDATE SET model_id ="
+	    " excluded.model_id, p_alive = excluded.p_alive,"
+	    " expected_purchases = excluded.expected_purchases,"
+	    " horizon_days = excluded.horizon_days, expected_spend ="
+	    " excluded.expected_spend, clv = excluded.clv,"
+	    " churn_probability = excluded.churn_probability,"
+	    " scored_at = excluded.scored_at",
 	    err)) == NULL ||
 	    crm_db_bind_int(db, ins, 2, sc->cm->id, err) < 0 ||
 	    crm_db_bind_int(db, ins, 5, sc->opts->horizon_days, err) < 0 ||

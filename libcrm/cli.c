@@ -552,8 +552,19 @@ crm_cli_pg_ported(const char *prog)
 	 * The programs, or a program's subcommands, whose SQL runs on
 	 * PostgreSQL (tests/t0022).
 	 */
-	static const char *const ported[] = { "crm-add", "crm-export",
-	    "crm-log", "crm-segment rfm", "crm-segment kmeans" };
+	static const char *const ported[] = {
+		"crm-account",
+		"crm-add",
+		"crm-campaign",
+		"crm-churn",
+		"crm-deal",
+		"crm-export",
+		"crm-log",
+		"crm-report",
+		"crm-segment",
+		"crm-task",
+		"crm-ticket",
+	};
 	size_t i, n = strlen(prog);
 
 	for (i = 0; i < sizeof(ported) / sizeof(ported[0]); i++)

@@ -434,7 +434,8 @@ crm_pg_finalize(struct crm_pgst *st)
 /*
  * Prepare st on the server for the types of its bindings, the others
  * left for the server to infer from the SQL.  One it cannot infer (a
- * parameter first seen in "? IS NULL") is taken for text.  Inside a
+ * parameter first seen in "? IS NULL", even if compared later) is taken
+ * for text.  Inside a
  * transaction under a savepoint, so that SQL PostgreSQL refuses fails
  * this statement only, as on SQLite, not the transaction.
  */
@@ -467,7 +468,9 @@ prepare(struct crm_pgst *st, struct crm_error *err)
 		}
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		if (state == NULL || strcmp(state, "42P18") != 0 || m == NULL ||
+		/* 42P18: indeterminate; 42P08: "? IS NULL OR x = ?". */
+		if (state == NULL || (strcmp(state, "42P18") != 0 &&
+		    strcmp(state, "42P08") != 0) || m == NULL ||
 		    (m = strchr(m, '$')) == NULL ||
 		    (k = atoi(m + 1)) < 1 || k > st->nparam ||
 		    st->types[k - 1] != 0)

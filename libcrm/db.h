@@ -23,7 +23,7 @@
 
 /* 'crm1': what PRAGMA application_id holds in every crm database. */
 #define CRM_DB_APPLICATION_ID 0x63726d31
-/* The schema version this build writes; see the migrations in db.c. */
+/* The schema version this build writes; see the migrations in db-schema.c. */
 #define CRM_DB_SCHEMA 16
 
 enum {
@@ -33,7 +33,7 @@ enum {
 struct crm_db;
 
 /*
- * A prepared statement.  Only db.c knows what is inside: every module
+ * A prepared statement.  Only db-*.c know what is inside: every module
  * reads and writes the database through the functions below, so that a
  * second engine needs changes in one place.
  */

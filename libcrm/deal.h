@@ -2,7 +2,7 @@
  * deal.h - the sales pipeline: deals, their stages and history, the
  * pipeline at any date, the forecast and the statistics of what was won.
  *
- * Tables (crm_deal_schema, one migration in db.c):
+ * Tables (crm_deal_schema, one migration in db-schema.c):
  *
  *   pipelines     id, name (unique)
  *   deal_stages   id, pipeline_id, name, position, probability (0..1),
@@ -342,5 +342,71 @@ int crm_deal_funnel_each(struct crm_db *db,
 int crm_deal_funnel_write(struct crm_db *db,
     const struct crm_deal_stats_opts *opts, struct crm_out *o,
     struct crm_error *err);
+
+/* ------------------------------------------------------------------ */
+/* crm-deal's options (deal-args.c) */
+
+enum {
+	CRM_DEAL_OPT_ASOF = 0x2000, CRM_DEAL_OPT_BACKTEST, CRM_DEAL_OPT_BY,
+	CRM_DEAL_OPT_COMMIT, CRM_DEAL_OPT_CONF, CRM_DEAL_OPT_LEARNT,
+	CRM_DEAL_OPT_MODEL, CRM_DEAL_OPT_CUSTOMERS, CRM_DEAL_OPT_SINCE,
+	CRM_DEAL_OPT_UNTIL
+};
+
+/* What the options ask of the import and of each report. */
+struct crm_deal_args {
+	struct crm_deal_import_opts iopts;
+	struct crm_deal_pipeline_opts popts;
+	struct crm_deal_forecast_opts fopts;
+	struct crm_deal_stats_opts sopts;
+	const char *pipeline;	/* -P */
+	const char *rejects;	/* -r */
+	const char *by;		/* --by as given; checked per command */
+	int dry;		/* -n */
+	char currency[4];	/* -C, normalised */
+};
+
+/* The defaults (3 periods, --commit 0.8, --confidence 0.95, --stale 30);
+ * region: the default phone region of contact keys. */
+void crm_deal_args_init(struct crm_deal_args *a, const char *region);
+
+/*
+ * One option, getopt_long's ch and arg (kept, not copied): 0 when taken,
+ * 1 when it is none of crm-deal's own (the caller's: -d, -f, ...), -1
+ * with CRM_EUSAGE for a bad value.
+ */
+int crm_deal_args_opt(struct crm_deal_args *a, int ch, const char *arg,
+    struct crm_error *err);
+
+/*
+ * For the command cmd ("import", "stages", "show", "pipeline", ...):
+ * -P into every report's options, --by checked against what cmd groups
+ * by (CRM_EUSAGE when it takes none or another).
+ */
+int crm_deal_args_check(struct crm_deal_args *a, const char *cmd,
+    struct crm_error *err);
+
+/* For getopt_long: crm-deal's own options, long and short (after
+ * CRM_CLI_LONGOPTS and CRM_CLI_SHORTOPTS). */
+#define CRM_DEAL_SHORTOPTS "b:C:nP:p:R:r:s:"
+#define CRM_DEAL_LONGOPTS \
+	{ "as-of", required_argument, NULL, CRM_DEAL_OPT_ASOF }, \
+	{ "backtest", no_argument, NULL, CRM_DEAL_OPT_BACKTEST }, \
+	{ "by", required_argument, NULL, CRM_DEAL_OPT_BY }, \
+	{ "changed-by", required_argument, NULL, 'b' }, \
+	{ "commit", required_argument, NULL, CRM_DEAL_OPT_COMMIT }, \
+	{ "confidence", required_argument, NULL, CRM_DEAL_OPT_CONF }, \
+	{ "currency", required_argument, NULL, 'C' }, \
+	{ "dry-run", no_argument, NULL, 'n' }, \
+	{ "learnt", no_argument, NULL, CRM_DEAL_OPT_LEARNT }, \
+	{ "model", required_argument, NULL, CRM_DEAL_OPT_MODEL }, \
+	{ "periods", required_argument, NULL, 'p' }, \
+	{ "pipeline", required_argument, NULL, 'P' }, \
+	{ "region", required_argument, NULL, 'R' }, \
+	{ "rejects", required_argument, NULL, 'r' }, \
+	{ "since", required_argument, NULL, CRM_DEAL_OPT_SINCE }, \
+	{ "stale", required_argument, NULL, 's' }, \
+	{ "until", required_argument, NULL, CRM_DEAL_OPT_UNTIL }, \
+	{ "with-customers", no_argument, NULL, CRM_DEAL_OPT_CUSTOMERS }
 
 #endif

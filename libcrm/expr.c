@@ -38,12 +38,13 @@ static const struct field {
 	{ "birth_date", "unixepoch(c.birth_date)", T_TIME, 0 },
 	{ "age", "(CAST(strftime('%Y', @asof, 'unixepoch') AS INTEGER) -"
 	    " CAST(strftime('%Y', c.birth_date) AS INTEGER) -"
-	    " (strftime('%m-%d', @asof, 'unixepoch') <"
-	    " strftime('%m-%d', c.birth_date)))", T_NUM, 0 },
+	    " CASE WHEN strftime('%m-%d', @asof, 'unixepoch') <"
+	    " strftime('%m-%d', c.birth_date) THEN 1 ELSE 0 END)", T_NUM, 0 },
 	{ "created_at", "c.created_at", T_TIME, 0 },
 	{ "updated_at", "c.updated_at", T_TIME, 0 },
-	{ "tenure", "((@asof - min(c.created_at, coalesce(p.first_purchase,"
-	    " c.created_at))) / 86400)", T_NUM, NEED_P },
+	{ "tenure", "((@asof - CASE WHEN p.first_purchase < c.created_at"
+	    " THEN p.first_purchase ELSE c.created_at END) / 86400)", T_NUM,
+	    NEED_P },
 	{ "purchases", "coalesce(p.purchases, 0)", T_NUM, NEED_P },
 	{ "revenue", "coalesce(p.revenue, 0)", T_NUM, NEED_P },
 	{ "aov", "(p.revenue / p.purchases)", T_NUM, NEED_P },

@@ -87,7 +87,7 @@ int crm_log_put(struct crm_db *db, const struct crm_log_content *c,
 
 struct crm_logger;
 
-/* The interactions' record checksum (a migration of db.c). */
+/* The interactions' record checksum (a migration of db-schema.c). */
 extern const char crm_interaction_rowhash_schema[];
 
 /* The accepted channels, comma-separated, for messages and usage. */

@@ -550,9 +550,10 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 		goto done;
 	/* Contacts in id order, with consent on the channel. */
 	if ((s = crm_db_stmt(db, "SELECT id, external_id, email,"
-	    " do_not_contact = 0 AND (CASE ?1 WHEN 'email' THEN email_opt_in"
-	    " WHEN 'sms' THEN sms_opt_in WHEN 'phone' THEN phone_opt_in"
-	    " ELSE mail_opt_in END) IS 1 FROM contacts WHERE merged_into IS"
+	    " do_not_contact = 0 AND coalesce(CASE ?1 WHEN 'email' THEN"
+	    " email_opt_in WHEN 'sms' THEN sms_opt_in WHEN 'phone' THEN"
+	    " phone_opt_in ELSE mail_opt_in END, 0) = 1 FROM contacts WHERE"
+	    " merged_into IS"
 	    " NULL AND erased_at IS NULL ORDER BY id", err)) == NULL ||
 	    crm_db_bind_text(db, s, 1, o->channel ? o->channel : "email",
 	    err) < 0)

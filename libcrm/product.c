@@ -114,9 +114,11 @@ crm_product_import(struct crm_db *db, const char *path,
 	    " ?5, ?6, ?7) ON CONFLICT (sku, valid_from) DO UPDATE SET"
 	    " name = excluded.name, category = excluded.category,"
 	    " unit_cost = excluded.unit_cost, margin = excluded.margin,"
-	    " currency = excluded.currency WHERE (name, category, unit_cost,"
-	    " margin, currency) IS NOT (excluded.name, excluded.category,"
-	    " excluded.unit_cost, excluded.margin, excluded.currency)",
+	    " currency = excluded.currency WHERE (products.name,"
+	    " products.category, products.unit_cost, products.margin,"
+	    " products.currency) IS DISTINCT FROM (excluded.name,"
+	    " excluded.category, excluded.unit_cost, excluded.margin,"
+	    " excluded.currency)",
 	    err)) == NULL)
 		goto done;
 	while ((step = crm_csv_next(r, err)) == 1) {

@@ -145,7 +145,7 @@ crm_rate_import(struct crm_db *db, const char *path,
 	}
 	if ((st = crm_db_stmt(db, "INSERT INTO rates (base, currency, day,"
 	    " rate) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (base, currency, day)"
-	    " DO UPDATE SET rate = excluded.rate WHERE rate <> excluded.rate",
+	    " DO UPDATE SET rate = excluded.rate WHERE rates.rate <> excluded.rate",
 	    err)) == NULL)
 		goto done;
 	if (ci[0] < 0 || ci[2] < 0) {

@@ -30,7 +30,7 @@
 #include "db.h"
 #include "error.h"
 
-/* The DDL of rates (a migration in db.c). */
+/* The DDL of rates (a migration in db-schema.c). */
 extern const char crm_rate_schema[];
 
 struct crm_rate_import {

@@ -23,7 +23,8 @@ static const char sql_period[] =
     " WHERE o.order_ref = interactions.order_ref AND o.contact_id ="
     " interactions.contact_id AND o.id < interactions.id) THEN 1 ELSE 3"
     " END WHEN 'ticket' THEN 2 ELSE 0 END, coalesce(currency, ''), amount,"
-    " direction IS 'out' FROM interactions WHERE at >= ?1 AND at < ?2";
+    " direction IS NOT DISTINCT FROM 'out' FROM interactions"
+    " WHERE at >= ?1 AND at < ?2";
 
 static const char sql_backlog[] =
     "SELECT channel, count(*), min(at) FROM interactions"

@@ -173,7 +173,8 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 	    pthread_create(&tid, NULL, work, &w) == 0)
 		threaded = 1;
 	if (report_gather_contacts(r, db, err) == 0 &&
-	    report_gather_interactions(r, db, err) == 0)
+	    report_gather_interactions(r, db, err) == 0 &&
+	    report_gather_whale(r, db, err) == 0)
 		rc = 0;
 	if (threaded) {
 		pthread_join(tid, NULL);
@@ -190,6 +191,33 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 	crm_db_close(w.db);
 	crm_db_rollback(db);
 	return rc;
+}
+
+/*
+ * The line for standard error.  The five sections every report has, and
+ * the sales pipeline and the accounts when their tables have rows (the
+ * page leaves them out otherwise): each without data when it shows a
+ * sentence instead of its figures.
+ */
+static void
+summary(struct crm_report *r)
+{
+	int n = 5, empty = (r->live == 0) + (r->inter_total == 0) +
+	    (r->buyers == 0) + (r->scored == 0) + (r->ncamps == 0);
+
+	if (r->deals_n > 0) {
+		n++;
+		empty += r->npipe == 0 && r->nfc == 0;
+	}
+	if (r->accounts_n > 0) {
+		n++;
+		empty += r->ntop_acc == 0 && r->nrisk_acc == 0 &&
+		    r->npartners == 0;
+	}
+	snprintf(r->summary, sizeof(r->summary), "as of %s: %lld contacts,"
+	    " %lld interactions in %lld days, %d of %d sections without data",
+	    r->asof_day, (long long)r->live, (long long)r->inter_total,
+	    (long long)r->days, empty, n);
 }
 
 struct crm_report *
@@ -227,11 +255,7 @@ crm_report_build(struct crm_db *db, const struct crm_report_opts *opts,
 	    report_gather_sales(r, db, err) < 0)
 		goto fail;
 	report_change_finish(r);
-	snprintf(r->summary, sizeof(r->summary), "as of %s: %lld contacts,"
-	    " %lld interactions in %lld days, %d of 5 sections without data",
-	    r->asof_day, (long long)r->live, (long long)r->inter_total,
-	    (long long)r->days, (r->live == 0) + (r->inter_total == 0) +
-	    (r->buyers == 0) + (r->scored == 0) + (r->ncamps == 0));
+	summary(r);
 	return r;
 fail:
 	crm_report_free(r);

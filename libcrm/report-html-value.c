@@ -277,6 +277,7 @@ report_html_segments(struct report_html *h)
 		report_html_caption(h, text);
 	}
 	report_html_hp(h, "</figure>\n</div>\n");
+	report_html_whale(h);
 	{
 		static const char *const th[] = { "segment", "#contacts",
 		    "#share of contacts", "#buyers", "#orders", "#revenue",
@@ -307,6 +308,97 @@ report_html_segments(struct report_html *h)
 	    " profit --by rfm.</p>\n");
 	report_html_movement(h);
 	report_html_hp(h, "</section>\n");
+}
+
+/* The whale curve: cumulative profit over the customers ranked by it. */
+void
+report_html_whale(struct report_html *h)
+{
+	const struct crm_report *r = h->r;
+	const char *cats[WHALE_STEPS + 1];
+	char labels[WHALE_STEPS + 1][8];
+	char a[48], b[48], c[48], text[400], vl[80];
+	const char *cells[3];
+	struct crm_chart_series s;
+	struct crm_chart ch;
+	double v[WHALE_STEPS + 1];
+	int share = r->whale_total > 0;
+	const char *what = r->whale_costs ? "profit" : "revenue";
+	size_t k;
+
+	report_html_hp(h, "<h3 id=\"whale\">Cumulative %s by customer (the"
+	    " whale curve)</h3>\n", what);
+	if (r->whale_note != NULL) {
+		snprintf(text, sizeof(text), "No whale curve: %s.",
+		    r->whale_note);
+		report_html_nodata(h, text);
+		return;
+	}
+	if (r->whale_n == 0) {
+		report_html_nodata(h, "No customer has bought: no whale"
+		    " curve.");
+		return;
+	}
+	report_html_hp(h, "<p>");
+	report_html_esc(h, report_whale_sentence(r, text, sizeof(text)));
+	report_html_hp(h, "</p>\n<figure class=\"wide\">\n");
+	for (k = 0; k <= WHALE_STEPS; k++) {
+		snprintf(labels[k], sizeof(labels[k]), "%zu%%",
+		    k * 100 / WHALE_STEPS);
+		cats[k] = labels[k];
+		v[k] = share ? r->whale_cum[k] / r->whale_total :
+		    r->whale_cum[k];
+	}
+	memset(&ch, 0, sizeof(ch));
+	memset(&s, 0, sizeof(s));
+	s.name = what;
+	s.v = v;
+	s.colour = "#0072B2";
+	snprintf(text, sizeof(text), "Cumulative %s over the customers,"
+	    " most profitable first", what);
+	ch.title = text;
+	ch.cat_label = "share of customers, ranked by profit";
+	snprintf(vl, sizeof(vl), share ? "cumulative %s (share of all)" :
+	    "cumulative %s (money)", what);
+	ch.value_label = vl;
+	ch.kind = CRM_CHART_LINES;
+	ch.ncat = WHALE_STEPS + 1;
+	ch.cats = cats;
+	ch.nser = 1;
+	ch.ser = &s;
+	ch.percent = share;
+	ch.width = 900;
+	report_html_chart(h, &ch);
+	{
+		const char *th[4] = { "top customers", "#customers", NULL,
+		    "#share of all" };
+		char head[48];
+
+		snprintf(head, sizeof(head), "#cumulative %s%s%s", what,
+		    *r->whale_currency ? " " : "", r->whale_currency);
+		th[2] = head;
+		report_html_thead(h, "t-whale", th, 4);
+	}
+	for (k = 1; k <= WHALE_STEPS; k++) {
+		cells[0] = report_fint(a, (int64_t)((uint64_t)k *
+		    (uint64_t)r->whale_n / WHALE_STEPS));
+		cells[1] = report_fmoney(b, r->whale_cum[k]);
+		cells[2] = report_fpct(c, share ? r->whale_cum[k] /
+		    r->whale_total : NAN);
+		report_html_trow(h, labels[k], cells, 3);
+	}
+	report_html_tend(h);
+	snprintf(text, sizeof(text), "%s customers up to %s ranked by their"
+	    " %s%s%s (crm-segment profit: revenue less cost of goods, cost"
+	    " to serve and acquisition, as far as products and costs are"
+	    " known), the sum after each twentieth of them; the curve peaks"
+	    " where the customers who cost more than they bring begin.%s",
+	    report_fint(a, r->whale_n), r->asof_day, what,
+	    *r->whale_currency ? " in " : "", r->whale_currency,
+	    r->whale_other > 0 ? " Customers' purchases in other currencies"
+	    " are left out (crm-report --currency converts them)." : "");
+	report_html_caption(h, text);
+	report_html_hp(h, "</figure>\n");
 }
 
 /*
@@ -695,14 +787,71 @@ report_html_campaigns(struct report_html *h)
 /* Sales: the deal pipeline and the accounts (left out when their tables
  * are empty) */
 
-/* A sentence before a table. */
+/*
+ * A sentence, then a table of nrows rows: row(r, i, cells, buf) gives
+ * row i's label and fills cells (ncol - 1 of them, formatted into buf).
+ */
+struct report_table {
+	const char *id;
+	const char *const *heads;	/* '#' first: a numeric column */
+	size_t ncol, nrows;
+	const char *(*row)(const struct crm_report *r, size_t i,
+	    const char **cells, char (*buf)[48]);
+};
+
+#define TABLE_MAXCOL 8
+
 static void
-para(struct report_html *h, const char *text)
+table(struct report_html *h, const char *intro, const struct report_table *t)
 {
+	const char *cells[TABLE_MAXCOL];
+	char buf[TABLE_MAXCOL][48];
+	size_t i;
+
 	h->charted = 0;
 	report_html_hp(h, "<p>");
-	report_html_esc(h, text);
+	report_html_esc(h, intro);
 	report_html_hp(h, "</p>\n");
+	report_html_thead(h, t->id, t->heads, t->ncol);
+	for (i = 0; i < t->nrows && !h->failed; i++) {
+		const char *label = t->row(h->r, i, cells, buf);
+
+		report_html_trow(h, label, cells, t->ncol - 1);
+	}
+	report_html_tend(h);
+}
+
+static const char *
+curr_cell(const char *c)
+{
+	return c[0] ? c : "-";
+}
+
+static const char *
+pipe_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct pipe_stage *p = &r->pipe[i];
+
+	cells[0] = curr_cell(p->currency);
+	cells[1] = report_fint(buf[1], p->count);
+	cells[2] = report_fmoney(buf[2], p->amount);
+	cells[3] = report_fmoney(buf[3], p->weighted);
+	return p->stage;
+}
+
+static const char *
+fc_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct fc_month *f = &r->fc[i];
+
+	cells[0] = curr_cell(f->currency);
+	cells[1] = report_fint(buf[1], f->open);
+	cells[2] = report_fmoney(buf[2], f->won);
+	cells[3] = report_fmoney(buf[3], f->weighted);
+	cells[4] = report_fmoney(buf[4], f->best_case);
+	return f->label;
 }
 
 void
@@ -713,9 +862,11 @@ report_html_pipeline(struct report_html *h)
 	static const char *const fheads[] = { "Month", "Currency",
 	    "#Open deals", "#Won", "#Weighted", "#Best case" };
 	const struct crm_report *r = h->r;
-	char a[48], b[48], c[48], d[48], text[200];
-	const char *cells[5];
-	size_t i;
+	struct report_table t = { "pipeline-stages", heads, 5, r->npipe,
+	    pipe_row };
+	struct report_table f = { "pipeline-forecast", fheads, 6, r->nfc,
+	    fc_row };
+	char text[200];
 
 	report_html_hp(h, "<section id=\"pipeline\"><h2>Sales pipeline</h2>\n");
 	if (r->npipe == 0) {
@@ -726,37 +877,51 @@ report_html_pipeline(struct report_html *h)
 		snprintf(text, sizeof(text), "Open deals on %s by stage, per"
 		    " currency (crm-deal pipeline; weighted: amount times the"
 		    " stage's probability).", r->asof_day);
-		para(h, text);
-		report_html_thead(h, "pipeline-stages", heads, 5);
-		for (i = 0; i < r->npipe && !h->failed; i++) {
-			const struct pipe_stage *p = &r->pipe[i];
-
-			cells[0] = p->currency[0] ? p->currency : "-";
-			cells[1] = report_fint(a, p->count);
-			cells[2] = report_fmoney(b, p->amount);
-			cells[3] = report_fmoney(c, p->weighted);
-			report_html_trow(h, p->stage, cells, 4);
-		}
-		report_html_tend(h);
+		table(h, text, &t);
 	}
-	if (r->nfc > 0) {
-		para(h, "The forecast by month of close, this"
-		    " month and the next two, per currency (crm-deal"
-		    " forecast).");
-		report_html_thead(h, "pipeline-forecast", fheads, 6);
-		for (i = 0; i < r->nfc && !h->failed; i++) {
-			const struct fc_month *f = &r->fc[i];
-
-			cells[0] = f->currency[0] ? f->currency : "-";
-			cells[1] = report_fint(a, f->open);
-			cells[2] = report_fmoney(b, f->won);
-			cells[3] = report_fmoney(c, f->weighted);
-			cells[4] = report_fmoney(d, f->best_case);
-			report_html_trow(h, f->label, cells, 5);
-		}
-		report_html_tend(h);
-	}
+	if (r->nfc > 0)
+		table(h, "The forecast by month of close, this month and the"
+		    " next two, per currency (crm-deal forecast).", &f);
 	report_html_hp(h, "</section>\n");
+}
+
+static const char *
+top_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	cells[0] = r->top_acc[i].name;
+	cells[1] = report_fmoney(buf[1], r->top_acc[i].revenue);
+	return r->top_acc[i].ext;
+}
+
+static const char *
+risk_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct acc_row *x = &r->risk_acc[i];
+
+	cells[0] = x->name;
+	cells[1] = report_fint(buf[1], x->buyers);
+	cells[2] = report_fnum(buf[2], x->p_alive, 2);
+	cells[3] = report_fmoney(buf[3], x->revenue);
+	cells[4] = report_fmoney(buf[4], x->at_risk);
+	return x->ext;
+}
+
+static const char *
+partner_row(const struct crm_report *r, size_t i, const char **cells,
+    char (*buf)[48])
+{
+	const struct partner *p = &r->partners[i];
+
+	cells[0] = p->name;
+	cells[1] = p->type;
+	cells[2] = report_fint(buf[3], p->contacts);
+	cells[3] = report_fint(buf[4], p->customers);
+	cells[4] = r->acc_mixed ? "-" : report_fmoney(buf[5], p->revenue);
+	cells[5] = report_fint(buf[6], p->won);
+	cells[6] = report_fpct(buf[7], p->win_rate);
+	return p->ext;
 }
 
 void
@@ -765,10 +930,17 @@ report_html_accounts(struct report_html *h)
 	static const char *const theads[] = { "Account", "Name", "#Revenue" };
 	static const char *const rheads[] = { "Account", "Name", "#Buyers",
 	    "#P(alive)", "#Revenue", "#Revenue at risk" };
+	static const char *const pheads[] = { "Partner", "Name", "Type",
+	    "#Contacts", "#Customers", "#Revenue", "#Deals won",
+	    "#Win rate" };
 	const struct crm_report *r = h->r;
-	char a[48], b[48], c[48], d[48], text[240];
-	const char *cells[5];
-	size_t i;
+	struct report_table top = { "accounts-top", theads, 3, r->ntop_acc,
+	    top_row };
+	struct report_table risk = { "accounts-risk", rheads, 6,
+	    r->nrisk_acc, risk_row };
+	struct report_table part = { "accounts-partners", pheads,
+	    r->partner_deals ? 8 : 6, r->npartners, partner_row };
+	char text[320];
 
 	report_html_hp(h, "<section id=\"accounts\"><h2>Accounts</h2>\n");
 	if (r->acc_mixed)
@@ -782,14 +954,7 @@ report_html_accounts(struct report_html *h)
 		snprintf(text, sizeof(text), "The top accounts by revenue"
 		    " from %s to %s, subsidiaries included (crm-account"
 		    " rollup).", r->start_day, r->asof_day);
-		para(h, text);
-		report_html_thead(h, "accounts-top", theads, 3);
-		for (i = 0; i < r->ntop_acc && !h->failed; i++) {
-			cells[0] = r->top_acc[i].name;
-			cells[1] = report_fmoney(a, r->top_acc[i].revenue);
-			report_html_trow(h, r->top_acc[i].ext, cells, 2);
-		}
-		report_html_tend(h);
+		table(h, text, &top);
 	}
 	if (r->risk_note != NULL) {
 		snprintf(text, sizeof(text), "No accounts at risk: %s.",
@@ -803,19 +968,23 @@ report_html_accounts(struct report_html *h)
 		snprintf(text, sizeof(text), "Accounts at risk: P(alive) below"
 		    " %.2f, by revenue at risk (crm-account churn).",
 		    r->at_risk);
-		para(h, text);
-		report_html_thead(h, "accounts-risk", rheads, 6);
-		for (i = 0; i < r->nrisk_acc && !h->failed; i++) {
-			const struct acc_row *x = &r->risk_acc[i];
-
-			cells[0] = x->name;
-			cells[1] = report_fint(a, x->buyers);
-			cells[2] = report_fnum(b, x->p_alive, 2);
-			cells[3] = report_fmoney(c, x->revenue);
-			cells[4] = report_fmoney(d, x->at_risk);
-			report_html_trow(h, x->ext, cells, 5);
-		}
-		report_html_tend(h);
+		table(h, text, &risk);
+	}
+	report_html_hp(h, "<h3 id=\"partners\">Partners</h3>\n");
+	if (r->npartners == 0)
+		report_html_nodata(h, "No partners: no account is a reseller,"
+		    " agency, referrer or affiliate.");
+	else {
+		snprintf(text, sizeof(text), "What each partner brought, all"
+		    " time (crm-account partners): the contacts it sourced,"
+		    " those who bought, their revenue%s%s; %s.",
+		    r->acc_mixed ? " (not shown: it adds several currencies)"
+		    : "", r->partner_deals ? ", deals won and the win rate"
+		    " (won of won and lost)" : "", r->partners_all >
+		    MAXPARTNERS ? "the twenty that brought most revenue" :
+		    r->partners_all == 1 ? "the only partner" :
+		    "by revenue");
+		table(h, text, &part);
 	}
 	report_html_hp(h, "</section>\n");
 }

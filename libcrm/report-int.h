@@ -10,6 +10,7 @@
  *	report-value.c    RFM segments, deciles, churn and value
  *	report-campaigns.c  the campaigns sent in the period
  *	report-sales.c    the deal pipeline, its forecast; the accounts
+ *	report-whale.c    the whale curve: cumulative profit by customer
  *	report-change.c   the earlier periods' figures; the summary's rules
  *	report-state.c    the segment snapshot: read, movement, save
  *	report-fmt.c      numbers as people read them
@@ -39,6 +40,7 @@
 #define MAXSERIES 7		/* channels charted; the rest folded */
 #define MAXCURR 4		/* currencies charted */
 #define MAXCAMPAIGNS 12
+#define WHALE_STEPS 20		/* points of the whale curve */
 #define STATE_MAGIC "crm-report-state 1"
 
 extern const char *const report_consent_names[4];
@@ -130,6 +132,13 @@ struct acc_row {		/* an account: revenue or risk */
 };
 
 #define MAXACCOUNTS 10
+#define MAXPARTNERS 20
+
+struct partner {		/* crm-account partners: what one brought */
+	const char *ext, *name, *type;
+	int64_t contacts, customers, won, lost;
+	double revenue, win_rate;	/* NAN: no closed deal */
+};
 
 struct flow {
 	int from, to;		/* segment indexes; -1 new, -2 gone */
@@ -237,6 +246,15 @@ struct crm_report {
 	int64_t moved, stayed, joined, left;
 	int64_t *seg_before;	/* per segnames index */
 
+	/* the whale curve (report-whale.c): customers by profit */
+	int64_t whale_n, whale_pos, whale_neg;	/* all, profit > 0, < 0 */
+	int64_t whale_other;	/* rows in other currencies, left out */
+	double whale_gain, whale_loss, whale_total;
+	double whale_cum[WHALE_STEPS + 1];	/* after the top k/20 */
+	int whale_costs;	/* costs known: profit, else revenue */
+	const char *whale_currency;	/* "" none */
+	const char *whale_note;	/* why no curve (a rate missing) */
+
 	/* churn and value */
 	int64_t scored, no_clv;
 	int64_t horizon, scored_at;
@@ -263,6 +281,10 @@ struct crm_report {
 	size_t ntop_acc, nrisk_acc;
 	int acc_mixed;		/* revenue in several currencies */
 	const char *risk_note;	/* why no risk table (no scores) */
+	struct partner *partners;	/* by revenue, at most MAXPARTNERS */
+	size_t npartners;
+	int64_t partners_all;	/* partners in the table */
+	int partner_deals;	/* a deals table: won, lost, win rate */
 
 	/* what changed */
 	struct window win[3];
@@ -308,6 +330,11 @@ int report_gather_churn(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
 int report_gather_campaigns(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
+/* The whale curve (report-whale.c), and its sentence into out. */
+int report_gather_whale(struct crm_report *r, struct crm_db *db,
+    struct crm_error *err);
+const char *report_whale_sentence(const struct crm_report *r, char *out,
+    size_t n);
 /* Deals and accounts (report-sales.c), after the read transaction:
  * the account roll-ups open their own. */
 int report_gather_sales(struct crm_report *r, struct crm_db *db,
@@ -386,6 +413,7 @@ void report_html_movement(struct report_html *h);
 void report_html_segments(struct report_html *h);
 void report_html_churn(struct report_html *h);
 void report_html_campaigns(struct report_html *h);
+void report_html_whale(struct report_html *h);
 void report_html_pipeline(struct report_html *h);
 void report_html_accounts(struct report_html *h);
 

@@ -199,6 +199,48 @@ risk_row(void *arg, const struct crm_account_churn *c,
 	    c->external_id, c->name, err);
 }
 
+/* Keep the MAXPARTNERS that brought most revenue (then customers),
+ * ties by name. */
+static int
+partner_row(void *arg, const struct crm_account_partner *p,
+    struct crm_error *err)
+{
+	struct sales_arg *a = arg;
+	struct crm_report *r = a->r;
+	struct partner *v = r->partners;
+	size_t i;
+
+	r->partners_all++;
+	for (i = r->npartners; i > 0; i--) {
+		const struct partner *y = &v[i - 1];
+
+		if (y->revenue > p->revenue || (y->revenue == p->revenue &&
+		    (y->customers > p->customers ||
+		    (y->customers == p->customers &&
+		    strcmp(y->name, p->name != NULL ? p->name : "") <= 0))))
+			break;
+	}
+	if (i >= MAXPARTNERS)
+		return 0;
+	if (r->npartners < MAXPARTNERS)
+		r->npartners++;
+	memmove(&v[i + 1], &v[i], (r->npartners - 1 - i) * sizeof(*v));
+	memset(&v[i], 0, sizeof(v[i]));
+	if ((v[i].ext = report_pdup(r, p->external_id != NULL ?
+	    p->external_id : "", err)) == NULL ||
+	    (v[i].name = report_pdup(r, p->name != NULL ? p->name : "",
+	    err)) == NULL || (v[i].type = report_pdup(r, p->type,
+	    err)) == NULL)
+		return -1;
+	v[i].contacts = p->contacts;
+	v[i].customers = p->customers;
+	v[i].revenue = p->revenue;
+	v[i].won = p->won;
+	v[i].lost = p->lost;
+	v[i].win_rate = p->win_rate;
+	return 0;
+}
+
 static int
 gather_deals(struct crm_report *r, struct crm_db *db, struct sales_arg *a,
     struct crm_error *err)
@@ -242,6 +284,11 @@ gather_accounts(struct crm_report *r, struct crm_db *db,
 	if (!r->acc_mixed && (crm_account_rollup_each(db, r->start,
 	    before_row, a, err) < 0 || crm_account_rollup_each(db, r->end,
 	    after_row, a, err) < 0))
+		return -1;
+	if ((r->partners = report_parray(r, MAXPARTNERS + 1,
+	    sizeof(*r->partners), err)) == NULL ||
+	    crm_account_partners_each(db, &r->partner_deals, partner_row, a,
+	    err) != 0)
 		return -1;
 	memset(&co, 0, sizeof(co));
 	co.threshold = r->at_risk;

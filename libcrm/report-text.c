@@ -187,6 +187,28 @@ text_sales(const struct crm_report *r, FILE *fp)
 			fprintf(fp, " %14s %5.2f\n", report_fmoney(a,
 			    r->risk_acc[i].at_risk), r->risk_acc[i].p_alive);
 		}
+		if (r->npartners == 0)
+			fprintf(fp, "  No partners.\n");
+		else
+			fprintf(fp, "  partners, all time (contacts, customers,"
+			    " revenue%s):\n", r->partner_deals ? ", won, win"
+			    " rate" : "");
+		for (i = 0; i < r->npartners; i++) {
+			const struct partner *p = &r->partners[i];
+			char e[48];
+
+			fprintf(fp, "    ");
+			tpad(fp, p->ext, 10);
+			fprintf(fp, " ");
+			tpad(fp, p->name, 20);
+			fprintf(fp, " %5s %5s %13s", report_fint(a,
+			    p->contacts), report_fint(b, p->customers),
+			    r->acc_mixed ? "-" : report_fmoney(c, p->revenue));
+			if (r->partner_deals)
+				fprintf(fp, " %4s %6s", report_fint(d, p->won),
+				    report_fpct(e, p->win_rate));
+			fprintf(fp, "\n");
+		}
 	}
 }
 
@@ -375,6 +397,15 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 		    "  the top 10%% of contacts bring %.1f%% of revenue,"
 		    " the top 20%% %.1f%%\n", r->dec[0].cum * 100,
 		    r->dec[1].cum * 100);
+	}
+	if (r->whale_note != NULL) {
+		fprintf(fp, "  No whale curve: ");
+		tput(fp, r->whale_note, 200);
+		fprintf(fp, ".\n");
+	} else if (r->whale_n > 0) {
+		char text[400];
+
+		tsentence(fp, report_whale_sentence(r, text, sizeof(text)));
 	}
 	if (r->state_status == 1) {
 		fprintf(fp, "  since %s: %s changed segment, %s new, %s"

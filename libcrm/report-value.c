@@ -225,7 +225,7 @@ static const char sql_model[] =
 static const char sql_who[] =
     "SELECT id, external_id, trim(coalesce(first_name, '') || ' ' ||"
     " coalesce(last_name, '')), owner FROM contacts"
-    " WHERE id IN (SELECT value FROM json_each(?1))";
+    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?1))";
 
 struct val {
 	int64_t id;

@@ -60,6 +60,9 @@ struct crm_report_opts {
 	const char *db_name;	/* shown in the heading; may be NULL */
 	int64_t now;		/* when the report is made (crm_now()) */
 	const char *currency;	/* segments' money in it (rates.h), or NULL */
+	const char *costs;	/* the cost file of crm-segment profit, or
+				   NULL (product.h) */
+	const char *owner;	/* one owner's report, or NULL (below) */
 };
 
 struct crm_report;

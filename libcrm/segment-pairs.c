@@ -39,7 +39,8 @@ crm_pairs(struct crm_db *db, int by_category, double min_support,
 	    " count(*) * 1.0 * n.n / (cx.k * cy.k)) FROM b x JOIN b y ON"
 	    " x.contact_id = y.contact_id AND x.item <> y.item JOIN ci cx ON"
 	    " cx.item = x.item JOIN ci cy ON cy.item = y.item, n"
-	    " GROUP BY x.item, y.item HAVING count(*) >= CASE WHEN ?1 < 1"
+	    " GROUP BY x.item, y.item, n.n, cx.k, cy.k HAVING count(*) >="
+	    " CASE WHEN ?1 < 1"
 	    " THEN ?1 * max(n.n) ELSE ?1 END ORDER BY count(*) DESC, x.item,"
 	    " y.item" :
 	    "WITH b AS (SELECT DISTINCT contact_id, product AS item FROM"
@@ -51,7 +52,8 @@ crm_pairs(struct crm_db *db, int by_category, double min_support,
 	    " count(*) * 1.0 * n.n / (cx.k * cy.k)) FROM b x JOIN b y ON"
 	    " x.contact_id = y.contact_id AND x.item <> y.item JOIN ci cx ON"
 	    " cx.item = x.item JOIN ci cy ON cy.item = y.item, n"
-	    " GROUP BY x.item, y.item HAVING count(*) >= CASE WHEN ?1 < 1"
+	    " GROUP BY x.item, y.item, n.n, cx.k, cy.k HAVING count(*) >="
+	    " CASE WHEN ?1 < 1"
 	    " THEN ?1 * max(n.n) ELSE ?1 END ORDER BY count(*) DESC, x.item,"
 	    " y.item", err);
 	if (st == NULL || crm_db_bind_double(db, st, 1, min_support, err) < 0 ||

@@ -187,8 +187,9 @@ crm_segment_save_list(struct crm_db *db, const char *name, const int64_t *ids,
 	if (segment_make(db, name, "list", NULL, replace, &id, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if ((st = crm_db_stmt(db, "INSERT OR IGNORE INTO segment_members"
-		    " (segment_id, contact_id) VALUES (?, ?)", err)) == NULL ||
+		if ((st = crm_db_stmt(db, "INSERT INTO segment_members"
+		    " (segment_id, contact_id) VALUES (?, ?)"
+		    " ON CONFLICT DO NOTHING", err)) == NULL ||
 		    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 		    crm_db_bind_int(db, st, 2, ids[i], err) < 0 ||
 		    crm_db_step(db, st, err) < 0)

@@ -99,9 +99,10 @@ test_grep() {
 	fi
 }
 
-# sql QUERY: run QUERY on the scratch database, list mode.
+# sql QUERY: run QUERY on the scratch database ($CRM_DB: a second one
+# may be an SQLite file under make check-pg too), list mode.
 sql() {
-	if [ -n "${CRM_TEST_PGHOST:-}" ]; then
+	if [ -n "${CRM_TEST_PGHOST:-}" ] && [ "${CRM_DB#postgres}" != "$CRM_DB" ]; then
 		psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$CRM_DB" -c "$1"
 	else
 		sqlite3 -batch "$CRM_DB" "$1"

@@ -82,7 +82,8 @@ test_expect_success 'score: P(alive), expected purchases, spend and CLV per cont
 	test "$(wc -l <scores.csv)" = 2358 &&
 	! grep -i "nan\|inf" scores.csv &&
 	test "$(sql "select count(*), min(model_id), max(model_id), max(horizon_days),
-		round(max(abs(churn_probability + p_alive - 1)), 9) from scores")" = "2357|1|1|273|0.0"
+		CASE WHEN max(abs(churn_probability + p_alive - 1)) < 1e-9 THEN 0 END
+		from scores")" = "2357|1|1|273|0"
 '
 
 test_expect_success 'CLV: undiscounted it is spend times purchases; discounting lowers it' '
@@ -104,19 +105,25 @@ test_expect_success 'a contact without purchases is listed, unscored; merged pur
 	sql "update contacts set merged_into = 2358 where external_id = '\''0001'\''" &&
 	crm-churn score -q -m 1 >s3.csv &&
 	grep "^2358,NEW,,2,30.4286," s3.csv &&
-	test "$(sql "select count(*), sum(contact_id = 1), sum(contact_id = 2358),
+	test "$(sql "select count(*), count(*) filter (where contact_id = 1),
+		count(*) filter (where contact_id = 2358),
 		count(distinct scored_at) from scores")" = "2357|0|1|1" &&
 	sql "update contacts set merged_into = NULL where external_id = '\''0001'\''"
 '
 
+# Scores whose contact or model is not there (pragma foreign_key_check).
+orphans="select count(*) from scores where contact_id not in
+	(select id from contacts) or model_id not in (select id from models)"
+
 test_expect_success 'stored scores keep the foreign keys; a merge cycle scores neither contact' '
-	test -z "$(sql "pragma foreign_key_check")" &&
+	test "$(sql "$orphans")" = 0 &&
 	sql "update contacts set merged_into = 2 where id = 1;
 		update contacts set merged_into = 1 where id = 2" &&
 	crm-churn score -q -m 1 >cyc.csv &&
 	test "$(wc -l <cyc.csv)" = 2357 &&
 	! grep -q "^[12]," cyc.csv &&
-	test "$(sql "select count(*), sum(contact_id <= 2) from scores")" = "2355|0" &&
+	test "$(sql "select count(*), count(*) filter (where contact_id <= 2)
+		from scores")" = "2355|0" &&
 	sql "update contacts set merged_into = NULL where id <= 2" &&
 	crm-churn score -q -m 1 >/dev/null &&
 	test "$(sql "select count(*) from scores")" = 2357
@@ -129,19 +136,20 @@ test_expect_success 'overlapping scorings (cron) wait for each other and agree' 
 	wait $p1 && wait $p2 && wait $p3 &&
 	test_cmp o1.csv o2.csv &&
 	test_cmp o1.csv o3.csv &&
-	test "$(sql "pragma integrity_check")" = ok &&
+	{ test -n "${CRM_TEST_PGHOST:-}" ||
+		test "$(sql "pragma integrity_check")" = ok; } &&
 	test "$(sql "select count(*) from scores")" = 2357
 '
 
 test_expect_success 'a failed write of the scores stores none of them' '
-	sql "select group_concat(contact_id || p_alive || scored_at) from scores" >before &&
+	sql "select contact_id, p_alive, scored_at from scores order by contact_id" >before &&
 	n=$(sql "select count(*) from audit") &&
 	test_must_fail 1 crm-churn score -m 1 -H 30d >/dev/full 2>err &&
 	test_grep "write error" err &&
-	sql "select group_concat(contact_id || p_alive || scored_at) from scores" >after &&
+	sql "select contact_id, p_alive, scored_at from scores order by contact_id" >after &&
 	cmp before after &&
 	test "$(sql "select count(*) from audit")" = "$n" &&
-	test -z "$(sql "pragma foreign_key_check")"
+	test "$(sql "$orphans")" = 0
 '
 
 test_expect_success 'eval: 1882 repeat purchases in the holdout, tracking within 5%' '

@@ -207,7 +207,7 @@ test_expect_success 'funnel: conversion and time in each stage' '
 '
 
 test_expect_success 'won deals are purchases and customers; lost ones keep their reason' '
-	test "$(sql "SELECT count(*), sum(amount) FROM interactions WHERE kind = '\''purchase'\'' AND currency = '\''EUR'\''")" = "4|9000.0" &&
+	test "$(sql "SELECT count(*), printf('\''%.1f'\'', sum(amount)) FROM interactions WHERE kind = '\''purchase'\'' AND currency = '\''EUR'\''")" = "4|9000.0" &&
 	test "$(sql "SELECT c.external_id FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE ref = '\''deal:D10'\''")" = C4 &&
 	test "$(sql "SELECT external_id FROM contacts WHERE stage = '\''customer'\'' ORDER BY 1" | tr "\n" " ")" = "C1 C2 C4 " &&
 	test "$(sql "SELECT note FROM interactions WHERE ref = '\''deal:D08:lost'\''")" = "no budget"

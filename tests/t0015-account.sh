@@ -100,7 +100,7 @@ test_expect_success 'a person who changes company keeps the history' '
 	printf "external_id,account,title,since\nC1,G1,VP Finance,2026-06-01\n" >move.csv &&
 	crm-account link move.csv 2>err &&
 	test_grep "1 moved" err &&
-	sql "select a.external_id, ac.title, date(ac.started_at, '\''unixepoch'\''), date(ac.ended_at, '\''unixepoch'\'') from account_contacts ac join accounts a on a.id = ac.account_id where ac.contact_id = 1 order by ac.id" >got &&
+	sql "select a.external_id, ac.title, strftime('\''%Y-%m-%d'\'', ac.started_at, '\''unixepoch'\''), strftime('\''%Y-%m-%d'\'', ac.ended_at, '\''unixepoch'\'') from account_contacts ac join accounts a on a.id = ac.account_id where ac.contact_id = 1 order by ac.id" >got &&
 	printf "A1|CFO|2024-01-01|2026-06-01\nG1|VP Finance|2026-06-01|\n" >expect &&
 	test_cmp expect got &&
 	crm-account link move.csv contacts.csv 2>err &&

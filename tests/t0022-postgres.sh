@@ -245,10 +245,6 @@ test_expect_success 'crm-segment rfm and kmeans: the same scores on both' '
 
 test_expect_success 'a program not ported yet refuses PostgreSQL before touching it' '
 	before=$(pg "select count(*) from audit") &&
-	test_must_fail 1 crm-segment -d "$PG" profit 2>err &&
-	test_grep "crm-segment works on SQLite only so far" err &&
-	test_must_fail 1 crm-deal -d "$PG" stages 2>err &&
-	test_grep "crm-deal works on SQLite only so far" err &&
 	test_must_fail 1 crm-forget -d "$PG" C1 2>err &&
 	test_grep "crm-forget works on SQLite only so far" err &&
 	test_must_fail 1 crm-export -d "$PG" --subject C1 >out 2>err &&

@@ -9,7 +9,7 @@ test_expect_success 'set up: a shop in four currencies, German CSV' '
 	crm-log -q --decimal , -M Kunde=external_id,Datum=at,Kanal=channel,Art=kind,Betrag=amount,Waehrung=currency,Artikel=product,Menge=quantity,Beleg=order_ref \
 		"$DATA/profit-purchases-de.csv" &&
 	crm-ticket -q "$DATA/profit-tickets.csv" &&
-	test "$(sql "select group_concat(amount, \" \") from interactions order by id")" = "100.0 20.5 125.0 17.0 15000.0 3200.0"
+	test "$(echo $(sql "select printf('\''%.1f'\'', amount) from interactions order by id"))" = "100.0 20.5 125.0 17.0 15000.0 3200.0"
 '
 
 test_expect_success 'rates: the ECB layout, re-run changes nothing' '
@@ -17,13 +17,13 @@ test_expect_success 'rates: the ECB layout, re-run changes nothing' '
 	test_grep "6 rates read, 6 new or changed" err &&
 	crm-segment rates "$DATA/profit-rates-ecb.csv" 2>err &&
 	test_grep "6 rates read, 0 new or changed" err &&
-	test "$(sql "select count(*) from rates where currency = \"BGN\"")" = 0
+	test "$(sql "select count(*) from rates where currency = '\''BGN'\''")" = 0
 '
 
 test_expect_success 'rates: long layout with decimal comma; bad values exit 3' '
 	printf "currency;date;rate\nCHF;02.03.2026;0,9500\n" >long.csv &&
 	crm-segment rates long.csv 2>err &&
-	test "$(sql "select rate from rates where currency = \"CHF\"")" = 0.95 &&
+	test "$(sql "select rate from rates where currency = '\''CHF'\''")" = 0.95 &&
 	printf "currency;date;rate\nCHF;02.03.2026;zero\n" >bad.csv &&
 	test_must_fail 3 crm-segment rates bad.csv 2>err &&
 	test_grep "bad.csv:2: not a rate .zero." err
@@ -32,7 +32,7 @@ test_expect_success 'rates: long layout with decimal comma; bad values exit 3' '
 test_expect_success 'products: German CSV, a cost change, a margin' '
 	crm-segment products "$DATA/profit-products-de.csv" 2>err &&
 	test_grep "3 products read, 3 new or changed" err &&
-	test "$(sql "select group_concat(coalesce(unit_cost, margin), \" \") from products order by sku, valid_from")" = "0.4 60.0 70.0"
+	test "$(echo $(sql "select printf('\''%.1f'\'', coalesce(unit_cost, margin)) from products order by sku, valid_from"))" = "0.4 60.0 70.0"
 '
 
 # Without --currency nothing is added across currencies: K2 is in USD,

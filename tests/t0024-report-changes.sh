@@ -157,6 +157,63 @@ Bcc: all@example.com" 2>err &&
 	! grep -q "^To:" m2.eml
 '
 
+# The whale curve (issue 24), from crm-segment profit's per-contact
+# rows: five customers in EUR, phone calls costing 50 each (a cost file
+# as crm-segment profit reads it).  Profit = revenue - calls x 50:
+#   A 400, B 200, C 100, D 50 - 2 x 50 = -50, E 10 - 3 x 50 = -140;
+#   all 510; the three profitable (60%) bring 700 = 137.3% of it, the
+#   two others (40%) lose 190 = 37.3% of it.
+# The curve after the top k twentieths, floor(5k/20) customers: 20% one
+# (400, 78.4%), 40% two (600, 117.6%), 60% three (700, 137.3%), 80%
+# four (650, 127.5%), 100% all (510, 100.0%).  F never bought.
+test_expect_success 'the whale curve: cumulative profit, its sentence' '
+	cat >wc.csv <<-\EOF &&
+	external_id,email
+	A,a@example.com
+	B,b@example.com
+	C,c@example.com
+	D,d@example.com
+	E,e@example.com
+	F,f@example.com
+	EOF
+	cat >wi.csv <<-\EOF &&
+	external_id,at,channel,kind,direction,amount,currency,ref
+	A,2026-10-02T10:00Z,web,purchase,,400,EUR,W1
+	B,2026-10-03T10:00Z,web,purchase,,200,EUR,W2
+	C,2026-10-04T10:00Z,web,purchase,,100,EUR,W3
+	D,2026-10-05T10:00Z,web,purchase,,50,EUR,W4
+	E,2026-10-06T10:00Z,web,purchase,,10,EUR,W5
+	D,2026-10-07T10:00Z,phone,call,in,,,W6
+	D,2026-10-08T10:00Z,phone,call,in,,,W7
+	E,2026-10-07T10:00Z,phone,call,in,,,W8
+	E,2026-10-08T10:00Z,phone,call,in,,,W9
+	E,2026-10-09T10:00Z,phone,call,in,,,W10
+	F,2026-10-09T10:00Z,phone,call,in,,,W11
+	EOF
+	printf "what,key,cost,currency\nchannel,phone,50.00,EUR\n" >wcost.csv &&
+	crm-add -q -d w.db wc.csv && crm-log -q -d w.db wi.csv &&
+	crm-report -q -d w.db --as-of 2026-10-31 --costs wcost.csv -o w.html &&
+	test_grep "<p>The top 60% of customers bring 137% of the profit, the bottom 40% lose 37% of it.</p>" w.html &&
+	sed -n "/<table id=\"t-whale\">/,/<\/table>/p" w.html >wt &&
+	test_grep "<tr><th scope=\"row\">20%</th><td class=\"n\">1</td><td class=\"n\">400.00</td><td class=\"n\">78.4%</td></tr>" wt &&
+	test_grep "<tr><th scope=\"row\">40%</th><td class=\"n\">2</td><td class=\"n\">600.00</td><td class=\"n\">117.6%</td></tr>" wt &&
+	test_grep "<tr><th scope=\"row\">60%</th><td class=\"n\">3</td><td class=\"n\">700.00</td><td class=\"n\">137.3%</td></tr>" wt &&
+	test_grep "<tr><th scope=\"row\">80%</th><td class=\"n\">4</td><td class=\"n\">650.00</td><td class=\"n\">127.5%</td></tr>" wt &&
+	test_grep "<tr><th scope=\"row\">100%</th><td class=\"n\">5</td><td class=\"n\">510.00</td><td class=\"n\">100.0%</td></tr>" wt &&
+	xmllint --noout w.html &&
+	crm-report -q -d w.db --as-of 2026-10-31 --costs wcost.csv -f text >w.txt &&
+	tr "\n" " " <w.txt | sed "s/   */ /g" >w1 &&
+	test_grep "The top 60% of customers bring 137% of the profit, the bottom 40% lose 37% of it." w1 &&
+	crm-segment profit -d w.db --as-of 2026-10-31 --costs wcost.csv >wp.csv &&
+	test_grep ",E,e@example.com,.*,-140.00$" wp.csv
+'
+
+test_expect_success 'the whale curve without costs is of revenue, and says so' '
+	crm-report -q -d w.db --as-of 2026-10-31 -o w2.html &&
+	test_grep "Cumulative revenue by customer (the whale curve)" w2.html &&
+	test_grep "none costs more than they bring (no costs are known: the curve is of revenue)" w2.html
+'
+
 # Looked at, not only parsed: Chromium lays the page out in frames 1280
 # and 390 pixels wide (a phone); nothing may be wider than the frame,
 # and at 1280 the summary and the cards end within the first 800 pixels.
