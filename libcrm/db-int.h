@@ -185,6 +185,12 @@ enum crm_db_type crm_pg_col_type(struct crm_pgst *st, int i);
 int crm_pg_col_count(struct crm_pgst *st);
 const char *crm_pg_col_name(struct crm_pgst *st, int i);
 
+/*
+ * For db-copy.c: libpq's handle of a connection (a PGconn *, declared
+ * void here so that only the files that use libpq include it).
+ */
+void *crm_pg_conn(struct crm_pg *pg);
+
 /* db-pg-sql.c: PostgreSQL's own migrations (NULL: SQLite's translated),
  * the functions that stand in for SQLite's, the id triggers. */
 extern const char *const crm_pg_migrations[];

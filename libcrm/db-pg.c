@@ -961,3 +961,9 @@ crm_pg_server_version(struct crm_pg *pg)
 {
 	return pg->version;
 }
+
+void *
+crm_pg_conn(struct crm_pg *pg)
+{
+	return pg->c;
+}
