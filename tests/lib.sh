@@ -36,12 +36,29 @@ if [ -n "${CRM_TEST_PGHOST:-}" ]; then
 	PGUSER=crm
 	export PGHOST PGUSER
 	PGDB=crm_$(printf %s "$TEST_NAME" | tr -c 'a-z0-9' _)
-	dropdb --if-exists "$PGDB" && createdb "$PGDB" || exit 1
+	dropdb --if-exists "$PGDB" 2>/dev/null && createdb "$PGDB" || exit 1
 	CRM_DB=postgresql:///$PGDB
 fi
 
 test_count=0
 test_failed=0
+
+# test_pg_server: set PGDIR to a PostgreSQL server's socket directory for
+# a script that compares both engines itself (t0022): make check's
+# (CRM_PG_SERVER), check-pg's (CRM_TEST_PGHOST), or one of its own,
+# stopped at exit.  Fails, with the reason in pg-start.err, when none
+# starts here.
+test_pg_server() {
+	if [ -n "${CRM_TEST_PGHOST:-}" ]; then
+		PGDIR=$CRM_TEST_PGHOST
+	elif [ -n "${CRM_PG_SERVER:-}" ]; then
+		PGDIR=$CRM_PG_SERVER
+	elif PGDIR=$("$TOP/scripts/pg-server" start 2>pg-start.err); then
+		trap '"$TOP/scripts/pg-server" stop "$PGDIR"' EXIT
+	else
+		return 1
+	fi
+}
 
 # test_expect_success DESCRIPTION SCRIPT
 test_expect_success() {

@@ -15,7 +15,7 @@ test_expect_success 'import three contacts' '
 	test "$(sql "select count(*) from contacts")" = 3
 '
 
-test_expect_success 'database is created mode 0600' '
+test_expect_sqlite 'database is created mode 0600' '
 	test "$(stat -c %a crm.db)" = 600
 '
 
@@ -63,7 +63,6 @@ test_expect_success 'values are normalised' '
 '
 
 test_expect_success 're-import changes nothing' '
-	cp crm.db before.db &&
 	CRM_NOW=2026-11-02T00:00:00Z crm-add contacts.csv 2>err &&
 	test_grep "3 read, 0 inserted, 0 updated, 3 unchanged, 0 rejected" err &&
 	test "$(sql "select count(*) from contacts where updated_at > created_at")" = 0 &&
@@ -299,7 +298,7 @@ test_expect_success 'a foreign SQLite file is refused' '
 	test_grep "other.db: not a crm database" err
 '
 
-test_expect_success 'a database from a newer crm is refused' '
+test_expect_sqlite 'a database from a newer crm is refused' '
 	cp crm.db newer.db &&
 	sqlite3 newer.db "pragma user_version = 999" &&
 	test_must_fail 1 crm-add -d newer.db contacts.csv 2>err &&

@@ -55,13 +55,13 @@ test_expect_success 'a known ref with new fields updates it; empty cells keep va
 '
 
 test_expect_success 'amounts and currencies' '
-	test "$(sql "select ref, amount, currency from interactions where ref like '\''O%'\'' order by ref")" = "$(printf "O1|1234.5|EUR\nO2|19.99|USD")" &&
+	test "$(sql "select ref, printf('\''%.2f'\'', amount), currency from interactions where ref like '\''O%'\'' order by ref")" = "$(printf "O1|1234.50|EUR\nO2|19.99|USD")" &&
 	printf "external_id,at,channel,kind,amount,currency,ref\nC3,2026-10-03,store,purchase,\"12,50 €\",,A1\nC3,2026-10-03,store,purchase,1.234.567,89,,A2\nC3,2026-10-03,store,purchase,-5,GBP,A3\n" >amounts.csv &&
 	test_must_fail 3 crm-log -q --currency EUR amounts.csv 2>err &&
 	test_grep "expected 7 fields" err &&
 	printf "external_id,at,channel,kind,amount,currency,ref\nC3,2026-10-03,store,purchase,12 €,,A1\nC3,2026-10-03,store,purchase,\"1.234.567,89\",,A2\nC3,2026-10-03,store,purchase,-5,GBP,A3\nC3,2026-10-03,store,purchase,7,,A4\n" >amounts.csv &&
 	crm-log -q --currency EUR amounts.csv &&
-	test "$(sql "select ref, amount, currency from interactions where ref like '\''A%'\'' order by ref")" = "$(printf "A1|12.0|EUR\nA2|1234567.89|EUR\nA3|-5.0|GBP\nA4|7.0|EUR")"
+	test "$(sql "select ref, printf('\''%.2f'\'', amount), currency from interactions where ref like '\''A%'\'' order by ref")" = "$(printf "A1|12.00|EUR\nA2|1234567.89|EUR\nA3|-5.00|GBP\nA4|7.00|EUR")"
 '
 
 test_expect_success 'bad amount, currency clash, bad date and offset are refused' '

@@ -7,11 +7,7 @@
 # checked by t0001-t0003; here what matters is that both engines agree.
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${CRM_TEST_PGHOST:-}" ]; then
-	PGDIR=$CRM_TEST_PGHOST
-elif PGDIR=$("$TOP/scripts/pg-server" start 2>pg-start.err); then
-	trap '"$TOP/scripts/pg-server" stop "$PGDIR"' EXIT
-else
+if ! test_pg_server; then
 	test_skip 'a PostgreSQL server of our own' \
 		"it does not start here: $(head -c 300 pg-start.err)"
 	test_done
@@ -298,6 +294,22 @@ test_expect_success 'CRM_DB and the libpq environment select PostgreSQL too' '
 	test_cmp want got2 &&
 	test_must_fail 1 crm-export -d postgresql:///crm_no_such_db 2>err &&
 	test_grep "crm_no_such_db" err
+'
+
+# Erasure's first promise on PostgreSQL (README, Erasure): what a
+# committed DELETE removed is gone for the next reader at once, from
+# another connection, with no VACUUM in between.
+test_expect_success 'a deleted contact is gone for the next reader at once' '
+	crm-export -d "$PG" -c external_id >before &&
+	test_grep "^C4$" before &&
+	pg "BEGIN; DELETE FROM interactions WHERE contact_id =
+		(SELECT id FROM contacts WHERE external_id = '\''C4'\'');
+		DELETE FROM contacts WHERE external_id = '\''C4'\''; COMMIT" &&
+	crm-export -d "$PG" -c external_id >after &&
+	! grep -q "^C4$" after &&
+	test $(wc -l <after) = $(($(wc -l <before) - 1)) &&
+	test_must_fail 3 crm-log -d "$PG" show C4 2>err &&
+	test_grep "no contact .C4." err
 '
 
 # Eight imports at once from separate processes, each of its own
