@@ -118,7 +118,10 @@ PG_TESTS = \
 	tests/t0002-export.sh \
 	tests/t0005-segment.sh \
 	tests/t0007-churn.sh \
+	tests/t0012-phone.sh \
+	tests/t0018-churn-real.sh \
 	tests/t0022-postgres.sh \
+	tests/t0023-profit.sh \
 	tests/t0026-cust.sh \
 	tests/t0028-pg-analytics.sh
 
