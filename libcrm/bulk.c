@@ -9,26 +9,27 @@
 #include "bulk.h"
 
 int64_t
-crm_bulk_min(void)
+crm_bulk_min(int pg)
 {
 	const char *s = getenv("CRM_BULK_MIN");
+	int64_t dflt = pg ? 1000 : 20000;
 	char *end;
 	long long v;
 
 	if (s == NULL || *s == '\0')
-		return 20000;
+		return dflt;
 	if (strcmp(s, "off") == 0)
 		return INT64_MAX;
 	v = strtoll(s, &end, 10);
 	if (*end != '\0')
-		return 20000;
+		return dflt;
 	return v < 0 ? INT64_MAX : v;
 }
 
 int
-crm_bulk_due(int64_t n, int64_t rows)
+crm_bulk_due(struct crm_db *db, int64_t n, int64_t rows)
 {
-	return n >= crm_bulk_min() && n >= rows / 4;
+	return n >= crm_bulk_min(crm_db_is_pg(db)) && n >= rows / 4;
 }
 
 int

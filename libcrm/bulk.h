@@ -27,16 +27,18 @@ struct crm_bulk {
 /*
  * Records a batch takes before its bulk path may start: $CRM_BULK_MIN when
  * set (a number; "off" or a negative one: never; tests use 1 and "off" to
- * compare the paths), else 20000.  INT64_MAX for never.
+ * compare the paths), else 20000, or 1000 on PostgreSQL (pg), where the
+ * bulk path also saves a round trip to the server per record.  INT64_MAX
+ * for never.
  */
-int64_t crm_bulk_min(void);
+int64_t crm_bulk_min(int pg);
 
 /*
- * Whether a batch that has read n records, into a table that had rows
- * rows before it, now takes the bulk path: n >= crm_bulk_min() and n at
- * least a quarter of rows.
+ * Whether a batch on db that has read n records, into a table that had
+ * rows rows before it, now takes the bulk path: n >= crm_bulk_min() and
+ * n at least a quarter of rows.
  */
-int crm_bulk_due(int64_t n, int64_t rows);
+int crm_bulk_due(struct crm_db *db, int64_t n, int64_t rows);
 
 /* Drop index name (if it exists), keeping its definition in b. */
 int crm_bulk_drop(struct crm_bulk *b, struct crm_db *db, const char *name,

@@ -84,10 +84,18 @@ struct crm_importer {
 	} seen;
 	struct crm_imp_event {		/* consent events to write */
 		int64_t id;
-		signed char c[NCONSENT];
+		signed char channel;	/* 0..NCONSENT-1 */
+		signed char granted;
 	} *ev;
 	size_t nev, aev;
 	char *ev_source;
+	/*
+	 * PostgreSQL, into a table that was empty: new contacts and the
+	 * consent events sent by COPY (db.h), with ids given here (the last
+	 * one given, -1 to be read again after a row inserted otherwise).
+	 */
+	struct crm_db_copy *copy, *evcopy;
+	int64_t copy_id, ev_id;
 
 	/* Country names not known, once each per column. */
 	struct unknown {
@@ -110,6 +118,9 @@ void crm_imp_bulk_free(struct crm_importer *);
 int crm_imp_queue_consent(struct crm_importer *, int64_t, const int *,
     struct crm_error *);
 int crm_imp_need_email(struct crm_importer *, struct crm_error *);
+/* The COPY path: a new contact sent by it; what it holds sent now. */
+int crm_imp_copy_insert(struct crm_importer *, struct crm_error *);
+int crm_imp_copy_flush(struct crm_importer *, struct crm_error *);
 /* 0 if the fresh table has no contact with this external_id for sure. */
 int crm_imp_seen(const struct crm_importer *, const char *);
 int crm_imp_stored_ext(struct crm_importer *, const char *,

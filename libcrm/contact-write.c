@@ -353,6 +353,20 @@ crm_imp_insert(struct crm_importer *imp, struct crm_error *err)
 			    imp->val[F_EXTERNAL_ID], other);
 		}
 	}
+	if (imp->copy != NULL && imp->ext_absent && imp->keyless == 0 &&
+	    imp->opts.key != CRM_KEY_EMAIL && imp->val[F_EXTERNAL_ID] != NULL &&
+	    strcmp(imp->val[F_EXTERNAL_ID], crm_buf_str(&imp->extkey)) == 0) {
+		/* New for sure, in a table that was empty: by COPY. */
+		if (crm_imp_copy_insert(imp, err) < 0 ||
+		    crm_imp_stored_ext(imp, imp->val[F_EXTERNAL_ID], err) < 0)
+			return -1;
+		imp->st.inserted++;
+		return 0;
+	}
+	/* Anything else sees what the COPY holds, and takes an id. */
+	if (crm_imp_copy_flush(imp, err) < 0)
+		return -1;
+	imp->copy_id = -1;
 	if ((st = crm_db_stmt(imp->db, "INSERT INTO contacts (external_id,"
 	    " first_name, last_name, email, phone, company, street, city,"
 	    " postcode, country, birth_date, stage, owner, phone_type,"

@@ -257,6 +257,8 @@ unchanged(struct crm_importer *imp, struct crm_error *err)
 		imp->ext_absent = 1;
 		return 0;
 	}
+	if (crm_imp_copy_flush(imp, err) < 0)
+		return -1;
 	if ((st = crm_db_stmt(imp->db, "SELECT row_hash, merged_into IS NULL"
 	    " AND erased_at IS NULL FROM contacts WHERE external_id = ?1",
 	    err)) == NULL ||
@@ -305,7 +307,7 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 			goto fail;
 		imp->fresh = imp->rows == 0;
 	}
-	if (!imp->bulk_tried && crm_bulk_due(imp->st.inserted, imp->rows) &&
+	if (!imp->bulk_tried && crm_bulk_due(imp->db, imp->st.inserted, imp->rows) &&
 	    crm_imp_bulk_start(imp, err) < 0)
 		goto fail;
 	if (imp->hashing && (same = unchanged(imp, err)) != 0) {
@@ -314,6 +316,10 @@ crm_importer_row(struct crm_importer *imp, struct crm_csv *r,
 		imp->st.unchanged++;
 		return 0;
 	}
+	/* Only a new contact may stay in a COPY: the rest see it. */
+	if (imp->copy != NULL && !imp->ext_absent &&
+	    crm_imp_copy_flush(imp, err) < 0)
+		goto fail;
 	if (crm_imp_normalise(imp, err) < 0 || (id = crm_imp_find(imp, err)) < 0)
 		goto fail;
 	if ((id == 0 ? crm_imp_insert(imp, err) : crm_imp_update(imp, id, err)) < 0)

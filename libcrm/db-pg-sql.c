@@ -5,8 +5,13 @@
  *
  * crm_pg_functions is the core; the functions that one group of modules
  * needs go into that group's string below, so that each stays with the
- * modules that call it.  All of them are (re)made, in this order, when
- * the schema is brought up to date.
+ * modules that call it.  All of them are (re)made, in this order, under
+ * the writers' lock, when a program opens a database whose crm_meta
+ * 'functions' is not the checksum of their text (db-pg-schema.c): so
+ * a function added or changed here reaches databases of any age, no
+ * migration needed.  Write each as CREATE OR REPLACE; one whose
+ * arguments or result type change needs a DROP FUNCTION IF EXISTS of
+ * the old one first (CREATE OR REPLACE cannot change those).
  */
 #include "db-int.h"
 
@@ -151,8 +156,8 @@ const int crm_pg_nmigrations =
 
 /*
  * SQLite's functions that the schema and the ported modules call, as SQL
- * or PL/pgSQL functions; (re)made whenever the schema is brought up to
- * date, before the migrations.
+ * or PL/pgSQL functions; (re)made whenever their text changes, before
+ * the migrations.
  */
 const char crm_pg_functions[] =
 	"CREATE OR REPLACE FUNCTION crm_next_id() RETURNS trigger"
@@ -527,10 +532,12 @@ const char crm_pg_functions_ops[] =
 	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
 	"  SELECT coalesce(s || ',', '') || coalesce(CAST(to_json(v) AS text),"
 	"    'null') $$;"
-	"CREATE OR REPLACE FUNCTION crm_json_group_array_end(s text)"
-	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
-	"  SELECT '[' || coalesce(s, '') || ']' $$;"
-	"CREATE OR REPLACE AGGREGATE json_group_array(anyelement) ("
+	"DROP AGGREGATE IF EXISTS json_group_array(anyelement);"
+	"DROP FUNCTION IF EXISTS crm_json_group_array_end(text);"
+	"CREATE FUNCTION crm_json_group_array_end(s text)"
+	"  RETURNS json LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CAST('[' || coalesce(s, '') || ']' AS json) $$;"
+	"CREATE AGGREGATE json_group_array(anyelement) ("
 	"  SFUNC = crm_json_group_array, STYPE = text,"
 	"  FINALFUNC = crm_json_group_array_end);"
 	/*

@@ -257,6 +257,39 @@ void *crm_db_aux(struct crm_db_call *c, int i);
 void crm_db_set_aux(struct crm_db_call *c, int i, void *p,
     void (*destroy)(void *));
 
+/*
+ * Many rows into one table, the fastest way the engine has (db-copy.c):
+ * on PostgreSQL COPY table (cols) FROM STDIN, the rows gathered in memory
+ * and sent in one COPY by crm_db_copy_flush() (or when a megabyte has
+ * gathered, or by crm_db_copy_end()); on SQLite a prepared INSERT stepped
+ * by each crm_db_copy_row().  table and cols ("a, b, c") are fixed text
+ * of the caller, never user text.  A row is one value per column, in
+ * cols' order (crm_db_copy_text() copies the text; a blob must stay valid
+ * until crm_db_copy_row()), then crm_db_copy_row().  Constraints and
+ * triggers apply as for an INSERT, but no id comes back: give ids
+ * explicitly where they matter.  On PostgreSQL the rows are not seen by
+ * other statements (nor their errors reported) until flushed, so flush
+ * before a statement that must see them; between flushes the connection
+ * is free for other statements.  A failed flush leaves PostgreSQL's
+ * transaction failed (roll back).  crm_db_copy_end() flushes and frees;
+ * crm_db_copy_free() frees what was not sent (after an error).
+ */
+struct crm_db_copy;
+struct crm_db_copy *crm_db_copy_begin(struct crm_db *db, const char *table,
+    const char *cols, struct crm_error *err);
+int crm_db_copy_text(struct crm_db_copy *cp, const char *s,
+    struct crm_error *err);
+int crm_db_copy_int(struct crm_db_copy *cp, int64_t v, struct crm_error *err);
+int crm_db_copy_double(struct crm_db_copy *cp, double v,
+    struct crm_error *err);
+int crm_db_copy_blob(struct crm_db_copy *cp, const void *p, size_t n,
+    struct crm_error *err);
+int crm_db_copy_null(struct crm_db_copy *cp, struct crm_error *err);
+int crm_db_copy_row(struct crm_db_copy *cp, struct crm_error *err);
+int crm_db_copy_flush(struct crm_db_copy *cp, struct crm_error *err);
+int crm_db_copy_end(struct crm_db_copy *cp, struct crm_error *err);
+void crm_db_copy_free(struct crm_db_copy *cp);
+
 /* One integer from a query with no parameters (e.g. a count). */
 int crm_db_query_int(struct crm_db *db, const char *sql, int64_t *out,
     struct crm_error *err);

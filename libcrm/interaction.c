@@ -499,9 +499,9 @@ crm_logger_row(struct crm_logger *lg, struct crm_csv *r,
 	 * A large batch: contacts from sorted maps; and once it has
 	 * inserted many rows against the table, its indexes at the end.
 	 */
-	if (!lg->map_on && crm_bulk_due(lg->st.read, 0))
+	if (!lg->map_on && crm_bulk_due(lg->db, lg->st.read, 0))
 		lg->map_on = 1;
-	if (!lg->bulk_on && lg->bulk.n == 0 && crm_bulk_due(lg->st.inserted,
+	if (!lg->bulk_on && lg->bulk.n == 0 && crm_bulk_due(lg->db, lg->st.inserted,
 	    lg->last_id) && bulk_start(lg, err) < 0)
 		goto done;
 	if (crm_logger_order_line(lg, r, err) < 0 ||
