@@ -128,10 +128,13 @@ PG_TESTS = \
 	tests/t0009-reliability.sh \
 	tests/t0010-report.sh \
 	tests/t0011-safety.sh \
+	tests/t0012-phone.sh \
 	tests/t0017-report-reader.sh \
+	tests/t0018-churn-real.sh \
 	tests/t0020-front.sh \
 	tests/t0021-load.sh \
 	tests/t0022-postgres.sh \
+	tests/t0023-profit.sh \
 	tests/t0024-report-changes.sh \
 	tests/t0025-sales.sh \
 	tests/t0026-cust.sh \
