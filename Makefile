@@ -117,9 +117,17 @@ check: all $(UNITS)
 PG_TESTS = \
 	tests/t0002-export.sh \
 	tests/t0005-segment.sh \
+	tests/t0006-campaign.sh \
 	tests/t0007-churn.sh \
+	tests/t0010-report.sh \
+	tests/t0017-report-reader.sh \
 	tests/t0022-postgres.sh \
-	tests/t0026-cust.sh
+	tests/t0024-report-changes.sh \
+	tests/t0025-sales.sh \
+	tests/t0026-cust.sh \
+	tests/t0027-report-sales.sh \
+	tests/t0028-pg-analytics.sh \
+	tests/t0029-pg-operations.sh
 
 check-pg: all
 	@dir=$$(./scripts/pg-server start) || exit 1; \
@@ -154,6 +162,7 @@ lint: all
 	grep -q "version of its schema, now $$v\." man/crm.7 || \
 	{ echo "man/crm.7: the schema version is not $$v (libcrm/db.h)" >&2; exit 1; }
 	@./scripts/gen-help lint $(MAN1)
+	@./scripts/check-arch
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(DATADIR)/profiles

@@ -1,13 +1,13 @@
 /*
  * crm-churn - who is leaving, how much they will buy, what they are worth.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "churn.h"
 #include "cli.h"
+#include "cmd.h"
 
 static const char usage[] =
     "crm-churn fit [-nq] [-d db] [-f format] -m bgnbd|pareto [-C currency]\n"
@@ -46,23 +46,6 @@ fit_progress(void *arg, const struct crm_clv_progress *p)
 	    sizeof(what)));
 }
 
-static void
-commit(struct crm_db *db, const char *counts)
-{
-	struct crm_error err;
-
-	if (crm_cli_commit(&cli, db, 0, counts, &err) < 0)
-		crm_die(&err);
-}
-
-/* A line of the command's summary, on standard error. */
-static void
-note(void *arg, const char *line)
-{
-	(void)arg;
-	crm_warn("%s", line);
-}
-
 static int
 cmd_fit(struct crm_churn_args *r, struct crm_db **db, struct crm_out **o)
 {
@@ -80,12 +63,12 @@ cmd_fit(struct crm_churn_args *r, struct crm_db **db, struct crm_out **o)
 		crm_die(&err);
 	crm_progress_end(&cli);
 	if (dn.stored)
-		commit(*db, dn.counts);
+		crm_cmd_commit_json(&cli, *db, 0, dn.counts);
 	*o = crm_cli_out(&cli);
 	if (crm_churn_model_write(&cm, *o, &err) < 0 ||
 	    crm_out_end(*o, &err) < 0)
 		crm_die(&err);
-	crm_churn_fit_notes(&cm, &dn, r, cli.quiet, *db != NULL, note, NULL);
+	crm_churn_fit_notes(&cm, &dn, r, cli.quiet, *db != NULL, crm_cmd_note, NULL);
 	return cm.info.converged ? 0 : 1;
 }
 
@@ -113,13 +96,13 @@ cmd_score(struct crm_churn_args *r, struct crm_db **db, struct crm_out **o)
 	}
 	crm_progress_end(&cli);
 	if (!r->dry) {
-		commit(*db, crm_churn_score_counts(&st, cm.id, counts,
-		    sizeof(counts)));
+		crm_cmd_commit_json(&cli, *db, 0, crm_churn_score_counts(&st,
+		    cm.id, counts, sizeof(counts)));
 		if (crm_db_foreign_keys(*db, 1, &err) < 0)
 			crm_die(&err);
 	}
 	if (!cli.quiet)
-		crm_churn_score_notes(&cm, &st, r, note, NULL);
+		crm_churn_score_notes(&cm, &st, r, crm_cmd_note, NULL);
 	return 0;
 }
 
@@ -138,7 +121,7 @@ cmd_eval(struct crm_churn_args *r, struct crm_db **db, struct crm_out **o)
 	    crm_out_end(*o, &err) < 0)
 		crm_die(&err);
 	if (!cli.quiet)
-		crm_churn_eval_note(&cm, &ev, note, NULL);
+		crm_churn_eval_note(&cm, &ev, crm_cmd_note, NULL);
 	return 0;
 }
 
@@ -158,15 +141,16 @@ cmd_train(struct crm_churn_args *r, struct crm_db **db, struct crm_out **o)
 		*db = crm_cli_db(&cli, CRM_DB_CREATE);
 		if (crm_churn_logit_save(*db, lg, &id, &err) < 0)
 			crm_die(&err);
-		snprintf(counts, sizeof(counts), "{\"rows\":%zu,"
-		    "\"model_id\":%lld}", res.rows, (long long)id);
-		commit(*db, counts);
+		crm_cmd_commit_json(&cli, *db, 0, crm_count_json((const
+		    struct crm_count[]){ CRM_COUNT_AUDIT("rows",
+		    (int64_t)res.rows), CRM_COUNT_AUDIT("model_id", id),
+		    CRM_COUNT_END }, counts, sizeof(counts)));
 	}
 	*o = crm_cli_out_auto(&cli);
 	if (crm_churn_logit_report(lg, id, r->by, *o, &err) < 0 ||
 	    crm_out_end(*o, &err) < 0)
 		crm_die(&err);
-	crm_churn_train_notes(&res, r, cli.quiet, note, NULL);
+	crm_churn_train_notes(&res, r, cli.quiet, crm_cmd_note, NULL);
 	crm_churn_logit_free(lg);
 	return 0;
 }
@@ -233,10 +217,6 @@ main(int argc, char **argv)
 	size_t i;
 	int ch, rc;
 
-#ifdef M_MMAP_THRESHOLD
-	/* 1 MiB blocks and up from mmap: big arrays grow by mremap. */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
 	crm_cli_init(&cli, "crm-churn", usage, argc, argv);
 	crm_churn_args_init(&r);
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS

@@ -1,18 +1,14 @@
 /*
  * crm-dedupe - find duplicate contacts, link files, households, merge.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "num.h"
-#include "dedupe.h"
+#include "cmd.h"
+#include "dedupe-cmd.h"
 #include "household.h"
-#include "merge.h"
-#include "norm.h"
 
 static const char usage[] =
     "crm-dedupe [find] [-cpq] [-d db] [-f format] [-s date] [-T threshold]\n"
@@ -57,13 +53,8 @@ struct args {
 	char *idcol;
 	unsigned hkey;
 	int what, dry, all;
+	struct crm_buf summary;	/* the lines for stderr, unless -q */
 };
-
-static void
-progress(void *arg, int64_t n, const char *what)
-{
-	crm_progress(arg, n, what);
-}
 
 /*
  * A file's records into d, the id from column idcol; the file's format
@@ -74,16 +65,13 @@ load_file(struct args *a, struct crm_dedupe *d, const char *path,
     const char *idcol)
 {
 	struct crm_error err;
-	struct crm_csv *r;
+	int tsv;
 
-	crm_error_clear(&err);
-	if ((r = crm_csv_open(path, a->cli.tsv ? CRM_CSV_TSV : 0,
-	    &err)) == NULL || crm_dedupe_load_csv(d, r, idcol, a->map,
-	    &err) < 0)
+	if (crm_dedupe_load_file(d, path, a->cli.tsv ? CRM_CSV_TSV : 0, idcol,
+	    a->map, &tsv, &err) < 0)
 		crm_die(&err);
-	if (!a->cli.fmt_set && crm_csv_is_tsv(r))
+	if (!a->cli.fmt_set && tsv)
 		a->cli.fmt = CRM_FMT_TSV;
-	crm_csv_close(r);
 }
 
 /*
@@ -93,13 +81,12 @@ load_file(struct args *a, struct crm_dedupe *d, const char *path,
 static int
 find(struct args *a, int argc, char **argv)
 {
-	const struct crm_dedupe_stats *s;
 	struct crm_dedupe *d;
 	struct crm_error err;
 	struct crm_db *db = NULL;
 	struct crm_out *o;
-	char rep[64] = "", *refid = NULL;
-	int rc, link = a->what == 'L';
+	char *refid = NULL;
+	int link = a->what == 'L';
 
 	crm_error_clear(&err);
 	if ((link && (argc < 1 || argc > 2)) || (!link && argc != 0))
@@ -107,7 +94,7 @@ find(struct args *a, int argc, char **argv)
 	/* -I FILE_ID,REFERENCE_ID */
 	if (link && a->idcol != NULL && (refid = strchr(a->idcol, ',')) != NULL)
 		*refid = '\0';
-	a->opts.progress = progress;
+	a->opts.progress = crm_cmd_progress;
 	a->opts.progress_arg = &a->cli;
 	if ((d = crm_dedupe_new(&a->opts, &err)) == NULL)
 		crm_die(&err);
@@ -127,41 +114,14 @@ find(struct args *a, int argc, char **argv)
 		crm_die(&err);
 	crm_progress_end(&a->cli);
 	o = crm_cli_out(&a->cli);
-	switch (a->what) {
-	case 'L': rc = crm_dedupe_write_links(d, o, &err); break;
-	case 'M': rc = crm_dedupe_write_model(d, o, &err); break;
-	case 'c': rc = crm_dedupe_write_clusters(d, o, &err); break;
-	case 'p': rc = crm_dedupe_write_pairs(d, o, &err); break;
-	default: rc = crm_dedupe_write_file(d, o, &err);
-	}
-	if (rc < 0 || crm_out_end(o, &err) < 0)
+	if (crm_dedupe_write(d, a->what, o, &err) < 0 ||
+	    crm_out_end(o, &err) < 0 || crm_dedupe_notes(crm_dedupe_stats(d),
+	    link, &a->summary, &err) < 0)
 		crm_die(&err);
-	s = crm_dedupe_stats(d);
-	if (s->repeated)
-		snprintf(rep, sizeof(rep), " (%lld repeating an id, taken as"
-		    " one)", (long long)s->repeated);
-	if (!a->cli.quiet && link)
-		fprintf(stderr, "crm-dedupe: %lld %s%s, %lld candidate"
-		    " %s, %lld linked\n", (long long)s->records,
-		    crm_num_word(s->records, "record", "records"), rep,
-		    (long long)s->candidates,
-		    crm_num_word(s->candidates, "pair", "pairs"),
-		    (long long)s->linked);
-	else if (!a->cli.quiet)
-		fprintf(stderr, "crm-dedupe: %lld %s%s, %lld candidate"
-		    " %s, %lld matching, %lld %s of %lld %s\n",
-		    (long long)s->records,
-		    crm_num_word(s->records, "record", "records"), rep,
-		    (long long)s->candidates,
-		    crm_num_word(s->candidates, "pair", "pairs"),
-		    (long long)s->matches, (long long)s->clusters,
-		    crm_num_word(s->clusters, "cluster", "clusters"),
-		    (long long)s->in_clusters,
-		    crm_num_word(s->in_clusters, "record", "records"));
 	crm_out_free(o);
 	crm_dedupe_free(d);
 	crm_db_close(db);
-	return crm_cli_finish(0);
+	return 0;
 }
 
 static int
@@ -178,30 +138,24 @@ households(struct args *a, int argc, char **argv)
 	db = crm_cli_db(&a->cli, 0);
 	o = crm_cli_out(&a->cli);
 	if (crm_household_write(db, a->hkey, a->all, o, &nh, &nm, &err) < 0 ||
-	    crm_out_end(o, &err) < 0)
+	    crm_out_end(o, &err) < 0 || crm_household_notes(nh, nm,
+	    &a->summary, &err) < 0)
 		crm_die(&err);
-	if (!a->cli.quiet)
-		fprintf(stderr, "crm-dedupe: %lld %s of two or more,"
-		    " %lld people in them\n", (long long)nh,
-		    crm_num_word(nh, "household", "households"),
-		    (long long)nm);
 	crm_out_free(o);
 	crm_db_close(db);
-	return crm_cli_finish(0);
+	return 0;
 }
 
 /* Merge or unmerge, in one transaction, audited; rolled back if dry. */
 static int
 merge(struct args *a, int argc, char **argv)
 {
+	struct crm_buf json = CRM_BUF_INIT(4096);
 	struct crm_merge_stats st;
 	struct crm_error err;
-	struct crm_csv *r;
 	struct crm_out *o;
 	struct crm_db *db;
-	const char *dry = a->dry ? " (dry run: nothing written)" : "";
-	char counts[160];
-	int i, rc, undo = a->what == 'U';
+	int i, undo = a->what == 'U';
 
 	crm_error_clear(&err);
 	memset(&st, 0, sizeof(st));
@@ -217,41 +171,19 @@ merge(struct args *a, int argc, char **argv)
 		crm_die(&err);
 	if (undo ? crm_merge_undo(db, argv, argc, o, &st, &err) < 0 :
 	    crm_merge_header(o, &err) < 0)
-		goto fail;
-	for (i = 0; !undo && i < (argc ? argc : 1); i++) {
-		if ((r = crm_csv_open(argc ? argv[i] : "-", a->cli.tsv ?
-		    CRM_CSV_TSV : 0, &err)) == NULL)
-			goto fail;
-		rc = crm_merge_run(db, r, &a->mo, o, &st, &err);
-		crm_csv_close(r);
-		if (rc < 0)
-			goto fail;
-	}
-	if (crm_out_end(o, &err) < 0)
-		goto fail;
-	snprintf(counts, sizeof(counts), "{\"read\":%lld,\"skipped\":%lld,"
-	    "\"groups\":%lld,\"merged\":%lld,\"undone\":%lld}",
-	    (long long)st.read, (long long)st.skipped, (long long)st.groups,
-	    (long long)st.merged, (long long)st.undone);
-	if (crm_cli_commit(&a->cli, db, a->dry, counts, &err) < 0)
-		goto fail;
-	if (!a->cli.quiet && undo)
-		fprintf(stderr, "crm-dedupe: %lld %s undone%s\n",
-		    (long long)st.undone,
-		    crm_num_word(st.undone, "merge", "merges"), dry);
-	else if (!a->cli.quiet)
-		fprintf(stderr, "crm-dedupe: %lld read, %lld skipped, %lld"
-		    " %s, %lld %s merged%s\n", (long long)st.read,
-		    (long long)st.skipped, (long long)st.groups,
-		    crm_num_word(st.groups, "group", "groups"),
-		    (long long)st.merged,
-		    crm_num_word(st.merged, "contact", "contacts"), dry);
+		crm_cmd_fail(db, &err);
+	for (i = 0; !undo && i < (argc ? argc : 1); i++)
+		if (crm_merge_file(db, argc ? argv[i] : "-", a->cli.tsv ?
+		    CRM_CSV_TSV : 0, &a->mo, o, &st, &err) < 0)
+			crm_cmd_fail(db, &err);
+	if (crm_out_end(o, &err) < 0 || crm_merge_notes(&st, undo, a->dry,
+	    &json, &a->summary, &err) < 0 || crm_cli_commit(&a->cli, db,
+	    a->dry, crm_buf_str(&json), &err) < 0)
+		crm_cmd_fail(db, &err);
+	crm_buf_release(&json);
 	crm_out_free(o);
 	crm_db_close(db);
-	return crm_cli_finish(0);
-fail:
-	crm_db_rollback(db);
-	crm_die(&err);
+	return 0;
 }
 
 /* The subcommands: name, what it sets in args->what, the function. */
@@ -270,22 +202,26 @@ static const struct subcmd {
 static void
 option(struct args *a, int ch)
 {
+	const struct crm_cmd_opt t[] = {
+		CRM_CMD_FLAG('a', &a->all), CRM_CMD_SET('c', &a->what, 'c'),
+		CRM_CMD_STR('i', &a->input), CRM_CMD_STR('m', &a->map),
+		CRM_CMD_FLAG('n', &a->dry), CRM_CMD_SET('p', &a->what, 'p'),
+		CRM_CMD_TIME('s', "--since", &a->opts.since),
+		CRM_CMD_FRACTION('T', "--threshold", &a->opts.threshold,
+		    "probability"),
+		CRM_CMD_SET(OPT_MODEL, &a->what, 'M'),
+		CRM_CMD_FLAG(OPT_NO_TF, &a->opts.no_tf), CRM_CMD_OPT_END
+	};
 	struct crm_error err;
-	char *end;
 
+	if (crm_cmd_opt(&a->cli, t, ch, optarg))
+		return;
 	switch (ch) {
-	case 'a': a->all = 1; break;
-	case 'c': case 'p': case OPT_MODEL:
-		a->what = ch == OPT_MODEL ? 'M' : ch;
-		break;
 	case 'I': a->idcol = optarg; break;
-	case 'i': a->input = optarg; break;
 	case 'k':
 		if (crm_household_key_parse(optarg, &a->hkey, &err) < 0)
 			crm_die(&err);
 		break;
-	case 'm': a->map = optarg; break;
-	case 'n': a->dry = 1; break;
 	case 'P':
 		a->mo.prefer = optarg;
 		a->mo.rule = CRM_MERGE_SOURCE;
@@ -294,22 +230,8 @@ option(struct args *a, int ch)
 		if (crm_merge_rule_parse(optarg, &a->mo.rule, &err) < 0)
 			crm_die(&err);
 		break;
-	case 's':
-		if (crm_norm_datetime(optarg, &a->opts.since, &err) < 0)
-			crm_die_usage("--since: %s", err.msg);
-		break;
-	case 'T':
-		errno = 0;
-		a->opts.threshold = strtod(optarg, &end);
-		if (errno || end == optarg || *end ||
-		    !(a->opts.threshold > 0.0 && a->opts.threshold < 1.0))
-			crm_die_usage("--threshold: '%s' is not a probability"
-			    " between 0 and 1", optarg);
-		break;
-	case OPT_NO_TF: a->opts.no_tf = 1; break;
 	default:
-		crm_cli_opt(&a->cli, ch, optarg) ||
-		    (crm_cli_usage(&a->cli, CRM_EUSAGE), 0);
+		crm_cli_usage(&a->cli, CRM_EUSAGE);
 	}
 }
 
@@ -322,6 +244,7 @@ main(int argc, char **argv)
 	int ch;
 
 	crm_cli_init(&a.cli, "crm-dedupe", usage, argc, argv);
+	a.summary = (struct crm_buf)CRM_BUF_INIT(4096);
 	a.opts.threshold = CRM_DEDUPE_THRESHOLD;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
 	    "acI:i:k:m:nP:pr:s:T:", longopts, NULL)) != -1)
@@ -335,10 +258,9 @@ main(int argc, char **argv)
 			argv++;
 			break;
 		}
-	if (c->what == 'L' || c->what == 'H')
+	crm_cli_subcommand(c->name);
+	if (c->what != 0)
 		a.what = c->what;
-	if (c->what == 'U')
-		a.what = 'U';
 	if (c->fn == find && c->what == 0) {
 		if (a.input == NULL && (a.idcol != NULL || a.map != NULL))
 			crm_die_usage("--id and --map need --input FILE");
@@ -348,5 +270,9 @@ main(int argc, char **argv)
 		if (a.what == 0)
 			a.what = a.input != NULL ? 'f' : 'p';
 	}
-	return c->fn(&a, argc, argv);
+	c->fn(&a, argc, argv);
+	if (!a.cli.quiet)
+		crm_cmd_say(crm_buf_str(&a.summary));
+	crm_buf_release(&a.summary);
+	return crm_cli_finish(0);
 }

@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd.h"
 #include "norm.h"
-#include "privacy.h"
+#include "privacy-cmd.h"
 
 static const char usage[] =
     "crm-forget [-nqV] [-d db] [-R region] [--vacuum] key ...\n"
@@ -34,12 +35,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void
-fail(struct crm_db *db, struct crm_error *err)
-{
-	crm_db_rollback(db);
-	crm_die(err);
-}
+/* What a run says: warnings (even with -q), the summary (unless -q). */
+static struct crm_buf warn = CRM_BUF_INIT(4096), summary = CRM_BUF_INIT(4096);
 
 static void
 list(struct crm_cli *cli)
@@ -84,7 +81,6 @@ retain(struct crm_cli *cli, enum crm_retention_mode mode, int64_t before,
 	struct crm_retention_stats st;
 	struct crm_error err;
 	struct crm_db *db;
-	char at[21];
 
 	crm_error_clear(&err);
 	db = crm_cli_db(cli, 0);
@@ -93,55 +89,16 @@ retain(struct crm_cli *cli, enum crm_retention_mode mode, int64_t before,
 	if (crm_db_begin(db, &err) < 0)
 		crm_die(&err);
 	if (crm_retention_run(db, mode, before, &st, &err) < 0 ||
-	    crm_retention_counts(mode, &st, &counts, &err) < 0)
-		fail(db, &err);
-	if (crm_cli_commit(cli, db, dry, crm_buf_str(&counts), &err) < 0 ||
+	    crm_retention_counts(mode, &st, &counts, &err) < 0 ||
+	    crm_retention_notes(mode, &st, before, dry, &summary, &err) < 0 ||
+	    crm_cli_commit(cli, db, dry, crm_buf_str(&counts), &err) < 0 ||
 	    (!dry && crm_privacy_wipe(db, vacuum, &err) < 0))
-		fail(db, &err);
-	if (!cli->quiet) {
-		crm_format_time(before, at);
-		fprintf(stderr, "crm-forget: %lld interaction%s before %s %s%s\n",
-		    (long long)(st.purged + st.anonymised),
-		    st.purged + st.anonymised == 1 ? "" : "s", at,
-		    mode == CRM_RETAIN_PURGE ? "purged" : "anonymised",
-		    dry ? " (dry run: nothing written)" : "");
-	}
+		crm_cmd_fail(db, &err);
+	if (!cli->quiet)
+		crm_cmd_say(crm_buf_str(&summary));
 	crm_buf_release(&counts);
 	crm_db_close(db);
 	exit(crm_cli_finish(0));
-}
-
-/*
- * The audit's arguments: argv as getopt_long left it, options first (kept
- * as given) and then the operands from nopt on, each key as its tag.
- */
-static char **
-audit_args(struct crm_erasure *er, int argc, char **argv, int nopt,
-    int replay, struct crm_buf *tags, struct crm_error *err)
-{
-	char **args;
-	size_t *off;
-	int i;
-
-	if ((args = calloc((size_t)argc + 1, sizeof(*args))) == NULL ||
-	    (off = calloc((size_t)argc + 1, sizeof(*off))) == NULL) {
-		free(args);
-		crm_error_set(err, CRM_EFAIL, "out of memory");
-		return NULL;
-	}
-	for (i = nopt; i < argc && !replay; i++) {
-		off[i] = tags->len;
-		if (crm_erasure_tag(er, argv[i], tags, err) < 0 ||
-		    crm_buf_addc(tags, '\0', err) < 0) {
-			free(args);
-			free(off);
-			return NULL;
-		}
-	}
-	for (i = 0; i < argc; i++)
-		args[i] = i < nopt || replay ? argv[i] : tags->s + off[i];
-	free(off);
-	return args;
 }
 
 int
@@ -151,29 +108,29 @@ main(int argc, char **argv)
 	struct crm_buf tags = CRM_BUF_INIT(1 << 20);
 	struct crm_batch batch = { NULL, list_header, list_row, list_read,
 	    NULL, NULL, 0 };
-	const struct crm_erasure_stats *s;
 	int ch, dry = 0, listing = 0, replay = 0, vacuum = 0, nopt, i;
 	int allc = argc, anon = 0, nretain = 0;
-	const char *region;
+	const char *region = crm_cmd_region();
+	const struct crm_cmd_opt opts[] = {
+		CRM_CMD_FLAG('a', &anon), CRM_CMD_FLAG('l', &listing),
+		CRM_CMD_FLAG('n', &dry), CRM_CMD_STR('R', &region),
+		CRM_CMD_FLAG('r', &replay), CRM_CMD_FLAG(OPT_VACUUM, &vacuum),
+		CRM_CMD_OPT_END
+	};
 	struct crm_erasure *er;
 	struct crm_error err;
 	struct crm_cli cli;
 	struct crm_db *db;
-	int64_t found = 0, ids[8], before = 0, days;
-	size_t nids;
+	int64_t found = 0, before = 0, days;
 	char **args, **allv = argv;
 
 	crm_cli_init(&cli, "crm-forget", usage, argc, argv);
 	crm_error_clear(&err);
-	region = getenv("CRM_REGION");
-	if (region != NULL && *region == '\0')
-		region = NULL;
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS "ab:k:lnR:r",
 	    longopts, NULL)) != -1) {
+		if (crm_cmd_opt(&cli, opts, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'a':
-			anon = 1;
-			break;
 		case 'b':
 			if (crm_norm_datetime(optarg, &before, &err) < 0)
 				crm_die_usage("--before: %s", err.msg);
@@ -186,24 +143,8 @@ main(int argc, char **argv)
 			before = crm_now() - days * 86400;
 			nretain++;
 			break;
-		case 'l':
-			listing = 1;
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case 'R':
-			region = optarg;
-			break;
-		case 'r':
-			replay = 1;
-			break;
-		case OPT_VACUUM:
-			vacuum = 1;
-			break;
 		default:
-			crm_cli_opt(&cli, ch, optarg) ||
-			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
+			crm_cli_usage(&cli, CRM_EUSAGE);
 		}
 	}
 	nopt = optind;
@@ -237,71 +178,40 @@ main(int argc, char **argv)
 	if ((er = crm_erasure_new(db, &err)) == NULL ||
 	    crm_db_begin(db, &err) < 0)
 		crm_die(&err);
-	if (replay) {
-		batch.ctx = er;
-		for (i = 0; i < argc; i++)
-			if (crm_batch_file(&cli, &batch, argv[i], NULL,
-			    &err) < 0)
-				fail(db, &err);
-		if (crm_erasure_add_listed(er, &found, &err) < 0)
-			fail(db, &err);
-	}
+	batch.ctx = er;
+	for (i = 0; i < argc && replay; i++)
+		if (crm_batch_file(&cli, &batch, argv[i], NULL, &err) < 0)
+			crm_cmd_fail(db, &err);
+	if (replay && crm_erasure_add_listed(er, &found, &err) < 0)
+		crm_cmd_fail(db, &err);
 	for (i = 0; i < argc && !replay; i++)
 		if (crm_erasure_add(er, argv[i], region, &err) < 0)
-			fail(db, &err);
+			crm_cmd_fail(db, &err);
 	if (crm_erasure_run(er, &err) < 0 ||
 	    crm_erasure_counts(er, &counts, &err) < 0)
-		fail(db, &err);
+		crm_cmd_fail(db, &err);
 	if (dry)
 		crm_db_rollback(db);
 	else {
-		if ((args = audit_args(er, allc, allv, nopt, replay, &tags,
-		    &err)) == NULL)
-			fail(db, &err);
+		if ((args = crm_erasure_audit_args(er, allc, allv, nopt, replay,
+		    &tags, &err)) == NULL)
+			crm_cmd_fail(db, &err);
 		/* The audit records the arguments as audit_args put them. */
 		cli.argc = allc;
 		cli.argv = args;
 		if (crm_cli_commit(&cli, db, 0, crm_buf_str(&counts), &err) < 0)
-			fail(db, &err);
+			crm_cmd_fail(db, &err);
 		cli.argv = NULL;
 		cli.argc = 0;
 		free(args);
 		if (crm_privacy_wipe(db, vacuum, &err) < 0)
 			crm_die(&err);
 	}
-
-	s = crm_erasure_stats(er);
-	{
-		const char *rules[8];
-		size_t nr = crm_erasure_rules(er, rules, 8), j;
-
-		for (j = 0; j < nr; j++)
-			crm_warn("segment %s: its rule names an erased person;"
-			    " edit it (crm-segment save --replace) or drop it",
-			    rules[j]);
-	}
-	if ((nids = crm_erasure_sharers(er, ids, 8)) > 0) {
-		crm_progress_end(&cli);
-		fprintf(stderr, "crm-forget: contact%s", nids > 1 ? "s" : "");
-		for (i = 0; i < (int)nids; i++)
-			fprintf(stderr, "%s #%lld", i ? "," : "",
-			    (long long)ids[i]);
-		fprintf(stderr, "%s still %s an email or phone of an erased"
-		    " contact: erase %s too if %s the same person\n",
-		    nids == 8 ? " and others" : "", nids > 1 ? "have" : "has",
-		    nids > 1 ? "them" : "it", nids > 1 ? "they are" : "it is");
-	}
-	if (!cli.quiet) {
-		fprintf(stderr, "crm-forget: %lld erased (%lld record%s, %lld"
-		    " row%s), %lld already erased", (long long)s->subjects,
-		    (long long)s->records, s->records == 1 ? "" : "s",
-		    (long long)s->rows, s->rows == 1 ? "" : "s",
-		    (long long)s->already);
-		if (replay)
-			fprintf(stderr, ", %lld listed", (long long)s->listed);
-		fprintf(stderr, "%s\n", dry ? " (dry run: nothing written)" :
-		    "");
-	}
+	if (crm_erasure_notes(er, replay, dry, &warn, &summary, &err) < 0)
+		crm_die(&err);
+	crm_cmd_say(crm_buf_str(&warn));
+	if (!cli.quiet)
+		crm_cmd_say(crm_buf_str(&summary));
 	crm_buf_release(&counts);
 	crm_buf_release(&tags);
 	crm_erasure_free(er);

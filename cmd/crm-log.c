@@ -30,7 +30,7 @@ static const char u_stats[] =
     "crm-log stats [-d db] [-f format] [--as-of date] [-w days[,days...]]\n"
     "[--preferred | --tickets]";
 
-enum { OPT_AMBIGUOUS = 0x2100, OPT_CREATE = 0x2000, OPT_SINCE, OPT_UNTIL, OPT_ASOF, OPT_PREFERRED,
+enum { OPT_AMBIGUOUS = 0x2100, OPT_CREATE = 0x2000, OPT_ASOF, OPT_PREFERRED,
     OPT_TICKETS };
 
 static const struct option longopts[] = {
@@ -49,9 +49,8 @@ static const struct option longopts[] = {
 	{ "preferred", no_argument, NULL, OPT_PREFERRED },
 	{ "region", required_argument, NULL, 'R' },
 	{ "rejects", required_argument, NULL, 'r' },
-	{ "since", required_argument, NULL, OPT_SINCE },
+	CRM_CMD_SINCE_LONGOPTS,
 	{ "tickets", no_argument, NULL, OPT_TICKETS },
-	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ "windows", required_argument, NULL, 'w' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -84,14 +83,6 @@ show(struct crm_db *db, struct crm_out *o, void *key, struct crm_error *e)
 	    crm_log_show(db, id, &f, o, e);
 }
 
-static int
-cmd_show(struct crm_cli *c, int what, int argc, char **argv)
-{
-	if (argc != 1)
-		crm_cli_usage(&cli, CRM_EUSAGE);
-	return crm_cmd_read(&cli, show, argv[0]);
-}
-
 /* crm-log stats: per channel, preferred channels, or tickets. */
 static int64_t wins[16];
 static size_t nw;
@@ -104,16 +95,17 @@ stats(struct crm_db *db, struct crm_out *o, void *arg, struct crm_error *e)
 	    crm_log_tickets(db, asof, wins[nw - 1], o, e);
 }
 
+/* show (what 1) and stats (0): a report on standard output. */
 static int
-cmd_stats(struct crm_cli *c, int what, int argc, char **argv)
+cmd_read(struct crm_cli *c, int what, int argc, char **argv)
 {
-	if (argc != 0)
+	if (argc != what)
 		crm_cli_usage(&cli, CRM_EUSAGE);
-	if (crm_norm_windows(windows, wins, 16, &nw, &err) < 0)
+	if (!what && crm_norm_windows(windows, wins, 16, &nw, &err) < 0)
 		crm_die_usage("--windows: %s", err.msg);
 	if (asof == 0)
 		asof = crm_now();
-	return crm_cmd_read(&cli, stats, NULL);
+	return crm_cmd_read(&cli, what ? show : stats, argv[0]);
 }
 
 /* crm-log [file ...]: the import, one transaction. */
@@ -178,8 +170,8 @@ cmd_import(struct crm_cli *c, int what, int argc, char **argv)
 
 static const struct crm_cmd cmds[] = {
 	{ "import", cmd_import, 0, u_import, NULL },
-	{ "show", cmd_show, 0, u_show, NULL },
-	{ "stats", cmd_stats, 0, u_stats, NULL },
+	{ "show", cmd_read, 1, u_show, NULL },
+	{ "stats", cmd_read, 0, u_stats, NULL },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 
@@ -187,6 +179,17 @@ int
 main(int argc, char **argv)
 {
 	const struct crm_cmd *cmd;
+	const struct crm_cmd_opt t[] = {
+		CRM_CMD_FLAG('A', &account),
+		CRM_CMD_NUM('l', "--limit", &f.limit, 1, INT64_MAX),
+		CRM_CMD_FLAG('n', &dry), CRM_CMD_STR('R', &opts.region),
+		CRM_CMD_STR('r', &rejects), CRM_CMD_STR('w', &windows),
+		CRM_CMD_TIME(OPT_ASOF, "--as-of", &asof),
+		CRM_CMD_FLAG(OPT_CREATE, &opts.create_missing),
+		CRM_CMD_SET(OPT_PREFERRED, &report, 1),
+		CRM_CMD_SET(OPT_TICKETS, &report, 2),
+		CRM_CMD_SINCE_UNTIL(&f.since, &f.until), CRM_CMD_OPT_END
+	};
 	enum crm_ambiguous amb;
 	int ch;
 
@@ -200,10 +203,9 @@ main(int argc, char **argv)
 				crm_die(&err);
 			continue;
 		}
+		if (crm_cmd_opt(&cli, t, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'A':
-			account = 1;
-			break;
 		case 'a':
 			if (crm_log_alias(&opts, optarg, &err) < 0)
 				crm_die(&err);
@@ -222,47 +224,13 @@ main(int argc, char **argv)
 			crm_norm_lower(optarg, kind, sizeof(kind));
 			f.kind = kind;
 			break;
-		case 'l':
-			f.limit = crm_cli_num("--limit", optarg, 1, INT64_MAX);
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case 'R':
-			opts.region = optarg;
-			break;
-		case 'r':
-			rejects = optarg;
-			break;
-		case 'w':
-			windows = optarg;
-			break;
-		case OPT_ASOF:
-			asof = crm_cli_time("--as-of", optarg);
-			break;
-		case OPT_CREATE:
-			opts.create_missing = 1;
-			break;
 		case OPT_AMBIGUOUS:
 			if (crm_contact_ambiguous_parse(optarg, &amb, &err) < 0)
 				crm_die(&err);
 			opts.ambiguous = (int)amb;
 			break;
-		case OPT_PREFERRED:
-			report = 1;
-			break;
-		case OPT_TICKETS:
-			report = 2;
-			break;
-		case OPT_SINCE:
-			f.since = crm_cli_time("--since", optarg);
-			break;
-		case OPT_UNTIL:
-			f.until = crm_cli_time("--until", optarg);
-			break;
 		default:
-			crm_cli_opt(&cli, ch, optarg) ||
-			    (crm_cli_usage(&cli, CRM_EUSAGE), 0);
+			crm_cli_usage(&cli, CRM_EUSAGE);
 		}
 	}
 	argc -= optind;

@@ -116,7 +116,7 @@ main(int argc, char **argv)
 		case OPT_OWNER:
 			if (*optarg == '\0')
 				crm_die_usage("--owner: an empty name");
-			opts.owner = optarg;
+			opts.owner = header_arg("--owner", optarg, 0);
 			break;
 		case OPT_CURRENCY:
 			opts.currency = optarg;

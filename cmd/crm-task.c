@@ -195,14 +195,19 @@ int
 main(int argc, char **argv)
 {
 	static struct opts op;
-	const struct crm_cmd_str str[] = {
-		{ 'c', &op.t.contact }, { 'D', &op.t.deal },
-		{ 'e', &op.t.every }, { 'k', &op.t.ticket },
-		{ 'N', &op.t.note }, { 'O', &op.t.owner },
-		{ 'P', &op.t.priority }, { 'R', &op.region },
-		{ 'r', &op.rejects }, { 'T', &op.t.team },
-		{ OPT_BY, &op.by }, { OPT_REASON, &op.reason },
-		{ OPT_REF, &op.t.ref }, { 0, NULL }
+	const struct crm_cmd_opt opts[] = {
+		CRM_CMD_STR('c', &op.t.contact), CRM_CMD_STR('D', &op.t.deal),
+		CRM_CMD_STR('e', &op.t.every), CRM_CMD_STR('k', &op.t.ticket),
+		CRM_CMD_STR('N', &op.t.note), CRM_CMD_FLAG('n', &op.dry),
+		CRM_CMD_STR('O', &op.t.owner), CRM_CMD_STR('P', &op.t.priority),
+		CRM_CMD_STR('R', &op.region), CRM_CMD_STR('r', &op.rejects),
+		CRM_CMD_STR('T', &op.t.team),
+		CRM_CMD_DURATION('w', "--within", &op.within),
+		CRM_CMD_TIME(OPT_ASOF, "--as-of", &op.asof),
+		CRM_CMD_TIME(OPT_AT, "--at", &op.at),
+		CRM_CMD_STR(OPT_BY, &op.by), CRM_CMD_FLAG(OPT_OVERDUE, &op.overdue),
+		CRM_CMD_STR(OPT_REASON, &op.reason), CRM_CMD_STR(OPT_REF, &op.t.ref),
+		CRM_CMD_OPT_END
 	};
 	size_t i;
 	int ch;
@@ -210,30 +215,9 @@ main(int argc, char **argv)
 	crm_cli_init(&op.cli, "crm-task", usage, argc, argv);
 	op.region = crm_cmd_region();
 	while ((ch = getopt_long(argc, argv, CRM_CLI_SHORTOPTS
-	    "c:D:e:k:N:nO:P:R:r:T:w:", longopts, NULL)) != -1) {
-		if (crm_cmd_str(str, ch, optarg))
-			continue;
-		switch (ch) {
-		case 'n':
-			op.dry = 1;
-			break;
-		case 'w':
-			op.within = crm_cmd_duration("--within", optarg);
-			break;
-		case OPT_ASOF:
-			op.asof = crm_cli_time("--as-of", optarg);
-			break;
-		case OPT_AT:
-			op.at = crm_cli_time("--at", optarg);
-			break;
-		case OPT_OVERDUE:
-			op.overdue = 1;
-			break;
-		default:
-			crm_cli_opt(&op.cli, ch, optarg) ||
-			    (crm_cli_usage(&op.cli, CRM_EUSAGE), 0);
-		}
-	}
+	    "c:D:e:k:N:nO:P:R:r:T:w:", longopts, NULL)) != -1)
+		if (!crm_cmd_opt(&op.cli, opts, ch, optarg))
+			crm_cli_usage(&op.cli, CRM_EUSAGE);
 	argc -= optind;
 	argv += optind;
 	if (op.asof == 0)

@@ -54,6 +54,16 @@ void account_accs_free(struct accs *s);
 /* The index of account id, or -1. */
 int64_t account_find(const struct accs *s, int64_t id);
 
+/*
+ * The roll-up walk: for each account from (in index order), add(arg, to,
+ * from) for to = from itself, then its parent, its parent's parent, ...
+ * (MAX_DEPTH hops at most, so a cycle cannot hang it); each account's
+ * depth (t.depth) is set to the hops above it.  add sums from's own
+ * figures into to's subtree figures.
+ */
+void account_walk_up(struct accs *s, void (*add)(void *arg, size_t to,
+    size_t from), void *arg);
+
 /* 1 if the deals and deal_stages tables (crm-deal) are there. */
 int account_have_deals(struct crm_db *db, struct crm_error *err);
 

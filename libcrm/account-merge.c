@@ -283,6 +283,27 @@ done:
 	" 'partner_id', partner_id, 'person_id', person_id, 'attrs', attrs," \
 	" 'updated_at', updated_at"
 
+/*
+ * What a merge changes, kept for unmerge.  PostgreSQL spells SQLite's
+ * json_object() json_build_object() (a function of any arguments cannot
+ * be written in SQL or PL/pgSQL).
+ */
+#define SQL_SNAPSHOT(obj) "INSERT INTO account_merges (at, survivor_id," \
+	" merged_id, before) SELECT ?3, ?1, ?2," \
+	" " obj "('survivor', (SELECT " obj "(" SNAP_COLS ")" \
+	" FROM accounts WHERE id = ?1)," \
+	" 'people', (SELECT json_group_array(id) FROM account_contacts" \
+	" WHERE account_id = ?2)," \
+	" 'children', (SELECT json_group_array(id) FROM accounts" \
+	" WHERE parent_id = ?2)," \
+	" 'sourced', (SELECT json_group_array(id) FROM accounts" \
+	" WHERE partner_id = ?2)," \
+	" 'contacts', (SELECT json_group_array(id) FROM" \
+	" contact_partners WHERE partner_id = ?2))"
+
+static const char sql_snapshot[] = SQL_SNAPSHOT("json_object");
+static const char sql_snapshot_pg[] = SQL_SNAPSHOT("json_build_object");
+
 int
 crm_account_related(struct crm_db *db, int64_t a, int64_t b,
     struct crm_error *err)
@@ -341,24 +362,20 @@ crm_account_merge(struct crm_db *db, int64_t survivor, int64_t merged,
 		    " of #%lld: merge the other way", (long long)m,
 		    (long long)s);
 	}
-	if ((st = crm_db_stmt(db, "INSERT INTO account_merges (at,"
-	    " survivor_id, merged_id, before) SELECT ?3, ?1, ?2,"
-	    " json_object('survivor', (SELECT json_object(" SNAP_COLS ")"
-	    " FROM accounts WHERE id = ?1),"
-	    " 'people', (SELECT json_group_array(id) FROM account_contacts"
-	    " WHERE account_id = ?2),"
-	    " 'children', (SELECT json_group_array(id) FROM accounts"
-	    " WHERE parent_id = ?2),"
-	    " 'sourced', (SELECT json_group_array(id) FROM accounts"
-	    " WHERE partner_id = ?2),"
-	    " 'contacts', (SELECT json_group_array(id) FROM"
-	    " contact_partners WHERE partner_id = ?2))", err)) == NULL ||
+	if ((st = crm_db_stmt(db, crm_db_is_pg(db) ? sql_snapshot_pg :
+	    sql_snapshot, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, s, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, m, err) < 0 ||
 	    crm_db_bind_int(db, st, 3, now, err) < 0 ||
 	    crm_db_step(db, st, err) < 0)
 		return -1;
-	*merge_id = crm_db_last_id(db);
+	/*
+	 * An INSERT ... SELECT: PostgreSQL returns no id for it
+	 * (db-pg.c); the writer holds the lock, so the newest is ours.
+	 */
+	if (crm_db_query_int(db, "SELECT max(id) FROM account_merges",
+	    merge_id, err) < 0)
+		return -1;
 	/* Survivorship: the survivor's values, its gaps filled. */
 	if ((st = crm_db_stmt(db, "UPDATE accounts SET"
 	    " domain = coalesce(accounts.domain, m.domain),"
@@ -452,33 +469,40 @@ crm_account_unmerge(struct crm_db *db, int64_t merged, int64_t *merge_id,
 		return 1;
 	}
 #define SNAP(c) " " c " = json_extract(b.before, '$.survivor." c "'),"
+#define SNAPI(c) " " c " = CAST(json_extract(b.before, '$.survivor." c \
+	"') AS BIGINT),"
 	if ((st = crm_db_stmt(db, "UPDATE accounts SET"
 	    SNAP("name") SNAP("name_key") SNAP("domain") SNAP("industry")
 	    SNAP("size") SNAP("country") SNAP("owner") SNAP("type")
-	    SNAP("parent_id") SNAP("partner_id") SNAP("person_id")
+	    SNAPI("parent_id") SNAPI("partner_id") SNAPI("person_id")
 	    " attrs = json_extract(b.before, '$.survivor.attrs'),"
-	    " updated_at = json_extract(b.before, '$.survivor.updated_at')"
+	    " updated_at = CAST(json_extract(b.before,"
+	    " '$.survivor.updated_at') AS BIGINT)"
 	    " FROM (SELECT before FROM account_merges WHERE id = ?1) AS b"
 	    " WHERE accounts.id = ?2", err)) == NULL ||
 #undef SNAP
+#undef SNAPI
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, s, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE account_contacts SET account_id = ?2"
-	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges, json_each(before,"
-	    " '$.people') WHERE account_merges.id = ?1)", err)) == NULL ||
+	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges,"
+	    " json_each(before, '$.people') WHERE account_merges.id = ?1)",
+	    err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE accounts SET parent_id = ?2"
-	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges, json_each(before,"
-	    " '$.children') WHERE account_merges.id = ?1)", err)) == NULL ||
+	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges,"
+	    " json_each(before, '$.children') WHERE account_merges.id = ?1)",
+	    err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||
 	    (st = crm_db_stmt(db, "UPDATE accounts SET partner_id = ?2"
-	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges, json_each(before,"
-	    " '$.sourced') WHERE account_merges.id = ?1)", err)) == NULL ||
+	    " WHERE id IN (SELECT CAST(value AS BIGINT) FROM account_merges,"
+	    " json_each(before, '$.sourced') WHERE account_merges.id = ?1)",
+	    err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, merged, err) < 0 ||
 	    crm_db_step(db, st, err) < 0 ||

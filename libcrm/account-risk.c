@@ -20,16 +20,25 @@ struct risk {
 	double expected, clv, at_risk;
 };
 
+struct risks {
+	struct risk *own, *all;
+};
+
+/* The walk's step: from's own sums into to's subtree sums. */
 static void
-risk_add(struct risk *to, const struct risk *r)
+risk_up(void *arg, size_t to, size_t from)
 {
-	to->buyers += r->buyers;
-	to->sw += r->sw;
-	to->swp += r->swp;
-	to->sp += r->sp;
-	to->expected += r->expected;
-	to->clv += r->clv;
-	to->at_risk += r->at_risk;
+	struct risks *rs = arg;
+	struct risk *t = &rs->all[to];
+	const struct risk *r = &rs->own[from];
+
+	t->buyers += r->buyers;
+	t->sw += r->sw;
+	t->swp += r->swp;
+	t->sp += r->sp;
+	t->expected += r->expected;
+	t->clv += r->clv;
+	t->at_risk += r->at_risk;
 }
 
 /* The current employment row of contact c (index in m->e), or -1. */
@@ -55,10 +64,11 @@ crm_account_churn_each(struct crm_db *db,
 	struct crm_account_churn row;
 	struct crm_stmt *st;
 	struct risk *own = NULL, *all = NULL;
+	struct risks rs;
 	struct accs s;
 	struct emps m;
 	size_t i, j = 0;
-	int64_t n, e, p, hops;
+	int64_t n, e;
 	int rc = -1;
 
 	memset(&m, 0, sizeof(m));
@@ -107,12 +117,9 @@ crm_account_churn_each(struct crm_db *db,
 	if (rc < 0)
 		goto done;
 	rc = -1;
-	for (i = 0; i < s.n; i++) {
-		risk_add(&all[i], &own[i]);
-		for (p = s.a[i].parent, hops = 0; p >= 0 && hops < MAX_DEPTH;
-		    p = s.a[p].parent, hops++)
-			risk_add(&all[p], &own[i]);
-	}
+	rs.own = own;
+	rs.all = all;
+	account_walk_up(&s, risk_up, &rs);
 	for (i = 0; i < s.n; i++) {
 		const struct crm_account_total *t = &s.a[i].t;
 		const struct risk *r = opts->own ? &own[i] : &all[i];

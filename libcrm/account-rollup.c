@@ -45,6 +45,23 @@ account_find(const struct accs *s, int64_t id)
 	return lo < s->n && s->a[lo].id == id ? (int64_t)lo : -1;
 }
 
+void
+account_walk_up(struct accs *s, void (*add)(void *arg, size_t to,
+    size_t from), void *arg)
+{
+	int64_t p;
+	size_t i;
+	int hops;
+
+	for (i = 0; i < s->n; i++) {
+		add(arg, i, i);
+		for (p = s->a[i].parent, hops = 0; p >= 0 && hops < MAX_DEPTH;
+		    p = s->a[p].parent, hops++)
+			add(arg, (size_t)p, i);
+		s->a[i].t.depth = hops;
+	}
+}
+
 static char *
 dupn(const char *s)
 {
@@ -385,6 +402,31 @@ buys_sort(struct buy **v, size_t n, struct crm_error *err)
 	return 0;
 }
 
+/* The subtree sums: from's own figures into to's totals. */
+static void
+total_add(void *arg, size_t to, size_t from)
+{
+	struct accs *s = arg;
+	const struct crm_account_total *t = &s->a[from].t;
+	struct crm_account_total *u = &s->a[to].t;
+
+	u->contacts_all += t->contacts;
+	u->purchases_all += t->purchases;
+	u->revenue_all += t->revenue;
+	if (t->last_purchase > u->last_all)
+		u->last_all = t->last_purchase;
+}
+
+static void
+total_add_deals(void *arg, size_t to, size_t from)
+{
+	struct accs *s = arg;
+
+	total_add(arg, to, from);
+	s->a[to].t.open_deals_all += s->a[from].t.open_deals;
+	s->a[to].t.open_value_all += s->a[from].t.open_value;
+}
+
 /* Own figures, then the subtree sums. */
 int
 account_compute(struct crm_db *db, struct accs *s, int64_t asof,
@@ -393,10 +435,10 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 	struct crm_stmt *st;
 	struct emps m;
 	struct buy *buys = NULL;
-	int64_t k, p, *np = NULL, *last = NULL;
+	int64_t k, *np = NULL, *last = NULL;
 	double *rev = NULL;
 	size_t i, j, nbuys = 0, nalloc = 0;
-	int rc, hops, deals;
+	int rc, deals;
 
 	if (account_emps_load(db, s, &m, err) < 0)
 		return -1;
@@ -496,34 +538,7 @@ account_compute(struct crm_db *db, struct accs *s, int64_t asof,
 	free(np);
 	free(rev);
 	free(last);
-	for (i = 0; i < s->n; i++) {
-		struct crm_account_total *t = &s->a[i].t;
-
-		t->contacts_all += t->contacts;
-		t->purchases_all += t->purchases;
-		t->revenue_all += t->revenue;
-		if (t->last_purchase > t->last_all)
-			t->last_all = t->last_purchase;
-		if (deals) {
-			t->open_deals_all += t->open_deals;
-			t->open_value_all += t->open_value;
-		}
-		for (p = s->a[i].parent, hops = 0; p >= 0 && hops < MAX_DEPTH;
-		    p = s->a[p].parent, hops++) {
-			struct crm_account_total *u = &s->a[p].t;
-
-			u->contacts_all += t->contacts;
-			u->purchases_all += t->purchases;
-			u->revenue_all += t->revenue;
-			if (t->last_purchase > u->last_all)
-				u->last_all = t->last_purchase;
-			if (deals) {
-				u->open_deals_all += t->open_deals;
-				u->open_value_all += t->open_value;
-			}
-		}
-		t->depth = hops;
-	}
+	account_walk_up(s, deals ? total_add_deals : total_add, s);
 	return 0;
 fail:
 	account_emps_free(&m);

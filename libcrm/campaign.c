@@ -51,6 +51,26 @@ crm_campaign_purpose(const char *s)
 }
 
 int
+crm_campaign_set_channel(struct crm_campaign_opts *o, const char *s,
+    struct crm_error *err)
+{
+	if ((o->channel = crm_campaign_channel(s)) == NULL)
+		return crm_error_set(err, CRM_EUSAGE, "--channel: '%s' is not"
+		    " email, sms, phone or mail", s);
+	return 0;
+}
+
+int
+crm_campaign_set_purpose(struct crm_campaign_opts *o, const char *s,
+    struct crm_error *err)
+{
+	if ((o->purpose = crm_campaign_purpose(s)) == NULL)
+		return crm_error_set(err, CRM_EUSAGE, "--purpose: '%s' is not"
+		    " cross-sell, up-sell, retention or acquisition", s);
+	return 0;
+}
+
+int
 crm_campaign_check_name(const char *name, struct crm_error *err)
 {
 	char q[CRM_QUOTE_MAX];
@@ -87,6 +107,22 @@ crm_campaign_share(const char *s, double *share, struct crm_error *err)
 		    " '%s' (a percentage such as 10%% or a fraction such as"
 		    " 0.1, below 100%%)", crm_quote(q, s, strlen(s)));
 	*share = v;
+	return 0;
+}
+
+int
+crm_campaign_check_kind(const char *kind, struct crm_error *err)
+{
+	size_t i;
+
+	for (i = 0; kind[i] != '\0'; i++)
+		if (!islower((unsigned char)kind[i]) &&
+		    !isdigit((unsigned char)kind[i]) && kind[i] != '_' &&
+		    kind[i] != '-')
+			break;
+	if (i == 0 || kind[i] != '\0')
+		return crm_error_set(err, CRM_EUSAGE, "--kind: '%s' is not a"
+		    " kind such as purchase", kind);
 	return 0;
 }
 

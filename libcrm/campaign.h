@@ -93,6 +93,12 @@ int crm_campaign_check_name(const char *name, struct crm_error *err);
 int crm_campaign_share(const char *s, double *share, struct crm_error *err);
 
 /*
+ * CRM_EUSAGE ("--kind: ...") unless kind is a word of lower-case letters,
+ * digits, '_' and '-', as interaction kinds are stored.
+ */
+int crm_campaign_check_kind(const char *kind, struct crm_error *err);
+
+/*
  * The keyed hash behind the holdout: SipHash-2-4 of the contact id (8
  * bytes, little-endian), keyed by 128 bits derived from the campaign name
  * by SipHash under a fixed key.  The same name and id give the same value
@@ -150,6 +156,16 @@ struct crm_campaign_opts {
 	int per_household;	/* one target or control per household */
 	int64_t now;		/* the time of the selection */
 };
+
+/*
+ * o->channel and o->purpose from an option's value, as the checkers
+ * above; CRM_EUSAGE ("--channel: ...", "--purpose: ...") naming the
+ * values allowed.
+ */
+int crm_campaign_set_channel(struct crm_campaign_opts *o, const char *s,
+    struct crm_error *err);
+int crm_campaign_set_purpose(struct crm_campaign_opts *o, const char *s,
+    struct crm_error *err);
 
 struct crm_campaign_counts {
 	int64_t read;		/* target records read (0 with a segment) */

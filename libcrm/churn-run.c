@@ -5,6 +5,7 @@
  * caller commits (the audit record
  * is the command line's) and writes the messages.
  */
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -100,6 +101,10 @@ crm_churn_score_big(const char *path)
 void
 crm_churn_args_init(struct crm_churn_args *a)
 {
+#ifdef M_MMAP_THRESHOLD
+	/* 1 MiB blocks and up from mmap: big arrays grow by mremap. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 	memset(a, 0, sizeof(*a));
 	a->to.seed = 1;
 	a->to.test_share = 0.2;

@@ -342,7 +342,11 @@ struct crm_churn_args {
 	size_t ndropbuf;
 };
 
-/* The defaults; crm_churn_args_free() frees --drop's copies. */
+/*
+ * The defaults; crm_churn_args_free() frees --drop's copies.  Also sets
+ * malloc's mmap threshold to 1 MiB for the process, so that the fits' big
+ * arrays grow by mremap.
+ */
 void crm_churn_args_init(struct crm_churn_args *a);
 void crm_churn_args_free(struct crm_churn_args *a);
 

@@ -545,6 +545,12 @@ crm_cli_opt(struct crm_cli *c, int opt, const char *arg)
 	return 0;
 }
 
+void
+crm_cli_subcommand(const char *name)
+{
+	cmd_name = name;
+}
+
 int
 crm_cli_pg_ported(const char *prog)
 {
@@ -557,8 +563,12 @@ crm_cli_pg_ported(const char *prog)
 		"crm-add",
 		"crm-campaign",
 		"crm-churn",
+		"crm-dedupe find",
+		"crm-dedupe households",
+		"crm-dedupe link",
 		"crm-deal",
 		"crm-export",
+		"crm-forget",
 		"crm-log",
 		"crm-report",
 		"crm-segment",

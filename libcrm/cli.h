@@ -129,6 +129,12 @@ void crm_cli_usage(const struct crm_cli *c, int status)
  */
 int crm_cli_pg_ported(const char *prog);
 
+/*
+ * The subcommand chosen, for crm_cli_pg_ported(), by a program that
+ * picks it without crm_cmd_find(); before crm_cli_db().
+ */
+void crm_cli_subcommand(const char *name);
+
 /* "prog: message" on stderr. */
 void crm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

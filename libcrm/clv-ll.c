@@ -278,6 +278,29 @@ clv_pareto_terms(double r, double al, double s, double be, double x, double tx,
 }
 
 /*
+ * The purchase process both Pareto/NBD likelihoods share: the
+ * derivatives of r ln alpha (times the rows' weight) in r and alpha into
+ * *gr and *gal, then ln G(r+x) - ln G(r) summed over the rows added to
+ * *ll and, with grad, its derivative in r to *gr.
+ */
+static void
+pareto_purchases(const struct rows *d, double r, double al, int grad,
+    double *ll, double *gr, double *gal)
+{
+	double lgr = crm_stats_lgamma(r), pr = crm_stats_digamma(r);
+	size_t j;
+
+	*gr = d->wsum * log(al);
+	*gal = d->wsum * r / al;
+	for (j = 0; j < d->nx; j++) {
+		*ll += d->wx[j] * (crm_stats_lgamma(r + d->xs[j]) - lgr);
+		if (grad && d->xs[j] > 0)
+			*gr += d->wx[j] * (crm_stats_digamma(r + d->xs[j]) -
+			    pr);
+	}
+}
+
+/*
  * Pareto/NBD log-likelihood summed over the rows, and its gradient in
  * (r, alpha, s, beta) into g when not NULL; per customer
  *	ln G(r+x) - ln G(r) + r ln alpha + s ln beta + ln[bracket above].
@@ -287,20 +310,13 @@ double
 clv_pareto_ll(const struct rows *d, const double *p, double *g)
 {
 	double r = p[0], al = p[1], s = p[2], be = p[3];
-	double ll, lgr = crm_stats_lgamma(r), pr = crm_stats_digamma(r);
-	double gr, gal, gs, gbe;
+	double ll, gr, gal, gs, gbe;
 	size_t i, j, k;
 
 	ll = d->wsum * (r * log(al) + s * log(be));
-	gr = d->wsum * log(al);
-	gal = d->wsum * r / al;
+	pareto_purchases(d, r, al, g != NULL, &ll, &gr, &gal);
 	gs = d->wsum * log(be);
 	gbe = d->wsum * s / be;
-	for (j = 0; j < d->nx; j++) {
-		ll += d->wx[j] * (crm_stats_lgamma(r + d->xs[j]) - lgr);
-		if (g != NULL && d->xs[j] > 0)
-			gr += d->wx[j] * (crm_stats_digamma(r + d->xs[j]) - pr);
-	}
 	for (k = 0; k < d->nkey; k++) {
 		double t = d->kt[k];
 
@@ -515,18 +531,11 @@ laplace_dk(double k, double z)
 double
 clv_pareto_lim_ll(const struct rows *d, const double *p, double *g)
 {
-	double r = p[0], al = p[1], mu = p[2], ll, lgr = crm_stats_lgamma(r);
-	double gr = 0, gal = 0, gmu = 0, pr = crm_stats_digamma(r);
+	double r = p[0], al = p[1], mu = p[2], ll, gr, gal, gmu = 0;
 	size_t i, j, q, k;
 
 	ll = d->wsum * r * log(al);
-	gr = d->wsum * log(al);
-	gal = d->wsum * r / al;
-	for (j = 0; j < d->nx; j++) {
-		ll += d->wx[j] * (crm_stats_lgamma(r + d->xs[j]) - lgr);
-		if (g != NULL && d->xs[j] > 0)
-			gr += d->wx[j] * (crm_stats_digamma(r + d->xs[j]) - pr);
-	}
+	pareto_purchases(d, r, al, g != NULL, &ll, &gr, &gal);
 	for (q = 0; q < d->nkey; ) {
 		size_t q0 = q;
 		double t = d->kt[d->kord[q]], z = mu * (al + t), *f = d->kf;

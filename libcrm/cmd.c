@@ -1,6 +1,7 @@
 /*
  * cmd.c - the scaffolding commands share: batch imports and reports.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "bizcal.h"
 #include "cli.h"
 #include "cmd.h"
+#include "norm.h"
 #include "profile.h"
 
 char *
@@ -133,10 +135,79 @@ crm_cmd_commit(struct crm_cli *c, struct crm_db *db, int dry,
 }
 
 void
+crm_cmd_commit_json(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json)
+{
+	struct crm_error err;
+
+	if (crm_cli_commit(c, db, dry, counts_json, &err) < 0)
+		crm_die(&err);
+}
+
+void
 crm_cmd_fail(struct crm_db *db, const struct crm_error *err)
 {
 	crm_db_rollback(db);
 	crm_die(err);
+}
+
+/* The options crm_cmd_opt() was given, for crm_cmd_check_seen(). */
+static int seen[64];
+static size_t nseen;
+
+int
+crm_cmd_opt(struct crm_cli *c, const struct crm_cmd_opt *t, int ch,
+    const char *arg)
+{
+	struct crm_error err;
+	char *end;
+	double v;
+
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = ch;
+	for (; t->ch != 0; t++) {
+		if (t->ch != ch)
+			continue;
+		switch (t->arg) {
+		case CRM_CMD_ARG_SET:
+			*t->flag = (int)t->min;
+			break;
+		case CRM_CMD_ARG_STR:
+			*t->str = arg;
+			break;
+		case CRM_CMD_ARG_TIME:
+			*t->num = crm_cli_time(t->name, arg);
+			break;
+		case CRM_CMD_ARG_DAYS:
+			if (crm_norm_days(arg, t->num, &err) < 0 || *t->num <= 0)
+				crm_die_usage("%s: bad duration '%s' (such as 30d,"
+				    " 12w, 6m)", t->name, arg);
+			break;
+		case CRM_CMD_ARG_DURATION:
+			*t->num = crm_cmd_duration(t->name, arg);
+			break;
+		case CRM_CMD_ARG_NUM:
+			*t->num = crm_cli_num(t->name, arg, t->min, t->max);
+			break;
+		case CRM_CMD_ARG_FRACTION:
+			errno = 0;
+			v = strtod(arg, &end);
+			if (errno || end == arg || *end != '\0' ||
+			    !(v > 0.0 && v < 1.0))
+				crm_die_usage("%s: '%s' is not a %s between 0 and 1",
+				    t->name, arg, t->noun);
+			*t->dbl = v;
+			break;
+		}
+		return 1;
+	}
+	return crm_cli_opt(c, ch, arg);
+}
+
+void
+crm_cmd_check_seen(const struct crm_cmd *cmd, const struct option *longopts)
+{
+	crm_cmd_check(cmd, seen, nseen, longopts);
 }
 
 int
@@ -148,6 +219,29 @@ crm_cmd_str(const struct crm_cmd_str *t, int ch, const char *arg)
 			return 1;
 		}
 	return 0;
+}
+
+void
+crm_cmd_say(const char *lines)
+{
+	const char *nl;
+
+	for (; lines != NULL && (nl = strchr(lines, '\n')) != NULL;
+	    lines = nl + 1)
+		crm_warn("%.*s", (int)(nl - lines), lines);
+}
+
+void
+crm_cmd_progress(void *cli, int64_t n, const char *what)
+{
+	crm_progress(cli, n, what);
+}
+
+void
+crm_cmd_note(void *arg, const char *line)
+{
+	(void)arg;
+	crm_warn("%s", line);
 }
 
 int64_t

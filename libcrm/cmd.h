@@ -178,9 +178,100 @@ int crm_cmd_read(struct crm_cli *c, int (*fn)(struct crm_db *db,
 void crm_cmd_commit(struct crm_cli *c, struct crm_db *db, int dry,
     const struct crm_count *counts);
 
+/* crm_cli_commit() with counts_json, or die; the database stays open. */
+void crm_cmd_commit_json(struct crm_cli *c, struct crm_db *db, int dry,
+    const char *counts_json);
+
 /* A write that failed: roll back, die with err. */
 void crm_cmd_fail(struct crm_db *db, const struct crm_error *err)
 	__attribute__((noreturn));
+
+/*
+ * The options a command parses the same way as others: a table of them,
+ * each the value getopt_long returns for it, what its argument is and
+ * where it goes, ended by CRM_CMD_OPT_END.  Build entries with the macros
+ * below (they check the pointer's type).  A command's option loop is then
+ *
+ *	while ((ch = getopt_long(...)) != -1) {
+ *		if (crm_cmd_opt(&cli, table, ch, optarg))
+ *			continue;
+ *		switch (ch) {
+ *		... the options that are the command's own ...
+ *		default:
+ *			crm_cli_usage(&cli, CRM_EUSAGE);
+ *		}
+ *	}
+ */
+enum crm_cmd_arg {
+	CRM_CMD_ARG_SET,	/* no argument: *flag = val */
+	CRM_CMD_ARG_STR,	/* *str = the argument, as given */
+	CRM_CMD_ARG_TIME,	/* *num = a date or date-time (crm_cli_time) */
+	CRM_CMD_ARG_DAYS,	/* *num = days above 0: 30d, 12w, 6m, 1y */
+	CRM_CMD_ARG_DURATION,	/* *num = seconds (crm_cmd_duration) */
+	CRM_CMD_ARG_NUM,	/* *num = a whole number in [min, max] */
+	CRM_CMD_ARG_FRACTION	/* *dbl = a number above 0 and below 1 */
+};
+
+struct crm_cmd_opt {
+	int ch;
+	enum crm_cmd_arg arg;
+	const char *name;	/* "--since", for the messages */
+	int *flag;		/* SET */
+	const char **str;	/* STR */
+	int64_t *num;		/* TIME, DAYS, DURATION, NUM */
+	double *dbl;		/* FRACTION */
+	int64_t min, max;	/* NUM: the range; SET: min is the value */
+	const char *noun;	/* FRACTION: "not a NOUN between 0 and 1" */
+};
+
+#define CRM_CMD_FLAG(ch, p) \
+	{ ch, CRM_CMD_ARG_SET, NULL, p, NULL, NULL, NULL, 1, 0, NULL }
+#define CRM_CMD_SET(ch, p, v) \
+	{ ch, CRM_CMD_ARG_SET, NULL, p, NULL, NULL, NULL, v, 0, NULL }
+#define CRM_CMD_STR(ch, p) \
+	{ ch, CRM_CMD_ARG_STR, NULL, NULL, p, NULL, NULL, 0, 0, NULL }
+#define CRM_CMD_TIME(ch, name, p) \
+	{ ch, CRM_CMD_ARG_TIME, name, NULL, NULL, p, NULL, 0, 0, NULL }
+#define CRM_CMD_DAYS(ch, name, p) \
+	{ ch, CRM_CMD_ARG_DAYS, name, NULL, NULL, p, NULL, 0, 0, NULL }
+#define CRM_CMD_DURATION(ch, name, p) \
+	{ ch, CRM_CMD_ARG_DURATION, name, NULL, NULL, p, NULL, 0, 0, NULL }
+#define CRM_CMD_NUM(ch, name, p, min, max) \
+	{ ch, CRM_CMD_ARG_NUM, name, NULL, NULL, p, NULL, min, max, NULL }
+#define CRM_CMD_FRACTION(ch, name, p, noun) \
+	{ ch, CRM_CMD_ARG_FRACTION, name, NULL, NULL, NULL, p, 0, 0, noun }
+#define CRM_CMD_OPT_END \
+	{ 0, CRM_CMD_ARG_SET, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL }
+
+/*
+ * --since and --until, as crm-log show and crm-deal stats read them:
+ * their option values for the long options table, and the table entries
+ * that put them in since and until (int64_t *).
+ */
+#define CRM_CMD_OPT_SINCE 0x2f00
+#define CRM_CMD_OPT_UNTIL 0x2f01
+#define CRM_CMD_SINCE_LONGOPTS \
+	{ "since", required_argument, NULL, CRM_CMD_OPT_SINCE }, \
+	{ "until", required_argument, NULL, CRM_CMD_OPT_UNTIL }
+#define CRM_CMD_SINCE_UNTIL(since, until) \
+	CRM_CMD_TIME(CRM_CMD_OPT_SINCE, "--since", since), \
+	CRM_CMD_TIME(CRM_CMD_OPT_UNTIL, "--until", until)
+
+/*
+ * Handle option ch (argument arg) from table t, else as a common option
+ * (crm_cli_opt()).  Returns 1 when it was one of them (the value stored;
+ * a bad value dies with a usage error naming the option, exit 2), 0 when
+ * the command must handle it.
+ */
+int crm_cmd_opt(struct crm_cli *c, const struct crm_cmd_opt *t, int ch,
+    const char *arg);
+
+/*
+ * crm_cmd_check() (cli.h) of the options crm_cmd_opt() was given: refuse
+ * one that cmd does not take.
+ */
+void crm_cmd_check_seen(const struct crm_cmd *cmd,
+    const struct option *longopts);
 
 /*
  * Options that only keep their argument: a table of option values and
@@ -192,6 +283,20 @@ struct crm_cmd_str {
 	const char **p;
 };
 int crm_cmd_str(const struct crm_cmd_str *t, int ch, const char *arg);
+
+/*
+ * Lines for standard error (each ending in '\n', as the *-cmd.h modules
+ * write them): each printed as "prog: line"; nothing when lines is NULL.
+ */
+void crm_cmd_say(const char *lines);
+
+/*
+ * Callbacks for library functions that report as they go: progress with
+ * arg the struct crm_cli (crm_progress()), and a line of a summary
+ * ("prog: line" on standard error; arg unused).
+ */
+void crm_cmd_progress(void *cli, int64_t n, const char *what);
+void crm_cmd_note(void *arg, const char *line);
 
 /* A duration (crm_bizcal_duration) for option name, or die. */
 int64_t crm_cmd_duration(const char *name, const char *arg);

@@ -233,9 +233,10 @@ excel(const char *s, const char *e, struct tm6 *t, int64_t *secs)
 	return 1;
 }
 
-int
-crm_conv_time(const char *in, const char *fmt, int date_only,
-    char out[CRM_CONV_OUT], const char **why)
+/* Read in as crm_conv_time() does into *t and *secs (UTC); 1, or 0. */
+static int
+conv(const char *in, const char *fmt, struct tm6 *tp, int64_t *secsp,
+    const char **why)
 {
 	struct tm6 t;
 	const char *s, *p, *e;
@@ -255,7 +256,7 @@ crm_conv_time(const char *in, const char *fmt, int date_only,
 	if (fmt != NULL && strcmp(fmt, "excel") == 0) {
 		if (!excel(s, e, &t, &secs))
 			return 0;
-		goto format;
+		goto done;
 	}
 	if (fmt != NULL) {
 		if (!by_format(&p, e, fmt, &t)) {
@@ -335,7 +336,21 @@ crm_conv_time(const char *in, const char *fmt, int date_only,
 		t.s = 59;
 	secs = crm_days_from_civil(t.y, t.mo, t.d) * 86400 + t.h * 3600 +
 	    t.mi * 60 + t.s - t.off;
-format:
+done:
+	*tp = t;
+	*secsp = secs;
+	return 1;
+}
+
+int
+crm_conv_time(const char *in, const char *fmt, int date_only,
+    char out[CRM_CONV_OUT], const char **why)
+{
+	struct tm6 t;
+	int64_t secs;
+
+	if (!conv(in, fmt, &t, &secs, why))
+		return 0;
 	if (date_only && !t.has_time)
 		crm_format_date(secs, out);
 	else if (date_only) {
@@ -344,6 +359,22 @@ format:
 	} else
 		crm_format_time(secs, out);
 	return 1;
+}
+
+int
+crm_conv_day(const char *in, int64_t *day)
+{
+	const char *why;
+	struct tm6 t;
+	int64_t secs;
+
+	if (!conv(in, NULL, &t, &secs, &why))
+		return -1;
+	/* As crm_conv_time() with date_only: a date-time's own day. */
+	if (t.has_time)
+		secs += t.off;
+	*day = secs / 86400 - (secs % 86400 < 0);
+	return 0;
 }
 
 int

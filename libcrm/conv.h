@@ -10,6 +10,7 @@
 #define CRM_CONV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "error.h"
@@ -40,6 +41,13 @@
  */
 int crm_conv_time(const char *in, const char *fmt, int date_only,
     char out[CRM_CONV_OUT], const char **why);
+
+/*
+ * A date as crm_conv_time() takes it without a format (a date-time: its
+ * own calendar day, at its offset), as days since 1970-01-01 into *day.
+ * 0, or -1 when in is not one.
+ */
+int crm_conv_day(const char *in, int64_t *day);
 
 /*
  * A number written with decimal as its decimal separator (',' or '.'):

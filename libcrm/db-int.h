@@ -136,6 +136,16 @@ struct crm_pg *crm_pg_open(const char *url, const char *name,
     const char *const *sqlite, int n, struct crm_error *err);
 void crm_pg_close(struct crm_pg *pg);
 const char *crm_pg_server_version(struct crm_pg *pg);
+/* Skip blanks; then whether word (any case) comes next, and skip it. */
+int crm_pg_word(const char **pp, const char *w);
+
+/*
+ * db-pg-schema.c: bring pg's schema to n migrations (sqlite[i] is
+ * SQLite's i, translated unless crm_pg_migrations[i] is PostgreSQL's
+ * own), in one transaction under the writers' lock; name for messages.
+ */
+int crm_pg_migrate(struct crm_pg *pg, const char *name,
+    const char *const *sqlite, int n, struct crm_error *err);
 
 int crm_pg_exec(struct crm_pg *pg, const char *sql, struct crm_error *err);
 int crm_pg_query_int(struct crm_pg *pg, const char *sql, int64_t *out,

@@ -5,8 +5,13 @@
  *
  * crm_pg_functions is the core; the functions that one group of modules
  * needs go into that group's string below, so that each stays with the
- * modules that call it.  All of them are (re)made, in this order, when
- * the schema is brought up to date.
+ * modules that call it.  All of them are (re)made, in this order, under
+ * the writers' lock, when a program opens a database whose crm_meta
+ * 'functions' is not the checksum of their text (db-pg-schema.c): so
+ * a function added or changed here reaches databases of any age, no
+ * migration needed.  Write each as CREATE OR REPLACE; one whose
+ * arguments or result type change needs a DROP FUNCTION IF EXISTS of
+ * the old one first (CREATE OR REPLACE cannot change those).
  */
 #include "db-int.h"
 
@@ -151,8 +156,8 @@ const int crm_pg_nmigrations =
 
 /*
  * SQLite's functions that the schema and the ported modules call, as SQL
- * or PL/pgSQL functions; (re)made whenever the schema is brought up to
- * date, before the migrations.
+ * or PL/pgSQL functions; (re)made whenever their text changes, before
+ * the migrations.
  */
 const char crm_pg_functions[] =
 	"CREATE OR REPLACE FUNCTION crm_next_id() RETURNS trigger"
@@ -262,12 +267,155 @@ const char crm_pg_functions[] =
 	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
 	"  SELECT CASE WHEN fmt ~ '^%\\.[0-9]+f$' AND v IS NOT NULL"
 	"    THEN CAST(round(CAST(v AS numeric),"
-	"      CAST(substr(fmt, 3, length(fmt) - 3) AS int)) AS text) END $$;"
+	"      CAST(substr(fmt, 3, length(fmt) - 3) AS int)) AS text) END $$;";
+
+/*
+ * Ids as SQLite gives them: one more than the largest, taken when the row
+ * is inserted, not from a sequence.  A sequence hands out numbers that a
+ * rolled-back batch, or an INSERT ... ON CONFLICT DO NOTHING that found
+ * the row there, never used, and the same commands would number their
+ * rows differently on the two engines.  The writers take turns
+ * (crm_db_begin()'s lock), so the largest id cannot change under one.
+ * Every table whose primary key is "id" gets the trigger.
+ */
+const char crm_pg_ids[] =
+	"DO $$DECLARE r record; BEGIN"
+	"  FOR r IN SELECT c.relname FROM pg_class c"
+	"    JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
+	"      AND i.indnatts = 1"
+	"    JOIN pg_attribute a ON a.attrelid = c.oid"
+	"      AND a.attnum = i.indkey[0] AND a.attname = 'id'"
+	"    WHERE c.relnamespace ="
+	"      CAST(CAST(current_schema() AS text) AS regnamespace)"
+	"    AND NOT EXISTS (SELECT 1 FROM pg_trigger t"
+	"      WHERE t.tgrelid = c.oid AND t.tgname = 'crm_id') LOOP"
+	"    EXECUTE format('CREATE TRIGGER crm_id BEFORE INSERT ON %I"
+	"      FOR EACH ROW EXECUTE FUNCTION crm_next_id()', r.relname);"
+	"  END LOOP; END$$;";
+
+/*
+ * Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need:
+ * SQLite's date functions in the forms they call, and its catalog.
+ * json_extract(), json_each(json, path), instr() and strftime() on Unix
+ * seconds, which they call too, are crm_pg_functions_ops' (made after
+ * these, so they replace the ones here in an older database).
+ */
+const char crm_pg_functions_analytics[] =
 	/*
-	 * Shared by both groups of modules below.
-	 *
+	 * strftime(format, time) of an ISO 8601 date or date and time:
+	 * the conversions %Y %m %d %H %M %S %s %j %w %f and %%.
+	 */
+	"CREATE OR REPLACE FUNCTION crm_strftime(fmt text, ts timestamp)"
+	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
+	"DECLARE r text := ''; i int := 1; c text;"
+	"BEGIN"
+	"  WHILE i <= length(fmt) LOOP"
+	"    c := substr(fmt, i, 1);"
+	"    IF c = '%' AND i < length(fmt) THEN"
+	"      i := i + 1; c := substr(fmt, i, 1);"
+	"      r := r || CASE c WHEN 'Y' THEN to_char(ts, 'YYYY')"
+	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
+	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
+	"        WHEN 'S' THEN to_char(ts, 'SS')"
+	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
+	"        WHEN 'j' THEN to_char(ts, 'DDD')"
+	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
+	"        WHEN 's' THEN CAST(CAST(floor(extract(epoch FROM ts)) AS bigint)"
+	"          AS text)"
+	"        WHEN '%' THEN '%' ELSE '%' || c END;"
+	"    ELSE r := r || c; END IF;"
+	"    i := i + 1;"
+	"  END LOOP;"
+	"  RETURN r;"
+	"END$$;"
+	"CREATE OR REPLACE FUNCTION crm_time(v text) RETURNS timestamp"
+	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$BEGIN"
+	"  IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}"
+	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
+	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
+	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
+	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
+	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
+	"CREATE OR REPLACE FUNCTION date(v double precision, modifier text)"
+	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT CASE WHEN modifier = 'unixepoch' THEN to_char(to_timestamp(v)"
+	"    AT TIME ZONE 'UTC', 'YYYY-MM-DD') END $$;"
+	/*
+	 * SQLite's catalog as erasure, subject export and merges read it:
+	 * the tables of the current schema, their columns (types by
+	 * SQLite's names) and foreign keys, as sqlite_schema,
+	 * pragma_table_info() and pragma_foreign_key_list() give them.
+	 */
+	"CREATE OR REPLACE VIEW sqlite_schema AS"
+	"  SELECT CAST('table' AS text) AS type, CAST(c.relname AS text) AS name,"
+	"    CAST(c.relname AS text) AS tbl_name, CAST(NULL AS text) AS sql"
+	"  FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace ="
+	"    CAST(CAST(current_schema() AS text) AS regnamespace);"
+	"CREATE OR REPLACE FUNCTION pragma_table_info(tab text)"
+	"  RETURNS TABLE (cid bigint, name text, type text, \"notnull\" bigint,"
+	"    dflt_value text, pk bigint)"
+	"  LANGUAGE sql STABLE STRICT AS $$"
+	"  SELECT row_number() OVER (ORDER BY a.attnum) - 1,"
+	"    CAST(a.attname AS text),"
+	"    CASE format_type(a.atttypid, a.atttypmod)"
+	"      WHEN 'bigint' THEN 'INTEGER' WHEN 'integer' THEN 'INTEGER'"
+	"      WHEN 'double precision' THEN 'REAL' WHEN 'text' THEN 'TEXT'"
+	"      WHEN 'bytea' THEN 'BLOB'"
+	"      ELSE upper(format_type(a.atttypid, a.atttypmod)) END,"
+	"    CAST(a.attnotnull AS integer),"
+	"    pg_get_expr(d.adbin, d.adrelid),"
+	"    coalesce((SELECT k.n FROM pg_constraint p,"
+	"      unnest(p.conkey) WITH ORDINALITY AS k(att, n)"
+	"      WHERE p.conrelid = c.oid AND p.contype = 'p'"
+	"      AND k.att = a.attnum), 0)"
+	"  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+	"  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum"
+	"  WHERE c.relname = tab AND c.relnamespace ="
+	"    CAST(CAST(current_schema() AS text) AS regnamespace)"
+	"  AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum $$;"
+	"CREATE OR REPLACE FUNCTION pragma_foreign_key_list(tab text)"
+	"  RETURNS TABLE (id bigint, seq bigint, \"table\" text, \"from\" text,"
+	"    \"to\" text, on_update text, on_delete text, match text)"
+	"  LANGUAGE sql STABLE STRICT AS $$"
+	"  SELECT dense_rank() OVER (ORDER BY p.oid) - 1, k.n - 1,"
+	"    CAST(r.relname AS text), CAST(fa.attname AS text),"
+	"    CAST(ta.attname AS text), 'NO ACTION',"
+	"    CASE p.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'"
+	"      WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT'"
+	"      ELSE 'NO ACTION' END, 'NONE'"
+	"  FROM pg_class c JOIN pg_constraint p ON p.conrelid = c.oid"
+	"    AND p.contype = 'f'"
+	"  JOIN pg_class r ON r.oid = p.confrelid"
+	"  CROSS JOIN LATERAL unnest(p.conkey, p.confkey) WITH ORDINALITY"
+	"    AS k(att, fatt, n)"
+	"  JOIN pg_attribute fa ON fa.attrelid = c.oid AND fa.attnum = k.att"
+	"  JOIN pg_attribute ta ON ta.attrelid = r.oid AND ta.attnum = k.fatt"
+	"  WHERE c.relname = tab AND c.relnamespace ="
+	"    CAST(CAST(current_schema() AS text) AS regnamespace)"
+	"  ORDER BY p.oid, k.n $$;"
+	/* unixepoch(date or date and time): Unix seconds; NULL if not one. */
+	"CREATE OR REPLACE FUNCTION unixepoch(v text) RETURNS bigint"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
+	"  SELECT CAST(floor(extract(epoch FROM crm_time(v))) AS bigint) $$;";
+
+/*
+ * Functions that crm-campaign, crm-deal, crm-account, crm-ticket,
+ * crm-task and crm-report need.
+ */
+const char crm_pg_functions_ops[] =
+	/* SQLite's min(a, b) and max(a, b): NULL if either is. */
+	"CREATE OR REPLACE FUNCTION min(a anycompatible, b anycompatible)"
+	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CASE WHEN a <= b THEN a WHEN b < a THEN b END $$;"
+	"CREATE OR REPLACE FUNCTION max(a anycompatible, b anycompatible)"
+	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CASE WHEN a >= b THEN a WHEN b > a THEN b END $$;"
+	"CREATE OR REPLACE FUNCTION instr(s text, t text) RETURNS integer"
+	"  LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT strpos(s, t) $$;"
+	/*
 	 * strftime(fmt, seconds, 'unixepoch'), the one form the modules
-	 * use, in UTC: %Y %m %d %H %M %S %f %s %j %w %%.
+	 * use, in UTC: %Y %m %d %H %M %S %s %j %w %%.
 	 */
 	"CREATE OR REPLACE FUNCTION strftime(fmt text, t double precision,"
 	"  m text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$"
@@ -287,7 +435,6 @@ const char crm_pg_functions[] =
 	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
 	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
 	"        WHEN 'S' THEN to_char(ts, 'SS') WHEN 'j' THEN to_char(ts, 'DDD')"
-	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
 	"        WHEN 's' THEN CAST(CAST(floor(t) AS bigint) AS text)"
 	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
 	"        WHEN '%' THEN '%' ELSE '%' || c END;"
@@ -342,96 +489,7 @@ const char crm_pg_functions[] =
 	"  RETURNS TABLE (key text, value text, type text)"
 	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
 	"  SELECT e.key, e.value, e.type FROM json_each(json_extract(t, p)) e"
-	"  $$;";
-
-/*
- * Ids as SQLite gives them: one more than the largest, taken when the row
- * is inserted, not from a sequence.  A sequence hands out numbers that a
- * rolled-back batch, or an INSERT ... ON CONFLICT DO NOTHING that found
- * the row there, never used, and the same commands would number their
- * rows differently on the two engines.  The writers take turns
- * (crm_db_begin()'s lock), so the largest id cannot change under one.
- * Every table whose primary key is "id" gets the trigger.
- */
-const char crm_pg_ids[] =
-	"DO $$DECLARE r record; BEGIN"
-	"  FOR r IN SELECT c.relname FROM pg_class c"
-	"    JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"
-	"      AND i.indnatts = 1"
-	"    JOIN pg_attribute a ON a.attrelid = c.oid"
-	"      AND a.attnum = i.indkey[0] AND a.attname = 'id'"
-	"    WHERE c.relnamespace ="
-	"      CAST(CAST(current_schema() AS text) AS regnamespace)"
-	"    AND NOT EXISTS (SELECT 1 FROM pg_trigger t"
-	"      WHERE t.tgrelid = c.oid AND t.tgname = 'crm_id') LOOP"
-	"    EXECUTE format('CREATE TRIGGER crm_id BEFORE INSERT ON %I"
-	"      FOR EACH ROW EXECUTE FUNCTION crm_next_id()', r.relname);"
-	"  END LOOP; END$$;";
-
-/*
- * Functions that crm-dedupe, crm-churn, crm-segment and crm-forget need:
- * SQLite's json_extract() and date functions, for the forms they call.
- */
-const char crm_pg_functions_analytics[] =
-	/*
-	 * strftime(format, time): time as Unix seconds with the modifier
-	 * 'unixepoch', or as an ISO 8601 date or date and time; the
-	 * conversions %Y %m %d %H %M %S %s %j %w %f and %%, in UTC.
-	 */
-	"CREATE OR REPLACE FUNCTION crm_strftime(fmt text, ts timestamp)"
-	"  RETURNS text LANGUAGE plpgsql IMMUTABLE STRICT AS $$"
-	"DECLARE r text := ''; i int := 1; c text;"
-	"BEGIN"
-	"  WHILE i <= length(fmt) LOOP"
-	"    c := substr(fmt, i, 1);"
-	"    IF c = '%' AND i < length(fmt) THEN"
-	"      i := i + 1; c := substr(fmt, i, 1);"
-	"      r := r || CASE c WHEN 'Y' THEN to_char(ts, 'YYYY')"
-	"        WHEN 'm' THEN to_char(ts, 'MM') WHEN 'd' THEN to_char(ts, 'DD')"
-	"        WHEN 'H' THEN to_char(ts, 'HH24') WHEN 'M' THEN to_char(ts, 'MI')"
-	"        WHEN 'S' THEN to_char(ts, 'SS')"
-	"        WHEN 'f' THEN to_char(ts, 'SS.MS')"
-	"        WHEN 'j' THEN to_char(ts, 'DDD')"
-	"        WHEN 'w' THEN CAST(extract(dow FROM ts) AS text)"
-	"        WHEN 's' THEN CAST(CAST(floor(extract(epoch FROM ts)) AS bigint)"
-	"          AS text)"
-	"        WHEN '%' THEN '%' ELSE '%' || c END;"
-	"    ELSE r := r || c; END IF;"
-	"    i := i + 1;"
-	"  END LOOP;"
-	"  RETURN r;"
-	"END$$;"
-	"CREATE OR REPLACE FUNCTION crm_time(v text) RETURNS timestamp"
-	"  LANGUAGE plpgsql IMMUTABLE STRICT AS $$BEGIN"
-	"  IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}"
-	"(:[0-9]{2}(\\.[0-9]+)?)?)?Z?$' THEN RETURN NULL; END IF;"
-	"  RETURN CAST(rtrim(v, 'Z') AS timestamp);"
-	"  EXCEPTION WHEN others THEN RETURN NULL; END$$;"
-	"CREATE OR REPLACE FUNCTION strftime(fmt text, v text)"
-	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT crm_strftime(fmt, crm_time(v)) $$;"
-	"CREATE OR REPLACE FUNCTION date(v double precision, modifier text)"
-	"  RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT strftime('%Y-%m-%d', v, modifier) $$;"
-	/* unixepoch(date or date and time): Unix seconds; NULL if not one. */
-	"CREATE OR REPLACE FUNCTION unixepoch(v text) RETURNS bigint"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$"
-	"  SELECT CAST(floor(extract(epoch FROM crm_time(v))) AS bigint) $$;";
-
-/*
- * Functions that crm-campaign, crm-deal, crm-account, crm-ticket,
- * crm-task and crm-report need.
- */
-const char crm_pg_functions_ops[] =
-	/* SQLite's min(a, b) and max(a, b): NULL if either is. */
-	"CREATE OR REPLACE FUNCTION min(a anycompatible, b anycompatible)"
-	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
-	"  SELECT CASE WHEN a <= b THEN a WHEN b < a THEN b END $$;"
-	"CREATE OR REPLACE FUNCTION max(a anycompatible, b anycompatible)"
-	"  RETURNS anycompatible LANGUAGE sql IMMUTABLE AS $$"
-	"  SELECT CASE WHEN a >= b THEN a WHEN b > a THEN b END $$;"
-	"CREATE OR REPLACE FUNCTION instr(s text, t text) RETURNS integer"
-	"  LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT strpos(s, t) $$;"
+	"  $$;"
 	/* total() of JSON values (json_extract() gives text). */
 	"CREATE OR REPLACE FUNCTION crm_total_text(s double precision, v text)"
 	"  RETURNS double precision LANGUAGE sql IMMUTABLE AS $$"
@@ -474,10 +532,12 @@ const char crm_pg_functions_ops[] =
 	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
 	"  SELECT coalesce(s || ',', '') || coalesce(CAST(to_json(v) AS text),"
 	"    'null') $$;"
-	"CREATE OR REPLACE FUNCTION crm_json_group_array_end(s text)"
-	"  RETURNS text LANGUAGE sql IMMUTABLE AS $$"
-	"  SELECT '[' || coalesce(s, '') || ']' $$;"
-	"CREATE OR REPLACE AGGREGATE json_group_array(anyelement) ("
+	"DROP AGGREGATE IF EXISTS json_group_array(anyelement);"
+	"DROP FUNCTION IF EXISTS crm_json_group_array_end(text);"
+	"CREATE FUNCTION crm_json_group_array_end(s text)"
+	"  RETURNS json LANGUAGE sql IMMUTABLE AS $$"
+	"  SELECT CAST('[' || coalesce(s, '') || ']' AS json) $$;"
+	"CREATE AGGREGATE json_group_array(anyelement) ("
 	"  SFUNC = crm_json_group_array, STYPE = text,"
 	"  FINALFUNC = crm_json_group_array_end);"
 	/*

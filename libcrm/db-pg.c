@@ -284,8 +284,8 @@ translate_params(const char *sql, int *nparam)
 }
 
 /* Skip blanks; then whether word (any case) comes next, and skip it. */
-static int
-word(const char **pp, const char *w)
+int
+crm_pg_word(const char **pp, const char *w)
 {
 	const char *p = *pp;
 	size_t n = strlen(w);
@@ -311,7 +311,7 @@ wants_id(struct crm_pg *pg, const char *sql)
 	size_t n;
 	int i;
 
-	if (!word(&p, "INSERT") || !word(&p, "INTO"))
+	if (!crm_pg_word(&p, "INSERT") || !crm_pg_word(&p, "INTO"))
 		return 0;
 	while (*p == ' ')
 		p++;
@@ -852,90 +852,6 @@ no_notices(void *arg, const char *msg)
 	(void)msg;
 }
 
-/*
- * SQLite's DDL in PostgreSQL's types.  Case-sensitive on the upper-case
- * words the migrations use, outside quotes.
- */
-static char *
-translate_ddl(const char *sql)
-{
-	static const struct {
-		const char *from, *to;
-	} map[] = {
-		{ "id INTEGER PRIMARY KEY", "id bigint PRIMARY KEY" },
-		{ "INTEGER", "bigint" },
-		{ "REAL", "double precision" },
-		/* SQLite's BINARY collation: the same order on any server. */
-		{ "TEXT", "text COLLATE \"C\"" },
-		{ "BLOB", "bytea" },
-		{ "WITHOUT ROWID", "" },
-	};
-	struct crm_buf b = CRM_BUF_INIT(1 << 20);
-	const char *p = sql, *q;
-	int rc = 0, prev = ' ', ids = 0;
-	char table[64] = "";
-	size_t i;
-
-	while (*p != '\0' && rc == 0) {
-		int boundary = !(prev == '_' || (prev >= 'a' && prev <= 'z') ||
-		    (prev >= 'A' && prev <= 'Z') || (prev >= '0' && prev <= '9'));
-
-		/* The table being made, for its crm_next_id() trigger. */
-		q = p;
-		if (boundary && word(&q, "CREATE") && word(&q, "TABLE")) {
-			const char *r = q;
-
-			if (word(&r, "IF") && word(&r, "NOT") &&
-			    word(&r, "EXISTS"))
-				q = r;
-			while (*q == ' ')
-				q++;
-			snprintf(table, sizeof(table), "%.*s",
-			    (int)strcspn(q, " ("), q);
-		}
-		if (*p == ';' && ids) {
-			rc = crm_buf_addf(&b, NULL, "; CREATE TRIGGER crm_id"
-			    " BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION"
-			    " crm_next_id()", table);
-			ids = 0;
-		}
-
-		if (*p == '\'') {
-			const char *e = strchr(p + 1, '\'');
-			size_t n = e != NULL ? (size_t)(e + 1 - p) : strlen(p);
-
-			rc = crm_buf_add(&b, p, n, NULL);
-			p += n;
-			prev = '\'';
-			continue;
-		}
-		for (i = 0; boundary && i < sizeof(map) / sizeof(map[0]); i++) {
-			size_t n = strlen(map[i].from);
-
-			if (strncmp(p, map[i].from, n) == 0 && !(p[n] == '_' ||
-			    (p[n] >= 'a' && p[n] <= 'z') ||
-			    (p[n] >= 'A' && p[n] <= 'Z') ||
-			    (p[n] >= '0' && p[n] <= '9'))) {
-				rc = crm_buf_adds(&b, map[i].to, NULL);
-				p += n;
-				ids |= i == 0;
-				break;
-			}
-		}
-		if (boundary && i < sizeof(map) / sizeof(map[0])) {
-			prev = 'x';
-			continue;
-		}
-		prev = *p;
-		rc = crm_buf_addc(&b, *p++, NULL);
-	}
-	if (rc < 0) {
-		crm_buf_release(&b);
-		return NULL;
-	}
-	return crm_buf_detach(&b);
-}
-
 static int
 load_idtables(struct crm_pg *pg, struct crm_error *err)
 {
@@ -964,98 +880,6 @@ load_idtables(struct crm_pg *pg, struct crm_error *err)
 		}
 	PQclear(res);
 	return 0;
-}
-
-/* The schema version crm_meta holds; -1 without one (no such table). */
-static int
-schema_version(struct crm_pg *pg, int64_t *ver, struct crm_error *err)
-{
-	int64_t has;
-
-	if (crm_pg_query_int(pg, "SELECT count(*) FROM pg_tables WHERE"
-	    " schemaname = current_schema() AND tablename = 'crm_meta'", &has,
-	    err) < 0)
-		return -1;
-	if (!has) {
-		*ver = -1;
-		return 0;
-	}
-	return crm_pg_query_int(pg, "SELECT CAST(value AS bigint) FROM"
-	    " crm_meta WHERE key = 'schema'", ver, err);
-}
-
-static int
-migrate(struct crm_pg *pg, const char *const *sqlite, int n,
-    struct crm_error *err)
-{
-	int64_t ver, ntab;
-	char sql[128];
-	int i;
-
-	if (schema_version(pg, &ver, err) < 0)
-		return -1;
-	if (ver == n)
-		return 0;
-	if (crm_pg_begin(pg, 1, err) < 0)
-		return -1;
-	if (schema_version(pg, &ver, err) < 0)
-		goto fail;
-	if (ver < 0) {
-		if (crm_pg_query_int(pg, "SELECT count(*) FROM pg_tables WHERE"
-		    " schemaname = current_schema()", &ntab, err) < 0)
-			goto fail;
-		if (ntab != 0) {
-			crm_error_set(err, CRM_EFAIL, "%s: not a crm database"
-			    " (%lld tables and no crm_meta)", pg->name,
-			    (long long)ntab);
-			goto fail;
-		}
-		if (crm_pg_exec(pg, "CREATE TABLE crm_meta (key text PRIMARY"
-		    " KEY, value text NOT NULL);"
-		    "INSERT INTO crm_meta VALUES ('application', 'crm1'),"
-		    " ('schema', '0');", err) < 0)
-			goto fail;
-		ver = 0;
-	}
-	if (ver > n) {
-		crm_error_set(err, CRM_EFAIL, "%s: schema version %lld is newer"
-		    " than this crm (%d); upgrade crm", pg->name,
-		    (long long)ver, n);
-		goto fail;
-	}
-	if (crm_pg_exec(pg, crm_pg_functions, err) < 0 ||
-	    (crm_pg_functions_analytics[0] != '\0' &&
-	    crm_pg_exec(pg, crm_pg_functions_analytics, err) < 0) ||
-	    (crm_pg_functions_ops[0] != '\0' &&
-	    crm_pg_exec(pg, crm_pg_functions_ops, err) < 0))
-		goto fail;
-	for (i = (int)ver; i < n; i++) {
-		char *t = NULL;
-		int rc;
-
-		if (i < crm_pg_nmigrations && crm_pg_migrations[i] != NULL)
-			rc = crm_pg_exec(pg, crm_pg_migrations[i], err);
-		else if ((t = translate_ddl(sqlite[i])) == NULL)
-			rc = crm_error_set(err, CRM_EFAIL, "out of memory");
-		else
-			rc = crm_pg_exec(pg, t, err);
-		free(t);
-		/* The new tables' ids, for the rows the next one adds. */
-		if (rc == 0)
-			rc = crm_pg_exec(pg, crm_pg_ids, err);
-		if (rc < 0) {
-			crm_error_prefix(err, "migration %d", i + 1);
-			goto fail;
-		}
-	}
-	snprintf(sql, sizeof(sql), "UPDATE crm_meta SET value = '%d' WHERE"
-	    " key = 'schema'", n);
-	if (crm_pg_exec(pg, sql, err) < 0 || crm_pg_commit(pg, err) < 0)
-		goto fail;
-	return 0;
-fail:
-	crm_pg_rollback(pg);
-	return -1;
 }
 
 static int
@@ -1108,7 +932,7 @@ crm_pg_open(const char *url, const char *name, const char *const *sqlite,
 	snprintf(sql, sizeof(sql), "SET client_encoding = 'UTF8';"
 	    " SET lock_timeout = '%ds'; SET TimeZone = 'UTC'",
 	    busy_timeout_s() > 0 ? busy_timeout_s() : 1);
-	if (crm_pg_exec(pg, sql, err) < 0 || migrate(pg, sqlite, n, err) < 0 ||
+	if (crm_pg_exec(pg, sql, err) < 0 || crm_pg_migrate(pg, name, sqlite, n, err) < 0 ||
 	    load_idtables(pg, err) < 0) {
 		crm_pg_close(pg);
 		return NULL;

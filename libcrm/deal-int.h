@@ -97,6 +97,7 @@ struct deal_set {
 	struct deal_strtab str;
 	struct deal_stages stages;
 	int64_t as_of;
+	int64_t maxid;		/* the largest deal id read */
 	int owners;		/* set before loading: read owner and source */
 	/* Called from the history pass at each stay that ends. */
 	void (*on_stay)(void *arg, const struct deal_row *r);
@@ -115,10 +116,47 @@ struct deal_set {
 int deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
     int with_history, const char *pipeline, struct crm_error *err);
 void deal_set_release(struct deal_set *ds);
+
+/* The parts of deal_set_load(): the deals as they are now (ds->owners
+ * set before: with owner and source). */
+int deal_set_read(struct crm_db *db, struct deal_set *ds,
+    const char *pipeline, struct crm_error *err);
+/* ds->index made (deal id -> -1) for deal_history_scan() to fill in. */
+int deal_set_index(struct deal_set *ds, struct crm_error *err);
+
+/* One row of deal_history: at, the stage from (from_null: none) and to,
+ * the amount and close date after. */
+struct deal_hrow {
+	int64_t at, from, to, close;
+	int from_null, has_amount, has_close;
+	double amount;
+};
+
+/*
+ * The history rows with lo <= at <= hi of the deals that ds->index maps
+ * to an index, in id order (so each deal's in time order): fn(arg, index
+ * in ds->d, row).  stages_only: only the rows that change the stage (and
+ * each deal's first), amount and close date not read.  fn returning
+ * non-zero stops the scan and is returned.
+ */
+int deal_history_scan(struct crm_db *db, struct deal_set *ds, int64_t lo,
+    int64_t hi, int stages_only,
+    int (*fn)(void *arg, size_t i, const struct deal_hrow *h), void *arg,
+    struct crm_error *err);
+/* Apply a history row to r (its next in time), calling ds->on_stay at a
+ * stay that ends. */
+void deal_apply(struct deal_set *ds, struct deal_row *r,
+    const struct deal_hrow *h);
+/* closed_at as of the state r is in: 0 while open, else when it entered
+ * its closing stage unless r is the stored state. */
+void deal_fix_closed(const struct deal_set *ds, struct deal_row *r);
 /* The deal's probability: its own, else its stage's. */
 double deal_prob(const struct deal_set *ds, const struct deal_row *r);
 /* Closed deals per stage entered (n) and won among them. */
 void deal_learn(const struct deal_set *ds, int64_t *n, int64_t *won);
+/* The same for one deal r, added to n and won. */
+void deal_learn_one(const struct deal_set *ds, const struct deal_row *r,
+    int64_t *n, int64_t *won);
 
 /* Aggregates keyed by (key, currency). */
 struct deal_group {

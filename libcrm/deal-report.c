@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "deal-int.h"
+#include "mem.h"
 #include "norm.h"
 
 /* ------------------------------------------------------------------ */
@@ -130,42 +131,40 @@ grow(struct deal_set *ds, struct crm_error *err)
 
 	if (p == NULL)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
-	ds->d = p;
+	ds->d = crm_big(p, na, sizeof(*p));
 	ds->a = na;
 	return 0;
 }
 
-/* Apply one history row (in rowid order: time order per deal). */
-static void
-apply(struct deal_set *ds, struct deal_row *r, int64_t at, int64_t from,
-    int from_null, int64_t to, int has_amount, double amount,
-    int has_close, int64_t close)
+void
+deal_apply(struct deal_set *ds, struct deal_row *r, const struct deal_hrow *h)
 {
-	const struct deal_stage *sg = deal_stage_by_id(&ds->stages, to);
+	const struct deal_stage *sg = deal_stage_by_id(&ds->stages, h->to);
 	int idx;
 
 	if (sg == NULL)
 		return;
-	idx = ds->stages.by_id[to];
-	if (r->stage < 0 || from_null || from != to || r->stage != idx) {
+	idx = ds->stages.by_id[h->to];
+	if (r->stage < 0 || h->from_null || h->from != h->to ||
+	    r->stage != idx) {
 		if (r->stage >= 0 && r->stage != idx) {
 			r->stay_stage = r->stage;
-			r->stay_days = (double)(at - r->stage_at) / 86400;
+			r->stay_days = (double)(h->at - r->stage_at) / 86400;
 			if (ds->on_stay != NULL)
 				ds->on_stay(ds->stay_arg, r);
 		}
 		r->stage = idx;
-		r->stage_at = at;
+		r->stage_at = h->at;
 	}
 	if (sg->position < 64)
 		r->entered |= (uint64_t)1 << sg->position;
 	if (sg->outcome != OUT_LOST && sg->position > r->maxpos)
 		r->maxpos = sg->position;
-	r->has_amount = has_amount;
-	r->amount = amount;
-	r->has_close = has_close;
-	r->close_date = close;
-	r->changed_at = at;
+	r->has_amount = h->has_amount;
+	r->amount = h->amount;
+	r->has_close = h->has_close;
+	r->close_date = h->close;
+	r->changed_at = h->at;
 }
 
 /* The furthest position r entered, lost stages excepted. */
@@ -189,17 +188,35 @@ set_maxpos(const struct deal_set *ds, struct deal_row *r)
 	}
 }
 
+/*
+ * The columns the analyses read, with owner and source only when a
+ * report groups by them, and pipeline_id only to choose one: SQLite
+ * decodes every column a statement names, for every row.
+ */
+static const char *const sql_deals[4] = {
+	"SELECT id, stage_id, amount, currency, probability, close_at,"
+	" created_at, stage_at, closed_at, changed_at, entered FROM deals",
+	"SELECT id, stage_id, amount, currency, probability, close_at,"
+	" created_at, stage_at, closed_at, changed_at, entered, owner, source"
+	" FROM deals",
+	"SELECT id, stage_id, amount, currency, probability, close_at,"
+	" created_at, stage_at, closed_at, changed_at, entered FROM deals"
+	" WHERE pipeline_id = ?1",
+	"SELECT id, stage_id, amount, currency, probability, close_at,"
+	" created_at, stage_at, closed_at, changed_at, entered, owner, source"
+	" FROM deals WHERE pipeline_id = ?1",
+};
+
 int
-deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
-    int with_history, const char *pipeline, struct crm_error *err)
+deal_set_read(struct crm_db *db, struct deal_set *ds, const char *pipeline,
+    struct crm_error *err)
 {
 	struct crm_stmt *st;
 	struct deal_row *r;
-	int64_t maxid = 0, id, pid = 0;
-	size_t i, nflux = 0;
-	int rc, c;
+	const char *cur, *last = NULL;
+	int64_t maxid = 0, pid = 0;
+	int rc, c, lastc = 0;
 
-	ds->as_of = as_of;
 	/* Read through a memory map: no copy of each page into the cache. */
 	if (crm_db_map_reads(db, err) < 0 ||
 	    deal_stages_load(db, &ds->stages, err) < 0)
@@ -212,56 +229,167 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	if (crm_db_query_int(db, "SELECT coalesce(max(id), 0) FROM deals",
 	    &maxid, err) < 0)
 		return -1;
-	if (maxid > 0 && (ds->d = reallocarray(NULL, (size_t)maxid,
-	    sizeof(*ds->d))) == NULL)
+	if (maxid > 0 && (ds->d = crm_big(reallocarray(NULL, (size_t)maxid,
+	    sizeof(*ds->d)), (size_t)maxid, sizeof(*ds->d))) == NULL)
 		return crm_error_set(err, CRM_EFAIL, "out of memory");
 	ds->a = (size_t)maxid;
 	maxid = 0;
-	if ((st = crm_db_stmt(db, "SELECT id, pipeline_id, stage_id, amount,"
-	    " currency, probability, close_at, owner, source, created_at,"
-	    " stage_at, closed_at, changed_at, entered FROM deals", err)) == NULL)
+	if ((st = crm_db_stmt(db, sql_deals[(pid != 0) * 2 + !!ds->owners],
+	    err)) == NULL || (pid != 0 && crm_db_bind_int(db, st, 1, pid,
+	    err) < 0))
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
-		if (pid != 0 && crm_db_col_int(st, 1) != pid)
-			continue;
 		if (ds->n == ds->a && grow(ds, err) < 0)
 			goto fail;
 		r = &ds->d[ds->n];
 		memset(r, 0, sizeof(*r));
 		r->id = crm_db_col_int(st, 0);
-		r->stage = ds->stages.by_id[crm_db_col_int(st, 2)];
-		r->has_amount = !crm_db_col_isnull(st, 3);
-		r->amount = crm_db_col_double(st, 3);
-		r->prob = crm_db_col_isnull(st, 5) ? NAN :
-		    crm_db_col_double(st, 5);
-		r->has_close = !crm_db_col_isnull(st, 6);
-		r->close_date = crm_db_col_int(st, 6);
-		if ((c = deal_intern(&ds->str, crm_db_col_text(st, 4),
-		    err)) < 0)
+		r->stage = ds->stages.by_id[crm_db_col_int(st, 1)];
+		r->has_amount = !crm_db_col_isnull(st, 2);
+		r->amount = crm_db_col_double(st, 2);
+		r->prob = crm_db_col_isnull(st, 4) ? NAN :
+		    crm_db_col_double(st, 4);
+		r->has_close = !crm_db_col_isnull(st, 5);
+		r->close_date = crm_db_col_int(st, 5);
+		/* Most deals share a currency with the one before. */
+		cur = crm_db_col_text(st, 3);
+		if (cur != NULL && last != NULL && lastc > 0 &&
+		    strcmp(cur, last) == 0)
+			c = lastc;
+		else if ((c = deal_intern(&ds->str, cur, err)) < 0)
 			goto fail;
+		last = deal_str(&ds->str, c);
+		lastc = c;
 		r->currency = c;
 		if (ds->owners) {
-			if ((c = deal_intern(&ds->str, crm_db_col_text(st, 7),
+			if ((c = deal_intern(&ds->str, crm_db_col_text(st, 11),
 			    err)) < 0)
 				goto fail;
 			r->owner = c;
-			if ((c = deal_intern(&ds->str, crm_db_col_text(st, 8),
+			if ((c = deal_intern(&ds->str, crm_db_col_text(st, 12),
 			    err)) < 0)
 				goto fail;
 			r->source = c;
 		}
-		r->created_at = crm_db_col_int(st, 9);
-		r->stage_at = crm_db_col_int(st, 10);
-		r->closed_at = crm_db_col_int(st, 11);
-		r->changed_at = crm_db_col_int(st, 12);
+		r->created_at = crm_db_col_int(st, 6);
+		r->stage_at = crm_db_col_int(st, 7);
+		r->closed_at = crm_db_col_int(st, 8);
+		r->changed_at = crm_db_col_int(st, 9);
 		r->last_change = r->changed_at;
-		r->entered = (uint64_t)crm_db_col_int(st, 13);
+		r->entered = (uint64_t)crm_db_col_int(st, 10);
 		set_maxpos(ds, r);
 		if (r->id > maxid)
 			maxid = r->id;
 		ds->n++;
 	}
 	if (rc < 0)
+		return -1;
+	ds->maxid = maxid;
+	return 0;
+fail:
+	crm_db_reset(st);
+	return -1;
+}
+
+int
+deal_set_index(struct deal_set *ds, struct crm_error *err)
+{
+	int64_t id;
+
+	if (ds->index == NULL && (ds->index = crm_big(malloc(
+	    (size_t)(ds->maxid + 1) * sizeof(int)), (size_t)ds->maxid + 1,
+	    sizeof(int))) == NULL)
+		return crm_error_set(err, CRM_EFAIL, "out of memory");
+	for (id = 0; id <= ds->maxid; id++)
+		ds->index[id] = -1;
+	return 0;
+}
+
+/*
+ * The history in id order (each deal's rows in time order), lo <= at <=
+ * hi; stage changes only (and each deal's first row) when stages_only,
+ * without the amount and close date.
+ */
+static const char *const sql_history[3] = {
+	"SELECT deal_id, at, stage_from, stage_to, amount_to, close_to"
+	" FROM deal_history WHERE at >= ?1 AND at <= ?2 ORDER BY id",
+	"SELECT deal_id, at, stage_from, stage_to FROM deal_history"
+	" WHERE (stage_from IS NULL OR stage_from <> stage_to)"
+	" AND at >= ?1 AND at <= ?2 ORDER BY id",
+	"SELECT deal_id, at, stage_from, stage_to FROM deal_history"
+	" WHERE stage_from IS NULL OR stage_from <> stage_to ORDER BY id",
+};
+
+int
+deal_history_scan(struct crm_db *db, struct deal_set *ds, int64_t lo,
+    int64_t hi, int stages_only,
+    int (*fn)(void *arg, size_t i, const struct deal_hrow *h), void *arg,
+    struct crm_error *err)
+{
+	struct deal_hrow h;
+	struct crm_stmt *st;
+	int64_t id;
+	int k = !stages_only ? 0 : lo == INT64_MIN && hi == INT64_MAX ? 2 : 1;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	if ((st = crm_db_stmt(db, sql_history[k], err)) == NULL ||
+	    (k < 2 && (crm_db_bind_int(db, st, 1, lo, err) < 0 ||
+	    crm_db_bind_int(db, st, 2, hi, err) < 0)))
+		return -1;
+	while ((rc = crm_db_step(db, st, err)) == 1) {
+		id = crm_db_col_int(st, 0);
+		if (id > ds->maxid || id < 0 || ds->index[id] < 0)
+			continue;
+		h.at = crm_db_col_int(st, 1);
+		h.from_null = crm_db_col_isnull(st, 2);
+		h.from = crm_db_col_int(st, 2);
+		h.to = crm_db_col_int(st, 3);
+		if (!stages_only) {
+			h.has_amount = !crm_db_col_isnull(st, 4);
+			h.amount = crm_db_col_double(st, 4);
+			h.has_close = !crm_db_col_isnull(st, 5);
+			h.close = crm_db_col_int(st, 5);
+		}
+		if ((rc = fn(arg, (size_t)ds->index[id], &h)) != 0) {
+			crm_db_reset(st);
+			return rc;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+void
+deal_fix_closed(const struct deal_set *ds, struct deal_row *r)
+{
+	if (r->stage < 0)
+		return;
+	if (ds->stages.v[r->stage].outcome == OUT_OPEN)
+		r->closed_at = 0;
+	else if (r->changed_at != r->last_change || r->closed_at == 0)
+		r->closed_at = r->stage_at;
+}
+
+static int
+load_apply(void *arg, size_t i, const struct deal_hrow *h)
+{
+	struct deal_set *ds = arg;
+
+	deal_apply(ds, &ds->d[i], h);
+	return 0;
+}
+
+int
+deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
+    int with_history, const char *pipeline, struct crm_error *err)
+{
+	struct deal_row *r;
+	int64_t lo = INT64_MAX;
+	size_t i, nflux = 0;
+
+	(void)with_history;
+	ds->as_of = as_of;
+	if (deal_set_read(db, ds, pipeline, err) < 0)
 		return -1;
 	/*
 	 * The history is read only for what the deals table cannot say:
@@ -271,10 +399,8 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 	 */
 	if (ds->on_stay == NULL && as_of == 0)
 		return 0;
-	if ((ds->index = malloc((size_t)(maxid + 1) * sizeof(int))) == NULL)
-		return crm_error_set(err, CRM_EFAIL, "out of memory");
-	for (id = 0; id <= maxid; id++)
-		ds->index[id] = -1;
+	if (deal_set_index(ds, err) < 0)
+		return -1;
 	for (i = 0; i < ds->n; i++) {
 		r = &ds->d[i];
 		if (as_of != 0 && r->created_at > as_of) {
@@ -288,49 +414,26 @@ deal_set_load(struct crm_db *db, struct deal_set *ds, int64_t as_of,
 		r->stage = -1;
 		r->entered = 0;
 		r->maxpos = 0;
+		if (r->created_at < lo)
+			lo = r->created_at;
 		nflux++;
 	}
-	(void)with_history;
-	if (nflux == 0)
-		goto closed;
-	/* Later rows are left out by SQLite before their columns are read;
-	 * rows of deals not rebuilt, after their deal's id is. */
-	if ((st = crm_db_stmt(db, "SELECT deal_id, at, stage_from, stage_to,"
-	    " amount_to, close_to FROM deal_history WHERE at <= ?1"
-	    " ORDER BY id", err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, as_of != 0 ? as_of : INT64_MAX,
-	    err) < 0)
+	/*
+	 * A deal's history starts at its creation (the import dates its
+	 * first row created_at and never writes an older one after it), so
+	 * rows before the oldest rebuilt deal was made are left out by
+	 * SQLite with one column read; so are rows after the date.
+	 */
+	if (nflux > 0 && (ds->on_stay != NULL ?
+	    deal_history_scan(db, ds, INT64_MIN, INT64_MAX, 1, load_apply, ds,
+	    err) : deal_history_scan(db, ds, lo, as_of, 0, load_apply, ds,
+	    err)) != 0)
 		return -1;
-	while ((rc = crm_db_step(db, st, err)) == 1) {
-		int64_t at;
-
-		id = crm_db_col_int(st, 0);
-		if (id > maxid || ds->index[id] < 0)
-			continue;
-		at = crm_db_col_int(st, 1);
-		apply(ds, &ds->d[ds->index[id]], at, crm_db_col_int(st, 2),
-		    crm_db_col_isnull(st, 2), crm_db_col_int(st, 3),
-		    !crm_db_col_isnull(st, 4), crm_db_col_double(st, 4),
-		    !crm_db_col_isnull(st, 5), crm_db_col_int(st, 5));
-	}
-	if (rc < 0)
-		return -1;
-closed:
 	/* Closed as of the date: when it entered its closing stage, unless
 	 * that is the stored state (which may name its own close time). */
-	for (i = 0; i < ds->n; i++) {
-		r = &ds->d[i];
-		if (r->stage < 0)
-			continue;
-		if (ds->stages.v[r->stage].outcome == OUT_OPEN)
-			r->closed_at = 0;
-		else if (r->changed_at != r->last_change || r->closed_at == 0)
-			r->closed_at = r->stage_at;
-	}
+	for (i = 0; i < ds->n; i++)
+		deal_fix_closed(ds, &ds->d[i]);
 	return 0;
-fail:
-	crm_db_reset(st);
-	return -1;
 }
 
 double
@@ -639,30 +742,36 @@ done:
  * it and the won among them; n and won have ds->stages.n entries.
  */
 void
+deal_learn_one(const struct deal_set *ds, const struct deal_row *r,
+    int64_t *n, int64_t *won)
+{
+	size_t s;
+	int outc;
+
+	if (r->stage < 0 ||
+	    (outc = ds->stages.v[r->stage].outcome) == OUT_OPEN)
+		return;
+	for (s = 0; s < ds->stages.n; s++) {
+		const struct deal_stage *sg = &ds->stages.v[s];
+
+		if (sg->pipeline != ds->stages.v[r->stage].pipeline ||
+		    sg->position >= 64 ||
+		    !(r->entered & ((uint64_t)1 << sg->position)))
+			continue;
+		n[s]++;
+		won[s] += outc == OUT_WON;
+	}
+}
+
+void
 deal_learn(const struct deal_set *ds, int64_t *n, int64_t *won)
 {
-	size_t i, s;
+	size_t i;
 
 	memset(n, 0, ds->stages.n * sizeof(*n));
 	memset(won, 0, ds->stages.n * sizeof(*won));
-	for (i = 0; i < ds->n; i++) {
-		const struct deal_row *r = &ds->d[i];
-		int outc;
-
-		if (r->stage < 0 ||
-		    (outc = ds->stages.v[r->stage].outcome) == OUT_OPEN)
-			continue;
-		for (s = 0; s < ds->stages.n; s++) {
-			const struct deal_stage *sg = &ds->stages.v[s];
-
-			if (sg->pipeline != ds->stages.v[r->stage].pipeline ||
-			    sg->position >= 64 ||
-			    !(r->entered & ((uint64_t)1 << sg->position)))
-				continue;
-			n[s]++;
-			won[s] += outc == OUT_WON;
-		}
-	}
+	for (i = 0; i < ds->n; i++)
+		deal_learn_one(ds, &ds->d[i], n, won);
 }
 
 int
@@ -831,6 +940,18 @@ on_stay(void *arg, const struct deal_row *r)
 	x->days += r->stay_days;
 }
 
+/* Reach groups' keys: pipeline * REACH + the furthest position. */
+#define REACH ((int64_t)1 << 24)
+
+static int
+funnel_apply(void *arg, size_t i, const struct deal_hrow *h)
+{
+	struct deal_set *ds = arg;
+
+	deal_apply(ds, &ds->d[i], h);
+	return 0;
+}
+
 int
 crm_deal_funnel_each(struct crm_db *db,
     const struct crm_deal_stats_opts *opts,
@@ -841,11 +962,13 @@ crm_deal_funnel_each(struct crm_db *db,
 	struct funnel_ctx f;
 	struct crm_deal_funnel_row row;
 	struct deal_group *x, *nx;
+	struct deal_groups reach;
 	size_t i, s, t;
 	int rc = -1;
 
 	memset(&ds, 0, sizeof(ds));
 	memset(&f, 0, sizeof(f));
+	memset(&reach, 0, sizeof(reach));
 	f.opts = opts;
 	f.err = err;
 	ds.on_stay = on_stay;
@@ -856,25 +979,54 @@ crm_deal_funnel_each(struct crm_db *db,
 		    " or source");
 		goto done;
 	}
-	ds.owners = 1;
-	if (deal_set_load(db, &ds, 0, 1, opts->pipeline, err) < 0 || f.failed)
+	ds.owners = opts->by != CRM_DEAL_BY_TOTAL;
+	if (deal_set_read(db, &ds, opts->pipeline, err) < 0 ||
+	    deal_set_index(&ds, err) < 0)
 		goto done;
-	/* Reached: a deal reached every stage up to the furthest it got. */
+	/* The deals made in the window, rebuilt from their stage changes. */
+	for (i = 0; i < ds.n; i++) {
+		struct deal_row *r = &ds.d[i];
+
+		if (!in_window(opts, r))
+			continue;
+		ds.index[r->id] = (int)i;
+		r->stage = -1;
+		r->entered = 0;
+		r->maxpos = 0;
+	}
+	if (deal_history_scan(db, &ds, INT64_MIN, INT64_MAX, 1, funnel_apply,
+	    &ds, err) != 0 || f.failed)
+		goto done;
+	/*
+	 * Reached: a deal reached every stage up to the furthest it got;
+	 * counted by pipeline, furthest position and key, then handed to
+	 * the stages.
+	 */
 	for (i = 0; i < ds.n; i++) {
 		struct deal_row *r = &ds.d[i];
 
 		if (r->stage < 0 || !in_window(opts, r))
 			continue;
+		if ((x = deal_group(&reach, ds.stages.v[r->stage].pipeline *
+		    REACH + r->maxpos, (int)group_key(r, opts->by),
+		    err)) == NULL)
+			goto done;
+		x->count++;
+	}
+	for (i = 0; i < reach.n; i++) {
+		const struct deal_group *y = &reach.v[i];
+
 		for (s = 0; s < ds.stages.n; s++) {
 			const struct deal_stage *sg = &ds.stages.v[s];
 
-			if (sg->pipeline != ds.stages.v[r->stage].pipeline ||
-			    sg->outcome == OUT_LOST || sg->position > r->maxpos)
+			if (sg->pipeline != y->key / REACH ||
+			    sg->outcome == OUT_LOST ||
+			    sg->position > y->key % REACH)
 				continue;
-			if ((x = deal_group(&f.g, (int64_t)s, (int)group_key(r,
-			    opts->by), err)) == NULL)
+			if ((x = deal_group(&f.g, (int64_t)s, y->currency,
+			    err)) == NULL)
 				goto done;
-			x->count++;
+			x->count += y->count;
 		}
 	}
 	/* Rows: each key (in name order), each stage in order. */
@@ -945,6 +1097,7 @@ crm_deal_funnel_each(struct crm_db *db,
 	}
 	rc = 0;
 done:
+	deal_groups_release(&reach);
 	deal_groups_release(&f.g);
 	deal_set_release(&ds);
 	return rc;

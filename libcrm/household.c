@@ -258,7 +258,7 @@ stage_row(void *arg, const struct crm_household_row *row,
 	struct crm_db *db = arg;
 	struct crm_stmt *st;
 
-	if ((st = crm_db_stmt(db, "INSERT INTO temp.crm_household"
+	if ((st = crm_db_stmt(db, "INSERT INTO crm_household"
 	    " (contact_id, household) VALUES (?1, ?2)", err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, row->id, err) < 0 ||
 	    crm_db_bind_int(db, st, 2, row->household, err) < 0 ||
@@ -272,9 +272,9 @@ crm_household_stage(struct crm_db *db, unsigned flags, struct crm_error *err)
 {
 	if (crm_db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS crm_household"
 	    " (contact_id INTEGER PRIMARY KEY, household INTEGER NOT NULL);"
-	    " CREATE INDEX IF NOT EXISTS temp.crm_household_h ON"
+	    " CREATE INDEX IF NOT EXISTS crm_household_h ON"
 	    " crm_household (household, contact_id);"
-	    " DELETE FROM temp.crm_household", err) < 0)
+	    " DELETE FROM crm_household", err) < 0)
 		return -1;
 	return crm_household_each(db, flags, stage_row, db, err);
 }

@@ -8,7 +8,7 @@
 static const char sql_tables[] =
     "SELECT m.name, f.\"from\" FROM sqlite_schema m,"
     " pragma_foreign_key_list(m.name) f WHERE m.type = 'table'"
-    " AND f.\"table\" = 'contacts' COLLATE NOCASE AND m.name NOT IN"
+    " AND lower(f.\"table\") = 'contacts' AND m.name NOT IN"
     " ('contacts', 'consent_events', 'interactions', 'segment_members',"
     " 'campaign_members', 'scores', 'merges') ORDER BY m.name, f.id";
 

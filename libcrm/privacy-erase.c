@@ -47,9 +47,9 @@ list_record(struct crm_erasure *er, const char *const v[3],
 {
 	static const char *const sql_shared[2] = {
 		"SELECT id FROM contacts WHERE email = ?1 AND erased_at IS NULL"
-		" AND id NOT IN (SELECT id FROM temp.crm_erase) LIMIT 1",
+		" AND id NOT IN (SELECT id FROM crm_erase) LIMIT 1",
 		"SELECT id FROM contacts WHERE phone = ?1 AND erased_at IS NULL"
-		" AND id NOT IN (SELECT id FROM temp.crm_erase) LIMIT 1",
+		" AND id NOT IN (SELECT id FROM crm_erase) LIMIT 1",
 	};
 	struct crm_stmt *st;
 	int64_t other;
@@ -226,7 +226,7 @@ list_records(struct crm_erasure *er, struct crm_error *err)
 	/* Not cached: list_record() runs statements of its own. */
 	if ((st = crm_db_prepare(er->db, "SELECT external_id, email, phone,"
 	    " first_name, last_name, street, birth_date, postcode, company"
-	    " FROM contacts WHERE id IN (SELECT id FROM temp.crm_erase)"
+	    " FROM contacts WHERE id IN (SELECT id FROM crm_erase)"
 	    " ORDER BY id", err)) == NULL)
 		return -1;
 	while ((rc = crm_db_step(er->db, st, err)) == 1) {
@@ -270,7 +270,7 @@ delete_refs(struct crm_erasure *er, struct crm_error *err)
 		if (crm_buf_adds(&sql, "DELETE FROM ", err) < 0 ||
 		    privacy_add_ident(&sql, t[i].name, err) < 0 ||
 		    crm_buf_adds(&sql, " AS a WHERE ", err) < 0 ||
-		    privacy_add_refwhere(&sql, &t[i], "a", "temp.crm_erase", err) < 0 ||
+		    privacy_add_refwhere(&sql, &t[i], "a", "crm_erase", err) < 0 ||
 		    privacy_run_sql(er->db, crm_buf_str(&sql), 0, &changes, err) < 0 ||
 		    count_table(er, t[i].name, changes, err) < 0)
 			goto done;
@@ -329,7 +329,7 @@ tombstone(struct crm_erasure *er, struct crm_error *err)
 		crm_db_reset(st);
 		goto done;
 	}
-	if (crm_buf_adds(&sql, " WHERE id IN (SELECT id FROM temp.crm_erase)",
+	if (crm_buf_adds(&sql, " WHERE id IN (SELECT id FROM crm_erase)",
 	    err) < 0 ||
 	    privacy_run_sql(er->db, crm_buf_str(&sql), crm_now(), &changes, err) < 0)
 		goto done;
@@ -347,16 +347,16 @@ crm_erasure_run(struct crm_erasure *er, struct crm_error *err)
 
 	if (!er->have_temp)
 		return 0;
-	if (crm_db_query_int(er->db, "SELECT count(*) FROM temp.crm_erase", &n,
+	if (crm_db_query_int(er->db, "SELECT count(*) FROM crm_erase", &n,
 	    err) < 0)
 		return -1;
 	if (n == 0)
 		return 0;
 	/* Zero what the statements below free, in pages and the log. */
-	if (crm_db_secure_delete(er->db, 1, err) < 0 ||
+	if (privacy_secure(er->db, err) < 0 ||
 	    list_records(er, err) < 0 || delete_refs(er, err) < 0 ||
 	    tombstone(er, err) < 0 ||
-	    crm_db_exec(er->db, "DELETE FROM temp.crm_erase", err) < 0)
+	    crm_db_exec(er->db, "DELETE FROM crm_erase", err) < 0)
 		return -1;
 	return 0;
 }

@@ -70,6 +70,13 @@ int privacy_reftabs(struct crm_db *db, struct reftab **out, size_t *nout,
 int privacy_add_refwhere(struct crm_buf *b, const struct reftab *t,
     const char *alias, const char *set, struct crm_error *err);
 /* Run SQL assembled at run time; ?1, if it has one, is bound to v. */
+/*
+ * Have the pages and log the next deletes free zeroed (SQLite's
+ * secure_delete).  PostgreSQL keeps no such switch: the deleted rows
+ * are invisible to readers at the commit, and the VACUUM that
+ * crm_privacy_wipe() runs after it reclaims their space; 0 there.
+ */
+int privacy_secure(struct crm_db *db, struct crm_error *err);
 int privacy_run_sql(struct crm_db *db, const char *sql, int64_t v,
     int64_t *changes, struct crm_error *err);
 

@@ -116,7 +116,7 @@ crm_retention_run(struct crm_db *db, enum crm_retention_mode mode,
 		return crm_error_set(err, CRM_EUSAGE, "the horizon %s is in the"
 		    " future", t);
 	}
-	if (crm_db_secure_delete(db, 1, err) < 0)
+	if (privacy_secure(db, err) < 0)
 		return -1;
 	if ((mode == CRM_RETAIN_ANONYMISE ? anonymise(db, st, err) :
 	    privacy_run_sql(db, "DELETE FROM interactions WHERE at < ?1", before,

@@ -94,7 +94,7 @@ privacy_reftabs(struct crm_db *db, struct reftab **out, size_t *nout,
 
 	if ((st = crm_db_stmt(db, "SELECT m.name, f.\"from\" FROM"
 	    " sqlite_schema m, pragma_foreign_key_list(m.name) f"
-	    " WHERE m.type = 'table' AND f.\"table\" = 'contacts' COLLATE NOCASE"
+	    " WHERE m.type = 'table' AND lower(f.\"table\") = 'contacts'"
 	    " AND m.name <> 'contacts' ORDER BY m.name, f.id, f.seq",
 	    err)) == NULL)
 		return -1;
@@ -281,7 +281,7 @@ temp_table(struct crm_erasure *er, struct crm_error *err)
 		return 0;
 	if (crm_db_exec(er->db, "CREATE TEMP TABLE IF NOT EXISTS crm_erase"
 	    " (id INTEGER PRIMARY KEY)", err) < 0 ||
-	    crm_db_exec(er->db, "DELETE FROM temp.crm_erase", err) < 0)
+	    crm_db_exec(er->db, "DELETE FROM crm_erase", err) < 0)
 		return -1;
 	er->have_temp = 1;
 	return 0;
@@ -388,8 +388,8 @@ privacy_list_add(struct crm_erasure *er, const char *kind, const char *value,
 	if ((key = privacy_salt(er, err)) == NULL)
 		return -1;
 	privacy_hmac_hex(key, kind, value, hash);
-	if ((st = crm_db_stmt(er->db, "INSERT OR IGNORE INTO erased_subjects"
-	    " (hash, erased_at) VALUES (?1, ?2)", err)) == NULL ||
+	if ((st = crm_db_stmt(er->db, "INSERT INTO erased_subjects"
+	    " (hash, erased_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING", err)) == NULL ||
 	    crm_db_bind_text(er->db, st, 1, hash, err) < 0 ||
 	    crm_db_bind_int(er->db, st, 2, crm_now(), err) < 0 ||
 	    crm_db_step(er->db, st, err) < 0)
@@ -408,8 +408,8 @@ add_subject(struct crm_erasure *er, int64_t id, int *added,
 	*added = 0;
 	if (temp_table(er, err) < 0)
 		return -1;
-	if ((st = crm_db_stmt(er->db, "INSERT OR IGNORE INTO temp.crm_erase"
-	    " (id) VALUES (?1)", err)) == NULL ||
+	if ((st = crm_db_stmt(er->db, "INSERT INTO crm_erase"
+	    " (id) VALUES (?1) ON CONFLICT DO NOTHING", err)) == NULL ||
 	    crm_db_bind_int(er->db, st, 1, id, err) < 0 ||
 	    crm_db_step(er->db, st, err) < 0)
 		return -1;
@@ -419,7 +419,8 @@ add_subject(struct crm_erasure *er, int64_t id, int *added,
 	er->st.subjects++;
 	if ((st = crm_db_stmt(er->db, "WITH RECURSIVE cl(id) AS (SELECT ?1"
 	    " UNION SELECT c.id FROM contacts c JOIN cl ON c.merged_into = cl.id)"
-	    " INSERT OR IGNORE INTO temp.crm_erase (id) SELECT id FROM cl",
+	    " INSERT INTO crm_erase (id) SELECT id FROM cl WHERE true"
+	    " ON CONFLICT DO NOTHING",
 	    err)) == NULL ||
 	    crm_db_bind_int(er->db, st, 1, id, err) < 0 ||
 	    crm_db_step(er->db, st, err) < 0)
@@ -560,8 +561,8 @@ crm_erasure_list_row(struct crm_erasure *er, struct crm_csv *r,
 	    err) < 0)
 		return crm_error_prefix(err, "%s:%ld", crm_csv_name(r),
 		    crm_csv_line(r));
-	if ((st = crm_db_stmt(er->db, "INSERT OR IGNORE INTO erased_subjects"
-	    " (hash, erased_at) VALUES (?1, ?2)", err)) == NULL ||
+	if ((st = crm_db_stmt(er->db, "INSERT INTO erased_subjects"
+	    " (hash, erased_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING", err)) == NULL ||
 	    crm_db_bind_text(er->db, st, 1, h, err) < 0 ||
 	    crm_db_bind_int(er->db, st, 2, at, err) < 0 ||
 	    crm_db_step(er->db, st, err) < 0)
@@ -614,6 +615,12 @@ fail:
 }
 
 /* Wiping and listing. */
+
+int
+privacy_secure(struct crm_db *db, struct crm_error *err)
+{
+	return crm_db_is_pg(db) ? 0 : crm_db_secure_delete(db, 1, err);
+}
 
 int
 crm_privacy_secure_default(struct crm_db *db)

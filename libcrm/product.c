@@ -57,20 +57,6 @@ parse_num(const char *s, int decimal, struct crm_buf *tmp, double *out,
 }
 
 static int
-parse_day(const char *s, int64_t *day)
-{
-	char out[CRM_CONV_OUT];
-	const char *why = NULL;
-	int y, m, d;
-
-	if (crm_conv_time(s, NULL, 1, out, &why) != 1 ||
-	    sscanf(out, "%d-%d-%d", &y, &m, &d) != 3)
-		return -1;
-	*day = crm_days_from_civil(y, m, d);
-	return 0;
-}
-
-static int
 bad(const struct crm_csv *r, const char *what, const char *v,
     struct crm_error *err)
 {
@@ -155,7 +141,7 @@ crm_product_import(struct crm_db *db, const char *path,
 			bad(r, "not a currency code", v[CUR], err);
 			goto done;
 		}
-		if (*v[FROM] && parse_day(v[FROM], &day) < 0) {
+		if (*v[FROM] && crm_conv_day(v[FROM], &day) < 0) {
 			bad(r, "not a date", v[FROM], err);
 			goto done;
 		}

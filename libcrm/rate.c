@@ -66,21 +66,6 @@ parse_rate(const char *s, int decimal, struct crm_buf *tmp, double *out,
 	return 0;
 }
 
-/* A date as exports write it, in days since 1970. */
-static int
-parse_day(const char *s, int64_t *day)
-{
-	char out[CRM_CONV_OUT];
-	const char *why = NULL;
-	int y, m, d;
-
-	if (crm_conv_time(s, NULL, 1, out, &why) != 1 ||
-	    sscanf(out, "%d-%d-%d", &y, &m, &d) != 3)
-		return -1;
-	*day = crm_days_from_civil(y, m, d);
-	return 0;
-}
-
 static int
 put_rate(struct crm_db *db, struct crm_stmt *st, const char *base,
     const char *cur, int64_t day, double rate, struct crm_rate_import *imp,
@@ -169,7 +154,7 @@ crm_rate_import(struct crm_db *db, const char *path,
 		int64_t day;
 		double rate;
 
-		if (parse_day(dv, &day) < 0) {
+		if (crm_conv_day(dv, &day) < 0) {
 			bad(r, "not a date", dv, err);
 			goto done;
 		}

@@ -23,13 +23,15 @@ static const char sql_period[] =
     " WHERE o.order_ref = interactions.order_ref AND o.contact_id ="
     " interactions.contact_id AND o.id < interactions.id) THEN 1 ELSE 3"
     " END WHEN 'ticket' THEN 2 ELSE 0 END, coalesce(currency, ''), amount,"
-    " direction IS NOT DISTINCT FROM 'out' FROM interactions"
+    " direction IS NOT DISTINCT FROM 'out', contact_id FROM interactions"
     " WHERE at >= ?1 AND at < ?2";
 
 static const char sql_backlog[] =
     "SELECT channel, count(*), min(at) FROM interactions"
     " WHERE kind = 'ticket' AND at < ?1"
     " AND (coalesce(status, 'open') = 'open' OR closed_at >= ?1)"
+    " AND (?2 IS NULL OR contact_id IN (SELECT id FROM contacts"
+    " WHERE owner = ?2))"
     " GROUP BY channel ORDER BY count(*) DESC, channel";
 
 struct each_arg {
@@ -161,6 +163,8 @@ report_gather_interactions(struct crm_report *r, struct crm_db *db,
 		int kind = crm_db_col_int(st, 2);
 		struct acc *c;
 
+		if (!report_owned(r, crm_db_col_int(st, 6)))
+			continue;
 		b = report_bucket(r, crm_db_col_int(st, 0));
 		if (kind == 3)
 			goto amount;
@@ -248,7 +252,8 @@ amount:
 		return -1;
 
 	if ((st = crm_db_stmt(db, sql_backlog, err)) == NULL ||
-	    crm_db_bind_int(db, st, 1, r->end, err) < 0)
+	    crm_db_bind_int(db, st, 1, r->end, err) < 0 ||
+	    report_bind_owner(r, db, st, 2, err) < 0)
 		return -1;
 	while ((rc = crm_db_step(db, st, err)) == 1) {
 		int64_t n = crm_db_col_int(st, 1);
@@ -275,6 +280,10 @@ service_row(void *arg, const struct crm_service_row *row,
 	struct crm_report *r = arg;
 
 	(void)err;
+	/* --owner: the tickets assigned to the owner. */
+	if (r->o.owner != NULL && (row->group == NULL ||
+	    strcmp(row->group, r->o.owner) != 0))
+		return 0;
 	r->service = *row;
 	r->service.group = NULL;	/* freed with the report's groups */
 	r->has_service = row->tickets > 0;
@@ -286,6 +295,8 @@ overdue_row(void *arg, const char *owner, int64_t n, struct crm_error *err)
 {
 	struct crm_report *r = arg;
 
+	if (r->o.owner != NULL && strcmp(owner, r->o.owner) != 0)
+		return 0;
 	r->overdue_total += n;
 	return report_tally(r, &r->overdue, &r->noverdue, &r->overdue_alloc,
 	    *owner ? owner : "(nobody)", n, err);
@@ -295,8 +306,9 @@ int
 report_gather_service(struct crm_report *r, struct crm_db *db,
     struct crm_error *err)
 {
-	if (crm_service_report(db, r->end, r->start, CRM_SERVICE_ALL,
-	    4 * 3600, service_row, r, err) < 0)
+	if (crm_service_report(db, r->end, r->start, r->o.owner != NULL ?
+	    CRM_SERVICE_ASSIGNEE : CRM_SERVICE_ALL, 4 * 3600, service_row, r,
+	    err) < 0)
 		return -1;
 	return crm_task_overdue_each(db, r->end, overdue_row, r, err);
 }

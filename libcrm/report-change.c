@@ -44,37 +44,38 @@ year_before(int64_t t)
 	return crm_days_from_civil(y - 1, m, dd) * DAY + (t % DAY);
 }
 
-static const char sql_earliest[] =
-    "SELECT min(coalesce((SELECT min(created_at) FROM contacts),"
-    " (SELECT min(at) FROM interactions)), coalesce((SELECT min(at) FROM"
-    " interactions), (SELECT min(created_at) FROM contacts)))";
-
-/* Each contact's birth (as report-contacts.c has it) and, if it has one, its death (erased or merged
- * away, whichever came first; a merge whose time is lost counts as
- * always). */
+/* Each contact's birth (as report-contacts.c has it) and, if it has one,
+ * its death (erased or merged away, whichever came first; a merge whose
+ * time is lost counts as always).  The earliest birth is the earliest
+ * record: a contact is born no later than its first interaction. */
 static const char sql_alive[] =
     "SELECT min(created_at, coalesce((SELECT min(at) FROM interactions i"
     " WHERE i.contact_id = contacts.id), created_at)), erased_at, CASE WHEN merged_into IS NULL THEN NULL"
     " ELSE coalesce((SELECT min(at) FROM merges WHERE merged_id ="
-    " contacts.id AND undone_at IS NULL), 0) END FROM contacts";
+    " contacts.id AND undone_at IS NULL), 0) END, id FROM contacts";
 
-/* The interactions of the two earlier periods, classified as the
- * period's are (report-activity.c, sql_period). */
+/*
+ * In one pass: the interactions of the two earlier periods, classified
+ * as the period's are (report-activity.c, sql_period), and every ticket
+ * for the open tickets at the end of each period (open, or closed after
+ * that end).  One scan of the table instead of one a figure: at has no
+ * index of its own.
+ */
 static const char sql_windows[] =
     "SELECT at, CASE kind WHEN 'purchase' THEN CASE WHEN"
     " order_ref IS NULL OR NOT EXISTS (SELECT 1 FROM interactions o"
     " WHERE o.order_ref = interactions.order_ref AND o.contact_id ="
     " interactions.contact_id AND o.id < interactions.id) THEN 1 ELSE 3"
-    " END ELSE 0 END, coalesce(currency, ''), amount FROM interactions"
-    " WHERE (at >= ?1 AND at < ?2) OR (at >= ?3 AND at < ?4)";
-
-static const char sql_backlog_at[] =
-    "SELECT count(*) FROM interactions WHERE kind = 'ticket' AND at < ?1"
-    " AND (coalesce(status, 'open') = 'open' OR closed_at >= ?1)";
+    " END WHEN 'ticket' THEN 2 ELSE 0 END, coalesce(currency, ''), amount,"
+    " contact_id, CASE WHEN coalesce(status, 'open') = 'open' THEN 1"
+    " ELSE 0 END, closed_at FROM interactions"
+    " WHERE kind = 'ticket' OR (at >= ?1 AND at < ?2)"
+    " OR (at >= ?3 AND at < ?4)";
 
 static const char sql_sent[] =
     "SELECT count(*) FROM campaigns WHERE sent_at >= ?1 AND sent_at < ?2";
 
+/* A count with ?1 = a and ?2 = b. */
 static int
 count_at(struct crm_db *db, const char *sql, int64_t a, int64_t b,
     double *out, struct crm_error *err)
@@ -84,8 +85,7 @@ count_at(struct crm_db *db, const char *sql, int64_t a, int64_t b,
 
 	if ((st = crm_db_stmt(db, sql, err)) == NULL ||
 	    crm_db_bind_int(db, st, 1, a, err) < 0 ||
-	    (crm_db_bind_count(st) > 1 &&
-	    crm_db_bind_int(db, st, 2, b, err) < 0) ||
+	    crm_db_bind_int(db, st, 2, b, err) < 0 ||
 	    (step = crm_db_step(db, st, err)) < 0)
 		return -1;
 	*out = step == 1 ? (double)crm_db_col_int(st, 0) : 0;
@@ -131,7 +131,8 @@ report_gather_change(struct crm_report *r, struct crm_db *db,
     struct crm_error *err)
 {
 	struct crm_stmt *st;
-	int64_t earliest = 0;
+	int64_t earliest = INT64_MAX, alive[3] = { 0, 0, 0 };
+	int64_t born_in[3] = { 0, 0, 0 };
 	size_t alloc = 0;
 	int step, k;
 
@@ -142,43 +143,41 @@ report_gather_change(struct crm_report *r, struct crm_db *db,
 	r->win[1].end = r->start;
 	r->win[2].start = year_before(r->start);
 	r->win[2].end = year_before(r->end);
-	if ((st = crm_db_stmt(db, sql_earliest, err)) == NULL ||
-	    (step = crm_db_step(db, st, err)) < 0)
-		return -1;
-	if (step == 1) {
-		earliest = crm_db_col_isnull(st, 0) ? INT64_MAX :
-		    crm_db_col_int(st, 0);
-		crm_db_reset(st);
-	}
-	for (k = 0; k < 3; k++) {
-		crm_format_date(r->win[k].start, r->win[k].first_day);
-		crm_format_date(r->win[k].end - DAY, r->win[k].last_day);
-		if (k > 0)
-			r->win[k].has = earliest <= r->win[k].start;
-	}
-
-	/* Contacts alive at each end, new in each period. */
+	/* Contacts alive at each end, new in each period; the earliest
+	 * record. */
 	if ((st = crm_db_stmt(db, sql_alive, err)) == NULL)
 		return -1;
 	while ((step = crm_db_step(db, st, err)) == 1) {
 		int64_t born = crm_db_col_int(st, 0), died = INT64_MAX;
 
+		if (born < earliest)
+			earliest = born;
+		if (!report_owned(r, crm_db_col_int(st, 3)))
+			continue;
 		if (!crm_db_col_isnull(st, 1))
 			died = crm_db_col_int(st, 1);
 		if (!crm_db_col_isnull(st, 2) && crm_db_col_int(st, 2) < died)
 			died = crm_db_col_int(st, 2);
 		for (k = 0; k < 3; k++) {
-			if (!r->win[k].has)
-				continue;
 			if (born < r->win[k].end && died >= r->win[k].end)
-				r->fig[FIG_CONTACTS][k]++;
+				alive[k]++;
 			if (k > 0 && born >= r->win[k].start &&
 			    born < r->win[k].end && died == INT64_MAX)
-				r->fig[FIG_NEW][k]++;
+				born_in[k]++;
 		}
 	}
 	if (step < 0)
 		return -1;
+	for (k = 0; k < 3; k++) {
+		crm_format_date(r->win[k].start, r->win[k].first_day);
+		crm_format_date(r->win[k].end - DAY, r->win[k].last_day);
+		if (k > 0)
+			r->win[k].has = earliest <= r->win[k].start;
+		if (r->win[k].has) {
+			r->fig[FIG_CONTACTS][k] = (double)alive[k];
+			r->fig[FIG_NEW][k] = (double)born_in[k];
+		}
+	}
 
 	if ((st = crm_db_stmt(db, sql_windows, err)) == NULL)
 		return -1;
@@ -189,9 +188,20 @@ report_gather_change(struct crm_report *r, struct crm_db *db,
 		    r->win[k].end : 0, err) < 0)
 			return -1;
 	while ((step = crm_db_step(db, st, err)) == 1) {
-		int w = win_of(r, crm_db_col_int(st, 0));
+		int64_t at = crm_db_col_int(st, 0);
+		int w = win_of(r, at);
 		int kind = crm_db_col_int(st, 1);
 
+		if (!report_owned(r, crm_db_col_int(st, 4)))
+			continue;
+		/* Open at the end of a period: opened before it, and open
+		 * still or closed after it. */
+		for (k = 0; kind == 2 && k < 3; k++)
+			if (r->win[k].has && at < r->win[k].end &&
+			    (crm_db_col_int(st, 5) ||
+			    (!crm_db_col_isnull(st, 6) &&
+			    crm_db_col_int(st, 6) >= r->win[k].end)))
+				r->fig[FIG_BACKLOG][k]++;
 		if (w < 0)
 			continue;
 		if (kind != 3)
@@ -210,10 +220,8 @@ report_gather_change(struct crm_report *r, struct crm_db *db,
 	for (k = 0; k < 3; k++) {
 		if (!r->win[k].has)
 			continue;
-		if (count_at(db, sql_backlog_at, r->win[k].end, 0,
-		    &r->fig[FIG_BACKLOG][k], err) < 0 ||
-		    (count_at(db, sql_sent, r->win[k].start,
-		    r->win[k].end, &r->fig[FIG_CAMPAIGNS][k], err) < 0))
+		if (count_at(db, sql_sent, r->win[k].start, r->win[k].end,
+		    &r->fig[FIG_CAMPAIGNS][k], err) < 0)
 			return -1;
 	}
 	return 0;

@@ -235,6 +235,9 @@ report_gather_contacts(struct crm_report *r, struct crm_db *db,
 		int bits = crm_db_col_int(st, 3);
 		int opt = crm_db_col_int(st, 4);
 
+		if (r->o.owner != NULL && (owner == NULL ||
+		    strcmp(owner, r->o.owner) != 0))
+			continue;
 		if (bits & 1) {
 			r->merged_away++;
 			continue;

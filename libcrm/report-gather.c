@@ -116,6 +116,63 @@ report_zeros(struct crm_report *r, size_t n, struct crm_error *err)
 }
 
 /* ------------------------------------------------------------------ */
+/* --owner: the contacts whose owner is the name */
+
+static const char sql_owned[] =
+    "SELECT id FROM contacts WHERE owner = ?1 ORDER BY id";
+
+static int
+load_owned(struct crm_report *r, struct crm_db *db, struct crm_error *err)
+{
+	struct crm_stmt *st;
+	size_t alloc = 0;
+	int step;
+
+	if ((st = crm_db_stmt(db, sql_owned, err)) == NULL ||
+	    crm_db_bind_text(db, st, 1, r->o.owner, err) < 0)
+		return -1;
+	while ((step = crm_db_step(db, st, err)) == 1) {
+		if (report_pgrow(r, (void **)&r->own_ids, r->nown, &alloc,
+		    sizeof(*r->own_ids), err) < 0) {
+			crm_db_reset(st);
+			return -1;
+		}
+		r->own_ids[r->nown++] = crm_db_col_int(st, 0);
+	}
+	/* A name that owns nothing still filters: to nothing. */
+	if (step == 0 && r->own_ids == NULL &&
+	    (r->own_ids = report_palloc(r, sizeof(int64_t), err)) == NULL)
+		return -1;
+	return step < 0 ? -1 : 0;
+}
+
+int
+report_bind_owner(const struct crm_report *r, struct crm_db *db,
+    struct crm_stmt *st, int i, struct crm_error *err)
+{
+	return r->o.owner != NULL ? crm_db_bind_text(db, st, i, r->o.owner,
+	    err) : crm_db_bind_null(db, st, i, err);
+}
+
+int
+report_owned(const struct crm_report *r, int64_t id)
+{
+	size_t lo = 0, hi = r->nown;
+
+	if (r->o.owner == NULL)
+		return 1;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->own_ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nown && r->own_ids[lo] == id;
+}
+
+/* ------------------------------------------------------------------ */
 
 struct worker {
 	struct crm_report *r;
@@ -166,6 +223,10 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 	if (crm_db_map_reads(db, err) < 0 ||
 	    crm_db_begin_read(db, err) < 0)
 		return -1;
+	if (r->o.owner != NULL && load_owned(r, db, err) < 0) {
+		crm_db_rollback(db);
+		return -1;
+	}
 	crm_error_clear(&w.err);
 	if ((w.db = crm_db_open(crm_db_name(db), 0, &w.err)) != NULL &&
 	    crm_db_map_reads(w.db, &w.err) == 0 &&
@@ -184,6 +245,8 @@ gather(struct crm_report *r, struct crm_db *db, struct crm_error *err)
 		}
 	} else if (rc == 0)
 		rc = gather_worker(r, db, err);
+	if (rc == 0)
+		report_whale_rfm(r, err);
 	if (rc == 0 && (report_gather_churn(r, db, err) < 0 ||
 	    report_gather_service(r, db, err) < 0))
 		rc = -1;

@@ -20,6 +20,43 @@ report_flow_name(const struct crm_report *r, int i)
 	    "(merged or erased since)" : r->segnames[i];
 }
 
+/*
+ * A segment's colour, the same in every report whatever segments it has
+ * (by rank, a segment would change colour when another appeared): the
+ * standard RFM segments pinned, from green (Champions) through the blues
+ * of the loyal and the warm colours of those slipping to black (Lost);
+ * the Okabe-Ito palette and Paul Tol's wine, olive and teal for the
+ * twelve; a name of another map by a hash of the name.
+ */
+const char *
+report_seg_colour(const char *name)
+{
+	static const struct { const char *name, *colour; } pinned[] = {
+		{ "Champions", "#009E73" },
+		{ "Loyal", "#0072B2" },
+		{ "Potential Loyalist", "#56B4E9" },
+		{ "New", "#44AA99" },
+		{ "Promising", "#999933" },
+		{ "Need Attention", "#F0E442" },
+		{ "About to Sleep", "#E69F00" },
+		{ "At Risk", "#D55E00" },
+		{ "Can't Lose Them", "#882255" },
+		{ "Hibernating", "#CC79A7" },
+		{ "Lost", "#000000" },
+		{ "No purchases", "#BBBBBB" },
+	};
+	uint32_t hash = 2166136261u;
+	const unsigned char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++)
+		if (strcmp(name, pinned[i].name) == 0)
+			return pinned[i].colour;
+	for (p = (const unsigned char *)name; *p; p++)
+		hash = (hash ^ *p) * 16777619u;
+	return crm_svg_colour(hash % 8);
+}
+
 void
 report_html_movement(struct report_html *h)
 {
@@ -71,10 +108,12 @@ report_html_movement(struct report_html *h)
 	}
 	{
 		const char **cats = calloc(r->nsegnames + 1, sizeof(char *));
+		const char **cols = calloc(r->nsegnames + 1, sizeof(char *));
 		int64_t *now = calloc(r->nsegnames + 1, sizeof(int64_t));
 
-		if (cats == NULL || now == NULL) {
+		if (cats == NULL || cols == NULL || now == NULL) {
 			free(cats);
+			free(cols);
 			free(now);
 			free(delta);
 			crm_error_set(h->err, CRM_EFAIL, "out of memory");
@@ -85,12 +124,14 @@ report_html_movement(struct report_html *h)
 			now[r->who[i].seg]++;
 		for (k = 0; k < r->nsegnames; k++) {
 			cats[k] = r->segnames[k];
+			cols[k] = report_seg_colour(r->segnames[k]);
 			delta[k] = (double)(now[k] - r->seg_before[k]);
 		}
 		memset(&ch, 0, sizeof(ch));
 		memset(&s, 0, sizeof(s));
 		s.name = "change";
 		s.v = delta;
+		s.colours = cols;
 		snprintf(text, sizeof(text), "Change in segment sizes since %s",
 		    r->base_day);
 		ch.title = text;
@@ -121,6 +162,7 @@ report_html_movement(struct report_html *h)
 		}
 		report_html_tend(h);
 		free(cats);
+		free(cols);
 		free(now);
 	}
 	free(delta);

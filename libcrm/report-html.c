@@ -958,7 +958,15 @@ crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	snprintf(text, sizeof(text), ", made %s by crm-report %s. All times"
 	    " UTC.", now, CRM_VERSION);
 	report_html_esc(&h, text);
-	report_html_hp(&h, "</p>\n<nav><a href=\"#contacts\">Contacts</a>"
+	report_html_hp(&h, "</p>\n");
+	if (r->o.owner != NULL) {
+		report_html_hp(&h, "<p class=\"meta\"><b>");
+		report_html_esc(&h, r->o.owner);
+		report_html_hp(&h, "</b>: ");
+		report_html_esc(&h, report_owner_scope);
+		report_html_hp(&h, "</p>\n");
+	}
+	report_html_hp(&h, "<nav><a href=\"#contacts\">Contacts</a>"
 	    "<a href=\"#interactions\">Interactions</a>"
 	    "<a href=\"#segments\">Segments</a>"
 	    "<a href=\"#churn\">Churn and value</a>"
@@ -1012,3 +1020,10 @@ crm_report_html(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	return 0;
 }
 
+
+const char report_owner_scope[] =
+    "the contacts this person owns, with their interactions, segments,"
+    " churn scores, profit and the headline figures; their open deals;"
+    " the tickets assigned to them; their overdue tasks. For everyone:"
+    " the tables of interactions and tickets by channel, the forecast,"
+    " the campaigns, the accounts and the partners.";

@@ -252,6 +252,7 @@ struct crm_report {
 	double whale_gain, whale_loss, whale_total;
 	double whale_cum[WHALE_STEPS + 1];	/* after the top k/20 */
 	int whale_costs;	/* costs known: profit, else revenue */
+	int whale_from_rfm;	/* no costs: from the RFM rows' revenue */
 	const char *whale_currency;	/* "" none */
 	const char *whale_note;	/* why no curve (a rate missing) */
 
@@ -286,6 +287,10 @@ struct crm_report {
 	int64_t partners_all;	/* partners in the table */
 	int partner_deals;	/* a deals table: won, lost, win rate */
 
+	/* --owner: the owner's contacts, by id (NULL: every contact) */
+	int64_t *own_ids;
+	size_t nown;
+
 	/* what changed */
 	struct window win[3];
 	double fig[NFIG][3];	/* [figure][window] */
@@ -315,6 +320,13 @@ double *report_zeros(struct crm_report *r, size_t n, struct crm_error *err);
 int report_tally(struct crm_report *r, struct named **list, size_t *n,
     size_t *alloc, const char *name, int64_t k, struct crm_error *err);
 
+/* 1 when contact id counts: no --owner, or the owner's contact
+ * (report-gather.c). */
+int report_owned(const struct crm_report *r, int64_t id);
+/* Bind parameter i of st to the owner's name, or NULL without one. */
+int report_bind_owner(const struct crm_report *r, struct crm_db *db,
+    struct crm_stmt *st, int i, struct crm_error *err);
+
 /* The sections, each from db in its read transaction. */
 int report_gather_contacts(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
@@ -333,6 +345,8 @@ int report_gather_campaigns(struct crm_report *r, struct crm_db *db,
 /* The whale curve (report-whale.c), and its sentence into out. */
 int report_gather_whale(struct crm_report *r, struct crm_db *db,
     struct crm_error *err);
+/* Without products or costs, after the segments: from their rows. */
+void report_whale_rfm(struct crm_report *r, struct crm_error *err);
 const char *report_whale_sentence(const struct crm_report *r, char *out,
     size_t n);
 /* Deals and accounts (report-sales.c), after the read transaction:
@@ -367,6 +381,8 @@ const char *report_fpct(char out[48], double share);
 double report_ratio(int64_t a, int64_t b);
 const char *report_unit_name(const struct crm_report *r);
 const char *report_flow_name(const struct crm_report *r, int i);
+/* A segment's colour, pinned by its name (report-html-value.c). */
+const char *report_seg_colour(const char *name);
 /* A change from was to now: "up 12 (+8.3%)", "down 3.50 (-2.0%)",
  * "up 4 (from none)", "unchanged". */
 const char *report_fchange(char out[64], double now, double was,
@@ -374,6 +390,9 @@ const char *report_fchange(char out[64], double now, double was,
 /* What figure f counts, for a card or a sentence ("revenue in EUR"). */
 const char *report_fig_name(char out[48], const struct crm_report *r,
     int f);
+
+/* What an owner's report (--owner) filters and what it keeps whole. */
+extern const char report_owner_scope[];
 
 /* The HTML page being written (report-html.c); a write error is noted
  * in failed and err, and the rest is skipped. */

@@ -117,7 +117,9 @@ crm_report_mail(const struct crm_report *r, FILE *fp, const char *to,
 		    mo[atoi(d + 5) - 1], d, d + 11);
 	}
 	if (subject == NULL) {
-		snprintf(subj, sizeof(subj), "CRM report for %s", r->asof_day);
+		snprintf(subj, sizeof(subj), "CRM report for %s%s%.60s",
+		    r->asof_day, r->o.owner != NULL ? ": " : "",
+		    r->o.owner != NULL ? r->o.owner : "");
 		subject = subj;
 	}
 	if (to != NULL)

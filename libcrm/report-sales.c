@@ -39,13 +39,17 @@ pipe_row(void *arg, const struct crm_deal_pipeline_row *row)
 	struct crm_report *r = a->r;
 	struct pipe_stage *p;
 
+	/* --owner: the owner's open deals, all stages together. */
+	if (r->o.owner != NULL && strcmp(row->key, r->o.owner) != 0)
+		return 0;
 	if (report_pgrow(r, (void **)&r->pipe, r->npipe, &r->pipe_alloc,
 	    sizeof(*r->pipe), a->err) < 0)
 		return a->failed = -1;
 	p = &r->pipe[r->npipe];
 	if ((p->pipeline = report_pdup(r, row->pipeline != NULL ?
 	    row->pipeline : "", a->err)) == NULL ||
-	    (p->stage = report_pdup(r, row->key, a->err)) == NULL ||
+	    (p->stage = report_pdup(r, r->o.owner != NULL ?
+	    "all open stages" : row->key, a->err)) == NULL ||
 	    (p->currency = curr_name(r, row->currency, a->err)) == NULL)
 		return a->failed = -1;
 	p->count = row->count;
@@ -250,7 +254,7 @@ gather_deals(struct crm_report *r, struct crm_db *db, struct sales_arg *a,
 
 	memset(&po, 0, sizeof(po));
 	po.as_of = r->end - 1;
-	po.by = CRM_DEAL_BY_STAGE;
+	po.by = r->o.owner != NULL ? CRM_DEAL_BY_OWNER : CRM_DEAL_BY_STAGE;
 	po.stale_days = 30;
 	if (crm_deal_pipeline_each(db, &po, pipe_row, a, err) != 0 ||
 	    a->failed)

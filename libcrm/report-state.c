@@ -194,6 +194,10 @@ report_movement(struct crm_report *r, struct crm_error *err)
 	while (i < r->nwho || j < r->nbase) {
 		int from, to;
 
+		if (j < r->nbase && !report_owned(r, r->base_id[j])) {
+			j++;
+			continue;
+		}
 		if (j == r->nbase || (i < r->nwho &&
 		    r->who[i].id < r->base_id[j])) {
 			from = -1;
@@ -232,8 +236,10 @@ crm_report_save_state(const struct crm_report *r, struct crm_error *err)
 	size_t i, j = 0;
 	FILE *fp;
 
+	/* An owner's report holds some contacts only: it reads the
+	 * snapshot but leaves it for the whole report. */
 	if (r->o.state == NULL || r->state_status == 3 ||
-	    r->seg_note != NULL)
+	    r->seg_note != NULL || r->o.owner != NULL)
 		return 0;
 	if ((f = crm_outfile_open(r->o.state, err)) == NULL)
 		return -1;

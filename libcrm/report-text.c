@@ -223,6 +223,14 @@ crm_report_text(const struct crm_report *r, FILE *fp, struct crm_error *err)
 	fprintf(fp, "Database ");
 	tput(fp, r->o.db_name ? r->o.db_name : "(unnamed)", 60);
 	fprintf(fp, "\n");
+	if (r->o.owner != NULL) {
+		char line[600];
+
+		snprintf(line, sizeof(line), "Owner %s: %s", r->o.owner,
+		    report_owner_scope);
+		fprintf(fp, "\nOWNER\n");
+		tsentence(fp, line);
+	}
 	text_changes(r, fp);
 	fprintf(fp, "\nCONTACTS\n");
 	if (r->live == 0)

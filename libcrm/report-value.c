@@ -46,6 +46,8 @@ rfm_row(void *arg, const struct crm_rfm_row *x, struct crm_error *err)
 	struct who *w;
 	int s;
 
+	if (!report_owned(r, x->id))
+		return 0;
 	if (r->nwho == a->alloc) {
 		size_t na = a->alloc ? a->alloc * 2 : 4096;
 		struct who *q = reallocarray(r->who, na, sizeof(*q));
@@ -324,6 +326,8 @@ report_gather_churn(struct crm_report *r, struct crm_db *db,
 		int noclv = crm_db_col_isnull(st, 3);
 		int b;
 
+		if (!report_owned(r, id))
+			continue;
 		r->scored++;
 		if (crm_db_col_int(st, 5) > r->scored_at)
 			r->scored_at = crm_db_col_int(st, 5);

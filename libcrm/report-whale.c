@@ -32,7 +32,8 @@ whale_row(void *arg, const struct crm_profit_row *row, struct crm_error *err)
 	double p;
 
 	/* A contact who never bought is no customer of the curve. */
-	if (row->first == 0 && row->revenue == 0)
+	if ((row->first == 0 && row->revenue == 0) ||
+	    !report_owned(r, row->id))
 		return 0;
 	if (a->cur != NULL && strcmp(a->cur, row->currency != NULL ?
 	    row->currency : "") != 0) {
@@ -130,10 +131,23 @@ report_gather_whale(struct crm_report *r, struct crm_db *db,
 	}
 	if ((r->whale_currency = report_pdup(r, r->o.currency != NULL ?
 	    r->o.currency : cur, err)) == NULL ||
-	    (rates = crm_rates_load(db, err)) == NULL ||
 	    (prod = crm_products_load(db, err)) == NULL ||
 	    (r->o.costs != NULL && (costs = crm_costs_read(r->o.costs,
 	    err)) == NULL))
+		goto done;
+	/*
+	 * Without products or costs, profit is revenue: each buyer's, in
+	 * the segments' currency, which the RFM rows already hold (the
+	 * revenue crm-segment profit --by rfm adds up).  The curve is made
+	 * from them once they are in (report_whale_rfm()), rather than by
+	 * a second pass over every contact and purchase.
+	 */
+	if (crm_products_count(prod) == 0 && costs == NULL) {
+		r->whale_from_rfm = 1;
+		rc = 0;
+		goto done;
+	}
+	if ((rates = crm_rates_load(db, err)) == NULL)
 		goto done;
 	po.rates = rates;
 	po.products = prod;
@@ -154,6 +168,33 @@ done:
 	crm_products_free(prod);
 	crm_rates_free(rates);
 	return rc;
+}
+
+void
+report_whale_rfm(struct crm_report *r, struct crm_error *err)
+{
+	double *v;
+	size_t i, n = 0;
+
+	if (!r->whale_from_rfm)
+		return;
+	if (r->seg_note != NULL) {
+		r->whale_note = r->seg_note;
+		return;
+	}
+	if (r->nwho == 0)
+		return;
+	if ((v = malloc(r->nwho * sizeof(*v))) == NULL) {
+		/* The curve is left out, not the report. */
+		r->whale_note = "out of memory";
+		(void)err;
+		return;
+	}
+	for (i = 0; i < r->nwho; i++)
+		if (r->who[i].orders > 0)
+			v[n++] = r->who[i].monetary;
+	curve(r, v, n);
+	free(v);
 }
 
 /*

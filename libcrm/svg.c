@@ -23,6 +23,15 @@ crm_svg_colour(size_t i)
 	return palette[i % 8];
 }
 
+/* The colour of series k's bar in category i. */
+static const char *
+bar_colour(const struct crm_chart_series *s, size_t k, size_t i)
+{
+	if (s->colours != NULL && s->colours[i] != NULL)
+		return s->colours[i];
+	return s->colour ? s->colour : crm_svg_colour(k);
+}
+
 /* The length of the UTF-8 sequence starting at s, or 0 if invalid. */
 static size_t
 seqlen(const unsigned char *s)
@@ -378,8 +387,7 @@ draw_vertical(FILE *fp, const struct crm_chart *c, struct layout *l)
 			continue;
 		for (k = 0; k < c->nser; k++) {
 			const struct crm_chart_series *s = &c->ser[k];
-			const char *col = s->colour ? s->colour :
-			    crm_svg_colour(k);
+			const char *col = bar_colour(s, k, i);
 			double v = s->v[i], bw, bx, a, b;
 
 			if (isnan(v))
@@ -464,8 +472,7 @@ draw_horizontal(FILE *fp, const struct crm_chart *c, struct layout *l)
 		fputs("</text>\n", fp);
 		for (k = 0; k < c->nser; k++) {
 			const struct crm_chart_series *s = &c->ser[k];
-			const char *col = s->colour ? s->colour :
-			    crm_svg_colour(k);
+			const char *col = bar_colour(s, k, i);
 			double v = s->v[i], bh, by, a, b;
 
 			if (isnan(v))

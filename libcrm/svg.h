@@ -54,6 +54,8 @@ struct crm_chart_series {
 	const char *colour;	/* "#999999", or NULL for the palette's */
 	const double *v;	/* ncat values; NaN for none */
 	const double *lo, *hi;	/* error bars (ncat each), or NULL */
+	const char *const *colours;	/* bars: one per category (NULL
+					   entries: the series'), or NULL */
 };
 
 struct crm_chart {

@@ -364,7 +364,7 @@ test_expect_success 'report: revenue per currency, or converted (-C)' '
 	{ echo id,segment && sed -n "401,420p" ids.csv | sed "s/,.*/,all/"; } |
 		crm-campaign create -q fx -c email -H 50% --stratify --allow-overlap &&
 	CRM_NOW=2026-11-02T00:00:00Z crm-campaign send -q fx &&
-	sql "SELECT c.external_id || \",\" || grp FROM campaign_members m JOIN campaigns k ON k.id = m.campaign_id
+	sql "SELECT c.external_id || '\'','\'' || grp FROM campaign_members m JOIN campaigns k ON k.id = m.campaign_id
 		JOIN contacts c ON c.id = m.contact_id WHERE k.name = '\''fx'\''
 		ORDER BY m.contact_id" >fx.ids &&
 	t1=$(grep -m1 ",target" fx.ids | cut -d, -f1) &&

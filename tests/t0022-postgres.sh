@@ -265,6 +265,31 @@ test_expect_success 'a database that is not crm'\''s is refused; so is a newer s
 	test_grep "schema version 999 is newer than this crm" err
 '
 
+# The functions that stand in for SQLite's are made again when their text
+# changes (crm_meta's checksum of it), at any schema version: a database
+# made before a function was added gets it from the first program to
+# open it; an unchanged one is left alone.
+test_expect_success 'the stand-in functions reach a database made before them' '
+	sum=$(pg "select value from crm_meta where key = '\''functions'\''") &&
+	test ${#sum} = 32 &&
+	x=$(pg "select xmin from pg_proc where proname = '\''printf'\''") &&
+	crm-export -d "$PG" >/dev/null &&
+	test "$(pg "select xmin from pg_proc where proname = '\''printf'\''")" = "$x" &&
+	pg "drop aggregate total(double precision)" &&
+	pg "create or replace function json_type(t text) returns text
+		language sql as \$\$ select text '\''wrong'\'' \$\$" &&
+	pg "delete from crm_meta where key = '\''functions'\''" &&
+	crm-export -d "$PG" >/dev/null &&
+	test "$(pg "select total(x) from (values (1.5), (2.0)) v(x)")" = 3.5 &&
+	test "$(pg "select json_type('\''[1]'\'')")" = array &&
+	test "$(pg "select value from crm_meta where key = '\''functions'\''")" = "$sum" &&
+	pg "update crm_meta set value = '\''0'\'' where key = '\''functions'\''" &&
+	pg "drop aggregate total(double precision)" &&
+	both crm-log stats -w 30d,1y &&
+	same &&
+	test "$(pg "select value from crm_meta where key = '\''functions'\''")" = "$sum"
+'
+
 test_expect_success 'CRM_DB and the libpq environment select PostgreSQL too' '
 	crm-export -d "$PG" >want &&
 	CRM_DB=$PG crm-export >got &&

@@ -119,21 +119,92 @@ test_expect_success 'a missing rate is named' '
 # Baskets: K1 {Burr Grinder, Filter Papers}, K2 {Burr Grinder}, K3
 # {Filter Papers}, K4 both; 4 buyers, each product bought by 3, both by
 # 2.  conf(grinder -> papers) = conf(papers -> grinder) = 2/3 = 0.6667,
-# lift 0.6667 / (3/4) = 0.89.  Margins: papers 40%; a grinder costs 70
-# (as of 2026-03-31) and sells for 100 EUR on average in EUR: 1 - 0.7 =
-# 0.3.  K2 gets papers, 0.6667 * 0.4 = 0.2667; K3 a grinder, 0.6667 *
-# 0.3 = 0.2; K1 and K4 own both; K4 has not opted in to email.
-test_expect_success 'recommend: rules, margins, consent, what they own' '
+# lift 0.6667 / (3/4) = 0.89: below the empty rule, the share of all
+# buyers who bought papers, 3/4, which wins.  Margins: papers 40%; a
+# grinder costs 70 (as of 2026-03-31) and sells for 100 EUR on average
+# in EUR: 1 - 0.7 = 0.3.  K2 gets papers, 0.75 * 0.4 = 0.3; K3 a
+# grinder, 0.75 * 0.3 = 0.225; K1 and K4 own both (bought on one day
+# each: nobody bought either again); K4 has not opted in to email.
+test_expect_success 'recommend: margins, consent, what they own' '
 	crm-segment recommend 2>err >out &&
 	cat >expect <<-\EOF &&
 	id,external_id,email,rank,product,score,confidence,lift,margin,because,reason
-	2,K2,bernd@example.de,1,Filter Papers,0.2667,0.6667,0.89,0.4000,Burr Grinder,"bought Burr Grinder; 67% of those buy Filter Papers, lift 0.9"
-	3,K3,carol@example.co.uk,1,Burr Grinder,0.2000,0.6667,0.89,0.3000,Filter Papers,"bought Filter Papers; 67% of those buy Burr Grinder, lift 0.9"
+	2,K2,bernd@example.de,1,Filter Papers,0.3000,0.7500,1.00,0.4000,,bought by 75% of customers
+	3,K3,carol@example.co.uk,1,Burr Grinder,0.2250,0.7500,1.00,0.3000,,bought by 75% of customers
 	EOF
 	test_cmp expect out &&
 	test_grep "4 contacts, 2 with offers, 1 without consent on email" err &&
 	crm-campaign create -q --channel email offer-papers <out &&
 	test "$(sql "select count(*) from campaign_members")" = 2
+'
+
+# Rules, the empty rule and buying again, as of 2026-03-31, no products
+# (margins 1).  Seven buyers: O1 Grinder, Papers on 02-01 and 03-03; O2
+# Grinder, Papers on 01-02, 02-01, 03-03; O3 Grinder; O4, O5 Mug; O6 Mug
+# and Papers on 03-01; O7 Papers on 2025-06-01.  Buyers: Grinder 3,
+# Papers 4, Mug 3; both Grinder and Papers 2 (O1, O2), Mug and Papers 1
+# (O6), Grinder and Mug none.  Empty rules: Papers 4/7 = 0.5714, Grinder
+# and Mug 3/7 = 0.4286.  conf(Grinder -> Papers) = 2/3 = 0.6667, lift
+# 0.6667 / (4/7) = 1.17; conf(Papers -> Grinder) = 2/4 = 0.5, lift
+# 0.5 / (3/7) = 1.17; conf(Papers -> Mug) = 1/4 and conf(Mug -> Papers)
+# = 1/3, both below the empty rule.  Papers again: bought on at least
+# 1, 2, 3, 4 days by 4, 2, 1, 0 buyers; repeat buyers' mean intervals
+# O1 30, O2 (03-03 - 01-02) / 2 = 30 days: median 30.
+#   O1: on 2 days, every 30, last 28 days ago (>= 0.8 * 30: due): of
+#       those on 2 days 1/2 bought again: 0.5, lift 0.5 / (4/7) = 0.88;
+#       Mug by the empty rule 0.4286.
+#   O2: on 3 days, nobody on 4: of those on 2 days, 0.5; Mug.
+#   O3: Papers by Grinder 0.6667; Mug 0.4286.
+#   O4, O5: the empty rules, Papers 0.5714, Grinder 0.4286.
+#   O6: Grinder by Papers 0.5 (lift 1.17) before Papers again 0.5 (lift
+#       0.88): bought 30 days ago, 2/4 of its buyers bought it again,
+#       every 30 days (the median).
+#   O7: Papers 303 days ago, more than 3 intervals: not offered again;
+#       Grinder by Papers 0.5; Mug 0.4286.
+# As of 2026-03-20, O1's papers were bought 17 days before, under 0.8 *
+# 30: not due yet; the Mug comes first.
+test_expect_success 'recommend: rules, the empty rule, buying again when due' '
+	export CRM_DB=$PWD/offer.db &&
+	printf "external_id,email,email_opt_in\n" >o-contacts.csv &&
+	for i in 1 2 3 4 5 6 7; do echo "O$i,o$i@example.com,yes"; done >>o-contacts.csv &&
+	cat >o-buys.csv <<-\EOF &&
+	external_id,at,channel,kind,product
+	O1,2026-01-05,web,purchase,Burr Grinder
+	O1,2026-02-01,web,purchase,Filter Papers
+	O1,2026-03-03,web,purchase,Filter Papers
+	O2,2026-01-02,web,purchase,Burr Grinder
+	O2,2026-01-02,web,purchase,Filter Papers
+	O2,2026-02-01,web,purchase,Filter Papers
+	O2,2026-03-03,web,purchase,Filter Papers
+	O3,2026-03-20,web,purchase,Burr Grinder
+	O4,2026-03-01,web,purchase,Mug
+	O5,2026-03-02,web,purchase,Mug
+	O6,2026-03-01,web,purchase,Mug
+	O6,2026-03-01,web,purchase,Filter Papers
+	O7,2025-06-01,web,purchase,Filter Papers
+	EOF
+	crm-add -q o-contacts.csv && crm-log -q o-buys.csv &&
+	crm-segment recommend --as-of 2026-03-31 2>err >out &&
+	cat >expect <<-\EOF &&
+	id,external_id,email,rank,product,score,confidence,lift,margin,because,reason
+	1,O1,o1@example.com,1,Filter Papers,0.5000,0.5000,0.88,1.0000,Filter Papers,"buys Filter Papers every 30 days, last bought 28 days ago; 50% of those who bought it on 2 days bought it again"
+	1,O1,o1@example.com,2,Mug,0.4286,0.4286,1.00,1.0000,,bought by 43% of customers
+	2,O2,o2@example.com,1,Filter Papers,0.5000,0.5000,0.88,1.0000,Filter Papers,"buys Filter Papers every 30 days, last bought 28 days ago; 50% of those who bought it on 2 days bought it again"
+	2,O2,o2@example.com,2,Mug,0.4286,0.4286,1.00,1.0000,,bought by 43% of customers
+	3,O3,o3@example.com,1,Filter Papers,0.6667,0.6667,1.17,1.0000,Burr Grinder,"bought Burr Grinder; 67% of those buy Filter Papers, lift 1.2"
+	3,O3,o3@example.com,2,Mug,0.4286,0.4286,1.00,1.0000,,bought by 43% of customers
+	4,O4,o4@example.com,1,Filter Papers,0.5714,0.5714,1.00,1.0000,,bought by 57% of customers
+	4,O4,o4@example.com,2,Burr Grinder,0.4286,0.4286,1.00,1.0000,,bought by 43% of customers
+	5,O5,o5@example.com,1,Filter Papers,0.5714,0.5714,1.00,1.0000,,bought by 57% of customers
+	5,O5,o5@example.com,2,Burr Grinder,0.4286,0.4286,1.00,1.0000,,bought by 43% of customers
+	6,O6,o6@example.com,1,Burr Grinder,0.5000,0.5000,1.17,1.0000,Filter Papers,"bought Filter Papers; 50% of those buy Burr Grinder, lift 1.2"
+	6,O6,o6@example.com,2,Filter Papers,0.5000,0.5000,0.88,1.0000,Filter Papers,"bought Filter Papers 30 days ago; 50% of its buyers buy it again, every 30 days"
+	7,O7,o7@example.com,1,Burr Grinder,0.5000,0.5000,1.17,1.0000,Filter Papers,"bought Filter Papers; 50% of those buy Burr Grinder, lift 1.2"
+	7,O7,o7@example.com,2,Mug,0.4286,0.4286,1.00,1.0000,,bought by 43% of customers
+	EOF
+	test_cmp expect out &&
+	crm-segment recommend -q -n 1 --as-of 2026-03-20 >out &&
+	test_grep "^1,O1,o1@example.com,1,Mug," out
 '
 
 test_done

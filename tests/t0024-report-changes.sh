@@ -214,6 +214,43 @@ test_expect_success 'the whale curve without costs is of revenue, and says so' '
 	test_grep "none costs more than they bring (no costs are known: the curve is of revenue)" w2.html
 '
 
+# Segment colours are pinned by name (the man page's list): two
+# reports whose movement charts hold different sets of segments give
+# each segment the colour of the list, whatever its rank.
+cat >seg-colours <<'EOF'
+Champions #009E73
+Loyal #0072B2
+Potential Loyalist #56B4E9
+New #44AA99
+Promising #999933
+Need Attention #F0E442
+About to Sleep #E69F00
+At Risk #D55E00
+Can&#39;t Lose Them #882255
+Hibernating #CC79A7
+Lost #000000
+No purchases #BBBBBB
+EOF
+test_expect_success 'segment colours pinned by name across two reports' '
+	crm-report -q -d w.db -s wst --as-of 2026-10-03 -o /dev/null &&
+	crm-report -q -d w.db -s wst --as-of 2026-10-31 -o w3.html &&
+	for f in r.html w3.html; do
+		sed -n "/<h3 id=\"movement\">/,/<\/svg>/p" $f |
+		    awk "/text-anchor=\"end\">/ { sub(/.*\">/, \"\");
+			sub(/<\/text>.*/, \"\"); name = \$0; next }
+			/^<rect/ && name != \"\" { sub(/.*fill=\"/, \"\");
+			sub(/\".*/, \"\"); print name \" \" \$0 }
+			{ name = \"\" }" >$f.cols || exit 1
+	done &&
+	test -s r.html.cols && test -s w3.html.cols &&
+	! cmp -s r.html.cols w3.html.cols &&
+	cat r.html.cols w3.html.cols | sort -u >cols &&
+	while read line; do
+		grep -qx "$line" seg-colours ||
+		    { echo "not pinned: $line" >&2; exit 1; }
+	done <cols
+'
+
 # Looked at, not only parsed: Chromium lays the page out in frames 1280
 # and 390 pixels wide (a phone); nothing may be wider than the frame,
 # and at 1280 the summary and the cards end within the first 800 pixels.

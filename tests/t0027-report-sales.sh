@@ -17,12 +17,13 @@ P1,Channel Co,reseller,
 P2,Tip Ltd,referrer,
 CSV
 
-# Cy works nowhere, but P1 sourced him.
+# Cy works nowhere, but P1 sourced him.  Ann and Cy are ann's
+# customers, Bob is raj's.
 cat >contacts.csv <<'CSV'
-external_id,first_name,last_name,email,account,since,partner
-C1,Ann,Lee,ann@acme.example,A1,2026-01-01,
-C2,Bob,Ray,bob@beta.example,B1,2026-01-01,
-C3,Cy,Fox,cy@example.net,,,P1
+external_id,first_name,last_name,email,account,since,partner,owner
+C1,Ann,Lee,ann@acme.example,A1,2026-01-01,,ann
+C2,Bob,Ray,bob@beta.example,B1,2026-01-01,,raj
+C3,Cy,Fox,cy@example.net,,,P1,ann
 CSV
 
 # The period is the 91 days to 1 November: 3 August to 1 November.
@@ -152,6 +153,44 @@ test_expect_success 'accounts at risk from stored churn scores' '
 	crm-report -q --as-of 2026-11-01 >k.html &&
 	test_grep "<tr><th scope=\"row\">A1</th><td class=\"n\">Acme Ltd</td><td class=\"n\">1</td><td class=\"n\">0.20</td><td class=\"n\">1,500.00</td><td class=\"n\">1,200.00</td></tr>" k.html &&
 	! grep -q "accounts-risk.*Beta Corp" k.html
+'
+
+# ann's report.  Her contacts: Ann and Cy (2).  Their interactions in
+# the period: Ann's O2 and O3 and her deal lost (crm-deal logs it), Cy's
+# O5 and the purchase of his deal won (5, of them 4 purchases); the previous period (4 May to 2 August) had Ann
+# alone, with no interaction (her purchase of 1 May is before it).
+# Both are scored below 0.5: 2 of 2 at risk.  Her open deals (the deal's
+# owner): D1 and D2, EUR, 1000 + 3000 = 4000, weighted 200 + 1950 = 2150;
+# raj's D3 is not hers.  One overdue task each: hers counts.  Partners
+# stay the whole business's.
+test_expect_success '--owner: her contacts, deals and tasks, by hand' '
+	crm-task add -q -O ann "Call Ann" 2026-10-20 >t1 &&
+	crm-task add -q -O raj "Call Bob" 2026-10-21 >t2 &&
+	crm-report -f text --as-of 2026-11-01 --owner ann -s own.st >o.txt 2>err &&
+	test_grep "as of 2026-11-01: 2 contacts, 5 interactions in 91 days" err &&
+	test_grep "^OWNER$" o.txt &&
+	test_grep "^  contacts  *2  up 1 (+100.0%)" o.txt &&
+	test_grep "^  interactions  *5  up 5 (from none)" o.txt &&
+	test_grep "^  purchases  *4  up 4 (from none)" o.txt &&
+	test_grep "^  - 2 of 2 scored customers at risk" o.txt &&
+	test_grep "^  - 1 overdue task: ann 1\.$" o.txt &&
+	test_grep "^    all open stages  *EUR  *2  *4,000.00  *2,150.00$" o.txt &&
+	! grep -q "^    all open stages  *USD" o.txt &&
+	test_grep "^    P2  *Tip Ltd" o.txt &&
+	test ! -e own.st &&
+	crm-report -q --as-of 2026-11-01 --owner ann >o.html &&
+	test_grep "<p class=\"meta\"><b>ann</b>: the contacts this person owns" o.html &&
+	xmllint --noout o.html &&
+	crm-report -q -f mail --as-of 2026-11-01 --owner ann >o.eml &&
+	test_grep "^Subject: CRM report for 2026-11-01: ann$" o.eml &&
+	test_must_fail 2 crm-report --owner "ann
+Bcc: x@example.com" 2>err &&
+	test_grep "is not one line" err
+'
+
+test_expect_success '--owner of nobody: an empty report, no error' '
+	crm-report -f text --as-of 2026-11-01 --owner nobody >n.txt 2>err &&
+	test_grep "as of 2026-11-01: 0 contacts, 0 interactions" err
 '
 
 # A purchase in USD in the period: revenue in two currencies, which no

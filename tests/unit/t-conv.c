@@ -117,6 +117,22 @@ main(void)
 	is_str(t("2024-05-08", "%d.%m.%Y", 1),
 	    "- does not match the date format", "format not matched");
 
+	/* Dates as days since 1970 (crm_conv_day), counted by hand. */
+	{
+		int64_t day = 0;
+
+		ok(crm_conv_day("2024-05-08", &day) == 0 && day == 19851,
+		    "day: an ISO date");
+		ok(crm_conv_day("29.02.2024", &day) == 0 && day == 19782,
+		    "day: day first with dots");
+		ok(crm_conv_day("1969-12-31", &day) == 0 && day == -1,
+		    "day: before 1970");
+		ok(crm_conv_day("2024-05-08T23:30:00-02:00", &day) == 0 &&
+		    day == 19851, "day: a date-time's own day at its offset");
+		ok(crm_conv_day("05/06/2024", &day) < 0, "day: ambiguous");
+		ok(crm_conv_day("tomorrow", &day) < 0, "day: not a date");
+	}
+
 	/* Decimal commas. */
 	is_str(dec("1.234,56", ','), "1234.56", "grouping dot, decimal comma");
 	is_str(dec("9,90", ','), "9.90", "decimal comma");
