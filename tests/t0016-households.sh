@@ -38,7 +38,8 @@ test_expect_success 'households: one id per address, the lowest contact id' '
 '
 
 test_expect_success 'households: --key surname, --all, stable when people move in' '
-	crm-dedupe -q households -k address,surname | cut -d, -f1,2 >got &&
+	crm-dedupe -q households -k address,surname >all &&
+	cut -d, -f1,2 all >got &&
 	printf "household_id,id\n1,1\n1,2\n1,3\n" >expect &&
 	test_cmp expect got &&
 	crm-dedupe -q households -a >all.csv &&
@@ -47,7 +48,8 @@ test_expect_success 'households: --key surname, --all, stable when people move i
 	grep -q "^7,7,1,No Address,,," all.csv &&
 	printf "external_id,first_name,last_name,street,postcode\nH8,Max,Lee,12 Acacia Av,RG1 4AB\nH9,Mia,Wolf,9 High St,LS1 1AA\n" >new.csv &&
 	crm-add -q new.csv &&
-	crm-dedupe -q households | cut -d, -f1-3 >got &&
+	crm-dedupe -q households >all &&
+	cut -d, -f1-3 all >got &&
 	cat >expect <<-\EOF &&
 	household_id,id,size
 	1,1,4
