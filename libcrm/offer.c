@@ -348,7 +348,7 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	int32_t *ifirst = NULL, *ilast = NULL;
 	struct gap *gaps = NULL;
 	size_t ngap = 0, agap = 0;
-	double *mg = NULL, *ivl = NULL;
+	double *mg = NULL, *ivl = NULL, *inv = NULL, *liftk = NULL;
 	struct cand *top = NULL;
 	size_t nb = 0, ab = 0, ni = 0, ai = 0, i, j, k, P, nbuy;
 	int64_t day0 = o->asof - ((o->asof % 86400) + 86400) % 86400;
@@ -544,6 +544,14 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 	free(gaps);
 	gaps = NULL;
 	minc = o->min_count < 1 ? o->min_count * (double)nbuy : o->min_count;
+	if ((inv = calloc(P + 1, sizeof(*inv))) == NULL ||
+	    (liftk = calloc(P + 1, sizeof(*liftk))) == NULL)
+		goto oom;
+	for (i = 0; i < P; i++)
+		if (cnt[i] > 0) {
+			inv[i] = 1.0 / cnt[i];
+			liftk[i] = (double)nbuy / cnt[i];
+		}
 	for (i = 0; i < P * P; i++)
 		st.rules += co[i] >= minc && co[i] > 0;
 	if (margins(o, end, &nm, P, &px, mg, err) < 0)
@@ -606,24 +614,26 @@ crm_offer_each(struct crm_db *db, const struct crm_offer_opts *o,
 			for (a = 0; a < x->len; a++) {
 				uint32_t p = items[x->off + a];
 				uint32_t both = co[(size_t)p * P + c];
-				struct cand t;
+				double conf, score, lift;
 
 				if (both == 0 || both < minc)
 					continue;
-				t.p = (uint32_t)c;
-				t.because = p;
-				t.conf = (double)both / cnt[p];
-				t.lift = t.conf / ((double)cnt[c] / nbuy);
-				t.score = t.conf * mg[c];
-				t.again = 0;
-				t.popular = 0;
-				if (best.score < 0 || t.score > best.score ||
-				    (t.score == best.score && !best.popular &&
-				    (t.lift >
-				    best.lift || (t.lift == best.lift &&
-				    strcmp(nm.v[p], nm.v[best.because]) <
-				    0))))
-					best = t;
+				conf = both * inv[p];
+				score = conf * mg[c];
+				if (best.score >= 0 && score < best.score)
+					continue;
+				lift = conf * liftk[c];
+				if (best.score >= 0 && score == best.score &&
+				    (best.popular || lift < best.lift ||
+				    (lift == best.lift && strcmp(nm.v[p],
+				    nm.v[best.because]) >= 0)))
+					continue;
+				best.p = (uint32_t)c;
+				best.because = p;
+				best.conf = conf;
+				best.lift = lift;
+				best.score = score;
+				best.popular = 0;
 			}
 			if (best.score < 0)
 				continue;
@@ -695,6 +705,8 @@ done:
 	free(ilast);
 	free(atleast);
 	free(ivl);
+	free(inv);
+	free(liftk);
 	free(gaps);
 	prices_free(&px);
 	free(pl);
