@@ -61,8 +61,10 @@ report_gather_campaigns(struct crm_report *r, struct crm_db *db,
 		struct crm_campaign_result res;
 		const struct crm_campaign_group *g[2];
 
-		if (crm_campaign_measure(db, c->name, r->o.campaign_window,
-		    "purchase", &res, err) < 0) {
+		/* With --currency, revenue converted to it, as the segments'
+		 * money; without, several currencies leave it unsummed. */
+		if (crm_campaign_measure_in(db, c->name, r->o.campaign_window,
+		    "purchase", r->o.currency, &res, err) < 0) {
 			crm_error_prefix(err, "campaign %s", c->name);
 			return -1;
 		}

@@ -397,7 +397,12 @@ test_expect_success 'report: revenue per currency, or converted (-C)' '
 	test_cmp expect got &&
 	test_must_fail 3 crm-campaign report -q -C JPY fx 2>err &&
 	test_grep "no rate for" err &&
-	test_must_fail 2 crm-campaign report -q -C euro fx
+	test_must_fail 2 crm-campaign report -q -C euro fx &&
+	# crm-report --currency converts the campaign table the same way.
+	CRM_NOW=2027-01-01 crm-report -q --currency EUR --as-of 2026-11-20 \
+		-o fx.html &&
+	grep "<th scope=\"row\">fx</th>" fx.html >fx.row &&
+	test_grep "<td class=\"n\">140.00</td>" fx.row
 '
 
 test_expect_success 'report: no control group is said' '
