@@ -171,7 +171,11 @@ flush_events(struct crm_importer *imp, int all, struct crm_error *err)
 		if (crm_db_step(imp->db, st, err) < 0)
 			return -1;
 	}
-	memmove(imp->ev, imp->ev + i, (imp->nev - i) * sizeof(*imp->ev));
+	/* ev is NULL while nothing was queued: memmove's pointers must
+	 * not be, even for no bytes. */
+	if (i > 0 && i < imp->nev)
+		memmove(imp->ev, imp->ev + i, (imp->nev - i) *
+		    sizeof(*imp->ev));
 	imp->nev -= i;
 	return 0;
 }
