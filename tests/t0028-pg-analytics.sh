@@ -6,11 +6,7 @@
 # it.  The values themselves are checked by t0004, t0005, t0007, t0008.
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${CRM_TEST_PGHOST:-}" ]; then
-	PGDIR=$CRM_TEST_PGHOST
-elif PGDIR=$("$TOP/scripts/pg-server" start 2>pg-start.err); then
-	trap '"$TOP/scripts/pg-server" stop "$PGDIR"' EXIT
-else
+if ! test_pg_server; then
 	test_skip 'a PostgreSQL server of our own' \
 		"it does not start here: $(head -c 300 pg-start.err)"
 	test_done

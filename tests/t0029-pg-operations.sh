@@ -9,11 +9,7 @@
 # once), two imports of one ticket log (each change stored once).
 . "$(dirname "$0")/lib.sh"
 
-if [ -n "${CRM_TEST_PGHOST:-}" ]; then
-	PGDIR=$CRM_TEST_PGHOST
-elif PGDIR=$("$TOP/scripts/pg-server" start 2>pg-start.err); then
-	trap '"$TOP/scripts/pg-server" stop "$PGDIR"' EXIT
-else
+if ! test_pg_server; then
 	test_skip 'a PostgreSQL server of our own' \
 		"it does not start here: $(head -c 300 pg-start.err)"
 	test_done
